@@ -1,0 +1,399 @@
+//! The bytecode: one table defines every opcode.
+//!
+//! Instructions are 32 bits, laid out as LuaJIT's are:
+//!
+//! ```text
+//!  31      24 23      16 15       8 7        0
+//! +----------+----------+----------+----------+
+//! |    B     |    C     |    A     |    OP    |   ABC form
+//! +----------+----------+----------+----------+
+//! |          D          |    A     |    OP    |   AD form (D = B << 8 | C)
+//! +---------------------+----------+----------+
+//! ```
+//!
+//! `R[x]` is register `x` of the current frame, `K[x]` entry `x` of the prototype's
+//! constant array (strings and numbers share one array), `U[x]` upvalue `x`.
+//! Jump targets are `pc_of_next_instruction + (D - 0x8000)`.
+//!
+//! Comparison and test instructions are always followed by a `JMP`: when the condition
+//! holds, that jump is taken; otherwise the instruction after the jump runs next.
+//!
+//! "Multires" operands: a `CALL` or `VARG` with an open result count sets the frame's
+//! *top* to one past its last result; an instruction with an open operand count
+//! (`CALL` with `B = 0`, `CALLT` with `B = 0`, `RET` with `D = 0`, `TSETM`) consumes
+//! values up to that top.
+//!
+//! The table below is the single source of truth: the `Op` enum, names, operand modes
+//! (read by the disassembler and, later, by the trace recorder) all expand from it.
+
+use std::fmt;
+
+/// What an operand field holds; drives the disassembler.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// Field unused.
+    None,
+    /// Register written.
+    Dst,
+    /// Register read.
+    Var,
+    /// Base register of a range.
+    Base,
+    /// Index into the constant array, holding a string.
+    Str,
+    /// Index into the constant array, holding a number.
+    Num,
+    /// Primitive: 0 = nil, 1 = false, 2 = true.
+    Pri,
+    /// Unsigned literal.
+    Lit,
+    /// Signed 16-bit literal.
+    SLit,
+    /// Upvalue index.
+    Uv,
+    /// Child prototype index.
+    Func,
+    /// Jump offset (biased by 0x8000).
+    Jump,
+}
+
+macro_rules! define_opcodes {
+    ($( $(#[doc = $doc:literal])* $name:ident : $a:ident, $b:ident, $cd:ident ; )*) => {
+        /// A bytecode opcode.
+        #[repr(u8)]
+        #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+        #[allow(clippy::upper_case_acronyms)]
+        pub enum Op {
+            $( $(#[doc = $doc])* $name, )*
+        }
+
+        /// Number of opcodes.
+        pub const NUM_OPS: usize = [$(Op::$name),*].len();
+
+        const OP_TABLE: [Op; NUM_OPS] = [$(Op::$name),*];
+        const OP_NAMES: [&str; NUM_OPS] = [$(stringify!($name)),*];
+        const OP_MODES: [(Mode, Mode, Mode); NUM_OPS] = [$((Mode::$a, Mode::$b, Mode::$cd)),*];
+    };
+}
+
+define_opcodes! {
+    // --- Comparisons: followed by a JMP taken when the condition holds. -------------
+    /// `R[A] < R[D]`
+    ISLT: Var, None, Var;
+    /// `not (R[A] < R[D])`
+    ISGE: Var, None, Var;
+    /// `R[A] <= R[D]`
+    ISLE: Var, None, Var;
+    /// `not (R[A] <= R[D])`
+    ISGT: Var, None, Var;
+    /// `R[A] == R[D]`
+    ISEQV: Var, None, Var;
+    /// `R[A] ~= R[D]`
+    ISNEV: Var, None, Var;
+    /// `R[A] == K[D]` (string)
+    ISEQS: Var, None, Str;
+    /// `R[A] ~= K[D]` (string)
+    ISNES: Var, None, Str;
+    /// `R[A] == K[D]` (number)
+    ISEQN: Var, None, Num;
+    /// `R[A] ~= K[D]` (number)
+    ISNEN: Var, None, Num;
+    /// `R[A] == pri(D)`
+    ISEQP: Var, None, Pri;
+    /// `R[A] ~= pri(D)`
+    ISNEP: Var, None, Pri;
+
+    // --- Tests: followed by a JMP. ------------------------------------------------
+    /// If `R[D]` is truthy: `R[A] = R[D]` and take the JMP.
+    ISTC: Dst, None, Var;
+    /// If `R[D]` is falsy: `R[A] = R[D]` and take the JMP.
+    ISFC: Dst, None, Var;
+    /// If `R[D]` is truthy, take the JMP.
+    IST: None, None, Var;
+    /// If `R[D]` is falsy, take the JMP.
+    ISF: None, None, Var;
+
+    // --- Unary. ---------------------------------------------------------------------
+    /// `R[A] = R[D]`
+    MOV: Dst, None, Var;
+    /// `R[A] = not R[D]`
+    NOT: Dst, None, Var;
+    /// `R[A] = -R[D]`
+    UNM: Dst, None, Var;
+    /// `R[A] = #R[D]`
+    LEN: Dst, None, Var;
+
+    // --- Binary arithmetic. ---------------------------------------------------------
+    /// `R[A] = R[B] + K[C]`
+    ADDVN: Dst, Var, Num;
+    /// `R[A] = R[B] - K[C]`
+    SUBVN: Dst, Var, Num;
+    /// `R[A] = R[B] * K[C]`
+    MULVN: Dst, Var, Num;
+    /// `R[A] = R[B] / K[C]`
+    DIVVN: Dst, Var, Num;
+    /// `R[A] = R[B] % K[C]`
+    MODVN: Dst, Var, Num;
+    /// `R[A] = K[C] + R[B]`
+    ADDNV: Dst, Var, Num;
+    /// `R[A] = K[C] - R[B]`
+    SUBNV: Dst, Var, Num;
+    /// `R[A] = K[C] * R[B]`
+    MULNV: Dst, Var, Num;
+    /// `R[A] = K[C] / R[B]`
+    DIVNV: Dst, Var, Num;
+    /// `R[A] = K[C] % R[B]`
+    MODNV: Dst, Var, Num;
+    /// `R[A] = R[B] + R[C]`
+    ADDVV: Dst, Var, Var;
+    /// `R[A] = R[B] - R[C]`
+    SUBVV: Dst, Var, Var;
+    /// `R[A] = R[B] * R[C]`
+    MULVV: Dst, Var, Var;
+    /// `R[A] = R[B] / R[C]`
+    DIVVV: Dst, Var, Var;
+    /// `R[A] = R[B] % R[C]`
+    MODVV: Dst, Var, Var;
+    /// `R[A] = R[B] ^ R[C]`
+    POW: Dst, Var, Var;
+    /// `R[A] = R[B] .. R[B+1] .. ... .. R[C]` (B < C)
+    CAT: Dst, Base, Base;
+
+    // --- Constants. -----------------------------------------------------------------
+    /// `R[A] = K[D]` (string)
+    KSTR: Dst, None, Str;
+    /// `R[A] = D` as a signed 16-bit integer
+    KSHORT: Dst, None, SLit;
+    /// `R[A] = K[D]` (number)
+    KNUM: Dst, None, Num;
+    /// `R[A] = pri(D)`
+    KPRI: Dst, None, Pri;
+    /// `R[A] ..= R[D]` set to nil
+    KNIL: Base, None, Base;
+
+    // --- Upvalues and closures. -----------------------------------------------------
+    /// `R[A] = U[D]`
+    UGET: Dst, None, Uv;
+    /// `U[A] = R[D]`
+    USETV: Uv, None, Var;
+    /// `U[A] = K[D]` (string)
+    USETS: Uv, None, Str;
+    /// `U[A] = K[D]` (number)
+    USETN: Uv, None, Num;
+    /// `U[A] = pri(D)`
+    USETP: Uv, None, Pri;
+    /// Close open upvalues of slots `>= A`, then jump by D.
+    UCLO: Base, None, Jump;
+    /// `R[A] = closure(child prototype D)`
+    FNEW: Dst, None, Func;
+
+    // --- Tables. ---------------------------------------------------------------------
+    /// `R[A] = {}` sized by D: array part `D & 0x7ff`, hash part `2^(D >> 11)` when `D >> 11 > 0`.
+    TNEW: Dst, None, Lit;
+    /// `R[A] = ENV[K[D]]` (the current function's environment)
+    GGET: Dst, None, Str;
+    /// `ENV[K[D]] = R[A]`
+    GSET: Var, None, Str;
+    /// `R[A] = R[B][R[C]]`
+    TGETV: Dst, Var, Var;
+    /// `R[A] = R[B][K[C]]` (string)
+    TGETS: Dst, Var, Str;
+    /// `R[A] = R[B][C]` (C an integer literal 0..=255)
+    TGETB: Dst, Var, Lit;
+    /// `R[B][R[C]] = R[A]`
+    TSETV: Var, Var, Var;
+    /// `R[B][K[C]] = R[A]` (string)
+    TSETS: Var, Var, Str;
+    /// `R[B][C] = R[A]` (C an integer literal 0..=255)
+    TSETB: Var, Var, Lit;
+    /// `R[A-1][K[D] + i] = R[A + i]` for every value from `A` up to the multires top.
+    /// `K[D]` is an integral number constant, the first array index.
+    TSETM: Base, None, Num;
+
+    // --- Calls and varargs. -----------------------------------------------------------
+    /// Call `R[A]` with `B - 1` arguments `R[A+1] ..` (`B = 0`: up to the multires top);
+    /// results go to `R[A] ..`, `C - 1` of them (`C = 0`: all, setting the multires top).
+    CALL: Base, Lit, Lit;
+    /// Tail call `R[A]` with `B - 1` arguments (`B = 0`: up to the multires top).
+    CALLT: Base, Lit, None;
+    /// Generic `for` call: `R[A], R[A+1], R[A+2] = R[A-3], R[A-2], R[A-1]`, then call
+    /// `R[A](R[A+1], R[A+2])`; `C - 1` results go to `R[A] ..` (C is at least 2).
+    ITERC: Base, Lit, Lit;
+    /// Generic `for` loop: if `R[A] ~= nil` then `R[A-1] = R[A]` and jump by D. A hot loop.
+    ITERL: Base, None, Jump;
+    /// `R[A] .. R[A+B-2]` = the frame's varargs (`B = 0`: all of them, setting the
+    /// multires top).
+    VARG: Base, Lit, None;
+
+    // --- Returns. -----------------------------------------------------------------------
+    /// Return `R[A] .. R[A+D-2]` (`D = 0`: up to the multires top).
+    RET: Base, None, Lit;
+    /// Return no values.
+    RET0: None, None, None;
+    /// Return `R[A]`.
+    RET1: Var, None, None;
+
+    // --- Loops and branches. --------------------------------------------------------
+    /// Numeric `for` prepare. `R[A]` start, `R[A+1]` limit, `R[A+2]` step (each coerced
+    /// to a number, or the error "'for' initial value must be a number" etc.). If the
+    /// loop runs zero times, jump by D (past the loop); otherwise `R[A+3] = R[A]`.
+    FORI: Base, None, Jump;
+    /// Numeric `for` loop: `R[A] += R[A+2]`; if still in range, `R[A+3] = R[A]` and jump
+    /// by D (back to the body). A hot loop.
+    FORL: Base, None, Jump;
+    /// Top of a `while` / `repeat` loop body: counts hotness, otherwise a no-op.
+    LOOP: Base, None, Jump;
+    /// Jump by D.
+    JMP: Base, None, Jump;
+}
+
+impl Op {
+    /// Decodes an opcode byte; `None` for bytes past the table.
+    #[inline]
+    pub fn from_u8(b: u8) -> Option<Op> {
+        OP_TABLE.get(b as usize).copied()
+    }
+
+    /// The opcode's name as the disassembler prints it.
+    pub fn name(self) -> &'static str {
+        OP_NAMES[self as usize]
+    }
+
+    /// Operand modes (A, B, C-or-D). B is `None` for AD-form instructions.
+    pub fn modes(self) -> (Mode, Mode, Mode) {
+        OP_MODES[self as usize]
+    }
+
+    /// True for AD-form instructions (no B operand).
+    pub fn is_ad(self) -> bool {
+        self.modes().1 == Mode::None
+    }
+}
+
+/// The jump bias of the D field.
+pub const JUMP_BIAS: u32 = 0x8000;
+/// Most registers a frame may use (LuaJIT's LJ_MAX_SLOTS).
+pub const MAX_SLOTS: usize = 250;
+/// Most upvalues a function may have.
+pub const MAX_UPVALUES: usize = 60;
+/// Most active local variables in a function.
+pub const MAX_LOCALS: usize = 200;
+
+/// One 32-bit instruction.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct Ins(pub u32);
+
+impl Ins {
+    /// ABC form.
+    #[inline]
+    pub const fn abc(op: Op, a: u8, b: u8, c: u8) -> Ins {
+        Ins(op as u32 | (a as u32) << 8 | (c as u32) << 16 | (b as u32) << 24)
+    }
+    /// AD form.
+    #[inline]
+    pub const fn ad(op: Op, a: u8, d: u16) -> Ins {
+        Ins(op as u32 | (a as u32) << 8 | (d as u32) << 16)
+    }
+    /// AD form with a jump offset relative to the next instruction.
+    #[inline]
+    pub const fn aj(op: Op, a: u8, offset: i32) -> Ins {
+        Ins::ad(op, a, (offset + JUMP_BIAS as i32) as u16)
+    }
+    /// The opcode byte.
+    #[inline(always)]
+    pub const fn op_byte(self) -> u8 {
+        self.0 as u8
+    }
+    /// The opcode (`None` only for corrupt code).
+    #[inline(always)]
+    pub fn op(self) -> Option<Op> {
+        Op::from_u8(self.op_byte())
+    }
+    #[inline(always)]
+    pub const fn a(self) -> usize {
+        ((self.0 >> 8) & 0xff) as usize
+    }
+    #[inline(always)]
+    pub const fn b(self) -> usize {
+        (self.0 >> 24) as usize
+    }
+    #[inline(always)]
+    pub const fn c(self) -> usize {
+        ((self.0 >> 16) & 0xff) as usize
+    }
+    #[inline(always)]
+    pub const fn d(self) -> usize {
+        (self.0 >> 16) as usize
+    }
+    /// The D field as a signed 16-bit literal (KSHORT).
+    #[inline(always)]
+    pub const fn sd(self) -> i32 {
+        (self.0 >> 16) as u16 as i16 as i32
+    }
+    /// The D field as a jump offset.
+    #[inline(always)]
+    pub const fn j(self) -> isize {
+        (self.d() as isize) - JUMP_BIAS as isize
+    }
+    /// Replaces the A field.
+    pub fn set_a(&mut self, a: u8) {
+        self.0 = (self.0 & !0xff00) | (a as u32) << 8;
+    }
+    /// Replaces the D field.
+    pub fn set_d(&mut self, d: u16) {
+        self.0 = (self.0 & 0xffff) | (d as u32) << 16;
+    }
+    /// Replaces the D field with a jump offset.
+    pub fn set_j(&mut self, offset: i32) {
+        self.set_d((offset + JUMP_BIAS as i32) as u16);
+    }
+}
+
+impl fmt::Debug for Ins {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.op() {
+            None => write!(f, "<bad {:#010x}>", self.0),
+            Some(op) if op.is_ad() => write!(f, "{:<6} {:>3} {:>5}", op.name(), self.a(), self.d()),
+            Some(op) => write!(f, "{:<6} {:>3} {:>3} {:>3}", op.name(), self.a(), self.b(), self.c()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        for (i, op) in OP_TABLE.iter().enumerate() {
+            assert_eq!(*op as usize, i);
+            assert_eq!(Op::from_u8(i as u8), Some(*op));
+        }
+        assert!(NUM_OPS < 256);
+        assert_eq!(Op::from_u8(NUM_OPS as u8), None);
+    }
+
+    #[test]
+    fn encode_decode() {
+        let i = Ins::abc(Op::ADDVV, 1, 2, 3);
+        assert_eq!((i.op(), i.a(), i.b(), i.c()), (Some(Op::ADDVV), 1, 2, 3));
+        let j = Ins::aj(Op::JMP, 0, -5);
+        assert_eq!(j.j(), -5);
+        let k = Ins::ad(Op::KSHORT, 7, (-2i16) as u16);
+        assert_eq!(k.sd(), -2);
+    }
+
+    #[test]
+    fn inverted_comparisons_are_adjacent() {
+        // The compiler negates a comparison by flipping the low bit.
+        assert_eq!(Op::ISLT as u8 ^ 1, Op::ISGE as u8);
+        assert_eq!(Op::ISLE as u8 ^ 1, Op::ISGT as u8);
+        assert_eq!(Op::ISEQV as u8 ^ 1, Op::ISNEV as u8);
+        assert_eq!(Op::ISEQS as u8 ^ 1, Op::ISNES as u8);
+        assert_eq!(Op::ISEQN as u8 ^ 1, Op::ISNEN as u8);
+        assert_eq!(Op::ISEQP as u8 ^ 1, Op::ISNEP as u8);
+        assert_eq!(Op::ISTC as u8 ^ 1, Op::ISFC as u8);
+        assert_eq!(Op::IST as u8 ^ 1, Op::ISF as u8);
+    }
+}

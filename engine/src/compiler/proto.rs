@@ -1,0 +1,59 @@
+//! The compiler's output: a function prototype tree, independent of the heap.
+
+use crate::bytecode::Ins;
+
+/// A constant of a prototype's constant array (`K[x]` in the opcode docs).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Const {
+    Num(f64),
+    Str(Box<[u8]>),
+}
+
+/// Where a closure's upvalue comes from when `FNEW` creates it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UpvalDesc {
+    /// True: the enclosing function's register `index`; false: its upvalue `index`.
+    pub in_parent_stack: bool,
+    pub index: u8,
+}
+
+/// Debug information for one local variable: live in register `reg` for
+/// instructions `startpc .. endpc`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalVarInfo {
+    pub name: Box<[u8]>,
+    pub reg: u8,
+    pub startpc: u32,
+    pub endpc: u32,
+}
+
+/// One compiled function.
+#[derive(Clone, Debug, Default)]
+pub struct FuncProto {
+    /// The bytecode.
+    pub code: Vec<Ins>,
+    /// Source line of each instruction (same length as `code`).
+    pub lineinfo: Vec<u32>,
+    /// Constant array: strings and numbers.
+    pub consts: Vec<Const>,
+    /// Child prototypes, indexed by `FNEW`'s D operand.
+    pub protos: Vec<FuncProto>,
+    /// Upvalue descriptors, one per upvalue.
+    pub upvals: Vec<UpvalDesc>,
+    /// Upvalue names (same length as `upvals`), for error messages and `debug`.
+    pub upval_names: Vec<Box<[u8]>>,
+    /// Local variable debug info.
+    pub locals: Vec<LocalVarInfo>,
+    /// Number of fixed parameters (they arrive in registers `0 .. numparams`).
+    pub numparams: u8,
+    /// True if the function takes `...`.
+    pub is_vararg: bool,
+    /// Registers the frame needs (at most `bytecode::MAX_SLOTS`).
+    pub framesize: u8,
+    /// Line of the `function` keyword (0 for a main chunk).
+    pub linedefined: u32,
+    /// Line of the closing `end` (0 for a main chunk).
+    pub lastlinedefined: u32,
+    /// The chunk name, e.g. `@file.lua` or `=stdin` or the source text itself.
+    pub chunkname: std::rc::Rc<[u8]>,
+}

@@ -1,0 +1,233 @@
+//! Interned strings and the intern table.
+//!
+//! Every Lua string is interned: equal contents give the same object, so string
+//! equality and table lookup by string key are pointer comparisons. The hash is keyed
+//! by a per-state random seed so that an attacker who controls keys cannot force
+//! collisions (hash flooding). Strings live in the intern table's chains rather than
+//! in the heap's object list; the table sweeps them.
+
+use std::cell::Cell;
+use std::ptr::NonNull;
+
+use super::{GcHeader, GcObject, GcRef, Heap, Kind, Marker};
+use crate::value::tag;
+
+/// An immutable, interned byte string.
+#[repr(C)]
+pub struct LuaString {
+    hdr: GcHeader,
+    hash: u32,
+    /// Next string in the same intern chain.
+    hnext: Cell<Option<NonNull<LuaString>>>,
+    data: Box<[u8]>,
+}
+
+impl LuaString {
+    #[inline(always)]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.data
+    }
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+    /// The seeded hash.
+    #[inline(always)]
+    pub fn hash(&self) -> u32 {
+        self.hash
+    }
+    /// Lossy UTF-8 view, for messages.
+    pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.data)
+    }
+}
+
+impl GcObject for LuaString {
+    const KIND: Kind = Kind::String;
+    const TAG: u64 = tag::STR;
+    fn trace(&self, _m: &mut Marker) {}
+    fn size(&self) -> usize {
+        std::mem::size_of::<LuaString>() + self.data.len()
+    }
+    fn header(&self) -> &GcHeader {
+        &self.hdr
+    }
+}
+
+/// The intern table: a chained hash set of every live string.
+pub struct StringTable {
+    buckets: Vec<Option<NonNull<LuaString>>>,
+    count: usize,
+    seed: u64,
+}
+
+/// A seeded hash over the whole string, 8 bytes at a time.
+pub fn hash_bytes(seed: u64, b: &[u8]) -> u32 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = seed ^ (b.len() as u64).wrapping_mul(K);
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = (h ^ w).wrapping_mul(K).rotate_left(29);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = 0u64;
+        for (i, &x) in rest.iter().enumerate() {
+            w |= (x as u64) << (8 * i);
+        }
+        h = (h ^ w).wrapping_mul(K).rotate_left(29);
+    }
+    h ^= h >> 32;
+    h = h.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    h ^= h >> 32;
+    h as u32
+}
+
+impl StringTable {
+    pub fn new(seed: u64) -> StringTable {
+        StringTable { buckets: vec![None; 256], count: 0, seed }
+    }
+
+    /// The seeded hash of `b`.
+    pub fn hash(&self, b: &[u8]) -> u32 {
+        hash_bytes(self.seed, b)
+    }
+
+    /// Returns the interned string for `bytes`, creating it if needed, and the bytes
+    /// newly allocated (0 if it existed).
+    pub fn intern(&mut self, bytes: &[u8]) -> (GcRef<LuaString>, usize) {
+        let h = self.hash(bytes);
+        let mask = self.buckets.len() - 1;
+        let mut cur = self.buckets[h as usize & mask];
+        while let Some(p) = cur {
+            // SAFETY: chains only hold live strings owned by this table.
+            let s = unsafe { p.as_ref() };
+            if s.hash == h && *s.data == *bytes {
+                // A string that is unmarked during a sweep may be revived here only
+                // outside collection, which is when interning happens.
+                return (GcRef { ptr: p, _p: std::marker::PhantomData }, 0);
+            }
+            cur = s.hnext.get();
+        }
+        if self.count >= self.buckets.len() {
+            self.grow();
+        }
+        let s = LuaString {
+            hdr: Heap::new_header::<LuaString>(),
+            hash: h,
+            hnext: Cell::new(None),
+            data: bytes.into(),
+        };
+        let size = s.size();
+        let p = NonNull::from(Box::leak(Box::new(s)));
+        let mask = self.buckets.len() - 1;
+        let slot = &mut self.buckets[h as usize & mask];
+        // SAFETY: `p` was just allocated and is uniquely owned here.
+        unsafe { p.as_ref() }.hnext.set(*slot);
+        *slot = Some(p);
+        self.count += 1;
+        (GcRef { ptr: p, _p: std::marker::PhantomData }, size)
+    }
+
+    fn grow(&mut self) {
+        let new_len = self.buckets.len() * 2;
+        let mut nb: Vec<Option<NonNull<LuaString>>> = vec![None; new_len];
+        for b in std::mem::take(&mut self.buckets) {
+            let mut cur = b;
+            while let Some(p) = cur {
+                // SAFETY: chains hold live strings.
+                let s = unsafe { p.as_ref() };
+                cur = s.hnext.get();
+                let slot = &mut nb[s.hash as usize & (new_len - 1)];
+                s.hnext.set(*slot);
+                *slot = Some(p);
+            }
+        }
+        self.buckets = nb;
+    }
+
+    /// Frees unmarked strings, clears marks on the rest; returns live bytes.
+    pub(super) fn sweep(&mut self) -> usize {
+        let mut live = 0;
+        for i in 0..self.buckets.len() {
+            let mut prev: Option<NonNull<LuaString>> = None;
+            let mut cur = self.buckets[i];
+            while let Some(p) = cur {
+                // SAFETY: chains hold live strings.
+                let s = unsafe { p.as_ref() };
+                let next = s.hnext.get();
+                if s.hdr.marked.get() {
+                    s.hdr.marked.set(false);
+                    live += s.size();
+                    prev = Some(p);
+                } else {
+                    match prev {
+                        // SAFETY: `q` is a live string earlier in this chain.
+                        Some(q) => unsafe { q.as_ref() }.hnext.set(next),
+                        None => self.buckets[i] = next,
+                    }
+                    self.count -= 1;
+                    // SAFETY: unreachable, unlinked, allocated by `Box` in `intern`, and
+                    // freed exactly once.
+                    drop(unsafe { Box::from_raw(p.as_ptr()) });
+                }
+                cur = next;
+            }
+        }
+        live
+    }
+
+    pub(super) fn free_all(&mut self) {
+        for b in std::mem::take(&mut self.buckets) {
+            let mut cur = b;
+            while let Some(p) = cur {
+                // SAFETY: chains hold live strings, each freed exactly once here.
+                let s = unsafe { Box::from_raw(p.as_ptr()) };
+                cur = s.hnext.get();
+            }
+        }
+        self.count = 0;
+    }
+
+    /// Number of live strings.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    #[test]
+    fn interning_and_sweep() {
+        let mut heap = Heap::new(42);
+        let a = heap.intern(b"hello");
+        let b = heap.intern(b"hello");
+        assert_eq!(a, b);
+        let c = heap.intern(b"world");
+        assert_ne!(a, c);
+        for i in 0..1000 {
+            heap.intern(format!("s{i}").as_bytes());
+        }
+        let keep = a.to_value();
+        heap.collect(Value::NIL, |m| m.mark_value(keep), |_| false);
+        assert_eq!(heap.strings.len(), 1);
+        assert_eq!(heap.intern(b"hello"), a);
+    }
+
+    #[test]
+    fn seeded_hash_differs() {
+        assert_ne!(hash_bytes(1, b"abc"), hash_bytes(2, b"abc"));
+        assert_eq!(hash_bytes(1, b"abc"), hash_bytes(1, b"abc"));
+    }
+}

@@ -1,0 +1,560 @@
+//! Tables: an array part for keys `1..=n` and an open-addressing hash part.
+//!
+//! The array part holds `t[1] .. t[arr.len()]` (`arr[i]` is `t[i+1]`); an integer key
+//! is never stored in the hash part while it is inside the array range. Assigning to
+//! `t[#arr + 1]` appends to the array part (pulling any following keys out of the hash
+//! part), so sequences built in order never touch the hash part. When the hash part is
+//! full, a rehash recounts integer keys and resizes both parts the way Lua 5.1 does
+//! (the largest power-of-two array size that is more than half used).
+//!
+//! The hash part uses linear probing over a power-of-two node array. A key stays in its
+//! node when its value is set to nil (a dead node), so traversal with `next` can go on
+//! while fields are cleared; dead nodes are dropped at the next rehash. Dead keys are
+//! only ever compared by bits, never dereferenced, so the collector may free them.
+
+use crate::gc::{GcHeader, GcObject, GcRef, Heap, Kind, Marker};
+use crate::value::{tag, Value};
+
+/// One hash node. An empty node has a nil key.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct Node {
+    pub key: Value,
+    pub val: Value,
+}
+
+const EMPTY: Node = Node { key: Value::NIL, val: Value::NIL };
+
+/// A Lua table.
+#[repr(C)]
+pub struct Table {
+    hdr: GcHeader,
+    /// Metamethod-absence cache: bit `e` set means the metamethod for event `e` is
+    /// known to be absent from this table (when it is used as a metatable). Cleared on
+    /// every store of a string key.
+    pub nomm: u32,
+    pub meta: Option<GcRef<Table>>,
+    pub arr: Vec<Value>,
+    nodes: Vec<Node>,
+    /// Nodes with a non-nil key (live or dead).
+    used: usize,
+}
+
+/// Why a store failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyError {
+    Nil,
+    NaN,
+}
+
+impl KeyError {
+    pub fn message(self) -> &'static str {
+        match self {
+            KeyError::Nil => "table index is nil",
+            KeyError::NaN => "table index is NaN",
+        }
+    }
+}
+
+#[inline(always)]
+fn mix64(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x
+}
+
+/// The node hash of a (normalised) key.
+#[inline(always)]
+fn key_hash(k: Value) -> usize {
+    if let Some(s) = k.as_string() {
+        s.hash() as usize
+    } else {
+        mix64(k.to_bits()) as usize
+    }
+}
+
+/// Array index for a number key, if it is an integer >= 1.
+#[inline(always)]
+fn array_index(n: f64) -> Option<usize> {
+    let i = n as usize;
+    if i as f64 == n && i >= 1 {
+        Some(i)
+    } else {
+        None
+    }
+}
+
+impl Table {
+    /// A new table with room for `narr` array and `nhash` hash entries.
+    pub fn new(narr: usize, nhash: usize) -> Table {
+        let mut t = Table {
+            hdr: Heap::new_header::<Table>(),
+            nomm: 0,
+            meta: None,
+            arr: Vec::with_capacity(narr),
+            nodes: Vec::new(),
+            used: 0,
+        };
+        if nhash > 0 {
+            t.nodes = vec![EMPTY; capacity_for(nhash)];
+        }
+        t
+    }
+
+    /// `t[k]` without metamethods.
+    #[inline]
+    pub fn get(&self, k: Value) -> Value {
+        if k.is_number() {
+            let n = k.num();
+            if let Some(i) = array_index(n) {
+                if i <= self.arr.len() {
+                    return self.arr[i - 1];
+                }
+            }
+            // -0 and 0 are the same key.
+            let k = if n == 0.0 { Value::number(0.0) } else { k };
+            return self.get_hash(k);
+        }
+        if k.is_nil() {
+            return Value::NIL;
+        }
+        self.get_hash(k)
+    }
+
+    /// `t[i]` for an integer key.
+    #[inline]
+    pub fn get_int(&self, i: i64) -> Value {
+        if i >= 1 && (i as u64) <= self.arr.len() as u64 {
+            return self.arr[i as usize - 1];
+        }
+        self.get_hash(Value::number(i as f64))
+    }
+
+    /// `t[s]` for a string key.
+    #[inline]
+    pub fn get_str(&self, s: GcRef<crate::gc::LuaString>) -> Value {
+        if self.nodes.is_empty() {
+            return Value::NIL;
+        }
+        let k = s.to_value();
+        let mask = self.nodes.len() - 1;
+        let mut i = s.hash() as usize & mask;
+        loop {
+            let n = &self.nodes[i];
+            if n.key == k {
+                return n.val;
+            }
+            if n.key.is_nil() {
+                return Value::NIL;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[inline]
+    fn find_node(&self, k: Value) -> Option<usize> {
+        if self.nodes.is_empty() {
+            return None;
+        }
+        let mask = self.nodes.len() - 1;
+        let mut i = key_hash(k) & mask;
+        loop {
+            let n = &self.nodes[i];
+            if n.key == k {
+                return Some(i);
+            }
+            if n.key.is_nil() {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[inline]
+    fn get_hash(&self, k: Value) -> Value {
+        match self.find_node(k) {
+            Some(i) => self.nodes[i].val,
+            None => Value::NIL,
+        }
+    }
+
+    /// `t[k] = v` without metamethods. Returns the bytes the table grew by (for GC
+    /// accounting) or why the key is invalid.
+    pub fn set(&mut self, k: Value, v: Value) -> Result<usize, KeyError> {
+        if k.is_number() {
+            let n = k.num();
+            if n.is_nan() {
+                return Err(KeyError::NaN);
+            }
+            if let Some(i) = array_index(n) {
+                if i <= self.arr.len() {
+                    self.arr[i - 1] = v;
+                    return Ok(0);
+                }
+                if i == self.arr.len() + 1 && !v.is_nil() {
+                    return Ok(self.append(v));
+                }
+            }
+            let k = if n == 0.0 { Value::number(0.0) } else { k };
+            return Ok(self.set_hash(k, v));
+        }
+        if k.is_nil() {
+            return Err(KeyError::Nil);
+        }
+        if k.tag() == tag::STR {
+            self.nomm = 0;
+        }
+        Ok(self.set_hash(k, v))
+    }
+
+    /// `t[i] = v` for an integer key.
+    pub fn set_int(&mut self, i: i64, v: Value) -> usize {
+        if i >= 1 && (i as u64) <= self.arr.len() as u64 {
+            self.arr[i as usize - 1] = v;
+            return 0;
+        }
+        match self.set(Value::number(i as f64), v) {
+            Ok(n) => n,
+            Err(_) => 0,
+        }
+    }
+
+    /// `t[s] = v` for a string key.
+    pub fn set_str(&mut self, s: GcRef<crate::gc::LuaString>, v: Value) -> usize {
+        self.nomm = 0;
+        self.set_hash(s.to_value(), v)
+    }
+
+    fn append(&mut self, v: Value) -> usize {
+        let cap = self.arr.capacity();
+        self.arr.push(v);
+        // Pull the following integer keys out of the hash part.
+        if self.used > 0 {
+            loop {
+                let next = Value::number((self.arr.len() + 1) as f64);
+                match self.find_node(next) {
+                    Some(i) if !self.nodes[i].val.is_nil() => {
+                        let val = self.nodes[i].val;
+                        self.nodes[i].val = Value::NIL;
+                        self.arr.push(val);
+                    }
+                    _ => break,
+                }
+            }
+        }
+        (self.arr.capacity() - cap) * 8
+    }
+
+    fn set_hash(&mut self, k: Value, v: Value) -> usize {
+        if let Some(i) = self.find_node(k) {
+            self.nodes[i].val = v;
+            return 0;
+        }
+        if v.is_nil() {
+            return 0;
+        }
+        let mut grown = 0;
+        if (self.used + 1) * 4 > self.nodes.len() * 3 {
+            grown = self.rehash(k);
+            // The rehash may have made room in the array part for this key.
+            if let Some(i) = k.as_number().and_then(array_index) {
+                if i <= self.arr.len() {
+                    self.arr[i - 1] = v;
+                    return grown;
+                }
+                if i == self.arr.len() + 1 {
+                    return grown + self.append(v);
+                }
+            }
+        }
+        self.insert_new(k, v);
+        grown
+    }
+
+    /// Inserts a key known to be absent, with room available.
+    fn insert_new(&mut self, k: Value, v: Value) {
+        let mask = self.nodes.len() - 1;
+        let mut i = key_hash(k) & mask;
+        while !self.nodes[i].key.is_nil() {
+            i = (i + 1) & mask;
+        }
+        self.nodes[i] = Node { key: k, val: v };
+        self.used += 1;
+    }
+
+    /// Resizes both parts to fit the live keys plus `extra`; returns bytes grown.
+    fn rehash(&mut self, extra: Value) -> usize {
+        let before = self.mem();
+        // counts[b] = number of integer keys k with 2^(b-1) < k <= 2^b.
+        let mut counts = [0usize; 64];
+        let mut total_int = 0usize;
+        let count_key = |i: usize, counts: &mut [usize; 64]| {
+            let b = usize::BITS as usize - (i - 1).leading_zeros() as usize;
+            counts[b.min(63)] += 1;
+        };
+        for (j, v) in self.arr.iter().enumerate() {
+            if !v.is_nil() {
+                count_key(j + 1, &mut counts);
+                total_int += 1;
+            }
+        }
+        let mut live_hash = 0usize;
+        for n in &self.nodes {
+            if !n.key.is_nil() && !n.val.is_nil() {
+                live_hash += 1;
+                if let Some(i) = n.key.as_number().and_then(array_index) {
+                    count_key(i, &mut counts);
+                    total_int += 1;
+                }
+            }
+        }
+        live_hash += 1;
+        if let Some(i) = extra.as_number().and_then(array_index) {
+            count_key(i, &mut counts);
+            total_int += 1;
+        }
+        // Largest n = 2^b with more than n/2 integer keys in 1..=n.
+        let mut acc = 0usize;
+        let mut new_asize = 0usize;
+        let mut in_array = 0usize;
+        for (b, &c) in counts.iter().enumerate() {
+            let twob = 1usize << b;
+            acc += c;
+            if acc > twob / 2 {
+                new_asize = twob;
+                in_array = acc;
+            }
+            if acc == total_int || twob > usize::MAX / 4 {
+                break;
+            }
+        }
+        // The array part never shrinks (appends keep it dense in practice).
+        let new_asize = new_asize.max(self.arr.len());
+        let _ = in_array;
+
+        let old_nodes = std::mem::take(&mut self.nodes);
+        let mut moved: Vec<Node> = Vec::with_capacity(live_hash);
+        for n in old_nodes {
+            if !n.key.is_nil() && !n.val.is_nil() {
+                moved.push(n);
+            }
+        }
+        if new_asize > self.arr.len() {
+            self.arr.resize(new_asize, Value::NIL);
+        }
+        let mut rest: Vec<Node> = Vec::with_capacity(moved.len());
+        for n in moved {
+            match n.key.as_number().and_then(array_index) {
+                Some(i) if i <= self.arr.len() => self.arr[i - 1] = n.val,
+                _ => rest.push(n),
+            }
+        }
+        let need = rest.len() + 1;
+        self.nodes = vec![EMPTY; capacity_for(need)];
+        self.used = 0;
+        for n in rest {
+            self.insert_new(n.key, n.val);
+        }
+        self.mem().saturating_sub(before)
+    }
+
+    /// The border `#t`, as Lua 5.1 / LuaJIT compute it.
+    pub fn len(&self) -> usize {
+        let n = self.arr.len();
+        if n > 0 && self.arr[n - 1].is_nil() {
+            // Binary search for a border inside the array part.
+            let (mut i, mut j) = (0usize, n);
+            while j - i > 1 {
+                let m = (i + j) / 2;
+                if self.arr[m - 1].is_nil() {
+                    j = m;
+                } else {
+                    i = m;
+                }
+            }
+            return i;
+        }
+        if self.used == 0 {
+            return n;
+        }
+        // Unbound search in the hash part.
+        let mut i = n;
+        let mut j = n + 1;
+        while !self.get_int(j as i64).is_nil() {
+            i = j;
+            if j > (1usize << 52) {
+                // Pathological: linear search.
+                let mut k = 1;
+                while !self.get_int(k).is_nil() {
+                    k += 1;
+                }
+                return (k - 1) as usize;
+            }
+            j *= 2;
+        }
+        while j - i > 1 {
+            let m = (i + j) / 2;
+            if self.get_int(m as i64).is_nil() {
+                j = m;
+            } else {
+                i = m;
+            }
+        }
+        i
+    }
+
+    /// True if the table has no hash part entries at all.
+    pub fn hash_is_empty(&self) -> bool {
+        self.used == 0
+    }
+
+    /// Traversal: the entry after `k` (`nil` to start). `Err` for a key not in the
+    /// table ("invalid key to 'next'").
+    pub fn next(&self, k: Value) -> Result<Option<(Value, Value)>, ()> {
+        let mut pos = if k.is_nil() {
+            0
+        } else {
+            let mut p = None;
+            if let Some(i) = k.as_number().and_then(array_index) {
+                if i <= self.arr.len() {
+                    p = Some(i);
+                }
+            }
+            match p {
+                Some(p) => p,
+                None => {
+                    let k = match k.as_number() {
+                        Some(n) if n == 0.0 => Value::number(0.0),
+                        _ => k,
+                    };
+                    match self.find_node(k) {
+                        Some(i) => self.arr.len() + i + 1,
+                        None => return Err(()),
+                    }
+                }
+            }
+        };
+        while pos < self.arr.len() {
+            let v = self.arr[pos];
+            if !v.is_nil() {
+                return Ok(Some((Value::number((pos + 1) as f64), v)));
+            }
+            pos += 1;
+        }
+        let mut i = pos - self.arr.len();
+        while i < self.nodes.len() {
+            let n = self.nodes[i];
+            if !n.key.is_nil() && !n.val.is_nil() {
+                return Ok(Some((n.key, n.val)));
+            }
+            i += 1;
+        }
+        Ok(None)
+    }
+
+    /// Number of non-nil entries (OpenResty's `table.nkeys`).
+    pub fn count(&self) -> usize {
+        self.arr.iter().filter(|v| !v.is_nil()).count()
+            + self.nodes.iter().filter(|n| !n.key.is_nil() && !n.val.is_nil()).count()
+    }
+
+    /// Removes every entry, keeping the allocated sizes (`table.clear`).
+    pub fn clear(&mut self) {
+        for v in &mut self.arr {
+            *v = Value::NIL;
+        }
+        for n in &mut self.nodes {
+            *n = EMPTY;
+        }
+        self.used = 0;
+    }
+
+    /// A shallow copy (`table.clone`), metatable excluded.
+    pub fn clone_contents(&self) -> Table {
+        let mut t = Table::new(0, 0);
+        t.arr = self.arr.clone();
+        t.nodes = self.nodes.clone();
+        t.used = self.used;
+        t
+    }
+
+    /// Clears entries whose weak key or value is no longer alive.
+    pub fn clear_weak(&mut self, weak_keys: bool, weak_values: bool, alive: &dyn Fn(Value) -> bool) {
+        if weak_values {
+            for v in &mut self.arr {
+                if !alive(*v) {
+                    *v = Value::NIL;
+                }
+            }
+        }
+        for n in &mut self.nodes {
+            if n.key.is_nil() || n.val.is_nil() {
+                continue;
+            }
+            if (weak_keys && !alive(n.key)) || (weak_values && !alive(n.val)) {
+                n.val = Value::NIL;
+            }
+        }
+    }
+
+    fn mem(&self) -> usize {
+        std::mem::size_of::<Table>()
+            + self.arr.capacity() * std::mem::size_of::<Value>()
+            + self.nodes.len() * std::mem::size_of::<Node>()
+    }
+
+    /// Iterates live hash entries (for tracing and library code).
+    pub fn hash_entries(&self) -> impl Iterator<Item = (Value, Value)> + '_ {
+        self.nodes.iter().filter(|n| !n.key.is_nil() && !n.val.is_nil()).map(|n| (n.key, n.val))
+    }
+}
+
+/// Node count for `n` entries at a load factor of at most 3/4.
+fn capacity_for(n: usize) -> usize {
+    let want = n.saturating_mul(4) / 3 + 1;
+    want.next_power_of_two().max(4)
+}
+
+impl GcObject for Table {
+    const KIND: Kind = Kind::Table;
+    const TAG: u64 = tag::TABLE;
+
+    fn trace(&self, m: &mut Marker) {
+        let (mut wk, mut wv) = (false, false);
+        if let Some(mt) = self.meta {
+            m.mark(mt);
+            if let Some(mode) = mt.get(m.mode_key).as_string() {
+                wk = mode.as_bytes().contains(&b'k');
+                wv = mode.as_bytes().contains(&b'v');
+            }
+        }
+        if wk || wv {
+            m.push_weak(Value::from_gc(tag::TABLE, self as *const Table as usize), wk, wv);
+        }
+        if !wv {
+            for &v in &self.arr {
+                m.mark_value(v);
+            }
+        }
+        for n in &self.nodes {
+            if n.key.is_nil() || n.val.is_nil() {
+                continue;
+            }
+            if !wk {
+                m.mark_value(n.key);
+            }
+            if !wv {
+                m.mark_value(n.val);
+            }
+        }
+    }
+
+    fn size(&self) -> usize {
+        self.mem()
+    }
+
+    fn header(&self) -> &GcHeader {
+        &self.hdr
+    }
+}

@@ -1,0 +1,137 @@
+//! The coroutine library.
+
+use crate::gc::GcRef;
+use crate::object::Thread;
+use crate::value::Value;
+use crate::vm::{CoStatus, ErrorKind, LResult, LuaError, NativeFunction, Special, Vm};
+
+pub fn open(vm: &mut Vm) {
+    let t = super::register_lib(
+        vm,
+        "coroutine",
+        &[
+            ("create", create),
+            ("resume", resume),
+            ("running", running),
+            ("status", status),
+            ("wrap", wrap),
+            ("isyieldable", isyieldable),
+        ],
+    );
+    let mut y = NativeFunction::new(yield_, "yield", Box::new([]));
+    y.special = Special::Yield;
+    let yv = vm.heap.alloc(y).to_value();
+    vm.set_field(t, "yield", yv);
+}
+
+fn check_co(vm: &mut Vm, base: usize, nargs: usize, i: usize) -> LResult<GcRef<Thread>> {
+    match vm.arg(base, nargs, i).as_thread() {
+        Some(t) => Ok(t),
+        None => Err(vm.type_arg_error(base, nargs, i, "coroutine")),
+    }
+}
+
+fn new_coroutine(vm: &mut Vm, f: Value) -> GcRef<Thread> {
+    let co = vm.heap.alloc(Thread::new());
+    let c = co.get_mut();
+    c.stack = vec![Value::NIL; 32];
+    c.stack[0] = f;
+    c.top = 1;
+    co
+}
+
+fn create(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    let f = vm.check_function(base, nargs, 0)?;
+    let co = new_coroutine(vm, f);
+    vm.push(co.to_value());
+    Ok(1)
+}
+
+fn resume(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    let co = check_co(vm, base, nargs, 0)?;
+    let args: Vec<Value> = vm.stack[base + 1..base + nargs].to_vec();
+    match vm.resume(co, &args)? {
+        Ok(vals) => {
+            vm.ensure_stack(vm.top + vals.len() + crate::vm::EXTRA_STACK)?;
+            vm.push(Value::TRUE);
+            let n = vals.len() + 1;
+            for v in vals {
+                vm.push(v);
+            }
+            Ok(n)
+        }
+        Err(e) => {
+            vm.push(Value::FALSE);
+            vm.push(e);
+            Ok(2)
+        }
+    }
+}
+
+fn wrap_aux(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    let Some(co) = vm.native_upval(0).as_thread() else {
+        return Err(vm.rt_error("cannot resume dead coroutine"));
+    };
+    let args: Vec<Value> = vm.stack[base..base + nargs].to_vec();
+    match vm.resume(co, &args)? {
+        Ok(vals) => {
+            vm.ensure_stack(vm.top + vals.len() + crate::vm::EXTRA_STACK)?;
+            let n = vals.len();
+            for v in vals {
+                vm.push(v);
+            }
+            Ok(n)
+        }
+        Err(e) => {
+            if let Some(s) = e.as_string() {
+                if s.as_bytes().starts_with(b"cannot resume") {
+                    let m = s.to_str_lossy().into_owned();
+                    return Err(vm.rt_error(&m));
+                }
+            }
+            Err(LuaError::new(ErrorKind::Runtime, e))
+        }
+    }
+}
+
+fn wrap(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    let f = vm.check_function(base, nargs, 0)?;
+    let co = new_coroutine(vm, f);
+    let w = vm.native_closure(wrap_aux, "wrap", vec![co.to_value()]);
+    vm.push(w);
+    Ok(1)
+}
+
+fn running(vm: &mut Vm, _base: usize, _nargs: usize) -> LResult<usize> {
+    if vm.cur_thread == vm.main_thread {
+        vm.push(Value::NIL);
+    } else {
+        vm.push(vm.cur_thread.to_value());
+    }
+    Ok(1)
+}
+
+fn status(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    let co = check_co(vm, base, nargs, 0)?;
+    let s = match co.status {
+        CoStatus::Suspended => "suspended",
+        CoStatus::Running => "running",
+        CoStatus::Normal => "normal",
+        CoStatus::Dead => "dead",
+    };
+    let s = if co == vm.cur_thread { "running" } else { s };
+    let v = vm.str_value(s.as_bytes());
+    vm.push(v);
+    Ok(1)
+}
+
+fn isyieldable(vm: &mut Vm, _base: usize, _nargs: usize) -> LResult<usize> {
+    let y = vm.cur_thread != vm.main_thread && vm.ccalls == vm.co_ccalls;
+    vm.push(Value::boolean(y));
+    Ok(1)
+}
+
+/// Never called: the dispatch loop handles `Special::Yield` itself.
+fn yield_(vm: &mut Vm, _base: usize, _nargs: usize) -> LResult<usize> {
+    Err(vm.rt_error("attempt to yield across C-call boundary"))
+}

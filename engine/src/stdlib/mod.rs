@@ -1,0 +1,185 @@
+//! The standard library: base, coroutine, string, table, math, bit, os, io,
+//! package, debug, jit.
+//!
+//! Every library function is a `NativeFn`: it reads its arguments from the stack with
+//! the `check_*` / `opt_*` helpers below (which produce LuaJIT's "bad argument"
+//! messages) and pushes its results.
+
+pub mod base;
+pub mod strformat;
+pub mod coroutine;
+
+use crate::gc::{GcRef, LuaString, Marker};
+use crate::object::{Table, Thread};
+use crate::value::Value;
+use crate::vm::{LResult, NativeFn, Vm};
+
+/// Per-state data the libraries keep outside Lua tables.
+#[derive(Default)]
+pub struct LibState {
+    /// Threads that resumed the running coroutine (kept alive while they wait).
+    pub resumers: Vec<GcRef<Thread>>,
+    /// Called when the instruction budget runs out: `Some(n)` continues with `n` more
+    /// instructions, `None` stops the script. Without a hook the budget is unlimited.
+    pub budget_hook: Option<Box<dyn FnMut() -> Option<i64>>>,
+    /// Where `print` and `io.write` to stdout go; `None` means the process stdout.
+    pub output: Option<Box<dyn FnMut(&[u8])>>,
+    /// `package.loaded`.
+    pub loaded: Option<GcRef<Table>>,
+    /// Extra values the libraries keep alive (e.g. the string metatable).
+    pub roots: Vec<Value>,
+}
+
+impl LibState {
+    /// Marks the values the libraries hold.
+    pub fn trace(&self, m: &mut Marker) {
+        for &t in &self.resumers {
+            m.mark(t);
+        }
+        if let Some(t) = self.loaded {
+            m.mark(t);
+        }
+        for &v in &self.roots {
+            m.mark_value(v);
+        }
+    }
+}
+
+/// Opens every library into the globals.
+pub fn open_all(vm: &mut Vm) {
+    let loaded = vm.new_table(0, 16);
+    vm.lib_state.loaded = Some(loaded);
+    base::open(vm);
+    coroutine::open(vm);
+}
+
+/// Registers `funcs` in a new global table `name` (and in `package.loaded`).
+pub fn register_lib(vm: &mut Vm, name: &str, funcs: &[(&'static str, NativeFn)]) -> GcRef<Table> {
+    let t = vm.new_table(0, funcs.len());
+    for &(n, f) in funcs {
+        let fv = vm.native(f, n);
+        vm.set_field(t, n, fv);
+    }
+    let g = vm.globals;
+    vm.set_field(g, name, t.to_value());
+    if let Some(l) = vm.lib_state.loaded {
+        vm.set_field(l, name, t.to_value());
+    }
+    t
+}
+
+/// The type name used in "bad argument" messages ("no value" past the end).
+fn arg_type_name(vm: &Vm, base: usize, nargs: usize, i: usize) -> &'static str {
+    if i >= nargs {
+        "no value"
+    } else {
+        vm.stack[base + i].type_name()
+    }
+}
+
+impl Vm {
+    /// "bad argument #i (<expected> expected, got <type>)".
+    pub fn type_arg_error(&mut self, base: usize, nargs: usize, i: usize, expected: &str) -> crate::vm::LuaError {
+        let got = arg_type_name(self, base, nargs, i);
+        self.arg_error(i + 1, &format!("{expected} expected, got {got}"))
+    }
+
+    /// Argument `i` (0-based) must be present.
+    pub fn check_any(&mut self, base: usize, nargs: usize, i: usize) -> LResult<Value> {
+        if i >= nargs {
+            return Err(self.arg_error(i + 1, "value expected"));
+        }
+        Ok(self.stack[base + i])
+    }
+
+    pub fn check_table(&mut self, base: usize, nargs: usize, i: usize) -> LResult<GcRef<Table>> {
+        match self.arg(base, nargs, i).as_table() {
+            Some(t) => Ok(t),
+            None => Err(self.type_arg_error(base, nargs, i, "table")),
+        }
+    }
+
+    /// A number, or a string convertible to one.
+    pub fn check_number(&mut self, base: usize, nargs: usize, i: usize) -> LResult<f64> {
+        let v = self.arg(base, nargs, i);
+        match Vm::to_arith_number(v) {
+            Some(n) => Ok(n),
+            None => Err(self.type_arg_error(base, nargs, i, "number")),
+        }
+    }
+
+    pub fn opt_number(&mut self, base: usize, nargs: usize, i: usize, def: f64) -> LResult<f64> {
+        if self.arg(base, nargs, i).is_nil() {
+            Ok(def)
+        } else {
+            self.check_number(base, nargs, i)
+        }
+    }
+
+    /// An integer argument (truncated toward zero, as LuaJIT's `lj_lib_checkint`).
+    pub fn check_int(&mut self, base: usize, nargs: usize, i: usize) -> LResult<i64> {
+        let n = self.check_number(base, nargs, i)?;
+        Ok(num_to_int(n))
+    }
+
+    pub fn opt_int(&mut self, base: usize, nargs: usize, i: usize, def: i64) -> LResult<i64> {
+        if self.arg(base, nargs, i).is_nil() {
+            Ok(def)
+        } else {
+            self.check_int(base, nargs, i)
+        }
+    }
+
+    /// A string, or a number converted to one.
+    pub fn check_str(&mut self, base: usize, nargs: usize, i: usize) -> LResult<GcRef<LuaString>> {
+        let v = self.arg(base, nargs, i);
+        if let Some(s) = v.as_string() {
+            return Ok(s);
+        }
+        if v.is_number() {
+            let b = self.tostring_basic(v);
+            let s = self.intern(&b);
+            // Write it back so the string stays rooted by the argument slot.
+            self.stack[base + i] = s.to_value();
+            return Ok(s);
+        }
+        Err(self.type_arg_error(base, nargs, i, "string"))
+    }
+
+    pub fn opt_str(&mut self, base: usize, nargs: usize, i: usize) -> LResult<Option<GcRef<LuaString>>> {
+        if self.arg(base, nargs, i).is_nil() {
+            Ok(None)
+        } else {
+            self.check_str(base, nargs, i).map(Some)
+        }
+    }
+
+    /// A function argument.
+    pub fn check_function(&mut self, base: usize, nargs: usize, i: usize) -> LResult<Value> {
+        let v = self.arg(base, nargs, i);
+        if v.is_function() {
+            Ok(v)
+        } else {
+            Err(self.type_arg_error(base, nargs, i, "function"))
+        }
+    }
+
+    /// Writes bytes to the state's standard output.
+    pub fn write_stdout(&mut self, b: &[u8]) {
+        if let Some(out) = self.lib_state.output.as_mut() {
+            out(b);
+        } else {
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(b);
+        }
+    }
+}
+
+/// Number to integer as LuaJIT's argument checks do (truncation, saturating).
+pub fn num_to_int(n: f64) -> i64 {
+    if n.is_nan() {
+        0
+    } else {
+        n as i64
+    }
+}

@@ -1,0 +1,665 @@
+//! Calls, returns, protected calls, re-entry from native code, and coroutines.
+//!
+//! A Lua-to-Lua call pushes a `Frame` and the dispatch loop carries on with it: no
+//! Rust recursion. Native functions run to completion inside `precall`. Native code
+//! that must call Lua (`table.sort` comparators, `__tostring`, finalizers) re-enters
+//! the dispatch loop through [`Vm::call_at`], bounded by `MAX_CCALLS`; the first frame
+//! of such a re-entry is marked `boundary`, and its return ends that `execute`.
+//!
+//! Errors are `Err` values. `execute` catches them at the nearest `Protected` frame
+//! (pushed by `pcall`/`xpcall`) of its own invocation, or stops at its boundary frame
+//! and hands the error to its caller.
+
+use crate::gc::{GcRef, Kind};
+use crate::object::{LuaFunction, UpState, UpVal};
+use crate::value::Value;
+use crate::vm::meta::{MetaEvent, MAX_META_CHAIN};
+use crate::vm::{
+    CoStatus, Cont, ErrorKind, Frame, FrameFn, LResult, LuaError, NativeFunction, Special, Thread, Vm, EXTRA_STACK,
+    MAX_CCALLS, MAX_FRAMES, MAX_STACK,
+};
+
+/// What `precall` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// A Lua frame was pushed; the dispatch loop must run it.
+    Lua,
+    /// A native function ran and its results were delivered.
+    Done,
+    /// `coroutine.yield` was called: the running coroutine must suspend.
+    Yield,
+}
+
+/// How an `execute` invocation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecEnd {
+    Returned,
+    Yielded,
+}
+
+impl Vm {
+    /// Makes sure `stack.len() >= need`.
+    #[inline]
+    pub fn ensure_stack(&mut self, need: usize) -> LResult<()> {
+        if need > self.stack.len() {
+            if need > MAX_STACK + 2 * EXTRA_STACK + 256 {
+                return Err(self.rt_error("stack overflow"));
+            }
+            let new_len = (need + need / 2).clamp(64, MAX_STACK + 2 * EXTRA_STACK + 256);
+            self.stack.resize(new_len.max(need), Value::NIL);
+        }
+        Ok(())
+    }
+
+    /// One past the highest slot the running frame may be using: where re-entrant
+    /// calls place their function.
+    pub fn free_top(&self) -> usize {
+        let mut t = self.top;
+        if let Some(f) = self.frames.last() {
+            if let FrameFn::Lua(c) = f.fun {
+                t = t.max(f.base + c.proto.framesize as usize);
+            }
+        }
+        t
+    }
+
+    /// Sets up a call of the value at `stack[func]` with `nargs` arguments after it.
+    pub fn precall(&mut self, func: usize, mut nargs: usize, nresults: i32, cont: Cont) -> LResult<CallOutcome> {
+        let mut fv = self.stack[func];
+        let mut n = 0;
+        while !fv.is_function() {
+            let h = self.metamethod(fv, MetaEvent::Call);
+            if h.is_nil() || n >= MAX_META_CHAIN {
+                return Err(self.call_error(func, fv));
+            }
+            self.ensure_stack(func + nargs + 2 + EXTRA_STACK)?;
+            self.stack.copy_within(func..func + 1 + nargs, func + 1);
+            self.stack[func] = h;
+            nargs += 1;
+            fv = h;
+            n += 1;
+        }
+        self.budget -= 1;
+        if self.budget < 0 {
+            self.budget_exhausted()?;
+        }
+        if fv.func_kind() == Some(Kind::LuaFunction) {
+            let cl: GcRef<LuaFunction> = GcRef::from_value_payload(fv);
+            self.enter_lua(func, cl, nargs, nresults, cont)?;
+            return Ok(CallOutcome::Lua);
+        }
+        let nf: GcRef<NativeFunction> = GcRef::from_value_payload(fv);
+        match nf.special {
+            Special::None => {}
+            Special::Pcall if cont == Cont::Call => return self.call_pcall(func, nargs, nresults, false),
+            Special::Xpcall if cont == Cont::Call => return self.call_pcall(func, nargs, nresults, true),
+            Special::Yield => return self.call_yield(func, nargs, nresults, cont),
+            Special::Pcall | Special::Xpcall => {}
+        }
+        if self.frames.len() >= MAX_FRAMES {
+            return Err(self.rt_error("stack overflow"));
+        }
+        self.frames.push(Frame {
+            func,
+            base: func + 1,
+            pc: 0,
+            nresults,
+            cont,
+            fun: FrameFn::Native,
+            handler: None,
+            boundary: false,
+            tail: false,
+        });
+        self.top = func + 1 + nargs;
+        self.ensure_stack(self.top + EXTRA_STACK)?;
+        let nret = (nf.f)(self, func + 1, nargs)?;
+        let first = self.top - nret;
+        let fr = match self.frames.pop() {
+            Some(f) => f,
+            None => return Err(self.rt_error("internal error: frame stack underflow")),
+        };
+        self.postcall(fr, first, nret)?;
+        if self.heap.should_collect() {
+            self.full_gc();
+        }
+        Ok(CallOutcome::Done)
+    }
+
+    fn enter_lua(&mut self, func: usize, cl: GcRef<LuaFunction>, nargs: usize, nresults: i32, cont: Cont) -> LResult<()> {
+        let p = cl.proto;
+        let np = p.numparams as usize;
+        let fs = p.framesize as usize;
+        if self.frames.len() >= MAX_FRAMES {
+            return Err(self.rt_error("stack overflow"));
+        }
+        let base = if !p.is_vararg {
+            let base = func + 1;
+            self.ensure_stack(base + fs + EXTRA_STACK)?;
+            // Registers past the arguments start out nil.
+            let from = base + nargs.min(np);
+            let to = base + fs.max(np);
+            for v in &mut self.stack[from..to] {
+                *v = Value::NIL;
+            }
+            base
+        } else {
+            let base = func + 1 + nargs;
+            self.ensure_stack(base + fs + EXTRA_STACK)?;
+            for i in 0..np {
+                self.stack[base + i] = if i < nargs { self.stack[func + 1 + i] } else { Value::NIL };
+            }
+            for v in &mut self.stack[base + np..base + fs.max(np)] {
+                *v = Value::NIL;
+            }
+            base
+        };
+        self.frames.push(Frame {
+            func,
+            base,
+            pc: 0,
+            nresults,
+            cont,
+            fun: FrameFn::Lua(cl),
+            handler: None,
+            boundary: false,
+            tail: false,
+        });
+        Ok(())
+    }
+
+    /// Delivers `n` results found at `stack[first ..]` of the frame `fr`, which has just
+    /// been popped, according to its continuation.
+    pub fn postcall(&mut self, fr: Frame, first: usize, n: usize) -> LResult<()> {
+        match fr.cont {
+            Cont::Call => self.place_results(fr.func, first, n, fr.nresults),
+            Cont::Protected => {
+                let dest = fr.func - 1;
+                self.stack[dest] = Value::TRUE;
+                self.place_results(dest + 1, first, n, if fr.nresults < 0 { -1 } else { (fr.nresults - 1).max(0) });
+                if fr.nresults < 0 {
+                    // top already set past the results by place_results
+                } else if fr.nresults == 0 {
+                    self.top = dest;
+                }
+            }
+            Cont::Store(r) => {
+                let v = if n > 0 { self.stack[first] } else { Value::NIL };
+                if let Some(caller) = self.frames.last() {
+                    let slot = caller.base + r as usize;
+                    self.stack[slot] = v;
+                }
+            }
+            Cont::Discard => {}
+            Cont::Cond { negate } => {
+                let res = n > 0 && self.stack[first].truthy();
+                if let Some(caller) = self.frames.last_mut() {
+                    if let FrameFn::Lua(c) = caller.fun {
+                        let jmp = c.proto.code.get(caller.pc).copied();
+                        if res != negate {
+                            if let Some(j) = jmp {
+                                caller.pc = (caller.pc as isize + 1 + j.j()) as usize;
+                            }
+                        } else {
+                            caller.pc += 1;
+                        }
+                    }
+                }
+            }
+            Cont::Concat { at } => {
+                let v = if n > 0 { self.stack[first] } else { Value::NIL };
+                let Some(caller) = self.frames.last().copied() else { return Ok(()) };
+                self.stack[caller.base + at as usize] = v;
+                if let FrameFn::Lua(c) = caller.fun {
+                    if let Some(ins) = c.proto.code.get(caller.pc.wrapping_sub(1)).copied() {
+                        self.cat_run(ins.a(), ins.b(), at as usize)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies `n` values from `first` to `dest`, adjusted to `want` (-1: all, and
+    /// sets `top`).
+    #[inline]
+    fn place_results(&mut self, dest: usize, first: usize, n: usize, want: i32) {
+        if want < 0 {
+            if dest != first {
+                self.stack.copy_within(first..first + n, dest);
+            }
+            self.top = dest + n;
+        } else {
+            let want = want as usize;
+            let m = n.min(want);
+            if dest != first && m > 0 {
+                self.stack.copy_within(first..first + m, dest);
+            }
+            if dest + want > self.stack.len() {
+                self.stack.resize(dest + want + EXTRA_STACK, Value::NIL);
+            }
+            for v in &mut self.stack[dest + m..dest + want] {
+                *v = Value::NIL;
+            }
+            self.top = dest + want;
+        }
+    }
+
+    /// `pcall(f, ...)` / `xpcall(f, handler, ...)` called from Lua: pushes `f` as a
+    /// protected frame.
+    fn call_pcall(&mut self, func: usize, nargs: usize, nresults: i32, x: bool) -> LResult<CallOutcome> {
+        if nargs == 0 {
+            let name = if x { "xpcall" } else { "pcall" };
+            return Err(self.rt_error(&format!("bad argument #1 to '{name}' (value expected)")));
+        }
+        let (fslot, fnargs, handler) = if x {
+            if nargs < 2 {
+                return Err(self.rt_error("bad argument #2 to 'xpcall' (value expected)"));
+            }
+            // [xpcall f h a...] -> [h f a...]
+            let f = self.stack[func + 1];
+            let h = self.stack[func + 2];
+            self.stack[func] = h;
+            self.stack[func + 1] = f;
+            self.stack.copy_within(func + 3..func + 1 + nargs, func + 2);
+            (func + 1, nargs - 2, Some(func))
+        } else {
+            (func + 1, nargs - 1, None)
+        };
+        let depth = self.frames.len();
+        let r = self.precall(fslot, fnargs, nresults, Cont::Protected);
+        match r {
+            Ok(CallOutcome::Lua) => {
+                self.frames[depth].handler = handler;
+                Ok(CallOutcome::Lua)
+            }
+            Ok(o) => Ok(o),
+            Err(e) if e.kind().catchable() => {
+                let mut e = e;
+                if let Some(h) = handler {
+                    let hv = self.stack[h];
+                    e = self.run_handler(hv, e);
+                }
+                self.frames.truncate(depth);
+                self.close_upvals(func);
+                let fr = Frame {
+                    func: fslot,
+                    base: fslot,
+                    pc: 0,
+                    nresults,
+                    cont: Cont::Protected,
+                    fun: FrameFn::Native,
+                    handler,
+                    boundary: false,
+                    tail: false,
+                };
+                self.finish_protected_error(&fr, e.value());
+                Ok(CallOutcome::Done)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Calls an `xpcall` handler with the error value; its first result replaces it.
+    fn run_handler(&mut self, h: Value, e: LuaError) -> LuaError {
+        let kind = e.kind();
+        match self.call_value1(h, &[e.value()]) {
+            Ok(v) => LuaError::new(kind, v),
+            Err(e2) if !e2.kind().catchable() => e2,
+            Err(_) => {
+                let v = self.str_value(b"error in error handling");
+                LuaError::new(ErrorKind::ErrorHandler, v)
+            }
+        }
+    }
+
+    /// Places `false, err` as the results of the protected frame `fr`.
+    fn finish_protected_error(&mut self, fr: &Frame, err: Value) {
+        let dest = fr.func - 1;
+        self.stack[dest] = Value::FALSE;
+        self.stack[dest + 1] = err;
+        if fr.nresults < 0 {
+            self.top = dest + 2;
+        } else {
+            let want = fr.nresults as usize;
+            if dest + want + 1 > self.stack.len() {
+                self.stack.resize(dest + want + 1 + EXTRA_STACK, Value::NIL);
+            }
+            for i in 2..want {
+                self.stack[dest + i] = Value::NIL;
+            }
+            self.top = dest + want;
+        }
+    }
+
+    /// Handles an error raised inside `execute`: finds the protected frame that
+    /// catches it (`Ok(true)`: go on running; `Ok(false)`: the invocation is
+    /// finished), or unwinds to the boundary and returns the error.
+    pub(crate) fn unwind(&mut self, mut e: LuaError) -> LResult<bool> {
+        let mut i = self.frames.len();
+        while i > 0 {
+            i -= 1;
+            let fr = self.frames[i];
+            if fr.cont == Cont::Protected && e.kind().catchable() {
+                if let Some(h) = fr.handler {
+                    let hv = self.stack[h];
+                    e = self.run_handler(hv, e);
+                }
+                self.close_upvals(fr.func - 1);
+                self.frames.truncate(i);
+                self.finish_protected_error(&fr, e.value());
+                return Ok(!fr.boundary);
+            }
+            if fr.boundary {
+                if i == 0 && self.cur_thread == self.main_thread && e.traceback().is_none() {
+                    let tb = self.traceback_string(1);
+                    e.set_traceback(tb);
+                }
+                self.close_upvals(fr.func);
+                self.frames.truncate(i);
+                return Err(e);
+            }
+        }
+        self.frames.clear();
+        Err(e)
+    }
+
+    /// Runs the dispatch loop until the current boundary frame returns or the
+    /// coroutine yields, catching errors at protected frames.
+    pub fn execute(&mut self) -> LResult<ExecEnd> {
+        loop {
+            match self.run() {
+                Ok(end) => return Ok(end),
+                Err(e) => {
+                    if !self.unwind(e)? {
+                        return Ok(ExecEnd::Returned);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls the function at `stack[func]` with `nargs` arguments from native code.
+    /// Results are left at `stack[func ..]`; returns their count.
+    pub fn call_at(&mut self, func: usize, nargs: usize, nresults: i32) -> LResult<usize> {
+        if self.ccalls >= MAX_CCALLS {
+            return Err(self.rt_error("C stack overflow"));
+        }
+        let depth = self.frames.len();
+        self.ccalls += 1;
+        let r = match self.precall(func, nargs, nresults, Cont::Call) {
+            Ok(CallOutcome::Lua) => {
+                self.frames[depth].boundary = true;
+                self.execute().map(|_| ())
+            }
+            Ok(CallOutcome::Done) => Ok(()),
+            Ok(CallOutcome::Yield) => Err(self.rt_error("attempt to yield across C-call boundary")),
+            Err(e) => Err(e),
+        };
+        self.ccalls -= 1;
+        match r {
+            Ok(()) => Ok(if nresults < 0 { self.top - func } else { nresults as usize }),
+            Err(e) => {
+                self.frames.truncate(depth);
+                self.close_upvals(func);
+                Err(e)
+            }
+        }
+    }
+
+    /// Calls `f(args...)` from native code; returns the results.
+    pub fn call_value(&mut self, f: Value, args: &[Value], nresults: i32) -> LResult<Vec<Value>> {
+        let old_top = self.top;
+        let func = self.free_top();
+        self.ensure_stack(func + args.len() + 1 + EXTRA_STACK)?;
+        self.stack[func] = f;
+        self.stack[func + 1..func + 1 + args.len()].copy_from_slice(args);
+        self.top = func + 1 + args.len();
+        let r = self.call_at(func, args.len(), nresults);
+        let out = match r {
+            Ok(n) => Ok(self.stack[func..func + n].to_vec()),
+            Err(e) => Err(e),
+        };
+        self.top = old_top;
+        out
+    }
+
+    /// Calls `f(args...)` from native code; returns the first result.
+    pub fn call_value1(&mut self, f: Value, args: &[Value]) -> LResult<Value> {
+        let old_top = self.top;
+        let func = self.free_top();
+        self.ensure_stack(func + args.len() + 1 + EXTRA_STACK)?;
+        self.stack[func] = f;
+        self.stack[func + 1..func + 1 + args.len()].copy_from_slice(args);
+        self.top = func + 1 + args.len();
+        let r = self.call_at(func, args.len(), 1).map(|_| self.stack[func]);
+        self.top = old_top;
+        r
+    }
+
+    // ----- Upvalues -------------------------------------------------------------------
+
+    /// The open upvalue for `slot` of the running thread, created if needed.
+    pub fn find_upval(&mut self, slot: usize) -> GcRef<UpVal> {
+        let mut i = self.open_upvals.len();
+        while i > 0 {
+            let u = self.open_upvals[i - 1];
+            if let UpState::Open { slot: s, .. } = u.state {
+                if s == slot {
+                    return u;
+                }
+                if s < slot {
+                    break;
+                }
+            }
+            i -= 1;
+        }
+        let u = self.heap.alloc(UpVal::new(UpState::Open { thread: self.cur_thread, slot }));
+        self.open_upvals.insert(i, u);
+        u
+    }
+
+    /// Closes the running thread's open upvalues at `level` and above.
+    #[inline]
+    pub fn close_upvals(&mut self, level: usize) {
+        while let Some(&u) = self.open_upvals.last() {
+            match u.state {
+                UpState::Open { slot, .. } if slot >= level => {
+                    u.get_mut().state = UpState::Closed(self.stack.get(slot).copied().unwrap_or(Value::NIL));
+                    self.open_upvals.pop();
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// Reads an upvalue.
+    #[inline]
+    pub fn upval_get(&self, u: GcRef<UpVal>) -> Value {
+        match u.state {
+            UpState::Closed(v) => v,
+            UpState::Open { thread, slot } => {
+                if thread == self.cur_thread {
+                    self.stack[slot]
+                } else {
+                    thread.stack.get(slot).copied().unwrap_or(Value::NIL)
+                }
+            }
+        }
+    }
+
+    /// Writes an upvalue.
+    #[inline]
+    pub fn upval_set(&mut self, u: GcRef<UpVal>, v: Value) {
+        match u.state {
+            UpState::Closed(_) => u.get_mut().state = UpState::Closed(v),
+            UpState::Open { thread, slot } => {
+                if thread == self.cur_thread {
+                    self.stack[slot] = v;
+                } else if let Some(s) = thread.get_mut().stack.get_mut(slot) {
+                    *s = v;
+                }
+            }
+        }
+    }
+
+    // ----- Coroutines -------------------------------------------------------------------
+
+    fn call_yield(&mut self, func: usize, nargs: usize, nresults: i32, cont: Cont) -> LResult<CallOutcome> {
+        if self.cur_thread == self.main_thread {
+            return Err(self.rt_error("attempt to yield from outside a coroutine"));
+        }
+        if self.ccalls != self.co_ccalls {
+            return Err(self.rt_error("attempt to yield across C-call boundary"));
+        }
+        self.frames.push(Frame {
+            func,
+            base: func + 1,
+            pc: 0,
+            nresults,
+            cont,
+            fun: FrameFn::Native,
+            handler: None,
+            boundary: false,
+            tail: false,
+        });
+        self.top = func + 1 + nargs;
+        Ok(CallOutcome::Yield)
+    }
+
+    /// Moves the running thread's state into its object and another thread's out.
+    fn switch_to(&mut self, to: GcRef<Thread>) {
+        let from = self.cur_thread;
+        {
+            let f = from.get_mut();
+            std::mem::swap(&mut f.stack, &mut self.stack);
+            std::mem::swap(&mut f.frames, &mut self.frames);
+            std::mem::swap(&mut f.open_upvals, &mut self.open_upvals);
+            f.top = self.top;
+        }
+        {
+            let t = to.get_mut();
+            std::mem::swap(&mut t.stack, &mut self.stack);
+            std::mem::swap(&mut t.frames, &mut self.frames);
+            std::mem::swap(&mut t.open_upvals, &mut self.open_upvals);
+            self.top = t.top;
+        }
+        self.cur_thread = to;
+    }
+
+    /// Resumes `co` with `args`. `Ok(Ok(values))`: it yielded or returned those values;
+    /// `Ok(Err(value))`: it died with that error; `Err`: the resume itself failed in
+    /// a way Lua cannot catch (budget, cancellation).
+    pub fn resume(&mut self, co: GcRef<Thread>, args: &[Value]) -> LResult<Result<Vec<Value>, Value>> {
+        match co.status {
+            CoStatus::Suspended => {}
+            CoStatus::Dead => return Ok(Err(self.str_value(b"cannot resume dead coroutine"))),
+            _ => return Ok(Err(self.str_value(b"cannot resume non-suspended coroutine"))),
+        }
+        if self.ccalls >= MAX_CCALLS {
+            return Err(self.rt_error("C stack overflow"));
+        }
+        let prev = self.cur_thread;
+        prev.get_mut().status = CoStatus::Normal;
+        self.resumers_push(prev);
+        self.switch_to(co);
+        co.get_mut().status = CoStatus::Running;
+        let saved_co_ccalls = self.co_ccalls;
+        self.ccalls += 1;
+        self.co_ccalls = self.ccalls;
+
+        let r = self.resume_inner(co, args);
+
+        self.ccalls -= 1;
+        self.co_ccalls = saved_co_ccalls;
+        let out = match r {
+            Ok(ExecEnd::Returned) => {
+                co.get_mut().status = CoStatus::Dead;
+                let vals = self.stack[..self.top.min(self.stack.len())].to_vec();
+                Ok(Ok(vals))
+            }
+            Ok(ExecEnd::Yielded) => {
+                co.get_mut().status = CoStatus::Suspended;
+                let base = self.frames.last().map(|f| f.base).unwrap_or(0);
+                let vals = self.stack[base..self.top].to_vec();
+                Ok(Ok(vals))
+            }
+            Err(e) => {
+                co.get_mut().status = CoStatus::Dead;
+                if e.kind().catchable() {
+                    Ok(Err(e.value()))
+                } else {
+                    Err(e)
+                }
+            }
+        };
+        self.switch_to(prev);
+        self.resumers_pop();
+        prev.get_mut().status = CoStatus::Running;
+        out
+    }
+
+    fn resume_inner(&mut self, co: GcRef<Thread>, args: &[Value]) -> LResult<ExecEnd> {
+        if !co.started {
+            co.get_mut().started = true;
+            // stack[0] holds the body function (set by coroutine.create).
+            self.ensure_stack(1 + args.len() + EXTRA_STACK)?;
+            self.stack[1..1 + args.len()].copy_from_slice(args);
+            self.top = 1 + args.len();
+            match self.precall(0, args.len(), -1, Cont::Call)? {
+                CallOutcome::Lua => {
+                    self.frames[0].boundary = true;
+                    self.execute()
+                }
+                CallOutcome::Done => Ok(ExecEnd::Returned),
+                CallOutcome::Yield => {
+                    self.frames[0].boundary = true;
+                    Ok(ExecEnd::Yielded)
+                }
+            }
+        } else {
+            // The yield's native frame is on top: return the resume values from it.
+            let Some(fr) = self.frames.pop() else {
+                return Err(self.rt_error("cannot resume dead coroutine"));
+            };
+            let first = self.top;
+            self.ensure_stack(first + args.len() + EXTRA_STACK)?;
+            self.stack[first..first + args.len()].copy_from_slice(args);
+            self.top = first + args.len();
+            self.postcall(fr, first, args.len())?;
+            if fr.boundary || self.frames.is_empty() {
+                return Ok(ExecEnd::Returned);
+            }
+            self.execute()
+        }
+    }
+
+    fn resumers_push(&mut self, t: GcRef<Thread>) {
+        self.lib_state.resumers.push(t);
+        self.resume_depth += 1;
+    }
+
+    fn resumers_pop(&mut self) {
+        self.lib_state.resumers.pop();
+        self.resume_depth -= 1;
+    }
+
+    /// Called when the instruction budget runs out.
+    #[cold]
+    pub fn budget_exhausted(&mut self) -> LResult<()> {
+        if let Some(hook) = self.lib_state.budget_hook.as_mut() {
+            match hook() {
+                Some(more) => {
+                    self.budget = more;
+                    return Ok(());
+                }
+                None => {}
+            }
+        } else {
+            self.budget = i64::MAX;
+            return Ok(());
+        }
+        self.budget = 0;
+        let v = self.str_value(b"instruction budget exhausted");
+        Err(LuaError::new(ErrorKind::Budget, v))
+    }
+}

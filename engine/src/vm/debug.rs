@@ -1,0 +1,285 @@
+//! What error messages and tracebacks know about the running code: positions,
+//! the names of values (`global 'x'`, `field 'f'`, `method 'm'`, ...), function
+//! names from call sites.
+
+use crate::bytecode::{Mode, Op};
+use crate::compiler::chunk_id;
+use crate::gc::GcRef;
+use crate::object::Proto;
+use crate::value::Value;
+use crate::vm::{ErrorKind, Frame, FrameFn, LuaError, Vm};
+
+/// Depth limit when following `MOV` chains for names.
+const NAME_DEPTH: usize = 8;
+
+/// The kind and name of the value in `slot` just before instruction `pc` runs, as
+/// LuaJIT infers it: a named local, or where the last write to the slot came from.
+pub fn slot_name(p: &Proto, pc: usize, slot: usize) -> Option<(&'static str, Vec<u8>)> {
+    slot_name_depth(p, pc, slot, 0)
+}
+
+fn slot_name_depth(p: &Proto, pc: usize, slot: usize, depth: usize) -> Option<(&'static str, Vec<u8>)> {
+    if depth > NAME_DEPTH {
+        return None;
+    }
+    if let Some(n) = p.local_name(slot, pc) {
+        return Some(("local", n.to_vec()));
+    }
+    let mut i = pc.min(p.code.len());
+    while i > 0 {
+        i -= 1;
+        let ins = p.code[i];
+        let Some(op) = ins.op() else { return None };
+        let (ma, _, _) = op.modes();
+        match ma {
+            Mode::Base => {
+                let hi = if op == Op::KNIL { ins.d() } else { usize::MAX };
+                if slot >= ins.a() && slot <= hi {
+                    return None;
+                }
+            }
+            Mode::Dst if ins.a() == slot => {
+                return match op {
+                    Op::MOV => slot_name_depth(p, i, ins.d(), depth + 1),
+                    Op::GGET => const_name(p, ins.d()).map(|n| ("global", n)),
+                    Op::TGETS => {
+                        let n = const_name(p, ins.c())?;
+                        if i > 0 {
+                            let prev = p.code[i - 1];
+                            if prev.op() == Some(Op::MOV) && prev.a() == slot + 1 && prev.d() == ins.b() {
+                                return Some(("method", n));
+                            }
+                        }
+                        Some(("field", n))
+                    }
+                    Op::UGET => p.upval_names.get(ins.d()).map(|n| ("upvalue", n.to_vec())),
+                    _ => None,
+                };
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn const_name(p: &Proto, i: usize) -> Option<Vec<u8>> {
+    p.k.get(i).and_then(|v| v.as_string()).map(|s| s.as_bytes().to_vec())
+}
+
+impl Vm {
+    /// `chunk:line:` of the Lua code at stack level `level` (1 = the running function,
+    /// or for a native function the Lua function that called it), or "" if none.
+    pub fn where_prefix(&self, level: usize) -> String {
+        match self.frame_at_level(level) {
+            Some(f) => match f.fun {
+                FrameFn::Lua(c) => {
+                    let p = c.proto;
+                    let line = p.line_at(f.pc.saturating_sub(1));
+                    format!("{}:{}: ", chunk_id(p.chunkname.as_bytes()), line)
+                }
+                FrameFn::Native => String::new(),
+            },
+            None => String::new(),
+        }
+    }
+
+    /// The frame at `level` (1 = top).
+    pub fn frame_at_level(&self, level: usize) -> Option<Frame> {
+        if level == 0 || level > self.frames.len() {
+            return None;
+        }
+        Some(self.frames[self.frames.len() - level])
+    }
+
+    /// A runtime error with the position of the running Lua code (for errors raised
+    /// by a native function: the position of its Lua caller).
+    pub fn rt_error(&mut self, msg: &str) -> LuaError {
+        let level = match self.frames.last() {
+            Some(f) if matches!(f.fun, FrameFn::Native) => 2,
+            _ => 1,
+        };
+        let text = format!("{}{}", self.where_prefix(level), msg);
+        let v = self.str_value(text.as_bytes());
+        LuaError::new(ErrorKind::Runtime, v)
+    }
+
+    /// A runtime error without position information.
+    pub fn plain_error(&mut self, msg: &str) -> LuaError {
+        let v = self.str_value(msg.as_bytes());
+        LuaError::new(ErrorKind::Runtime, v)
+    }
+
+    /// "attempt to <what> <description of v>", naming register `reg` of the running
+    /// Lua frame if it can.
+    pub fn op_error(&mut self, v: Value, reg: Option<usize>, what: &str) -> LuaError {
+        let desc = self.describe(v, reg);
+        self.rt_error(&format!("attempt to {what} {desc}"))
+    }
+
+    /// The same for a non-interpreter caller that has no register to name.
+    pub fn type_error(&mut self, v: Value, what: &str, _reg: Option<usize>) -> LuaError {
+        self.rt_error(&format!("attempt to {what} a {} value", v.type_name()))
+    }
+
+    /// `global 'x' (a nil value)` or `a nil value`.
+    fn describe(&self, v: Value, reg: Option<usize>) -> String {
+        if let (Some(reg), Some(f)) = (reg, self.frames.last()) {
+            if let FrameFn::Lua(c) = f.fun {
+                if let Some((kind, name)) = slot_name(&c.proto, f.pc.saturating_sub(1), reg) {
+                    return format!("{kind} '{}' (a {} value)", String::from_utf8_lossy(&name), v.type_name());
+                }
+            }
+        }
+        format!("a {} value", v.type_name())
+    }
+
+    /// "attempt to call ..." for the value at `stack[func]`.
+    pub fn call_error(&mut self, func: usize, v: Value) -> LuaError {
+        let reg = match self.frames.last() {
+            Some(f) if matches!(f.fun, FrameFn::Lua(_)) && func >= f.base => Some(func - f.base),
+            _ => None,
+        };
+        self.op_error(v, reg, "call")
+    }
+
+    /// The name a function was called by, from its caller's call instruction:
+    /// (namewhat, name), e.g. ("global", "print").
+    pub fn frame_call_name(&self, idx: usize) -> Option<(&'static str, Vec<u8>)> {
+        let f = self.frames.get(idx)?;
+        if f.tail {
+            return None;
+        }
+        let caller = self.frames.get(idx.checked_sub(1)?)?;
+        let FrameFn::Lua(c) = caller.fun else { return None };
+        let p: GcRef<Proto> = c.proto;
+        let pc = caller.pc.checked_sub(1)?;
+        let ins = *p.code.get(pc)?;
+        match ins.op()? {
+            Op::CALL | Op::CALLT => slot_name(&p, pc, ins.a()),
+            Op::ITERC => Some(("for iterator", b"for iterator".to_vec())),
+            _ => match f.cont {
+                crate::vm::Cont::Call | crate::vm::Cont::Protected => None,
+                _ => Some(("metamethod", b"metamethod".to_vec())),
+            },
+        }
+    }
+
+    /// The name for "bad argument #n to 'name'" of the running native function.
+    pub fn native_name(&self) -> (String, bool) {
+        let idx = self.frames.len().wrapping_sub(1);
+        match self.frame_call_name(idx) {
+            Some((kind, name)) => (String::from_utf8_lossy(&name).into_owned(), kind == "method"),
+            None => {
+                let name = self
+                    .frames
+                    .get(idx)
+                    .and_then(|f| self.stack.get(f.func).copied())
+                    .and_then(|v| {
+                        if v.func_kind() == Some(crate::gc::Kind::NativeFunction) {
+                            let nf: GcRef<crate::vm::NativeFunction> = GcRef::from_value_payload(v);
+                            Some(nf.name.to_string())
+                        } else {
+                            None
+                        }
+                    })
+                    .unwrap_or_else(|| "?".to_string());
+                (name, false)
+            }
+        }
+    }
+
+    /// "bad argument #i to 'f' (msg)" for argument `i` (1-based) of the running
+    /// native function; a method call counts `self` as argument 0.
+    pub fn arg_error(&mut self, i: usize, msg: &str) -> LuaError {
+        let (name, method) = self.native_name();
+        if method {
+            if i == 1 {
+                return self.rt_error(&format!("calling '{name}' on bad self ({msg})"));
+            }
+            return self.rt_error(&format!("bad argument #{} to '{name}' ({msg})", i - 1));
+        }
+        self.rt_error(&format!("bad argument #{i} to '{name}' ({msg})"))
+    }
+
+    /// The error value as text, as the standalone interpreter prints it.
+    pub fn error_to_string(&mut self, e: &LuaError) -> String {
+        let v = e.value();
+        if let Some(s) = v.as_string() {
+            return s.to_str_lossy().into_owned();
+        }
+        if v.is_number() {
+            return String::from_utf8_lossy(&self.tostring_basic(v)).into_owned();
+        }
+        if !v.is_nil() {
+            let h = self.metamethod(v, crate::vm::MetaEvent::Tostring);
+            if !h.is_nil() {
+                if let Ok(s) = self.call_value1(h, &[v]) {
+                    if let Some(s) = s.as_string() {
+                        return s.to_str_lossy().into_owned();
+                    }
+                }
+            }
+        }
+        "(error object is not a string)".to_string()
+    }
+
+    /// A `stack traceback:` listing from stack level `level` (1 = top frame).
+    pub fn traceback_string(&self, level: usize) -> String {
+        let mut out = String::from("stack traceback:");
+        let n = self.frames.len();
+        let mut lvl = level.max(1);
+        let mut shown = 0;
+        while lvl <= n {
+            let idx = n - lvl;
+            if shown == 11 && n - lvl > 10 {
+                // Keep long tracebacks readable: the first 11 and the last 10 levels.
+                let skip = n - lvl - 10;
+                out.push_str("\n\t...");
+                lvl += skip;
+                shown += 1;
+                continue;
+            }
+            out.push_str("\n\t");
+            out.push_str(&self.frame_description(idx));
+            lvl += 1;
+            shown += 1;
+        }
+        out.push_str("\n\t[C]: at 0x00000000");
+        out
+    }
+
+    /// One traceback line for frame `idx`.
+    pub fn frame_description(&self, idx: usize) -> String {
+        let f = self.frames[idx];
+        let name = self.frame_call_name(idx);
+        match f.fun {
+            FrameFn::Native => match name {
+                Some((_, n)) => format!("[C]: in function '{}'", String::from_utf8_lossy(&n)),
+                None => {
+                    let v = self.stack.get(f.func).copied().unwrap_or(Value::NIL);
+                    if v.func_kind() == Some(crate::gc::Kind::NativeFunction) {
+                        let nf: GcRef<crate::vm::NativeFunction> = GcRef::from_value_payload(v);
+                        format!("[C]: in function '{}'", nf.name)
+                    } else {
+                        "[C]: ?".to_string()
+                    }
+                }
+            },
+            FrameFn::Lua(c) => {
+                let p = c.proto;
+                let src = chunk_id(p.chunkname.as_bytes());
+                let line = p.line_at(f.pc.saturating_sub(1));
+                let what = match name {
+                    Some((_, n)) => format!("in function '{}'", String::from_utf8_lossy(&n)),
+                    None if p.linedefined == 0 => "in main chunk".to_string(),
+                    None => format!("in function <{}:{}>", src, p.linedefined),
+                };
+                let mut s = format!("{src}:{line}: {what}");
+                if f.tail {
+                    s.push_str("\n\t(tail call): ?");
+                }
+                s
+            }
+        }
+    }
+}

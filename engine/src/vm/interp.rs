@@ -1,0 +1,651 @@
+//! The dispatch loop.
+//!
+//! `run` executes Lua frames until the invocation's boundary frame returns or the
+//! coroutine yields. The running frame's base, pc, constants and code are kept in
+//! locals; whenever the frame changes (call, return, metamethod continuation) the
+//! loop reloads them from the top frame (`continue 'frame`). Every slow path saves the
+//! pc into the frame first, so errors, tracebacks and continuations see where the
+//! frame is.
+
+use crate::bytecode::{Ins, Op};
+use crate::gc::GcRef;
+use crate::object::{LuaFunction, Table, UpVal};
+use crate::value::Value;
+use crate::vm::call::{CallOutcome, ExecEnd};
+use crate::vm::meta::{Arith, ArithFail, IndexStep, MetaEvent, SetStep};
+use crate::vm::{Cont, FrameFn, LResult, Vm, EXTRA_STACK};
+
+/// Hot counter start value (LuaJIT's default hotloop is 56).
+pub const HOT_LOOP: u16 = 56;
+
+impl Vm {
+    /// Executes until the boundary frame returns or the coroutine yields.
+    pub(crate) fn run(&mut self) -> LResult<ExecEnd> {
+        'frame: loop {
+            let Some(&fr) = self.frames.last() else { return Ok(ExecEnd::Returned) };
+            let fi = self.frames.len() - 1;
+            let FrameFn::Lua(cl) = fr.fun else {
+                // Only a pending `coroutine.yield` leaves a native frame on top.
+                return Ok(ExecEnd::Yielded);
+            };
+            let base = fr.base;
+            let mut pc = fr.pc;
+            let proto = cl.proto;
+            let code: &[Ins] = &proto.code;
+            let k: &[Value] = &proto.k;
+
+            macro_rules! save {
+                () => {
+                    self.frames[fi].pc = pc
+                };
+            }
+            macro_rules! r {
+                ($x:expr) => {
+                    self.stack[base + $x]
+                };
+            }
+            macro_rules! jump_if {
+                ($cond:expr) => {{
+                    let c = $cond;
+                    let j = code[pc];
+                    if c {
+                        pc = (pc as isize + 1 + j.j()) as usize;
+                    } else {
+                        pc += 1;
+                    }
+                }};
+            }
+            // Calls a metamethod with a continuation, then reloads the frame.
+            macro_rules! meta_call {
+                ($h:expr, [$($arg:expr),*], $cont:expr) => {{
+                    save!();
+                    self.meta_call($h, &[$($arg),*], $cont)?;
+                    continue 'frame;
+                }};
+            }
+            macro_rules! arith {
+                ($op:expr, $a:expr, $x:expr, $y:expr, $rb:expr, $rc:expr) => {{
+                    let (x, y): (Value, Value) = ($x, $y);
+                    if x.is_number() && y.is_number() {
+                        r!($a) = Value::number($op.apply(x.num(), y.num()));
+                    } else {
+                        save!();
+                        match self.arith_slow($op, x, y) {
+                            Ok(v) => r!($a) = v,
+                            Err(ArithFail::Call(h)) => meta_call!(h, [x, y], Cont::Store($a as u8)),
+                            Err(ArithFail::NoHandler { bad_is_b }) => {
+                                let (bad, reg): (Value, Option<usize>) = if bad_is_b { (y, $rc) } else { (x, $rb) };
+                                return Err(self.op_error(bad, reg, "perform arithmetic on"));
+                            }
+                        }
+                    }
+                }};
+            }
+
+            loop {
+                let Some(&ins) = code.get(pc) else {
+                    return Err(self.rt_error("internal error: pc out of range"));
+                };
+                pc += 1;
+                let a = ins.a();
+                let Some(op) = ins.op() else {
+                    return Err(self.rt_error("internal error: bad opcode"));
+                };
+                match op {
+                    // ----- Comparisons -------------------------------------------------
+                    Op::ISLT | Op::ISGE => {
+                        let (x, y) = (r!(a), r!(ins.d()));
+                        let neg = op == Op::ISGE;
+                        if x.is_number() && y.is_number() {
+                            jump_if!((x.num() < y.num()) != neg);
+                        } else if let Some(c) = Vm::compare_basic(x, y, false) {
+                            jump_if!(c != neg);
+                        } else {
+                            save!();
+                            let h = self.compare_handler(x, y, MetaEvent::Lt);
+                            if h.is_nil() {
+                                return Err(self.compare_error(x, y));
+                            }
+                            meta_call!(h, [x, y], Cont::Cond { negate: neg });
+                        }
+                    }
+                    Op::ISLE | Op::ISGT => {
+                        let (x, y) = (r!(a), r!(ins.d()));
+                        let neg = op == Op::ISGT;
+                        if x.is_number() && y.is_number() {
+                            jump_if!((x.num() <= y.num()) != neg);
+                        } else if let Some(c) = Vm::compare_basic(x, y, true) {
+                            jump_if!(c != neg);
+                        } else {
+                            save!();
+                            let h = self.compare_handler(x, y, MetaEvent::Le);
+                            if !h.is_nil() {
+                                meta_call!(h, [x, y], Cont::Cond { negate: neg });
+                            }
+                            // a <= b  ==  not (b < a)
+                            let h = self.compare_handler(y, x, MetaEvent::Lt);
+                            if h.is_nil() {
+                                return Err(self.compare_error(x, y));
+                            }
+                            meta_call!(h, [y, x], Cont::Cond { negate: !neg });
+                        }
+                    }
+                    Op::ISEQV | Op::ISNEV => {
+                        let (x, y) = (r!(a), r!(ins.d()));
+                        let neg = op == Op::ISNEV;
+                        if Vm::raw_equal(x, y) {
+                            jump_if!(!neg);
+                        } else {
+                            let h = self.eq_handler(x, y);
+                            if h.is_nil() {
+                                jump_if!(neg);
+                            } else {
+                                meta_call!(h, [x, y], Cont::Cond { negate: neg });
+                            }
+                        }
+                    }
+                    Op::ISEQS | Op::ISEQN => {
+                        jump_if!(Vm::raw_equal(r!(a), k[ins.d()]));
+                    }
+                    Op::ISNES | Op::ISNEN => {
+                        jump_if!(!Vm::raw_equal(r!(a), k[ins.d()]));
+                    }
+                    Op::ISEQP => {
+                        jump_if!(r!(a) == pri(ins.d()));
+                    }
+                    Op::ISNEP => {
+                        jump_if!(r!(a) != pri(ins.d()));
+                    }
+                    Op::ISTC => {
+                        let v = r!(ins.d());
+                        if v.truthy() {
+                            r!(a) = v;
+                            jump_if!(true);
+                        } else {
+                            pc += 1;
+                        }
+                    }
+                    Op::ISFC => {
+                        let v = r!(ins.d());
+                        if v.is_falsy() {
+                            r!(a) = v;
+                            jump_if!(true);
+                        } else {
+                            pc += 1;
+                        }
+                    }
+                    Op::IST => jump_if!(r!(ins.d()).truthy()),
+                    Op::ISF => jump_if!(r!(ins.d()).is_falsy()),
+
+                    // ----- Unary ----------------------------------------------------------
+                    Op::MOV => r!(a) = r!(ins.d()),
+                    Op::NOT => r!(a) = Value::boolean(r!(ins.d()).is_falsy()),
+                    Op::UNM => {
+                        let d = ins.d();
+                        arith!(Arith::Unm, a, r!(d), r!(d), Some(d), Some(d))
+                    }
+                    Op::LEN => {
+                        let v = r!(ins.d());
+                        if let Some(n) = Vm::len_basic(v) {
+                            r!(a) = Value::number(n);
+                        } else {
+                            save!();
+                            let h = self.metamethod(v, MetaEvent::Len);
+                            if h.is_nil() {
+                                return Err(self.op_error(v, Some(ins.d()), "get length of"));
+                            }
+                            meta_call!(h, [v, Value::NIL], Cont::Store(a as u8));
+                        }
+                    }
+
+                    // ----- Arithmetic -------------------------------------------------------
+                    Op::ADDVN => arith!(Arith::Add, a, r!(ins.b()), k[ins.c()], Some(ins.b()), None),
+                    Op::SUBVN => arith!(Arith::Sub, a, r!(ins.b()), k[ins.c()], Some(ins.b()), None),
+                    Op::MULVN => arith!(Arith::Mul, a, r!(ins.b()), k[ins.c()], Some(ins.b()), None),
+                    Op::DIVVN => arith!(Arith::Div, a, r!(ins.b()), k[ins.c()], Some(ins.b()), None),
+                    Op::MODVN => arith!(Arith::Mod, a, r!(ins.b()), k[ins.c()], Some(ins.b()), None),
+                    Op::ADDNV => arith!(Arith::Add, a, k[ins.c()], r!(ins.b()), None, Some(ins.b())),
+                    Op::SUBNV => arith!(Arith::Sub, a, k[ins.c()], r!(ins.b()), None, Some(ins.b())),
+                    Op::MULNV => arith!(Arith::Mul, a, k[ins.c()], r!(ins.b()), None, Some(ins.b())),
+                    Op::DIVNV => arith!(Arith::Div, a, k[ins.c()], r!(ins.b()), None, Some(ins.b())),
+                    Op::MODNV => arith!(Arith::Mod, a, k[ins.c()], r!(ins.b()), None, Some(ins.b())),
+                    Op::ADDVV => arith!(Arith::Add, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
+                    Op::SUBVV => arith!(Arith::Sub, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
+                    Op::MULVV => arith!(Arith::Mul, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
+                    Op::DIVVV => arith!(Arith::Div, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
+                    Op::MODVV => arith!(Arith::Mod, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
+                    Op::POW => arith!(Arith::Pow, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
+                    Op::CAT => {
+                        save!();
+                        if self.cat_run(a, ins.b(), ins.c())? {
+                            continue 'frame;
+                        }
+                        // A native `__concat` may have resumed the frame elsewhere.
+                        if self.frames.len() != fi + 1 {
+                            continue 'frame;
+                        }
+                        if self.heap.should_collect() {
+                            self.full_gc();
+                        }
+                    }
+
+                    // ----- Constants ------------------------------------------------------
+                    Op::KSTR | Op::KNUM => r!(a) = k[ins.d()],
+                    Op::KSHORT => r!(a) = Value::number(ins.sd() as f64),
+                    Op::KPRI => r!(a) = pri(ins.d()),
+                    Op::KNIL => {
+                        for i in a..=ins.d() {
+                            r!(i) = Value::NIL;
+                        }
+                    }
+
+                    // ----- Upvalues and closures --------------------------------------------
+                    Op::UGET => {
+                        let u = cl.upvals[ins.d()];
+                        r!(a) = self.upval_get(u);
+                    }
+                    Op::USETV => {
+                        let v = r!(ins.d());
+                        self.upval_set(cl.upvals[a], v);
+                    }
+                    Op::USETS | Op::USETN => self.upval_set(cl.upvals[a], k[ins.d()]),
+                    Op::USETP => self.upval_set(cl.upvals[a], pri(ins.d())),
+                    Op::UCLO => {
+                        self.close_upvals(base + a);
+                        pc = (pc as isize + ins.j()) as usize;
+                    }
+                    Op::FNEW => {
+                        let child = proto.protos[ins.d()];
+                        let f = self.new_closure(child, cl, base);
+                        r!(a) = f;
+                        if self.heap.should_collect() {
+                            save!();
+                            self.full_gc();
+                        }
+                    }
+
+                    // ----- Tables ----------------------------------------------------------
+                    Op::TNEW => {
+                        let d = ins.d();
+                        let narr = d & 0x7ff;
+                        let nh = if d >> 11 > 0 { 1usize << (d >> 11) } else { 0 };
+                        let t = self.heap.alloc(Table::new(narr, nh));
+                        r!(a) = t.to_value();
+                        if self.heap.should_collect() {
+                            save!();
+                            self.full_gc();
+                        }
+                    }
+                    Op::GGET => {
+                        let key = k[ins.d()];
+                        let env = cl.env;
+                        let v = match key.as_string() {
+                            Some(s) => env.get_str(s),
+                            None => env.get(key),
+                        };
+                        if !v.is_nil() || env.meta.is_none() {
+                            r!(a) = v;
+                        } else {
+                            save!();
+                            match self.index_step(env.to_value(), key)? {
+                                IndexStep::Value(v) => r!(a) = v,
+                                IndexStep::Call(h, obj) => meta_call!(h, [obj, key], Cont::Store(a as u8)),
+                            }
+                        }
+                    }
+                    Op::GSET => {
+                        let key = k[ins.d()];
+                        let v = r!(a);
+                        let env = cl.env;
+                        if env.meta.is_none() {
+                            match env.get_mut().set(key, v) {
+                                Ok(grown) => self.heap.account(grown),
+                                Err(e) => {
+                                    save!();
+                                    return Err(self.rt_error(e.message()));
+                                }
+                            }
+                        } else {
+                            save!();
+                            let mut target = env.to_value();
+                            match self.set_step(env.to_value(), key, v, &mut target)? {
+                                SetStep::Done => {}
+                                SetStep::Call(h) => meta_call!(h, [target, key, v], Cont::Discard),
+                            }
+                        }
+                    }
+                    Op::TGETV | Op::TGETS | Op::TGETB => {
+                        let obj = r!(ins.b());
+                        let key = match op {
+                            Op::TGETV => r!(ins.c()),
+                            Op::TGETS => k[ins.c()],
+                            _ => Value::number(ins.c() as f64),
+                        };
+                        if let Some(t) = obj.as_table() {
+                            let v = match key.as_string() {
+                                Some(s) if op == Op::TGETS => t.get_str(s),
+                                _ => t.get(key),
+                            };
+                            if !v.is_nil() || t.meta.is_none() {
+                                r!(a) = v;
+                                continue;
+                            }
+                        }
+                        save!();
+                        if !obj.is_table() && self.metamethod(obj, MetaEvent::Index).is_nil() {
+                            return Err(self.op_error(obj, Some(ins.b()), "index"));
+                        }
+                        match self.index_step(obj, key)? {
+                            IndexStep::Value(v) => r!(a) = v,
+                            IndexStep::Call(h, o) => meta_call!(h, [o, key], Cont::Store(a as u8)),
+                        }
+                    }
+                    Op::TSETV | Op::TSETS | Op::TSETB => {
+                        let obj = r!(ins.b());
+                        let key = match op {
+                            Op::TSETV => r!(ins.c()),
+                            Op::TSETS => k[ins.c()],
+                            _ => Value::number(ins.c() as f64),
+                        };
+                        let v = r!(a);
+                        if let Some(t) = obj.as_table() {
+                            if t.meta.is_none() {
+                                match t.get_mut().set(key, v) {
+                                    Ok(grown) => {
+                                        self.heap.account(grown);
+                                        continue;
+                                    }
+                                    Err(e) => {
+                                        save!();
+                                        return Err(self.rt_error(e.message()));
+                                    }
+                                }
+                            }
+                        }
+                        save!();
+                        if !obj.is_table() && self.metamethod(obj, MetaEvent::NewIndex).is_nil() {
+                            return Err(self.op_error(obj, Some(ins.b()), "index"));
+                        }
+                        let mut target = obj;
+                        match self.set_step(obj, key, v, &mut target)? {
+                            SetStep::Done => {}
+                            SetStep::Call(h) => meta_call!(h, [target, key, v], Cont::Discard),
+                        }
+                    }
+                    Op::TSETM => {
+                        let t = r!(a - 1);
+                        let start = k[ins.d()].num() as i64;
+                        if let Some(t) = t.as_table() {
+                            let n = self.top.saturating_sub(base + a);
+                            let mut grown = 0;
+                            for i in 0..n {
+                                let v = self.stack[base + a + i];
+                                grown += t.get_mut().set_int(start + i as i64, v);
+                            }
+                            self.heap.account(grown);
+                        }
+                    }
+
+                    // ----- Calls ------------------------------------------------------------
+                    Op::CALL => {
+                        let func = base + a;
+                        let nargs = if ins.b() == 0 { self.top - func - 1 } else { ins.b() - 1 };
+                        save!();
+                        match self.precall(func, nargs, ins.c() as i32 - 1, Cont::Call)? {
+                            CallOutcome::Lua => continue 'frame,
+                            CallOutcome::Done => {}
+                            CallOutcome::Yield => return Ok(ExecEnd::Yielded),
+                        }
+                    }
+                    Op::CALLT => {
+                        let func = base + a;
+                        let nargs = if ins.b() == 0 { self.top - func - 1 } else { ins.b() - 1 };
+                        save!();
+                        self.close_upvals(base);
+                        let fr = self.frames[fi];
+                        self.frames.pop();
+                        self.stack.copy_within(func..func + 1 + nargs, fr.func);
+                        let depth = self.frames.len();
+                        let out = match self.precall(fr.func, nargs, fr.nresults, fr.cont) {
+                            Ok(o) => o,
+                            Err(e) => {
+                                // Keep a frame for the error position and unwinding.
+                                if self.frames.len() == depth {
+                                    self.frames.push(fr);
+                                }
+                                return Err(e);
+                            }
+                        };
+                        match out {
+                            CallOutcome::Lua => {
+                                let nf = &mut self.frames[depth];
+                                nf.boundary = fr.boundary;
+                                nf.handler = fr.handler;
+                                nf.tail = true;
+                                continue 'frame;
+                            }
+                            CallOutcome::Done => {
+                                if fr.boundary {
+                                    return Ok(ExecEnd::Returned);
+                                }
+                                continue 'frame;
+                            }
+                            CallOutcome::Yield => {
+                                if let Some(f) = self.frames.last_mut() {
+                                    f.boundary = fr.boundary;
+                                }
+                                return Ok(ExecEnd::Yielded);
+                            }
+                        }
+                    }
+                    Op::ITERC => {
+                        let func = base + a;
+                        self.stack[func] = self.stack[func - 3];
+                        self.stack[func + 1] = self.stack[func - 2];
+                        self.stack[func + 2] = self.stack[func - 1];
+                        save!();
+                        match self.precall(func, 2, ins.c() as i32 - 1, Cont::Call)? {
+                            CallOutcome::Lua => continue 'frame,
+                            CallOutcome::Done => {}
+                            CallOutcome::Yield => return Ok(ExecEnd::Yielded),
+                        }
+                    }
+                    Op::ITERL => {
+                        let v = r!(a);
+                        if !v.is_nil() {
+                            r!(a - 1) = v;
+                            pc = (pc as isize + ins.j()) as usize;
+                            self.budget -= 1;
+                            if self.budget < 0 {
+                                save!();
+                                self.budget_exhausted()?;
+                            }
+                        }
+                    }
+                    Op::VARG => {
+                        let np = proto.numparams as usize;
+                        let nvar = (base - fr.func - 1).saturating_sub(np);
+                        let src = fr.func + 1 + np;
+                        let dst = base + a;
+                        if ins.b() == 0 {
+                            save!();
+                            self.ensure_stack(dst + nvar + EXTRA_STACK)?;
+                            self.stack.copy_within(src..src + nvar, dst);
+                            self.top = dst + nvar;
+                        } else {
+                            let want = ins.b() - 1;
+                            for i in 0..want {
+                                self.stack[dst + i] = if i < nvar { self.stack[src + i] } else { Value::NIL };
+                            }
+                        }
+                    }
+
+                    // ----- Returns ------------------------------------------------------------
+                    Op::RET | Op::RET0 | Op::RET1 => {
+                        let (first, n) = match op {
+                            Op::RET0 => (base, 0),
+                            Op::RET1 => (base + a, 1),
+                            _ => {
+                                let d = ins.d();
+                                let n = if d == 0 { self.top - (base + a) } else { d - 1 };
+                                (base + a, n)
+                            }
+                        };
+                        save!();
+                        if !self.open_upvals.is_empty() {
+                            self.close_upvals(base);
+                        }
+                        let fr = self.frames[fi];
+                        self.frames.pop();
+                        self.postcall(fr, first, n)?;
+                        if fr.boundary {
+                            return Ok(ExecEnd::Returned);
+                        }
+                        continue 'frame;
+                    }
+
+                    // ----- Loops --------------------------------------------------------------
+                    Op::FORI => {
+                        save!();
+                        let idx = self.for_number(base + a, "initial")?;
+                        let lim = self.for_number(base + a + 1, "limit")?;
+                        let step = self.for_number(base + a + 2, "step")?;
+                        let go = if step >= 0.0 { idx <= lim } else { idx >= lim };
+                        if go {
+                            r!(a + 3) = Value::number(idx);
+                        } else {
+                            pc = (pc as isize + ins.j()) as usize;
+                        }
+                    }
+                    Op::FORL => {
+                        let step = r!(a + 2).num();
+                        let idx = r!(a).num() + step;
+                        let lim = r!(a + 1).num();
+                        r!(a) = Value::number(idx);
+                        let go = if step >= 0.0 { idx <= lim } else { idx >= lim };
+                        if go {
+                            r!(a + 3) = Value::number(idx);
+                            pc = (pc as isize + ins.j()) as usize;
+                            self.budget -= 1;
+                            if self.budget < 0 {
+                                save!();
+                                self.budget_exhausted()?;
+                            }
+                        }
+                    }
+                    Op::LOOP => {
+                        self.budget -= 1;
+                        if self.budget < 0 {
+                            save!();
+                            self.budget_exhausted()?;
+                        }
+                    }
+                    Op::JMP => {
+                        let j = ins.j();
+                        pc = (pc as isize + j) as usize;
+                        if j < 0 {
+                            self.budget -= 1;
+                            if self.budget < 0 {
+                                save!();
+                                self.budget_exhausted()?;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Coerces a numeric `for` control slot to a number in place.
+    fn for_number(&mut self, slot: usize, what: &str) -> LResult<f64> {
+        let v = self.stack[slot];
+        if v.is_number() {
+            return Ok(v.num());
+        }
+        match Vm::to_arith_number(v) {
+            Some(n) => {
+                self.stack[slot] = Value::number(n);
+                Ok(n)
+            }
+            None => Err(self.rt_error(&format!("'for' {what} value must be a number"))),
+        }
+    }
+
+    /// Creates a closure of `child` inside the running closure `parent`.
+    fn new_closure(&mut self, child: GcRef<crate::object::Proto>, parent: GcRef<LuaFunction>, base: usize) -> Value {
+        let mut ups: Vec<GcRef<UpVal>> = Vec::with_capacity(child.upvals.len());
+        for d in child.upvals.iter() {
+            if d.in_parent_stack {
+                ups.push(self.find_upval(base + d.index as usize));
+            } else {
+                ups.push(parent.upvals[d.index as usize]);
+            }
+        }
+        let f = LuaFunction::new(child, parent.env, ups.into_boxed_slice());
+        self.heap.alloc(f).to_value()
+    }
+
+    /// Pushes a metamethod call above the running Lua frame with continuation `cont`.
+    pub(crate) fn meta_call(&mut self, h: Value, args: &[Value], cont: Cont) -> LResult<CallOutcome> {
+        let slot = self.free_top();
+        self.ensure_stack(slot + args.len() + 1 + EXTRA_STACK)?;
+        self.stack[slot] = h;
+        self.stack[slot + 1..slot + 1 + args.len()].copy_from_slice(args);
+        self.top = slot + 1 + args.len();
+        self.precall(slot, args.len(), 1, cont)
+    }
+
+    /// Runs (or resumes) `CAT a b top` on the running frame. Returns true if a
+    /// `__concat` frame was pushed and must run first.
+    pub(crate) fn cat_run(&mut self, a: usize, b: usize, mut top: usize) -> LResult<bool> {
+        let Some(fr) = self.frames.last().copied() else { return Ok(false) };
+        let base = fr.base;
+        let strnum = |v: Value| v.is_string() || v.is_number();
+        loop {
+            if top <= b {
+                self.stack[base + a] = self.stack[base + b];
+                return Ok(false);
+            }
+            let x = self.stack[base + top - 1];
+            let y = self.stack[base + top];
+            if strnum(x) && strnum(y) {
+                let mut lo = top - 1;
+                while lo > b && strnum(self.stack[base + lo - 1]) {
+                    lo -= 1;
+                }
+                let mut buf = Vec::new();
+                for i in lo..=top {
+                    crate::vm::meta::append_str_or_num(&mut buf, self.stack[base + i]);
+                }
+                let s = self.str_value(&buf);
+                self.stack[base + lo] = s;
+                top = lo;
+            } else {
+                let mut h = self.metamethod(x, MetaEvent::Concat);
+                if h.is_nil() {
+                    h = self.metamethod(y, MetaEvent::Concat);
+                }
+                if h.is_nil() {
+                    let (bad, reg) = if strnum(x) { (y, top) } else { (x, top - 1) };
+                    return Err(self.op_error(bad, Some(reg), "concatenate"));
+                }
+                let depth = self.frames.len();
+                self.meta_call(h, &[x, y], Cont::Concat { at: (top - 1) as u8 })?;
+                // A native handler already ran and resumed the concatenation; a Lua one
+                // (or a yield) left a frame to run.
+                return Ok(self.frames.len() > depth);
+            }
+        }
+    }
+
+}
+
+/// The primitive value of a KPRI / ISEQP operand.
+#[inline(always)]
+fn pri(d: usize) -> Value {
+    match d {
+        0 => Value::NIL,
+        1 => Value::FALSE,
+        _ => Value::TRUE,
+    }
+}

@@ -1,0 +1,41 @@
+//! Every offset and constant that generated code (the trace JIT backends) may rely
+//! on, in one place, computed from the real types. A layout change shows up in the
+//! `sizes` test below.
+
+use core::mem::{offset_of, size_of};
+
+use crate::object::table::{Node, Table};
+use crate::value::Value;
+
+/// Size of a boxed value.
+pub const VALUE_SIZE: usize = size_of::<Value>();
+/// First bit pattern that is not a number.
+pub const FIRST_TAGGED: u64 = Value::FIRST_TAGGED;
+/// Bits of `nil`, `false`, `true`.
+pub const NIL_BITS: u64 = Value::NIL.to_bits();
+pub const FALSE_BITS: u64 = Value::FALSE.to_bits();
+pub const TRUE_BITS: u64 = Value::TRUE.to_bits();
+
+/// Offsets inside a table.
+pub const TABLE_META: usize = offset_of!(Table, meta);
+pub const TABLE_NOMM: usize = offset_of!(Table, nomm);
+pub const TABLE_ARR: usize = offset_of!(Table, arr);
+/// Offsets inside a hash node.
+pub const NODE_KEY: usize = offset_of!(Node, key);
+pub const NODE_VAL: usize = offset_of!(Node, val);
+pub const NODE_SIZE: usize = size_of::<Node>();
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(VALUE_SIZE, 8);
+        assert_eq!(NODE_SIZE, 16);
+        assert_eq!(NODE_KEY, 0);
+        assert_eq!(NODE_VAL, 8);
+        assert_eq!(size_of::<Option<crate::gc::GcRef<Table>>>(), size_of::<usize>());
+        assert!(TABLE_META > 0 && TABLE_ARR > 0 && TABLE_NOMM > 0);
+    }
+}

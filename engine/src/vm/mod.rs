@@ -1,0 +1,358 @@
+//! The virtual machine: state, calls, the interpreter and its slow paths.
+//!
+//! Files, in the order a call flows through them:
+//! - `mod.rs`: the `Vm` state, value helpers for natives, the GC entry point.
+//! - `call.rs`: call setup and return (`precall` / `postcall`), `pcall` unwinding,
+//!   re-entrant calls from native code, coroutine switching.
+//! - `interp.rs`: the dispatch loop (one per `execute`, never one per Lua call).
+//! - `meta.rs`: metamethod lookup and the slow paths of arithmetic, comparison,
+//!   concatenation, indexing.
+//! - `debug.rs`: names of values for error messages, positions, tracebacks.
+//! - `load.rs`: compiled prototypes into heap prototypes and closures.
+//! - `layout.rs`: offsets the JIT will read.
+
+pub mod call;
+pub mod debug;
+pub mod error;
+pub mod interp;
+pub mod layout;
+pub mod load;
+pub mod meta;
+pub mod native;
+pub mod thread;
+
+use crate::gc::{GcRef, Heap, LuaString, Marker};
+use crate::object::{Table, UpVal, Userdata};
+use crate::value::{LuaType, Value};
+
+pub use error::{ErrorKind, LResult, LuaError};
+pub use meta::MetaEvent;
+pub use native::{NativeFn, NativeFunction, Special};
+pub use thread::{CoStatus, Cont, Frame, FrameFn, Thread};
+
+/// Most stack slots one thread may use ("stack overflow" past it).
+pub const MAX_STACK: usize = 1_000_000;
+/// Most frames one thread may have.
+pub const MAX_FRAMES: usize = 200_000;
+/// Most nested re-entries from native code into Lua ("C stack overflow" past it).
+pub const MAX_CCALLS: u32 = 200;
+/// Slots kept free above a Lua frame for metamethod calls.
+pub const EXTRA_STACK: usize = 16;
+
+/// Per-state interpreter statistics and hot counters (the JIT's trigger).
+pub struct HotCounters {
+    pub counts: [u16; 64],
+}
+
+/// A Lua state.
+pub struct Vm {
+    pub heap: Heap,
+    /// The running thread's value stack.
+    pub stack: Vec<Value>,
+    /// The running thread's frames.
+    pub frames: Vec<Frame>,
+    /// Multires top / native stack top.
+    pub top: usize,
+    /// The running thread's open upvalues, sorted by slot.
+    pub open_upvals: Vec<GcRef<UpVal>>,
+    pub cur_thread: GcRef<Thread>,
+    pub main_thread: GcRef<Thread>,
+    pub globals: GcRef<Table>,
+    pub registry: GcRef<Table>,
+    /// Metatables of non-table types, indexed by `type_slot`.
+    pub type_meta: [Option<GcRef<Table>>; 8],
+    /// Interned metamethod names, indexed by `MetaEvent`.
+    pub mm_names: Vec<GcRef<LuaString>>,
+    /// Depth of re-entrant `execute` invocations.
+    pub ccalls: u32,
+    /// `ccalls` when the running coroutine was resumed: yields need equality.
+    pub co_ccalls: u32,
+    /// Nested coroutine resumes.
+    pub resume_depth: u32,
+    pub hot: HotCounters,
+    /// Remaining instruction budget (checked on backward jumps and calls).
+    pub budget: i64,
+    /// Set while `__gc` finalizers run, so they don't recurse.
+    pub in_finalizer: bool,
+    /// Loaded-library tables and other per-state data the stdlib keeps.
+    pub lib_state: crate::stdlib::LibState,
+}
+
+/// Index into `Vm::type_meta` for a non-table, non-userdata value.
+pub fn type_slot(t: LuaType) -> usize {
+    match t {
+        LuaType::Nil => 0,
+        LuaType::Boolean => 1,
+        LuaType::LightUserdata => 2,
+        LuaType::Number => 3,
+        LuaType::String => 4,
+        LuaType::Function => 5,
+        LuaType::Thread => 6,
+        _ => 7,
+    }
+}
+
+fn random_seed() -> u64 {
+    // Different per state: the address of a fresh allocation and a clock reading.
+    let b = Box::new(0u8);
+    let addr = &*b as *const u8 as u64;
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    addr.rotate_left(32) ^ t ^ 0x5851_F42D_4C95_7F2D
+}
+
+impl Vm {
+    /// A bare state: no libraries opened.
+    pub fn new_bare() -> Vm {
+        let mut heap = Heap::new(random_seed());
+        let main_thread = heap.alloc(Thread::new());
+        main_thread.get_mut().status = CoStatus::Running;
+        let globals = heap.alloc(Table::new(0, 64));
+        let registry = heap.alloc(Table::new(0, 8));
+        let mm_names = MetaEvent::ALL.iter().map(|e| heap.intern(e.name().as_bytes())).collect();
+        Vm {
+            heap,
+            stack: Vec::with_capacity(64),
+            frames: Vec::with_capacity(16),
+            top: 0,
+            open_upvals: Vec::new(),
+            cur_thread: main_thread,
+            main_thread,
+            globals,
+            registry,
+            type_meta: [None; 8],
+            mm_names,
+            ccalls: 0,
+            co_ccalls: 0,
+            resume_depth: 0,
+            hot: HotCounters { counts: [0; 64] },
+            budget: i64::MAX,
+            in_finalizer: false,
+            lib_state: crate::stdlib::LibState::default(),
+        }
+    }
+
+    /// A state with the full standard library (trusted).
+    pub fn new() -> Vm {
+        let mut vm = Vm::new_bare();
+        crate::stdlib::open_all(&mut vm);
+        vm
+    }
+
+    // ----- Values -------------------------------------------------------------------
+
+    /// An interned string value.
+    #[inline]
+    pub fn str_value(&mut self, b: &[u8]) -> Value {
+        self.heap.intern(b).to_value()
+    }
+
+    /// An interned string.
+    #[inline]
+    pub fn intern(&mut self, b: &[u8]) -> GcRef<LuaString> {
+        self.heap.intern(b)
+    }
+
+    /// A new table.
+    pub fn new_table(&mut self, narr: usize, nhash: usize) -> GcRef<Table> {
+        self.heap.alloc(Table::new(narr, nhash))
+    }
+
+    /// A new native function value.
+    pub fn native(&mut self, f: NativeFn, name: &'static str) -> Value {
+        self.heap.alloc(NativeFunction::new(f, name, Box::new([]))).to_value()
+    }
+
+    /// A new native closure with upvalues.
+    pub fn native_closure(&mut self, f: NativeFn, name: &'static str, upvals: Vec<Value>) -> Value {
+        self.heap.alloc(NativeFunction::new(f, name, upvals.into_boxed_slice())).to_value()
+    }
+
+    /// A new userdata.
+    pub fn new_userdata(&mut self, data: Option<Box<dyn std::any::Any>>) -> GcRef<Userdata> {
+        self.heap.alloc(Userdata::new(data))
+    }
+
+    /// `t[k] = v` raw, with GC accounting; errors for nil / NaN keys.
+    pub fn raw_set(&mut self, t: GcRef<Table>, k: Value, v: Value) -> LResult<()> {
+        match t.get_mut().set(k, v) {
+            Ok(grown) => {
+                self.heap.account(grown);
+                Ok(())
+            }
+            Err(e) => Err(self.rt_error(e.message())),
+        }
+    }
+
+    /// `t[name] = v` raw, for a string key.
+    pub fn set_field(&mut self, t: GcRef<Table>, name: &str, v: Value) {
+        let k = self.intern(name.as_bytes());
+        let grown = t.get_mut().set_str(k, v);
+        self.heap.account(grown);
+    }
+
+    /// `t[name]` raw.
+    pub fn get_field(&mut self, t: GcRef<Table>, name: &str) -> Value {
+        let k = self.intern(name.as_bytes());
+        t.get_str(k)
+    }
+
+    /// Pushes a value on top of the stack (natives push their results this way).
+    #[inline]
+    pub fn push(&mut self, v: Value) {
+        if self.top >= self.stack.len() {
+            self.stack.resize(self.top + 1 + EXTRA_STACK, Value::NIL);
+        }
+        self.stack[self.top] = v;
+        self.top += 1;
+    }
+
+    /// Argument `i` (0-based) of a native call, or nil past the end.
+    #[inline]
+    pub fn arg(&self, base: usize, nargs: usize, i: usize) -> Value {
+        if i < nargs {
+            self.stack[base + i]
+        } else {
+            Value::NIL
+        }
+    }
+
+    /// Upvalue `i` of the running native closure (nil if absent).
+    pub fn native_upval(&self, i: usize) -> Value {
+        let Some(f) = self.frames.last() else { return Value::NIL };
+        let v = self.stack[f.func];
+        if v.func_kind() == Some(crate::gc::Kind::NativeFunction) {
+            let nf: GcRef<NativeFunction> = GcRef::from_value_payload(v);
+            nf.upvals.get(i).copied().unwrap_or(Value::NIL)
+        } else {
+            Value::NIL
+        }
+    }
+
+    /// Sets upvalue `i` of the running native closure.
+    pub fn set_native_upval(&mut self, i: usize, v: Value) {
+        let Some(f) = self.frames.last() else { return };
+        let fv = self.stack[f.func];
+        if fv.func_kind() == Some(crate::gc::Kind::NativeFunction) {
+            let nf: GcRef<NativeFunction> = GcRef::from_value_payload(fv);
+            if let Some(slot) = nf.get_mut().upvals.get_mut(i) {
+                *slot = v;
+            }
+        }
+    }
+
+    /// The metatable of any value.
+    #[inline]
+    pub fn metatable(&self, v: Value) -> Option<GcRef<Table>> {
+        if let Some(t) = v.as_table() {
+            t.meta
+        } else if let Some(u) = v.as_userdata() {
+            u.meta
+        } else {
+            self.type_meta[type_slot(v.lua_type())]
+        }
+    }
+
+    // ----- GC -----------------------------------------------------------------------
+
+    /// Runs a collection if one is due. Call only at safe points.
+    #[inline]
+    pub fn maybe_gc(&mut self) {
+        if self.heap.should_collect() {
+            self.full_gc();
+        }
+    }
+
+    /// A full collection, then pending finalizers.
+    pub fn full_gc(&mut self) {
+        self.collect_garbage();
+        self.run_finalizers();
+    }
+
+    /// A full collection without running finalizers.
+    pub fn collect_garbage(&mut self) {
+        let mode_key = self.mm_names[MetaEvent::Mode as usize].to_value();
+        // Drop stale references above the live part of the running stack.
+        let hi = self.live_top();
+        for v in self.stack.iter_mut().skip(hi) {
+            *v = Value::NIL;
+        }
+        let gc_key = self.mm_names[MetaEvent::Gc as usize];
+        let Vm { heap, stack, frames, open_upvals, cur_thread, main_thread, globals, registry, type_meta, mm_names, lib_state, .. } = self;
+        heap.collect(mode_key, |m: &mut Marker| {
+            for &v in stack.iter() {
+                m.mark_value(v);
+            }
+            for f in frames.iter() {
+                if let FrameFn::Lua(c) = f.fun {
+                    m.mark(c);
+                }
+            }
+            for &u in open_upvals.iter() {
+                m.mark(u);
+            }
+            m.mark(*cur_thread);
+            m.mark(*main_thread);
+            m.mark(*globals);
+            m.mark(*registry);
+            for t in type_meta.iter().flatten() {
+                m.mark(*t);
+            }
+            for &s in mm_names.iter() {
+                m.mark(s);
+            }
+            lib_state.trace(m);
+        }, |v| {
+            // Lua 5.1 decides at collection time whether a userdata needs finalizing.
+            v.as_userdata().and_then(|u| u.meta).is_some_and(|mt| !mt.get_str(gc_key).is_nil())
+        });
+    }
+
+    /// One past the highest stack slot in use by the running thread.
+    pub fn live_top(&self) -> usize {
+        let mut hi = self.top;
+        for f in self.frames.iter().rev().take(1) {
+            if let FrameFn::Lua(c) = f.fun {
+                hi = hi.max(f.base + c.proto.framesize as usize);
+            }
+        }
+        hi.min(self.stack.len())
+    }
+
+    /// Runs queued `__gc` finalizers (errors in them are reported to stderr, as a
+    /// warning, and otherwise ignored).
+    pub fn run_finalizers(&mut self) {
+        if self.in_finalizer || self.heap.pending_finalizers.is_empty() {
+            return;
+        }
+        self.in_finalizer = true;
+        while !self.heap.pending_finalizers.is_empty() {
+            let u = self.heap.pending_finalizers.remove(0);
+            let Some(ud) = u.as_userdata() else { continue };
+            let Some(mt) = ud.meta else { continue };
+            let gc = mt.get_str(self.mm_names[MetaEvent::Gc as usize]);
+            if gc.is_nil() {
+                continue;
+            }
+            if let Err(e) = self.call_value(gc, &[u], 0) {
+                if !e.kind().catchable() {
+                    self.in_finalizer = false;
+                    self.heap.pending_finalizers.clear();
+                    return;
+                }
+                let msg = self.error_to_string(&e);
+                eprintln!("moonbox: error in __gc metamethod ({msg})");
+            }
+        }
+        self.in_finalizer = false;
+    }
+}
+
+impl Default for Vm {
+    fn default() -> Self {
+        Vm::new()
+    }
+}
+

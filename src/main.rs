@@ -1,0 +1,350 @@
+//! The `moonbox` command-line interpreter, compatible with `luajit`'s basic use.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use moonbox::engine::stdlib::base::read_source;
+use moonbox::engine::value::Value;
+use moonbox::engine::vm::{ErrorKind, LuaError, Vm};
+
+const USAGE: &str = "usage: moonbox [options]... [script [args]...].
+Available options are:
+  -e chunk  Execute string 'chunk'.
+  -l name   Require library 'name'.
+  -b ...    List bytecode: -bl file.lua (or -b -l file.lua).
+  -j cmd    Accepted for compatibility with LuaJIT (the JIT is not built yet).
+  -O[opt]   Accepted for compatibility with LuaJIT.
+  -i        Enter interactive mode after executing 'script'.
+  -v        Show version information.
+  -E        Ignore environment variables.
+  --        Stop handling options.
+  -         Execute stdin and stop handling options.";
+
+const VERSION: &str = concat!("moonbox ", env!("CARGO_PKG_VERSION"), " -- a Lua 5.1 / LuaJIT 2.1-dialect engine");
+
+fn main() -> ExitCode {
+    // Run on a thread with a roomy stack: native code that re-enters Lua (sort
+    // comparators, metamethods called from library functions) and the parser use the
+    // Rust stack, within fixed depth limits.
+    let args: Vec<String> = std::env::args().collect();
+    let child = std::thread::Builder::new().stack_size(256 << 20).spawn(move || run(args));
+    match child.map(|h| h.join()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        _ => {
+            eprintln!("moonbox: internal error");
+            ExitCode::from(1)
+        }
+    }
+}
+
+struct Cli {
+    vm: Vm,
+    progname: String,
+}
+
+fn run(argv: Vec<String>) -> u8 {
+    let progname = argv.first().cloned().unwrap_or_else(|| "moonbox".into());
+    let mut cli = Cli { vm: Vm::new(), progname };
+    let mut i = 1;
+    let mut interactive = false;
+    let mut version = false;
+    let mut no_env = false;
+    let mut actions: Vec<(char, String)> = Vec::new();
+    let mut script: Option<usize> = None;
+    while i < argv.len() {
+        let a = &argv[i];
+        if !a.starts_with('-') {
+            script = Some(i);
+            break;
+        }
+        match a.as_str() {
+            "--" => {
+                i += 1;
+                if i < argv.len() {
+                    script = Some(i);
+                }
+                break;
+            }
+            "-" => {
+                script = Some(i);
+                break;
+            }
+            "-i" => {
+                interactive = true;
+                version = true;
+            }
+            "-v" => version = true,
+            "-E" => no_env = true,
+            "-e" | "-l" | "-j" => {
+                let Some(v) = argv.get(i + 1) else {
+                    eprintln!("{USAGE}");
+                    return 1;
+                };
+                actions.push((a.as_bytes()[1] as char, v.clone()));
+                i += 1;
+            }
+            _ if a.starts_with("-b") => return bytecode_listing(&argv[i..]),
+            _ if a.starts_with("-e") => actions.push(('e', a[2..].to_string())),
+            _ if a.starts_with("-l") => actions.push(('l', a[2..].to_string())),
+            _ if a.starts_with("-j") || a.starts_with("-O") => {}
+            _ => {
+                eprintln!("moonbox: unrecognized option '{a}'");
+                eprintln!("{USAGE}");
+                return 1;
+            }
+        }
+        i += 1;
+    }
+    let script_idx = script;
+    cli.set_arg_table(&argv, script_idx.unwrap_or(argv.len()));
+    if version {
+        println!("{VERSION}");
+    }
+    if !no_env {
+        if let Err(code) = cli.lua_init() {
+            return code;
+        }
+    }
+    for (kind, v) in &actions {
+        let ok = match kind {
+            'e' => cli.do_string(v.as_bytes(), b"=(command line)"),
+            'l' => cli.require(v),
+            _ => true,
+        };
+        if !ok {
+            return 1;
+        }
+    }
+    if let Some(si) = script_idx {
+        let path = &argv[si];
+        let rest: Vec<String> = argv[si + 1..].to_vec();
+        let ok = if path == "-" { cli.do_file(None, &rest) } else { cli.do_file(Some(path), &rest) };
+        if !ok {
+            return 1;
+        }
+    }
+    if interactive || (script_idx.is_none() && actions.is_empty() && !version) {
+        if std::io::stdin().is_terminal() {
+            if !interactive {
+                println!("{VERSION}");
+            }
+            repl(&mut cli);
+        } else if script_idx.is_none() && actions.is_empty() {
+            return if cli.do_file(None, &[]) { 0 } else { 1 };
+        }
+    }
+    flush_stdout();
+    0
+}
+
+fn flush_stdout() {
+    let _ = std::io::stdout().flush();
+}
+
+impl Cli {
+    fn set_arg_table(&mut self, argv: &[String], script: usize) {
+        let t = self.vm.new_table(argv.len(), 2);
+        for (i, a) in argv.iter().enumerate() {
+            let idx = i as i64 - script as i64;
+            let v = self.vm.str_value(a.as_bytes());
+            t.get_mut().set_int(idx, v);
+        }
+        let g = self.vm.globals;
+        self.vm.set_field(g, "arg", t.to_value());
+    }
+
+    /// Prints an error as the standalone interpreter does.
+    fn report(&mut self, e: &LuaError) {
+        flush_stdout();
+        let msg = self.vm.error_to_string(e);
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{}: {}", self.progname_short(), msg);
+        if let Some(tb) = e.traceback() {
+            let _ = writeln!(err, "{tb}");
+        }
+        let _ = err.flush();
+    }
+
+    fn progname_short(&self) -> &str {
+        // LuaJIT prints its argv[0] as given; keep ours stable for golden tests.
+        let _ = &self.progname;
+        "moonbox"
+    }
+
+    fn call(&mut self, f: Value, args: &[Value]) -> bool {
+        let r = self.vm.call_value(f, args, 0);
+        match r {
+            Ok(_) => true,
+            Err(e) => {
+                self.report(&e);
+                false
+            }
+        }
+    }
+
+    fn do_string(&mut self, src: &[u8], name: &[u8]) -> bool {
+        match self.vm.load(src, name, None) {
+            Ok(f) => self.call(f, &[]),
+            Err(e) => {
+                self.report(&e);
+                false
+            }
+        }
+    }
+
+    fn do_file(&mut self, path: Option<&str>, args: &[String]) -> bool {
+        let src = match read_source(path) {
+            Ok(s) => s,
+            Err(m) => {
+                eprintln!("{}: {m}", self.progname_short());
+                return false;
+            }
+        };
+        let name = match path {
+            Some(p) => format!("@{p}"),
+            None => "=stdin".to_string(),
+        };
+        match self.vm.load(&src, name.as_bytes(), None) {
+            Ok(f) => {
+                let argv: Vec<Value> = args.iter().map(|a| self.vm.str_value(a.as_bytes())).collect();
+                // Keep the arguments reachable while the chunk runs.
+                let ok = self.call(f, &argv);
+                flush_stdout();
+                ok
+            }
+            Err(e) => {
+                self.report(&e);
+                false
+            }
+        }
+    }
+
+    fn require(&mut self, name: &str) -> bool {
+        let g = self.vm.globals;
+        let req = self.vm.get_field(g, "require");
+        let n = self.vm.str_value(name.as_bytes());
+        match self.vm.call_value(req, &[n], 1) {
+            Ok(v) => {
+                let val = v.first().copied().unwrap_or(Value::NIL);
+                self.vm.set_field(g, name, val);
+                true
+            }
+            Err(e) => {
+                self.report(&e);
+                false
+            }
+        }
+    }
+
+    fn lua_init(&mut self) -> Result<(), u8> {
+        let Ok(init) = std::env::var("LUA_INIT") else { return Ok(()) };
+        let ok = if let Some(path) = init.strip_prefix('@') {
+            self.do_file(Some(path), &[])
+        } else {
+            self.do_string(init.as_bytes(), b"=LUA_INIT")
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(1)
+        }
+    }
+}
+
+/// `-bl file.lua` / `-b -l file.lua`: prints the bytecode listing.
+fn bytecode_listing(args: &[String]) -> u8 {
+    let mut list = false;
+    let mut file = None;
+    for a in args {
+        if let Some(flags) = a.strip_prefix('-') {
+            if flags.contains('l') {
+                list = true;
+            }
+        } else if file.is_none() {
+            file = Some(a.clone());
+        }
+    }
+    let (Some(file), true) = (file, list) else {
+        eprintln!("usage: moonbox -bl file.lua   (list the bytecode of a file)");
+        return 1;
+    };
+    let src = match read_source(if file == "-" { None } else { Some(&file) }) {
+        Ok(s) => s,
+        Err(m) => {
+            eprintln!("moonbox: {m}");
+            return 1;
+        }
+    };
+    let name = format!("@{file}");
+    match moonbox::engine::compiler::compile(&src, name.as_bytes()) {
+        Ok(p) => {
+            let mut out = String::new();
+            moonbox::engine::compiler::disassemble(&p, &mut out);
+            print!("{out}");
+            0
+        }
+        Err(e) => {
+            eprintln!("moonbox: {e}");
+            1
+        }
+    }
+}
+
+/// The interactive loop: `=expr` prints values, incomplete statements continue.
+fn repl(cli: &mut Cli) {
+    let stdin = std::io::stdin();
+    let mut buf = String::new();
+    loop {
+        print!("{}", if buf.is_empty() { "> " } else { ">> " });
+        flush_stdout();
+        let mut line = String::new();
+        match stdin.read_line(&mut line) {
+            Ok(0) | Err(_) => {
+                println!();
+                return;
+            }
+            Ok(_) => {}
+        }
+        let line = line.trim_end_matches(['\n', '\r']);
+        if buf.is_empty() {
+            if let Some(expr) = line.strip_prefix('=') {
+                buf = format!("return {expr}");
+            } else {
+                buf = line.to_string();
+            }
+        } else {
+            buf.push('\n');
+            buf.push_str(line);
+        }
+        // Try as an expression first, then as statements.
+        let as_expr = format!("return {buf}");
+        let f = match cli.vm.load(as_expr.as_bytes(), b"=stdin", None) {
+            Ok(f) => Ok(f),
+            Err(_) => cli.vm.load(buf.as_bytes(), b"=stdin", None),
+        };
+        match f {
+            Ok(f) => {
+                buf.clear();
+                match cli.vm.call_value(f, &[], -1) {
+                    Ok(vals) if !vals.is_empty() => {
+                        let g = cli.vm.globals;
+                        let print = cli.vm.get_field(g, "print");
+                        if let Err(e) = cli.vm.call_value(print, &vals, 0) {
+                            cli.report(&e);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => cli.report(&e),
+                }
+            }
+            Err(e) => {
+                let msg = cli.vm.error_to_string(&e);
+                if e.kind() == ErrorKind::Syntax && msg.ends_with("'<eof>'") {
+                    continue; // incomplete: read more lines
+                }
+                buf.clear();
+                cli.report(&e);
+            }
+        }
+    }
+}
