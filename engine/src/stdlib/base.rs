@@ -123,13 +123,11 @@ fn gcinfo(vm: &mut Vm, _base: usize, _nargs: usize) -> LResult<usize> {
 fn error(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let v = vm.arg(base, nargs, 0);
     let level = vm.opt_int(base, nargs, 1, 1)?;
-    if v.is_string() && level > 0 {
+    if (v.is_string() || v.is_number()) && level > 0 {
         let prefix = vm.where_prefix(level as usize + 1);
         if !prefix.is_empty() {
             let mut b = prefix.into_bytes();
-            if let Some(s) = v.as_string() {
-                b.extend_from_slice(s.as_bytes());
-            }
+            crate::vm::meta::append_str_or_num(&mut b, v);
             let s = vm.str_value(&b);
             return Err(LuaError::new(ErrorKind::Runtime, s));
         }

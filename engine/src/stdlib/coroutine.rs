@@ -83,11 +83,12 @@ fn wrap_aux(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
             Ok(n)
         }
         Err(e) => {
-            if let Some(s) = e.as_string() {
-                if s.as_bytes().starts_with(b"cannot resume") {
-                    let m = s.to_str_lossy().into_owned();
-                    return Err(vm.rt_error(&m));
-                }
+            // LuaJIT prepends the caller's position to string errors.
+            if e.is_string() || e.is_number() {
+                let mut b = Vec::new();
+                crate::vm::meta::append_str_or_num(&mut b, e);
+                let m = String::from_utf8_lossy(&b).into_owned();
+                return Err(vm.rt_error(&m));
             }
             Err(LuaError::new(ErrorKind::Runtime, e))
         }

@@ -66,6 +66,9 @@ impl Vm {
     /// Sets up a call of the value at `stack[func]` with `nargs` arguments after it.
     pub fn precall(&mut self, func: usize, mut nargs: usize, nresults: i32, cont: Cont) -> LResult<CallOutcome> {
         let mut fv = self.stack[func];
+        if !fv.is_function() {
+            self.tail_pending = false;
+        }
         let mut n = 0;
         while !fv.is_function() {
             let h = self.metamethod(fv, MetaEvent::Call);
@@ -108,7 +111,7 @@ impl Vm {
             fun: FrameFn::Native,
             handler: None,
             boundary: false,
-            tail: false,
+            tail: std::mem::take(&mut self.tail_pending),
         });
         self.top = func + 1 + nargs;
         self.ensure_stack(self.top + EXTRA_STACK)?;
@@ -162,8 +165,9 @@ impl Vm {
             fun: FrameFn::Lua(cl),
             handler: None,
             boundary: false,
-            tail: false,
+            tail: std::mem::take(&mut self.tail_pending),
         });
+        self.hot.tick(p.addr(), 0);
         Ok(())
     }
 

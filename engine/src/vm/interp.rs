@@ -401,7 +401,13 @@ impl Vm {
                         let func = base + a;
                         let nargs = if ins.b() == 0 { self.top - func - 1 } else { ins.b() - 1 };
                         save!();
+                        let callee = self.stack[func];
+                        if !callee.is_function() && self.metamethod(callee, MetaEvent::Call).is_nil() {
+                            // Report while the calling frame is still in place.
+                            return Err(self.call_error(func, callee));
+                        }
                         self.close_upvals(base);
+                        self.tail_pending = true;
                         let fr = self.frames[fi];
                         self.frames.pop();
                         self.stack.copy_within(func..func + 1 + nargs, fr.func);
@@ -455,6 +461,7 @@ impl Vm {
                         if !v.is_nil() {
                             r!(a - 1) = v;
                             pc = (pc as isize + ins.j()) as usize;
+                            self.hot.tick(proto.addr(), pc);
                             self.budget -= 1;
                             if self.budget < 0 {
                                 save!();
@@ -526,6 +533,7 @@ impl Vm {
                         if go {
                             r!(a + 3) = Value::number(idx);
                             pc = (pc as isize + ins.j()) as usize;
+                            self.hot.tick(proto.addr(), pc);
                             self.budget -= 1;
                             if self.budget < 0 {
                                 save!();
@@ -534,6 +542,7 @@ impl Vm {
                         }
                     }
                     Op::LOOP => {
+                        self.hot.tick(proto.addr(), pc);
                         self.budget -= 1;
                         if self.budget < 0 {
                             save!();

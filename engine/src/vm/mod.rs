@@ -39,9 +39,27 @@ pub const MAX_CCALLS: u32 = 200;
 /// Slots kept free above a Lua frame for metamethod calls.
 pub const EXTRA_STACK: usize = 16;
 
-/// Per-state interpreter statistics and hot counters (the JIT's trigger).
+/// Hot counters: the trace JIT's trigger. Loops (FORL, ITERL, LOOP) and function
+/// entries count down a small hashed counter table, as LuaJIT does; reaching zero
+/// will start the trace recorder. Until the recorder exists, a hot spot only resets
+/// its counter and bumps `hot_events`.
 pub struct HotCounters {
     pub counts: [u16; 64],
+    pub hot_events: u64,
+}
+
+impl HotCounters {
+    #[inline(always)]
+    pub fn tick(&mut self, proto_addr: usize, pc: usize) {
+        let slot = ((proto_addr >> 4) ^ pc) & 63;
+        let c = &mut self.counts[slot];
+        if *c <= 1 {
+            *c = interp::HOT_LOOP;
+            self.hot_events += 1;
+        } else {
+            *c -= 1;
+        }
+    }
 }
 
 /// A Lua state.
@@ -72,6 +90,8 @@ pub struct Vm {
     pub hot: HotCounters,
     /// Remaining instruction budget (checked on backward jumps and calls).
     pub budget: i64,
+    /// The next frame pushed is reached by a tail call.
+    pub tail_pending: bool,
     /// Set while `__gc` finalizers run, so they don't recurse.
     pub in_finalizer: bool,
     /// Loaded-library tables and other per-state data the stdlib keeps.
@@ -127,7 +147,8 @@ impl Vm {
             ccalls: 0,
             co_ccalls: 0,
             resume_depth: 0,
-            hot: HotCounters { counts: [0; 64] },
+            hot: HotCounters { counts: [interp::HOT_LOOP; 64], hot_events: 0 },
+            tail_pending: false,
             budget: i64::MAX,
             in_finalizer: false,
             lib_state: crate::stdlib::LibState::default(),

@@ -1,0 +1,1 @@
+local y = "abc" + 1

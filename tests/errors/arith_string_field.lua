@@ -1,0 +1,2 @@
+local cfg = {port = "http"}
+local p = cfg.port + 1

@@ -1,0 +1,2 @@
+local b = true
+local y = -b

@@ -1,0 +1,3 @@
+local n
+local function f() return n - 1 end
+f()

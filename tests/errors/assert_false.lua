@@ -1,0 +1,2 @@
+local ok = false
+assert(ok, "expected ok to be true")

@@ -1,0 +1,1 @@
+string.nothing("x")

@@ -1,0 +1,3 @@
+local cb
+local function run() cb() end
+run()

@@ -1,0 +1,2 @@
+local function get() return nil end
+get()()

@@ -1,0 +1,1 @@
+if "10" < 5 then end

@@ -1,0 +1,1 @@
+print("x" .. missing_global)

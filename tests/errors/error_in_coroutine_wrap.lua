@@ -1,0 +1,2 @@
+local gen = coroutine.wrap(function() error("inside coroutine") end)
+gen()

@@ -1,0 +1,2 @@
+local t = {a = {}}
+print(t.a.b.c)

@@ -1,0 +1,3 @@
+local state
+local function get() return state.x end
+get()

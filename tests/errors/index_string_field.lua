@@ -1,0 +1,2 @@
+local s = "text"
+s.y.z = 1

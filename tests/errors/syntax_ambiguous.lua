@@ -1,0 +1,3 @@
+local f = print
+local x = f
+("a")("b")

@@ -1,0 +1,1 @@
+local s = "bad \q escape"

@@ -1,0 +1,3 @@
+-- Loaded by load.lua through dofile and loadfile; not a test by itself.
+dofile_helper_loaded = (dofile_helper_loaded or 0) + 1
+return "helper result", ...

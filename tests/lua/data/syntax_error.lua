@@ -1,0 +1,2 @@
+-- Loaded by load.lua: this file deliberately does not compile.
+local x = = 1

@@ -1,0 +1,27 @@
+-- Golden output test: compared against output.expected.
+print("hello, world")
+print(1, 2.5, -0, 1e15, 1e100, 2^53, 0/0, 1/0, -1/0, 1/3)
+print(nil, true, false, "s")
+print()
+print("", "")
+print(("x"):rep(3), #"abc", "a" .. 1 .. 2)
+io.write("no newline", " ", 42, " ", 1.5, "\n")
+io.write()
+print(io.write("a", "b"))
+print(string.format("%5.2f|%-5s|%05d", 3.14159, "ab", 42))
+print(setmetatable({}, {__tostring = function() return "custom tostring" end}))
+print(tostring(nil), tostring(12), tostring("x"))
+for i = 1, 3 do io.write(i, i < 3 and "," or "\n") end
+local t = {}
+for k, v in ipairs({"a", "b", "c"}) do t[#t + 1] = k .. "=" .. v end
+print(table.concat(t, " "))
+print("tab\tseparated", "embedded\0zero")
+print(123456789012, 0.1 + 0.2, 100 / 3, -1e-7, 5e-324)
+print(string.format("%q", "quote\"d\n"))
+print(#arg, arg[0] ~= nil)
+io.stdout:write("via io.stdout\n")
+print(select("#", nil, nil), (select(2, "a", "b", "c")))
+print(math.huge, -math.huge, math.pi)
+print(2^63, -2^63, 2^64)
+print(1e14, 1e15, 1e16, 123456789012345, 12345678901234)
+print(0.1, 1/7, 1e-4, 1e-5, 123.456)
