@@ -156,6 +156,10 @@ impl Cli {
     /// Prints an error as the standalone interpreter does.
     fn report(&mut self, e: &LuaError) {
         flush_stdout();
+        if e.value().is_nil() {
+            // `error(nil)`: luajit reports nothing, but still fails.
+            return;
+        }
         let msg = self.vm.error_to_string(e);
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{}: {}", self.progname_short(), msg);

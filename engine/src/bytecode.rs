@@ -274,8 +274,8 @@ impl Op {
 pub const JUMP_BIAS: u32 = 0x8000;
 /// Most registers a frame may use (LuaJIT's LJ_MAX_SLOTS).
 pub const MAX_SLOTS: usize = 250;
-/// Most upvalues a function may have.
-pub const MAX_UPVALUES: usize = 60;
+/// Most upvalues a function may have (OpenResty luajit2 allows 120).
+pub const MAX_UPVALUES: usize = 120;
 /// Most active local variables in a function.
 pub const MAX_LOCALS: usize = 200;
 

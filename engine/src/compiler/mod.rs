@@ -1,29 +1,115 @@
-//! Source text to bytecode: lexer, parser (to an AST), and code generator.
+//! Source text to bytecode: lexer, parser and code generator in one pass.
 //!
 //! The output, [`FuncProto`], is a plain tree independent of the GC heap; the VM turns
 //! it into heap prototypes (interning its string constants) when a chunk is loaded.
+//!
+//! Files: `lexer.rs` (tokens), `parser.rs` (parser core, expressions), `stmt.rs`
+//! (statements), `scope.rs` (locals, upvalues, blocks, gotos, function bodies),
+//! `codegen.rs` (expression code generation, registers, constants, jumps), `func.rs`
+//! (per-function state and the expression descriptor), `disasm.rs` (`-bl` listings).
 
+mod codegen;
+mod ops;
+pub mod disasm;
+mod func;
+pub mod lexer;
+mod parser;
 pub mod proto;
+mod scope;
+mod stmt;
+#[cfg(test)]
+mod tests;
 
+use std::fmt;
+
+pub use disasm::disassemble;
 pub use proto::{Const, FuncProto, LocalVarInfo, UpvalDesc};
 
-// TEMPORARY stubs so the VM builds before the front end lands; the front end's
-// real `compile` and `chunk_id` replace these (delete this block when they exist).
-/// A syntax error with LuaJIT's full message.
-#[derive(Debug, Clone)]
-pub struct SyntaxError(pub String);
-impl std::fmt::Display for SyntaxError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+use lexer::Tok;
+
+/// A compile error; `message` is the complete text as LuaJIT shows it, e.g.
+/// `test.lua:3: '=' expected near 'x'`. It is bytes because it may quote source bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub message: Vec<u8>,
+}
+
+impl SyntaxError {
+    pub fn new(message: Vec<u8>) -> SyntaxError {
+        SyntaxError { message }
     }
 }
-/// Compiles a chunk (stub).
-pub fn compile(_source: &[u8], _chunkname: &[u8]) -> Result<FuncProto, SyntaxError> {
-    Err(SyntaxError("compiler not available".into()))
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&String::from_utf8_lossy(&self.message))
+    }
 }
-/// How a chunk name appears in messages (stub).
+
+impl fmt::Debug for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SyntaxError({:?})", String::from_utf8_lossy(&self.message))
+    }
+}
+
+impl std::error::Error for SyntaxError {}
+
+/// Compiles a chunk. `chunkname` is as for `load`: `@file.lua`, `=stdin`, or the source.
+pub fn compile(source: &[u8], chunkname: &[u8]) -> Result<FuncProto, SyntaxError> {
+    let mut p = parser::Parser::new(source, chunkname);
+    p.fs.is_vararg = true;
+    p.enter_block(false);
+    p.next()?;
+    p.statlist()?;
+    if p.lex.tok != Tok::Eof {
+        return Err(p.err_expected(&Tok::Eof));
+    }
+    let last = p.lex.line;
+    let mut proto = p.close_func(last)?;
+    proto.linedefined = 0;
+    Ok(proto)
+}
+
+/// LuaJIT's LUA_IDSIZE.
+const IDSIZE: usize = 60;
+
+/// How LuaJIT shows a chunk name in messages: `@file` → `file` (long names keep their
+/// end, after `...`), `=name` → `name` (cut to 59 bytes), source text →
+/// `[string "first line..."]`.
 pub fn chunk_id(chunkname: &[u8]) -> String {
-    String::from_utf8_lossy(chunkname.strip_prefix(b"@").unwrap_or(chunkname)).into_owned()
+    let out: Vec<u8> = match chunkname.first() {
+        Some(b'=') => chunkname[1..].iter().take(IDSIZE - 1).copied().collect(),
+        Some(b'@') => {
+            let name = &chunkname[1..];
+            if name.len() < IDSIZE {
+                name.to_vec()
+            } else {
+                let mut v = b"...".to_vec();
+                v.extend_from_slice(&name[name.len() - (IDSIZE - 4)..]);
+                v
+            }
+        }
+        _ => {
+            // The chunk name is a C string in LuaJIT: it ends at the first NUL.
+            let src = match chunkname.iter().position(|&c| c == 0) {
+                Some(n) => &chunkname[..n],
+                None => chunkname,
+            };
+            let mut len = 0;
+            while len < IDSIZE - 12 && len < src.len() && src[len] >= b' ' {
+                len += 1;
+            }
+            let mut v = b"[string \"".to_vec();
+            if len < src.len() {
+                len = len.min(IDSIZE - 15);
+                v.extend_from_slice(&src[..len]);
+                v.extend_from_slice(b"...");
+            } else {
+                v.extend_from_slice(src);
+            }
+            v.extend_from_slice(b"\"]");
+            v
+        }
+    };
+    String::from_utf8_lossy(&out).into_owned()
 }
-/// Bytecode listing (stub).
-pub fn disassemble(_p: &FuncProto, _out: &mut String) {}

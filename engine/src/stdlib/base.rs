@@ -42,6 +42,7 @@ pub fn open(vm: &mut Vm) {
     for (n, f, sp) in [("pcall", pcall as crate::vm::NativeFn, Special::Pcall), ("xpcall", xpcall, Special::Xpcall)] {
         let mut nf = NativeFunction::new(f, n, Box::new([]));
         nf.special = sp;
+        vm.alloc_native(&mut nf);
         let fv = vm.heap.alloc(nf).to_value();
         vm.set_field(g, n, fv);
     }
@@ -53,6 +54,8 @@ pub fn open(vm: &mut Vm) {
     vm.lib_state.roots.push(aux);
     let nx = vm.get_field(g, "next");
     vm.lib_state.roots.push(nx);
+    let ts = vm.get_field(g, "tostring");
+    vm.lib_state.roots.push(ts);
 }
 
 fn assert(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
@@ -245,6 +248,7 @@ fn ipairs_aux(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 }
 
 fn ipairs(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    vm.check_any(base, nargs, 0)?;
     let t = vm.check_table(base, nargs, 0)?;
     let aux = vm.lib_state.roots[0];
     vm.push(aux);
@@ -271,6 +275,7 @@ fn next(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 }
 
 fn pairs(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    vm.check_any(base, nargs, 0)?;
     let t = vm.check_table(base, nargs, 0)?;
     let nx = vm.lib_state.roots[1];
     vm.push(nx);
@@ -280,16 +285,23 @@ fn pairs(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 }
 
 fn print(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    // LuaJIT calls the global `tostring`, unless it is still the builtin.
+    let g = vm.globals;
+    let ts = vm.get_field(g, "tostring");
+    let builtin = ts == vm.lib_state.roots[2];
     let mut out = Vec::new();
     for i in 0..nargs {
         if i > 0 {
             out.push(b'\t');
         }
         let v = vm.stack[base + i];
-        if v.is_string() || v.is_number() || vm.metamethod(v, MetaEvent::Tostring).is_nil() {
+        if builtin && (v.is_string() || v.is_number() || vm.metamethod(v, MetaEvent::Tostring).is_nil()) {
             crate::vm::meta::write_basic(&mut out, v);
         } else {
-            let s = vm.tostring(v)?;
+            let s = if builtin { vm.tostring(v)? } else { vm.call_value1(ts, &[v])? };
+            if !s.is_string() && !s.is_number() {
+                return Err(vm.rt_error("'tostring' must return a string to 'print'"));
+            }
             crate::vm::meta::write_basic(&mut out, s);
         }
     }
@@ -429,7 +441,8 @@ fn pcall(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 }
 
 fn xpcall(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
-    vm.check_any(base, nargs, 1)?;
+    vm.check_any(base, nargs, 0)?;
+    vm.check_function(base, nargs, 1)?;
     let h = vm.stack[base + 1];
     vm.stack.copy_within(base + 2..base + nargs, base + 1);
     protected(vm, base, nargs - 2, Some(h))
@@ -509,7 +522,15 @@ fn load(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     } else if a.is_function() {
         let mut buf = Vec::new();
         loop {
-            let piece = vm.call_value1(a, &[])?;
+            let piece = match vm.call_value1(a, &[]) {
+                Ok(p) => p,
+                Err(e) if e.kind().catchable() => {
+                    vm.push(Value::NIL);
+                    vm.push(e.value());
+                    return Ok(2);
+                }
+                Err(e) => return Err(e),
+            };
             if piece.is_nil() {
                 break;
             }
@@ -533,11 +554,8 @@ fn load(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         let binary = src.first() == Some(&0x1b);
         let allowed = if binary { m.contains(&b'b') } else { m.contains(&b't') };
         if !allowed {
-            let what = if binary { "binary" } else { "text" };
-            let mode_s = String::from_utf8_lossy(&m).into_owned();
-            let msg = format!("attempt to load a {what} chunk (mode is '{mode_s}')");
             vm.push(Value::NIL);
-            let mv = vm.str_value(msg.as_bytes());
+            let mv = vm.str_value(b"attempt to load chunk with wrong mode");
             vm.push(mv);
             return Ok(2);
         }

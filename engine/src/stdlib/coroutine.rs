@@ -20,6 +20,7 @@ pub fn open(vm: &mut Vm) {
     );
     let mut y = NativeFunction::new(yield_, "yield", Box::new([]));
     y.special = Special::Yield;
+    vm.alloc_native(&mut y);
     let yv = vm.heap.alloc(y).to_value();
     vm.set_field(t, "yield", yv);
 }
@@ -37,6 +38,7 @@ fn new_coroutine(vm: &mut Vm, f: Value) -> GcRef<Thread> {
     c.stack = vec![Value::NIL; 32];
     c.stack[0] = f;
     c.top = 1;
+    c.env = Some(vm.globals);
     co
 }
 

@@ -40,8 +40,10 @@
 //!   `\` and newline with a backslash, writes other control characters
 //!   (0-31, 127) as `\ddd` decimal (three digits only if a digit follows)
 //!   and passes bytes >= 128 through unchanged.
-//! * Floating point: exact decimal expansion, ties rounded as selected by
-//!   [`crate::number::TIES_TO_EVEN`]; `inf`/`nan` (upper-case for `E F G A`),
+//! * `%e %f %g`: a port of LuaJIT's algorithm (`crate::number::format_float`),
+//!   correctly rounded with ties as selected by
+//!   [`crate::number::TIES_TO_EVEN`], including LuaJIT's odd padding of some
+//!   `%g` results; `inf`/`nan` (upper-case for `E F G A`),
 //!   never `-nan`; for NaN the `+` flag is ignored but ` ` is honoured;
 //!   the `0` flag pads infinities and NaNs with spaces.
 //! * `%a` uses LuaJIT's own algorithm: shortest exact hex digits by default,
@@ -49,7 +51,7 @@
 //!   `2` (`("%.1a"):format(1.96875) == "0x2.0p+0"`), denormals normalised
 //!   (`0x1p-1074`).
 
-use crate::number::{self, Decimal};
+use crate::number;
 
 /// A numeric argument as seen by `string.format`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -113,10 +115,18 @@ impl<E: core::fmt::Display> core::fmt::Display for FormatError<E> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             FormatError::InvalidOption(spec) => {
-                write!(f, "invalid option '{}' to 'format'", String::from_utf8_lossy(spec))
+                write!(
+                    f,
+                    "invalid option '{}' to 'format'",
+                    String::from_utf8_lossy(spec)
+                )
             }
-            FormatError::NoValue { arg } => write!(f, "bad argument #{arg} to 'format' (value expected)"),
-            FormatError::NotANumber { arg } => write!(f, "bad argument #{arg} to 'format' (number expected)"),
+            FormatError::NoValue { arg } => {
+                write!(f, "bad argument #{arg} to 'format' (value expected)")
+            }
+            FormatError::NotANumber { arg } => {
+                write!(f, "bad argument #{arg} to 'format' (number expected)")
+            }
             FormatError::Arg(e) => e.fmt(f),
         }
     }
@@ -271,7 +281,10 @@ pub fn format<A: FormatArgs + ?Sized>(
     let mut i = 0;
     while i < fmt.len() {
         // Copy the literal run up to the next '%'.
-        let lit_end = fmt[i..].iter().position(|&c| c == b'%').map_or(fmt.len(), |k| i + k);
+        let lit_end = fmt[i..]
+            .iter()
+            .position(|&c| c == b'%')
+            .map_or(fmt.len(), |k| i + k);
         out.extend_from_slice(&fmt[i..lit_end]);
         i = lit_end;
         if i >= fmt.len() {
@@ -313,10 +326,12 @@ pub fn format<A: FormatArgs + ?Sized>(
                 _ => return Err(FormatError::NotANumber { arg }),
             },
             Conv::Str => {
-                args.string(arg, &mut |s: &[u8]| put_str(out, &spec, s)).map_err(FormatError::Arg)?;
+                args.string(arg, &mut |s: &[u8]| put_str(out, &spec, s))
+                    .map_err(FormatError::Arg)?;
             }
             Conv::Quoted => {
-                args.string(arg, &mut |s: &[u8]| put_quoted(out, s)).map_err(FormatError::Arg)?;
+                args.string(arg, &mut |s: &[u8]| put_quoted(out, s))
+                    .map_err(FormatError::Arg)?;
             }
             Conv::Ptr => put_ptr(out, args.pointer(arg)),
         }
@@ -331,7 +346,7 @@ pub fn format<A: FormatArgs + ?Sized>(
 /// `(int64_t)n` as compiled for x86-64 (`cvttsd2si`): truncation, with NaN
 /// and out-of-range values giving `i64::MIN`.
 pub fn num2i64(n: f64) -> i64 {
-    if n > -9223372036854775809.0 && n < 9223372036854775808.0 {
+    if (-9223372036854775808.0..9223372036854775808.0).contains(&n) {
         n as i64
     } else {
         i64::MIN
@@ -391,7 +406,11 @@ pub fn put_int(out: &mut Vec<u8>, sp: &Spec, mut k: u64) {
     } else {
         match sp.conv {
             Conv::Hex => {
-                let digits: &[u8; 16] = if sp.upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
+                let digits: &[u8; 16] = if sp.upper {
+                    b"0123456789ABCDEF"
+                } else {
+                    b"0123456789abcdef"
+                };
                 while k != 0 && q > 0 {
                     q -= 1;
                     buf[q] = digits[(k & 15) as usize];
@@ -508,7 +527,11 @@ pub fn put_ptr(out: &mut Vec<u8>, v: usize) {
         return;
     }
     let hi = (x >> 32) as u32;
-    let ndig = 8 + if hi != 0 { 2 + 2 * ((31 - hi.leading_zeros()) as usize >> 3) } else { 0 };
+    let ndig = 8 + if hi != 0 {
+        2 + 2 * ((31 - hi.leading_zeros()) as usize >> 3)
+    } else {
+        0
+    };
     out.extend_from_slice(b"0x");
     for i in (0..ndig).rev() {
         let d = ((x >> (4 * i)) & 15) as usize;
@@ -518,207 +541,28 @@ pub fn put_ptr(out: &mut Vec<u8>, v: usize) {
 
 /// `%e %f %g %a` (and their upper-case forms) of `n`.
 pub fn put_float(out: &mut Vec<u8>, sp: &Spec, n: f64) {
-    let width = sp.width;
-    if !n.is_finite() {
-        let (name, prefix): (&[u8; 3], Option<u8>) = if n.is_nan() {
-            (if sp.upper { b"NAN" } else { b"nan" }, if sp.space { Some(b' ') } else { None })
-        } else {
-            let prefix = if n < 0.0 {
-                Some(b'-')
-            } else if sp.plus {
-                Some(b'+')
-            } else if sp.space {
-                Some(b' ')
-            } else {
-                None
-            };
-            (if sp.upper { b"INF" } else { b"inf" }, prefix)
-        };
-        let len = 3 + usize::from(prefix.is_some());
-        if !sp.left && width > len {
-            pad(out, b' ', width - len);
-        }
-        if let Some(c) = prefix {
-            out.push(c);
-        }
-        out.extend_from_slice(name);
-        if sp.left && width > len {
-            pad(out, b' ', width - len);
-        }
-        return;
-    }
-    let prefix = if n.is_sign_negative() {
-        Some(b'-')
-    } else if sp.plus {
-        Some(b'+')
-    } else if sp.space {
-        Some(b' ')
-    } else {
-        None
+    let conv = match sp.conv {
+        Conv::FloatE => number::FloatConv::E,
+        Conv::FloatF => number::FloatConv::F,
+        Conv::FloatG => number::FloatConv::G,
+        _ => number::FloatConv::A,
     };
-    // Build the body (everything after the sign) first, then pad.
-    let mut body: Vec<u8> = Vec::new();
-    // `lead` is the length of a "0x" that must precede zero padding.
-    let lead = match sp.conv {
-        Conv::FloatA => hex_float_body(&mut body, sp, n),
-        Conv::FloatE => {
-            let prec = sp.precision.unwrap_or(6);
-            let mut d = Decimal::exact(n.abs());
-            d.round_to(prec as i64 + 1, number::TIES_TO_EVEN);
-            e_body(&mut body, &d, prec, sp.alt, sp.upper, false);
-            0
-        }
-        Conv::FloatF => {
-            let prec = sp.precision.unwrap_or(6);
-            let mut d = Decimal::exact(n.abs());
-            d.round_to(i64::from(d.point) + prec as i64, number::TIES_TO_EVEN);
-            f_body(&mut body, &d, prec, sp.alt, false);
-            0
-        }
-        _ => {
-            let p = match sp.precision {
-                None => 6,
-                Some(0) => 1,
-                Some(p) => p,
-            };
-            let mut d = Decimal::exact(n.abs());
-            d.round_to(p as i64, number::TIES_TO_EVEN);
-            let x = if d.len == 0 { 0 } else { i64::from(d.point) - 1 };
-            let strip = !sp.alt;
-            if x >= -4 && x < p as i64 {
-                f_body(&mut body, &d, (p as i64 - 1 - x) as usize, sp.alt, strip);
-            } else {
-                e_body(&mut body, &d, p - 1, sp.alt, sp.upper, strip);
-            }
-            0
-        }
+    let f = number::FloatFmt {
+        conv,
+        upper: sp.upper,
+        left: sp.left,
+        plus: sp.plus,
+        space: sp.space,
+        zero: sp.zero,
+        alt: sp.alt,
+        width: sp.width,
+        precision: sp.precision,
     };
-    let len = body.len() + usize::from(prefix.is_some());
-    if !sp.left && !sp.zero && width > len {
-        pad(out, b' ', width - len);
-    }
-    if let Some(c) = prefix {
-        out.push(c);
-    }
-    out.extend_from_slice(&body[..lead]);
-    if !sp.left && sp.zero && width > len {
-        pad(out, b'0', width - len);
-    }
-    out.extend_from_slice(&body[lead..]);
-    if sp.left && width > len {
-        pad(out, b' ', width - len);
-    }
-}
-
-/// Strip trailing zeros of a fraction (and a then-bare '.'), `%g` style.
-/// Only acts if `body` contains a '.'.
-fn strip_fraction_zeros(body: &mut Vec<u8>, start: usize) {
-    if !body[start..].contains(&b'.') {
-        return;
-    }
-    while body.last() == Some(&b'0') {
-        body.pop();
-    }
-    if body.last() == Some(&b'.') {
-        body.pop();
-    }
-}
-
-/// Fixed notation with `prec` fraction digits of an already rounded decimal.
-fn f_body(body: &mut Vec<u8>, d: &Decimal, prec: usize, alt: bool, strip: bool) {
-    let start = body.len();
-    if d.len == 0 || d.point <= 0 {
-        body.push(b'0');
-    } else {
-        for i in 0..i64::from(d.point) {
-            body.push(b'0' + d.digit(i));
-        }
-    }
-    if prec > 0 || alt {
-        body.push(b'.');
-        let p0 = if d.len == 0 { 0 } else { i64::from(d.point) };
-        for j in 0..prec as i64 {
-            body.push(b'0' + d.digit(p0 + j));
-        }
-    }
-    if strip {
-        strip_fraction_zeros(body, start);
-    }
-}
-
-/// Exponent notation with `prec` fraction digits of an already rounded
-/// decimal.
-fn e_body(body: &mut Vec<u8>, d: &Decimal, prec: usize, alt: bool, upper: bool, strip: bool) {
-    let start = body.len();
-    let x = if d.len == 0 { 0 } else { d.point - 1 };
-    body.push(b'0' + d.digit(0));
-    if prec > 0 || alt {
-        body.push(b'.');
-        for j in 1..=prec as i64 {
-            body.push(b'0' + d.digit(j));
-        }
-    }
-    if strip {
-        strip_fraction_zeros(body, start);
-    }
-    number::push_exponent(x, if upper { b'E' } else { b'e' }, body);
-}
-
-/// `%a` body (without sign): port of LuaJIT's algorithm. Returns the length
-/// of the "0x" prefix (2), after which zero padding goes.
-fn hex_float_body(body: &mut Vec<u8>, sp: &Spec, n: f64) -> usize {
-    let hexdig: &[u8; 18] = if sp.upper { b"0123456789ABCDEFPX" } else { b"0123456789abcdefpx" };
-    let bits = n.to_bits();
-    let mut e = ((bits >> 52) & 0x7ff) as i32;
-    let mut m = bits & ((1u64 << 52) - 1);
-    if e != 0 {
-        m |= 1u64 << 52;
-        e -= 1023;
-    } else if m != 0 {
-        // Normalise a denormal so that bit 52 is the highest set bit.
-        let shift = m.leading_zeros() as i32 - 11;
-        e = -1022 - shift;
-        m <<= shift as u32;
-    }
-    let prec: usize = match sp.precision {
-        None => {
-            // Smallest precision giving an exact result.
-            let lo = m as u32;
-            let hi = (m >> 32) as u32;
-            if lo != 0 {
-                13 - (lo.trailing_zeros() / 4) as usize
-            } else {
-                5 - ((hi | 0x10_0000).trailing_zeros() / 4) as usize
-            }
-        }
-        Some(p) => {
-            if p < 13 {
-                m += 1u64 << (51 - 4 * p); // round half up
-            }
-            p
-        }
-    };
-    let eprefix = if e < 0 { b'-' } else { b'+' };
-    let e = e.unsigned_abs();
-    body.push(b'0');
-    body.push(hexdig[17]);
-    body.push(b'0' + (m >> 52) as u8);
-    if prec > 0 || sp.alt {
-        body.push(b'.');
-        let shown = prec.min(13);
-        let frac = if prec < 13 { m >> (52 - 4 * prec) } else { m };
-        for i in (0..shown).rev() {
-            body.push(hexdig[((frac >> (4 * i)) & 15) as usize]);
-        }
-        pad(body, b'0', prec - shown);
-    }
-    body.push(hexdig[16]);
-    body.push(eprefix);
-    number::write_u64(u64::from(e), body);
-    2
+    number::format_float(n, &f, out);
 }
 
 #[cfg(test)]
+#[allow(clippy::approx_constant)]
 mod tests {
     use super::*;
 
@@ -772,14 +616,21 @@ mod tests {
 
     fn ok(fmt: &str, args: &[V], want: &str) {
         match f(fmt, args) {
-            Ok(v) => assert_eq!(String::from_utf8_lossy(&v), want, "format({fmt:?}, {args:?})"),
+            Ok(v) => assert_eq!(
+                String::from_utf8_lossy(&v),
+                want,
+                "format({fmt:?}, {args:?})"
+            ),
             Err(e) => panic!("format({fmt:?}, {args:?}) failed: {e}"),
         }
     }
 
     fn err(fmt: &str, args: &[V], want: &str) {
         match f(fmt, args) {
-            Ok(v) => panic!("format({fmt:?}) = {:?}, want error", String::from_utf8_lossy(&v)),
+            Ok(v) => panic!(
+                "format({fmt:?}) = {:?}, want error",
+                String::from_utf8_lossy(&v)
+            ),
             Err(e) => assert_eq!(e.to_string(), want, "format({fmt:?})"),
         }
     }
@@ -872,7 +723,7 @@ mod tests {
             ("%-99.98d|", N(-1.0), &format!("-{:0>98}|", 1)),
         ];
         for (fmt, v, want) in cases {
-            ok(fmt, &[v.clone()], want);
+            ok(fmt, std::slice::from_ref(v), want);
         }
     }
 
@@ -918,7 +769,10 @@ mod tests {
     fn quoted_bytes() {
         // luajit: ("%q"):format("a\0b\r\n\"\\\1\0011\127\128\255z")
         let got = f("%q", &[S(b"a\0b\r\n\"\\\x01\x011\x7f\x80\xffz")]).unwrap();
-        assert_eq!(got, b"\"a\\0b\\13\\\n\\\"\\\\\\1\\0011\\127\x80\xffz\"".to_vec());
+        assert_eq!(
+            got,
+            b"\"a\\0b\\13\\\n\\\"\\\\\\1\\0011\\127\x80\xffz\"".to_vec()
+        );
         let got = f("%q", &[S(b"\x00\x009\x1f\x1f0\n9\r9\t")]).unwrap();
         assert_eq!(got, b"\"\\0\\0009\\31\\0310\\\n9\\0139\\9\"".to_vec());
     }
@@ -980,6 +834,47 @@ mod tests {
             ("%.99g", 5e-324, "4.94065645841246544176568792868221372365059802614324764425585682500675507270208751865299836361635992e-324"),
             ("%.99e", 5e-324, "4.940656458412465441765687928682213723650598026143247644255856825006755072702087518652998363616359924e-324"),
             ("%f", 1e300, "1000000000000000052504760255204420248704468581108159154915854115511802457988908195786371375080447864043704443832883878176942523235360430575644792184786706982848387200926575803737830233794788090059368953234970799945081119038967640880074652742780142494579258788820056842838115669472196386865459400540160.000000"),
+        ];
+        for &(fmt, v, want) in cases {
+            ok(fmt, &[N(v)], want);
+        }
+    }
+
+    #[test]
+    fn luajit_g_padding_quirks() {
+        // LuaJIT pads some exponent-style %g results from stale internal
+        // state. Values from OpenResty luajit2 2.1-20240314 and upstream
+        // HEAD (identical). The 2.1-20230119 reference binary reads out of
+        // bounds here (fixed upstream in 343ce0ed) and prints garbage such
+        // as "9E-34" for the `%25G` case; we follow the fixed versions.
+        let cases: &[(&str, f64, &str)] = &[
+            ("[% 20.12G]", 1e-261, "[     1E-261]"),
+            ("[%20.12g]", 1e261, "[     1e+261]"),
+            ("[%-20.12g]", 1e261, "[1e+261     ]"),
+            ("[%020.12g]", 1e-261, "[000001e-261]"),
+            ("[%+14g]", 1e-316, "[       +1e-316]"),
+            (
+                "[%33.10g]",
+                6.950933000482e-311,
+                "[                    6.950933e-311]",
+            ),
+            ("[%24.12G]", 1e-309, "[                  1E-309]"),
+            (
+                "[%25G]",
+                9.611996331069977e-34,
+                "[                9.612E-34]",
+            ),
+            (
+                "[%+024.12g]",
+                1.2675025510003924e299,
+                "[+00000001.267502551e+299]",
+            ),
+            (
+                "[%+026G]",
+                8.29000262226583e215,
+                "[+00000000000000008.29E+215]",
+            ),
+            ("[%20.3g]", 9.9996e10, "[               1e+11]"),
         ];
         for &(fmt, v, want) in cases {
             ok(fmt, &[N(v)], want);
@@ -1060,15 +955,69 @@ mod tests {
             other => panic!("{other:?}"),
         }
         err("%d", &[], "bad argument #2 to 'format' (value expected)");
-        err("%5d %d", &[N(1.0)], "bad argument #3 to 'format' (value expected)");
-        err("%s %s", &[N(1.0)], "bad argument #3 to 'format' (value expected)");
-        err("%d %d", &[N(1.0), S(b"x")], "bad argument #3 to 'format' (number expected)");
-        err("%d", &[S(b"abc")], "bad argument #2 to 'format' (number expected)");
-        err("%f", &[I(1)], "bad argument #2 to 'format' (number expected)");
-        err("%c", &[I(65)], "bad argument #2 to 'format' (number expected)");
+        err(
+            "%5d %d",
+            &[N(1.0)],
+            "bad argument #3 to 'format' (value expected)",
+        );
+        err(
+            "%s %s",
+            &[N(1.0)],
+            "bad argument #3 to 'format' (value expected)",
+        );
+        err(
+            "%d %d",
+            &[N(1.0), S(b"x")],
+            "bad argument #3 to 'format' (number expected)",
+        );
+        err(
+            "%d",
+            &[S(b"abc")],
+            "bad argument #2 to 'format' (number expected)",
+        );
+        err(
+            "%f",
+            &[I(1)],
+            "bad argument #2 to 'format' (number expected)",
+        );
+        err(
+            "%c",
+            &[I(65)],
+            "bad argument #2 to 'format' (number expected)",
+        );
         // Errors are reported in order of the specs.
-        err("%d %y", &[S(b"x")], "bad argument #2 to 'format' (number expected)");
+        err(
+            "%d %y",
+            &[S(b"x")],
+            "bad argument #2 to 'format' (number expected)",
+        );
         err("%y %d", &[S(b"x")], "invalid option '%y' to 'format'");
+    }
+
+    #[test]
+    fn random_inputs_never_panic() {
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = b"%-+ #0123456789.diuxXoceEfFgGaAqsp%yz\0";
+        for _ in 0..20000 {
+            let len = (next() % 10) as usize;
+            let fmt: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let v = match next() % 4 {
+                0 => N(f64::from_bits(next())),
+                1 => N((next() % 2000) as f64 - 1000.0),
+                2 => S(b"12"),
+                _ => U(next()),
+            };
+            let mut out = Vec::new();
+            let _ = format(&fmt, &mut Args(vec![v.clone(), v]), &mut out);
+        }
     }
 
     #[test]

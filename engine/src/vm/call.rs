@@ -13,7 +13,7 @@
 use crate::gc::{GcRef, Kind};
 use crate::object::{LuaFunction, UpState, UpVal};
 use crate::value::Value;
-use crate::vm::meta::{MetaEvent, MAX_META_CHAIN};
+use crate::vm::meta::MetaEvent;
 use crate::vm::{
     CoStatus, Cont, ErrorKind, Frame, FrameFn, LResult, LuaError, NativeFunction, Special, Thread, Vm, EXTRA_STACK,
     MAX_CCALLS, MAX_FRAMES, MAX_STACK,
@@ -67,12 +67,10 @@ impl Vm {
     pub fn precall(&mut self, func: usize, mut nargs: usize, nresults: i32, cont: Cont) -> LResult<CallOutcome> {
         let mut fv = self.stack[func];
         if !fv.is_function() {
+            // `__call` is followed one level only, as in LuaJIT.
             self.tail_pending = false;
-        }
-        let mut n = 0;
-        while !fv.is_function() {
             let h = self.metamethod(fv, MetaEvent::Call);
-            if h.is_nil() || n >= MAX_META_CHAIN {
+            if !h.is_function() {
                 return Err(self.call_error(func, fv));
             }
             self.ensure_stack(func + nargs + 2 + EXTRA_STACK)?;
@@ -80,7 +78,6 @@ impl Vm {
             self.stack[func] = h;
             nargs += 1;
             fv = h;
-            n += 1;
         }
         self.budget -= 1;
         if self.budget < 0 {
@@ -89,6 +86,9 @@ impl Vm {
         if fv.func_kind() == Some(Kind::LuaFunction) {
             let cl: GcRef<LuaFunction> = GcRef::from_value_payload(fv);
             self.enter_lua(func, cl, nargs, nresults, cont)?;
+            if self.hooks.mask & crate::vm::hook::MASK_CALL != 0 {
+                self.hook_call()?;
+            }
             return Ok(CallOutcome::Lua);
         }
         let nf: GcRef<NativeFunction> = GcRef::from_value_payload(fv);
@@ -115,6 +115,9 @@ impl Vm {
         });
         self.top = func + 1 + nargs;
         self.ensure_stack(self.top + EXTRA_STACK)?;
+        if self.hooks.mask & crate::vm::hook::MASK_CALL != 0 {
+            self.hook_call()?;
+        }
         let nret = (nf.f)(self, func + 1, nargs)?;
         let first = self.top - nret;
         let fr = match self.frames.pop() {
@@ -256,8 +259,9 @@ impl Vm {
             return Err(self.rt_error(&format!("bad argument #1 to '{name}' (value expected)")));
         }
         let (fslot, fnargs, handler) = if x {
-            if nargs < 2 {
-                return Err(self.rt_error("bad argument #2 to 'xpcall' (value expected)"));
+            if nargs < 2 || !self.stack[func + 2].is_function() {
+                let got = if nargs < 2 { "no value" } else { self.stack[func + 2].type_name() };
+                return Err(self.rt_error(&format!("bad argument #2 to 'xpcall' (function expected, got {got})")));
             }
             // [xpcall f h a...] -> [h f a...]
             let f = self.stack[func + 1];
@@ -539,6 +543,7 @@ impl Vm {
             std::mem::swap(&mut f.frames, &mut self.frames);
             std::mem::swap(&mut f.open_upvals, &mut self.open_upvals);
             f.top = self.top;
+            f.env = Some(self.globals);
         }
         {
             let t = to.get_mut();
@@ -546,6 +551,9 @@ impl Vm {
             std::mem::swap(&mut t.frames, &mut self.frames);
             std::mem::swap(&mut t.open_upvals, &mut self.open_upvals);
             self.top = t.top;
+            if let Some(e) = t.env {
+                self.globals = e;
+            }
         }
         self.cur_thread = to;
     }
@@ -557,7 +565,8 @@ impl Vm {
         match co.status {
             CoStatus::Suspended => {}
             CoStatus::Dead => return Ok(Err(self.str_value(b"cannot resume dead coroutine"))),
-            _ => return Ok(Err(self.str_value(b"cannot resume non-suspended coroutine"))),
+            CoStatus::Running => return Ok(Err(self.str_value(b"cannot resume running coroutine"))),
+            CoStatus::Normal => return Ok(Err(self.str_value(b"cannot resume non-suspended coroutine"))),
         }
         if self.ccalls >= MAX_CCALLS {
             return Err(self.rt_error("C stack overflow"));

@@ -9,6 +9,14 @@ use crate::object::Proto;
 use crate::value::Value;
 use crate::vm::{ErrorKind, Frame, FrameFn, LuaError, Vm};
 
+/// A stack level: a real frame, or the `pcall` / `xpcall` native below a protected
+/// frame (index of that protected frame).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Frame(usize),
+    Pcall(usize),
+}
+
 /// Depth limit when following `MOV` chains for names.
 const NAME_DEPTH: usize = 8;
 
@@ -83,12 +91,38 @@ impl Vm {
         }
     }
 
-    /// The frame at `level` (1 = top).
-    pub fn frame_at_level(&self, level: usize) -> Option<Frame> {
-        if level == 0 || level > self.frames.len() {
+    /// What stack level `level` (1 = top) is. A frame called by `pcall`/`xpcall`
+    /// has that native function one level below it, as in LuaJIT, although our
+    /// dispatch loop keeps no frame for it.
+    pub fn level(&self, level: usize) -> Option<Level> {
+        if level == 0 {
             return None;
         }
-        Some(self.frames[self.frames.len() - level])
+        let mut l = 0;
+        for i in (0..self.frames.len()).rev() {
+            l += 1;
+            if l == level {
+                return Some(Level::Frame(i));
+            }
+            if self.frames[i].cont == crate::vm::Cont::Protected {
+                l += 1;
+                if l == level {
+                    return Some(Level::Pcall(i));
+                }
+            }
+        }
+        None
+    }
+
+    /// The frame at `level` (1 = top); a synthetic native frame for `pcall` levels.
+    pub fn frame_at_level(&self, level: usize) -> Option<Frame> {
+        match self.level(level)? {
+            Level::Frame(i) => Some(self.frames[i]),
+            Level::Pcall(i) => {
+                let f = self.frames[i];
+                Some(Frame { func: f.func - 1, base: f.func, fun: FrameFn::Native, cont: crate::vm::Cont::Call, ..f })
+            }
+        }
     }
 
     /// A runtime error with the position of the running Lua code (for errors raised
@@ -146,7 +180,8 @@ impl Vm {
     /// (namewhat, name), e.g. ("global", "print").
     pub fn frame_call_name(&self, idx: usize) -> Option<(&'static str, Vec<u8>)> {
         let f = self.frames.get(idx)?;
-        if f.tail {
+        if f.tail || f.cont == crate::vm::Cont::Protected {
+            // Reached by a tail call, or called by pcall (a C function): no name.
             return None;
         }
         let caller = self.frames.get(idx.checked_sub(1)?)?;
@@ -241,6 +276,10 @@ impl Vm {
             }
             out.push_str("\n\t");
             out.push_str(&self.frame_description(idx));
+            if self.frames[idx].cont == crate::vm::Cont::Protected {
+                let name = if self.frames[idx].handler.is_some() { "xpcall" } else { "pcall" };
+                out.push_str(&format!("\n\t[C]: in function '{name}'"));
+            }
             lvl += 1;
             shown += 1;
         }

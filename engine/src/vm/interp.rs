@@ -83,6 +83,11 @@ impl Vm {
             }
 
             loop {
+                if self.hooks.mask & crate::vm::hook::MASK_INS != 0 {
+                    // Count / line hooks (hook.rs): the frame reports this instruction.
+                    self.frames[fi].pc = pc + 1;
+                    self.hook_ins(proto, pc)?;
+                }
                 let Some(&ins) = code.get(pc) else {
                     return Err(self.rt_error("internal error: pc out of range"));
                 };
@@ -402,7 +407,7 @@ impl Vm {
                         let nargs = if ins.b() == 0 { self.top - func - 1 } else { ins.b() - 1 };
                         save!();
                         let callee = self.stack[func];
-                        if !callee.is_function() && self.metamethod(callee, MetaEvent::Call).is_nil() {
+                        if !callee.is_function() && !self.metamethod(callee, MetaEvent::Call).is_function() {
                             // Report while the calling frame is still in place.
                             return Err(self.call_error(func, callee));
                         }
@@ -426,7 +431,11 @@ impl Vm {
                             CallOutcome::Lua => {
                                 let nf = &mut self.frames[depth];
                                 nf.boundary = fr.boundary;
-                                nf.handler = fr.handler;
+                                if fr.cont == Cont::Protected {
+                                    // The replaced frame's protection carries over; a
+                                    // tail-called xpcall keeps its own handler.
+                                    nf.handler = fr.handler;
+                                }
                                 nf.tail = true;
                                 continue 'frame;
                             }
@@ -499,6 +508,9 @@ impl Vm {
                             }
                         };
                         save!();
+                        if self.hooks.mask & crate::vm::hook::MASK_RET != 0 {
+                            self.hook_return()?;
+                        }
                         if !self.open_upvals.is_empty() {
                             self.close_upvals(base);
                         }
@@ -514,7 +526,7 @@ impl Vm {
                     // ----- Loops --------------------------------------------------------------
                     Op::FORI => {
                         save!();
-                        let idx = self.for_number(base + a, "initial")?;
+                        let idx = self.for_number(base + a, "initial value")?;
                         let lim = self.for_number(base + a + 1, "limit")?;
                         let step = self.for_number(base + a + 2, "step")?;
                         let go = if step >= 0.0 { idx <= lim } else { idx >= lim };
@@ -576,7 +588,7 @@ impl Vm {
                 self.stack[slot] = Value::number(n);
                 Ok(n)
             }
-            None => Err(self.rt_error(&format!("'for' {what} value must be a number"))),
+            None => Err(self.rt_error(&format!("'for' {what} must be a number"))),
         }
     }
 

@@ -289,10 +289,10 @@ impl Vm {
             return Value::NIL;
         }
         let h = self.metamethod(a, e);
-        if !h.is_nil() {
-            return h;
+        if h.is_nil() || !Vm::raw_equal(h, self.metamethod(b, e)) {
+            return Value::NIL;
         }
-        self.metamethod(b, e)
+        h
     }
 
     /// The error for a failed comparison.
@@ -385,15 +385,8 @@ impl Vm {
         }
         let h = self.metamethod(v, MetaEvent::Tostring);
         if !h.is_nil() {
-            let r = self.call_value1(h, &[v])?;
-            if !r.is_string() && !r.is_number() {
-                return Err(self.rt_error("'__tostring' must return a string"));
-            }
-            if r.is_number() {
-                let b = self.tostring_basic(r);
-                return Ok(self.str_value(&b));
-            }
-            return Ok(r);
+            // LuaJIT passes whatever `__tostring` returns through.
+            return self.call_value1(h, &[v]);
         }
         let b = self.tostring_basic(v);
         Ok(self.str_value(&b))
@@ -441,6 +434,10 @@ pub fn write_basic(out: &mut Vec<u8>, v: Value) {
             if let Some(s) = v.as_string() {
                 out.extend_from_slice(s.as_bytes())
             }
+        }
+        LuaType::Function if v.func_kind() == Some(crate::gc::Kind::NativeFunction) => {
+            let nf: crate::gc::GcRef<crate::vm::NativeFunction> = crate::gc::GcRef::from_value_payload(v);
+            out.extend_from_slice(format!("function: builtin#{}", nf.id).as_bytes());
         }
         t => out.extend_from_slice(format!("{}: {:#x}", t.name(), v.addr()).as_bytes()),
     }

@@ -14,6 +14,7 @@
 pub mod call;
 pub mod debug;
 pub mod error;
+pub mod hook;
 pub mod interp;
 pub mod layout;
 pub mod load;
@@ -90,12 +91,16 @@ pub struct Vm {
     pub hot: HotCounters,
     /// Remaining instruction budget (checked on backward jumps and calls).
     pub budget: i64,
+    /// Last builtin number handed out.
+    pub next_builtin_id: u32,
     /// The next frame pushed is reached by a tail call.
     pub tail_pending: bool,
     /// Set while `__gc` finalizers run, so they don't recurse.
     pub in_finalizer: bool,
     /// Loaded-library tables and other per-state data the stdlib keeps.
     pub lib_state: crate::stdlib::LibState,
+    /// Debug hooks (`debug.sethook`); see `hook.rs`.
+    pub hooks: hook::Hooks,
 }
 
 /// Index into `Vm::type_meta` for a non-table, non-userdata value.
@@ -149,9 +154,11 @@ impl Vm {
             resume_depth: 0,
             hot: HotCounters { counts: [interp::HOT_LOOP; 64], hot_events: 0 },
             tail_pending: false,
+            next_builtin_id: 0,
             budget: i64::MAX,
             in_finalizer: false,
             lib_state: crate::stdlib::LibState::default(),
+            hooks: hook::Hooks::default(),
         }
     }
 
@@ -183,12 +190,20 @@ impl Vm {
 
     /// A new native function value.
     pub fn native(&mut self, f: NativeFn, name: &'static str) -> Value {
-        self.heap.alloc(NativeFunction::new(f, name, Box::new([]))).to_value()
+        self.native_closure(f, name, Vec::new())
     }
 
     /// A new native closure with upvalues.
     pub fn native_closure(&mut self, f: NativeFn, name: &'static str, upvals: Vec<Value>) -> Value {
-        self.heap.alloc(NativeFunction::new(f, name, upvals.into_boxed_slice())).to_value()
+        let mut nf = NativeFunction::new(f, name, upvals.into_boxed_slice());
+        self.alloc_native(&mut nf);
+        self.heap.alloc(nf).to_value()
+    }
+
+    /// Gives a native function its builtin number (call before allocating it).
+    pub fn alloc_native(&mut self, nf: &mut NativeFunction) {
+        self.next_builtin_id += 1;
+        nf.id = self.next_builtin_id;
     }
 
     /// A new userdata.

@@ -29,11 +29,13 @@ pub struct NativeFunction {
     pub upvals: Box<[Value]>,
     /// The name used when it has none from the call site.
     pub name: &'static str,
+    /// `tostring` shows natives as `function: builtin#<id>`, as LuaJIT does.
+    pub id: u32,
 }
 
 impl NativeFunction {
     pub fn new(f: NativeFn, name: &'static str, upvals: Box<[Value]>) -> NativeFunction {
-        NativeFunction { hdr: Heap::new_header::<NativeFunction>(), f, special: Special::None, env: None, upvals, name }
+        NativeFunction { hdr: Heap::new_header::<NativeFunction>(), f, special: Special::None, env: None, upvals, name, id: 0 }
     }
 }
 

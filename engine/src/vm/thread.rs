@@ -76,6 +76,8 @@ pub struct Thread {
     /// Open upvalues, sorted by slot.
     pub open_upvals: Vec<GcRef<UpVal>>,
     pub status: CoStatus,
+    /// The thread's environment (`getfenv(0)`) while it is not running.
+    pub env: Option<GcRef<crate::object::Table>>,
     /// For a suspended coroutine that yielded: where the resume values go
     /// (the yield call's frame is still on `frames`).
     pub started: bool,
@@ -90,6 +92,7 @@ impl Thread {
             top: 0,
             open_upvals: Vec::new(),
             status: CoStatus::Suspended,
+            env: None,
             started: false,
         }
     }
@@ -115,6 +118,9 @@ impl GcObject for Thread {
         }
         for &u in &self.open_upvals {
             m.mark(u);
+        }
+        if let Some(e) = self.env {
+            m.mark(e);
         }
     }
     fn size(&self) -> usize {

@@ -1,0 +1,430 @@
+//! The parser's core and expression grammar (single pass: parsing emits code directly).
+//!
+//! Contract:
+//! - [`Parser`] owns the lexer, the function being compiled (`fs`) and its enclosing
+//!   functions (`parents`, innermost last).
+//! - Every recursive path goes through [`Parser::subexpr`] or a block (`stmt.rs`), both of
+//!   which count syntax levels: more than LuaJIT's 200 is the error "chunk has too many
+//!   syntax levels", so the Rust stack depth is bounded for any input.
+//! - Error texts are LuaJIT's: "'x' expected near 'y'", "'x' expected (to close 'y' at
+//!   line N) near 'z'", "unexpected symbol near 'y'", …
+
+use std::rc::Rc;
+
+use super::ops::{ArithOp, BinOp, UNARY_PRIORITY};
+use super::func::{Exp, FuncState, EK};
+use super::lexer::{Lexer, Tok};
+use super::SyntaxError;
+use crate::bytecode::{Ins, Op};
+
+type R<T> = Result<T, SyntaxError>;
+
+/// LuaJIT's LJ_MAX_XLEVEL.
+const MAX_LEVEL: u32 = 200;
+
+/// Stack bytes the parser may use below `compile`'s frame. Optimised builds need about
+/// 300 KiB for 200 levels; unoptimised ones more, so there this guard may stop nesting a
+/// little before LuaJIT's limit, with the same message, instead of overflowing.
+const STACK_BUDGET: usize = 1 << 20;
+
+/// An address on the current stack (no unsafe: the pointer is only compared).
+#[inline(always)]
+fn stack_pos() -> usize {
+    let marker = 0u8;
+    std::ptr::addr_of!(marker) as usize
+}
+
+pub(super) struct Parser<'a> {
+    pub lex: Lexer<'a>,
+    pub fs: FuncState,
+    pub parents: Vec<FuncState>,
+    pub level: u32,
+    pub chunkname: Rc<[u8]>,
+    stack_base: usize,
+}
+
+impl<'a> Parser<'a> {
+    pub fn new(src: &'a [u8], chunkname: &[u8]) -> Parser<'a> {
+        Parser {
+            lex: Lexer::new(src, super::chunk_id(chunkname)),
+            fs: FuncState::new(0),
+            parents: Vec::new(),
+            level: 0,
+            chunkname: Rc::from(chunkname),
+            stack_base: stack_pos(),
+        }
+    }
+
+    // ---- Token helpers ------------------------------------------------------------
+
+    pub(super) fn next(&mut self) -> R<()> {
+        self.lex.next_token()
+    }
+
+    pub(super) fn is(&self, t: &Tok) -> bool {
+        &self.lex.tok == t
+    }
+
+    pub(super) fn is_char(&self, c: u8) -> bool {
+        self.lex.tok == Tok::Char(c)
+    }
+
+    pub(super) fn test_next(&mut self, t: &Tok) -> R<bool> {
+        if self.is(t) {
+            self.next()?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    pub(super) fn err_expected(&self, t: &Tok) -> SyntaxError {
+        self.lex.error_near_tok(&format!("'{}' expected", t.describe()))
+    }
+
+    pub(super) fn check(&self, t: &Tok) -> R<()> {
+        if self.is(t) {
+            Ok(())
+        } else {
+            Err(self.err_expected(t))
+        }
+    }
+
+    pub(super) fn check_next(&mut self, t: &Tok) -> R<()> {
+        self.check(t)?;
+        self.next()
+    }
+
+    /// Expects `what` closing `who` opened at `line`.
+    pub(super) fn check_match(&mut self, what: &Tok, who: &Tok, line: u32) -> R<()> {
+        if self.is(what) {
+            return self.next();
+        }
+        if line == self.lex.line {
+            Err(self.err_expected(what))
+        } else {
+            Err(self.lex.error_near_tok(&format!(
+                "'{}' expected (to close '{}' at line {})",
+                what.describe(),
+                who.describe(),
+                line
+            )))
+        }
+    }
+
+    pub(super) fn check_name(&mut self) -> R<Box<[u8]>> {
+        if let Tok::Name(n) = &self.lex.tok {
+            let n = n.clone();
+            self.next()?;
+            Ok(n)
+        } else {
+            Err(self.err_expected(&Tok::Name(Box::default())))
+        }
+    }
+
+    pub(super) fn enter_level(&mut self) -> R<()> {
+        self.level += 1;
+        if self.level >= MAX_LEVEL || self.stack_base.abs_diff(stack_pos()) > STACK_BUDGET {
+            return Err(self.lex.error_plain("chunk has too many syntax levels"));
+        }
+        Ok(())
+    }
+
+    pub(super) fn leave_level(&mut self) {
+        self.level = self.level.saturating_sub(1);
+    }
+
+    // ---- Expressions --------------------------------------------------------------
+
+    pub(super) fn expr(&mut self) -> R<Exp> {
+        self.subexpr(0)
+    }
+
+    fn unop_tok(&self) -> Option<Op> {
+        match self.lex.tok {
+            Tok::Not => Some(Op::NOT),
+            Tok::Char(b'-') => Some(Op::UNM),
+            Tok::Char(b'#') => Some(Op::LEN),
+            _ => None,
+        }
+    }
+
+    fn binop(&self) -> Option<BinOp> {
+        Some(match self.lex.tok {
+            Tok::Char(b'+') => BinOp::Arith(ArithOp::Add),
+            Tok::Char(b'-') => BinOp::Arith(ArithOp::Sub),
+            Tok::Char(b'*') => BinOp::Arith(ArithOp::Mul),
+            Tok::Char(b'/') => BinOp::Arith(ArithOp::Div),
+            Tok::Char(b'%') => BinOp::Arith(ArithOp::Mod),
+            Tok::Char(b'^') => BinOp::Arith(ArithOp::Pow),
+            Tok::Concat => BinOp::Concat,
+            Tok::Eq => BinOp::Eq,
+            Tok::Ne => BinOp::Ne,
+            Tok::Char(b'<') => BinOp::Lt,
+            Tok::Le => BinOp::Le,
+            Tok::Char(b'>') => BinOp::Gt,
+            Tok::Ge => BinOp::Ge,
+            Tok::And => BinOp::And,
+            Tok::Or => BinOp::Or,
+            _ => return None,
+        })
+    }
+
+    /// Parses operators binding tighter than `limit`.
+    fn subexpr(&mut self, limit: u8) -> R<Exp> {
+        self.enter_level()?;
+        let mut e = if let Some(op) = self.unop_tok() {
+            self.next()?;
+            let mut e = self.subexpr(UNARY_PRIORITY)?;
+            if op == Op::NOT {
+                self.unop_not(&mut e)?;
+            } else {
+                self.unop(op, &mut e)?;
+            }
+            e
+        } else {
+            self.simpleexp()?
+        };
+        while let Some(op) = self.binop() {
+            let (left, right) = op.priority();
+            if left <= limit {
+                break;
+            }
+            self.next()?;
+            self.infix(op, &mut e)?;
+            let e2 = self.subexpr(right)?;
+            self.postfix(op, &mut e, e2)?;
+        }
+        self.leave_level();
+        Ok(e)
+    }
+
+    fn simpleexp(&mut self) -> R<Exp> {
+        let e = match &self.lex.tok {
+            Tok::Num(n) => Exp::new(EK::Num(*n)),
+            Tok::Str(s) => {
+                let s = s.clone();
+                Exp::new(EK::Str(self.k_str(&s)?))
+            }
+            Tok::Nil => Exp::new(EK::Nil),
+            Tok::True => Exp::new(EK::True),
+            Tok::False => Exp::new(EK::False),
+            Tok::Dots => {
+                if !self.fs.is_vararg {
+                    return Err(self.lex.error_near_tok("cannot use '...' outside a vararg function"));
+                }
+                let pc = self.emit_abc(Op::VARG, 0, 0, 0);
+                Exp::new(EK::Vararg(pc))
+            }
+            Tok::Char(b'{') => return self.constructor(),
+            Tok::Function => {
+                let line = self.lex.line;
+                self.next()?;
+                return self.body(false, line);
+            }
+            _ => return self.suffixedexp(),
+        };
+        self.next()?;
+        Ok(e)
+    }
+
+    fn primaryexp(&mut self) -> R<Exp> {
+        match &self.lex.tok {
+            Tok::Name(n) => {
+                let n = n.clone();
+                self.next()?;
+                self.singlevar(&n)
+            }
+            Tok::Char(b'(') => {
+                let line = self.lex.line;
+                self.next()?;
+                let mut e = self.expr()?;
+                self.check_match(&Tok::Char(b')'), &Tok::Char(b'('), line)?;
+                self.discharge(&mut e)?;
+                Ok(e)
+            }
+            _ => Err(self.lex.error_near_tok("unexpected symbol")),
+        }
+    }
+
+    /// primaryexp { '.' name | '[' exp ']' | ':' name args | args }
+    pub(super) fn suffixedexp(&mut self) -> R<Exp> {
+        let mut e = self.primaryexp()?;
+        loop {
+            match &self.lex.tok {
+                Tok::Char(b'.') => self.field(&mut e)?,
+                Tok::Char(b'[') => {
+                    self.exp_to_anyreg(&mut e)?;
+                    self.next()?;
+                    let mut key = self.expr()?;
+                    self.exp_to_val(&mut key)?;
+                    self.check_next(&Tok::Char(b']'))?;
+                    self.index(&mut e, &mut key)?;
+                }
+                Tok::Char(b':') => {
+                    self.next()?;
+                    let name = self.check_name()?;
+                    self.method(&mut e, &name)?;
+                    self.funcargs(&mut e)?;
+                }
+                Tok::Char(b'(') | Tok::Str(_) | Tok::Char(b'{') => {
+                    self.exp_to_nextreg(&mut e)?;
+                    self.funcargs(&mut e)?;
+                }
+                _ => return Ok(e),
+            }
+        }
+    }
+
+    /// `.name` applied to `e`.
+    pub(super) fn field(&mut self, e: &mut Exp) -> R<()> {
+        self.exp_to_anyreg(e)?;
+        self.next()?;
+        let name = self.check_name()?;
+        let mut key = Exp::new(EK::Str(self.k_str(&name)?));
+        self.index(e, &mut key)
+    }
+
+    /// Call arguments; `e` holds the function in the call's base register.
+    fn funcargs(&mut self, e: &mut Exp) -> R<()> {
+        let line = self.lex.line;
+        let base = match e.k {
+            EK::NonReloc(r) => r as usize,
+            _ => 0,
+        };
+        let mut multi = false;
+        match &self.lex.tok {
+            Tok::Char(b'(') => {
+                if self.lex.tok_line != self.lex.lastline {
+                    return Err(self.lex.error_near_tok("ambiguous syntax (function call x new statement)"));
+                }
+                self.next()?;
+                if !self.is_char(b')') {
+                    let (_, mut last) = self.explist()?;
+                    if last.is_multi() {
+                        self.set_returns(&mut last, None)?;
+                        multi = true;
+                    } else {
+                        self.exp_to_nextreg(&mut last)?;
+                    }
+                }
+                self.check_match(&Tok::Char(b')'), &Tok::Char(b'('), line)?;
+            }
+            Tok::Str(s) => {
+                let s = s.clone();
+                let k = self.k_str(&s)?;
+                let mut a = Exp::new(EK::Str(k));
+                self.next()?;
+                self.exp_to_nextreg(&mut a)?;
+            }
+            Tok::Char(b'{') => {
+                let mut a = self.constructor()?;
+                self.exp_to_nextreg(&mut a)?;
+            }
+            _ => return Err(self.lex.error_near_tok("function arguments expected")),
+        }
+        let b = if multi { 0 } else { self.fs.freereg - base };
+        let pc = self.emit_abc(Op::CALL, base, b, 2);
+        if let Some(l) = self.fs.lines.get_mut(pc) {
+            *l = line;
+        }
+        self.fs.freereg = base + 1;
+        e.k = EK::Call(pc);
+        e.t.clear();
+        e.f.clear();
+        Ok(())
+    }
+
+    /// exp { ',' exp }: all but the last are put in consecutive registers.
+    pub(super) fn explist(&mut self) -> R<(usize, Exp)> {
+        let mut n = 1;
+        let mut e = self.expr()?;
+        while self.test_next(&Tok::Char(b','))? {
+            self.exp_to_nextreg(&mut e)?;
+            e = self.expr()?;
+            n += 1;
+        }
+        Ok((n, e))
+    }
+
+    /// Table constructor.
+    fn constructor(&mut self) -> R<Exp> {
+        let line = self.lex.line;
+        let tpc = self.emit_ad(Op::TNEW, self.fs.freereg, 0);
+        let treg = self.fs.freereg;
+        self.reserve(1)?;
+        self.next()?; // '{'
+        let mut narr: usize = 0;
+        let mut nhash: usize = 0;
+        let mut pending: Option<Exp> = None;
+        loop {
+            if self.is_char(b'}') {
+                break;
+            }
+            if let Some(mut v) = pending.take() {
+                self.store_item(treg, narr, &mut v)?;
+            }
+            let is_hash = match &self.lex.tok {
+                Tok::Char(b'[') => true,
+                Tok::Name(_) => self.lex.lookahead()? == &Tok::Char(b'='),
+                _ => false,
+            };
+            if is_hash {
+                let mut key = if self.is_char(b'[') {
+                    self.next()?;
+                    let mut k = self.expr()?;
+                    self.exp_to_val(&mut k)?;
+                    self.check_next(&Tok::Char(b']'))?;
+                    k
+                } else {
+                    let name = self.check_name()?;
+                    Exp::new(EK::Str(self.k_str(&name)?))
+                };
+                self.check_next(&Tok::Char(b'='))?;
+                let mut tab = Exp::new(EK::NonReloc(treg as u8));
+                self.index(&mut tab, &mut key)?;
+                let mut v = self.expr()?;
+                self.store(&tab, &mut v)?;
+                self.fs.freereg = treg + 1;
+                nhash += 1;
+            } else {
+                let v = self.expr()?;
+                narr += 1;
+                pending = Some(v);
+            }
+            if !self.test_next(&Tok::Char(b','))? && !self.test_next(&Tok::Char(b';'))? {
+                break;
+            }
+        }
+        self.check_match(&Tok::Char(b'}'), &Tok::Char(b'{'), line)?;
+        if let Some(mut v) = pending.take() {
+            if v.is_multi() {
+                self.set_returns(&mut v, None)?;
+                let k = self.k_num(narr as f64)?;
+                self.emit_ad(Op::TSETM, treg + 1, k as usize);
+                narr -= 1;
+            } else {
+                self.store_item(treg, narr, &mut v)?;
+            }
+            self.fs.freereg = treg + 1;
+        }
+        let asize = narr.min(0x7ff);
+        let hbits = if nhash == 0 {
+            0
+        } else {
+            (usize::BITS - (nhash - 1).leading_zeros()).clamp(1, 31) as usize
+        };
+        self.fs.set_ins(tpc, Ins::ad(Op::TNEW, treg as u8, (asize | hbits << 11) as u16));
+        Ok(Exp::new(EK::NonReloc(treg as u8)))
+    }
+
+    /// Stores positional item number `idx` of a constructor.
+    fn store_item(&mut self, treg: usize, idx: usize, v: &mut Exp) -> R<()> {
+        let mut tab = Exp::new(EK::NonReloc(treg as u8));
+        let mut key = Exp::new(EK::Num(idx as f64));
+        self.index(&mut tab, &mut key)?;
+        self.store(&tab, v)?;
+        self.fs.freereg = treg + 1;
+        Ok(())
+    }
+}
