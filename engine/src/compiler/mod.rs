@@ -11,6 +11,7 @@
 mod codegen;
 mod ops;
 pub mod disasm;
+pub mod dump;
 mod func;
 pub mod lexer;
 mod parser;

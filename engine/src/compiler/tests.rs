@@ -463,11 +463,11 @@ fn golden_listings() {
 fn limit_locals_upvalues_constants() {
     let src: String = (1..=201).map(|i| format!("local a{} = 1\n", i)).collect();
     assert_eq!(compile(src.as_bytes(), b"=t").unwrap_err().to_string(), "t:201: main function has more than 200 local variables");
-    let mut src: String = (1..=61).map(|i| format!("local a{} = f()\n", i)).collect();
+    let mut src: String = (1..=121).map(|i| format!("local a{} = f()\n", i)).collect();
     src.push_str("return function()\n");
-    src.extend((1..=61).map(|i| format!("a{} = 1\n", i)));
+    src.extend((1..=121).map(|i| format!("a{} = 1\n", i)));
     src.push_str("end");
-    assert_eq!(compile(src.as_bytes(), b"=t").unwrap_err().to_string(), "t:123: function at line 62 has more than 60 upvalues");
+    assert_eq!(compile(src.as_bytes(), b"=t").unwrap_err().to_string(), "t:243: function at line 122 has more than 120 upvalues");
     let mut src = String::from("local function g()\n");
     src.extend((1..=70000).map(|i| format!("f({}.5)\n", i)));
     src.push_str("end");

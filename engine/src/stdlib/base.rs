@@ -218,7 +218,7 @@ fn getmetatable(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn setmetatable(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let t = vm.check_table(base, nargs, 0)?;
     let mv = vm.arg(base, nargs, 1);
-    let mt = if mv.is_nil() {
+    let mt = if mv.is_nil() && nargs >= 2 {
         None
     } else if let Some(m) = mv.as_table() {
         Some(m)

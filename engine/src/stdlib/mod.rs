@@ -7,7 +7,18 @@
 
 pub mod base;
 pub mod strformat;
+pub mod pattern;
+pub mod string;
+pub mod buffer;
 pub mod coroutine;
+pub mod bit;
+pub mod math;
+pub mod table;
+pub mod os;
+pub mod debug;
+pub mod io;
+pub mod jit;
+pub mod package;
 
 use crate::gc::{GcRef, LuaString, Marker};
 use crate::object::{Table, Thread};
@@ -51,6 +62,15 @@ pub fn open_all(vm: &mut Vm) {
     vm.lib_state.loaded = Some(loaded);
     base::open(vm);
     coroutine::open(vm);
+    bit::open(vm);
+    math::open(vm);
+    jit::open(vm);
+    package::open(vm);
+    table::open(vm);
+    os::open(vm);
+    io::open(vm);
+    debug::open(vm);
+    string::open(vm);
 }
 
 /// Registers `funcs` in a new global table `name` (and in `package.loaded`).

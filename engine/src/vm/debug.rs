@@ -99,12 +99,19 @@ impl Vm {
             return None;
         }
         let mut l = 0;
+        let mut hidden = false;
         for i in (0..self.frames.len()).rev() {
-            l += 1;
-            if l == level {
-                return Some(Level::Frame(i));
+            let f = &self.frames[i];
+            // A builtin reached by a tail call runs above the frame that called it,
+            // which LuaJIT would already have replaced: that frame is not a level.
+            if !std::mem::take(&mut hidden) {
+                l += 1;
+                if l == level {
+                    return Some(Level::Frame(i));
+                }
+                hidden = f.tail && matches!(f.fun, FrameFn::Native);
             }
-            if self.frames[i].cont == crate::vm::Cont::Protected {
+            if f.cont == crate::vm::Cont::Protected {
                 l += 1;
                 if l == level {
                     return Some(Level::Pcall(i));
@@ -204,20 +211,10 @@ impl Vm {
         let idx = self.frames.len().wrapping_sub(1);
         match self.frame_call_name(idx) {
             Some((kind, name)) => (String::from_utf8_lossy(&name).into_owned(), kind == "method"),
+            // No call site to name it (a tail call, a call from a builtin): LuaJIT
+            // says '?'.
             None => {
-                let name = self
-                    .frames
-                    .get(idx)
-                    .and_then(|f| self.stack.get(f.func).copied())
-                    .and_then(|v| {
-                        if v.func_kind() == Some(crate::gc::Kind::NativeFunction) {
-                            let nf: GcRef<crate::vm::NativeFunction> = GcRef::from_value_payload(v);
-                            Some(nf.name.to_string())
-                        } else {
-                            None
-                        }
-                    })
-                    .unwrap_or_else(|| "?".to_string());
+                let name = "?".to_string();
                 (name, false)
             }
         }

@@ -407,9 +407,31 @@ impl Vm {
                         let nargs = if ins.b() == 0 { self.top - func - 1 } else { ins.b() - 1 };
                         save!();
                         let callee = self.stack[func];
-                        if !callee.is_function() && !self.metamethod(callee, MetaEvent::Call).is_function() {
+                        let target =
+                            if callee.is_function() { callee } else { self.metamethod(callee, MetaEvent::Call) };
+                        if !target.is_function() {
                             // Report while the calling frame is still in place.
                             return Err(self.call_error(func, callee));
+                        }
+                        if is_plain_native(target) {
+                            // A builtin runs to completion: call it with this frame in
+                            // place (so its errors unwind through this frame), then
+                            // return its results.
+                            self.tail_pending = true;
+                            if self.precall(func, nargs, -1, Cont::Call)? != CallOutcome::Done {
+                                continue 'frame;
+                            }
+                            let n = self.top - func;
+                            if !self.open_upvals.is_empty() {
+                                self.close_upvals(base);
+                            }
+                            let fr = self.frames[fi];
+                            self.frames.pop();
+                            self.postcall(fr, func, n)?;
+                            if fr.boundary {
+                                return Ok(ExecEnd::Returned);
+                            }
+                            continue 'frame;
                         }
                         self.close_upvals(base);
                         self.tail_pending = true;
@@ -659,6 +681,12 @@ impl Vm {
         }
     }
 
+}
+
+/// A native function without special frame handling (not pcall/xpcall/yield).
+fn is_plain_native(f: Value) -> bool {
+    f.func_kind() == Some(crate::gc::Kind::NativeFunction)
+        && GcRef::<crate::vm::NativeFunction>::from_value_payload(f).special == crate::vm::Special::None
 }
 
 /// The primitive value of a KPRI / ISEQP operand.

@@ -41,15 +41,58 @@ impl Vm {
         self.heap.alloc(p)
     }
 
+    /// The compiler-side form of a heap prototype (for `string.dump`).
+    pub fn func_proto_of(&self, p: GcRef<Proto>) -> FuncProto {
+        FuncProto {
+            code: p.code.to_vec(),
+            lineinfo: p.lineinfo.to_vec(),
+            consts: p
+                .k
+                .iter()
+                .map(|v| match v.as_string() {
+                    Some(s) => Const::Str(s.as_bytes().into()),
+                    None => Const::Num(v.num()),
+                })
+                .collect(),
+            protos: p.protos.iter().map(|&c| self.func_proto_of(c)).collect(),
+            upvals: p.upvals.to_vec(),
+            upval_names: p.upval_names.to_vec(),
+            locals: p.locals.to_vec(),
+            numparams: p.numparams,
+            is_vararg: p.is_vararg,
+            framesize: p.framesize,
+            linedefined: p.linedefined,
+            lastlinedefined: p.lastlinedefined,
+            chunkname: std::rc::Rc::from(p.chunkname.as_bytes()),
+        }
+    }
+
+    /// `string.dump`: the binary chunk of a Lua function (`None` for natives).
+    pub fn dump_function(&self, f: Value, strip: bool) -> Option<Vec<u8>> {
+        if f.func_kind() != Some(crate::gc::Kind::LuaFunction) {
+            return None;
+        }
+        let lf: GcRef<LuaFunction> = GcRef::from_value_payload(f);
+        Some(crate::compiler::dump::dump(&self.func_proto_of(lf.proto), strip))
+    }
+
     /// Compiles `src` into a function value with environment `env` (the globals if
     /// `None`). Syntax errors come back as `ErrorKind::Syntax` with LuaJIT's message.
     pub fn load(&mut self, src: &[u8], chunkname: &[u8], env: Option<GcRef<Table>>) -> LResult<Value> {
-        if src.first() == Some(&0x1b) {
-            let msg = format!("{}: cannot load incompatible bytecode", crate::compiler::chunk_id(chunkname));
-            let v = self.str_value(msg.as_bytes());
-            return Err(LuaError::new(ErrorKind::Syntax, v));
-        }
-        match crate::compiler::compile(src, chunkname) {
+        let compiled = if crate::compiler::dump::is_binary(src) {
+            if !self.allow_binary {
+                let msg = format!("{}: binary chunks are not allowed", crate::compiler::chunk_id(chunkname));
+                let v = self.str_value(msg.as_bytes());
+                return Err(LuaError::new(ErrorKind::Syntax, v));
+            }
+            crate::compiler::dump::undump(src).map_err(|why| {
+                let msg = format!("{}: bad binary chunk ({why})", crate::compiler::chunk_id(chunkname));
+                crate::compiler::SyntaxError { message: msg.into_bytes() }
+            })
+        } else {
+            crate::compiler::compile(src, chunkname)
+        };
+        match compiled {
             Ok(fp) => {
                 let p = self.load_proto(&fp);
                 let env = env.unwrap_or(self.globals);
@@ -57,7 +100,7 @@ impl Vm {
                 Ok(self.heap.alloc(f).to_value())
             }
             Err(e) => {
-                let v = self.str_value(e.to_string().as_bytes());
+                let v = self.str_value(&e.message);
                 Err(LuaError::new(ErrorKind::Syntax, v))
             }
         }

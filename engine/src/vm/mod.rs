@@ -91,6 +91,8 @@ pub struct Vm {
     pub hot: HotCounters,
     /// Remaining instruction budget (checked on backward jumps and calls).
     pub budget: i64,
+    /// May `load` accept binary chunks (`string.dump` output)?
+    pub allow_binary: bool,
     /// Last builtin number handed out.
     pub next_builtin_id: u32,
     /// The next frame pushed is reached by a tail call.
@@ -155,6 +157,7 @@ impl Vm {
             hot: HotCounters { counts: [interp::HOT_LOOP; 64], hot_events: 0 },
             tail_pending: false,
             next_builtin_id: 0,
+            allow_binary: true,
             budget: i64::MAX,
             in_finalizer: false,
             lib_state: crate::stdlib::LibState::default(),

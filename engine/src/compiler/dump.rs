@@ -1,0 +1,455 @@
+//! Binary chunks: `string.dump` output and its loader.
+//!
+//! The format is moonbox's own (not LuaJIT's: the instruction sets differ), marked
+//! by the header `ESC "MB" <version>`:
+//!
+//! ```text
+//! chunk := "\x1bMB" version:u8 chunkname:bytes func
+//! func  := numparams:u8 flags:u8 framesize:u8 linedefined:uv lastlinedefined:uv
+//!          ncode:uv code:u32le* lines:uv*            (lines only without STRIP)
+//!          nconst:uv (0 f64le | 1 bytes)*
+//!          nupval:uv (in_parent:u8 index:u8 [name:bytes])*
+//!          nlocal:uv (name:bytes reg:u8 startpc:uv endpc:uv)*
+//!          nproto:uv func*
+//! bytes := len:uv byte*          uv := unsigned LEB128
+//! ```
+//!
+//! Loading never trusts the input: every length is bounded by the remaining bytes,
+//! nesting is limited, and [`verify`] checks every operand of every instruction
+//! against the prototype before the VM may run it (register and constant indices,
+//! jump targets, upvalue and child indices), so a hand-crafted chunk cannot make the
+//! interpreter index out of range.
+
+use std::rc::Rc;
+
+use crate::bytecode::{Mode, Op, JUMP_BIAS, MAX_SLOTS};
+use crate::compiler::{Const, FuncProto, LocalVarInfo, UpvalDesc};
+
+const MAGIC: &[u8] = b"\x1bMB";
+const VERSION: u8 = 1;
+const FLAG_VARARG: u8 = 1;
+const FLAG_STRIP: u8 = 2;
+/// Deepest function nesting a binary chunk may have.
+const MAX_NESTING: usize = 200;
+
+/// Serialises a prototype tree; `strip` drops debug information.
+pub fn dump(p: &FuncProto, strip: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(MAGIC);
+    out.push(VERSION);
+    put_bytes(&mut out, if strip { b"=?" } else { &p.chunkname });
+    dump_func(&mut out, p, strip);
+    out
+}
+
+fn put_uv(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_uv(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+fn dump_func(out: &mut Vec<u8>, p: &FuncProto, strip: bool) {
+    out.push(p.numparams);
+    out.push(if p.is_vararg { FLAG_VARARG } else { 0 } | if strip { FLAG_STRIP } else { 0 });
+    out.push(p.framesize);
+    put_uv(out, p.linedefined as u64);
+    put_uv(out, p.lastlinedefined as u64);
+    put_uv(out, p.code.len() as u64);
+    for i in &p.code {
+        out.extend_from_slice(&i.0.to_le_bytes());
+    }
+    if !strip {
+        for i in 0..p.code.len() {
+            put_uv(out, p.lineinfo.get(i).copied().unwrap_or(0) as u64);
+        }
+    }
+    put_uv(out, p.consts.len() as u64);
+    for c in &p.consts {
+        match c {
+            Const::Num(n) => {
+                out.push(0);
+                out.extend_from_slice(&n.to_bits().to_le_bytes());
+            }
+            Const::Str(s) => {
+                out.push(1);
+                put_bytes(out, s);
+            }
+        }
+    }
+    put_uv(out, p.upvals.len() as u64);
+    for (i, u) in p.upvals.iter().enumerate() {
+        out.push(u.in_parent_stack as u8);
+        out.push(u.index);
+        if !strip {
+            put_bytes(out, p.upval_names.get(i).map(|n| &n[..]).unwrap_or(b""));
+        }
+    }
+    let locals: &[LocalVarInfo] = if strip { &[] } else { &p.locals };
+    put_uv(out, locals.len() as u64);
+    for l in locals {
+        put_bytes(out, &l.name);
+        out.push(l.reg);
+        put_uv(out, l.startpc as u64);
+        put_uv(out, l.endpc as u64);
+    }
+    put_uv(out, p.protos.len() as u64);
+    for c in &p.protos {
+        dump_func(out, c, strip);
+    }
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+type R<T> = Result<T, &'static str>;
+
+impl Reader<'_> {
+    fn u8(&mut self) -> R<u8> {
+        let v = *self.b.get(self.pos).ok_or("truncated")?;
+        self.pos += 1;
+        Ok(v)
+    }
+    fn uv(&mut self) -> R<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8()?;
+            v |= ((b & 0x7f) as u64) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err("bad varint")
+    }
+    /// A count of items that each take at least `min` bytes.
+    fn count(&mut self, min: usize) -> R<usize> {
+        let n = self.uv()?;
+        let left = (self.b.len() - self.pos) as u64;
+        if n.saturating_mul(min as u64) > left {
+            return Err("truncated");
+        }
+        Ok(n as usize)
+    }
+    fn u32(&mut self) -> R<u32> {
+        let s = self.b.get(self.pos..self.pos + 4).ok_or("truncated")?;
+        self.pos += 4;
+        Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    }
+    fn u64(&mut self) -> R<u64> {
+        let s = self.b.get(self.pos..self.pos + 8).ok_or("truncated")?;
+        self.pos += 8;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(s);
+        Ok(u64::from_le_bytes(a))
+    }
+    fn bytes(&mut self) -> R<Box<[u8]>> {
+        let n = self.count(1)?;
+        let s = self.b.get(self.pos..self.pos + n).ok_or("truncated")?;
+        self.pos += n;
+        Ok(s.into())
+    }
+    fn u32v(&mut self) -> R<u32> {
+        u32::try_from(self.uv()?).map_err(|_| "bad number")
+    }
+}
+
+/// True if `b` starts like a binary chunk (of any kind).
+pub fn is_binary(b: &[u8]) -> bool {
+    b.first() == Some(&0x1b)
+}
+
+/// Loads and verifies a binary chunk. Errors are short reasons; the caller words
+/// the Lua message.
+pub fn undump(b: &[u8]) -> R<FuncProto> {
+    if !b.starts_with(MAGIC) {
+        return Err("bad header");
+    }
+    let mut r = Reader { b, pos: MAGIC.len() };
+    if r.u8()? != VERSION {
+        return Err("bad version");
+    }
+    let name: Rc<[u8]> = Rc::from(&*r.bytes()?);
+    let f = undump_func(&mut r, &name, 0)?;
+    if r.pos != b.len() {
+        return Err("trailing garbage");
+    }
+    verify(&f)?;
+    Ok(f)
+}
+
+fn undump_func(r: &mut Reader<'_>, name: &Rc<[u8]>, depth: usize) -> R<FuncProto> {
+    if depth > MAX_NESTING {
+        return Err("nesting too deep");
+    }
+    let numparams = r.u8()?;
+    let flags = r.u8()?;
+    let framesize = r.u8()?;
+    let linedefined = r.u32v()?;
+    let lastlinedefined = r.u32v()?;
+    let ncode = r.count(4)?;
+    let mut code = Vec::with_capacity(ncode);
+    for _ in 0..ncode {
+        code.push(crate::bytecode::Ins(r.u32()?));
+    }
+    let lineinfo = if flags & FLAG_STRIP == 0 {
+        let mut l = Vec::with_capacity(ncode);
+        for _ in 0..ncode {
+            l.push(r.u32v()?);
+        }
+        l
+    } else {
+        vec![0; ncode]
+    };
+    let nk = r.count(2)?;
+    let mut consts = Vec::with_capacity(nk);
+    for _ in 0..nk {
+        consts.push(match r.u8()? {
+            0 => Const::Num(f64::from_bits(r.u64()?)),
+            1 => Const::Str(r.bytes()?),
+            _ => return Err("bad constant"),
+        });
+    }
+    let nu = r.count(2)?;
+    let mut upvals = Vec::with_capacity(nu);
+    let mut upval_names = Vec::with_capacity(nu);
+    for _ in 0..nu {
+        let in_parent_stack = r.u8()? != 0;
+        let index = r.u8()?;
+        upvals.push(UpvalDesc { in_parent_stack, index });
+        upval_names.push(if flags & FLAG_STRIP == 0 { r.bytes()? } else { Box::from(&b""[..]) });
+    }
+    let nl = r.count(4)?;
+    let mut locals = Vec::with_capacity(nl);
+    for _ in 0..nl {
+        let name = r.bytes()?;
+        let reg = r.u8()?;
+        let startpc = r.u32v()?;
+        let endpc = r.u32v()?;
+        locals.push(LocalVarInfo { name, reg, startpc, endpc });
+    }
+    let np = r.count(6)?;
+    let mut protos = Vec::with_capacity(np);
+    for _ in 0..np {
+        protos.push(undump_func(r, name, depth + 1)?);
+    }
+    Ok(FuncProto {
+        code,
+        lineinfo,
+        consts,
+        protos,
+        upvals,
+        upval_names,
+        locals,
+        numparams,
+        is_vararg: flags & FLAG_VARARG != 0,
+        framesize,
+        linedefined,
+        lastlinedefined,
+        chunkname: name.clone(),
+    })
+}
+
+/// Checks that every instruction of `p` (and its children) only refers to
+/// registers, constants, upvalues, children and jump targets that exist, so the
+/// interpreter can run it without an out-of-range access.
+pub fn verify(p: &FuncProto) -> R<()> {
+    verify_func(p, 0, None)
+}
+
+fn verify_func(p: &FuncProto, depth: usize, parent: Option<(&FuncProto, usize)>) -> R<()> {
+    if depth > MAX_NESTING {
+        return Err("nesting too deep");
+    }
+    let fs = p.framesize as usize;
+    if fs > MAX_SLOTS || (p.numparams as usize) > fs || p.code.is_empty() {
+        return Err("bad frame size");
+    }
+    if p.lineinfo.len() != p.code.len() || p.upval_names.len() != p.upvals.len() {
+        return Err("bad debug info");
+    }
+    if let Some((pp, _)) = parent {
+        for u in &p.upvals {
+            let ok = if u.in_parent_stack {
+                (u.index as usize) < pp.framesize as usize
+            } else {
+                (u.index as usize) < pp.upvals.len()
+            };
+            if !ok {
+                return Err("bad upvalue");
+            }
+        }
+    } else if !p.upvals.is_empty() {
+        return Err("main chunk with upvalues");
+    }
+    let n = p.code.len();
+    let reg = |r: usize| if r < fs { Ok(()) } else { Err("bad register") };
+    let kstr = |i: usize| match p.consts.get(i) {
+        Some(Const::Str(_)) => Ok(()),
+        _ => Err("bad string constant"),
+    };
+    let knum = |i: usize| match p.consts.get(i) {
+        Some(Const::Num(_)) => Ok(()),
+        _ => Err("bad number constant"),
+    };
+    for (pc, ins) in p.code.iter().enumerate() {
+        let op = ins.op().ok_or("bad opcode")?;
+        let (ma, mb, mcd) = op.modes();
+        let (a, b, c, d) = (ins.a(), ins.b(), ins.c(), ins.d());
+        let cd = if op.is_ad() { d } else { c };
+        for (mode, v) in [(ma, a), (mb, b), (mcd, cd)] {
+            match mode {
+                // Loop markers and UCLO name a level, which may be the frame's end.
+                Mode::Base if matches!(op, Op::LOOP | Op::JMP | Op::UCLO) => {
+                    if v > fs {
+                        return Err("bad level");
+                    }
+                }
+                Mode::Dst | Mode::Var | Mode::Base => reg(v)?,
+                Mode::Str => kstr(v)?,
+                Mode::Num => knum(v)?,
+                Mode::Uv => {
+                    if v >= p.upvals.len() {
+                        return Err("bad upvalue index");
+                    }
+                }
+                Mode::Func => {
+                    if v >= p.protos.len() {
+                        return Err("bad prototype index");
+                    }
+                }
+                Mode::Jump => {
+                    let t = pc as i64 + 1 + d as i64 - JUMP_BIAS as i64;
+                    if t < 0 || t as usize >= n {
+                        return Err("bad jump");
+                    }
+                }
+                Mode::None | Mode::Pri | Mode::Lit | Mode::SLit => {}
+            }
+        }
+        // Instruction-specific ranges.
+        match op {
+            Op::KNIL => {
+                if d < a {
+                    return Err("bad range");
+                }
+            }
+            Op::CAT => {
+                if b > c {
+                    return Err("bad range");
+                }
+            }
+            Op::CALL | Op::CALLT => {
+                if b > 0 && a + b > fs {
+                    return Err("bad call");
+                }
+            }
+            Op::ITERC => {
+                if a < 3 || a + 2 >= fs || c < 1 {
+                    return Err("bad iterator");
+                }
+            }
+            Op::ITERL => {
+                if a < 1 {
+                    return Err("bad iterator");
+                }
+            }
+            Op::TSETM => {
+                if a < 1 {
+                    return Err("bad table store");
+                }
+            }
+            Op::FORI | Op::FORL => {
+                if a + 3 >= fs {
+                    return Err("bad for loop");
+                }
+            }
+            Op::VARG => {
+                if b > 0 && a + b - 1 > fs {
+                    return Err("bad vararg");
+                }
+            }
+            Op::RET => {
+                if d > 0 && a + d - 1 > fs {
+                    return Err("bad return");
+                }
+            }
+            Op::ISLT
+            | Op::ISGE
+            | Op::ISLE
+            | Op::ISGT
+            | Op::ISEQV
+            | Op::ISNEV
+            | Op::ISEQS
+            | Op::ISNES
+            | Op::ISEQN
+            | Op::ISNEN
+            | Op::ISEQP
+            | Op::ISNEP
+            | Op::ISTC
+            | Op::ISFC
+            | Op::IST
+            | Op::ISF => {
+                // Must be followed by a JMP.
+                match p.code.get(pc + 1).and_then(|i| i.op()) {
+                    Some(Op::JMP) => {}
+                    _ => return Err("test without jump"),
+                }
+            }
+            _ => {}
+        }
+    }
+    for c in &p.protos {
+        verify_func(c, depth + 1, Some((p, 0)))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compiler::compile;
+
+    #[test]
+    fn round_trip() {
+        let src = b"local a, b = 1, 'x'\nlocal function f(...) return a, b, ... end\nreturn f(2, 3)";
+        let p = compile(src, b"=t").expect("compiles");
+        for strip in [false, true] {
+            let bin = dump(&p, strip);
+            let q = undump(&bin).expect("loads");
+            assert_eq!(q.code, p.code);
+            assert_eq!(q.consts, p.consts);
+            assert_eq!(q.protos.len(), 1);
+            assert_eq!(q.protos[0].code, p.protos[0].code);
+        }
+    }
+
+    #[test]
+    fn rejects_garbage_without_panicking() {
+        let p = compile(b"local t = {} for i = 1, 10 do t[i] = i end return t", b"=t").expect("compiles");
+        let bin = dump(&p, false);
+        // Every truncation and every single-byte corruption either loads a verified
+        // prototype or fails cleanly.
+        for cut in 0..bin.len() {
+            let _ = undump(&bin[..cut]);
+        }
+        for i in 0..bin.len() {
+            for x in [0u8, 1, 0x7f, 0x80, 0xff] {
+                let mut b = bin.clone();
+                b[i] = x;
+                let _ = undump(&b);
+            }
+        }
+    }
+}
