@@ -254,6 +254,8 @@ impl<'a> Parser<'a> {
         }
         self.check_next(&Tok::In)?;
         let (n, e) = self.explist()?;
+        // LuaJIT reports a bad iterator at the line where the expression list ends.
+        let iter_line = self.lex.lastline;
         self.adjust_assign(3, n, e)?;
         self.bump_frame(base + 6)?;
         self.adjust_locals(3);
@@ -264,7 +266,7 @@ impl<'a> Parser<'a> {
         self.patch_here(&[j])?;
         let a = base + 3;
         let iterc = self.emit_abc(Op::ITERC, a, 3, nvars + 1);
-        self.set_line(iterc, line);
+        self.set_line(iterc, iter_line);
         let iterl = self.emit(Ins::aj(Op::ITERL, a as u8, 0));
         self.set_line(iterl, line);
         self.patch_jump(iterl, body)

@@ -170,6 +170,18 @@ fn shift_up(vm: &mut Vm, t: GcRef<Table>, n: i32, top: i32) -> LResult<()> {
     if top <= n {
         return Ok(());
     }
+    if n >= 1 && top - 1 <= t.arr.len() as i64 {
+        // Everything below `top` is in the array part: one move.
+        let v = t.get_int(top - 1);
+        seti(vm, t, top, v)?;
+        let (n, top) = (n as usize, top as usize);
+        let arr = &mut t.get_mut().arr;
+        if top - 1 <= arr.len() {
+            // arr[k-1] = arr[k-2] for k = top-1 down to n+1.
+            arr.copy_within(n - 1..top - 2, n);
+        }
+        return Ok(());
+    }
     let span = top - n;
     let size = (t.arr.len() + t.hash_entries().count()) as i64;
     if span <= 4096 || span <= 4 * size {
@@ -230,6 +242,14 @@ fn remove(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     if pos >= 1.0 && pos <= len {
         let old = t.get_int(tindex(pos));
         vm.push(old); // Keep it rooted while the table changes.
+        if pos.fract() == 0.0 && len as usize <= t.arr.len() {
+            // Within the array part: one move.
+            let (p, l) = (pos as usize, len as usize);
+            // arr[i-2] = arr[i-1] for i = p+1 ..= l.
+            t.get_mut().arr.copy_within(p..l, p - 1);
+            seti(vm, t, tindex(len), Value::NIL)?;
+            return Ok(1);
+        }
         let mut i = pos + 1.0;
         while i <= len {
             let v = t.get_int(tindex(i));

@@ -343,6 +343,15 @@ impl Vm {
     /// catches it (`Ok(true)`: go on running; `Ok(false)`: the invocation is
     /// finished), or unwinds to the boundary and returns the error.
     pub(crate) fn unwind(&mut self, mut e: LuaError) -> LResult<bool> {
+        // An error nothing will catch gets its traceback now, while the frames that
+        // raised it still exist (the host prints it, as luajit's standalone does).
+        if e.traceback().is_none()
+            && self.cur_thread == self.main_thread
+            && !self.frames.iter().any(|f| f.cont == Cont::Protected)
+        {
+            let tb = self.traceback_string(1);
+            e.set_traceback(tb);
+        }
         let mut i = self.frames.len();
         while i > 0 {
             i -= 1;
@@ -358,10 +367,6 @@ impl Vm {
                 return Ok(!fr.boundary);
             }
             if fr.boundary {
-                if i == 0 && self.cur_thread == self.main_thread && e.traceback().is_none() {
-                    let tb = self.traceback_string(1);
-                    e.set_traceback(tb);
-                }
                 self.close_upvals(fr.func);
                 self.frames.truncate(i);
                 return Err(e);

@@ -659,6 +659,9 @@ impl Vm {
                 let mut buf = Vec::new();
                 for i in lo..=top {
                     crate::vm::meta::append_str_or_num(&mut buf, self.stack[base + i]);
+                    if buf.len() > crate::vm::MAX_STR_LEN {
+                        return Err(self.rt_error("string length overflow"));
+                    }
                 }
                 let s = self.str_value(&buf);
                 self.stack[base + lo] = s;

@@ -37,6 +37,8 @@ pub const MAX_STACK: usize = 1_000_000;
 pub const MAX_FRAMES: usize = 200_000;
 /// Most nested re-entries from native code into Lua ("C stack overflow" past it).
 pub const MAX_CCALLS: u32 = 200;
+/// Longest string a script may build (LuaJIT's LJ_MAX_STR).
+pub const MAX_STR_LEN: usize = 0x7fff_ff00;
 /// Slots kept free above a Lua frame for metamethod calls.
 pub const EXTRA_STACK: usize = 16;
 
