@@ -150,6 +150,25 @@ impl<'a> Parser<'a> {
             self.resolve_gotos(first, BREAK, here, bl.nactvar)?;
         }
         self.fs.labels.truncate(bl.first_label);
+        // Pending gotos now belong to the enclosing block: resolve those whose label
+        // that block has already defined (backward jumps).
+        if let Some(parent) = self.fs.blocks.last() {
+            let plabels: Vec<Label> = self.fs.labels.get(parent.first_label..).unwrap_or(&[]).to_vec();
+            let mut i = first;
+            while i < self.fs.gotos.len() {
+                let found = plabels.iter().rev().find(|l| l.name == self.fs.gotos[i].name).cloned();
+                match found {
+                    Some(lb) => {
+                        let g = self.fs.gotos.remove(i);
+                        if g.close.is_some() || g.nactvar > lb.nactvar {
+                            self.fs.set_ins(g.pc, Ins::aj(Op::UCLO, lb.nactvar as u8, 0));
+                        }
+                        self.patch_jump(g.pc, lb.pc)?;
+                    }
+                    None => i += 1,
+                }
+            }
+        }
         self.remove_vars(bl.nactvar);
         self.fs.freereg = self.fs.nactvar;
         Ok(())
@@ -185,7 +204,11 @@ impl<'a> Parser<'a> {
     pub(super) fn goto_stat(&mut self, line: u32) -> R<()> {
         let name = self.check_name()?;
         let nactvar = self.fs.nactvar;
-        if let Some(lb) = self.fs.labels.iter().rev().find(|l| l.name == name).cloned() {
+        // Only a label already defined in this very block is resolved now: a label of
+        // an enclosing block may be shadowed by one this block defines later.
+        let first_label = self.fs.blocks.last().map(|b| b.first_label).unwrap_or(0);
+        let visible = self.fs.labels.get(first_label..).unwrap_or(&[]);
+        if let Some(lb) = visible.iter().rev().find(|l| l.name == name).cloned() {
             let pc = if nactvar > lb.nactvar {
                 self.emit(Ins::aj(Op::UCLO, lb.nactvar as u8, 0))
             } else {

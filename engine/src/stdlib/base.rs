@@ -287,7 +287,11 @@ fn pairs(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn print(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     // LuaJIT calls the global `tostring`, unless it is still the builtin.
     let g = vm.globals;
-    let ts = vm.get_field(g, "tostring");
+    let mut ts = vm.get_field(g, "tostring");
+    if ts.is_nil() && g.meta.is_some() {
+        let k = vm.str_value(b"tostring");
+        ts = vm.index_value(g.to_value(), k)?;
+    }
     let builtin = ts == vm.lib_state.roots[2];
     let mut out = Vec::new();
     for i in 0..nargs {

@@ -196,13 +196,32 @@ impl Vm {
         let p: GcRef<Proto> = c.proto;
         let pc = caller.pc.checked_sub(1)?;
         let ins = *p.code.get(pc)?;
-        match ins.op()? {
+        let op = ins.op()?;
+        if !matches!(f.cont, crate::vm::Cont::Call | crate::vm::Cont::Protected) {
+            // A metamethod: named after the event of the instruction that called it.
+            let ev = match op {
+                Op::TGETV | Op::TGETS | Op::TGETB | Op::GGET => "__index",
+                Op::TSETV | Op::TSETS | Op::TSETB | Op::GSET => "__newindex",
+                Op::ADDVN | Op::ADDNV | Op::ADDVV => "__add",
+                Op::SUBVN | Op::SUBNV | Op::SUBVV => "__sub",
+                Op::MULVN | Op::MULNV | Op::MULVV => "__mul",
+                Op::DIVVN | Op::DIVNV | Op::DIVVV => "__div",
+                Op::MODVN | Op::MODNV | Op::MODVV => "__mod",
+                Op::POW => "__pow",
+                Op::UNM => "__unm",
+                Op::LEN => "__len",
+                Op::CAT => "__concat",
+                Op::ISLT | Op::ISGE => "__lt",
+                Op::ISLE | Op::ISGT => "__le",
+                Op::ISEQV | Op::ISNEV => "__eq",
+                _ => "?",
+            };
+            return Some(("metamethod", ev.as_bytes().to_vec()));
+        }
+        match op {
             Op::CALL | Op::CALLT => slot_name(&p, pc, ins.a()),
             Op::ITERC => Some(("for iterator", b"for iterator".to_vec())),
-            _ => match f.cont {
-                crate::vm::Cont::Call | crate::vm::Cont::Protected => None,
-                _ => Some(("metamethod", b"metamethod".to_vec())),
-            },
+            _ => None,
         }
     }
 
