@@ -1,10 +1,11 @@
 //! Binary chunks: `string.dump` output and its loader.
 //!
 //! The format is moonbox's own (not LuaJIT's: the instruction sets differ), marked
-//! by the header `ESC "MB" <version>`:
+//! by the header `ESC "LJ" 0x81` (LuaJIT's signature with a version byte LuaJIT never
+//! uses):
 //!
 //! ```text
-//! chunk := "\x1bMB" version:u8 chunkname:bytes func
+//! chunk := "\x1bLJ" version:u8 chunkname:bytes func
 //! func  := numparams:u8 flags:u8 framesize:u8 linedefined:uv lastlinedefined:uv
 //!          ncode:uv code:u32le* lines:uv*            (lines only without STRIP)
 //!          nconst:uv (0 f64le | 1 bytes)*
@@ -25,8 +26,10 @@ use std::rc::Rc;
 use crate::bytecode::{Mode, Op, JUMP_BIAS, MAX_SLOTS};
 use crate::compiler::{Const, FuncProto, LocalVarInfo, UpvalDesc};
 
-const MAGIC: &[u8] = b"\x1bMB";
-const VERSION: u8 = 1;
+/// LuaJIT's signature, so tools that sniff `\x1bLJ` recognise a dump; the version
+/// byte (LuaJIT uses 1 and 2) marks moonbox's own instruction set.
+const MAGIC: &[u8] = b"\x1bLJ";
+const VERSION: u8 = 0x81;
 const FLAG_VARARG: u8 = 1;
 const FLAG_STRIP: u8 = 2;
 /// Deepest function nesting a binary chunk may have.

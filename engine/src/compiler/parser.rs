@@ -420,10 +420,18 @@ impl<'a> Parser<'a> {
 
     /// Stores positional item number `idx` of a constructor.
     fn store_item(&mut self, treg: usize, idx: usize, v: &mut Exp) -> R<()> {
-        let mut tab = Exp::new(EK::NonReloc(treg as u8));
-        let mut key = Exp::new(EK::Num(idx as f64));
-        self.index(&mut tab, &mut key)?;
-        self.store(&tab, v)?;
+        // The value is materialised first, then (past 255) the key; both registers
+        // are released together by resetting `freereg`, never one by one.
+        let r = self.exp_to_anyreg(v)? as usize;
+        if idx <= 255 {
+            self.emit_abc(Op::TSETB, r, treg, idx);
+        } else {
+            let k = self.k_num(idx as f64)?;
+            let kr = self.fs.freereg;
+            self.reserve(1)?;
+            self.emit_ad(Op::KNUM, kr, k as usize);
+            self.emit_abc(Op::TSETV, r, treg, kr);
+        }
         self.fs.freereg = treg + 1;
         Ok(())
     }

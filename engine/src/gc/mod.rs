@@ -247,6 +247,8 @@ pub struct Heap {
     pub pause: u32,
     /// Step multiplier (as Lua's `setstepmul`).
     pub stepmul: u32,
+    /// Work accumulated by `collectgarbage("step")` towards the next cycle.
+    pub step_work: usize,
 }
 
 impl Heap {
@@ -260,6 +262,7 @@ impl Heap {
             stopped: false,
             pause: 200,
             stepmul: 200,
+            step_work: 0,
         }
     }
 

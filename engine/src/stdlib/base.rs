@@ -89,8 +89,20 @@ fn collectgarbage(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         }
         "count" => Value::number(vm.heap.total_bytes() as f64 / 1024.0),
         "step" => {
-            vm.full_gc();
-            Value::TRUE
+            // The collector is not incremental yet: a step adds its size (in KB, as
+            // Lua's argument means, scaled by the step multiplier) to a work account,
+            // and a full cycle runs once the account reaches the live heap size. The
+            // result says whether this step finished a cycle, as in Lua.
+            let kb = if arg <= 0.0 { 1.0 } else { arg };
+            let work = (kb * 1024.0 * vm.heap.stepmul.max(1) as f64 / 100.0) as usize;
+            vm.heap.step_work = vm.heap.step_work.saturating_add(work);
+            if vm.heap.step_work >= vm.heap.total_bytes() {
+                vm.heap.step_work = 0;
+                vm.full_gc();
+                Value::TRUE
+            } else {
+                Value::FALSE
+            }
         }
         "stop" => {
             vm.heap.stopped = true;
