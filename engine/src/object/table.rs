@@ -38,6 +38,11 @@ pub struct Table {
     nodes: Vec<Node>,
     /// Nodes with a non-nil key (live or dead).
     used: usize,
+    /// The hash size Lua 5.1 / LuaJIT would have (0 or a power of two). A rehash
+    /// happens when `used` reaches it, exactly when theirs would fill up, so keys move
+    /// between the parts at the same moments and `#` finds the same borders. The node
+    /// array itself is twice as large, keeping linear probing short.
+    hcap: usize,
 }
 
 /// Why a store failed.
@@ -86,18 +91,23 @@ fn array_index(n: f64) -> Option<usize> {
 }
 
 impl Table {
-    /// A new table with room for `narr` array and `nhash` hash entries.
+    /// A new table with an array part of `narr` slots (`t[1] .. t[narr]`, all nil,
+    /// as Lua preallocates them: a constructor's positional items all land in the
+    /// array part, so `#` sees them even with nil holes) and room for `nhash` hash
+    /// entries.
     pub fn new(narr: usize, nhash: usize) -> Table {
         let mut t = Table {
             hdr: Heap::new_header::<Table>(),
             nomm: 0,
             meta: None,
-            arr: Vec::with_capacity(narr),
+            arr: vec![Value::NIL; narr],
             nodes: Vec::new(),
             used: 0,
+            hcap: 0,
         };
         if nhash > 0 {
-            t.nodes = vec![EMPTY; capacity_for(nhash)];
+            t.hcap = nhash.next_power_of_two();
+            t.nodes = vec![EMPTY; capacity_for(t.hcap)];
         }
         t
     }
@@ -255,7 +265,7 @@ impl Table {
             return 0;
         }
         let mut grown = 0;
-        if (self.used + 1) * 4 > self.nodes.len() * 3 {
+        if self.used >= self.hcap {
             grown = self.rehash(k);
             // The rehash may have made room in the array part for this key.
             if let Some(i) = k.as_number().and_then(array_index) {
@@ -350,8 +360,15 @@ impl Table {
                 _ => rest.push(n),
             }
         }
-        let need = rest.len() + 1;
-        self.nodes = vec![EMPTY; capacity_for(need)];
+        // Room for the live keys plus the one being inserted (unless it went to the
+        // array part), rounded up as Lua sizes its hash part.
+        let new_in_hash = match extra.as_number().and_then(array_index) {
+            Some(i) if i <= self.arr.len() + 1 => 0,
+            _ => 1,
+        };
+        let need = rest.len() + new_in_hash;
+        self.hcap = if need == 0 { 0 } else { need.next_power_of_two() };
+        self.nodes = if self.hcap == 0 { Vec::new() } else { vec![EMPTY; capacity_for(self.hcap)] };
         self.used = 0;
         for n in rest {
             self.insert_new(n.key, n.val);
@@ -476,6 +493,7 @@ impl Table {
         t.arr = self.arr.clone();
         t.nodes = self.nodes.clone();
         t.used = self.used;
+        t.hcap = self.hcap;
         t
     }
 
@@ -510,10 +528,10 @@ impl Table {
     }
 }
 
-/// Node count for `n` entries at a load factor of at most 3/4.
+/// Node count for a Lua-equivalent hash size `n`.
 fn capacity_for(n: usize) -> usize {
-    let want = n.saturating_mul(4) / 3 + 1;
-    want.next_power_of_two().max(4)
+    // Twice the Lua-equivalent size: the load factor stays at or below 1/2.
+    n.saturating_mul(2).next_power_of_two().max(4)
 }
 
 impl GcObject for Table {

@@ -28,7 +28,8 @@ pub fn open(vm: &mut Vm) {
 fn check_co(vm: &mut Vm, base: usize, nargs: usize, i: usize) -> LResult<GcRef<Thread>> {
     match vm.arg(base, nargs, i).as_thread() {
         Some(t) => Ok(t),
-        None => Err(vm.type_arg_error(base, nargs, i, "coroutine")),
+        // LuaJIT names no actual type here.
+        None => Err(vm.arg_error(i + 1, "coroutine expected")),
     }
 }
 

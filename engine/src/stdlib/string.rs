@@ -173,6 +173,10 @@ fn opt_i32(vm: &mut Vm, base: usize, nargs: usize, i: usize, def: i64) -> LResul
 // ----- Simple functions ----------------------------------------------------------------
 
 fn len(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    if nargs == 0 {
+        // LuaJIT's fast path pads the missing argument with nil.
+        return Err(vm.arg_error(1, "string expected, got nil"));
+    }
     let s = vm.check_str(base, nargs, 0)?;
     vm.push(Value::number(s.len() as f64));
     Ok(1)

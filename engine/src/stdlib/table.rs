@@ -227,6 +227,10 @@ fn shift_up(vm: &mut Vm, t: GcRef<Table>, n: i32, top: i32) -> LResult<()> {
 }
 
 fn remove(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    if nargs == 0 {
+        // As in LuaJIT, whose fast path pads the missing argument with nil.
+        return Err(vm.arg_error(1, "table expected, got nil"));
+    }
     let t = vm.check_table(base, nargs, 0)?;
     let len = t.len() as f64;
     if vm.arg(base, nargs, 1).is_nil() {
