@@ -141,11 +141,10 @@ impl Vm {
         let base = if !p.is_vararg {
             let base = func + 1;
             self.ensure_stack(base + fs + EXTRA_STACK)?;
-            // Registers past the arguments start out nil.
-            let from = base + nargs.min(np);
-            let to = base + fs.max(np);
-            for v in &mut self.stack[from..to] {
-                *v = Value::NIL;
+            // Missing parameters are nil. Other registers need no clearing: the
+            // compiler writes every register before reading it (locals get KNIL).
+            for i in nargs..np {
+                self.stack[base + i] = Value::NIL;
             }
             base
         } else {
@@ -153,9 +152,6 @@ impl Vm {
             self.ensure_stack(base + fs + EXTRA_STACK)?;
             for i in 0..np {
                 self.stack[base + i] = if i < nargs { self.stack[func + 1 + i] } else { Value::NIL };
-            }
-            for v in &mut self.stack[base + np..base + fs.max(np)] {
-                *v = Value::NIL;
             }
             base
         };
@@ -176,6 +172,7 @@ impl Vm {
 
     /// Delivers `n` results found at `stack[first ..]` of the frame `fr`, which has just
     /// been popped, according to its continuation.
+    #[inline]
     pub fn postcall(&mut self, fr: Frame, first: usize, n: usize) -> LResult<()> {
         match fr.cont {
             Cont::Call => self.place_results(fr.func, first, n, fr.nresults),
@@ -228,8 +225,21 @@ impl Vm {
 
     /// Copies `n` values from `first` to `dest`, adjusted to `want` (-1: all, and
     /// sets `top`).
-    #[inline]
+    #[inline(always)]
     fn place_results(&mut self, dest: usize, first: usize, n: usize, want: i32) {
+        if want == 1 {
+            // The common case: one result wanted.
+            self.stack[dest] = if n > 0 { self.stack[first] } else { Value::NIL };
+            self.top = dest + 1;
+            return;
+        }
+        if want < 0 && n <= 4 {
+            for i in 0..n {
+                self.stack[dest + i] = self.stack[first + i];
+            }
+            self.top = dest + n;
+            return;
+        }
         if want < 0 {
             if dest != first {
                 self.stack.copy_within(first..first + n, dest);
