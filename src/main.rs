@@ -124,7 +124,7 @@ fn run(argv: Vec<String>) -> u8 {
         }
     }
     if interactive || (script_idx.is_none() && actions.is_empty() && !version) {
-        if std::io::stdin().is_terminal() {
+        if interactive || std::io::stdin().is_terminal() {
             if !interactive {
                 println!("{VERSION}");
             }
@@ -294,22 +294,57 @@ fn bytecode_listing(args: &[String]) -> u8 {
     }
 }
 
-/// The interactive loop: `=expr` prints values, incomplete statements continue.
-fn repl(cli: &mut Cli) {
-    let stdin = std::io::stdin();
-    let mut buf = String::new();
-    loop {
-        print!("{}", if buf.is_empty() { "> " } else { ">> " });
+/// Reads REPL lines: with line editing and history on a terminal (rustyline).
+struct LineReader {
+    #[cfg(not(target_family = "wasm"))]
+    editor: Option<rustyline::DefaultEditor>,
+}
+
+impl LineReader {
+    fn new() -> LineReader {
+        LineReader {
+            #[cfg(not(target_family = "wasm"))]
+            editor: if std::io::stdin().is_terminal() { rustyline::DefaultEditor::new().ok() } else { None },
+        }
+    }
+
+    /// The next line without its newline; `None` at end of input.
+    fn read(&mut self, prompt: &str) -> Option<String> {
+        #[cfg(not(target_family = "wasm"))]
+        if let Some(ed) = self.editor.as_mut() {
+            return match ed.readline(prompt) {
+                Ok(line) => {
+                    if !line.trim().is_empty() {
+                        let _ = ed.add_history_entry(line.as_str());
+                    }
+                    Some(line)
+                }
+                // Ctrl-C abandons the current input, like lua.c; Ctrl-D ends.
+                Err(rustyline::error::ReadlineError::Interrupted) => Some(String::new()),
+                Err(_) => None,
+            };
+        }
+        print!("{prompt}");
         flush_stdout();
         let mut line = String::new();
-        match stdin.read_line(&mut line) {
-            Ok(0) | Err(_) => {
-                println!();
-                return;
-            }
-            Ok(_) => {}
+        match std::io::stdin().read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_string()),
         }
-        let line = line.trim_end_matches(['\n', '\r']);
+    }
+}
+
+/// The interactive loop: `=expr` prints values, incomplete statements continue.
+fn repl(cli: &mut Cli) {
+    let mut reader = LineReader::new();
+    let mut buf = String::new();
+    loop {
+        let prompt = if buf.is_empty() { "> " } else { ">> " };
+        let Some(line) = reader.read(prompt) else {
+            println!();
+            return;
+        };
+        let line = line.as_str();
         if buf.is_empty() {
             if let Some(expr) = line.strip_prefix('=') {
                 buf = format!("return {expr}");
