@@ -400,7 +400,7 @@ impl Table {
         let mut j = n + 1;
         while !self.get_int(j as i64).is_nil() {
             i = j;
-            if j > (1usize << 52) {
+            if j > usize::MAX / 4 {
                 // Pathological: linear search.
                 let mut k = 1;
                 while !self.get_int(k).is_nil() {
