@@ -238,6 +238,14 @@ impl Table {
 
     fn append(&mut self, v: Value) -> usize {
         let cap = self.arr.capacity();
+        if self.used > 0 {
+            // The key may already live in the hash part (it was beyond the array part
+            // when it was stored): it moves, it must not exist twice.
+            let k = Value::number((self.arr.len() + 1) as f64);
+            if let Some(i) = self.find_node(k) {
+                self.nodes[i].val = Value::NIL;
+            }
+        }
         self.arr.push(v);
         // Pull the following integer keys out of the hash part.
         if self.used > 0 {
@@ -574,5 +582,52 @@ impl GcObject for Table {
 
     fn header(&self) -> &GcHeader {
         &self.hdr
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// Random stores (integer keys around the array boundary, nils included) checked
+    /// against a map model: lookups agree, and `next` visits every live key once.
+    #[test]
+    fn matches_a_map_model() {
+        let mut seed = 12345u64;
+        let mut rnd = |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for round in 0..300 {
+            let mut t = Table::new((round % 3) as usize, (round % 4) as usize);
+            let mut model: HashMap<i64, f64> = HashMap::new();
+            for step in 0..200 {
+                let k = rnd(24) as i64 - 2;
+                if rnd(4) == 0 {
+                    t.set(Value::number(k as f64), Value::NIL).expect("valid key");
+                    model.remove(&k);
+                } else {
+                    let v = step as f64;
+                    t.set(Value::number(k as f64), Value::number(v)).expect("valid key");
+                    model.insert(k, v);
+                }
+                for k in -2..22i64 {
+                    let got = t.get(Value::number(k as f64));
+                    match model.get(&k) {
+                        Some(&v) => assert_eq!(got.as_number(), Some(v), "round {round} step {step} key {k}"),
+                        None => assert!(got.is_nil(), "round {round} step {step} key {k}"),
+                    }
+                }
+                let mut seen = 0;
+                let mut key = Value::NIL;
+                while let Ok(Some((k, _))) = t.next(key) {
+                    seen += 1;
+                    assert!(seen <= model.len(), "next visits a key twice (round {round} step {step})");
+                    key = k;
+                }
+                assert_eq!(seen, model.len());
+            }
+        }
     }
 }
