@@ -344,7 +344,11 @@ fn rawset(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let t = vm.check_table(base, nargs, 0)?;
     let k = vm.check_any(base, nargs, 1)?;
     let v = vm.check_any(base, nargs, 2)?;
-    vm.raw_set(t, k, v)?;
+    match t.get_mut().set(k, v) {
+        Ok(grown) => vm.heap.account(grown),
+        // LuaJIT raises this one without a position.
+        Err(e) => return Err(vm.plain_error(e.message())),
+    }
     vm.push(t.to_value());
     Ok(1)
 }

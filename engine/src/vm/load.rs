@@ -90,6 +90,8 @@ impl Vm {
                 crate::compiler::SyntaxError { message: msg.into_bytes() }
             })
         } else {
+            // LuaJIT skips a UTF-8 byte order mark at the start of a chunk.
+            let src = src.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(src);
             crate::compiler::compile(src, chunkname)
         };
         match compiled {
