@@ -7,11 +7,11 @@ use moonbox::engine::stdlib::base::read_source;
 use moonbox::engine::value::Value;
 use moonbox::engine::vm::{ErrorKind, LuaError, Vm};
 
-const USAGE: &str = "usage: moonbox [options]... [script [args]...].
+const USAGE: &str = "usage: {prog} [options]... [script [args]...].
 Available options are:
   -e chunk  Execute string 'chunk'.
   -l name   Require library 'name'.
-  -b ...    List bytecode: -bl file.lua (or -b -l file.lua).
+  -b ...    Save or list bytecode (-b input output, -bl input).
   -j cmd    Accepted for compatibility with LuaJIT (the JIT is not built yet).
   -O[opt]   Accepted for compatibility with LuaJIT.
   -i        Enter interactive mode after executing 'script'.
@@ -20,7 +20,15 @@ Available options are:
   --        Stop handling options.
   -         Execute stdin and stop handling options.";
 
-const VERSION: &str = concat!("moonbox ", env!("CARGO_PKG_VERSION"), " -- a Lua 5.1 / LuaJIT 2.1-dialect engine");
+const VERSION: &str = concat!(
+    "moonbox ",
+    env!("CARGO_PKG_VERSION"),
+    " -- Copyright (C) 2026 the moonbox authors. A Lua 5.1 / LuaJIT 2.1-dialect engine."
+);
+
+fn usage(prog: &str) -> String {
+    USAGE.replace("{prog}", prog)
+}
 
 fn main() -> ExitCode {
     // Run on a thread with a roomy stack: native code that re-enters Lua (sort
@@ -77,19 +85,18 @@ fn run(argv: Vec<String>) -> u8 {
             "-E" => no_env = true,
             "-e" | "-l" | "-j" => {
                 let Some(v) = argv.get(i + 1) else {
-                    eprintln!("{USAGE}");
+                    eprintln!("{}", usage(&cli.progname));
                     return 1;
                 };
                 actions.push((a.as_bytes()[1] as char, v.clone()));
                 i += 1;
             }
-            _ if a.starts_with("-b") => return bytecode_listing(&argv[i..]),
+            _ if a.starts_with("-b") => return bytecode_tool(&cli.progname, &argv[i..]),
             _ if a.starts_with("-e") => actions.push(('e', a[2..].to_string())),
             _ if a.starts_with("-l") => actions.push(('l', a[2..].to_string())),
             _ if a.starts_with("-j") || a.starts_with("-O") => {}
             _ => {
-                eprintln!("moonbox: unrecognized option '{a}'");
-                eprintln!("{USAGE}");
+                eprintln!("{}", usage(&cli.progname));
                 return 1;
             }
         }
@@ -153,26 +160,33 @@ impl Cli {
         self.vm.set_field(g, "arg", t.to_value());
     }
 
-    /// Prints an error as the standalone interpreter does.
+    /// Prints an error as the standalone interpreter does: `argv[0]: message` and
+    /// the traceback; an error object that is neither a string, a number nor has
+    /// `__tostring` gets a fixed text and no traceback.
     fn report(&mut self, e: &LuaError) {
         flush_stdout();
-        if e.value().is_nil() {
+        let v = e.value();
+        if v.is_nil() {
             // `error(nil)`: luajit reports nothing, but still fails.
             return;
         }
+        let printable = v.is_string()
+            || v.is_number()
+            || !self.vm.metamethod(v, moonbox::engine::vm::MetaEvent::Tostring).is_nil();
         let msg = self.vm.error_to_string(e);
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{}: {}", self.progname_short(), msg);
-        if let Some(tb) = e.traceback() {
-            let _ = writeln!(err, "{tb}");
+        if printable {
+            if let Some(tb) = e.traceback() {
+                let _ = writeln!(err, "{tb}");
+            }
         }
         let _ = err.flush();
     }
 
+    /// The prefix of error messages: argv[0] as given, as luajit prints it.
     fn progname_short(&self) -> &str {
-        // LuaJIT prints its argv[0] as given; keep ours stable for golden tests.
-        let _ = &self.progname;
-        "moonbox"
+        &self.progname
     }
 
     fn call(&mut self, f: Value, args: &[Value]) -> bool {
@@ -255,40 +269,57 @@ impl Cli {
     }
 }
 
-/// `-bl file.lua` / `-b -l file.lua`: prints the bytecode listing.
-fn bytecode_listing(args: &[String]) -> u8 {
+/// `-b`: `-b [-s] input output` saves a binary chunk (moonbox's format, loadable by
+/// `moonbox output`), `-bl input` (or `-b -l input`) lists the bytecode.
+fn bytecode_tool(prog: &str, args: &[String]) -> u8 {
     let mut list = false;
-    let mut file = None;
+    let mut strip = false;
+    let mut files = Vec::new();
     for a in args {
-        if let Some(flags) = a.strip_prefix('-') {
-            if flags.contains('l') {
-                list = true;
-            }
-        } else if file.is_none() {
-            file = Some(a.clone());
+        if let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) {
+            list |= flags.contains('l') || flags.contains('L');
+            strip |= flags.contains('s');
+        } else {
+            files.push(a.clone());
         }
     }
-    let (Some(file), true) = (file, list) else {
-        eprintln!("usage: moonbox -bl file.lua   (list the bytecode of a file)");
+    let need = if list { 1 } else { 2 };
+    if files.len() < need {
+        eprintln!("Save moonbox bytecode: {prog} -b[options] input output");
+        eprintln!("  -l        Only list bytecode.");
+        eprintln!("  -s        Strip debug info.");
         return 1;
-    };
-    let src = match read_source(if file == "-" { None } else { Some(&file) }) {
+    }
+    let input = &files[0];
+    let src = match read_source(if input == "-" { None } else { Some(input) }) {
         Ok(s) => s,
         Err(m) => {
-            eprintln!("moonbox: {m}");
+            eprintln!("{prog}: {m}");
             return 1;
         }
     };
-    let name = format!("@{file}");
-    match moonbox::engine::compiler::compile(&src, name.as_bytes()) {
-        Ok(p) => {
-            let mut out = String::new();
-            moonbox::engine::compiler::disassemble(&p, &mut out);
-            print!("{out}");
-            0
-        }
+    let name = format!("@{input}");
+    let src = src.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&src);
+    let p = match moonbox::engine::compiler::compile(src, name.as_bytes()) {
+        Ok(p) => p,
         Err(e) => {
-            eprintln!("moonbox: {e}");
+            eprintln!("{prog}: {e}");
+            return 1;
+        }
+    };
+    if list {
+        let mut out = String::new();
+        moonbox::engine::compiler::disassemble(&p, &mut out);
+        print!("{out}");
+        return 0;
+    }
+    let bytes = moonbox::engine::compiler::dump::dump(&p, strip);
+    let out = &files[1];
+    let r = if out == "-" { std::io::stdout().write_all(&bytes) } else { std::fs::write(out, &bytes) };
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{prog}: cannot write {out}: {e}");
             1
         }
     }

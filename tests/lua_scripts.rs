@@ -465,12 +465,14 @@ fn check_error_script(interp: Interp, name: &str, bless: bool) -> Option<String>
         problems.push_str(&tail(&o.stderr, 15));
     }
     let mut actual = first_line(&o.stderr);
-    if interp == Interp::Reference {
-        // The reference prints its argv[0] as the prefix: "luajit: " or "/path/to/luajit: ".
+    {
+        // Both interpreters print their argv[0] as the prefix ("luajit: ",
+        // "/path/to/moonbox: "); goldens say "moonbox: ".
         let given = format!("{}: ", program.to_string_lossy());
         if let Some(rest) = actual
             .strip_prefix(given.as_str())
             .or_else(|| actual.strip_prefix("luajit: "))
+            .or_else(|| actual.strip_prefix("moonbox: "))
         {
             actual = format!("moonbox: {rest}");
         }
