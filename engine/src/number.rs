@@ -1722,7 +1722,8 @@ fn pow2(e: i64) -> f64 {
 
 /// `ldexp` for a finite integer-valued `n` (|n| >= 1 or n == 0), with a
 /// single final rounding (so subnormal results are correctly rounded).
-fn ldexp(mut n: f64, mut e: i64) -> f64 {
+/// `n * 2^e` without intermediate overflow or underflow (stepping by 2^1000).
+pub fn ldexp(mut n: f64, mut e: i64) -> f64 {
     if n == 0.0 || !n.is_finite() {
         return n;
     }

@@ -14,6 +14,7 @@
 //!   strings: the opening delimiter and the decoded contents), or `<eof>`.
 //! - Never panics: all byte access goes through [`Lexer::peek`].
 
+use crate::number::ldexp;
 use super::SyntaxError;
 
 /// One token.
@@ -708,24 +709,3 @@ fn parse_hex(s: &[u8]) -> Option<f64> {
     Some(ldexp(mant as f64, exp))
 }
 
-/// `x * 2^e` without intermediate overflow for in-range results.
-fn ldexp(mut x: f64, mut e: i64) -> f64 {
-    if x == 0.0 {
-        return x;
-    }
-    while e > 1000 {
-        x *= 2f64.powi(1000);
-        e -= 1000;
-        if x.is_infinite() {
-            return x;
-        }
-    }
-    while e < -1000 {
-        x *= 2f64.powi(-1000);
-        e += 1000;
-        if x == 0.0 {
-            return x;
-        }
-    }
-    x * 2f64.powi(e as i32)
-}

@@ -20,6 +20,7 @@
 //! `fflush(NULL)`); `os.exit` should call it, since files are not flushed by the
 //! process exiting.
 
+use crate::number::ldexp;
 use std::io::{Read, Seek, SeekFrom, Write};
 
 use crate::gc::GcRef;
@@ -522,23 +523,6 @@ fn strtod_prefix(b: &[u8], hex: bool) -> Option<f64> {
     Some(ldexp(m as f64, e2 + exp))
 }
 
-fn ldexp(mut x: f64, mut e: i64) -> f64 {
-    while e > 1000 {
-        x *= 2f64.powi(1000);
-        e -= 1000;
-        if x.is_infinite() {
-            return x;
-        }
-    }
-    while e < -1000 {
-        x *= 2f64.powi(-1000);
-        e += 1000;
-        if x == 0.0 {
-            return x;
-        }
-    }
-    x * 2f64.powi(e as i32)
-}
 
 /// The payload of a file handle.
 fn lf(u: &GcRef<Userdata>) -> Option<&mut LuaFile> {
