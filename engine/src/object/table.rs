@@ -436,8 +436,22 @@ impl Table {
 
     /// Traversal: the entry after `k` (`nil` to start). `Err` for a key not in the
     /// table ("invalid key to 'next'").
+    ///
+    /// Order: `t[0]` first (LuaJIT keeps index 0 in its array part, and code exists
+    /// that relies on seeing it first), then the array part, then the hash part.
     pub fn next(&self, k: Value) -> Result<Option<(Value, Value)>, ()> {
+        let zero = Value::number(0.0);
+        let is_zero = |v: Value| v.is_number() && v.num() == 0.0;
         let mut pos = if k.is_nil() {
+            let v = if self.used > 0 { self.get_hash(zero) } else { Value::NIL };
+            if !v.is_nil() {
+                return Ok(Some((zero, v)));
+            }
+            0
+        } else if is_zero(k) {
+            if self.used == 0 || self.get_hash(zero).is_nil() && self.find_node(zero).is_none() {
+                return Err(());
+            }
             0
         } else {
             let mut p = None;
@@ -470,7 +484,7 @@ impl Table {
         let mut i = pos - self.arr.len();
         while i < self.nodes.len() {
             let n = self.nodes[i];
-            if !n.key.is_nil() && !n.val.is_nil() {
+            if !n.key.is_nil() && !n.val.is_nil() && n.key != zero {
                 return Ok(Some((n.key, n.val)));
             }
             i += 1;
