@@ -19,6 +19,9 @@ use crate::vm::{
     MAX_CCALLS, MAX_FRAMES, MAX_STACK,
 };
 
+/// Extra frames an error handler may use beyond the stack limit.
+const HANDLER_EXTRA_FRAMES: usize = 250;
+
 /// What `precall` did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CallOutcome {
@@ -42,10 +45,11 @@ impl Vm {
     #[inline]
     pub fn ensure_stack(&mut self, need: usize) -> LResult<()> {
         if need > self.stack.len() {
-            if need > MAX_STACK + 2 * EXTRA_STACK + 256 {
+            let limit = MAX_STACK + 2 * EXTRA_STACK + 256 + self.handler_extra * 64;
+            if need > limit {
                 return Err(self.rt_error("stack overflow"));
             }
-            let new_len = (need + need / 2).clamp(64, MAX_STACK + 2 * EXTRA_STACK + 256);
+            let new_len = (need + need / 2).clamp(64, limit);
             self.stack.resize(new_len.max(need), Value::NIL);
         }
         Ok(())
@@ -99,7 +103,7 @@ impl Vm {
             Special::Yield => return self.call_yield(func, nargs, nresults, cont),
             Special::Pcall | Special::Xpcall => {}
         }
-        if self.frames.len() >= MAX_FRAMES {
+        if self.frames.len() >= MAX_FRAMES + self.handler_extra {
             return Err(self.rt_error("stack overflow"));
         }
         self.frames.push(Frame {
@@ -135,7 +139,7 @@ impl Vm {
         let p = cl.proto;
         let np = p.numparams as usize;
         let fs = p.framesize as usize;
-        if self.frames.len() >= MAX_FRAMES {
+        if self.frames.len() >= MAX_FRAMES + self.handler_extra {
             return Err(self.rt_error("stack overflow"));
         }
         let base = if !p.is_vararg {
@@ -320,7 +324,12 @@ impl Vm {
     /// Calls an `xpcall` handler with the error value; its first result replaces it.
     fn run_handler(&mut self, h: Value, e: LuaError) -> LuaError {
         let kind = e.kind();
-        match self.call_value1(h, &[e.value()]) {
+        // The handler may run right at the stack limit (after a stack overflow): give
+        // it some headroom, as LuaJIT does.
+        self.handler_extra += HANDLER_EXTRA_FRAMES;
+        let r = self.call_value1(h, &[e.value()]);
+        self.handler_extra -= HANDLER_EXTRA_FRAMES;
+        match r {
             Ok(v) => LuaError::new(kind, v),
             Err(e2) if !e2.kind().catchable() => e2,
             Err(_) => {

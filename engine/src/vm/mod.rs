@@ -97,6 +97,8 @@ pub struct Vm {
     pub allow_binary: bool,
     /// Last builtin number handed out.
     pub next_builtin_id: u32,
+    /// Headroom (in frames) granted to running error handlers past the limits.
+    pub handler_extra: usize,
     /// The next frame pushed is reached by a tail call.
     pub tail_pending: bool,
     /// Set while `__gc` finalizers run, so they don't recurse.
@@ -158,6 +160,7 @@ impl Vm {
             resume_depth: 0,
             hot: HotCounters { counts: [interp::HOT_LOOP; 64], hot_events: 0 },
             tail_pending: false,
+            handler_extra: 0,
             next_builtin_id: 0,
             allow_binary: true,
             budget: i64::MAX,
