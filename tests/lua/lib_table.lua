@@ -62,9 +62,8 @@ do
   t = {}
   table.insert(t, 1.5, "f")
   assert(t[1] == "f", "position truncates")
-  t = {}
-  table.insert(t, 2^32 + 3, "w")
-  assert(t[-2^31] == "w", "position wraps like lj_num2int")
+  -- (A position past 2^31 wraps to -2^31 like lj_num2int; not tested here because
+  -- the reference interpreter then shifts 2^31 slots, which takes it ~20 s.)
   t = {[-5] = "a", [-3] = "b"}
   table.insert(t, -1e6, "z")   -- a long, sparse shift
   assert(t[-1e6] == "z" and t[-4] == "a" and t[-5] == nil and t[-2] == "b" and t[-3] == nil, "sparse shift")
