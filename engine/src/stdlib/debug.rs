@@ -598,13 +598,11 @@ fn traceback(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 /// `luaL_traceback`'s listing from `level` on (level 0 = top frame).
 fn traceback_text(vm: &Vm, level: i64, host_frame: bool) -> String {
-    let mut levels = 0;
-    while vm.level(levels + 1).is_some() {
-        levels += 1;
-    }
+    let all: Vec<Level> = vm.levels().collect();
+    let levels = all.len();
     let nframes = levels + usize::from(host_frame && levels > 0);
     let line = |l: usize| -> String {
-        match vm.level(l + 1) {
+        match all.get(l).copied() {
             Some(Level::Frame(i)) => vm.frame_description(i),
             Some(Level::Pcall(i)) => {
                 let name = if vm.frames[i].handler.is_some() { "xpcall" } else { "pcall" };

@@ -98,27 +98,33 @@ impl Vm {
         if level == 0 {
             return None;
         }
-        let mut l = 0;
+        self.levels().nth(level - 1)
+    }
+
+    /// Every stack level from the top (level 1) down, in one pass.
+    pub fn levels(&self) -> impl Iterator<Item = Level> + '_ {
+        let mut i = self.frames.len();
         let mut hidden = false;
-        for i in (0..self.frames.len()).rev() {
+        let mut pending: Option<Level> = None;
+        std::iter::from_fn(move || loop {
+            if let Some(l) = pending.take() {
+                return Some(l);
+            }
+            if i == 0 {
+                return None;
+            }
+            i -= 1;
             let f = &self.frames[i];
+            if f.cont == crate::vm::Cont::Protected {
+                pending = Some(Level::Pcall(i));
+            }
             // A builtin reached by a tail call runs above the frame that called it,
             // which LuaJIT would already have replaced: that frame is not a level.
             if !std::mem::take(&mut hidden) {
-                l += 1;
-                if l == level {
-                    return Some(Level::Frame(i));
-                }
                 hidden = f.tail && matches!(f.fun, FrameFn::Native);
+                return Some(Level::Frame(i));
             }
-            if f.cont == crate::vm::Cont::Protected {
-                l += 1;
-                if l == level {
-                    return Some(Level::Pcall(i));
-                }
-            }
-        }
-        None
+        })
     }
 
     /// The frame at `level` (1 = top); a synthetic native frame for `pcall` levels.
