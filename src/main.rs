@@ -370,8 +370,16 @@ fn repl(cli: &mut Cli) {
     let mut reader = LineReader::new();
     let mut buf = String::new();
     loop {
-        let prompt = if buf.is_empty() { "> " } else { ">> " };
-        let Some(line) = reader.read(prompt) else {
+        // `_PROMPT` / `_PROMPT2` override the prompts, as in lua.c.
+        let (var, default) = if buf.is_empty() { ("_PROMPT", "> ") } else { ("_PROMPT2", ">> ") };
+        let g = cli.vm.globals;
+        let pv = cli.vm.get_field(g, var);
+        let prompt = if pv.is_string() || pv.is_number() {
+            String::from_utf8_lossy(&cli.vm.tostring_basic(pv)).into_owned()
+        } else {
+            default.to_string()
+        };
+        let Some(line) = reader.read(&prompt) else {
             println!();
             return;
         };
