@@ -178,6 +178,11 @@ impl Vm {
     /// been popped, according to its continuation.
     #[inline]
     pub fn postcall(&mut self, fr: Frame, first: usize, n: usize) -> LResult<()> {
+        if !matches!(fr.cont, Cont::Call | Cont::Protected) {
+            // A metamethod call sat above its caller's frame: that space is free
+            // again (otherwise every metamethod call would move the top up).
+            self.top = fr.func;
+        }
         match fr.cont {
             Cont::Call => self.place_results(fr.func, first, n, fr.nresults),
             Cont::Protected => {
