@@ -865,6 +865,26 @@ mod ljfp {
                 self.put(c);
             }
         }
+        /// Emits the fractional 9-digit chunks below chunk `i` (down to `ndlo`),
+        /// then trims to `prec` digits: stripping trailing zeroes (`strip`, for
+        /// `%g`) or padding with zeroes.
+        fn fraction(&mut self, nd: &[u32; 64], mut i: u32, ndlo: u32, mut prec: u32, strip: bool) {
+            while (prec as i32) > 0 && i != ndlo {
+                i = i.wrapping_sub(1) & 0x3f;
+                self.wuint9(at(nd, i));
+                prec = prec.wrapping_sub(9);
+            }
+            if strip {
+                self.back(prec);
+                self.strip();
+            } else {
+                while (prec as i32) > 0 {
+                    self.put(b'0');
+                    prec -= 1;
+                }
+                self.back(prec);
+            }
+        }
         fn wuint9(&mut self, x: u32) {
             for c in uint9(x) {
                 self.put(c);
@@ -1158,24 +1178,8 @@ mod ljfp {
             w.p = p0 + 2;
             prec = prec.wrapping_sub((q - w.p) as u32);
             w.p = q;
-            let mut i = ndhi;
-            while (prec as i32) > 0 && i != ndlo {
-                i = i.wrapping_sub(1) & 0x3f;
-                w.wuint9(at(nd, i));
-                prec = prec.wrapping_sub(9);
-            }
-            if is_g && !alt {
-                // %g (and not %#g): strip trailing zeroes.
-                w.back(prec);
-                w.strip();
-            } else {
-                // %e (or %#g): emit trailing zeroes.
-                while (prec as i32) > 0 {
-                    w.put(b'0');
-                    prec -= 1;
-                }
-                w.back(prec);
-            }
+            // %g (and not %#g) strips trailing zeroes; %e (or %#g) pads them.
+            w.fraction(nd, ndhi, ndlo, prec, is_g && !alt);
         } else {
             w.p = p0 + 1;
         }
@@ -1278,21 +1282,7 @@ mod ljfp {
         if prec != 0 || alt {
             // Fractional part, in chunks of 9 digits (may emit too many).
             w.put(b'.');
-            while (prec as i32) > 0 && i != ndlo {
-                i = i.wrapping_sub(1) & 0x3f;
-                w.wuint9(at(nd, i));
-                prec = prec.wrapping_sub(9);
-            }
-            if is_g && !alt {
-                w.back(prec);
-                w.strip();
-            } else {
-                while (prec as i32) > 0 {
-                    w.put(b'0');
-                    prec -= 1;
-                }
-                w.back(prec);
-            }
+            w.fraction(nd, i, ndlo, prec, is_g && !alt);
         }
         if left {
             while width > len {
