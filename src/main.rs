@@ -107,10 +107,12 @@ fn run(argv: Vec<String>) -> u8 {
     if version {
         println!("{VERSION}");
     }
-    if !no_env {
-        if let Err(code) = cli.lua_init() {
-            return code;
-        }
+    if no_env {
+        // -E: LUA_PATH / LUA_CPATH do not apply either (the libraries read them
+        // when the state was created).
+        moonbox::engine::stdlib::package::ignore_env_paths(&mut cli.vm);
+    } else if let Err(code) = cli.lua_init() {
+        return code;
     }
     for (kind, v) in &actions {
         let ok = match kind {

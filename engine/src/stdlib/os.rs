@@ -249,6 +249,8 @@ fn exit(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     if cfg!(all(target_arch = "wasm32", target_os = "unknown")) {
         return Err(vm.rt_error("os.exit is not available on this platform"));
     }
+    // Files the io library buffers are flushed too, as C's exit() flushes stdio.
+    crate::stdlib::io::flush_all(vm);
     flush_std();
     std::process::exit(code)
 }
