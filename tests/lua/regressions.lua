@@ -75,3 +75,13 @@ do
   local t = {[0] = "a", [1] = "b", [12] = "c"}
   assert(next(t) == 0)
 end
+
+-- A coroutine that died keeps its frames for debug.traceback, as in LuaJIT.
+do
+  local function inner() error("boom") end
+  local co = coroutine.create(function() inner() end)
+  assert(not coroutine.resume(co))
+  local tb = debug.traceback(co)
+  assert(tb:find("in function 'inner'", 1, true), tb)
+  assert(coroutine.status(co) == "dead")
+end

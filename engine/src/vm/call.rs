@@ -392,7 +392,11 @@ impl Vm {
             }
             if fr.boundary {
                 self.close_upvals(fr.func);
-                self.frames.truncate(i);
+                // A coroutine that dies keeps its frames, as in LuaJIT, so that
+                // `debug.traceback(co)` can show where it failed; it never runs again.
+                if !(i == 0 && self.cur_thread != self.main_thread) {
+                    self.frames.truncate(i);
+                }
                 return Err(e);
             }
         }
