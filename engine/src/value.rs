@@ -278,10 +278,10 @@ impl std::fmt::Debug for Value {
             LuaType::Nil => write!(f, "nil"),
             LuaType::Boolean => write!(f, "{}", self.truthy()),
             LuaType::Number => write!(f, "{}", self.num()),
-            LuaType::String => {
-                let s = self.as_string().unwrap_or_else(|| unreachable!());
-                write!(f, "{:?}", String::from_utf8_lossy(s.as_bytes()))
-            }
+            LuaType::String => match self.as_string() {
+                Some(s) => write!(f, "{:?}", String::from_utf8_lossy(s.as_bytes())),
+                None => write!(f, "string"),
+            },
             t => write!(f, "{}: {:#x}", t.name(), self.payload()),
         }
     }

@@ -240,7 +240,7 @@ pub struct Heap {
     /// Collect when `total` passes this.
     threshold: usize,
     /// Unreachable userdata whose finalizers must run, in order.
-    pub pending_finalizers: Vec<Value>,
+    pub pending_finalizers: std::collections::VecDeque<Value>,
     /// Set while collection is disabled (`collectgarbage("stop")`).
     pub stopped: bool,
     /// GC pause in percent (as Lua's `setpause`).
@@ -258,7 +258,7 @@ impl Heap {
             strings: StringTable::new(seed),
             total: 0,
             threshold: 256 * 1024,
-            pending_finalizers: Vec::new(),
+            pending_finalizers: std::collections::VecDeque::new(),
             stopped: false,
             pause: 200,
             stepmul: 200,

@@ -563,10 +563,6 @@ fn gethook(vm: &mut Vm, _base: usize, _nargs: usize) -> LResult<usize> {
     Ok(3)
 }
 
-/// Levels shown before and after the "..." of a long traceback.
-const LEVELS1: usize = 12;
-const LEVELS2: usize = 10;
-
 fn traceback(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let (co, arg) = thread_arg(vm, base, nargs);
     let m = vm.arg(base, nargs, arg);
@@ -584,7 +580,8 @@ fn traceback(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         Some(t) => t == vm.main_thread,
         None => vm.cur_thread == vm.main_thread,
     };
-    let text = with_thread(vm, co, |vm| traceback_text(vm, level, on_main));
+    let level = usize::try_from(level).unwrap_or(usize::MAX);
+    let text = with_thread(vm, co, |vm| vm.traceback_text(level, on_main));
     let mut out = Vec::new();
     if let Some(m) = msg {
         out.extend_from_slice(&m);
@@ -596,42 +593,6 @@ fn traceback(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     Ok(1)
 }
 
-/// `luaL_traceback`'s listing from `level` on (level 0 = top frame).
-fn traceback_text(vm: &Vm, level: i64, host_frame: bool) -> String {
-    let all: Vec<Level> = vm.levels().collect();
-    let levels = all.len();
-    let nframes = levels + usize::from(host_frame && levels > 0);
-    let line = |l: usize| -> String {
-        match all.get(l).copied() {
-            Some(Level::Frame(i)) => vm.frame_description(i),
-            Some(Level::Pcall(i)) => {
-                let name = if vm.frames[i].handler.is_some() { "xpcall" } else { "pcall" };
-                format!("[C]: in function '{name}'")
-            }
-            None => "[C]: at 0x00000000".to_string(),
-        }
-    };
-    let mut out = String::from("stack traceback:");
-    let Ok(mut l) = usize::try_from(level) else { return out };
-    let mut lim = LEVELS1;
-    while l < nframes {
-        l += 1;
-        if l > lim {
-            if l + LEVELS2 >= nframes {
-                // Few enough levels left: show them all.
-                l -= 1;
-            } else {
-                out.push_str("\n\t...");
-                l = nframes - LEVELS2;
-            }
-            lim = usize::MAX;
-            continue;
-        }
-        out.push_str("\n\t");
-        out.push_str(&line(l - 1));
-    }
-    out
-}
 
 /// `debug.debug()`: reads and runs lines from stdin until `cont` or end of input.
 fn debug(vm: &mut Vm, _base: usize, _nargs: usize) -> LResult<usize> {

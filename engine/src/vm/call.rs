@@ -373,7 +373,7 @@ impl Vm {
             && self.cur_thread == self.main_thread
             && !self.frames.iter().any(|f| f.cont == Cont::Protected)
         {
-            let tb = self.traceback_string(1);
+            let tb = self.traceback_text(0, true);
             e.set_traceback(tb);
         }
         let mut i = self.frames.len();
@@ -449,30 +449,30 @@ impl Vm {
 
     /// Calls `f(args...)` from native code; returns the results.
     pub fn call_value(&mut self, f: Value, args: &[Value], nresults: i32) -> LResult<Vec<Value>> {
-        let old_top = self.top;
-        let func = self.free_top();
-        self.ensure_stack(func + args.len() + 1 + EXTRA_STACK)?;
-        self.stack[func] = f;
-        self.stack[func + 1..func + 1 + args.len()].copy_from_slice(args);
-        self.top = func + 1 + args.len();
-        let r = self.call_at(func, args.len(), nresults);
-        let out = match r {
-            Ok(n) => Ok(self.stack[func..func + n].to_vec()),
-            Err(e) => Err(e),
-        };
-        self.top = old_top;
-        out
+        self.call_with(f, args, nresults, |vm, func, n| vm.stack[func..func + n].to_vec())
     }
 
     /// Calls `f(args...)` from native code; returns the first result.
     pub fn call_value1(&mut self, f: Value, args: &[Value]) -> LResult<Value> {
+        self.call_with(f, args, 1, |vm, func, _| vm.stack[func])
+    }
+
+    /// Places `f` and `args` above the running frame, calls it, reads the results
+    /// with `take(vm, first_result_slot, count)` and restores the top.
+    fn call_with<R>(
+        &mut self,
+        f: Value,
+        args: &[Value],
+        nresults: i32,
+        take: impl FnOnce(&Vm, usize, usize) -> R,
+    ) -> LResult<R> {
         let old_top = self.top;
         let func = self.free_top();
         self.ensure_stack(func + args.len() + 1 + EXTRA_STACK)?;
         self.stack[func] = f;
         self.stack[func + 1..func + 1 + args.len()].copy_from_slice(args);
         self.top = func + 1 + args.len();
-        let r = self.call_at(func, args.len(), 1).map(|_| self.stack[func]);
+        let r = self.call_at(func, args.len(), nresults).map(|n| take(self, func, n));
         self.top = old_top;
         r
     }

@@ -280,32 +280,46 @@ impl Vm {
         "(error object is not a string)".to_string()
     }
 
-    /// A `stack traceback:` listing from stack level `level` (1 = top frame).
-    pub fn traceback_string(&self, level: usize) -> String {
+    /// `luaL_traceback`'s listing, `stack traceback:` and one line per level from
+    /// `level` on (0 = the top frame), with LuaJIT's cut: the first 12 levels, `...`,
+    /// the last 10. `host_frame` adds the host's entry frame at the bottom, shown as
+    /// LuaJIT shows its C entry frame.
+    pub fn traceback_text(&self, level: usize, host_frame: bool) -> String {
+        /// Levels shown before and after the "..." of a long traceback.
+        const LEVELS1: usize = 12;
+        const LEVELS2: usize = 10;
+        let all: Vec<Level> = self.levels().collect();
+        let levels = all.len();
+        let nframes = levels + usize::from(host_frame && levels > 0);
+        let line = |l: usize| -> String {
+            match all.get(l).copied() {
+                Some(Level::Frame(i)) => self.frame_description(i),
+                Some(Level::Pcall(i)) => {
+                    let name = if self.frames[i].handler.is_some() { "xpcall" } else { "pcall" };
+                    format!("[C]: in function '{name}'")
+                }
+                None => "[C]: at 0x00000000".to_string(),
+            }
+        };
         let mut out = String::from("stack traceback:");
-        let n = self.frames.len();
-        let mut lvl = level.max(1);
-        let mut shown = 0;
-        while lvl <= n {
-            let idx = n - lvl;
-            if shown == 11 && n - lvl > 10 {
-                // Keep long tracebacks readable: the first 11 and the last 10 levels.
-                let skip = n - lvl - 10;
-                out.push_str("\n\t...");
-                lvl += skip;
-                shown += 1;
+        let mut l = level;
+        let mut lim = LEVELS1;
+        while l < nframes {
+            l += 1;
+            if l > lim {
+                if l + LEVELS2 >= nframes {
+                    // Few enough levels left: show them all.
+                    l -= 1;
+                } else {
+                    out.push_str("\n\t...");
+                    l = nframes - LEVELS2;
+                }
+                lim = usize::MAX;
                 continue;
             }
             out.push_str("\n\t");
-            out.push_str(&self.frame_description(idx));
-            if self.frames[idx].cont == crate::vm::Cont::Protected {
-                let name = if self.frames[idx].handler.is_some() { "xpcall" } else { "pcall" };
-                out.push_str(&format!("\n\t[C]: in function '{name}'"));
-            }
-            lvl += 1;
-            shown += 1;
+            out.push_str(&line(l - 1));
         }
-        out.push_str("\n\t[C]: at 0x00000000");
         out
     }
 

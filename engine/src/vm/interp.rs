@@ -422,13 +422,7 @@ impl Vm {
                                 continue 'frame;
                             }
                             let n = self.top - func;
-                            if !self.open_upvals.is_empty() {
-                                self.close_upvals(base);
-                            }
-                            let fr = self.frames[fi];
-                            self.frames.pop();
-                            self.postcall(fr, func, n)?;
-                            if fr.boundary {
+                            if self.return_from_frame(base, func, n)? {
                                 return Ok(ExecEnd::Returned);
                             }
                             continue 'frame;
@@ -533,13 +527,7 @@ impl Vm {
                         if self.hooks.mask & crate::vm::hook::MASK_RET != 0 {
                             self.hook_return()?;
                         }
-                        if !self.open_upvals.is_empty() {
-                            self.close_upvals(base);
-                        }
-                        let fr = self.frames[fi];
-                        self.frames.pop();
-                        self.postcall(fr, first, n)?;
-                        if fr.boundary {
+                        if self.return_from_frame(base, first, n)? {
                             return Ok(ExecEnd::Returned);
                         }
                         continue 'frame;
@@ -597,6 +585,18 @@ impl Vm {
                 }
             }
         }
+    }
+
+    /// Pops the running Lua frame (registers from `base`) and delivers its `n` results
+    /// found at `first`; true when that frame was the invocation's boundary.
+    #[inline]
+    fn return_from_frame(&mut self, base: usize, first: usize, n: usize) -> LResult<bool> {
+        if !self.open_upvals.is_empty() {
+            self.close_upvals(base);
+        }
+        let Some(fr) = self.frames.pop() else { return Ok(true) };
+        self.postcall(fr, first, n)?;
+        Ok(fr.boundary)
     }
 
     /// Coerces a numeric `for` control slot to a number in place.

@@ -356,13 +356,7 @@ impl Vm {
 
     /// One past the highest stack slot in use by the running thread.
     pub fn live_top(&self) -> usize {
-        let mut hi = self.top;
-        for f in self.frames.iter().rev().take(1) {
-            if let FrameFn::Lua(c) = f.fun {
-                hi = hi.max(f.base + c.proto.framesize as usize);
-            }
-        }
-        hi.min(self.stack.len())
+        self.free_top().min(self.stack.len())
     }
 
     /// Runs queued `__gc` finalizers (errors in them are reported to stderr, as a
@@ -372,8 +366,8 @@ impl Vm {
             return;
         }
         self.in_finalizer = true;
-        while !self.heap.pending_finalizers.is_empty() {
-            let u = self.heap.pending_finalizers.remove(0);
+        // The queue keeps the not-yet-run ones rooted while a finalizer runs Lua.
+        while let Some(u) = self.heap.pending_finalizers.pop_front() {
             let Some(ud) = u.as_userdata() else { continue };
             let Some(mt) = ud.meta else { continue };
             let gc = mt.get_str(self.mm_names[MetaEvent::Gc as usize]);
@@ -382,9 +376,9 @@ impl Vm {
             }
             if let Err(e) = self.call_value(gc, &[u], 0) {
                 if !e.kind().catchable() {
-                    self.in_finalizer = false;
+                    // A budget or cancellation stop: drop what is queued.
                     self.heap.pending_finalizers.clear();
-                    return;
+                    break;
                 }
                 let msg = self.error_to_string(&e);
                 eprintln!("moonbox: error in __gc metamethod ({msg})");
