@@ -1887,6 +1887,31 @@ pub fn tonumber_base(s: &[u8], base: u32) -> Option<f64> {
     Some(if neg { -v } else { v })
 }
 
+
+/// `a % b` as Lua 5.1 defines it: `a - floor(a/b)*b`.
+#[inline]
+pub fn lua_mod(a: f64, b: f64) -> f64 {
+    a - fast_floor(a / b) * b
+}
+
+/// `x.floor()` without a libm call on baseline x86-64 (no SSE4.1 `roundsd`): values
+/// below 2^52 in magnitude go through an integer conversion; the rest (already
+/// integral, infinite or NaN) are returned by `floor` itself.
+#[inline(always)]
+pub fn fast_floor(x: f64) -> f64 {
+    if x.abs() < 4_503_599_627_370_496.0 {
+        let t = x as i64 as f64;
+        let f = if t > x { t - 1.0 } else { t };
+        // Keep the sign of zero: floor(-0.0) is -0.0, floor(-0.5) is -1.
+        if f == 0.0 && x.is_sign_negative() && x == 0.0 {
+            return x;
+        }
+        f
+    } else {
+        x.floor()
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::approx_constant)]
 mod tests {

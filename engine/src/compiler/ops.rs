@@ -254,7 +254,7 @@ impl ArithOp {
             ArithOp::Sub => a - b,
             ArithOp::Mul => a * b,
             ArithOp::Div => a / b,
-            ArithOp::Mod => a - (a / b).floor() * b,
+            ArithOp::Mod => crate::number::lua_mod(a, b),
             ArithOp::Pow => a.powf(b),
         }
     }
