@@ -6,14 +6,11 @@
 //! the budget is unlimited: that is where the cancel flag, the interrupt hook and the
 //! "memory limit exceeded" flag are looked at. When the hook says stop, the engine
 //! raises an error that `pcall` cannot catch; [`Limits::stop`] records why, so the
-//! facade can report `Cancelled`, `Interrupted`, `BudgetExhausted` or `MemoryError`.
+//! facade can report `Cancelled`, `Interrupted` or `BudgetExhausted`.
 //!
-//! The memory limit is enforced as well as the engine allows today (it has no
-//! allocation limit of its own yet): after every garbage collection a finalizer
-//! sentinel compares the live heap size with the limit, paces the collector so the
-//! next collection comes before the limit is far exceeded, and raises the flag that
-//! stops the script at the next budget check. Allocations through the API and entries
-//! into Rust callbacks check the limit directly (collecting first).
+//! The memory limit is the engine's own (`Vm::set_memory_limit`): an allocation past
+//! it is the catchable Lua error "not enough memory", reported to the host as
+//! `MemoryError`.
 
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -21,11 +18,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use moonbox_engine::gc::GcRef;
-use moonbox_engine::object::Table as RawTable;
-use moonbox_engine::vm::{LResult, Vm};
-
-use crate::lua::NoUnwind;
+use moonbox_engine::vm::Vm;
 
 /// Budget checks handed out per hook call.
 pub(crate) const SLICE: i64 = 1000;
@@ -59,7 +52,6 @@ pub(crate) enum Stop {
     Budget,
     Cancelled,
     Interrupted,
-    Memory,
 }
 
 /// A thread-safe handle that stops the scripts of one state.
@@ -105,7 +97,7 @@ impl CancelHandle {
     }
 }
 
-/// The limit state shared by the facade, the budget hook and the GC sentinel.
+/// The limit state shared by the facade and the budget hook.
 pub(crate) struct Limits {
     cancel: Arc<AtomicBool>,
     /// Budget checks left before the current slice (`u64::MAX`: unlimited).
@@ -113,31 +105,17 @@ pub(crate) struct Limits {
     /// Size of the slice the engine is counting down.
     granted: Cell<i64>,
     pub(crate) stop: Cell<Stop>,
-    pub(crate) memory_limit: Cell<Option<usize>>,
-    pub(crate) memory_exceeded: Cell<bool>,
     interrupt: Cell<Option<Box<dyn FnMut() -> Interrupt>>>,
-    /// Generation of the live GC sentinel; older sentinels die without re-arming.
-    sentinel_gen: Cell<u64>,
-    /// The sentinels' metatable (rooted by the state).
-    sentinel_mt: Cell<Option<GcRef<RawTable>>>,
-    /// A script was stopped: if that happened while finalizers ran, the engine dropped
-    /// the queued finalizers, maybe the sentinel's; re-arm before the next run.
-    sentinel_maybe_lost: Cell<bool>,
 }
 
 impl Limits {
-    pub(crate) fn new(budget: Option<u64>, memory_limit: Option<usize>) -> Limits {
+    pub(crate) fn new(budget: Option<u64>) -> Limits {
         Limits {
             cancel: Arc::new(AtomicBool::new(false)),
             remaining: Cell::new(budget.unwrap_or(u64::MAX)),
             granted: Cell::new(0),
             stop: Cell::new(Stop::None),
-            memory_limit: Cell::new(memory_limit),
-            memory_exceeded: Cell::new(false),
             interrupt: Cell::new(None),
-            sentinel_gen: Cell::new(0),
-            sentinel_mt: Cell::new(None),
-            sentinel_maybe_lost: Cell::new(false),
         }
     }
 
@@ -184,14 +162,6 @@ impl Limits {
 
     /// The budget hook: called by the engine when a slice is used up.
     fn on_slice(&self) -> Option<i64> {
-        let r = self.on_slice_inner();
-        if r.is_none() {
-            self.sentinel_maybe_lost.set(true);
-        }
-        r
-    }
-
-    fn on_slice_inner(&self) -> Option<i64> {
         let used = self.granted.replace(0).max(0) as u64;
         let r = self.remaining.get();
         if r != u64::MAX {
@@ -199,10 +169,6 @@ impl Limits {
         }
         if self.cancel.load(Ordering::Relaxed) {
             self.stop.set(Stop::Cancelled);
-            return None;
-        }
-        if self.memory_exceeded.get() {
-            self.stop.set(Stop::Memory);
             return None;
         }
         if let Some(mut f) = self.interrupt.take() {
@@ -227,70 +193,9 @@ impl Limits {
     }
 }
 
-impl Limits {
-    /// Before a run from the host: re-arms the GC sentinel if a stop may have dropped it.
-    pub(crate) fn ensure_sentinel(&self, vm: &mut Vm) {
-        if self.sentinel_maybe_lost.replace(false) {
-            self.sentinel_gen.set(self.sentinel_gen.get() + 1);
-            if let Some(mt) = self.sentinel_mt.get() {
-                arm_sentinel(vm, mt, self.sentinel_gen.get());
-            }
-        }
-    }
-}
-
-/// Installs the budget hook and the GC sentinel into a fresh state.
+/// Installs the budget hook into a fresh state.
 pub(crate) fn install(vm: &mut Vm, limits: &Rc<Limits>) {
     let l = limits.clone();
     vm.lib_state.budget_hook = Some(Box::new(move || l.on_slice()));
     limits.grant(&mut vm.budget);
-
-    // The sentinel: an unreachable userdata whose `__gc` runs after every collection.
-    let holder = vm.new_userdata(Some(Box::new(NoUnwind::new(limits.clone()))));
-    let mt = vm.new_table(0, 2);
-    vm.lib_state.roots.push(mt.to_value());
-    let f = vm.native_closure(gc_sentinel, "gc_sentinel", vec![holder.to_value()]);
-    vm.set_field(mt, "__gc", f);
-    limits.sentinel_mt.set(Some(mt));
-    arm_sentinel(vm, mt, 0);
-}
-
-/// Makes an unreachable userdata whose finalizer is the sentinel.
-fn arm_sentinel(vm: &mut Vm, mt: GcRef<RawTable>, gen: u64) {
-    let u = vm.new_userdata(None);
-    let ud = u.get_mut();
-    ud.meta = Some(mt);
-    ud.user_values.push(moonbox_engine::Value::number(gen as f64));
-}
-
-/// `__gc` of the sentinel: runs right after a collection, when the heap total is the
-/// live size.
-fn gc_sentinel(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
-    let limits = vm
-        .native_upval(0)
-        .as_userdata()
-        .and_then(|u| u.data.as_ref().and_then(|d| d.downcast_ref::<NoUnwind<Rc<Limits>>>()).and_then(|l| l.get().cloned()));
-    let Some(limits) = limits else { return Ok(0) };
-    let gen = vm.arg(base, nargs, 0).as_userdata().and_then(|u| u.user_values.first().copied());
-    if gen.and_then(|g| g.as_number()) != Some(limits.sentinel_gen.get() as f64) {
-        // A stale sentinel (a newer one was armed): let it die.
-        return Ok(0);
-    }
-    let live = vm.heap.total_bytes();
-    match limits.memory_limit.get() {
-        Some(limit) => {
-            // The script is stopped at the end of the current budget slice (not at
-            // once: an uncatchable stop inside the finalizer batch would make the
-            // engine drop the other queued finalizers).
-            limits.memory_exceeded.set(live > limit);
-            // Pace the collector: the next collection should come before the limit.
-            let pause = (limit as u128 * 100 / live.max(1) as u128).clamp(110, 200) as u32;
-            vm.heap.pause = pause;
-        }
-        None => limits.memory_exceeded.set(false),
-    }
-    if let Some(mt) = limits.sentinel_mt.get() {
-        arm_sentinel(vm, mt, limits.sentinel_gen.get());
-    }
-    Ok(0)
 }

@@ -307,6 +307,7 @@ impl Inner {
         };
         self.free_slots.set(free);
         let grown = self.anchors.get_mut().set_int(i64::from(slot), raw);
+        vm.heap.barrier(self.anchors);
         vm.heap.account(grown);
         slot
     }
@@ -360,14 +361,13 @@ impl Inner {
             ErrorKind::Budget => match self.limits.stop.get() {
                 Stop::Cancelled => Error::Cancelled,
                 Stop::Interrupted => Error::Interrupted,
-                Stop::Memory => Error::MemoryError(self.memory_message(vm)),
                 Stop::Budget | Stop::None => Error::BudgetExhausted,
             },
         }
     }
 
     fn memory_message(&self, vm: &Vm) -> String {
-        match self.limits.memory_limit.get() {
+        match vm.heap.limit() {
             Some(l) => format!("not enough memory (memory limit of {l} bytes exceeded, {} in use)", vm.heap.total_bytes()),
             None => "not enough memory".to_string(),
         }
@@ -421,16 +421,13 @@ impl Inner {
 
     /// If the heap is over the memory limit, collects; still over: `MemoryError`.
     pub(crate) fn check_memory(&self, vm: &mut Vm) -> Result<()> {
-        let Some(limit) = self.limits.memory_limit.get() else { return Ok(()) };
-        if vm.heap.total_bytes() <= limit {
+        if !vm.heap.over_limit() {
             return Ok(());
         }
         vm.full_gc();
-        if vm.heap.total_bytes() > limit {
-            self.limits.memory_exceeded.set(true);
+        if vm.heap.over_limit() {
             return Err(Error::MemoryError(self.memory_message(vm)));
         }
-        self.limits.memory_exceeded.set(false);
         Ok(())
     }
 
@@ -440,12 +437,7 @@ impl Inner {
             self.limits.stop.set(Stop::Cancelled);
             return Err(Error::Cancelled);
         }
-        if self.limits.memory_exceeded.replace(false) {
-            // Collect (the finalizers must not be refused by the stale flag).
-            self.check_memory(vm)?;
-        }
-        self.limits.ensure_sentinel(vm);
-        Ok(())
+        self.check_memory(vm)
     }
 
     /// Calls the function at `stack[func]` with the `nargs` values above it; all results
@@ -561,10 +553,8 @@ fn callback_trampoline(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize>
     let Some(inner) = cb.inner.upgrade() else {
         return Err(vm.rt_error("the Lua state of this Rust callback was dropped"));
     };
-    if inner.limits.memory_limit.get().is_some() {
-        if let Err(e) = inner.check_memory(vm) {
-            return Err(inner.raise(vm, e));
-        }
+    if let Err(e) = inner.check_memory(vm) {
+        return Err(inner.raise(vm, e));
     }
     let lua = Lua { inner };
     let r = lua.inner.lend(vm, || catch_unwind(AssertUnwindSafe(|| (cb.f)(&lua, base, nargs))));
@@ -642,7 +632,8 @@ impl Lua {
         }
         let anchors = vm.new_table(16, 0);
         vm.lib_state.roots.push(anchors.to_value());
-        let limits = Rc::new(Limits::new(options.instruction_limit, options.memory_limit));
+        vm.set_memory_limit(options.memory_limit);
+        let limits = Rc::new(Limits::new(options.instruction_limit));
         limits::install(&mut vm, &limits);
         let inner = Inner {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -958,9 +949,6 @@ impl Lua {
             // Clear released slots first so their objects can go.
             self.inner.drain_deferred();
             vm.full_gc();
-            if let Some(limit) = self.inner.limits.memory_limit.get() {
-                self.inner.limits.memory_exceeded.set(vm.heap.total_bytes() > limit);
-            }
         })
     }
 
@@ -972,13 +960,13 @@ impl Lua {
 
     /// Sets the memory limit in bytes (`None`: no limit); returns the previous one.
     ///
-    /// Enforced as well as the engine allows today: API allocations and calls into Rust
-    /// callbacks fail with [`Error::MemoryError`] once the heap (after a collection) is
-    /// over the limit, and a running script is stopped at the first instruction-budget
-    /// check after a collection finds the live heap over the limit. The collector is
-    /// paced so that collections come before the limit is far exceeded, but one huge
-    /// allocation (`string.rep` of a gigabyte) is not prevented. A script stopped this
-    /// way cannot catch the error; the state stays usable.
+    /// Every allocation of the state is accounted (strings, tables, closures, stacks,
+    /// coroutines, buffers). One that would take the heap past the limit, even after a
+    /// collection, raises the Lua error "not enough memory": Lua code can catch it
+    /// with `pcall`, as in LuaJIT; uncaught, it reaches the host as
+    /// [`Error::MemoryError`]. Big builtins (`string.rep`, `table.concat`, `gsub`, `..`)
+    /// check before they allocate, so a gigabyte request fails without being made.
+    /// The state stays usable.
     ///
     /// ```
     /// use moonbox::{Error, Lua};
@@ -992,17 +980,18 @@ impl Lua {
     /// # Ok::<(), moonbox::Error>(())
     /// ```
     pub fn set_memory_limit(&self, limit: Option<usize>) -> Option<usize> {
-        let old = self.inner.limits.memory_limit.replace(limit);
-        if limit.is_none() {
-            self.inner.limits.memory_exceeded.set(false);
-            let _ = self.inner.with_vm(|vm| vm.heap.pause = 200);
-        }
-        old
+        self.inner
+            .with_vm(|vm| {
+                let old = vm.heap.limit();
+                vm.set_memory_limit(limit);
+                old
+            })
+            .unwrap_or(None)
     }
 
     /// The memory limit, if any.
     pub fn memory_limit(&self) -> Option<usize> {
-        self.inner.limits.memory_limit.get()
+        self.inner.with_vm(|vm| vm.heap.limit()).unwrap_or(None)
     }
 
     /// Sets the instruction budget: how many budget checks (one per call and per loop

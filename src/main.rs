@@ -53,6 +53,12 @@ struct Cli {
 fn run(argv: Vec<String>) -> u8 {
     let progname = argv.first().cloned().unwrap_or_else(|| "moonbox".into());
     let mut cli = Cli { vm: Vm::new(), progname };
+    // A debugging aid: collect in tiny steps everywhere and check the collector's
+    // invariant after every mark phase (see ARCHITECTURE.md).
+    if std::env::var_os("MOONBOX_GC_STRESS").is_some() {
+        cli.vm.heap.stress = true;
+        cli.vm.heap.verify = true;
+    }
     let mut i = 1;
     let mut interactive = false;
     let mut version = false;

@@ -165,7 +165,10 @@ impl Table {
             Some(m) => Some(m.raw_table(&lua)?),
             None => None,
         };
-        lua.inner.with_vm(|_| t.get_mut().meta = mt)
+        lua.inner.with_vm(|vm| {
+            t.get_mut().meta = mt;
+            vm.heap.barrier(t);
+        })
     }
 
     /// The metatable, if any (raw: ignores `__metatable`).

@@ -465,6 +465,7 @@ impl Lua {
             let payload = UdPayload { cell: cell.clone(), type_name: std::any::type_name::<T>() };
             let ud = vm.new_userdata(Some(Box::new(NoUnwind::new(payload))));
             ud.get_mut().meta = Some(mt);
+            vm.heap.barrier(ud);
             Ok(AnyUserData { r: inner.make_ref(vm, ud.to_value()), cell: Some(cell) })
         })?
     }

@@ -798,9 +798,29 @@ fn memory_limit() {
     let e = lua.load("local t = {} for i = 1, 1e9 do t[i] = { i } end").exec().unwrap_err();
     assert!(matches!(e, Error::MemoryError(_)), "{e:?}");
     assert!(e.to_string().contains("memory"), "{e}");
-    // Not catchable by pcall while the limit is exceeded...
-    let e = lua.load("pcall(function() local t = {} for i = 1, 1e9 do t[i] = {} end end) return 1").exec().unwrap_err();
-    assert!(matches!(e, Error::MemoryError(_)), "{e:?}");
+    // Catchable by pcall, as in LuaJIT...
+    let r: (bool, String) =
+        lua.load("return pcall(function() local t = {} for i = 1, 1e9 do t[i] = {} end end)").eval().unwrap();
+    assert_eq!(r, (false, "not enough memory".to_string()));
+    // ... also for requests too big to be made at all, or grown step by step.
+    for bomb in [
+        "return string.rep('x', 2^30)",
+        "return string.rep('x', 2^31 - 1)",
+        "return string.rep('x', 2^24)",
+        "local s = 'x' while true do s = s .. s end",
+        "local t = {} for i = 1, 64 do t[i] = string.rep('y', 2^16) end return table.concat(t, string.rep('z', 2^16))",
+        "local s = string.rep('a', 2^16) while true do s = s:gsub('a', 'aa') end",
+        "local co = {} for i = 1, 1e7 do co[i] = coroutine.create(print) end",
+        "local t = {} for i = 1, 1e9 do t[#t + 1] = i end",
+        "local t = {} for i = 1, 1e9 do t['k' .. i] = i end",
+    ] {
+        let r: (bool, String) = lua.load(format!("return pcall(function() {bomb} end)")).eval().unwrap();
+        assert_eq!(r, (false, "not enough memory".to_string()), "{bomb}");
+        // Overshoot is bounded by one growth step of one object.
+        assert!(lua.used_memory() <= 16 << 20, "{bomb}: {}", lua.used_memory());
+        lua.gc_collect().unwrap();
+        assert!(lua.used_memory() < 1 << 20, "{bomb}: {}", lua.used_memory());
+    }
     // ... and the state is usable afterwards.
     assert_eq!(lua.load("return 40 + 2").eval::<i32>().unwrap(), 42);
     assert!(lua.used_memory() < 8 << 20);

@@ -38,12 +38,17 @@ struct Outcome {
 }
 
 fn run_with_timeout(
+    interp: Interp,
     program: &OsString,
     args: &[OsString],
     timeout: Duration,
 ) -> Result<Outcome, String> {
     let start = Instant::now();
-    let mut child = Command::new(program)
+    let mut cmd = Command::new(program);
+    if interp == Interp::MoonboxGcStress {
+        cmd.env("MOONBOX_GC_STRESS", "1");
+    }
+    let mut child = cmd
         .args(args)
         .current_dir(ROOT)
         .stdin(Stdio::null())
@@ -104,6 +109,9 @@ fn run_with_timeout(
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Interp {
     Moonbox,
+    /// moonbox collecting in tiny steps everywhere, checking the collector's
+    /// tri-colour invariant after every mark phase (a missing write barrier fails).
+    MoonboxGcStress,
     Reference,
 }
 
@@ -111,6 +119,7 @@ impl Interp {
     fn name(self) -> &'static str {
         match self {
             Interp::Moonbox => "moonbox",
+            Interp::MoonboxGcStress => "moonbox, MOONBOX_GC_STRESS=1",
             Interp::Reference => "luajit",
         }
     }
@@ -146,7 +155,7 @@ fn reference() -> Option<OsString> {
 
 fn command_for(interp: Interp, script_rel: &str) -> Option<(OsString, Vec<OsString>)> {
     match interp {
-        Interp::Moonbox => {
+        Interp::Moonbox | Interp::MoonboxGcStress => {
             let mut args: Vec<OsString> = env::var("MOONBOX_ARGS")
                 .unwrap_or_default()
                 .split_whitespace()
@@ -380,7 +389,7 @@ fn check_lua_script(interp: Interp, name: &str, bless: bool) -> Option<String> {
         .join("tests/lua")
         .join(format!("{}.expected", name.trim_end_matches(".lua")));
     let (program, args) = command_for(interp, &rel)?;
-    let o = match run_with_timeout(&program, &args, timeout()) {
+    let o = match run_with_timeout(interp, &program, &args, timeout()) {
         Ok(o) => o,
         Err(e) => return Some(format!("{rel} [{}]: {e}", interp.name())),
     };
@@ -444,7 +453,7 @@ fn check_error_script(interp: Interp, name: &str, bless: bool) -> Option<String>
         .join("tests/errors")
         .join(format!("{}.stderr", name.trim_end_matches(".lua")));
     let (program, args) = command_for(interp, &rel)?;
-    let o = match run_with_timeout(&program, &args, timeout()) {
+    let o = match run_with_timeout(interp, &program, &args, timeout()) {
         Ok(o) => o,
         Err(e) => return Some(format!("{rel} [{}]: {e}", interp.name())),
     };
@@ -546,6 +555,16 @@ fn error_messages() {
         check_error_script(Interp::Moonbox, n, bless)
     });
     report("tests/errors on moonbox", total, failures);
+}
+
+/// The same scripts with the collector stepping at every safe point and checking
+/// its invariant: finds missing write barriers.
+#[test]
+fn lua_scripts_under_gc_stress() {
+    let names = scripts("lua");
+    let total = names.len();
+    let failures = run_all(names, |n| check_lua_script(Interp::MoonboxGcStress, n, false));
+    report("tests/lua on moonbox under GC stress", total, failures);
 }
 
 /// A script that fails on the reference LuaJIT is a wrong test, not an engine bug.

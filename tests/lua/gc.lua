@@ -156,3 +156,39 @@ run(function()
 end)
 full_gc()
 assert(next(cache) == nil, "cache entry collected with its key")
+
+-- Strings are values for weakness: a weak-keyed table keeps its string keys alive
+-- (they were once freed while still in the table).
+do
+  local lim = 50
+  local a = setmetatable({}, {__mode = "k"})
+  for i = 1, lim do a[{}] = i end
+  for i = 1, lim do local t = {}; a[t] = t end
+  for i = 1, lim do a[i] = i end
+  for i = 1, lim do local s = string.rep("@", i); a[s] = s .. "#" end
+  full_gc()
+  local n = 0
+  for k, v in pairs(a) do
+    assert(k == v or k .. "#" == v, "weak-keyed table entry intact")
+    n = n + 1
+  end
+  assert(n == 3 * lim, "only the collectable keys went")
+  local w = setmetatable({}, {__mode = "v"})
+  w[1] = string.rep("b", 21)
+  full_gc()
+  assert(w[1] == string.rep("b", 21), "string values stay in a weak-valued table")
+end
+
+-- A finalized userdata stays as a weak key while its finalizer runs, but goes at
+-- once as a weak value (Lua 5.1 / LuaJIT order).
+do
+  local weak = setmetatable({}, {__mode = "kv"})
+  local seen
+  local u = newproxy(true)
+  getmetatable(u).__gc = function(o) seen = (weak[o] == "key") and (weak[1] == nil) end
+  weak[u] = "key"
+  weak[1] = u
+  u = nil
+  full_gc()
+  assert(seen == true, "finalizer saw the weak key but not the weak value")
+end

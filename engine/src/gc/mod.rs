@@ -48,14 +48,32 @@ pub struct GcHeader {
     next: Cell<Option<NonNull<GcHeader>>>,
     vtable: &'static VTable,
     kind: Kind,
-    marked: Cell<bool>,
+    /// Tri-colour mark: one of the two whites, gray (0) or [`BLACK`].
+    color: Cell<u8>,
     /// Per-kind flag bits (e.g. "has a finalizer" for userdata).
     pub(crate) flags: Cell<u8>,
 }
 
+/// The first white: unmarked in even cycles.
+const WHITE0: u8 = 1;
+/// The second white. The heap flips between the two at the end of each mark phase,
+/// so objects allocated during a sweep (the new white) are told apart from the dead
+/// ones (the old white) without touching them.
+const WHITE1: u8 = 2;
+const WHITES: u8 = WHITE0 | WHITE1;
+/// Marked and traced.
+const BLACK: u8 = 4;
+/// Marked, waiting to be traced (no bits set).
+const GRAY: u8 = 0;
+
 impl GcHeader {
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+
+    #[inline(always)]
+    fn is_white(&self) -> bool {
+        self.color.get() & WHITES != 0
     }
 }
 
@@ -172,16 +190,43 @@ pub(crate) fn header_kind(v: Value) -> Kind {
     h.kind
 }
 
-/// The marking state handed to [`GcObject::trace`].
+/// The marking state handed to [`GcObject::trace`]. It lives in the heap for the
+/// whole mark phase, which is spread over many steps.
 pub struct Marker {
     gray: Vec<NonNull<GcHeader>>,
+    /// Objects to trace again in the atomic phase: threads (their stacks change
+    /// without barriers) and black objects written to since they were traced.
+    grayagain: Vec<NonNull<GcHeader>>,
     /// Weak tables met during marking, with their (weak keys, weak values) mode.
     pub(crate) weak: Vec<(Value, bool, bool)>,
     /// The interned `"__mode"` string, so tables can find their mode.
     pub mode_key: Value,
+    /// The current white (what unmarked means).
+    white: u8,
+    /// Set in the atomic phase: nothing is deferred any more.
+    atomic: bool,
+    /// Bytes of objects traced (the unit of GC work).
+    work: usize,
+    /// Set while checking the tri-colour invariant: marking a white object is a bug.
+    verifying: bool,
+    violations: usize,
 }
 
 impl Marker {
+    fn new() -> Marker {
+        Marker {
+            gray: Vec::new(),
+            grayagain: Vec::new(),
+            weak: Vec::new(),
+            mode_key: Value::NIL,
+            white: WHITE0,
+            atomic: false,
+            work: 0,
+            verifying: false,
+            violations: 0,
+        }
+    }
+
     /// Marks a value (no-op for non-GC values).
     #[inline]
     pub fn mark_value(&mut self, v: Value) {
@@ -197,12 +242,20 @@ impl Marker {
         self.mark_header(r.header_ptr());
     }
 
+    #[inline]
     fn mark_header(&mut self, h: NonNull<GcHeader>) {
         // SAFETY: `h` points at the header of a live object (see GcRef).
         let hdr = unsafe { h.as_ref() };
-        if !hdr.marked.get() {
-            hdr.marked.set(true);
-            if hdr.kind != Kind::String {
+        if hdr.is_white() {
+            if self.verifying {
+                self.violations += 1;
+                return;
+            }
+            if hdr.kind == Kind::String {
+                // Strings hold no references: straight to black.
+                hdr.color.set(BLACK);
+            } else {
+                hdr.color.set(GRAY);
                 self.gray.push(h);
             }
         }
@@ -214,31 +267,76 @@ impl Marker {
             return true;
         }
         let h: GcRef<GcHeader> = GcRef::from_value_payload(v);
-        h.marked.get()
+        !h.is_white()
     }
 
     /// Records a weak table to clear after marking.
     pub fn push_weak(&mut self, t: Value, weak_keys: bool, weak_values: bool) {
-        self.weak.push((t, weak_keys, weak_values));
-    }
-
-    fn drain(&mut self) {
-        while let Some(h) = self.gray.pop() {
-            // SAFETY: gray objects are live and marked; the vtable matches the object
-            // type because it was stored at allocation time.
-            unsafe { (h.as_ref().vtable.trace)(h, self) };
+        if !self.verifying {
+            self.weak.push((t, weak_keys, weak_values));
         }
     }
+
+    /// Traces gray objects until about `budget` bytes of work are done; returns
+    /// true when nothing gray is left.
+    fn propagate(&mut self, budget: usize) -> bool {
+        let start = self.work;
+        while let Some(h) = self.gray.pop() {
+            // SAFETY: gray objects are live (marked objects are never freed before
+            // the next sweep); the vtable matches the object type because it was
+            // stored at allocation time.
+            let hdr = unsafe { h.as_ref() };
+            hdr.color.set(BLACK);
+            // SAFETY: as above.
+            unsafe { (hdr.vtable.trace)(h, self) };
+            // SAFETY: as above; `size` only reads the object.
+            self.work += unsafe { object_size(h) };
+            if hdr.kind == Kind::Thread && !self.atomic {
+                // A thread's stack is written without barriers: look again at the end.
+                hdr.color.set(GRAY);
+                self.grayagain.push(h);
+            }
+            if self.work - start >= budget {
+                return self.gray.is_empty();
+            }
+        }
+        true
+    }
 }
+
+/// Where the collector is in its cycle.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Phase {
+    /// Between cycles: every object is white.
+    Pause,
+    /// Marking: the gray objects are being traced, a few at a time.
+    Propagate,
+    /// Freeing dead objects from the object list, a few at a time.
+    Sweep,
+    /// Freeing dead strings from the intern table, a few buckets at a time.
+    SweepStrings,
+}
+
+/// Allocation between two collector steps, in bytes (as Lua's `GCSTEPSIZE`).
+pub const STEP_SIZE: usize = 1024;
+/// Work charged for visiting one object in the sweep.
+const SWEEP_COST: usize = 16;
+/// The smallest threshold for starting a cycle.
+const MIN_THRESHOLD: usize = 64 * 1024;
 
 /// Owns every GC object.
 pub struct Heap {
     objects: Option<NonNull<GcHeader>>,
     pub strings: StringTable,
-    /// Bytes owned by live objects (estimated at allocation, recomputed at each sweep).
+    /// Every userdata (also in `objects`): the ones the atomic phase checks for
+    /// finalizers, without walking the whole heap.
+    udata: Vec<NonNull<GcHeader>>,
+    /// Bytes owned by live objects and garbage not yet swept.
     total: usize,
-    /// Collect when `total` passes this.
+    /// Take the next collector step when `total` passes this.
     threshold: usize,
+    /// Live bytes at the end of the last cycle (the base for the pause).
+    estimate: usize,
     /// Unreachable userdata whose finalizers must run, in order.
     pub pending_finalizers: std::collections::VecDeque<Value>,
     /// Set while collection is disabled (`collectgarbage("stop")`).
@@ -247,8 +345,25 @@ pub struct Heap {
     pub pause: u32,
     /// Step multiplier (as Lua's `setstepmul`).
     pub stepmul: u32,
-    /// Work accumulated by `collectgarbage("step")` towards the next cycle.
-    pub step_work: usize,
+    /// The state's memory limit in bytes (`usize::MAX`: none). The heap only keeps
+    /// the number; the VM turns an allocation past it into "not enough memory".
+    limit: usize,
+    phase: Phase,
+    marker: Marker,
+    /// Sweep cursor: the last surviving object visited (`None`: the list head).
+    sweep_prev: Option<NonNull<GcHeader>>,
+    /// String sweep cursor: the next bucket.
+    sweep_bucket: usize,
+    /// Check the tri-colour invariant at the end of every mark phase (tests).
+    pub verify: bool,
+    /// Stress mode (tests): a tiny step at every safe point, so that collection
+    /// interleaves with everything the mutator does.
+    pub stress: bool,
+    /// Durations of collector steps and full collections, in nanoseconds, when
+    /// [`measure_pauses`](Heap::measure_pauses) is set (a measuring aid).
+    pub pauses: Vec<u64>,
+    /// Record step durations (costs a clock read per step).
+    pub measure_pauses: bool,
 }
 
 impl Heap {
@@ -256,14 +371,54 @@ impl Heap {
         Heap {
             objects: None,
             strings: StringTable::new(seed),
+            udata: Vec::new(),
             total: 0,
-            threshold: 256 * 1024,
+            threshold: MIN_THRESHOLD,
+            estimate: 0,
             pending_finalizers: std::collections::VecDeque::new(),
             stopped: false,
             pause: 200,
             stepmul: 200,
-            step_work: 0,
+            limit: usize::MAX,
+            phase: Phase::Pause,
+            marker: Marker::new(),
+            sweep_prev: None,
+            sweep_bucket: 0,
+            verify: false,
+            stress: false,
+            pauses: Vec::new(),
+            measure_pauses: false,
         }
+    }
+
+    /// Sets the memory limit (`None`: unlimited). Collections are paced so that one
+    /// runs before the limit is reached.
+    pub fn set_limit(&mut self, limit: Option<usize>) {
+        self.limit = limit.unwrap_or(usize::MAX);
+        self.threshold = self.threshold.min(self.limit);
+    }
+
+    /// The memory limit, if any.
+    pub fn limit(&self) -> Option<usize> {
+        (self.limit != usize::MAX).then_some(self.limit)
+    }
+
+    /// True when `extra` more bytes would take the heap past its limit.
+    #[inline]
+    pub fn would_exceed(&self, extra: usize) -> bool {
+        self.total.saturating_add(extra) > self.limit
+    }
+
+    /// Bytes left under the limit (`usize::MAX` when unlimited).
+    #[inline]
+    pub fn room(&self) -> usize {
+        self.limit.saturating_sub(self.total)
+    }
+
+    /// True when the heap is already past its limit.
+    #[inline]
+    pub fn over_limit(&self) -> bool {
+        self.total > self.limit
     }
 
     /// Moves `obj` onto the heap.
@@ -273,15 +428,20 @@ impl Heap {
         let ptr = NonNull::from(Box::leak(b));
         let r = GcRef { ptr, _p: PhantomData };
         let h = r.header();
+        h.color.set(self.marker.white);
         h.next.set(self.objects);
         self.objects = Some(r.header_ptr());
+        if T::KIND == Kind::Userdata {
+            self.udata.push(r.header_ptr());
+        }
         self.total += size;
         r
     }
 
     /// Creates an interned string.
     pub fn intern(&mut self, bytes: &[u8]) -> GcRef<LuaString> {
-        let (s, added) = self.strings.intern(bytes);
+        let can_grow = self.phase != Phase::SweepStrings;
+        let (s, added) = self.strings.intern(bytes, self.marker.white, can_grow);
         self.total += added;
         s
     }
@@ -297,10 +457,15 @@ impl Heap {
         self.total
     }
 
-    /// True when a collection is due.
+    /// True when a collector step is due (or the heap is past its limit).
     #[inline(always)]
     pub fn should_collect(&self) -> bool {
-        self.total >= self.threshold && !self.stopped
+        (self.total >= self.threshold && !self.stopped) || self.total > self.limit
+    }
+
+    /// Where the collector is in its cycle.
+    pub fn phase(&self) -> Phase {
+        self.phase
     }
 
     /// A header value's vtable for a new object of type `T`.
@@ -309,88 +474,226 @@ impl Heap {
             next: Cell::new(None),
             vtable: vtable_of::<T>(),
             kind: T::KIND,
-            marked: Cell::new(false),
+            color: Cell::new(WHITE0),
             flags: Cell::new(0),
         }
     }
 
-    /// Runs a full collection. `roots` marks every root (it is called with a fresh
-    /// marker; the heap then traces everything reachable).
-    pub fn collect(
-        &mut self,
-        mode_key: Value,
-        roots: impl FnOnce(&mut Marker),
-        finalizable: impl Fn(Value) -> bool,
-    ) {
-        let mut m = Marker { gray: Vec::new(), weak: Vec::new(), mode_key };
+    /// The write barrier: call after storing a reference into `r` (a table slot, a
+    /// metatable, an upvalue, an environment). If the collector already traced `r`
+    /// in this mark phase, it is traced again before the phase ends, so whatever
+    /// was stored into it is not freed.
+    #[inline(always)]
+    pub fn barrier<T: GcObject>(&mut self, r: GcRef<T>) {
+        let h = r.header();
+        if h.color.get() == BLACK && self.phase == Phase::Propagate {
+            h.color.set(GRAY);
+            self.marker.grayagain.push(r.header_ptr());
+        }
+    }
+
+    /// The marker, for the VM to mark its roots with (only between
+    /// [`start_cycle`](Heap::start_cycle) and [`finish_mark`](Heap::finish_mark)).
+    pub fn marker(&mut self) -> &mut Marker {
+        &mut self.marker
+    }
+
+    /// Pause → Propagate. The caller marks its roots right after.
+    pub fn start_cycle(&mut self, mode_key: Value) {
+        debug_assert_eq!(self.phase, Phase::Pause);
+        let m = &mut self.marker;
+        m.gray.clear();
+        m.grayagain.clear();
+        m.weak.clear();
+        m.mode_key = mode_key;
+        m.atomic = false;
         m.mark_value(mode_key);
-        roots(&mut m);
-        // Pending finalizers keep their objects alive until they have run.
         for &v in &self.pending_finalizers {
             m.mark_value(v);
         }
-        m.drain();
+        self.phase = Phase::Propagate;
+    }
+
+    /// Traces about `budget` bytes; true when the gray list is empty and the
+    /// atomic phase may run.
+    pub fn propagate(&mut self, budget: usize) -> bool {
+        self.marker.propagate(budget)
+    }
+
+    /// The atomic end of the mark phase. The caller has marked every root again
+    /// (the mutator ran since the cycle started). Finishes marking, queues the
+    /// finalizers of unreachable userdata (resurrecting them for one more cycle),
+    /// clears weak tables and starts the sweep.
+    pub fn finish_mark(&mut self, finalizable: impl Fn(Value) -> bool) {
+        debug_assert_eq!(self.phase, Phase::Propagate);
+        let m = &mut self.marker;
+        m.atomic = true;
+        for &v in &self.pending_finalizers {
+            m.mark_value(v);
+        }
+        let again = std::mem::take(&mut m.grayagain);
+        m.gray.extend(again);
+        m.propagate(usize::MAX);
 
         // Unreachable userdata with finalizers: resurrect them (and what they reach)
         // for one more cycle and queue their finalizers.
         let mut newly = Vec::new();
-        let mut cur = self.objects;
-        while let Some(h) = cur {
-            // SAFETY: every header in the list is a live allocation owned by the heap.
+        for &h in &self.udata {
+            // SAFETY: `udata` holds exactly the live userdata (pruned at each flip).
             let hdr = unsafe { h.as_ref() };
-            if !hdr.marked.get() && hdr.kind == Kind::Userdata && hdr.flags.get() & FLAG_FINALIZED == 0 {
+            if hdr.is_white() && hdr.flags.get() & FLAG_FINALIZED == 0 {
                 let v = Value::from_gc(crate::value::tag::UDATA, h.as_ptr() as usize);
                 if hdr.flags.get() & FLAG_FINALIZE != 0 || finalizable(v) {
                     hdr.flags.set(hdr.flags.get() | FLAG_FINALIZED);
                     newly.push(v);
                 }
             }
-            cur = hdr.next.get();
         }
-        // Clear weak entries before resurrection, as Lua 5.1 does for values; keys of
-        // resurrected userdata are removed too.
-        let weak = std::mem::take(&mut m.weak);
-        for &(t, wk, wv) in &weak {
-            clear_weak(t, wk, wv, &m);
-        }
-        // Finalizers run in reverse order of marking for finalization (LuaJIT runs the
-        // most recently created first).
-        newly.reverse();
+        // Resurrect them (and what they reach), then clear weak tables. As in Lua
+        // 5.1 and LuaJIT, a resurrected userdata stays as a weak key until it is
+        // really collected, but goes at once as a weak value.
         for &v in &newly {
             m.mark_value(v);
         }
-        m.drain();
+        m.propagate(usize::MAX);
+        let weak = std::mem::take(&mut m.weak);
+        for &(t, wk, wv) in &weak {
+            clear_weak(t, wk, wv, m);
+        }
+        // Finalizers run most recently created first, as in LuaJIT (`udata` is in
+        // creation order).
+        newly.reverse();
         self.pending_finalizers.extend(newly);
 
-        // Sweep objects.
-        let mut live = 0usize;
-        let mut prev: Option<NonNull<GcHeader>> = None;
-        let mut cur = self.objects;
-        while let Some(h) = cur {
-            // SAFETY: as above.
-            let hdr = unsafe { h.as_ref() };
-            let next = hdr.next.get();
-            if hdr.marked.get() {
-                hdr.marked.set(false);
-                // SAFETY: `h` is live; `size` only reads the object.
-                live += unsafe { object_size(h) };
-                prev = Some(h);
-            } else {
-                match prev {
-                    // SAFETY: `p` is a live header earlier in the list.
-                    Some(p) => unsafe { p.as_ref() }.next.set(next),
-                    None => self.objects = next,
-                }
-                // SAFETY: the object is unreachable (unmarked after a full mark from
-                // every root), unlinked from the list, and freed exactly once.
-                unsafe { (hdr.vtable.free)(h) };
-            }
-            cur = next;
+        if self.verify {
+            self.check_invariant();
         }
-        live += self.strings.sweep();
-        self.total = live;
-        let pause = self.pause.max(100) as usize;
-        self.threshold = (live / 100).saturating_mul(pause).max(256 * 1024);
+
+        // Flip: what is still white is dead.
+        let m = &mut self.marker;
+        let dead = m.white;
+        m.white ^= WHITES;
+        m.atomic = false;
+        // SAFETY: every entry is a live userdata; dead ones are dropped from the list
+        // before the sweep frees them.
+        self.udata.retain(|h| unsafe { h.as_ref() }.color.get() & dead == 0);
+        self.phase = Phase::Sweep;
+        self.sweep_prev = None;
+    }
+
+    /// After marking: every black object's references must be marked. Counts
+    /// violations (a missing write barrier) and panics on one: this is a test aid.
+    fn check_invariant(&mut self) {
+        let mut cur = self.objects;
+        self.marker.verifying = true;
+        while let Some(h) = cur {
+            // SAFETY: every listed header is a live object.
+            let hdr = unsafe { h.as_ref() };
+            if hdr.color.get() == BLACK {
+                // SAFETY: live object, matching vtable.
+                unsafe { (hdr.vtable.trace)(h, &mut self.marker) };
+            }
+            cur = hdr.next.get();
+        }
+        self.marker.verifying = false;
+        let bad = std::mem::take(&mut self.marker.violations);
+        assert!(bad == 0, "GC invariant violated: {bad} white objects referenced from black ones");
+    }
+
+    /// Sweeps about `budget` bytes' worth of objects; true when the cycle is over.
+    pub fn sweep(&mut self, budget: usize) -> bool {
+        let white = self.marker.white;
+        let dead = white ^ WHITES;
+        let mut work = 0usize;
+        if self.phase == Phase::Sweep {
+            let mut cur = match self.sweep_prev {
+                // SAFETY: the cursor is a live survivor.
+                Some(p) => unsafe { p.as_ref() }.next.get(),
+                None => self.objects,
+            };
+            loop {
+                let Some(h) = cur else {
+                    self.phase = Phase::SweepStrings;
+                    self.sweep_bucket = 0;
+                    break;
+                };
+                // SAFETY: every listed header is a live allocation owned by the heap.
+                let hdr = unsafe { h.as_ref() };
+                let next = hdr.next.get();
+                if hdr.color.get() & dead != 0 {
+                    match self.sweep_prev {
+                        // SAFETY: `p` is a live header earlier in the list.
+                        Some(p) => unsafe { p.as_ref() }.next.set(next),
+                        None => self.objects = next,
+                    }
+                    // SAFETY: the object is unreachable (still white after a complete
+                    // mark), unlinked from the list, and freed exactly once.
+                    let size = unsafe { (hdr.vtable.free)(h) };
+                    self.total = self.total.saturating_sub(size);
+                } else {
+                    hdr.color.set(white);
+                    self.sweep_prev = Some(h);
+                }
+                cur = next;
+                work += SWEEP_COST;
+                if work >= budget {
+                    return false;
+                }
+            }
+        }
+        let (freed, next, done) = self.strings.sweep_buckets(self.sweep_bucket, budget.saturating_sub(work) / SWEEP_COST + 1, white);
+        self.total = self.total.saturating_sub(freed);
+        self.sweep_bucket = next;
+        if done {
+            self.phase = Phase::Pause;
+            self.estimate = self.total;
+            self.set_pause_threshold();
+        }
+        done
+    }
+
+    /// The threshold for starting the next cycle: `pause` percent of the live size.
+    fn set_pause_threshold(&mut self) {
+        let pause = self.pause.max(50) as usize;
+        self.threshold = (self.estimate / 100).saturating_mul(pause).max(MIN_THRESHOLD).min(self.limit);
+    }
+
+    /// The work for one step: proportional to what was allocated since the last.
+    pub fn step_budget(&self) -> usize {
+        if self.stress {
+            return 64;
+        }
+        let debt = self.total.saturating_sub(self.threshold) + STEP_SIZE;
+        debt.saturating_mul(self.stepmul.max(10) as usize) / 100
+    }
+
+    /// After a step that left the cycle running: the next step comes after another
+    /// [`STEP_SIZE`] bytes of allocation.
+    pub fn step_done(&mut self) {
+        if self.stress {
+            self.threshold = 0;
+        } else if self.phase != Phase::Pause {
+            self.threshold = self.total.saturating_add(STEP_SIZE);
+        }
+    }
+
+    /// Runs a full collection with `roots` as the only roots (tests and tools; the
+    /// VM drives its cycles step by step).
+    pub fn collect(&mut self, mode_key: Value, roots: impl Fn(&mut Marker), finalizable: impl Fn(Value) -> bool) {
+        // Finish a cycle in progress (its marks may be stale), then run a whole one.
+        let cycles = if self.phase == Phase::Pause { 1 } else { 2 };
+        for _ in 0..cycles {
+            if self.phase == Phase::Pause {
+                self.start_cycle(mode_key);
+                roots(&mut self.marker);
+            }
+            if self.phase == Phase::Propagate {
+                self.propagate(usize::MAX);
+                roots(&mut self.marker);
+                self.finish_mark(&finalizable);
+            }
+            while !self.sweep(usize::MAX) {}
+        }
     }
 
     /// Frees every object (when the state is dropped).
@@ -403,6 +706,7 @@ impl Heap {
             // SAFETY: as above; nothing reads the object after this.
             unsafe { (hdr.vtable.free)(h) };
         }
+        self.udata.clear();
         self.strings.free_all();
     }
 }
@@ -415,10 +719,12 @@ impl Drop for Heap {
 
 fn clear_weak(t: Value, wk: bool, wv: bool, m: &Marker) {
     let Some(t) = t.as_table() else { return };
-    t.get_mut().clear_weak(wk, wv, &|v| {
-        // Strings are values, not objects, for weakness (as in Lua 5.1).
-        v.is_string() || m.is_marked(v)
-    });
+    // Strings are values, not objects, for weakness (as in Lua 5.1).
+    let key_alive = |v: Value| v.is_string() || m.is_marked(v);
+    let val_alive = |v: Value| {
+        key_alive(v) && !v.as_userdata().is_some_and(|u| u.header().flags.get() & FLAG_FINALIZED != 0)
+    };
+    t.get_mut().clear_weak(wk, wv, &key_alive, &val_alive);
 }
 
 /// # Safety

@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::ptr::NonNull;
 
-use super::{GcHeader, GcObject, GcRef, Heap, Kind, Marker};
+use super::{GcHeader, GcObject, GcRef, Heap, Kind, Marker, WHITES};
 use crate::value::tag;
 
 /// An immutable, interned byte string.
@@ -100,7 +100,10 @@ impl StringTable {
 
     /// Returns the interned string for `bytes`, creating it if needed, and the bytes
     /// newly allocated (0 if it existed).
-    pub fn intern(&mut self, bytes: &[u8]) -> (GcRef<LuaString>, usize) {
+    /// `white` is the heap's current white: a found string that is dead but not yet
+    /// swept is revived with it; a new one gets it. `can_grow` is false while the
+    /// buckets are being swept.
+    pub fn intern(&mut self, bytes: &[u8], white: u8, can_grow: bool) -> (GcRef<LuaString>, usize) {
         let h = self.hash(bytes);
         let mask = self.buckets.len() - 1;
         let mut cur = self.buckets[h as usize & mask];
@@ -108,13 +111,15 @@ impl StringTable {
             // SAFETY: chains only hold live strings owned by this table.
             let s = unsafe { p.as_ref() };
             if s.hash == h && *s.data == *bytes {
-                // A string that is unmarked during a sweep may be revived here only
-                // outside collection, which is when interning happens.
+                // Dead (the other white) but not swept yet: it is reachable again.
+                if s.hdr.color.get() & WHITES & !white != 0 {
+                    s.hdr.color.set(white);
+                }
                 return (GcRef { ptr: p, _p: std::marker::PhantomData }, 0);
             }
             cur = s.hnext.get();
         }
-        if self.count >= self.buckets.len() {
+        if self.count >= self.buckets.len() && can_grow {
             self.grow();
         }
         let s = LuaString {
@@ -124,6 +129,7 @@ impl StringTable {
             data: bytes.into(),
         };
         let size = s.size();
+        s.hdr.color.set(white);
         let p = NonNull::from(Box::leak(Box::new(s)));
         let mask = self.buckets.len() - 1;
         let slot = &mut self.buckets[h as usize & mask];
@@ -151,19 +157,22 @@ impl StringTable {
         self.buckets = nb;
     }
 
-    /// Frees unmarked strings, clears marks on the rest; returns live bytes.
-    pub(super) fn sweep(&mut self) -> usize {
-        let mut live = 0;
-        for i in 0..self.buckets.len() {
+    /// Sweeps up to `count` buckets from `start`: frees dead strings (the white
+    /// that is not `white`), gives survivors `white`. Returns the bytes freed, the
+    /// next bucket and whether the table is done.
+    pub(super) fn sweep_buckets(&mut self, start: usize, count: usize, white: u8) -> (usize, usize, bool) {
+        let dead = WHITES & !white;
+        let mut freed = 0;
+        let end = start.saturating_add(count).min(self.buckets.len());
+        for i in start..end {
             let mut prev: Option<NonNull<LuaString>> = None;
             let mut cur = self.buckets[i];
             while let Some(p) = cur {
                 // SAFETY: chains hold live strings.
                 let s = unsafe { p.as_ref() };
                 let next = s.hnext.get();
-                if s.hdr.marked.get() {
-                    s.hdr.marked.set(false);
-                    live += s.size();
+                if s.hdr.color.get() & dead == 0 {
+                    s.hdr.color.set(white);
                     prev = Some(p);
                 } else {
                     match prev {
@@ -172,6 +181,7 @@ impl StringTable {
                         None => self.buckets[i] = next,
                     }
                     self.count -= 1;
+                    freed += s.size();
                     // SAFETY: unreachable, unlinked, allocated by `Box` in `intern`, and
                     // freed exactly once.
                     drop(unsafe { Box::from_raw(p.as_ptr()) });
@@ -179,7 +189,7 @@ impl StringTable {
                 cur = next;
             }
         }
-        live
+        (freed, end, end >= self.buckets.len())
     }
 
     pub(super) fn free_all(&mut self) {

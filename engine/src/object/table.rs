@@ -520,10 +520,16 @@ impl Table {
     }
 
     /// Clears entries whose weak key or value is no longer alive.
-    pub fn clear_weak(&mut self, weak_keys: bool, weak_values: bool, alive: &dyn Fn(Value) -> bool) {
+    pub fn clear_weak(
+        &mut self,
+        weak_keys: bool,
+        weak_values: bool,
+        key_alive: &dyn Fn(Value) -> bool,
+        val_alive: &dyn Fn(Value) -> bool,
+    ) {
         if weak_values {
             for v in &mut self.arr {
-                if !alive(*v) {
+                if !val_alive(*v) {
                     *v = Value::NIL;
                 }
             }
@@ -532,7 +538,7 @@ impl Table {
             if n.key.is_nil() || n.val.is_nil() {
                 continue;
             }
-            if (weak_keys && !alive(n.key)) || (weak_values && !alive(n.val)) {
+            if (weak_keys && !key_alive(n.key)) || (weak_values && !val_alive(n.val)) {
                 n.val = Value::NIL;
             }
         }
@@ -572,8 +578,10 @@ impl GcObject for Table {
         if wk || wv {
             m.push_weak(Value::from_gc(tag::TABLE, self as *const Table as usize), wk, wv);
         }
-        if !wv {
-            for &v in &self.arr {
+        // Strings are values, not objects, for weakness (as in Lua 5.1): a weak
+        // table never loses them, so they are marked like strong references.
+        for &v in &self.arr {
+            if !wv || v.is_string() {
                 m.mark_value(v);
             }
         }
@@ -581,10 +589,10 @@ impl GcObject for Table {
             if n.key.is_nil() || n.val.is_nil() {
                 continue;
             }
-            if !wk {
+            if !wk || n.key.is_string() {
                 m.mark_value(n.key);
             }
-            if !wv {
+            if !wv || n.val.is_string() {
                 m.mark_value(n.val);
             }
         }

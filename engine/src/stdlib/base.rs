@@ -89,20 +89,22 @@ fn collectgarbage(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         }
         "count" => Value::number(vm.heap.total_bytes() as f64 / 1024.0),
         "step" => {
-            // The collector is not incremental yet: a step adds its size (in KB, as
-            // Lua's argument means, scaled by the step multiplier) to a work account,
-            // and a full cycle runs once the account reaches the live heap size. The
-            // result says whether this step finished a cycle, as in Lua.
-            let kb = if arg <= 0.0 { 1.0 } else { arg };
-            let work = (kb * 1024.0 * vm.heap.stepmul.max(1) as f64 / 100.0) as usize;
-            vm.heap.step_work = vm.heap.step_work.saturating_add(work);
-            if vm.heap.step_work >= vm.heap.total_bytes() {
-                vm.heap.step_work = 0;
-                vm.full_gc();
-                Value::TRUE
-            } else {
-                Value::FALSE
+            // As LuaJIT: the argument (KB) lowers the step threshold; steps run until
+            // the heap is back under it. True if a cycle finished.
+            let kb = arg.max(0.0).min(1e12) as usize;
+            let target = vm.heap.total_bytes().saturating_sub(kb << 10);
+            let mut finished = false;
+            loop {
+                if vm.gc_step() {
+                    finished = true;
+                    break;
+                }
+                if vm.heap.total_bytes() < target || kb == 0 {
+                    break;
+                }
             }
+            vm.run_finalizers();
+            Value::boolean(finished)
         }
         "stop" => {
             vm.heap.stopped = true;
@@ -203,6 +205,7 @@ fn setfenv(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         Some(f) if f.func_kind() == Some(Kind::LuaFunction) => {
             let lf: GcRef<LuaFunction> = GcRef::from_value_payload(f);
             lf.get_mut().env = t;
+            vm.heap.barrier(lf);
             vm.push(f);
             Ok(1)
         }
@@ -243,6 +246,7 @@ fn setmetatable(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         }
     }
     t.get_mut().meta = mt;
+    vm.heap.barrier(t);
     vm.push(t.to_value());
     Ok(1)
 }
@@ -344,8 +348,10 @@ fn rawset(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let t = vm.check_table(base, nargs, 0)?;
     let k = vm.check_any(base, nargs, 1)?;
     let v = vm.check_any(base, nargs, 2)?;
-    match t.get_mut().set(k, v) {
-        Ok(grown) => vm.heap.account(grown),
+    let r = t.get_mut().set(k, v);
+    vm.heap.barrier(t);
+    match r {
+        Ok(grown) => vm.account(grown)?,
         // LuaJIT raises this one without a position.
         Err(e) => return Err(vm.plain_error(e.message())),
     }
@@ -446,6 +452,7 @@ fn newproxy(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         u.get_mut().meta = Some(mt);
     } else if let Some(other) = a.as_userdata() {
         u.get_mut().meta = other.meta;
+        vm.heap.barrier(u);
     } else if a.truthy() {
         return Err(vm.arg_error(1, "boolean or proxy expected"));
     }

@@ -549,7 +549,7 @@ impl Decoder<'_> {
         for i in first..narr {
             let v = self.value(vm, depth)?;
             let grown = t.get_mut().set_int(i as i64, v);
-            vm.heap.account(grown);
+            vm.account(grown).map_err(SerError::Lua)?;
         }
         for _ in 0..nhash {
             let k = self.value(vm, depth)?;

@@ -402,7 +402,10 @@ fn setupvalue(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let Some(i) = upvalue_index(&f, n) else { return Ok(0) };
     match &f {
         Func::Lua(c) => vm.upval_set(c.upvals[i], v),
-        Func::Native(nf) => nf.get_mut().upvals[i] = v,
+        Func::Native(nf) => {
+            nf.get_mut().upvals[i] = v;
+            vm.heap.barrier(*nf);
+        }
         Func::Unknown => {}
     }
     let name = vm.str_value(&upvalue_name(&f, i));
@@ -438,6 +441,7 @@ fn upvaluejoin(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let (f2, i2) = sel[1];
     let u = f2.upvals[i2];
     f1.get_mut().upvals[i1] = u;
+    vm.heap.barrier(f1);
     Ok(0)
 }
 
@@ -458,8 +462,10 @@ fn setmetatable(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     };
     if let Some(t) = v.as_table() {
         t.get_mut().meta = mt;
+        vm.heap.barrier(t);
     } else if let Some(u) = v.as_userdata() {
         u.get_mut().meta = mt;
+        vm.heap.barrier(u);
     } else {
         vm.type_meta[crate::vm::type_slot(v.lua_type())] = mt;
     }
@@ -495,11 +501,18 @@ fn setfenv(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let t = vm.check_table(base, nargs, 1)?;
     let v = vm.arg(base, nargs, 0);
     match as_func(v) {
-        Some(Func::Lua(c)) => c.get_mut().env = t,
-        Some(Func::Native(nf)) => nf.get_mut().env = Some(t),
+        Some(Func::Lua(c)) => {
+            c.get_mut().env = t;
+            vm.heap.barrier(c);
+        }
+        Some(Func::Native(nf)) => {
+            nf.get_mut().env = Some(t);
+            vm.heap.barrier(nf);
+        }
         _ => {
             if let Some(u) = v.as_userdata() {
                 u.get_mut().env = Some(t);
+                vm.heap.barrier(u);
             } else if let Some(th) = v.as_thread() {
                 if th == vm.cur_thread {
                     vm.globals = t;

@@ -548,6 +548,7 @@ fn state(vm: &mut Vm) -> LResult<GcRef<Table>> {
 fn new_file(vm: &mut Vm, st: GcRef<Table>, f: LuaFile) -> LResult<GcRef<Userdata>> {
     let u = vm.new_userdata(Some(Box::new(f)));
     u.get_mut().meta = st.get_int(S_META).as_table();
+    vm.heap.barrier(u);
     if let Some(open) = st.get_int(S_OPEN).as_table() {
         vm.raw_set(open, u.to_value(), Value::TRUE)?;
     }
@@ -660,6 +661,7 @@ pub fn open(vm: &mut Vm) {
     let k = vm.str_value(b"k");
     vm.set_field(weak, "__mode", k);
     open_files.get_mut().meta = Some(weak);
+    vm.heap.barrier(open_files);
     let _ = vm.raw_set(st, Value::number(S_META as f64), mt.to_value());
     let _ = vm.raw_set(st, Value::number(S_OPEN as f64), open_files.to_value());
     let funcs: &[(&'static str, NativeFn)] = &[

@@ -285,6 +285,7 @@ fn seeall(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         None => {
             let mt = vm.new_table(0, 1);
             t.get_mut().meta = Some(mt);
+            vm.heap.barrier(t);
             mt
         }
     };
@@ -405,7 +406,10 @@ fn module(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     // setfenv(caller, module): the caller is the frame below this native one.
     let n = vm.frames.len();
     match n.checked_sub(2).and_then(|i| vm.frames.get(i)).map(|f| f.fun) {
-        Some(FrameFn::Lua(c)) => c.get_mut().env = m,
+        Some(FrameFn::Lua(c)) => {
+            c.get_mut().env = m;
+            vm.heap.barrier(c);
+        }
         _ => return Err(vm.rt_error("'module' not called from a Lua function")),
     }
     for i in 1..nargs {

@@ -61,14 +61,15 @@ pub fn open(vm: &mut Vm) {
 
 /// The "not enough memory" error (no position, as LuaJIT's `lj_err_mem`).
 pub(crate) fn mem_error(vm: &mut Vm) -> LuaError {
-    let v = vm.str_value(b"not enough memory");
-    LuaError::new(ErrorKind::Memory, v)
+    vm.mem_error()
 }
 
 /// Reserves room for `extra` more bytes in `out`, failing cleanly (with "not enough
-/// memory") past [`MAX_STR`] or when the allocation fails.
+/// memory") past [`MAX_STR`], past the state's memory limit (counting what `out`
+/// already holds) or when the allocation fails.
 pub(crate) fn reserve(vm: &mut Vm, out: &mut Vec<u8>, extra: usize) -> LResult<()> {
-    if out.len().saturating_add(extra) >= MAX_STR || out.try_reserve(extra).is_err() {
+    let want = out.len().saturating_add(extra);
+    if want >= MAX_STR || vm.heap.would_exceed(want) || out.try_reserve(extra).is_err() {
         return Err(mem_error(vm));
     }
     Ok(())
@@ -287,6 +288,8 @@ fn rep(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     }
     // Build (s .. sep) n times by doubling, then drop the last separator.
     let full = total as usize + sep.len();
+    // Nothing is held in Rust locals yet, so a collection here is safe.
+    vm.reserve_mem(full)?;
     let mut out = Vec::new();
     if out.try_reserve_exact(full).is_err() {
         return Err(mem_error(vm));
@@ -468,6 +471,7 @@ fn gsub_string(
     let mut out = Vec::new();
     reserve(vm, &mut out, sb.len())?;
     let has_escape = rb.contains(&b'%');
+    let room = vm.heap.room().min(MAX_STR);
     // Ok(Err(())) means "result too large".
     let r = run_pattern(vm, |m| {
         let mut g = Gsub::new(pb, max_n);
@@ -475,7 +479,7 @@ fn gsub_string(
             let extra = if has_escape { expansion_len(rb, &mt)? } else { rb.len() };
             // Room for the expansion plus every unmatched byte still to be copied.
             let want = extra.saturating_add(sb.len());
-            if out.len().saturating_add(extra) >= MAX_STR || out.try_reserve(want).is_err() {
+            if out.len().saturating_add(extra) >= room || out.try_reserve(want).is_err() {
                 return Ok(Err(()));
             }
             if has_escape {

@@ -137,11 +137,15 @@ fn concat(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
                 break;
             }
             k += 1;
+            if k & 0xff == 0 {
+                vm.check_mem(buf.len())?;
+            }
             if let Some(s) = sep {
                 buf.extend_from_slice(s.as_bytes());
             }
         }
     }
+    vm.check_mem(buf.len())?;
     let s = vm.str_value(&buf);
     vm.push(s);
     Ok(1)
@@ -175,6 +179,7 @@ fn shift_up(vm: &mut Vm, t: GcRef<Table>, n: i32, top: i32) -> LResult<()> {
         let v = t.get_int(top - 1);
         seti(vm, t, top, v)?;
         let (n, top) = (n as usize, top as usize);
+        vm.heap.barrier(t);
         let arr = &mut t.get_mut().arr;
         if top - 1 <= arr.len() {
             // arr[k-1] = arr[k-2] for k = top-1 down to n+1.
@@ -251,6 +256,7 @@ fn remove(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
             let (p, l) = (pos as usize, len as usize);
             // arr[i-2] = arr[i-1] for i = p+1 ..= l.
             t.get_mut().arr.copy_within(p..l, p - 1);
+            vm.heap.barrier(t);
             seti(vm, t, tindex(len), Value::NIL)?;
             return Ok(1);
         }
@@ -611,11 +617,14 @@ mod native_tests {
         vm.get_field(t, name)
     }
 
+    /// A new array, kept alive by the state (the test holds it in a Rust local
+    /// across calls that may collect).
     fn array(vm: &mut Vm, xs: &[f64]) -> Value {
         let t = vm.new_table(xs.len(), 0);
         for (i, &x) in xs.iter().enumerate() {
             vm.raw_set(t, Value::number((i + 1) as f64), Value::number(x)).unwrap();
         }
+        vm.lib_state.roots.push(t.to_value());
         t.to_value()
     }
 

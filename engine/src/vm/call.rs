@@ -49,8 +49,11 @@ impl Vm {
             if need > limit {
                 return Err(self.rt_error("stack overflow"));
             }
-            let new_len = (need + need / 2).clamp(64, limit);
-            self.stack.resize(new_len.max(need), Value::NIL);
+            let new_len = (need + need / 2).clamp(64, limit).max(need);
+            let grown = (new_len - self.stack.len()) * std::mem::size_of::<Value>();
+            self.check_mem(grown)?;
+            self.heap.account(grown);
+            self.stack.resize(new_len, Value::NIL);
         }
         Ok(())
     }
@@ -129,9 +132,7 @@ impl Vm {
             None => return Err(self.rt_error("internal error: frame stack underflow")),
         };
         self.postcall(fr, first, nret)?;
-        if self.heap.should_collect() {
-            self.full_gc();
-        }
+        self.gc_point()?;
         Ok(CallOutcome::Done)
     }
 
@@ -506,6 +507,7 @@ impl Vm {
             match u.state {
                 UpState::Open { slot, .. } if slot >= level => {
                     u.get_mut().state = UpState::Closed(self.stack.get(slot).copied().unwrap_or(Value::NIL));
+                    self.heap.barrier(u);
                     self.open_upvals.pop();
                 }
                 _ => break,
@@ -532,7 +534,10 @@ impl Vm {
     #[inline]
     pub fn upval_set(&mut self, u: GcRef<UpVal>, v: Value) {
         match u.state {
-            UpState::Closed(_) => u.get_mut().state = UpState::Closed(v),
+            UpState::Closed(_) => {
+                u.get_mut().state = UpState::Closed(v);
+                self.heap.barrier(u);
+            }
             UpState::Open { thread, slot } => {
                 if thread == self.cur_thread {
                     self.stack[slot] = v;

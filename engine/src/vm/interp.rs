@@ -229,9 +229,7 @@ impl Vm {
                         if self.frames.len() != fi + 1 {
                             continue 'frame;
                         }
-                        if self.heap.should_collect() {
-                            self.full_gc();
-                        }
+                        self.gc_point()?;
                     }
 
                     // ----- Constants ------------------------------------------------------
@@ -265,7 +263,7 @@ impl Vm {
                         r!(a) = f;
                         if self.heap.should_collect() {
                             save!();
-                            self.full_gc();
+                            self.gc_point()?;
                         }
                     }
 
@@ -278,7 +276,7 @@ impl Vm {
                         r!(a) = t.to_value();
                         if self.heap.should_collect() {
                             save!();
-                            self.full_gc();
+                            self.gc_point()?;
                         }
                     }
                     Op::GGET => {
@@ -303,8 +301,14 @@ impl Vm {
                         let v = r!(a);
                         let env = cl.env;
                         if env.meta.is_none() {
-                            match env.get_mut().set(key, v) {
-                                Ok(grown) => self.heap.account(grown),
+                            let r = env.get_mut().set(key, v);
+                            self.heap.barrier(env);
+                            match r {
+                                Ok(0) => {}
+                                Ok(grown) => {
+                                    save!();
+                                    self.account_gc(grown)?;
+                                }
                                 Err(e) => {
                                     save!();
                                     return Err(self.rt_error(e.message()));
@@ -355,9 +359,14 @@ impl Vm {
                         let v = r!(a);
                         if let Some(t) = obj.as_table() {
                             if t.meta.is_none() {
-                                match t.get_mut().set(key, v) {
+                                let r = t.get_mut().set(key, v);
+                                self.heap.barrier(t);
+                                match r {
                                     Ok(grown) => {
-                                        self.heap.account(grown);
+                                        if grown != 0 {
+                                            save!();
+                                            self.account_gc(grown)?;
+                                        }
                                         continue;
                                     }
                                     Err(e) => {
@@ -387,7 +396,9 @@ impl Vm {
                                 let v = self.stack[base + a + i];
                                 grown += t.get_mut().set_int(start + i as i64, v);
                             }
-                            self.heap.account(grown);
+                            self.heap.barrier(t);
+                            save!();
+                            self.account_gc(grown)?;
                         }
                     }
 
@@ -662,6 +673,7 @@ impl Vm {
                     if buf.len() > crate::vm::MAX_STR_LEN {
                         return Err(self.rt_error("string length overflow"));
                     }
+                    self.check_mem(buf.len())?;
                 }
                 let s = self.str_value(&buf);
                 self.stack[base + lo] = s;

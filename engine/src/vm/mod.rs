@@ -22,7 +22,7 @@ pub mod meta;
 pub mod native;
 pub mod thread;
 
-use crate::gc::{GcRef, Heap, LuaString, Marker};
+use crate::gc::{GcRef, Heap, LuaString, Phase};
 use crate::object::{Table, UpVal, Userdata};
 use crate::value::{LuaType, Value};
 
@@ -84,6 +84,8 @@ pub struct Vm {
     pub type_meta: [Option<GcRef<Table>>; 8],
     /// Interned metamethod names, indexed by `MetaEvent`.
     pub mm_names: Vec<GcRef<LuaString>>,
+    /// "not enough memory", interned up front so that reporting it never allocates.
+    pub oom_msg: GcRef<LuaString>,
     /// Depth of re-entrant `execute` invocations.
     pub ccalls: u32,
     /// `ccalls` when the running coroutine was resumed: yields need equality.
@@ -143,6 +145,7 @@ impl Vm {
         let globals = heap.alloc(Table::new(0, 64));
         let registry = heap.alloc(Table::new(0, 8));
         let mm_names = MetaEvent::ALL.iter().map(|e| heap.intern(e.name().as_bytes())).collect();
+        let oom_msg = heap.intern(b"not enough memory");
         Vm {
             heap,
             stack: Vec::with_capacity(64),
@@ -155,6 +158,7 @@ impl Vm {
             registry,
             type_meta: [None; 8],
             mm_names,
+            oom_msg,
             ccalls: 0,
             co_ccalls: 0,
             resume_depth: 0,
@@ -221,11 +225,10 @@ impl Vm {
 
     /// `t[k] = v` raw, with GC accounting; errors for nil / NaN keys.
     pub fn raw_set(&mut self, t: GcRef<Table>, k: Value, v: Value) -> LResult<()> {
-        match t.get_mut().set(k, v) {
-            Ok(grown) => {
-                self.heap.account(grown);
-                Ok(())
-            }
+        let r = t.get_mut().set(k, v);
+        self.heap.barrier(t);
+        match r {
+            Ok(grown) => self.account(grown),
             Err(e) => Err(self.rt_error(e.message())),
         }
     }
@@ -234,6 +237,7 @@ impl Vm {
     pub fn set_field(&mut self, t: GcRef<Table>, name: &str, v: Value) {
         let k = self.intern(name.as_bytes());
         let grown = t.get_mut().set_str(k, v);
+        self.heap.barrier(t);
         self.heap.account(grown);
     }
 
@@ -284,6 +288,7 @@ impl Vm {
             if let Some(slot) = nf.get_mut().upvals.get_mut(i) {
                 *slot = v;
             }
+            self.heap.barrier(nf);
         }
     }
 
@@ -299,13 +304,91 @@ impl Vm {
         }
     }
 
+    // ----- Memory limit -----------------------------------------------------------
+
+    /// Sets the state's memory limit in bytes (`None`: unlimited). An allocation past
+    /// it raises "not enough memory" (catchable); the state stays usable.
+    pub fn set_memory_limit(&mut self, limit: Option<usize>) {
+        self.heap.set_limit(limit);
+    }
+
+    /// The "not enough memory" error (no position, as LuaJIT's). Never allocates.
+    pub fn mem_error(&self) -> LuaError {
+        LuaError::new(ErrorKind::Memory, self.oom_msg.to_value())
+    }
+
+    /// Fails with "not enough memory" if `extra` more bytes would pass the limit.
+    /// Never collects, so it is safe anywhere.
+    #[inline]
+    pub fn check_mem(&self, extra: usize) -> LResult<()> {
+        if self.heap.would_exceed(extra) {
+            return Err(self.mem_error());
+        }
+        Ok(())
+    }
+
+    /// Like [`check_mem`](Vm::check_mem), but first tries a full collection when the
+    /// limit would be passed. Call only where every live value is reachable from the
+    /// VM's roots (e.g. at the start of a native function, before it creates objects
+    /// it keeps in Rust locals).
+    pub fn reserve_mem(&mut self, extra: usize) -> LResult<()> {
+        if self.heap.would_exceed(extra) && !self.in_finalizer {
+            self.collect_garbage();
+        }
+        self.check_mem(extra)
+    }
+
+    /// Accounts `grown` bytes a table or buffer just took; past the limit this is
+    /// "not enough memory" (the growth itself already happened and is freed with
+    /// the object).
+    #[inline]
+    pub fn account(&mut self, grown: usize) -> LResult<()> {
+        self.heap.account(grown);
+        if grown != 0 && self.heap.over_limit() {
+            return Err(self.mem_error());
+        }
+        Ok(())
+    }
+
+    /// [`account`](Vm::account) at a GC safe point (the interpreter between
+    /// instructions): past the limit, collect first and fail only if still past it.
+    #[inline]
+    pub fn account_gc(&mut self, grown: usize) -> LResult<()> {
+        self.heap.account(grown);
+        if grown != 0 && self.heap.over_limit() {
+            self.full_gc();
+            if self.heap.over_limit() {
+                return Err(self.mem_error());
+            }
+        }
+        Ok(())
+    }
+
+    /// A GC safe point after an allocation: collects if due, then fails with
+    /// "not enough memory" if the live heap is still past the limit.
+    #[inline]
+    pub fn gc_point(&mut self) -> LResult<()> {
+        if self.heap.should_collect() {
+            self.gc_step();
+            self.run_finalizers();
+            if self.heap.over_limit() {
+                self.full_gc();
+                if self.heap.over_limit() {
+                    return Err(self.mem_error());
+                }
+            }
+        }
+        Ok(())
+    }
+
     // ----- GC -----------------------------------------------------------------------
 
-    /// Runs a collection if one is due. Call only at safe points.
+    /// Takes a collector step if one is due. Call only at safe points.
     #[inline]
     pub fn maybe_gc(&mut self) {
         if self.heap.should_collect() {
-            self.full_gc();
+            self.gc_step();
+            self.run_finalizers();
         }
     }
 
@@ -315,43 +398,88 @@ impl Vm {
         self.run_finalizers();
     }
 
-    /// A full collection without running finalizers.
+    /// A full collection without running finalizers: finishes the cycle in
+    /// progress, then runs a whole one, so all garbage made before the call goes.
     pub fn collect_garbage(&mut self) {
-        let mode_key = self.mm_names[MetaEvent::Mode as usize].to_value();
+        let cycles = if self.heap.phase() == Phase::Pause { 1 } else { 2 };
+        for _ in 0..cycles {
+            while !self.gc_work(usize::MAX) {}
+        }
+    }
+
+    /// One incremental collector step, paced by the allocation since the last one
+    /// and the step multiplier. Returns true if it finished a cycle.
+    pub fn gc_step(&mut self) -> bool {
+        let start = self.heap.measure_pauses.then(std::time::Instant::now);
+        let budget = self.heap.step_budget();
+        let done = self.gc_work(budget);
+        self.heap.step_done();
+        if let Some(t) = start {
+            self.heap.pauses.push(t.elapsed().as_nanos() as u64);
+        }
+        done
+    }
+
+    /// Advances the collector by about `budget` bytes of work. True when this
+    /// finished a cycle.
+    fn gc_work(&mut self, budget: usize) -> bool {
+        loop {
+            match self.heap.phase() {
+                Phase::Pause => {
+                    let mode_key = self.mm_names[MetaEvent::Mode as usize].to_value();
+                    self.heap.start_cycle(mode_key);
+                    self.mark_roots();
+                }
+                Phase::Propagate => {
+                    if !self.heap.propagate(budget) {
+                        return false;
+                    }
+                    // The atomic phase: the mutator ran since the roots were marked.
+                    self.mark_roots();
+                    let gc_key = self.mm_names[MetaEvent::Gc as usize];
+                    self.heap.finish_mark(|v| {
+                        // Lua 5.1 decides at collection time whether a userdata needs
+                        // finalizing.
+                        v.as_userdata().and_then(|u| u.meta).is_some_and(|mt| !mt.get_str(gc_key).is_nil())
+                    });
+                }
+                Phase::Sweep | Phase::SweepStrings => return self.heap.sweep(budget),
+            }
+        }
+    }
+
+    /// Marks every root the VM holds.
+    fn mark_roots(&mut self) {
         // Drop stale references above the live part of the running stack.
         let hi = self.live_top();
         for v in self.stack.iter_mut().skip(hi) {
             *v = Value::NIL;
         }
-        let gc_key = self.mm_names[MetaEvent::Gc as usize];
-        let Vm { heap, stack, frames, open_upvals, cur_thread, main_thread, globals, registry, type_meta, mm_names, lib_state, .. } = self;
-        heap.collect(mode_key, |m: &mut Marker| {
-            for &v in stack.iter() {
-                m.mark_value(v);
+        let Vm { heap, stack, frames, open_upvals, cur_thread, main_thread, globals, registry, type_meta, mm_names, oom_msg, lib_state, .. } = self;
+        let m = heap.marker();
+        for &v in stack.iter() {
+            m.mark_value(v);
+        }
+        for f in frames.iter() {
+            if let FrameFn::Lua(c) = f.fun {
+                m.mark(c);
             }
-            for f in frames.iter() {
-                if let FrameFn::Lua(c) = f.fun {
-                    m.mark(c);
-                }
-            }
-            for &u in open_upvals.iter() {
-                m.mark(u);
-            }
-            m.mark(*cur_thread);
-            m.mark(*main_thread);
-            m.mark(*globals);
-            m.mark(*registry);
-            for t in type_meta.iter().flatten() {
-                m.mark(*t);
-            }
-            for &s in mm_names.iter() {
-                m.mark(s);
-            }
-            lib_state.trace(m);
-        }, |v| {
-            // Lua 5.1 decides at collection time whether a userdata needs finalizing.
-            v.as_userdata().and_then(|u| u.meta).is_some_and(|mt| !mt.get_str(gc_key).is_nil())
-        });
+        }
+        for &u in open_upvals.iter() {
+            m.mark(u);
+        }
+        m.mark(*cur_thread);
+        m.mark(*main_thread);
+        m.mark(*globals);
+        m.mark(*registry);
+        for t in type_meta.iter().flatten() {
+            m.mark(*t);
+        }
+        for &s in mm_names.iter() {
+            m.mark(s);
+        }
+        m.mark(*oom_msg);
+        lib_state.trace(m);
     }
 
     /// One past the highest stack slot in use by the running thread.
