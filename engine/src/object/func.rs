@@ -117,6 +117,12 @@ impl UpVal {
     pub fn new(state: UpState) -> UpVal {
         UpVal { hdr: Heap::new_header::<UpVal>(), state }
     }
+
+    /// Open, on a stack slot at or above `level`?
+    #[inline(always)]
+    pub fn is_open_from(&self, level: usize) -> bool {
+        matches!(self.state, UpState::Open { slot, .. } if slot >= level)
+    }
 }
 
 impl GcObject for UpVal {

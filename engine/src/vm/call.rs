@@ -236,7 +236,7 @@ impl Vm {
     /// Copies `n` values from `first` to `dest`, adjusted to `want` (-1: all, and
     /// sets `top`).
     #[inline(always)]
-    fn place_results(&mut self, dest: usize, first: usize, n: usize, want: i32) {
+    pub(crate) fn place_results(&mut self, dest: usize, first: usize, n: usize, want: i32) {
         if want == 1 {
             // The common case: one result wanted.
             self.stack[dest] = if n > 0 { self.stack[first] } else { Value::NIL };

@@ -13,7 +13,8 @@ use crate::object::{LuaFunction, Table, UpVal};
 use crate::value::Value;
 use crate::vm::call::{CallOutcome, ExecEnd};
 use crate::vm::meta::{Arith, ArithFail, IndexStep, MetaEvent, SetStep};
-use crate::vm::{Cont, FrameFn, LResult, Vm, EXTRA_STACK};
+use crate::vm::hook::{MASK_CALL, MASK_INS, MASK_RET};
+use crate::vm::{Cont, Frame, FrameFn, LResult, Vm, EXTRA_STACK, MAX_FRAMES};
 
 /// Hot counter start value (LuaJIT's default hotloop is 56).
 pub const HOT_LOOP: u16 = 56;
@@ -22,15 +23,22 @@ impl Vm {
     /// Executes until the boundary frame returns or the coroutine yields.
     pub(crate) fn run(&mut self) -> LResult<ExecEnd> {
         'frame: loop {
-            let Some(&fr) = self.frames.last() else { return Ok(ExecEnd::Returned) };
-            let fi = self.frames.len() - 1;
-            let FrameFn::Lua(cl) = fr.fun else {
-                // Only a pending `coroutine.yield` leaves a native frame on top.
-                return Ok(ExecEnd::Yielded);
+            let fi = match self.frames.len().checked_sub(1) {
+                Some(i) => i,
+                None => return Ok(ExecEnd::Returned),
             };
-            let base = fr.base;
-            let mut pc = fr.pc;
+            let (base, mut pc, cl) = {
+                let fr = &self.frames[fi];
+                let FrameFn::Lua(cl) = fr.fun else {
+                    // Only a pending `coroutine.yield` leaves a native frame on top.
+                    return Ok(ExecEnd::Yielded);
+                };
+                (fr.base, fr.pc, cl)
+            };
             let proto = cl.proto;
+            // Count and line hooks are looked at per instruction only when set;
+            // `debug.sethook` is a call, after which this is reloaded.
+            let mut hooked = self.hooks.mask & MASK_INS != 0;
             let code: &[Ins] = &proto.code;
             let k: &[Value] = &proto.k;
 
@@ -83,7 +91,7 @@ impl Vm {
             }
 
             loop {
-                if self.hooks.mask & crate::vm::hook::MASK_INS != 0 {
+                if hooked {
                     // Count / line hooks (hook.rs): the frame reports this instruction.
                     self.frames[fi].pc = pc + 1;
                     self.hook_ins(proto, pc)?;
@@ -407,9 +415,40 @@ impl Vm {
                         let func = base + a;
                         let nargs = if ins.b() == 0 { self.top - func - 1 } else { ins.b() - 1 };
                         save!();
+                        // Fast path: a Lua function with fixed parameters, room on the
+                        // stack, budget left and no call hook (else `precall`).
+                        let fv = self.stack[func];
+                        if fv.func_kind() == Some(crate::gc::Kind::LuaFunction) && self.budget > 0 {
+                            let callee: GcRef<LuaFunction> = GcRef::from_value_payload(fv);
+                            let p = callee.proto;
+                            let nbase = func + 1;
+                            if !p.is_vararg
+                                && self.hooks.mask & MASK_CALL == 0
+                                && nbase + p.framesize as usize + EXTRA_STACK <= self.stack.len()
+                                && self.frames.len() < MAX_FRAMES + self.handler_extra
+                            {
+                                for i in nargs..p.numparams as usize {
+                                    self.stack[nbase + i] = Value::NIL;
+                                }
+                                self.budget -= 1;
+                                self.frames.push(Frame {
+                                    func,
+                                    base: nbase,
+                                    pc: 0,
+                                    nresults: ins.c() as i32 - 1,
+                                    cont: Cont::Call,
+                                    fun: FrameFn::Lua(callee),
+                                    handler: None,
+                                    boundary: false,
+                                    tail: false,
+                                });
+                                self.hot.tick(p.addr(), 0);
+                                continue 'frame;
+                            }
+                        }
                         match self.precall(func, nargs, ins.c() as i32 - 1, Cont::Call)? {
                             CallOutcome::Lua => continue 'frame,
-                            CallOutcome::Done => {}
+                            CallOutcome::Done => hooked = self.hooks.mask & MASK_INS != 0,
                             CallOutcome::Yield => return Ok(ExecEnd::Yielded),
                         }
                     }
@@ -507,8 +546,9 @@ impl Vm {
                     }
                     Op::VARG => {
                         let np = proto.numparams as usize;
-                        let nvar = (base - fr.func - 1).saturating_sub(np);
-                        let src = fr.func + 1 + np;
+                        let ffunc = self.frames[fi].func;
+                        let nvar = (base - ffunc - 1).saturating_sub(np);
+                        let src = ffunc + 1 + np;
                         let dst = base + a;
                         if ins.b() == 0 {
                             save!();
@@ -535,8 +575,18 @@ impl Vm {
                             }
                         };
                         save!();
-                        if self.hooks.mask & crate::vm::hook::MASK_RET != 0 {
+                        if self.hooks.mask & MASK_RET != 0 {
                             self.hook_return()?;
+                        }
+                        // Fast path: back into a Lua caller that called plainly.
+                        let fr = self.frames[fi];
+                        if fr.cont == Cont::Call && !fr.boundary && fi > 0 {
+                            if self.open_upvals.last().is_some_and(|u| u.is_open_from(base)) {
+                                self.close_upvals(base);
+                            }
+                            self.frames.pop();
+                            self.place_results(fr.func, first, n, fr.nresults);
+                            continue 'frame;
                         }
                         if self.return_from_frame(base, first, n)? {
                             return Ok(ExecEnd::Returned);
