@@ -70,7 +70,24 @@ macro_rules! define_opcodes {
         /// Number of opcodes.
         pub const NUM_OPS: usize = [$(Op::$name),*].len();
 
+        #[cfg(test)]
         const OP_TABLE: [Op; NUM_OPS] = [$(Op::$name),*];
+
+        impl Op {
+            /// The opcode with number `b` (`None` only for corrupt code). An identity
+            /// match, which the compiler turns into one range check.
+            #[inline(always)]
+            pub fn from_u8(b: u8) -> Option<Op> {
+                #[allow(non_upper_case_globals)]
+                mod n {
+                    $( pub const $name: u8 = super::Op::$name as u8; )*
+                }
+                match b {
+                    $( n::$name => Some(Op::$name), )*
+                    _ => None,
+                }
+            }
+        }
         const OP_NAMES: [&str; NUM_OPS] = [$(stringify!($name)),*];
         const OP_MODES: [(Mode, Mode, Mode); NUM_OPS] = [$((Mode::$a, Mode::$b, Mode::$cd)),*];
     };
@@ -248,12 +265,6 @@ define_opcodes! {
 }
 
 impl Op {
-    /// Decodes an opcode byte; `None` for bytes past the table.
-    #[inline]
-    pub fn from_u8(b: u8) -> Option<Op> {
-        OP_TABLE.get(b as usize).copied()
-    }
-
     /// The opcode's name as the disassembler prints it.
     pub fn name(self) -> &'static str {
         OP_NAMES[self as usize]
