@@ -9,7 +9,7 @@
 
 use crate::bytecode::{Ins, Op};
 use crate::gc::GcRef;
-use crate::object::{LuaFunction, Table, UpVal};
+use crate::object::{LuaFunction, Table, UpState, UpVal};
 use crate::value::Value;
 use crate::vm::call::{CallOutcome, ExecEnd};
 use crate::vm::meta::{Arith, ArithFail, IndexStep, MetaEvent, SetStep};
@@ -47,9 +47,20 @@ impl Vm {
                     self.frames[fi].pc = pc
                 };
             }
+            // The stack as a slice held in a local, so register accesses don't reload
+            // the stack's pointer and length from the state. Anything that may move
+            // the stack (a call, a metamethod, a library helper) needs `&mut self`,
+            // so the borrow checker makes every such path re-take the slice with
+            // `refresh!()` before the registers are used again.
+            let mut regs: &mut [Value] = &mut self.stack;
             macro_rules! r {
                 ($x:expr) => {
-                    self.stack[base + $x]
+                    regs[base + $x]
+                };
+            }
+            macro_rules! refresh {
+                () => {
+                    regs = &mut self.stack
                 };
             }
             macro_rules! jump_if {
@@ -78,7 +89,9 @@ impl Vm {
                         r!($a) = Value::number($op.apply(x.num(), y.num()));
                     } else {
                         save!();
-                        match self.arith_slow($op, x, y) {
+                        let res = self.arith_slow($op, x, y);
+                        refresh!();
+                        match res {
                             Ok(v) => r!($a) = v,
                             Err(ArithFail::Call(h)) => meta_call!(h, [x, y], Cont::Store($a as u8)),
                             Err(ArithFail::NoHandler { bad_is_b }) => {
@@ -95,6 +108,7 @@ impl Vm {
                     // Count / line hooks (hook.rs): the frame reports this instruction.
                     self.frames[fi].pc = pc + 1;
                     self.hook_ins(proto, pc)?;
+                    refresh!();
                 }
                 let Some(&ins) = code.get(pc) else {
                     return Err(self.rt_error("internal error: pc out of range"));
@@ -150,6 +164,7 @@ impl Vm {
                             jump_if!(!neg);
                         } else {
                             let h = self.eq_handler(x, y);
+                            refresh!();
                             if h.is_nil() {
                                 jump_if!(neg);
                             } else {
@@ -238,6 +253,7 @@ impl Vm {
                             continue 'frame;
                         }
                         self.gc_point()?;
+                        refresh!();
                     }
 
                     // ----- Constants ------------------------------------------------------
@@ -253,25 +269,44 @@ impl Vm {
                     // ----- Upvalues and closures --------------------------------------------
                     Op::UGET => {
                         let u = cl.upvals[ins.d()];
-                        r!(a) = self.upval_get(u);
+                        let v = match u.state {
+                            UpState::Closed(v) => v,
+                            UpState::Open { thread, slot } if thread == self.cur_thread => regs[slot],
+                            UpState::Open { .. } => {
+                                let v = self.upval_get(u);
+                                refresh!();
+                                v
+                            }
+                        };
+                        r!(a) = v;
                     }
                     Op::USETV => {
                         let v = r!(ins.d());
                         self.upval_set(cl.upvals[a], v);
+                        refresh!();
                     }
-                    Op::USETS | Op::USETN => self.upval_set(cl.upvals[a], k[ins.d()]),
-                    Op::USETP => self.upval_set(cl.upvals[a], pri(ins.d())),
+                    Op::USETS | Op::USETN => {
+                        self.upval_set(cl.upvals[a], k[ins.d()]);
+                        refresh!();
+                    }
+                    Op::USETP => {
+                        self.upval_set(cl.upvals[a], pri(ins.d()));
+                        refresh!();
+                    }
                     Op::UCLO => {
                         self.close_upvals(base + a);
+                        refresh!();
                         pc = (pc as isize + ins.j()) as usize;
                     }
                     Op::FNEW => {
                         let child = proto.protos[ins.d()];
                         let f = self.new_closure(child, cl, base);
+                        refresh!();
                         r!(a) = f;
                         if self.heap.should_collect() {
                             save!();
                             self.gc_point()?;
+                            refresh!();
                         }
                     }
 
@@ -285,6 +320,7 @@ impl Vm {
                         if self.heap.should_collect() {
                             save!();
                             self.gc_point()?;
+                            refresh!();
                         }
                     }
                     Op::GGET => {
@@ -298,7 +334,9 @@ impl Vm {
                             r!(a) = v;
                         } else {
                             save!();
-                            match self.index_step(env.to_value(), key)? {
+                            let st = self.index_step(env.to_value(), key)?;
+                            refresh!();
+                            match st {
                                 IndexStep::Value(v) => r!(a) = v,
                                 IndexStep::Call(h, obj) => meta_call!(h, [obj, key], Cont::Store(a as u8)),
                             }
@@ -316,6 +354,7 @@ impl Vm {
                                 Ok(grown) => {
                                     save!();
                                     self.account_gc(grown)?;
+                                    refresh!();
                                 }
                                 Err(e) => {
                                     save!();
@@ -325,7 +364,9 @@ impl Vm {
                         } else {
                             save!();
                             let mut target = env.to_value();
-                            match self.set_step(env.to_value(), key, v, &mut target)? {
+                            let st = self.set_step(env.to_value(), key, v, &mut target)?;
+                            refresh!();
+                            match st {
                                 SetStep::Done => {}
                                 SetStep::Call(h) => meta_call!(h, [target, key, v], Cont::Discard),
                             }
@@ -352,7 +393,9 @@ impl Vm {
                         if !obj.is_table() && self.metamethod(obj, MetaEvent::Index).is_nil() {
                             return Err(self.op_error(obj, Some(ins.b()), "index"));
                         }
-                        match self.index_step(obj, key)? {
+                        let st = self.index_step(obj, key)?;
+                        refresh!();
+                        match st {
                             IndexStep::Value(v) => r!(a) = v,
                             IndexStep::Call(h, o) => meta_call!(h, [o, key], Cont::Store(a as u8)),
                         }
@@ -374,6 +417,7 @@ impl Vm {
                                         if grown != 0 {
                                             save!();
                                             self.account_gc(grown)?;
+                                            refresh!();
                                         }
                                         continue;
                                     }
@@ -389,7 +433,9 @@ impl Vm {
                             return Err(self.op_error(obj, Some(ins.b()), "index"));
                         }
                         let mut target = obj;
-                        match self.set_step(obj, key, v, &mut target)? {
+                        let st = self.set_step(obj, key, v, &mut target)?;
+                        refresh!();
+                        match st {
                             SetStep::Done => {}
                             SetStep::Call(h) => meta_call!(h, [target, key, v], Cont::Discard),
                         }
@@ -401,12 +447,13 @@ impl Vm {
                             let n = self.top.saturating_sub(base + a);
                             let mut grown = 0;
                             for i in 0..n {
-                                let v = self.stack[base + a + i];
+                                let v = regs[base + a + i];
                                 grown += t.get_mut().set_int(start + i as i64, v);
                             }
                             self.heap.barrier(t);
                             save!();
                             self.account_gc(grown)?;
+                            refresh!();
                         }
                     }
 
@@ -417,18 +464,18 @@ impl Vm {
                         save!();
                         // Fast path: a Lua function with fixed parameters, room on the
                         // stack, budget left and no call hook (else `precall`).
-                        let fv = self.stack[func];
+                        let fv = regs[func];
                         if fv.func_kind() == Some(crate::gc::Kind::LuaFunction) && self.budget > 0 {
                             let callee: GcRef<LuaFunction> = GcRef::from_value_payload(fv);
                             let p = callee.proto;
                             let nbase = func + 1;
                             if !p.is_vararg
                                 && self.hooks.mask & MASK_CALL == 0
-                                && nbase + p.framesize as usize + EXTRA_STACK <= self.stack.len()
+                                && nbase + p.framesize as usize + EXTRA_STACK <= regs.len()
                                 && self.frames.len() < MAX_FRAMES + self.handler_extra
                             {
                                 for i in nargs..p.numparams as usize {
-                                    self.stack[nbase + i] = Value::NIL;
+                                    regs[nbase + i] = Value::NIL;
                                 }
                                 self.budget -= 1;
                                 self.frames.push(Frame {
@@ -448,7 +495,10 @@ impl Vm {
                         }
                         match self.precall(func, nargs, ins.c() as i32 - 1, Cont::Call)? {
                             CallOutcome::Lua => continue 'frame,
-                            CallOutcome::Done => hooked = self.hooks.mask & MASK_INS != 0,
+                            CallOutcome::Done => {
+                                hooked = self.hooks.mask & MASK_INS != 0;
+                                refresh!();
+                            }
                             CallOutcome::Yield => return Ok(ExecEnd::Yielded),
                         }
                     }
@@ -521,13 +571,13 @@ impl Vm {
                     }
                     Op::ITERC => {
                         let func = base + a;
-                        self.stack[func] = self.stack[func - 3];
-                        self.stack[func + 1] = self.stack[func - 2];
-                        self.stack[func + 2] = self.stack[func - 1];
+                        regs[func] = regs[func - 3];
+                        regs[func + 1] = regs[func - 2];
+                        regs[func + 2] = regs[func - 1];
                         save!();
                         match self.precall(func, 2, ins.c() as i32 - 1, Cont::Call)? {
                             CallOutcome::Lua => continue 'frame,
-                            CallOutcome::Done => {}
+                            CallOutcome::Done => refresh!(),
                             CallOutcome::Yield => return Ok(ExecEnd::Yielded),
                         }
                     }
@@ -541,6 +591,7 @@ impl Vm {
                             if self.budget < 0 {
                                 save!();
                                 self.budget_exhausted()?;
+                                refresh!();
                             }
                         }
                     }
@@ -553,12 +604,13 @@ impl Vm {
                         if ins.b() == 0 {
                             save!();
                             self.ensure_stack(dst + nvar + EXTRA_STACK)?;
-                            self.stack.copy_within(src..src + nvar, dst);
+                            refresh!();
+                            regs.copy_within(src..src + nvar, dst);
                             self.top = dst + nvar;
                         } else {
                             let want = ins.b() - 1;
                             for i in 0..want {
-                                self.stack[dst + i] = if i < nvar { self.stack[src + i] } else { Value::NIL };
+                                regs[dst + i] = if i < nvar { regs[src + i] } else { Value::NIL };
                             }
                         }
                     }
@@ -600,6 +652,7 @@ impl Vm {
                         let idx = self.for_number(base + a, "initial value")?;
                         let lim = self.for_number(base + a + 1, "limit")?;
                         let step = self.for_number(base + a + 2, "step")?;
+                        refresh!();
                         let go = if step >= 0.0 { idx <= lim } else { idx >= lim };
                         if go {
                             r!(a + 3) = Value::number(idx);
@@ -621,6 +674,7 @@ impl Vm {
                             if self.budget < 0 {
                                 save!();
                                 self.budget_exhausted()?;
+                                refresh!();
                             }
                         }
                     }
@@ -630,6 +684,7 @@ impl Vm {
                         if self.budget < 0 {
                             save!();
                             self.budget_exhausted()?;
+                            refresh!();
                         }
                     }
                     Op::JMP => {
@@ -640,6 +695,7 @@ impl Vm {
                             if self.budget < 0 {
                                 save!();
                                 self.budget_exhausted()?;
+                                refresh!();
                             }
                         }
                     }
