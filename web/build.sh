@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds the playground into web/www/pkg: the engine for wasm32-unknown-unknown, then
+# its JavaScript bindings with the wasm-bindgen CLI of exactly the version that
+# Cargo.lock pins for the wasm-bindgen crate (installed on first use).
+#
+#   web/build.sh            # then serve web/www (web/serve does both)
+#
+# Environment: MOONBOX_TOOLS (default ~/.cache/moonbox-tools) holds the CLI, one
+# folder per version; CARGO_TARGET_DIR as usual. wasm-opt, when installed (Debian
+# package binaryen), shrinks the module further; without it the build is complete.
+set -euo pipefail
+web=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$web")
+cd "$root"
+
+ver=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+[[ -n $ver ]] || { echo "build.sh: no wasm-bindgen in Cargo.lock" >&2; exit 1; }
+tools=${MOONBOX_TOOLS:-$HOME/.cache/moonbox-tools}/wasm-bindgen-$ver
+bindgen=$tools/bin/wasm-bindgen
+if [[ ! -x $bindgen ]] || [[ $("$bindgen" --version) != "wasm-bindgen $ver" ]]; then
+  echo "--- installing wasm-bindgen-cli $ver into $tools"
+  t0=$SECONDS
+  # --locked first; the CLI's own lock file may name a crate version that has since
+  # been yanked (0.2.130 pins webpki-roots 1.0.11), and then only a fresh resolution
+  # of its dependencies installs (the CLI itself is still exactly $ver).
+  cargo install wasm-bindgen-cli --version "=$ver" --locked --root "$tools" ||
+    cargo install wasm-bindgen-cli --version "=$ver" --root "$tools"
+  echo "--- wasm-bindgen-cli installed in $((SECONDS - t0)) s"
+fi
+
+if command -v rustup >/dev/null 2>&1; then
+  rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+fi
+
+# The `wasm` profile (root Cargo.toml): release minus debug info, with abort on panic
+# and whole-program optimisation, which the browser build wants and the native one not.
+echo "--- cargo build -p moonbox-web --target wasm32-unknown-unknown --profile wasm"
+cargo build -p moonbox-web --target wasm32-unknown-unknown --profile wasm
+target=${CARGO_TARGET_DIR:-$root/target}
+wasm=$target/wasm32-unknown-unknown/wasm/moonbox_web.wasm
+
+out=$web/www/pkg
+rm -rf "$out"
+"$bindgen" --target web --no-typescript --out-dir "$out" "$wasm"
+
+bg=$out/moonbox_web_bg.wasm
+if command -v wasm-opt >/dev/null 2>&1 && [[ ${MOONBOX_WASM_OPT:-1} != 0 ]]; then
+  echo "--- $(wasm-opt --version)"
+  if wasm-opt -O3 --all-features "$bg" -o "$bg.opt"; then
+    mv "$bg.opt" "$bg"
+  else
+    rm -f "$bg.opt"
+    echo "wasm-opt failed; keeping the unoptimised module" >&2
+  fi
+fi
+raw=$(stat -c %s "$bg")
+gz=$(gzip -9 -c "$bg" | wc -c)
+echo "--- $bg: $raw bytes, $gz gzipped"
