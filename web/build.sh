@@ -5,9 +5,13 @@
 #
 #   web/build.sh            # then serve web/www (web/serve does both)
 #
+# Then binaryen's wasm-opt shrinks the module (-15% raw, -10% gzipped, same speed):
+# the version package-lock.json pins, installed into web/node_modules with npm. A
+# system wasm-opt is never used: Debian's (108) breaks wasm-bindgen's externref table.
+# Without npm the unoptimised module is complete too.
+#
 # Environment: MOONBOX_TOOLS (default ~/.cache/moonbox-tools) holds the CLI, one
-# folder per version; CARGO_TARGET_DIR as usual. wasm-opt, when installed (Debian
-# package binaryen), shrinks the module further; without it the build is complete.
+# folder per version; CARGO_TARGET_DIR as usual; MOONBOX_WASM_OPT=0 skips wasm-opt.
 set -euo pipefail
 web=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$web")
@@ -44,13 +48,20 @@ rm -rf "$out"
 "$bindgen" --target web --no-typescript --out-dir "$out" "$wasm"
 
 bg=$out/moonbox_web_bg.wasm
-if command -v wasm-opt >/dev/null 2>&1 && [[ ${MOONBOX_WASM_OPT:-1} != 0 ]]; then
-  echo "--- $(wasm-opt --version)"
-  if wasm-opt -O3 --all-features "$bg" -o "$bg.opt"; then
+if [[ ${MOONBOX_WASM_OPT:-1} != 0 ]]; then
+  wasm_opt=$web/node_modules/.bin/wasm-opt
+  if [[ ! -x $wasm_opt ]] && command -v npm >/dev/null 2>&1; then
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  if [[ -x $wasm_opt ]]; then
+    echo "--- $("$wasm_opt" --version)"
+    # The features rustc's wasm32-unknown-unknown emits (Rust 1.82+), named one by one:
+    # --all-features would let binaryen use ones browsers lack.
+    "$wasm_opt" -O3 --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+      --enable-mutable-globals --enable-reference-types --enable-multivalue "$bg" -o "$bg.opt"
     mv "$bg.opt" "$bg"
   else
-    rm -f "$bg.opt"
-    echo "wasm-opt failed; keeping the unoptimised module" >&2
+    echo "--- no npm: skipping wasm-opt"
   fi
 fi
 raw=$(stat -c %s "$bg")

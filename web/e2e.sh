@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The playground's browser tests: builds the page, installs the test dependencies
-# (package-lock.json) into web/node_modules, serves web/www on a free port of
+# (package-lock.json: playwright-core, binaryen) into web/node_modules, serves web/www on a free port of
 # 127.0.0.1 and runs web/tests/*.test.mjs in Debian's headless Chromium.
 #
 #   web/e2e.sh
@@ -24,9 +24,8 @@ fi
 ./build.sh
 echo "--- build done at $((SECONDS - t0)) s"
 
-if [[ ! -d node_modules/playwright-core ]] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
-  npm ci --no-audit --no-fund --loglevel=error
-fi
+# build.sh installed package-lock.json's packages if node_modules lacked wasm-opt.
+[[ -d node_modules/playwright-core ]] || npm ci --no-audit --no-fund --loglevel=error
 
 log=$(mktemp)
 python3 serve.py --port 0 --quiet >"$log" 2>&1 &

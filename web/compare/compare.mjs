@@ -17,7 +17,7 @@ const BENCHES = [
   ["fib", 30], ["loops", 2000000], ["nbody", 100000], ["spectral_norm", 200], ["mandelbrot", 400],
   ["fannkuch_redux", 8], ["binary_trees", 12], ["json", 2000], ["patterns", 10000], ["strings", 100000],
 ];
-const ENGINES = ["moonbox", "wasmoon", "fengari"];
+const ENGINES = (process.env.ENGINES || "moonbox,wasmoon,fengari").split(",");
 
 function nativeRun(name, size) {
   // Wall time of the process, less the start-up time of an empty script.
