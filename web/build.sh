@@ -44,6 +44,17 @@ target=${CARGO_TARGET_DIR:-$root/target}
 wasm=$target/wasm32-unknown-unknown/wasm/moonbox_web.wasm
 
 out=$web/www/pkg
+# Nothing to redo when the module is the one pkg/ was made from (wasm-opt takes ~25 s).
+stamp() {
+  local opt=none
+  [[ ${MOONBOX_WASM_OPT:-1} == 0 || ! -x $web/node_modules/.bin/wasm-opt ]] || opt=$(sha256sum "$web/package-lock.json" | cut -d' ' -f1)
+  echo "$(sha256sum "$wasm" | cut -d' ' -f1) $ver $opt"
+}
+if [[ -f $out/.stamp && $(cat "$out/.stamp") == "$(stamp)" ]]; then
+  bg=$out/moonbox_web_bg.wasm
+  echo "--- $bg: up to date, $(stat -c %s "$bg") bytes, $(gzip -9 -c "$bg" | wc -c) gzipped"
+  exit 0
+fi
 rm -rf "$out"
 "$bindgen" --target web --no-typescript --out-dir "$out" "$wasm"
 
@@ -67,3 +78,4 @@ fi
 raw=$(stat -c %s "$bg")
 gz=$(gzip -9 -c "$bg" | wc -c)
 echo "--- $bg: $raw bytes, $gz gzipped"
+stamp >"$out/.stamp"
