@@ -129,11 +129,21 @@ fn random_seed() -> u64 {
     // Different per state: the address of a fresh allocation and a clock reading.
     let b = Box::new(0u8);
     let addr = &*b as *const u8 as u64;
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    addr.rotate_left(32) ^ t ^ 0x5851_F42D_4C95_7F2D
+    addr.rotate_left(32) ^ clock_nanos() ^ 0x5851_F42D_4C95_7F2D
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+fn clock_nanos() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+}
+
+/// wasm32-unknown-unknown has no clock: `SystemTime::now` panics there. A per-process
+/// counter keeps seeds of successive states apart.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+fn clock_nanos() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STATES: AtomicU64 = AtomicU64::new(0);
+    STATES.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 impl Vm {
