@@ -126,6 +126,7 @@ fn concat(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         loop {
             let v = t.get_int(i64::from(k));
             if let Some(s) = v.as_string() {
+                crate::stdlib::string::reserve(vm, &mut buf, s.len())?;
                 buf.extend_from_slice(s.as_bytes());
             } else if v.is_number() {
                 fmt_number(v.num(), &mut buf);
@@ -137,10 +138,8 @@ fn concat(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
                 break;
             }
             k += 1;
-            if k & 0xff == 0 {
-                vm.check_mem(buf.len())?;
-            }
             if let Some(s) = sep {
+                crate::stdlib::string::reserve(vm, &mut buf, s.len())?;
                 buf.extend_from_slice(s.as_bytes());
             }
         }

@@ -773,13 +773,23 @@ impl Vm {
                 while lo > b && strnum(self.stack[base + lo - 1]) {
                     lo -= 1;
                 }
+                // Size the result first (a number takes at most 32 bytes), so that an
+                // oversized concatenation fails before anything is allocated.
+                let mut want = 0usize;
+                for i in lo..=top {
+                    let v = self.stack[base + i];
+                    want = want.saturating_add(v.as_string().map_or(32, |s| s.len()));
+                }
+                if want > crate::vm::MAX_STR_LEN {
+                    return Err(self.rt_error("string length overflow"));
+                }
+                self.check_mem(want)?;
                 let mut buf = Vec::new();
+                if buf.try_reserve_exact(want).is_err() {
+                    return Err(self.mem_error());
+                }
                 for i in lo..=top {
                     crate::vm::meta::append_str_or_num(&mut buf, self.stack[base + i]);
-                    if buf.len() > crate::vm::MAX_STR_LEN {
-                        return Err(self.rt_error("string length overflow"));
-                    }
-                    self.check_mem(buf.len())?;
                 }
                 let s = self.str_value(&buf);
                 self.stack[base + lo] = s;
