@@ -173,6 +173,13 @@ pub fn is_binary(b: &[u8]) -> bool {
     b.first() == Some(&0x1b)
 }
 
+/// False once `prefix`, the start of a binary chunk, already has a bad header, so a
+/// reader need not be drained to find out.
+pub fn header_may_match(prefix: &[u8]) -> bool {
+    let n = prefix.len().min(MAGIC.len());
+    prefix[..n] == MAGIC[..n] && prefix.get(MAGIC.len()).is_none_or(|&v| v == VERSION)
+}
+
 /// Loads and verifies a binary chunk. Errors are short reasons; the caller words
 /// the Lua message.
 pub fn undump(b: &[u8]) -> R<FuncProto> {
@@ -293,8 +300,11 @@ fn verify_func(p: &FuncProto, depth: usize, parent: Option<(&FuncProto, usize)>)
                 return Err("bad upvalue");
             }
         }
-    } else if !p.upvals.is_empty() {
-        return Err("main chunk with upvalues");
+    }
+    // A dumped function keeps its upvalue descriptions; loaded as a main chunk, it
+    // gets fresh upvalues holding nil, as in LuaJIT.
+    if p.upvals.len() > crate::bytecode::MAX_UPVALUES {
+        return Err("bad upvalue");
     }
     let n = p.code.len();
     let reg = |r: usize| if r < fs { Ok(()) } else { Err("bad register") };

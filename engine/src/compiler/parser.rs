@@ -45,8 +45,13 @@ pub(super) struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     pub fn new(src: &'a [u8], chunkname: &[u8]) -> Parser<'a> {
+        Parser::with_lexer(Lexer::new(src, super::chunk_id(chunkname)), chunkname)
+    }
+
+    /// A parser reading from `lex`, whose chunk name is `chunkname`.
+    pub fn with_lexer(lex: Lexer<'a>, chunkname: &[u8]) -> Parser<'a> {
         Parser {
-            lex: Lexer::new(src, super::chunk_id(chunkname)),
+            lex,
             fs: FuncState::new(0),
             parents: Vec::new(),
             level: 0,

@@ -104,6 +104,53 @@ fn lexer_lines_and_shebang() {
     assert_eq!(compile(b"  #x\nreturn 1", b"=t").unwrap_err().to_string(), "t:1: unexpected symbol near '#'");
 }
 
+/// Compiling through a reader, in pieces of any size, gives the same code and the same
+/// errors as compiling the whole text, and reads no further than one byte past the
+/// token where an error is found.
+#[test]
+fn reader_pieces_match_whole_source() {
+    let sources: &[&[u8]] = &[
+        b"local s = 'a\\tb\\x41\\u{48}' .. [==[long\nstr]==] -- c\n--[[ block ]] return s, 0x1p4, 1e+5, ...",
+        b"x = = 1 + 2",
+        b"x = 'unfinished",
+        b"#!shebang\nreturn a..b",
+    ];
+    for src in sources {
+        let listing = |p: FuncProto| {
+            let mut out = String::new();
+            disassemble(&p, &mut out);
+            out
+        };
+        let whole = compile(src, b"=t").map(listing);
+        for size in 1..5 {
+            let mut chunks = src.chunks(size).map(|c| c.to_vec());
+            let mut read = |buf: &mut Vec<u8>| match chunks.next() {
+                Some(c) => {
+                    buf.extend_from_slice(&c);
+                    true
+                }
+                None => false,
+            };
+            let got = compile_reader(Vec::new(), &mut read, b"=t").map(listing);
+            assert_eq!(got, whole, "pieces of {size}: {}", String::from_utf8_lossy(src));
+        }
+    }
+    let mut calls = 0;
+    let src = b"x = = 1 + 2 + 3 + 4";
+    let mut read = |buf: &mut Vec<u8>| {
+        calls += 1;
+        match src.get(calls - 1) {
+            Some(&b) => {
+                buf.push(b);
+                true
+            }
+            None => false,
+        }
+    };
+    assert!(compile_reader(Vec::new(), &mut read, b"=t").is_err());
+    assert_eq!(calls, 6, "stops one byte past the second '='");
+}
+
 /// (source, message as printed by `luajit` for `loadstring(source, source)`, or "OK").
 const ERRORS: &[(&str, &str)] = &[
     ("x = = 1", "[string \"x = = 1\"]:1: unexpected symbol near '='"),
