@@ -36,7 +36,12 @@ pub fn open(vm: &mut Vm) {
         ("type", type_),
         ("unpack", unpack),
     ];
+    // Reading chunk files needs file access: ambient, or through directory grants.
+    let files = vm.lib_state.files.any();
     for &(n, f) in funcs {
+        if matches!(n, "dofile" | "loadfile") && !files {
+            continue;
+        }
         let fv = vm.native(f, n);
         vm.set_field(g, n, fv);
     }
@@ -594,6 +599,22 @@ pub fn read_source(path: Option<&str>) -> Result<Vec<u8>, String> {
     }
 }
 
+/// Reads a chunk file for `loadfile`, `dofile` and `require` through the state's file
+/// access (`ambient` overrides it, for `require` with `package_paths`). `None` is
+/// stdin, which only ambient access reaches.
+pub fn read_chunk_file(vm: &Vm, path: Option<&str>, ambient: bool) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    if ambient || vm.lib_state.files.is_ambient() {
+        return read_source(path);
+    }
+    let Some(p) = path else { return Err("cannot read stdin: Permission denied".to_string()) };
+    let err = |e: std::io::Error| format!("cannot open {p}: {}", io_error_text(&e));
+    let mut f = vm.lib_state.files.open(std::path::Path::new(p), crate::stdlib::fs::OpenFlags::read()).map_err(err)?;
+    let mut b = Vec::new();
+    f.read_to_end(&mut b).map_err(err)?;
+    Ok(b)
+}
+
 /// The C library's text for an I/O error, as LuaJIT prints it.
 pub fn io_error_text(e: &std::io::Error) -> String {
     use std::io::ErrorKind as K;
@@ -613,7 +634,7 @@ pub fn io_error_text(e: &std::io::Error) -> String {
 
 fn loadfile(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let path = vm.opt_str(base, nargs, 0)?.map(|s| s.to_str_lossy().into_owned());
-    let r = match read_source(path.as_deref()) {
+    let r = match read_chunk_file(vm, path.as_deref(), false) {
         Ok(src) => {
             let name = match &path {
                 Some(p) => format!("@{p}"),
@@ -631,7 +652,7 @@ fn loadfile(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 fn dofile(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let path = vm.opt_str(base, nargs, 0)?.map(|s| s.to_str_lossy().into_owned());
-    let src = match read_source(path.as_deref()) {
+    let src = match read_chunk_file(vm, path.as_deref(), false) {
         Ok(s) => s,
         Err(m) => return Err(vm.rt_error(&m)),
     };
