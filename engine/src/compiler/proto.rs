@@ -2,11 +2,32 @@
 
 use crate::bytecode::Ins;
 
-/// A constant of a prototype's constant array (`K[x]` in the opcode docs).
+/// A GC constant of a prototype (`KG[x]` in the opcode docs). Numbers live in their
+/// own array (`KN[x]`), as in LuaJIT, so each kind has 65536 slots.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Const {
+    Str(Box<[u8]>),
+    /// The template of a table constructor (`TDUP` copies it).
+    Table(TableTemplate),
+}
+
+/// A constant key or value of a table template.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KVal {
+    False,
+    True,
     Num(f64),
     Str(Box<[u8]>),
+}
+
+/// The constant part of a table constructor, as LuaJIT's template tables: positional
+/// items `1..=array.len()` (`None` for a hole a later instruction fills) and keyed
+/// items. A key whose value is computed at run time has `None`, so the table is
+/// sized for it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TableTemplate {
+    pub array: Vec<Option<KVal>>,
+    pub hash: Vec<(KVal, Option<KVal>)>,
 }
 
 /// Where a closure's upvalue comes from when `FNEW` creates it.
@@ -34,8 +55,10 @@ pub struct FuncProto {
     pub code: Vec<Ins>,
     /// Source line of each instruction (same length as `code`).
     pub lineinfo: Vec<u32>,
-    /// Constant array: strings and numbers.
-    pub consts: Vec<Const>,
+    /// Number constants.
+    pub knum: Vec<f64>,
+    /// GC constants: strings and table templates.
+    pub kgc: Vec<Const>,
     /// Child prototypes, indexed by `FNEW`'s D operand.
     pub protos: Vec<FuncProto>,
     /// Upvalue descriptors, one per upvalue.

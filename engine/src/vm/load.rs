@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 
+use crate::compiler::proto::{KVal, TableTemplate};
 use crate::compiler::{Const, FuncProto};
 use crate::gc::GcRef;
 use crate::object::{LuaFunction, Proto, Table, UpState, UpVal};
@@ -17,17 +18,19 @@ impl Vm {
 
     fn load_proto_with(&mut self, fp: &FuncProto, chunkname: GcRef<crate::gc::LuaString>) -> GcRef<Proto> {
         let protos: Vec<GcRef<Proto>> = fp.protos.iter().map(|c| self.load_proto_with(c, chunkname)).collect();
-        let k: Vec<Value> = fp
-            .consts
+        let kn: Vec<Value> = fp.knum.iter().map(|&n| Value::number(n)).collect();
+        let kgc: Vec<Value> = fp
+            .kgc
             .iter()
             .map(|c| match c {
-                Const::Num(n) => Value::number(*n),
                 Const::Str(s) => self.str_value(s),
+                Const::Table(t) => self.template_table(t).to_value(),
             })
             .collect();
         let p = Proto::new(
             fp.code.clone().into_boxed_slice(),
-            k.into_boxed_slice(),
+            kn.into_boxed_slice(),
+            kgc.into_boxed_slice(),
             protos.into_boxed_slice(),
             fp.upvals.clone().into_boxed_slice(),
             fp.upval_names.clone().into_boxed_slice(),
@@ -43,17 +46,49 @@ impl Vm {
         self.heap.alloc(p)
     }
 
+    fn kval(&mut self, v: &KVal) -> Value {
+        match v {
+            KVal::False => Value::FALSE,
+            KVal::True => Value::TRUE,
+            KVal::Num(n) => Value::number(*n),
+            KVal::Str(s) => self.str_value(s),
+        }
+    }
+
+    /// The heap table of a constructor's template (`TDUP` copies it; nothing else
+    /// reaches it, so it never changes).
+    fn template_table(&mut self, t: &TableTemplate) -> GcRef<Table> {
+        let tab = self.new_table(t.array.len(), t.hash.len());
+        for (i, v) in t.array.iter().enumerate() {
+            if let Some(v) = v {
+                let v = self.kval(v);
+                tab.get_mut().set_int(i as i64 + 1, v);
+            }
+        }
+        for (k, v) in &t.hash {
+            let k = self.kval(k);
+            // A key with a computed value only sizes the table.
+            let v = v.as_ref().map_or(Value::NIL, |v| self.kval(v));
+            if !v.is_nil() {
+                let _ = self.raw_set(tab, k, v);
+            }
+        }
+        tab
+    }
+
     /// The compiler-side form of a heap prototype (for `string.dump`).
     pub fn func_proto_of(&self, p: GcRef<Proto>) -> FuncProto {
         FuncProto {
             code: p.code.to_vec(),
             lineinfo: p.lineinfo.to_vec(),
-            consts: p
-                .k
+            knum: p.kn.iter().map(|v| v.num()).collect(),
+            kgc: p
+                .kgc
                 .iter()
-                .map(|v| match v.as_string() {
-                    Some(s) => Const::Str(s.as_bytes().into()),
-                    None => Const::Num(v.num()),
+                .map(|v| match (v.as_string(), v.as_table()) {
+                    (Some(s), _) => Const::Str(s.as_bytes().into()),
+                    (None, Some(t)) => Const::Table(template_of(&t)),
+                    _ => Const::Str(Box::default()),
                 })
                 .collect(),
             protos: p.protos.iter().map(|&c| self.func_proto_of(c)).collect(),
@@ -185,6 +220,24 @@ impl Vm {
             crate::compiler::SyntaxError { message: msg.into_bytes() }
         })
     }
+}
+
+/// The template of a heap template table (for `string.dump`).
+fn template_of(t: &Table) -> TableTemplate {
+    let kval = |v: Value| -> Option<KVal> {
+        if let Some(s) = v.as_string() {
+            Some(KVal::Str(s.as_bytes().into()))
+        } else if v.is_number() {
+            Some(KVal::Num(v.num()))
+        } else if v.is_nil() {
+            None
+        } else {
+            Some(if v.truthy() { KVal::True } else { KVal::False })
+        }
+    };
+    let array: Vec<Option<KVal>> = t.arr.iter().map(|&v| kval(v)).collect();
+    let hash = t.hash_entries().filter_map(|(k, v)| Some((kval(k)?, kval(v)))).collect();
+    TableTemplate { array, hash }
 }
 
 /// Where a chunk's bytes come from (see [`Vm::load_chunk`]).
