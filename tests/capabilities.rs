@@ -13,6 +13,7 @@ use moonbox::{Capabilities, ClockResolution, DebugLevel, Lua};
 /// <root>/grant/up.lua           "return 'from file', ..."
 /// <root>/grant/abs_link  -> <root>/outside.txt   (unix)
 /// <root>/grant/rel_link  -> ../outside.txt       (unix)
+/// <root>/grant/inner_link -> sub/mod.lua         (unix)
 /// ```
 struct Tree {
     root: PathBuf,
@@ -31,6 +32,7 @@ impl Tree {
         {
             std::os::unix::fs::symlink(root.join("outside.txt"), root.join("grant/abs_link")).unwrap();
             std::os::unix::fs::symlink("../outside.txt", root.join("grant/rel_link")).unwrap();
+            std::os::unix::fs::symlink("sub/mod.lua", root.join("grant/inner_link")).unwrap();
         }
         Tree { root }
     }
@@ -122,6 +124,7 @@ fn symlinks_cannot_leave_a_grant() {
         assert(fails(G .. "/rel_link") == G .. "/rel_link: Permission denied|13")
         assert(fails(G .. "/rel_link", "w") == G .. "/rel_link: Permission denied|13")
         assert(fails(G .. "/abs_link", "a") == G .. "/abs_link: Permission denied|13")
+        assert(io.open(G .. "/inner_link"):read("*a") == "return { answer = 42 }", "a link inside is fine")
         local f, e = loadfile(G .. "/abs_link")
         assert(f == nil and e == "cannot open " .. G .. "/abs_link: Permission denied", e)
     "#,
@@ -234,7 +237,7 @@ fn sandboxed_state_has_no_outside_world() {
         assert(table.concat({1, 2}, ",") == "1,2" and math.floor(2.5) == 2)
         assert(type(os.time()) == "number" and os.date("!%Y", 0) == "1970")
         local c = os.clock()
-        assert(type(c) == "number" and c * 1000 == math.floor(c * 1000), "coarse clock")
+        assert(type(c) == "number" and math.abs(c * 1000 - math.floor(c * 1000 + 0.5)) < 1e-6, "coarse clock")
         assert(bit.band(6, 3) == 2 and coroutine.wrap(function() return 1 end)() == 1)
         assert(load("return 1 + 1")() == 2)
     "#,

@@ -133,9 +133,7 @@ impl Vm {
     ) -> LResult<Value> {
         let compiled = match src {
             ChunkSource::Bytes(src) => {
-                if let Err(e) = self.check_chunk(src, chunkname, mode) {
-                    return Err(e);
-                }
+                self.check_chunk(src, chunkname, mode)?;
                 if crate::compiler::dump::is_binary(src) {
                     Self::undump(src, chunkname)
                 } else {
