@@ -179,3 +179,18 @@ do
   local u = {[true] = nil, [false] = b or 1, "x", n = (a or 5) + 1}
   assert(u[true] == nil and u[false] == b and u[1] == "x" and u.n == 6)
 end
+-- Repeated keys in a constructor: the constant items act as stores in source order,
+-- and (as in LuaJIT) computed items are stored after all constant ones.
+do
+  local function f() return "f" end
+  local k = "x"
+  assert(({x = f(), x = 1}).x == "f" and ({[k] = 5, x = 1}).x == 5)
+  assert(({1, 2, [1] = "a"})[1] == "a" and ({[1] = "a", 1, 2})[1] == 1)
+  local t = {[2] = "h", 1, 2, 3, [3] = "z", x = 1, x = 2, y = f(), y = 3, [false] = 1, [false] = 2}
+  assert(t[1] == 1 and t[2] == 2 and t[3] == "z" and t.x == 2 and t.y == "f" and t[false] == 2)
+  assert(({[1] = "b", (f())})[1] == "f")
+  local u = {(f()), [1] = "b", 3}
+  assert(u[1] == "f" and u[2] == 3)
+  local v = {[5] = "five", 1, 2, 3, 4, 5, [2] = "two"}
+  assert(v[5] == 5 and v[2] == "two" and #v == 5)
+end

@@ -382,6 +382,7 @@ impl<'a> Parser<'a> {
         let mut nhash: usize = 0;
         let mut pending: Option<Exp> = None;
         let mut templ: Option<TableTemplate> = None;
+        let mut tindex = std::collections::HashMap::new();
         loop {
             if self.is_char(b'}') {
                 break;
@@ -418,7 +419,7 @@ impl<'a> Parser<'a> {
                     let vconst = self.template_val(&v);
                     let computed = vconst.is_none();
                     if !computed || matches!(k, KVal::Str(_)) {
-                        templ.get_or_insert_with(TableTemplate::default).hash.push((k, vconst));
+                        templ.get_or_insert_with(TableTemplate::default).set(k, vconst, &mut tindex);
                     }
                     if computed {
                         // The value first (its jumps resolved), then the key, as LuaJIT.
@@ -435,13 +436,7 @@ impl<'a> Parser<'a> {
                 let v = self.expr()?;
                 narr += 1;
                 match self.template_val(&v) {
-                    Some(val) => {
-                        let t = templ.get_or_insert_with(TableTemplate::default);
-                        if t.array.len() < narr {
-                            t.array.resize(narr, None);
-                        }
-                        t.array[narr - 1] = Some(val);
-                    }
+                    Some(val) => templ.get_or_insert_with(TableTemplate::default).set_item(narr, val),
                     None if matches!(v.k, EK::Nil) && !v.has_jumps() => {}
                     None => pending = Some(v),
                 }

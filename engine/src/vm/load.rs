@@ -59,18 +59,19 @@ impl Vm {
     /// reaches it, so it never changes).
     fn template_table(&mut self, t: &TableTemplate) -> GcRef<Table> {
         let tab = self.new_table(t.array.len(), t.hash.len());
-        for (i, v) in t.array.iter().enumerate() {
-            if let Some(v) = v {
-                let v = self.kval(v);
-                tab.get_mut().set_int(i as i64 + 1, v);
-            }
-        }
+        // Keyed items first: a positional item replaces an earlier `[i] = v`.
         for (k, v) in &t.hash {
             let k = self.kval(k);
             // A key with a computed value only sizes the table.
             let v = v.as_ref().map_or(Value::NIL, |v| self.kval(v));
             if !v.is_nil() {
                 let _ = self.raw_set(tab, k, v);
+            }
+        }
+        for (i, v) in t.array.iter().enumerate() {
+            if let Some(v) = v {
+                let v = self.kval(v);
+                tab.get_mut().set_int(i as i64 + 1, v);
             }
         }
         tab
