@@ -505,7 +505,7 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let src = b"local a, b = 1, 'x'\nlocal function f(...) return a, b, ... end\nreturn f(2, 3)";
+        let src = b"local a, b = 1, 'x'\nlocal function f(...) return a, b, {1, 'two', true, x = 0.5, y = a, [false] = 3}, ... end\nreturn f(2, 3)";
         let p = compile(src, b"=t").expect("compiles");
         for strip in [false, true] {
             let bin = dump(&p, strip);
@@ -514,12 +514,15 @@ mod tests {
             assert_eq!((&q.knum, &q.kgc), (&p.knum, &p.kgc));
             assert_eq!(q.protos.len(), 1);
             assert_eq!(q.protos[0].code, p.protos[0].code);
+            assert_eq!(q.protos[0].kgc, p.protos[0].kgc);
+            assert!(q.protos[0].kgc.iter().any(|k| matches!(k, Const::Table(_))), "a template");
         }
     }
 
     #[test]
     fn rejects_garbage_without_panicking() {
-        let p = compile(b"local t = {} for i = 1, 10 do t[i] = i end return t", b"=t").expect("compiles");
+        let src = b"local t = {1, 'a', k = 2.5, [true] = false} for i = 1, 10 do t[i] = i end return t";
+        let p = compile(src, b"=t").expect("compiles");
         let bin = dump(&p, false);
         // Every truncation and every single-byte corruption either loads a verified
         // prototype or fails cleanly.
