@@ -22,7 +22,9 @@
 //! # The pieces
 //!
 //! - [`Lua`] is one state: [`Lua::new`] (trusted, full standard library),
-//!   [`Lua::sandboxed`] (for untrusted code) or [`Lua::with_options`] (limits).
+//!   [`Lua::sandboxed`] (for untrusted code), [`Lua::with_capabilities`] (what the
+//!   state may reach: see [`Capabilities`], with directory grants) or
+//!   [`Lua::with_options`] (limits).
 //!   [`Lua::load`] returns a [`Chunk`] to `exec`, `eval`, `call` or compile.
 //! - [`Value`] is an owned Lua value; [`Table`], [`Function`], [`LuaString`],
 //!   [`Thread`] and [`AnyUserData`] are handles that keep their object alive.
@@ -48,6 +50,7 @@
 
 pub use moonbox_engine as engine;
 
+mod capabilities;
 pub mod conv;
 mod error;
 mod function;
@@ -60,6 +63,7 @@ mod thread;
 mod userdata;
 mod value;
 
+pub use capabilities::{Capabilities, ClockResolution, DebugLevel};
 pub use conv::{FromLua, FromLuaMulti, IntoLua, IntoLuaMulti};
 pub use error::{Error, ExternalError, ExternalResult, Result};
 pub use function::Function;
@@ -74,7 +78,7 @@ pub use value::{LightUserData, MultiValue, Value, Variadic};
 /// The common imports: `use moonbox::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AnyUserData, Error as LuaError, FromLua, FromLuaMulti, Function, IntoLua, IntoLuaMulti, Lua, LuaOptions,
+        AnyUserData, Capabilities, Error as LuaError, FromLua, FromLuaMulti, Function, IntoLua, IntoLuaMulti, Lua, LuaOptions,
         LuaString, MetaMethod, MultiValue, Result as LuaResult, Table, Thread, UserData, UserDataFields,
         UserDataMethods, Value, Variadic,
     };

@@ -34,6 +34,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use moonbox_engine::gc::GcRef;
+
+use crate::capabilities::Capabilities;
 use moonbox_engine::object::Table as RawTable;
 use moonbox_engine::vm::{ErrorKind, LResult, LuaError, Vm, EXTRA_STACK, MAX_STACK};
 use moonbox_engine::Value as Raw;
@@ -592,22 +594,26 @@ impl Lua {
         Lua::with_options(LuaOptions::default())
     }
 
-    /// A state for untrusted code. Compared with [`Lua::new`] it has:
+    /// A state for untrusted code, with [`Capabilities::sandboxed`]. Compared with
+    /// [`Lua::new`] it has:
     ///
-    /// - no `io` library (also gone from `package.loaded`);
+    /// - no `io` library (nor in `package.loaded`);
     /// - an `os` library without `execute`, `exit`, `remove`, `rename`, `tmpname` and
     ///   `getenv` (it keeps `clock`, `date`, `time`, `difftime`, `setlocale`);
     /// - no `dofile` and `loadfile`; `require` finds only modules already in
     ///   `package.loaded` or `package.preload` (the file loaders, `package.loadlib` and
     ///   `package.searchpath` are removed);
     /// - a `debug` library with only `traceback`;
-    /// - `load`/`loadstring` that refuse binary chunks (source only);
+    /// - `load`/`loadstring` that refuse binary chunks (source only), no `string.dump`;
+    /// - an `os.clock` rounded to whole milliseconds;
     /// - a `collectgarbage` that refuses `"stop"`, `"setpause"` and `"setstepmul"`
     ///   (which would defeat the memory limit).
     ///
+    /// None of these functions is registered (they are absent, not failing).
     /// `print` still writes to the process's stdout unless [`Lua::set_output`]
     /// redirects it. No memory limit or instruction budget is set: use
-    /// [`Lua::with_options`] or the setters for those.
+    /// [`Lua::with_options`] or the setters for those. To grant directories or
+    /// single capabilities, use [`Lua::with_capabilities`].
     ///
     /// ```
     /// use moonbox::Lua;
@@ -621,13 +627,34 @@ impl Lua {
         Lua::with_options(LuaOptions { sandboxed: true, ..LuaOptions::default() })
     }
 
-    /// A state configured by `options`.
+    /// A state configured by `options` ([`Capabilities::sandboxed`] if
+    /// `options.sandboxed`, else [`Capabilities::full`]).
     pub fn with_options(options: LuaOptions) -> Lua {
-        let mut vm = Box::new(Vm::new());
-        if options.sandboxed {
-            crate::sandbox::apply(&mut vm);
-        }
-        if options.sandboxed || options.memory_limit.is_some() {
+        let caps = if options.sandboxed { Capabilities::sandboxed() } else { Capabilities::full() };
+        Lua::new_with(caps, options)
+    }
+
+    /// A state with `caps` and no limits.
+    ///
+    /// ```
+    /// use moonbox::{Capabilities, Lua};
+    ///
+    /// // Sandboxed, but string.dump and binary chunks allowed.
+    /// let lua = Lua::with_capabilities(Capabilities::sandboxed().string_dump(true).binary_chunks(true));
+    /// let n: i32 = lua.load("return load(string.dump(function() return 7 end))()").eval()?;
+    /// assert_eq!(n, 7);
+    /// # Ok::<(), moonbox::Error>(())
+    /// ```
+    pub fn with_capabilities(caps: Capabilities) -> Lua {
+        Lua::new_with(caps, LuaOptions::default())
+    }
+
+    /// A state with `caps` and the limits of `options` (whose `sandboxed` flag is
+    /// not used: `caps` decides).
+    pub fn new_with(caps: Capabilities, options: LuaOptions) -> Lua {
+        let mut vm = Box::new(Vm::new_bare());
+        moonbox_engine::stdlib::open_with(&mut vm, &caps.caps);
+        if !caps.gc_control || options.memory_limit.is_some() {
             crate::sandbox::guard_collectgarbage(&mut vm);
         }
         let anchors = vm.new_table(16, 0);

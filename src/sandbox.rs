@@ -1,57 +1,14 @@
-//! The sandboxed library set (see [`Lua::sandboxed`](crate::Lua::sandboxed) for the
-//! list of what is removed).
+//! The guarded `collectgarbage` of states without [`gc_control`] or with a memory
+//! limit. (What else a sandboxed state lacks is never registered: see
+//! [`Capabilities`](crate::Capabilities).)
+//!
+//! [`gc_control`]: crate::Capabilities::gc_control
 
 use moonbox_engine::vm::{LResult, Vm};
 use moonbox_engine::Value as Raw;
 
-/// `os` functions removed in a sandbox.
-pub const REMOVED_OS: &[&str] = &["execute", "exit", "remove", "rename", "tmpname", "getenv"];
-/// Globals removed in a sandbox.
-pub const REMOVED_GLOBALS: &[&str] = &["io", "dofile", "loadfile"];
-/// `package` fields removed in a sandbox.
-pub const REMOVED_PACKAGE: &[&str] = &["loadlib", "searchpath"];
 /// `collectgarbage` options refused in a sandbox or under a memory limit.
 pub const REFUSED_GC_OPTIONS: &[&str] = &["stop", "setpause", "setstepmul"];
-
-/// Restricts a freshly opened state to the sandboxed set.
-pub(crate) fn apply(vm: &mut Vm) {
-    vm.allow_binary = false;
-    let g = vm.globals;
-    let loaded = vm.lib_state.loaded;
-    for name in REMOVED_GLOBALS {
-        vm.set_field(g, name, Raw::NIL);
-    }
-    if let Some(l) = loaded {
-        vm.set_field(l, "io", Raw::NIL);
-    }
-    if let Some(os) = vm.get_field(g, "os").as_table() {
-        for name in REMOVED_OS {
-            vm.set_field(os, name, Raw::NIL);
-        }
-    }
-    // debug: only traceback.
-    let traceback = vm.get_field(g, "debug").as_table().map(|d| vm.get_field(d, "traceback"));
-    let dbg = vm.new_table(0, 1);
-    if let Some(tb) = traceback {
-        vm.set_field(dbg, "traceback", tb);
-    }
-    vm.set_field(g, "debug", dbg.to_value());
-    if let Some(l) = loaded {
-        vm.set_field(l, "debug", dbg.to_value());
-    }
-    // package: keep only the preload searcher.
-    if let Some(pkg) = vm.get_field(g, "package").as_table() {
-        for name in REMOVED_PACKAGE {
-            vm.set_field(pkg, name, Raw::NIL);
-        }
-        if let Some(loaders) = vm.get_field(pkg, "loaders").as_table() {
-            let preload = loaders.get_int(1);
-            let only = vm.new_table(1, 0);
-            only.get_mut().set_int(1, preload);
-            vm.set_field(pkg, "loaders", only.to_value());
-        }
-    }
-}
 
 /// Replaces `collectgarbage` with a version that refuses the options that would stop
 /// or slow the collector (the memory limit is checked after collections).

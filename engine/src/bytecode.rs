@@ -11,8 +11,10 @@
 //! +---------------------+----------+----------+
 //! ```
 //!
-//! `R[x]` is register `x` of the current frame, `K[x]` entry `x` of the prototype's
-//! constant array (strings and numbers share one array), `U[x]` upvalue `x`.
+//! `R[x]` is register `x` of the current frame, `U[x]` upvalue `x`. Constants are in
+//! two arrays, as in LuaJIT: `K[x]` of a number operand indexes the number constants,
+//! of a string or table operand the GC constants, so a function has up to 65536 of
+//! each.
 //! Jump targets are `pc_of_next_instruction + (D - 0x8000)`.
 //!
 //! Comparison and test instructions are always followed by a `JMP`: when the condition
@@ -39,10 +41,12 @@ pub enum Mode {
     Var,
     /// Base register of a range.
     Base,
-    /// Index into the constant array, holding a string.
+    /// Index into the GC constants, holding a string.
     Str,
-    /// Index into the constant array, holding a number.
+    /// Index into the number constants.
     Num,
+    /// Index into the GC constants, holding a table template.
+    Tab,
     /// Primitive: 0 = nil, 1 = false, 2 = true.
     Pri,
     /// Unsigned literal.
@@ -207,6 +211,8 @@ define_opcodes! {
     // --- Tables. ---------------------------------------------------------------------
     /// `R[A] = {}` sized by D: array part `D & 0x7ff`, hash part `2^(D >> 11)` when `D >> 11 > 0`.
     TNEW: Dst, None, Lit;
+    /// `R[A] = ` a copy of the template table `K[D]` (a constructor's constant items).
+    TDUP: Dst, None, Tab;
     /// `R[A] = ENV[K[D]]` (the current function's environment)
     GGET: Dst, None, Str;
     /// `ENV[K[D]] = R[A]`

@@ -58,6 +58,38 @@ i = 0
 f = load(function() i = i + 1; return longsrc[i] end)
 assert(f() == 2001000, "long chunk through a reader")
 
+-- The reader is called lazily, as the lexer needs more: a syntax error stops it
+-- (LuaJIT reads one character past the bad token).
+local function counting(src)
+  local n = 0
+  return function() n = n + 1; return src:sub(n, n) end, function() return n end
+end
+local rd, calls = counting("*a = 123")
+f, e = load(rd, "=lazy")
+assert(f == nil and e == "lazy:1: unexpected symbol near '*'" and calls() == 2, "syntax error stops the reader: " .. calls())
+rd, calls = counting("x = = 1 + 2 + 3")
+f, e = load(rd, "=lazy")
+assert(f == nil and e == "lazy:1: unexpected symbol near '='" and calls() == 6, "stops after the bad token: " .. calls())
+rd, calls = counting("return 1")
+assert(load(rd)() == 1 and calls() == 9, "reads to the end, then once more for the end")
+-- Collections while the chunk is being compiled are harmless.
+rd = counting("local t = {} for k = 1, 10 do t[k] = ('x'):rep(k) end return #t[10]")
+assert(load(function() collectgarbage() return rd() end)() == 10, "collect inside the reader")
+-- Numbers count as strings; the mode is checked on the first piece.
+i = 0
+f = load(function() i = i + 1; if i == 1 then return "return " elseif i == 2 then return 42 end end)
+assert(f() == 42, "number pieces")
+i = 0
+f, e = load(function() i = i + 1; return "return 1" end, "=m", "b")
+assert(f == nil and e == "attempt to load chunk with wrong mode" and i == 1, "mode checked on the first piece")
+-- A reader that cannot yield across load.
+ok, e = coroutine.wrap(function() return pcall(load, function() coroutine.yield() end) end)()
+assert(ok and e == nil, "yield in a reader")
+-- A dumped function with upvalues loads with fresh nil upvalues.
+local up1, up2 = 1, 2
+f = loadstring(string.dump(function() return up1, up2 end))
+assert(select("#", f()) == 2 and f() == nil and debug.getupvalue(f, 2) == "up2", "dumped upvalues")
+
 -- load's environment defaults to the global one
 local env_chunk = loadstring("return _G")
 assert(env_chunk() == _G, "default environment")

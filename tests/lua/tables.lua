@@ -145,3 +145,52 @@ assert(nk[0] == "zero" and nk[-1] == "neg" and #nk == 1, "zero and negative keys
 local fk = {}
 fk[1] = "a"; fk[1 + 2 ^ -52] = "b"
 assert(fk[1] == "a" and fk[1 + 2 ^ -52] == "b", "distinct float keys")
+
+-- Constructors with constant items (LuaJIT copies a template table): every evaluation
+-- gives a fresh table, computed items land where they belong, and a dumped function
+-- keeps its templates.
+do
+  local function mk(x, ...)
+    return {1, "two", x, 4.5, [10] = true, k = "v", n = x, [false] = 0, 7, ...}
+  end
+  local function check(t, x, tail)
+    assert(t[1] == 1 and t[2] == "two" and t[3] == x and t[4] == 4.5 and t[5] == 7)
+    assert(t[10] == true and t.k == "v" and t.n == x and t[false] == 0)
+    assert(t[6] == tail)
+  end
+  local a, b = mk("x", "y"), mk("z")
+  check(a, "x", "y")
+  check(b, "z", nil)
+  a.k, a[1] = "changed", 100
+  check(mk(3), 3, nil)
+  assert(a ~= b and mk(1).k == "v")
+  local f = loadstring(string.dump(mk))
+  check(f("d", "e"), "d", "e")
+  local empty = {nil, nil}
+  assert(next(empty) == nil)
+  local holes = {1, nil, 3}
+  assert(holes[1] == 1 and holes[2] == nil and holes[3] == 3)
+end
+-- A constant key with a value that has jumps (LuaJIT's lang/constant/table.lua).
+do
+  local a, b = nil, {}
+  local t = {[true] = a, [false] = b or 1, k = b and 2, [3] = a or b, [300] = not a}
+  assert(t[true] == nil and t[false] == b and t.k == 2 and t[3] == b and t[300] == true)
+  local u = {[true] = nil, [false] = b or 1, "x", n = (a or 5) + 1}
+  assert(u[true] == nil and u[false] == b and u[1] == "x" and u.n == 6)
+end
+-- Repeated keys in a constructor: the constant items act as stores in source order,
+-- and (as in LuaJIT) computed items are stored after all constant ones.
+do
+  local function f() return "f" end
+  local k = "x"
+  assert(({x = f(), x = 1}).x == "f" and ({[k] = 5, x = 1}).x == 5)
+  assert(({1, 2, [1] = "a"})[1] == "a" and ({[1] = "a", 1, 2})[1] == 1)
+  local t = {[2] = "h", 1, 2, 3, [3] = "z", x = 1, x = 2, y = f(), y = 3, [false] = 1, [false] = 2}
+  assert(t[1] == 1 and t[2] == 2 and t[3] == "z" and t.x == 2 and t.y == "f" and t[false] == 2)
+  assert(({[1] = "b", (f())})[1] == "f")
+  local u = {(f()), [1] = "b", 3}
+  assert(u[1] == "f" and u[2] == 3)
+  local v = {[5] = "five", 1, 2, 3, 4, 5, [2] = "two"}
+  assert(v[5] == 5 and v[2] == "two" and #v == 5)
+end

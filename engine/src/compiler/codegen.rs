@@ -21,8 +21,8 @@ use crate::bytecode::{Ins, Op, MAX_SLOTS};
 
 type R<T> = Result<T, SyntaxError>;
 
-/// Most constants in one prototype (D is 16 bits).
-const MAX_CONSTS: usize = 65536;
+/// Most constants of each kind (numbers, GC objects) in one prototype: D is 16 bits.
+pub(super) const MAX_CONSTS: usize = 65536;
 
 impl<'a> Parser<'a> {
     pub(super) fn emit(&mut self, ins: Ins) -> usize {
@@ -92,21 +92,47 @@ impl<'a> Parser<'a> {
 
     // ---- Constants ----------------------------------------------------------------
 
-    fn const_limit(&self) -> SyntaxError {
-        self.lex.error_plain(&format!("{} has more than {} constants", self.fs.what(), MAX_CONSTS))
-    }
+    // Like LuaJIT, the limits are checked when the function is finished
+    // (`close_func`): a slot past 65535 is truncated in the instruction until then.
 
+    /// The id of string `s` (for `EK::Str`); no constant slot yet.
     pub(super) fn k_str(&mut self, s: &[u8]) -> R<u32> {
         if let Some(&i) = self.fs.str_map.get(s) {
             return Ok(i);
         }
-        if self.fs.consts.len() >= MAX_CONSTS {
-            return Err(self.const_limit());
-        }
-        let i = self.fs.consts.len() as u32;
-        self.fs.consts.push(Const::Str(s.into()));
+        let i = self.fs.strs.len() as u32;
+        self.fs.strs.push(s.into());
+        self.fs.str_slot.push(u32::MAX);
         self.fs.str_map.insert(s.into(), i);
         Ok(i)
+    }
+
+    /// The `kgc` slot of string id `id`, given one on first use.
+    pub(super) fn kstr_slot(&mut self, id: u32) -> u32 {
+        let i = id as usize;
+        match self.fs.str_slot.get(i) {
+            Some(&slot) if slot != u32::MAX => slot,
+            Some(_) => {
+                let slot = self.fs.kgc.len() as u32;
+                let s = self.fs.strs[i].clone();
+                self.fs.kgc.push(Const::Str(s));
+                self.fs.str_slot[i] = slot;
+                slot
+            }
+            None => 0,
+        }
+    }
+
+    /// The `kgc` slot of string `s`.
+    pub(super) fn kstr_of(&mut self, s: &[u8]) -> R<u32> {
+        let id = self.k_str(s)?;
+        Ok(self.kstr_slot(id))
+    }
+
+    /// A new `kgc` slot holding a table template.
+    pub(super) fn k_table(&mut self, t: super::proto::TableTemplate) -> u32 {
+        self.fs.kgc.push(Const::Table(t));
+        (self.fs.kgc.len() - 1) as u32
     }
 
     pub(super) fn k_num(&mut self, n: f64) -> R<u32> {
@@ -114,11 +140,8 @@ impl<'a> Parser<'a> {
         if let Some(&i) = self.fs.num_map.get(&bits) {
             return Ok(i);
         }
-        if self.fs.consts.len() >= MAX_CONSTS {
-            return Err(self.const_limit());
-        }
-        let i = self.fs.consts.len() as u32;
-        self.fs.consts.push(Const::Num(n));
+        let i = self.fs.knum.len() as u32;
+        self.fs.knum.push(n);
         self.fs.num_map.insert(bits, i);
         Ok(i)
     }
@@ -291,7 +314,8 @@ impl<'a> Parser<'a> {
                 self.emit_ad(Op::KPRI, r, 2);
             }
             EK::Num(n) => self.load_num(reg, n)?,
-            EK::Str(k) => {
+            EK::Str(id) => {
+                let k = self.kstr_slot(id);
                 self.emit_ad(Op::KSTR, r, k as usize);
             }
             EK::Reloc(pc) => {
@@ -491,7 +515,7 @@ impl<'a> Parser<'a> {
             _ => self.exp_to_anyreg(t)?,
         };
         let k = match key.k {
-            EK::Str(k) if !key.has_jumps() && k <= 255 => Key::Str(k as u8),
+            EK::Str(id) if !key.has_jumps() && self.kstr_slot(id) <= 255 => Key::Str(self.kstr_slot(id) as u8),
             EK::Num(n) if !key.has_jumps() && (0.0..=255.0).contains(&n) && n.fract() == 0.0 => {
                 Key::Byte(n as u8)
             }
@@ -515,7 +539,10 @@ impl<'a> Parser<'a> {
                     EK::Nil => self.emit_ad(Op::USETP, u, 0),
                     EK::False => self.emit_ad(Op::USETP, u, 1),
                     EK::True => self.emit_ad(Op::USETP, u, 2),
-                    EK::Str(k) => self.emit_ad(Op::USETS, u, k as usize),
+                    EK::Str(id) => {
+                        let k = self.kstr_slot(id);
+                        self.emit_ad(Op::USETS, u, k as usize)
+                    }
                     EK::Num(n) => {
                         let k = self.k_num(n)?;
                         self.emit_ad(Op::USETN, u, k as usize)
@@ -532,16 +559,21 @@ impl<'a> Parser<'a> {
             }
             EK::Indexed(t, key) => {
                 let r = self.exp_to_anyreg(e)? as usize;
-                match key {
-                    Key::Reg(kr) => self.emit_abc(Op::TSETV, r, t as usize, kr as usize),
-                    Key::Str(k) => self.emit_abc(Op::TSETS, r, t as usize, k as usize),
-                    Key::Byte(b) => self.emit_abc(Op::TSETB, r, t as usize, b as usize),
-                };
+                self.emit_tset(r, t, key);
             }
             _ => {}
         }
         self.free_exp(e);
         Ok(())
+    }
+
+    /// `R[t][key] = R[r]`.
+    pub(super) fn emit_tset(&mut self, r: usize, t: u8, key: Key) {
+        match key {
+            Key::Reg(kr) => self.emit_abc(Op::TSETV, r, t as usize, kr as usize),
+            Key::Str(k) => self.emit_abc(Op::TSETS, r, t as usize, k as usize),
+            Key::Byte(b) => self.emit_abc(Op::TSETB, r, t as usize, b as usize),
+        };
     }
 
     /// `obj:name` — sets up `R[A] = obj.name, R[A+1] = obj` for a method call.
@@ -551,7 +583,7 @@ impl<'a> Parser<'a> {
         let base = self.fs.freereg;
         self.reserve(2)?;
         self.emit_ad(Op::MOV, base + 1, obj as usize);
-        let k = self.k_str(name)?;
+        let k = self.kstr_of(name)?;
         if k <= 255 {
             self.emit_abc(Op::TGETS, base, obj as usize, k as usize);
         } else {

@@ -142,10 +142,17 @@ fn upval_name(p: &FuncProto, i: usize) -> String {
 
 fn operand_comment(p: &FuncProto, mode: Mode, d: usize) -> Option<String> {
     match mode {
-        Mode::Str | Mode::Num => match p.consts.get(d) {
+        Mode::Str => match p.kgc.get(d) {
             Some(Const::Str(s)) => Some(quote(s)),
-            Some(Const::Num(n)) => Some(fmt_num(*n)),
+            _ => Some("???".into()),
+        },
+        Mode::Num => match p.knum.get(d) {
+            Some(n) => Some(fmt_num(*n)),
             None => Some("???".into()),
+        },
+        Mode::Tab => match p.kgc.get(d) {
+            Some(Const::Table(t)) => Some(format!("{{{} array, {} hash}}", t.array.len(), t.hash.len())),
+            _ => Some("???".into()),
         },
         Mode::Func => p.protos.get(d).map(location),
         Mode::Uv => Some(upval_name(p, d)),

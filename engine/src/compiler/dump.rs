@@ -1,17 +1,19 @@
 //! Binary chunks: `string.dump` output and its loader.
 //!
 //! The format is moonbox's own (not LuaJIT's: the instruction sets differ), marked
-//! by the header `ESC "LJ" 0x81` (LuaJIT's signature with a version byte LuaJIT never
+//! by the header `ESC "LJ" 0x82` (LuaJIT's signature with a version byte LuaJIT never
 //! uses):
 //!
 //! ```text
 //! chunk := "\x1bLJ" version:u8 chunkname:bytes func
 //! func  := numparams:u8 flags:u8 framesize:u8 linedefined:uv lastlinedefined:uv
 //!          ncode:uv code:u32le* lines:uv*            (lines only without STRIP)
-//!          nconst:uv (0 f64le | 1 bytes)*
+//!          nknum:uv f64le* nkgc:uv (1 bytes | 2 template)*
 //!          nupval:uv (in_parent:u8 index:u8 [name:bytes])*
 //!          nlocal:uv (name:bytes reg:u8 startpc:uv endpc:uv)*
 //!          nproto:uv func*
+//! template := narray:uv kval?* nhash:uv (kval kval?)*
+//! kval? := 0 (none) | kval       kval := 1 (false) | 2 (true) | 3 f64le | 4 bytes
 //! bytes := len:uv byte*          uv := unsigned LEB128
 //! ```
 //!
@@ -24,12 +26,13 @@
 use std::rc::Rc;
 
 use crate::bytecode::{Mode, Op, JUMP_BIAS, MAX_SLOTS};
+use crate::compiler::proto::{KVal, TableTemplate};
 use crate::compiler::{Const, FuncProto, LocalVarInfo, UpvalDesc};
 
 /// LuaJIT's signature, so tools that sniff `\x1bLJ` recognise a dump; the version
 /// byte (LuaJIT uses 1 and 2) marks moonbox's own instruction set.
 const MAGIC: &[u8] = b"\x1bLJ";
-const VERSION: u8 = 0x81;
+const VERSION: u8 = 0x82;
 const FLAG_VARARG: u8 = 1;
 const FLAG_STRIP: u8 = 2;
 /// Deepest function nesting a binary chunk may have.
@@ -57,6 +60,52 @@ fn put_uv(out: &mut Vec<u8>, mut v: u64) {
     }
 }
 
+fn put_kval(out: &mut Vec<u8>, v: Option<&KVal>) {
+    match v {
+        None => out.push(0),
+        Some(KVal::False) => out.push(1),
+        Some(KVal::True) => out.push(2),
+        Some(KVal::Num(n)) => {
+            out.push(3);
+            out.extend_from_slice(&n.to_bits().to_le_bytes());
+        }
+        Some(KVal::Str(s)) => {
+            out.push(4);
+            put_bytes(out, s);
+        }
+    }
+}
+
+fn kval(r: &mut Reader<'_>) -> R<Option<KVal>> {
+    Ok(match r.u8()? {
+        0 => None,
+        1 => Some(KVal::False),
+        2 => Some(KVal::True),
+        3 => Some(KVal::Num(f64::from_bits(r.u64()?))),
+        4 => Some(KVal::Str(r.bytes()?)),
+        _ => return Err("bad constant"),
+    })
+}
+
+fn template(r: &mut Reader<'_>) -> R<TableTemplate> {
+    let na = r.count(1)?;
+    let mut array = Vec::with_capacity(na);
+    for _ in 0..na {
+        array.push(kval(r)?);
+    }
+    let nh = r.count(2)?;
+    let mut hash = Vec::with_capacity(nh);
+    for _ in 0..nh {
+        let k = match kval(r)? {
+            Some(KVal::Num(n)) if n.is_nan() => return Err("bad constant"),
+            Some(k) => k,
+            None => return Err("bad constant"),
+        };
+        hash.push((k, kval(r)?));
+    }
+    Ok(TableTemplate { array, hash })
+}
+
 fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     put_uv(out, b.len() as u64);
     out.extend_from_slice(b);
@@ -77,16 +126,28 @@ fn dump_func(out: &mut Vec<u8>, p: &FuncProto, strip: bool) {
             put_uv(out, p.lineinfo.get(i).copied().unwrap_or(0) as u64);
         }
     }
-    put_uv(out, p.consts.len() as u64);
-    for c in &p.consts {
+    put_uv(out, p.knum.len() as u64);
+    for n in &p.knum {
+        out.extend_from_slice(&n.to_bits().to_le_bytes());
+    }
+    put_uv(out, p.kgc.len() as u64);
+    for c in &p.kgc {
         match c {
-            Const::Num(n) => {
-                out.push(0);
-                out.extend_from_slice(&n.to_bits().to_le_bytes());
-            }
             Const::Str(s) => {
                 out.push(1);
                 put_bytes(out, s);
+            }
+            Const::Table(t) => {
+                out.push(2);
+                put_uv(out, t.array.len() as u64);
+                for v in &t.array {
+                    put_kval(out, v.as_ref());
+                }
+                put_uv(out, t.hash.len() as u64);
+                for (k, v) in &t.hash {
+                    put_kval(out, Some(k));
+                    put_kval(out, v.as_ref());
+                }
             }
         }
     }
@@ -173,6 +234,13 @@ pub fn is_binary(b: &[u8]) -> bool {
     b.first() == Some(&0x1b)
 }
 
+/// False once `prefix`, the start of a binary chunk, already has a bad header, so a
+/// reader need not be drained to find out.
+pub fn header_may_match(prefix: &[u8]) -> bool {
+    let n = prefix.len().min(MAGIC.len());
+    prefix[..n] == MAGIC[..n] && prefix.get(MAGIC.len()).is_none_or(|&v| v == VERSION)
+}
+
 /// Loads and verifies a binary chunk. Errors are short reasons; the caller words
 /// the Lua message.
 pub fn undump(b: &[u8]) -> R<FuncProto> {
@@ -215,12 +283,17 @@ fn undump_func(r: &mut Reader<'_>, name: &Rc<[u8]>, depth: usize) -> R<FuncProto
     } else {
         vec![0; ncode]
     };
+    let nn = r.count(8)?;
+    let mut knum = Vec::with_capacity(nn);
+    for _ in 0..nn {
+        knum.push(f64::from_bits(r.u64()?));
+    }
     let nk = r.count(2)?;
-    let mut consts = Vec::with_capacity(nk);
+    let mut kgc = Vec::with_capacity(nk);
     for _ in 0..nk {
-        consts.push(match r.u8()? {
-            0 => Const::Num(f64::from_bits(r.u64()?)),
+        kgc.push(match r.u8()? {
             1 => Const::Str(r.bytes()?),
+            2 => Const::Table(template(r)?),
             _ => return Err("bad constant"),
         });
     }
@@ -250,7 +323,8 @@ fn undump_func(r: &mut Reader<'_>, name: &Rc<[u8]>, depth: usize) -> R<FuncProto
     Ok(FuncProto {
         code,
         lineinfo,
-        consts,
+        knum,
+        kgc,
         protos,
         upvals,
         upval_names,
@@ -293,18 +367,22 @@ fn verify_func(p: &FuncProto, depth: usize, parent: Option<(&FuncProto, usize)>)
                 return Err("bad upvalue");
             }
         }
-    } else if !p.upvals.is_empty() {
-        return Err("main chunk with upvalues");
+    }
+    // A dumped function keeps its upvalue descriptions; loaded as a main chunk, it
+    // gets fresh upvalues holding nil, as in LuaJIT.
+    if p.upvals.len() > crate::bytecode::MAX_UPVALUES {
+        return Err("bad upvalue");
     }
     let n = p.code.len();
     let reg = |r: usize| if r < fs { Ok(()) } else { Err("bad register") };
-    let kstr = |i: usize| match p.consts.get(i) {
+    let kstr = |i: usize| match p.kgc.get(i) {
         Some(Const::Str(_)) => Ok(()),
         _ => Err("bad string constant"),
     };
-    let knum = |i: usize| match p.consts.get(i) {
-        Some(Const::Num(_)) => Ok(()),
-        _ => Err("bad number constant"),
+    let knum = |i: usize| if i < p.knum.len() { Ok(()) } else { Err("bad number constant") };
+    let ktab = |i: usize| match p.kgc.get(i) {
+        Some(Const::Table(_)) => Ok(()),
+        _ => Err("bad table constant"),
     };
     for (pc, ins) in p.code.iter().enumerate() {
         let op = ins.op().ok_or("bad opcode")?;
@@ -322,6 +400,7 @@ fn verify_func(p: &FuncProto, depth: usize, parent: Option<(&FuncProto, usize)>)
                 Mode::Dst | Mode::Var | Mode::Base => reg(v)?,
                 Mode::Str => kstr(v)?,
                 Mode::Num => knum(v)?,
+                Mode::Tab => ktab(v)?,
                 Mode::Uv => {
                     if v >= p.upvals.len() {
                         return Err("bad upvalue index");
@@ -426,21 +505,24 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let src = b"local a, b = 1, 'x'\nlocal function f(...) return a, b, ... end\nreturn f(2, 3)";
+        let src = b"local a, b = 1, 'x'\nlocal function f(...) return a, b, {1, 'two', true, x = 0.5, y = a, [false] = 3}, ... end\nreturn f(2, 3)";
         let p = compile(src, b"=t").expect("compiles");
         for strip in [false, true] {
             let bin = dump(&p, strip);
             let q = undump(&bin).expect("loads");
             assert_eq!(q.code, p.code);
-            assert_eq!(q.consts, p.consts);
+            assert_eq!((&q.knum, &q.kgc), (&p.knum, &p.kgc));
             assert_eq!(q.protos.len(), 1);
             assert_eq!(q.protos[0].code, p.protos[0].code);
+            assert_eq!(q.protos[0].kgc, p.protos[0].kgc);
+            assert!(q.protos[0].kgc.iter().any(|k| matches!(k, Const::Table(_))), "a template");
         }
     }
 
     #[test]
     fn rejects_garbage_without_panicking() {
-        let p = compile(b"local t = {} for i = 1, 10 do t[i] = i end return t", b"=t").expect("compiles");
+        let src = b"local t = {1, 'a', k = 2.5, [true] = false} for i = 1, 10 do t[i] = i end return t";
+        let p = compile(src, b"=t").expect("compiles");
         let bin = dump(&p, false);
         // Every truncation and every single-byte corruption either loads a verified
         // prototype or fails cleanly.

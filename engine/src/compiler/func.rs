@@ -137,7 +137,14 @@ pub struct Goto {
 pub struct FuncState {
     pub code: Vec<Ins>,
     pub lines: Vec<u32>,
-    pub consts: Vec<Const>,
+    pub knum: Vec<f64>,
+    pub kgc: Vec<Const>,
+    /// Distinct strings seen, by id (`EK::Str` holds an id): a string gets a `kgc` slot
+    /// only when an instruction needs it, so one that only goes into a table
+    /// template takes none.
+    pub strs: Vec<Box<[u8]>>,
+    /// The `kgc` slot of each string id (`u32::MAX`: none yet).
+    pub str_slot: Vec<u32>,
     pub str_map: HashMap<Box<[u8]>, u32>,
     pub num_map: HashMap<u64, u32>,
     pub protos: Vec<FuncProto>,

@@ -13,6 +13,12 @@
 //! - Errors carry LuaJIT's text: the "near" part is the token text scanned so far (for
 //!   strings: the opening delimiter and the decoded contents), or `<eof>`.
 //! - Never panics: all byte access goes through [`Lexer::peek`].
+//! - The source is a byte slice, or a reader called for more bytes on demand (`load`
+//!   with a function). Like LuaJIT's lexer, it reads one byte past the last consumed
+//!   one and no further (a few bytes inside an escape or `..`/`--` check), so a syntax
+//!   error stops the reading where LuaJIT's does.
+
+use std::borrow::Cow;
 
 use crate::number::ldexp;
 use super::SyntaxError;
@@ -126,10 +132,16 @@ fn is_space(c: i32) -> bool {
     matches!(c, 0x20 | 0x09 | 0x0a | 0x0b | 0x0c | 0x0d)
 }
 
+/// Called for more source: appends the next piece to the buffer, or returns `false`
+/// at the end (and is then not called again).
+pub type ReadMore<'a> = &'a mut dyn FnMut(&mut Vec<u8>) -> bool;
+
 /// The lexer state. `tok` is the current token; `line` the line it ends on.
 pub struct Lexer<'a> {
-    src: &'a [u8],
+    src: Cow<'a, [u8]>,
     pos: usize,
+    /// The reader for more source; `None` once it reported the end.
+    more: Option<ReadMore<'a>>,
     /// Current line (of the scanner position).
     pub line: u32,
     /// Line of the previously consumed token (LuaJIT's `lastline`).
@@ -149,9 +161,15 @@ pub struct Lexer<'a> {
 impl<'a> Lexer<'a> {
     /// Creates a lexer; skips a leading `#` line. Call [`Lexer::next_token`] to read the first token.
     pub fn new(src: &'a [u8], chunk: String) -> Lexer<'a> {
+        Lexer::with_reader(Cow::Borrowed(src), None, chunk)
+    }
+
+    /// Creates a lexer over `start` followed by whatever `more` supplies.
+    pub fn with_reader(start: Cow<'a, [u8]>, more: Option<ReadMore<'a>>, chunk: String) -> Lexer<'a> {
         let mut lx = Lexer {
-            src,
+            src: start,
             pos: 0,
+            more,
             line: 1,
             lastline: 1,
             tok: Tok::Eof,
@@ -163,7 +181,7 @@ impl<'a> Lexer<'a> {
         };
         if lx.peek(0) == b'#' as i32 {
             while lx.peek(0) >= 0 && lx.peek(0) != b'\n' as i32 && lx.peek(0) != b'\r' as i32 {
-                lx.pos += 1;
+                lx.bump();
             }
         }
         lx
@@ -171,23 +189,58 @@ impl<'a> Lexer<'a> {
 
     /// The byte at `pos + k`, or -1 past the end.
     #[inline]
-    fn peek(&self, k: usize) -> i32 {
-        match self.src.get(self.pos.wrapping_add(k)) {
+    fn peek(&mut self, k: usize) -> i32 {
+        let at = self.pos.saturating_add(k);
+        match self.src.get(at) {
             Some(&b) => b as i32,
+            None if self.more.is_some() => self.peek_more(at),
             None => -1,
+        }
+    }
+
+    /// Reads pieces until byte `at` is there or the reader ends.
+    #[cold]
+    fn peek_more(&mut self, at: usize) -> i32 {
+        let Some(more) = self.more.as_mut() else { return -1 };
+        // Drop what has been consumed, so a long chunk is not held twice.
+        let src = self.src.to_mut();
+        let at = if self.pos >= 4096 {
+            src.drain(..self.pos);
+            let at = at - self.pos;
+            self.pos = 0;
+            at
+        } else {
+            at
+        };
+        while src.len() <= at {
+            if !more(src) {
+                self.more = None;
+                return -1;
+            }
+        }
+        src[at] as i32
+    }
+
+    /// Consumes `n` bytes. Like LuaJIT's `lex_next`, this reads the next byte (from the
+    /// reader, if it must), so reads happen when LuaJIT's do.
+    #[inline]
+    fn skip(&mut self, n: usize) {
+        self.pos += n;
+        if self.pos >= self.src.len() && self.more.is_some() {
+            self.peek_more(self.pos);
         }
     }
 
     #[inline]
     fn bump(&mut self) {
-        self.pos += 1;
+        self.skip(1);
     }
 
     fn save_bump(&mut self) {
         if let Some(&b) = self.src.get(self.pos) {
             self.buf.push(b);
         }
-        self.pos += 1;
+        self.skip(1);
     }
 
     fn is_eol(c: i32) -> bool {
@@ -288,7 +341,7 @@ impl<'a> Lexer<'a> {
                         self.bump();
                         return Ok(Tok::Char(b'-'));
                     }
-                    self.pos += 2;
+                    self.skip(2);
                     if self.peek(0) == b'[' as i32 {
                         let level = self.skip_sep();
                         self.buf.clear();
@@ -322,10 +375,10 @@ impl<'a> Lexer<'a> {
                 b'.' => {
                     if self.peek(1) == b'.' as i32 {
                         if self.peek(2) == b'.' as i32 {
-                            self.pos += 3;
+                            self.skip(3);
                             return Ok(Tok::Dots);
                         }
-                        self.pos += 2;
+                        self.skip(2);
                         return Ok(Tok::Concat);
                     }
                     if self.peek(1) >= 0 && (self.peek(1) as u8).is_ascii_digit() {
@@ -468,7 +521,7 @@ impl<'a> Lexer<'a> {
                         _ => None,
                     };
                     if let Some(v) = simple {
-                        self.pos += 2;
+                        self.skip(2);
                         self.push_val(&mut val, &[v]);
                         continue;
                     }
@@ -483,14 +536,14 @@ impl<'a> Lexer<'a> {
                             let h2 = hex_val(self.peek(3));
                             match (h1, h2) {
                                 (Some(a), Some(b)) => {
-                                    self.pos += 4;
+                                    self.skip(4);
                                     self.push_val(&mut val, &[(a * 16 + b) as u8]);
                                 }
                                 _ => return Err(esc_err(self)),
                             }
                         }
                         b'z' => {
-                            self.pos += 2;
+                            self.skip(2);
                             while is_space(self.peek(0)) {
                                 if Self::is_eol(self.peek(0)) {
                                     self.newline();
@@ -517,7 +570,7 @@ impl<'a> Lexer<'a> {
                             if !any || self.peek(k) != b'}' as i32 {
                                 return Err(esc_err(self));
                             }
-                            self.pos += k + 1;
+                            self.skip(k + 1);
                             let mut tmp = Vec::new();
                             utf8_encode(cp, &mut tmp);
                             self.push_val(&mut val, &tmp);
@@ -532,7 +585,7 @@ impl<'a> Lexer<'a> {
                             if v > 255 {
                                 return Err(esc_err(self));
                             }
-                            self.pos += k;
+                            self.skip(k);
                             self.push_val(&mut val, &[v as u8]);
                         }
                         _ => return Err(esc_err(self)),

@@ -57,7 +57,18 @@ impl std::error::Error for SyntaxError {}
 
 /// Compiles a chunk. `chunkname` is as for `load`: `@file.lua`, `=stdin`, or the source.
 pub fn compile(source: &[u8], chunkname: &[u8]) -> Result<FuncProto, SyntaxError> {
-    let mut p = parser::Parser::new(source, chunkname);
+    parse_chunk(parser::Parser::new(source, chunkname))
+}
+
+/// Compiles a chunk that starts with `start` and goes on with what `more` supplies on
+/// demand (see [`lexer::ReadMore`]). The compiler holds no GC values, so `more` may run
+/// Lua code (and the collector) in between.
+pub fn compile_reader(start: Vec<u8>, more: lexer::ReadMore<'_>, chunkname: &[u8]) -> Result<FuncProto, SyntaxError> {
+    let lex = lexer::Lexer::with_reader(std::borrow::Cow::Owned(start), Some(more), chunk_id(chunkname));
+    parse_chunk(parser::Parser::with_lexer(lex, chunkname))
+}
+
+fn parse_chunk(mut p: parser::Parser<'_>) -> Result<FuncProto, SyntaxError> {
     p.fs.is_vararg = true;
     p.enter_block(false);
     p.next()?;

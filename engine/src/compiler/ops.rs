@@ -157,7 +157,7 @@ impl<'a> Parser<'a> {
             EK::Nil => (Op::ISEQP, 0),
             EK::False => (Op::ISEQP, 1),
             EK::True => (Op::ISEQP, 2),
-            EK::Str(k) => (Op::ISEQS, k),
+            EK::Str(id) => (Op::ISEQS, self.kstr_slot(id)),
             EK::Num(n) => (Op::ISEQN, self.k_num(n)?),
             _ => {
                 let r2 = self.exp_to_anyreg(&mut e2)?;

@@ -13,6 +13,7 @@ use std::rc::Rc;
 
 use super::ops::{ArithOp, BinOp, UNARY_PRIORITY};
 use super::func::{Exp, FuncState, EK};
+use super::proto::{KVal, TableTemplate};
 use super::lexer::{Lexer, Tok};
 use super::SyntaxError;
 use crate::bytecode::{Ins, Op};
@@ -45,8 +46,13 @@ pub(super) struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     pub fn new(src: &'a [u8], chunkname: &[u8]) -> Parser<'a> {
+        Parser::with_lexer(Lexer::new(src, super::chunk_id(chunkname)), chunkname)
+    }
+
+    /// A parser reading from `lex`, whose chunk name is `chunkname`.
+    pub fn with_lexer(lex: Lexer<'a>, chunkname: &[u8]) -> Parser<'a> {
         Parser {
-            lex: Lexer::new(src, super::chunk_id(chunkname)),
+            lex,
             fs: FuncState::new(0),
             parents: Vec::new(),
             level: 0,
@@ -347,7 +353,25 @@ impl<'a> Parser<'a> {
         Ok((n, e))
     }
 
-    /// Table constructor.
+    /// The constant an expression is, for a table template (no NaN or nil keys).
+    fn template_val(&self, e: &Exp) -> Option<KVal> {
+        if e.has_jumps() {
+            return None;
+        }
+        match e.k {
+            EK::True => Some(KVal::True),
+            EK::False => Some(KVal::False),
+            EK::Num(n) if !n.is_nan() => Some(KVal::Num(n)),
+            EK::Str(id) => self.fs.strs.get(id as usize).map(|s| KVal::Str(s.clone())),
+            _ => None,
+        }
+    }
+
+    /// Table constructor. As in LuaJIT, constant items (a constant key, or a position,
+    /// with a constant value) go into a template table that `TDUP` copies, and code
+    /// stores only the others; a string key with a computed value gets an empty slot
+    /// in the template, so the copy has room for it. (So, as in LuaJIT, a computed
+    /// item is stored after every constant one, whatever their order in the source.)
     fn constructor(&mut self) -> R<Exp> {
         let line = self.lex.line;
         let tpc = self.emit_ad(Op::TNEW, self.fs.freereg, 0);
@@ -357,6 +381,8 @@ impl<'a> Parser<'a> {
         let mut narr: usize = 0;
         let mut nhash: usize = 0;
         let mut pending: Option<Exp> = None;
+        let mut templ: Option<TableTemplate> = None;
+        let mut tindex = std::collections::HashMap::new();
         loop {
             if self.is_char(b'}') {
                 break;
@@ -381,16 +407,39 @@ impl<'a> Parser<'a> {
                     Exp::new(EK::Str(self.k_str(&name)?))
                 };
                 self.check_next(&Tok::Char(b'='))?;
-                let mut tab = Exp::new(EK::NonReloc(treg as u8));
-                self.index(&mut tab, &mut key)?;
-                let mut v = self.expr()?;
-                self.store(&tab, &mut v)?;
-                self.fs.freereg = treg + 1;
                 nhash += 1;
+                let kconst = self.template_val(&key);
+                if kconst.is_none() {
+                    let mut tab = Exp::new(EK::NonReloc(treg as u8));
+                    self.index(&mut tab, &mut key)?;
+                    let mut v = self.expr()?;
+                    self.store(&tab, &mut v)?;
+                } else if let Some(k) = kconst {
+                    let mut v = self.expr()?;
+                    let vconst = self.template_val(&v);
+                    let computed = vconst.is_none();
+                    if !computed || matches!(k, KVal::Str(_)) {
+                        templ.get_or_insert_with(TableTemplate::default).set(k, vconst, &mut tindex);
+                    }
+                    if computed {
+                        // The value first (its jumps resolved), then the key, as LuaJIT.
+                        let r = self.exp_to_anyreg(&mut v)?;
+                        let mut tab = Exp::new(EK::NonReloc(treg as u8));
+                        self.index(&mut tab, &mut key)?;
+                        if let EK::Indexed(t, k) = tab.k {
+                            self.emit_tset(r as usize, t, k);
+                        }
+                    }
+                }
+                self.fs.freereg = treg + 1;
             } else {
                 let v = self.expr()?;
                 narr += 1;
-                pending = Some(v);
+                match self.template_val(&v) {
+                    Some(val) => templ.get_or_insert_with(TableTemplate::default).set_item(narr, val),
+                    None if matches!(v.k, EK::Nil) && !v.has_jumps() => {}
+                    None => pending = Some(v),
+                }
             }
             if !self.test_next(&Tok::Char(b','))? && !self.test_next(&Tok::Char(b';'))? {
                 break;
@@ -407,6 +456,15 @@ impl<'a> Parser<'a> {
                 self.store_item(treg, narr, &mut v)?;
             }
             self.fs.freereg = treg + 1;
+        }
+        if let Some(mut t) = templ {
+            // Room for every positional item, constant or not.
+            if t.array.len() < narr {
+                t.array.resize(narr, None);
+            }
+            let k = self.k_table(t);
+            self.fs.set_ins(tpc, Ins::ad(Op::TDUP, treg as u8, k as u16));
+            return Ok(Exp::new(EK::NonReloc(treg as u8)));
         }
         let asize = narr.min(0x7ff);
         let hbits = if nhash == 0 {

@@ -91,7 +91,7 @@ impl<'a> Parser<'a> {
             }
         }
         let Some((lvl, mut desc)) = found else {
-            let k = self.k_str(name)?;
+            let k = self.kstr_of(name)?;
             return Ok(Exp::new(EK::Global(k)));
         };
         for l in lvl + 1..self.parents.len() {
@@ -293,6 +293,11 @@ impl<'a> Parser<'a> {
             };
             return Err(self.lex.error_at(g.line, &msg));
         }
+        if self.fs.knum.len() > super::codegen::MAX_CONSTS || self.fs.kgc.len() > super::codegen::MAX_CONSTS {
+            // LuaJIT checks when the function is finished, at the line of its `end`.
+            let msg = format!("{} has more than {} constants", self.fs.what(), super::codegen::MAX_CONSTS);
+            return Err(self.lex.error_at(lastline, &msg));
+        }
         let fs = match self.parents.pop() {
             Some(p) => std::mem::replace(&mut self.fs, p),
             None => std::mem::take(&mut self.fs),
@@ -300,7 +305,8 @@ impl<'a> Parser<'a> {
         Ok(FuncProto {
             code: fs.code,
             lineinfo: fs.lines,
-            consts: fs.consts,
+            knum: fs.knum,
+            kgc: fs.kgc,
             protos: fs.protos,
             upvals: fs.upvals,
             upval_names: fs.upval_names,

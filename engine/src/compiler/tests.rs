@@ -104,6 +104,53 @@ fn lexer_lines_and_shebang() {
     assert_eq!(compile(b"  #x\nreturn 1", b"=t").unwrap_err().to_string(), "t:1: unexpected symbol near '#'");
 }
 
+/// Compiling through a reader, in pieces of any size, gives the same code and the same
+/// errors as compiling the whole text, and reads no further than one byte past the
+/// token where an error is found.
+#[test]
+fn reader_pieces_match_whole_source() {
+    let sources: &[&[u8]] = &[
+        b"local s = 'a\\tb\\x41\\u{48}' .. [==[long\nstr]==] -- c\n--[[ block ]] return s, 0x1p4, 1e+5, ...",
+        b"x = = 1 + 2",
+        b"x = 'unfinished",
+        b"#!shebang\nreturn a..b",
+    ];
+    for src in sources {
+        let listing = |p: FuncProto| {
+            let mut out = String::new();
+            disassemble(&p, &mut out);
+            out
+        };
+        let whole = compile(src, b"=t").map(listing);
+        for size in 1..5 {
+            let mut chunks = src.chunks(size).map(|c| c.to_vec());
+            let mut read = |buf: &mut Vec<u8>| match chunks.next() {
+                Some(c) => {
+                    buf.extend_from_slice(&c);
+                    true
+                }
+                None => false,
+            };
+            let got = compile_reader(Vec::new(), &mut read, b"=t").map(listing);
+            assert_eq!(got, whole, "pieces of {size}: {}", String::from_utf8_lossy(src));
+        }
+    }
+    let mut calls = 0;
+    let src = b"x = = 1 + 2 + 3 + 4";
+    let mut read = |buf: &mut Vec<u8>| {
+        calls += 1;
+        match src.get(calls - 1) {
+            Some(&b) => {
+                buf.push(b);
+                true
+            }
+            None => false,
+        }
+    };
+    assert!(compile_reader(Vec::new(), &mut read, b"=t").is_err());
+    assert_eq!(calls, 6, "stops one byte past the second '='");
+}
+
 /// (source, message as printed by `luajit` for `loadstring(source, source)`, or "OK").
 const ERRORS: &[(&str, &str)] = &[
     ("x = = 1", "[string \"x = = 1\"]:1: unexpected symbol near '='"),
@@ -367,8 +414,13 @@ fn tsetm_start_index() {
     let p = code("local t = {1, 2, ...}");
     let m = p.code.iter().find(|i| i.op() == Some(Op::TSETM)).copied().unwrap();
     assert_eq!(m.a(), 1);
-    assert_eq!(p.consts[m.d()], Const::Num(3.0));
-    assert_eq!(p.code[0], Ins::ad(Op::TNEW, 0, 2));
+    assert_eq!(p.knum[m.d()], 3.0);
+    // The constant items are a template, as in LuaJIT.
+    assert_eq!(p.code[0], Ins::ad(Op::TDUP, 0, 0));
+    let arr = vec![Some(proto::KVal::Num(1.0)), Some(proto::KVal::Num(2.0))];
+    assert_eq!(p.kgc[0], Const::Table(proto::TableTemplate { array: arr, hash: vec![] }));
+    assert_eq!(code("local t = {1, x, ...}").code[0].op(), Some(Op::TDUP), "a template with a hole");
+    assert_eq!(code("local t = {x, ...}").code[0], Ins::ad(Op::TNEW, 0, 1), "nothing constant: TNEW");
 }
 
 #[test]
@@ -472,7 +524,22 @@ fn limit_locals_upvalues_constants() {
     src.extend((1..=70000).map(|i| format!("f({}.5)\n", i)));
     src.push_str("end");
     let e = compile(src.as_bytes(), b"=t").unwrap_err().to_string();
-    assert!(e.ends_with("function at line 1 has more than 65536 constants"), "{}", e);
+    // As LuaJIT: checked when the function ends, at its `end`.
+    assert_eq!(e, "t:70002: function at line 1 has more than 65536 constants");
+    // Numbers and GC constants have 65536 slots each (as in LuaJIT).
+    let mut src = String::from("local t = {}\n");
+    src.extend((1..=60000).map(|i| format!("t.k{i} = {i}.5\n")));
+    let p = compile(src.as_bytes(), b"=t").unwrap();
+    assert_eq!((p.knum.len(), p.kgc.len()), (60000, 60000));
+    let mut src = String::from("local t = {}\n");
+    src.extend((1..=70000).map(|i| format!("t.k{i} = 1\n")));
+    assert_eq!(compile(src.as_bytes(), b"=t").unwrap_err().to_string(), "t:70002: main function has more than 65536 constants");
+    // Constant items of a constructor go into a template and take no slot.
+    let mut src = String::from("return {\n");
+    src.extend((1..=70000).map(|i| format!("k{i} = {i}.5, 'v{i}',\n")));
+    src.push('}');
+    let p = compile(src.as_bytes(), b"=t").unwrap();
+    assert_eq!((p.knum.len(), p.kgc.len()), (0, 1));
 }
 
 #[test]

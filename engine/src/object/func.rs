@@ -11,8 +11,10 @@ use crate::value::{tag, Value};
 pub struct Proto {
     hdr: GcHeader,
     pub code: Box<[Ins]>,
-    /// Constants: strings and numbers, indexed by instruction operands.
-    pub k: Box<[Value]>,
+    /// Number constants (as values), indexed by number operands.
+    pub kn: Box<[Value]>,
+    /// GC constants: strings and table templates, indexed by string and table operands.
+    pub kgc: Box<[Value]>,
     pub protos: Box<[GcRef<Proto>]>,
     pub upvals: Box<[UpvalDesc]>,
     pub upval_names: Box<[Box<[u8]>]>,
@@ -30,7 +32,8 @@ impl Proto {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         code: Box<[Ins]>,
-        k: Box<[Value]>,
+        kn: Box<[Value]>,
+        kgc: Box<[Value]>,
         protos: Box<[GcRef<Proto>]>,
         upvals: Box<[UpvalDesc]>,
         upval_names: Box<[Box<[u8]>]>,
@@ -46,7 +49,8 @@ impl Proto {
         Proto {
             hdr: Heap::new_header::<Proto>(),
             code,
-            k,
+            kn,
+            kgc,
             protos,
             upvals,
             upval_names,
@@ -81,7 +85,7 @@ impl GcObject for Proto {
     const KIND: Kind = Kind::Proto;
     const TAG: u64 = tag::INTERNAL;
     fn trace(&self, m: &mut Marker) {
-        for &v in self.k.iter() {
+        for &v in self.kgc.iter() {
             m.mark_value(v);
         }
         for &p in self.protos.iter() {
@@ -90,7 +94,7 @@ impl GcObject for Proto {
         m.mark(self.chunkname);
     }
     fn size(&self) -> usize {
-        std::mem::size_of::<Proto>() + self.code.len() * 8 + self.k.len() * 8
+        std::mem::size_of::<Proto>() + self.code.len() * 8 + (self.kn.len() + self.kgc.len()) * 8
     }
     fn header(&self) -> &GcHeader {
         &self.hdr

@@ -4,6 +4,7 @@ use crate::gc::{GcRef, Kind};
 use crate::number::{str2number, tonumber_base};
 use crate::object::{LuaFunction, Table};
 use crate::value::Value;
+use crate::vm::load::ChunkSource;
 use crate::vm::{ErrorKind, FrameFn, LResult, LuaError, MetaEvent, NativeFunction, Special, Vm};
 
 pub fn open(vm: &mut Vm) {
@@ -35,7 +36,12 @@ pub fn open(vm: &mut Vm) {
         ("type", type_),
         ("unpack", unpack),
     ];
+    // Reading chunk files needs file access: ambient, or through directory grants.
+    let files = vm.lib_state.files.any();
     for &(n, f) in funcs {
+        if matches!(n, "dofile" | "loadfile") && !files {
+            continue;
+        }
         let fv = vm.native(f, n);
         vm.set_field(g, n, fv);
     }
@@ -544,50 +550,38 @@ fn load(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
             None => return Err(vm.type_arg_error(base, nargs, 3, "table")),
         },
     };
-    let (src, default_name) = if let Some(s) = a.as_string() {
-        (s.as_bytes().to_vec(), s.as_bytes().to_vec())
+    let mode = mode.as_deref();
+    let r = if let Some(s) = a.as_string() {
+        let name = name_arg.unwrap_or(s);
+        let (src, name) = (s.as_bytes().to_vec(), name.as_bytes().to_vec());
+        vm.load_chunk(ChunkSource::Bytes(&src), &name, mode, env)
     } else if a.is_function() {
-        let mut buf = Vec::new();
-        loop {
-            let piece = match vm.call_value1(a, &[]) {
-                Ok(p) => p,
-                Err(e) if e.kind().catchable() => {
-                    vm.push(Value::NIL);
-                    vm.push(e.value());
-                    return Ok(2);
-                }
-                Err(e) => return Err(e),
-            };
-            if piece.is_nil() {
-                break;
+        let name = name_arg.map(|n| n.as_bytes().to_vec()).unwrap_or_else(|| b"=(load)".to_vec());
+        // The reader stays rooted in argument slot 0; each piece is copied out at once.
+        let mut read = |vm: &mut Vm, buf: &mut Vec<u8>| -> LResult<bool> {
+            let piece = vm.call_value1(a, &[])?;
+            if let Some(p) = piece.as_string() {
+                buf.extend_from_slice(p.as_bytes());
+                Ok(!p.is_empty())
+            } else if piece.is_number() {
+                // LuaJIT takes a number as its string form.
+                buf.extend_from_slice(&vm.tostring_basic(piece));
+                Ok(true)
+            } else if piece.is_nil() {
+                Ok(false)
+            } else {
+                let m = vm.str_value(b"reader function must return a string");
+                Err(LuaError::new(ErrorKind::Runtime, m))
             }
-            match piece.as_string() {
-                Some(p) if p.is_empty() => break,
-                Some(p) => buf.extend_from_slice(p.as_bytes()),
-                None => {
-                    vm.push(Value::NIL);
-                    let m = vm.str_value(b"reader function must return a string");
-                    vm.push(m);
-                    return Ok(2);
-                }
-            }
+        };
+        match vm.load_chunk(ChunkSource::Reader(&mut read), &name, mode, env) {
+            // Whatever the reader raised (but a budget stop) is load's failure message.
+            Err(e) if e.kind().catchable() => Err(LuaError::new(ErrorKind::Runtime, e.value())),
+            r => r,
         }
-        (buf, b"=(load)".to_vec())
     } else {
         return Err(vm.type_arg_error(base, nargs, 0, "function"));
     };
-    let name = name_arg.map(|n| n.as_bytes().to_vec()).unwrap_or(default_name);
-    if let Some(m) = mode {
-        let binary = src.first() == Some(&0x1b);
-        let allowed = if binary { m.contains(&b'b') } else { m.contains(&b't') };
-        if !allowed {
-            vm.push(Value::NIL);
-            let mv = vm.str_value(b"attempt to load chunk with wrong mode");
-            vm.push(mv);
-            return Ok(2);
-        }
-    }
-    let r = vm.load(&src, &name, env);
     push_load_result(vm, r)
 }
 
@@ -603,6 +597,22 @@ pub fn read_source(path: Option<&str>) -> Result<Vec<u8>, String> {
             Ok(b)
         }
     }
+}
+
+/// Reads a chunk file for `loadfile`, `dofile` and `require` through the state's file
+/// access (`ambient` overrides it, for `require` with `package_paths`). `None` is
+/// stdin, which only ambient access reaches.
+pub fn read_chunk_file(vm: &Vm, path: Option<&str>, ambient: bool) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    if ambient || vm.lib_state.files.is_ambient() {
+        return read_source(path);
+    }
+    let Some(p) = path else { return Err("cannot read stdin: Permission denied".to_string()) };
+    let err = |e: std::io::Error| format!("cannot open {p}: {}", io_error_text(&e));
+    let mut f = vm.lib_state.files.open(std::path::Path::new(p), crate::stdlib::fs::OpenFlags::read()).map_err(err)?;
+    let mut b = Vec::new();
+    f.read_to_end(&mut b).map_err(err)?;
+    Ok(b)
 }
 
 /// The C library's text for an I/O error, as LuaJIT prints it.
@@ -624,7 +634,7 @@ pub fn io_error_text(e: &std::io::Error) -> String {
 
 fn loadfile(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let path = vm.opt_str(base, nargs, 0)?.map(|s| s.to_str_lossy().into_owned());
-    let r = match read_source(path.as_deref()) {
+    let r = match read_chunk_file(vm, path.as_deref(), false) {
         Ok(src) => {
             let name = match &path {
                 Some(p) => format!("@{p}"),
@@ -642,7 +652,7 @@ fn loadfile(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 fn dofile(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let path = vm.opt_str(base, nargs, 0)?.map(|s| s.to_str_lossy().into_owned());
-    let src = match read_source(path.as_deref()) {
+    let src = match read_chunk_file(vm, path.as_deref(), false) {
         Ok(s) => s,
         Err(m) => return Err(vm.rt_error(&m)),
     };

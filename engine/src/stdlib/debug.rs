@@ -26,7 +26,8 @@ use crate::vm::debug::{slot_name, Level};
 use crate::vm::{Frame, FrameFn, LResult, NativeFunction, Vm};
 
 pub fn open(vm: &mut Vm) {
-    super::register_lib(
+    let full = vm.lib_state.caps.debug == super::caps::DebugLevel::Full;
+    super::register_lib_granted(
         vm,
         "debug",
         &[
@@ -47,6 +48,7 @@ pub fn open(vm: &mut Vm) {
             ("upvalueid", upvalueid),
             ("upvaluejoin", upvaluejoin),
         ],
+        |n| full || n == "traceback",
     );
 }
 

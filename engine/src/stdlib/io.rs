@@ -26,6 +26,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use crate::gc::GcRef;
 use crate::object::{Table, Userdata};
 use crate::value::Value;
+use super::fs::OpenFlags;
 use crate::vm::{LResult, NativeFn, Vm};
 
 /// Default buffer size (glibc's BUFSIZ).
@@ -615,19 +616,18 @@ fn os_path(b: &[u8]) -> std::path::PathBuf {
     }
 }
 
-/// `fopen(name, mode)` with glibc's mode rules.
-fn fopen(name: &[u8], mode: &[u8]) -> IoResult<LuaFile> {
+/// `fopen(name, mode)` with glibc's mode rules, through the state's file access.
+fn fopen(vm: &Vm, name: &[u8], mode: &[u8]) -> IoResult<LuaFile> {
     let mode = c_name(mode);
-    let mut o = std::fs::OpenOptions::new();
     let first = mode.first().copied().unwrap_or(0);
     let (plus, excl) = mode.iter().skip(1).take(6).fold((false, false), |(p, x), &c| (p || c == b'+', x || c == b'x'));
-    match first {
-        b'r' => o.read(true).write(plus),
-        b'w' => o.write(true).read(plus).create(true).truncate(true).create_new(excl),
-        b'a' => o.append(true).read(plus).create(true).create_new(excl),
+    let o = match first {
+        b'r' => OpenFlags { read: true, write: plus, ..OpenFlags::default() },
+        b'w' => OpenFlags { write: true, read: plus, create: true, truncate: true, create_new: excl, ..OpenFlags::default() },
+        b'a' => OpenFlags { append: true, read: plus, create: true, create_new: excl, ..OpenFlags::default() },
         _ => return Err(IoErr::inval()),
     };
-    let f = o.open(os_path(name))?;
+    let f = vm.lib_state.files.open(&os_path(name), o)?;
     let mut lf = LuaFile::new(Stream::File(f), FileKind::File);
     lf.can_read = first == b'r' || plus;
     lf.can_write = first != b'r' || plus;
@@ -636,7 +636,15 @@ fn fopen(name: &[u8], mode: &[u8]) -> IoResult<LuaFile> {
 
 // ----- io.* -----------------------------------------------------------------------------
 
+/// Opens `io` as the capabilities say: the whole library with `io` (`popen` only with
+/// `popen` too); with directory grants only, `open`, `lines`, `close` and `type`
+/// (files, no standard streams); with neither, nothing.
 pub fn open(vm: &mut Vm) {
+    let full = vm.lib_state.caps.io;
+    let popen = full && vm.lib_state.caps.popen;
+    if !vm.lib_state.files.any() {
+        return;
+    }
     let st = vm.new_table(4, 0);
     let sv = st.to_value();
     let mt = vm.new_table(0, 12);
@@ -678,9 +686,20 @@ pub fn open(vm: &mut Vm) {
         ("type", io_type),
     ];
     let t = super::register_lib(vm, "io", &[]);
-    for &(n, f) in funcs {
+    let granted = |n: &str| match n {
+        "popen" => popen,
+        "open" | "lines" | "close" | "type" => true,
+        _ => full,
+    };
+    for &(n, f) in funcs.iter().filter(|(n, _)| granted(n)) {
         let fv = vm.native_closure(f, n, vec![sv]);
         vm.set_field(t, n, fv);
+    }
+    if !full {
+        let reg = vm.registry;
+        vm.set_field(reg, "FILE*", mt.to_value());
+        vm.set_field(reg, STATE_KEY, sv);
+        return;
     }
     for (name, stream, slot) in
         [("stdin", Stream::Stdin, Some(S_INPUT)), ("stdout", Stream::Stdout, Some(S_OUTPUT)), ("stderr", Stream::Stderr, None)]
@@ -719,7 +738,7 @@ fn io_open(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let name = vm.check_str(base, nargs, 0)?.as_bytes().to_vec();
     let mode = vm.opt_str(base, nargs, 1)?.map_or(b"r".to_vec(), |s| s.as_bytes().to_vec());
     let st = state(vm)?;
-    match fopen(c_name(&name), &mode) {
+    match fopen(vm, c_name(&name), &mode) {
         Ok(f) => {
             let u = new_file(vm, st, f)?;
             vm.push(u.to_value());
@@ -826,7 +845,8 @@ fn make_tmpfile() -> IoResult<LuaFile> {
 }
 
 fn io_close(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
-    let u = if nargs > 0 {
+    // Without the standard streams there is no default output to close.
+    let u = if nargs > 0 || !vm.lib_state.caps.io {
         to_file(vm, base, nargs)?
     } else {
         let st = state(vm)?;
@@ -1109,11 +1129,11 @@ fn f_lines(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn io_lines(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let st = state(vm)?;
     let first = vm.arg(base, nargs, 0);
-    let fv = if first.is_nil() {
+    let fv = if first.is_nil() && vm.lib_state.caps.io {
         st.get_int(S_INPUT)
     } else {
         let name = vm.check_str(base, nargs, 0)?.as_bytes().to_vec();
-        match fopen(c_name(&name), b"r") {
+        match fopen(vm, c_name(&name), b"r") {
             Ok(mut f) => {
                 f.close_at_eof = true;
                 new_file(vm, st, f)?.to_value()
@@ -1180,7 +1200,7 @@ fn std_getset(vm: &mut Vm, base: usize, nargs: usize, slot: i64, mode: &[u8]) ->
             to_file(vm, base, nargs)?.to_value()
         } else {
             let name = vm.check_str(base, nargs, 0)?.as_bytes().to_vec();
-            match fopen(c_name(&name), mode) {
+            match fopen(vm, c_name(&name), mode) {
                 Ok(f) => new_file(vm, st, f)?.to_value(),
                 Err(e) => {
                     let msg = format!("{}: {}", String::from_utf8_lossy(c_name(&name)), e.msg);

@@ -5,6 +5,8 @@
 //! the `check_*` / `opt_*` helpers below (which produce LuaJIT's "bad argument"
 //! messages) and pushes its results.
 
+pub mod caps;
+pub mod fs;
 pub mod base;
 pub mod strformat;
 pub mod pattern;
@@ -39,6 +41,10 @@ pub struct LibState {
     pub loaded: Option<GcRef<Table>>,
     /// Extra values the libraries keep alive (e.g. the string metatable).
     pub roots: Vec<Value>,
+    /// The capabilities the libraries were opened with.
+    pub caps: caps::Caps,
+    /// How files are opened: ambiently (with `io`) or through directory grants.
+    pub files: fs::FileAccess,
 }
 
 impl LibState {
@@ -56,8 +62,17 @@ impl LibState {
     }
 }
 
-/// Opens every library into the globals.
+/// Opens every library into the globals, with every capability (the `luajit` set).
 pub fn open_all(vm: &mut Vm) {
+    open_with(vm, &caps::Caps::full());
+}
+
+/// Opens the libraries into the globals with what `caps` grants: a function that
+/// reaches outside the state is registered only if granted (see [`caps`]).
+pub fn open_with(vm: &mut Vm, caps: &caps::Caps) {
+    vm.lib_state.caps = caps.clone();
+    vm.lib_state.files = fs::FileAccess::new(caps.io, &caps.dirs);
+    vm.allow_binary = caps.binary_chunks;
     let loaded = vm.new_table(0, 16);
     vm.lib_state.loaded = Some(loaded);
     base::open(vm);
@@ -75,8 +90,18 @@ pub fn open_all(vm: &mut Vm) {
 
 /// Registers `funcs` in a new global table `name` (and in `package.loaded`).
 pub fn register_lib(vm: &mut Vm, name: &str, funcs: &[(&'static str, NativeFn)]) -> GcRef<Table> {
+    register_lib_granted(vm, name, funcs, |_| true)
+}
+
+/// [`register_lib`] for the functions whose name `granted` accepts.
+pub fn register_lib_granted(
+    vm: &mut Vm,
+    name: &str,
+    funcs: &[(&'static str, NativeFn)],
+    granted: impl Fn(&str) -> bool,
+) -> GcRef<Table> {
     let t = vm.new_table(0, funcs.len());
-    for &(n, f) in funcs {
+    for &(n, f) in funcs.iter().filter(|(n, _)| granted(n)) {
         let fv = vm.native(f, n);
         vm.set_field(t, n, fv);
     }

@@ -21,6 +21,7 @@ mod tz;
 use calendar::{breakdown, strftime, Tm};
 
 use crate::value::Value;
+use super::caps::ClockResolution;
 use crate::vm::{LResult, Vm};
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
@@ -28,8 +29,12 @@ const HAS_CLOCK: bool = false;
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 const HAS_CLOCK: bool = true;
 
+/// The functions with effects outside the state (registered only with `Caps::os`).
+const SIDE_EFFECTS: &[&str] = &["execute", "remove", "rename", "tmpname", "getenv", "exit"];
+
 pub fn open(vm: &mut Vm) {
-    super::register_lib(
+    let os = vm.lib_state.caps.os;
+    super::register_lib_granted(
         vm,
         "os",
         &[
@@ -45,6 +50,7 @@ pub fn open(vm: &mut Vm) {
             ("difftime", difftime),
             ("setlocale", setlocale),
         ],
+        |n| os || !SIDE_EFFECTS.contains(&n),
     );
 }
 
@@ -276,7 +282,11 @@ fn cpu_time() -> f64 {
 }
 
 fn clock(vm: &mut Vm, _base: usize, _nargs: usize) -> LResult<usize> {
-    vm.push(Value::number(cpu_time()));
+    let t = match vm.lib_state.caps.clock {
+        ClockResolution::Precise => cpu_time(),
+        ClockResolution::Coarse => (cpu_time() * 1000.0).floor() / 1000.0,
+    };
+    vm.push(Value::number(t));
     Ok(1)
 }
 

@@ -47,22 +47,32 @@ pub fn open(vm: &mut Vm) {
     let pkg = vm.new_table(0, 10);
     let p = pkg.to_value();
     let sentinel = vm.new_userdata(None).to_value();
+    // Lua modules from files: anywhere with `package_paths`, else through the state's
+    // file access (ambient with `io`, or directory grants). C modules (which cannot
+    // load anyway) are searched only with `package_paths`.
+    let c_modules = vm.lib_state.caps.package_paths;
+    let lua_files = c_modules || vm.lib_state.files.any();
     let with_pkg: &[(&'static str, NativeFn)] = &[("loadlib", loadlib), ("searchpath", searchpath), ("seeall", seeall)];
-    for &(n, f) in with_pkg {
+    let granted = |n: &str| match n {
+        "loadlib" | "loader_c" | "loader_croot" => c_modules,
+        "searchpath" | "loader_lua" => lua_files,
+        _ => true,
+    };
+    for &(n, f) in with_pkg.iter().filter(|(n, _)| granted(n)) {
         let fv = vm.native(f, n);
         vm.set_field(pkg, n, fv);
     }
     let loaders = vm.new_table(4, 0);
     let lfuns: [(&'static str, NativeFn); 4] =
         [("loader_preload", loader_preload), ("loader_lua", loader_lua), ("loader_c", loader_c), ("loader_croot", loader_croot)];
-    for (i, (n, f)) in lfuns.into_iter().enumerate() {
+    for (i, (n, f)) in lfuns.into_iter().filter(|(n, _)| granted(n)).enumerate() {
         let fv = vm.native_closure(f, n, vec![p]);
         let _ = vm.raw_set(loaders, Value::number((i + 1) as f64), fv);
     }
     vm.set_field(pkg, "loaders", loaders.to_value());
     // As in LuaJIT, a true `LUA_NOENV` in the registry means: ignore the environment.
     let reg = vm.registry;
-    let noenv = vm.get_field(reg, "LUA_NOENV").truthy();
+    let noenv = vm.get_field(reg, "LUA_NOENV").truthy() || !vm.lib_state.caps.os;
     set_paths(vm, pkg, noenv);
     let v = vm.str_value(format!("{DIRSEP}\n;\n?\n!\n-\n").as_bytes());
     vm.set_field(pkg, "config", v);
@@ -131,12 +141,12 @@ fn pkg_table(vm: &mut Vm) -> LResult<GcRef<Table>> {
 /// Tries each template of `path` (separated by `;`) with `?` replaced by `name`
 /// (after replacing `sep` by `rep` in it). Returns the first readable file, or the
 /// "\n\tno file '...'" list.
-fn search_path(name: &[u8], path: &[u8], sep: &[u8], rep: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+fn search_path(vm: &Vm, name: &[u8], path: &[u8], sep: &[u8], rep: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     let name = if sep.is_empty() { name.to_vec() } else { replace(name, sep, rep) };
     let mut msg = Vec::new();
     for template in path.split(|&c| c == b';').filter(|t| !t.is_empty()) {
         let filename = replace(template, b"?", &name);
-        if readable(&filename) {
+        if readable(vm, &filename) {
             return Ok(filename);
         }
         msg.extend_from_slice(b"\n\tno file '");
@@ -161,8 +171,15 @@ fn replace(s: &[u8], pat: &[u8], rep: &[u8]) -> Vec<u8> {
     out
 }
 
-fn readable(filename: &[u8]) -> bool {
-    std::fs::File::open(String::from_utf8_lossy(filename).as_ref()).is_ok()
+/// Whether `filename` opens for reading: anywhere with `package_paths`, else through
+/// the state's file access.
+fn readable(vm: &Vm, filename: &[u8]) -> bool {
+    let path = String::from_utf8_lossy(filename);
+    if vm.lib_state.caps.package_paths {
+        std::fs::File::open(path.as_ref()).is_ok()
+    } else {
+        vm.lib_state.files.open(std::path::Path::new(path.as_ref()), super::fs::OpenFlags::read()).is_ok()
+    }
 }
 
 /// `package.<field>` as a string (numbers converted), or the LuaJIT error.
@@ -208,12 +225,13 @@ fn loader_preload(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn loader_lua(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let name = vm.check_str(base, nargs, 0)?.as_bytes().to_vec();
     let path = path_field(vm, "path")?;
-    let filename = match search_path(&name, &path, b".", DIRSEP.as_bytes()) {
+    let filename = match search_path(vm, &name, &path, b".", DIRSEP.as_bytes()) {
         Ok(f) => f,
         Err(msg) => return Ok(push_bytes(vm, &msg)),
     };
     let fname = String::from_utf8_lossy(&filename).into_owned();
-    let r = match crate::stdlib::base::read_source(Some(&fname)) {
+    let ambient = vm.lib_state.caps.package_paths;
+    let r = match crate::stdlib::base::read_chunk_file(vm, Some(&fname), ambient) {
         Ok(src) => {
             let mut chunk = b"@".to_vec();
             chunk.extend_from_slice(&filename);
@@ -237,7 +255,7 @@ fn loader_lua(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn loader_c(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let name = vm.check_str(base, nargs, 0)?.as_bytes().to_vec();
     let cpath = path_field(vm, "cpath")?;
-    match search_path(&name, &cpath, b".", DIRSEP.as_bytes()) {
+    match search_path(vm, &name, &cpath, b".", DIRSEP.as_bytes()) {
         Ok(filename) => Err(load_error(vm, &name, &filename, NO_C_MODULES)),
         Err(msg) => Ok(push_bytes(vm, &msg)),
     }
@@ -247,7 +265,7 @@ fn loader_croot(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let name = vm.check_str(base, nargs, 0)?.as_bytes().to_vec();
     let Some(dot) = name.iter().position(|&c| c == b'.') else { return Ok(0) };
     let cpath = path_field(vm, "cpath")?;
-    match search_path(&name[..dot], &cpath, b".", DIRSEP.as_bytes()) {
+    match search_path(vm, &name[..dot], &cpath, b".", DIRSEP.as_bytes()) {
         Ok(filename) => Err(load_error(vm, &name, &filename, NO_C_MODULES)),
         Err(msg) => Ok(push_bytes(vm, &msg)),
     }
@@ -259,7 +277,7 @@ fn searchpath(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let sep = vm.opt_str(base, nargs, 2)?.map_or(b".".to_vec(), |s| s.as_bytes().to_vec());
     let path = vm.check_str(base, nargs, 1)?.as_bytes().to_vec();
     let name = vm.check_str(base, nargs, 0)?.as_bytes().to_vec();
-    match search_path(&name, &path, &sep, &rep) {
+    match search_path(vm, &name, &path, &sep, &rep) {
         Ok(f) => Ok(push_bytes(vm, &f)),
         Err(msg) => {
             vm.push(Value::NIL);

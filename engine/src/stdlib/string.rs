@@ -50,7 +50,8 @@ const FUNCS: &[(&str, NativeFn)] = &[
 /// Opens `string`, installs the string metatable and registers `string.buffer` for
 /// `require`.
 pub fn open(vm: &mut Vm) {
-    let t = super::register_lib(vm, "string", FUNCS);
+    let dump = vm.lib_state.caps.string_dump;
+    let t = super::register_lib_granted(vm, "string", FUNCS, |n| dump || n != "dump");
     let mt = vm.new_table(0, 1);
     vm.set_field(mt, "__index", t.to_value());
     vm.type_meta[crate::vm::type_slot(LuaType::String)] = Some(mt);

@@ -71,7 +71,7 @@ fn slot_name_depth(p: &Proto, pc: usize, slot: usize, depth: usize) -> Option<(&
 }
 
 fn const_name(p: &Proto, i: usize) -> Option<Vec<u8>> {
-    p.k.get(i).and_then(|v| v.as_string()).map(|s| s.as_bytes().to_vec())
+    p.kgc.get(i).and_then(|v| v.as_string()).map(|s| s.as_bytes().to_vec())
 }
 
 impl Vm {

@@ -1,8 +1,11 @@
 //! Loading: compiled prototype trees become heap prototypes and closures.
 
+use std::cell::Cell;
+
+use crate::compiler::proto::{KVal, TableTemplate};
 use crate::compiler::{Const, FuncProto};
 use crate::gc::GcRef;
-use crate::object::{LuaFunction, Proto, Table};
+use crate::object::{LuaFunction, Proto, Table, UpState, UpVal};
 use crate::value::Value;
 use crate::vm::{ErrorKind, LResult, LuaError, Vm};
 
@@ -15,17 +18,19 @@ impl Vm {
 
     fn load_proto_with(&mut self, fp: &FuncProto, chunkname: GcRef<crate::gc::LuaString>) -> GcRef<Proto> {
         let protos: Vec<GcRef<Proto>> = fp.protos.iter().map(|c| self.load_proto_with(c, chunkname)).collect();
-        let k: Vec<Value> = fp
-            .consts
+        let kn: Vec<Value> = fp.knum.iter().map(|&n| Value::number(n)).collect();
+        let kgc: Vec<Value> = fp
+            .kgc
             .iter()
             .map(|c| match c {
-                Const::Num(n) => Value::number(*n),
                 Const::Str(s) => self.str_value(s),
+                Const::Table(t) => self.template_table(t).to_value(),
             })
             .collect();
         let p = Proto::new(
             fp.code.clone().into_boxed_slice(),
-            k.into_boxed_slice(),
+            kn.into_boxed_slice(),
+            kgc.into_boxed_slice(),
             protos.into_boxed_slice(),
             fp.upvals.clone().into_boxed_slice(),
             fp.upval_names.clone().into_boxed_slice(),
@@ -41,17 +46,50 @@ impl Vm {
         self.heap.alloc(p)
     }
 
+    fn kval(&mut self, v: &KVal) -> Value {
+        match v {
+            KVal::False => Value::FALSE,
+            KVal::True => Value::TRUE,
+            KVal::Num(n) => Value::number(*n),
+            KVal::Str(s) => self.str_value(s),
+        }
+    }
+
+    /// The heap table of a constructor's template (`TDUP` copies it; nothing else
+    /// reaches it, so it never changes).
+    fn template_table(&mut self, t: &TableTemplate) -> GcRef<Table> {
+        let tab = self.new_table(t.array.len(), t.hash.len());
+        // Keyed items first: a positional item replaces an earlier `[i] = v`.
+        for (k, v) in &t.hash {
+            let k = self.kval(k);
+            // A key with a computed value only sizes the table.
+            let v = v.as_ref().map_or(Value::NIL, |v| self.kval(v));
+            if !v.is_nil() {
+                let _ = self.raw_set(tab, k, v);
+            }
+        }
+        for (i, v) in t.array.iter().enumerate() {
+            if let Some(v) = v {
+                let v = self.kval(v);
+                tab.get_mut().set_int(i as i64 + 1, v);
+            }
+        }
+        tab
+    }
+
     /// The compiler-side form of a heap prototype (for `string.dump`).
     pub fn func_proto_of(&self, p: GcRef<Proto>) -> FuncProto {
         FuncProto {
             code: p.code.to_vec(),
             lineinfo: p.lineinfo.to_vec(),
-            consts: p
-                .k
+            knum: p.kn.iter().map(|v| v.num()).collect(),
+            kgc: p
+                .kgc
                 .iter()
-                .map(|v| match v.as_string() {
-                    Some(s) => Const::Str(s.as_bytes().into()),
-                    None => Const::Num(v.num()),
+                .map(|v| match (v.as_string(), v.as_table()) {
+                    (Some(s), _) => Const::Str(s.as_bytes().into()),
+                    (None, Some(t)) => Const::Table(template_of(&t)),
+                    _ => Const::Str(Box::default()),
                 })
                 .collect(),
             protos: p.protos.iter().map(|&c| self.func_proto_of(c)).collect(),
@@ -79,26 +117,75 @@ impl Vm {
     /// Compiles `src` into a function value with environment `env` (the globals if
     /// `None`). Syntax errors come back as `ErrorKind::Syntax` with LuaJIT's message.
     pub fn load(&mut self, src: &[u8], chunkname: &[u8], env: Option<GcRef<Table>>) -> LResult<Value> {
-        let compiled = if crate::compiler::dump::is_binary(src) {
-            if !self.allow_binary {
-                let msg = format!("{}: binary chunks are not allowed", crate::compiler::chunk_id(chunkname));
-                let v = self.str_value(msg.as_bytes());
-                return Err(LuaError::new(ErrorKind::Syntax, v));
+        self.load_chunk(ChunkSource::Bytes(src), chunkname, None, env)
+    }
+
+    /// Loads a chunk from bytes or from a reader. `mode` is `load`'s: a chunk whose
+    /// kind (`b` binary, `t` text) it does not name is the error "attempt to load chunk
+    /// with wrong mode". A reader is called for more only when the lexer needs it, so a
+    /// syntax error stops the reading (as in LuaJIT); an error the reader raises is
+    /// returned as it is. Binary chunks are read whole, then verified.
+    pub fn load_chunk(
+        &mut self,
+        src: ChunkSource<'_>,
+        chunkname: &[u8],
+        mode: Option<&[u8]>,
+        env: Option<GcRef<Table>>,
+    ) -> LResult<Value> {
+        let compiled = match src {
+            ChunkSource::Bytes(src) => {
+                self.check_chunk(src, chunkname, mode)?;
+                if crate::compiler::dump::is_binary(src) {
+                    Self::undump(src, chunkname)
+                } else {
+                    // LuaJIT skips a UTF-8 byte order mark at the start of a chunk.
+                    let src = src.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(src);
+                    crate::compiler::compile(src, chunkname)
+                }
             }
-            crate::compiler::dump::undump(src).map_err(|why| {
-                let msg = format!("{}: bad binary chunk ({why})", crate::compiler::chunk_id(chunkname));
-                crate::compiler::SyntaxError { message: msg.into_bytes() }
-            })
-        } else {
-            // LuaJIT skips a UTF-8 byte order mark at the start of a chunk.
-            let src = src.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(src);
-            crate::compiler::compile(src, chunkname)
+            ChunkSource::Reader(read) => {
+                // The reader's error, kept aside while the lexer sees an end of input.
+                let failed: Cell<Option<LuaError>> = Cell::new(None);
+                let mut more = |vm: &mut Vm, buf: &mut Vec<u8>| match read(vm, buf) {
+                    Ok(going) => going,
+                    Err(e) => {
+                        failed.set(Some(e));
+                        false
+                    }
+                };
+                let mut first = Vec::new();
+                let mut ended = !more(self, &mut first);
+                if let Some(e) = failed.take() {
+                    return Err(e);
+                }
+                self.check_chunk(&first, chunkname, mode)?;
+                let compiled = if crate::compiler::dump::is_binary(&first) {
+                    while !ended && crate::compiler::dump::header_may_match(&first) {
+                        ended = !more(self, &mut first);
+                    }
+                    Self::undump(&first, chunkname)
+                } else {
+                    if first.starts_with(b"\xEF\xBB\xBF") {
+                        first.drain(..3);
+                    }
+                    let vm = &mut *self;
+                    let mut pull = |buf: &mut Vec<u8>| !ended && more(vm, buf);
+                    crate::compiler::compile_reader(first, &mut pull, chunkname)
+                };
+                if let Some(e) = failed.take() {
+                    return Err(e);
+                }
+                compiled
+            }
         };
         match compiled {
             Ok(fp) => {
                 let p = self.load_proto(&fp);
                 let env = env.unwrap_or(self.globals);
-                let f = LuaFunction::new(p, env, Box::new([]));
+                // A binary chunk of a function with upvalues gets fresh closed ones.
+                let upvals: Box<[GcRef<UpVal>]> =
+                    fp.upvals.iter().map(|_| self.heap.alloc(UpVal::new(UpState::Closed(Value::NIL)))).collect();
+                let f = LuaFunction::new(p, env, upvals);
                 Ok(self.heap.alloc(f).to_value())
             }
             Err(e) => {
@@ -107,4 +194,56 @@ impl Vm {
             }
         }
     }
+
+    /// The checks on a chunk's first bytes: its mode, and whether binary chunks may load.
+    fn check_chunk(&mut self, first: &[u8], chunkname: &[u8], mode: Option<&[u8]>) -> LResult<()> {
+        let binary = crate::compiler::dump::is_binary(first);
+        if let Some(m) = mode {
+            let allowed = if binary { m.contains(&b'b') } else { m.contains(&b't') };
+            if !allowed {
+                let v = self.str_value(b"attempt to load chunk with wrong mode");
+                return Err(LuaError::new(ErrorKind::Syntax, v));
+            }
+        }
+        if binary && !self.allow_binary {
+            let msg = format!("{}: binary chunks are not allowed", crate::compiler::chunk_id(chunkname));
+            let v = self.str_value(msg.as_bytes());
+            return Err(LuaError::new(ErrorKind::Syntax, v));
+        }
+        Ok(())
+    }
+
+    fn undump(src: &[u8], chunkname: &[u8]) -> Result<FuncProto, crate::compiler::SyntaxError> {
+        crate::compiler::dump::undump(src).map_err(|why| {
+            let msg = format!("{}: bad binary chunk ({why})", crate::compiler::chunk_id(chunkname));
+            crate::compiler::SyntaxError { message: msg.into_bytes() }
+        })
+    }
+}
+
+/// The template of a heap template table (for `string.dump`).
+fn template_of(t: &Table) -> TableTemplate {
+    let kval = |v: Value| -> Option<KVal> {
+        if let Some(s) = v.as_string() {
+            Some(KVal::Str(s.as_bytes().into()))
+        } else if v.is_number() {
+            Some(KVal::Num(v.num()))
+        } else if v.is_nil() {
+            None
+        } else {
+            Some(if v.truthy() { KVal::True } else { KVal::False })
+        }
+    };
+    let array: Vec<Option<KVal>> = t.arr.iter().map(|&v| kval(v)).collect();
+    let hash = t.hash_entries().filter_map(|(k, v)| Some((kval(k)?, kval(v)))).collect();
+    TableTemplate { array, hash }
+}
+
+/// Where a chunk's bytes come from (see [`Vm::load_chunk`]).
+pub enum ChunkSource<'s> {
+    /// The whole chunk.
+    Bytes(&'s [u8]),
+    /// A reader: appends the next piece to the buffer and returns `Ok(true)`, or
+    /// returns `Ok(false)` at the end. It is not called again after the end or an error.
+    Reader(&'s mut dyn FnMut(&mut Vm, &mut Vec<u8>) -> LResult<bool>),
 }

@@ -1,0 +1,276 @@
+//! Capabilities: what a state gets, and directory grants that cannot be escaped.
+
+use std::path::{Path, PathBuf};
+
+use moonbox::{Capabilities, ClockResolution, DebugLevel, Lua};
+
+/// A fresh directory tree for one test:
+///
+/// ```text
+/// <root>/outside.txt            "secret"
+/// <root>/grant/in.txt           "line1\nline2\n"
+/// <root>/grant/sub/mod.lua      "return { answer = 42 }"
+/// <root>/grant/up.lua           "return 'from file', ..."
+/// <root>/grant/abs_link  -> <root>/outside.txt   (unix)
+/// <root>/grant/rel_link  -> ../outside.txt       (unix)
+/// <root>/grant/inner_link -> sub/mod.lua         (unix)
+/// ```
+struct Tree {
+    root: PathBuf,
+}
+
+impl Tree {
+    fn new(name: &str) -> Tree {
+        let root = std::env::temp_dir().join(format!("moonbox-caps-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("grant/sub")).unwrap();
+        std::fs::write(root.join("outside.txt"), "secret").unwrap();
+        std::fs::write(root.join("grant/in.txt"), "line1\nline2\n").unwrap();
+        std::fs::write(root.join("grant/sub/mod.lua"), "return { answer = 42 }").unwrap();
+        std::fs::write(root.join("grant/up.lua"), "return 'from file', ...").unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(root.join("outside.txt"), root.join("grant/abs_link")).unwrap();
+            std::os::unix::fs::symlink("../outside.txt", root.join("grant/rel_link")).unwrap();
+            std::os::unix::fs::symlink("sub/mod.lua", root.join("grant/inner_link")).unwrap();
+        }
+        Tree { root }
+    }
+
+    fn grant(&self) -> PathBuf {
+        self.root.join("grant")
+    }
+
+    fn lua(&self, caps: Capabilities) -> Lua {
+        let lua = Lua::with_capabilities(caps);
+        let s = |p: &Path| p.to_str().unwrap().to_string();
+        lua.globals().set("ROOT", s(&self.root)).unwrap();
+        lua.globals().set("G", s(&self.grant())).unwrap();
+        lua
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Runs `code` (which sees `ROOT`, `G` and a helper `fails(path, mode)` returning
+/// `io.open`'s three results joined by `|`) and expects it to return true.
+fn check(lua: &Lua, code: &str) {
+    let prelude = r#"
+        function fails(path, mode)
+            local f, msg, code = io.open(path, mode)
+            assert(f == nil, "opened " .. path)
+            return msg .. "|" .. tostring(code)
+        end
+    "#;
+    let full = format!("{prelude}\n{code}\nreturn true");
+    match lua.load(full.as_str()).set_name("=check").eval::<bool>() {
+        Ok(true) => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn read_grant_reads_inside_only() {
+    let t = Tree::new("read");
+    let lua = t.lua(Capabilities::sandboxed().allow_read(t.grant()));
+    check(
+        &lua,
+        r#"
+        local f = assert(io.open(G .. "/in.txt"))
+        assert(f:read("*l") == "line1" and f:read("*a") == "line2\n")
+        assert(f:close() == true and io.type(f) == "closed file")
+        assert(io.open(G .. "/./sub/../in.txt"):read("*a") == "line1\nline2\n", "inner .. is fine")
+        local n = 0
+        for l in io.lines(G .. "/in.txt") do n = n + 1 end
+        assert(n == 2)
+        -- Outside the grant: ../, an absolute path, the grant's parent.
+        assert(fails(G .. "/../outside.txt") == G .. "/../outside.txt: Permission denied|13")
+        assert(fails(ROOT .. "/outside.txt") == ROOT .. "/outside.txt: Permission denied|13")
+        assert(fails(ROOT) == ROOT .. ": Permission denied|13")
+        assert(fails("/etc/passwd") == "/etc/passwd: Permission denied|13")
+        -- Missing files inside the grant are the usual error.
+        assert(fails(G .. "/missing.txt") == G .. "/missing.txt: No such file or directory|2")
+        -- Read-only: every writing mode is refused, and the file is untouched.
+        for _, mode in ipairs({"w", "a", "r+", "w+", "a+", "wb"}) do
+            assert(fails(G .. "/in.txt", mode) == G .. "/in.txt: Permission denied|13", mode)
+        end
+        assert(fails(G .. "/new.txt", "w") == G .. "/new.txt: Permission denied|13")
+        assert(io.open(G .. "/in.txt"):read("*a") == "line1\nline2\n")
+        -- io.lines outside: the argument error LuaJIT gives for a file it cannot open.
+        local ok, e = pcall(io.lines, ROOT .. "/outside.txt")
+        assert(not ok and e == "bad argument #1 to '?' (" .. ROOT .. "/outside.txt: Permission denied)", e)
+        -- No standard streams or default files without the io capability.
+        assert(io.read == nil and io.write == nil and io.stdout == nil and io.popen == nil)
+        assert(io.input == nil and io.output == nil and io.tmpfile == nil)
+        assert(not pcall(io.lines))
+        assert(os.remove == nil and os.rename == nil)
+    "#,
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_cannot_leave_a_grant() {
+    let t = Tree::new("links");
+    let lua = t.lua(Capabilities::sandboxed().allow_write(t.grant()));
+    check(
+        &lua,
+        r#"
+        assert(fails(G .. "/abs_link") == G .. "/abs_link: Permission denied|13")
+        assert(fails(G .. "/rel_link") == G .. "/rel_link: Permission denied|13")
+        assert(fails(G .. "/rel_link", "w") == G .. "/rel_link: Permission denied|13")
+        assert(fails(G .. "/abs_link", "a") == G .. "/abs_link: Permission denied|13")
+        assert(io.open(G .. "/inner_link"):read("*a") == "return { answer = 42 }", "a link inside is fine")
+        local f, e = loadfile(G .. "/abs_link")
+        assert(f == nil and e == "cannot open " .. G .. "/abs_link: Permission denied", e)
+    "#,
+    );
+    assert_eq!(std::fs::read_to_string(t.root.join("outside.txt")).unwrap(), "secret");
+}
+
+#[test]
+fn write_grant_creates_and_appends() {
+    let t = Tree::new("write");
+    let lua = t.lua(Capabilities::sandboxed().allow_read(t.root.clone()).allow_write(t.grant()));
+    check(
+        &lua,
+        r#"
+        local f = assert(io.open(G .. "/out.txt", "w"))
+        assert(f:write("a", 1, "\n") == true)
+        f:close()
+        f = assert(io.open(G .. "/out.txt", "a"))
+        f:write("b\n")
+        f:close()
+        assert(io.open(G .. "/out.txt"):read("*a") == "a1\nb\n")
+        -- The read-only grant of the parent still refuses writes outside the nested
+        -- writable one, but reads there.
+        assert(io.open(ROOT .. "/outside.txt"):read("*a") == "secret")
+        assert(fails(ROOT .. "/outside.txt", "w") == ROOT .. "/outside.txt: Permission denied|13")
+    "#,
+    );
+    assert_eq!(std::fs::read_to_string(t.grant().join("out.txt")).unwrap(), "a1\nb\n");
+}
+
+#[test]
+fn chunk_files_and_require_go_through_grants() {
+    let t = Tree::new("require");
+    let lua = t.lua(Capabilities::sandboxed().allow_read(t.grant()));
+    check(
+        &lua,
+        r#"
+        local f = assert(loadfile(G .. "/up.lua"))
+        local a, b = f(5)
+        assert(a == "from file" and b == 5)
+        assert(dofile(G .. "/up.lua") == "from file")
+        local g, e = loadfile(ROOT .. "/outside.txt")
+        assert(g == nil and e == "cannot open " .. ROOT .. "/outside.txt: Permission denied", e)
+        local ok, e2 = pcall(dofile, G .. "/../outside.txt")
+        assert(not ok and e2 == "cannot open " .. G .. "/../outside.txt: Permission denied", e2)
+        -- stdin is not granted.
+        local h, e3 = loadfile()
+        assert(h == nil and e3 == "cannot read stdin: Permission denied", e3)
+        package.path = G .. "/?.lua;" .. ROOT .. "/?.txt"
+        assert(require("sub.mod").answer == 42)
+        assert(package.searchpath("sub.mod", package.path) == G .. "/sub/mod.lua")
+        -- A module outside the grant is "not found", like a file that is not there.
+        local ok2, e4 = pcall(require, "outside")
+        assert(not ok2 and e4:find("no file '" .. ROOT .. "/outside.txt'", 1, true), e4)
+        assert(package.loadlib == nil and #package.loaders == 2)
+    "#,
+    );
+}
+
+#[test]
+fn relative_paths_resolve_against_the_working_directory() {
+    // cargo runs integration tests in the package root.
+    let lua = Lua::with_capabilities(Capabilities::sandboxed().allow_read("tests/lua/data"));
+    check(
+        &lua,
+        r#"
+        assert(fails("tests/lua/../../Cargo.toml") == "tests/lua/../../Cargo.toml: Permission denied|13")
+        assert(fails("Cargo.toml") == "Cargo.toml: Permission denied|13")
+        assert(fails("./tests/lua/data/../basic.lua") == "./tests/lua/data/../basic.lua: Permission denied|13")
+    "#,
+    );
+    let any: String = lua
+        .load("for _, n in ipairs(...) do local f = io.open(n) if f then f:close() return n end end return ''")
+        .call(data_files())
+        .unwrap();
+    assert!(!any.is_empty(), "no file of tests/lua/data opened through a relative grant");
+}
+
+/// Some relative names of files in tests/lua/data.
+fn data_files() -> Vec<String> {
+    std::fs::read_dir("tests/lua/data")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+        .map(|e| format!("tests/lua/data/{}", e.file_name().to_string_lossy()))
+        .collect()
+}
+
+#[test]
+fn sandboxed_state_has_no_outside_world() {
+    let lua = Lua::sandboxed();
+    check(
+        &lua,
+        r#"
+        assert(io == nil and package.loaded.io == nil)
+        assert(os.execute == nil and os.exit == nil and os.getenv == nil)
+        assert(os.remove == nil and os.rename == nil and os.tmpname == nil)
+        assert(dofile == nil and loadfile == nil)
+        assert(string.dump == nil)
+        local f, e = load("\27LJ\129 precompiled")
+        assert(f == nil and e == '[string "..."]: binary chunks are not allowed', e)
+        f, e = loadstring("\27LJ\129", "=bin")
+        assert(f == nil and e == "bin: binary chunks are not allowed", e)
+        assert(debug.getinfo == nil and debug.sethook == nil and debug.getlocal == nil)
+        assert(debug.getregistry == nil and debug.setupvalue == nil and debug.debug == nil)
+        assert(type(debug.traceback()) == "string")
+        assert(package.loadlib == nil and package.searchpath == nil and #package.loaders == 1)
+        -- What stays.
+        assert(type(print) == "function" and string.rep("ab", 2) == "abab")
+        assert(table.concat({1, 2}, ",") == "1,2" and math.floor(2.5) == 2)
+        assert(type(os.time()) == "number" and os.date("!%Y", 0) == "1970")
+        local c = os.clock()
+        assert(type(c) == "number" and math.abs(c * 1000 - math.floor(c * 1000 + 0.5)) < 1e-6, "coarse clock")
+        assert(bit.band(6, 3) == 2 and coroutine.wrap(function() return 1 end)() == 1)
+        assert(load("return 1 + 1")() == 2)
+    "#,
+    );
+}
+
+#[test]
+fn full_state_and_single_capabilities() {
+    let lua = Lua::new();
+    check(
+        &lua,
+        r#"
+        assert(io.popen and io.write and os.execute and os.getenv and string.dump and debug.getinfo)
+        assert(loadfile and dofile and package.loadlib and #package.loaders == 4)
+        assert(load(string.dump(function() return 3 end))() == 3)
+    "#,
+    );
+    let lua = Lua::with_capabilities(Capabilities::full().popen(false).os(false).debug(DebugLevel::Traceback));
+    check(
+        &lua,
+        r#"
+        assert(io.popen == nil and io.write and io.open)
+        assert(os.execute == nil and os.time and debug.getinfo == nil and debug.traceback)
+    "#,
+    );
+    let lua = Lua::with_capabilities(Capabilities::sandboxed().io(true).clock(ClockResolution::Precise).gc_control(true));
+    check(
+        &lua,
+        r#"
+        assert(io.write and io.popen == nil and loadfile and os.execute == nil)
+        assert(collectgarbage("stop") == 0 and collectgarbage("restart") == 0)
+    "#,
+    );
+    let caps = Capabilities::sandboxed().allow_read("/a").allow_write("/b");
+    assert_eq!(caps.grants().collect::<Vec<_>>(), vec![(Path::new("/a"), false), (Path::new("/b"), true)]);
+}
