@@ -163,6 +163,14 @@ impl Limits {
         *vm_budget = g;
     }
 
+    /// Ends the current slice at the next budget check (the unused part of the slice
+    /// is not charged).
+    fn end_slice_now(&self, vm_budget: &mut i64) {
+        let unused = (*vm_budget).clamp(0, self.granted.get());
+        self.granted.set(self.granted.get() - unused);
+        *vm_budget = 0;
+    }
+
     /// Sets the total budget (`None`: unlimited).
     pub(crate) fn set_budget(&self, vm: &mut Vm, budget: Option<u64>) {
         self.remaining.set(budget.unwrap_or(u64::MAX));
@@ -283,6 +291,11 @@ fn gc_sentinel(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
             // once: an uncatchable stop inside the finalizer batch would make the
             // engine drop the other queued finalizers).
             limits.memory_exceeded.set(live > limit);
+            if live > limit {
+                // Stop at the very next budget check, not at the end of the slice: a
+                // script doubling a string could grow far past the limit in a slice.
+                limits.end_slice_now(&mut vm.budget);
+            }
             // Pace the collector: the next collection should come before the limit.
             let pause = (limit as u128 * 100 / live.max(1) as u128).clamp(110, 200) as u32;
             vm.heap.pause = pause;
