@@ -425,7 +425,10 @@ impl Inner {
         if vm.heap.total_bytes() <= limit {
             return Ok(());
         }
-        vm.full_gc();
+        if let Err(e) = vm.full_gc() {
+            // A finalizer was stopped by a limit.
+            return Err(self.convert_error(vm, e));
+        }
         if vm.heap.total_bytes() > limit {
             self.limits.memory_exceeded.set(true);
             return Err(Error::MemoryError(self.memory_message(vm)));
@@ -952,15 +955,18 @@ impl Lua {
 
     // ----- GC, memory, budget ----------------------------------------------------------
 
-    /// Runs a full garbage collection (and pending `__gc` finalizers).
+    /// Runs a full garbage collection (and pending `__gc` finalizers). Fails when a
+    /// finalizer is stopped by a limit (budget, cancellation, interrupt, memory).
     pub fn gc_collect(&self) -> Result<()> {
-        self.inner.with_vm(|vm| {
+        self.inner.try_vm(|vm| {
             // Clear released slots first so their objects can go.
             self.inner.drain_deferred();
-            vm.full_gc();
+            let r = vm.full_gc();
             if let Some(limit) = self.inner.limits.memory_limit.get() {
                 self.inner.limits.memory_exceeded.set(vm.heap.total_bytes() > limit);
             }
+            // A finalizer stopped by a limit.
+            r.map_err(|e| self.inner.convert_error(vm, e))
         })
     }
 

@@ -84,7 +84,7 @@ fn collectgarbage(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let arg = vm.opt_number(base, nargs, 1, 0.0)?;
     let r = match opt.as_str() {
         "collect" => {
-            vm.full_gc();
+            vm.full_gc()?;
             Value::number(0.0)
         }
         "count" => Value::number(vm.heap.total_bytes() as f64 / 1024.0),
@@ -98,7 +98,7 @@ fn collectgarbage(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
             vm.heap.step_work = vm.heap.step_work.saturating_add(work);
             if vm.heap.step_work >= vm.heap.total_bytes() {
                 vm.heap.step_work = 0;
-                vm.full_gc();
+                vm.full_gc()?;
                 Value::TRUE
             } else {
                 Value::FALSE

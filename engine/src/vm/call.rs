@@ -130,7 +130,7 @@ impl Vm {
         };
         self.postcall(fr, first, nret)?;
         if self.heap.should_collect() {
-            self.full_gc();
+            self.full_gc()?;
         }
         Ok(CallOutcome::Done)
     }

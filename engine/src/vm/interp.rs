@@ -230,7 +230,7 @@ impl Vm {
                             continue 'frame;
                         }
                         if self.heap.should_collect() {
-                            self.full_gc();
+                            self.full_gc()?;
                         }
                     }
 
@@ -265,7 +265,7 @@ impl Vm {
                         r!(a) = f;
                         if self.heap.should_collect() {
                             save!();
-                            self.full_gc();
+                            self.full_gc()?;
                         }
                     }
 
@@ -278,7 +278,7 @@ impl Vm {
                         r!(a) = t.to_value();
                         if self.heap.should_collect() {
                             save!();
-                            self.full_gc();
+                            self.full_gc()?;
                         }
                     }
                     Op::GGET => {

@@ -303,16 +303,18 @@ impl Vm {
 
     /// Runs a collection if one is due. Call only at safe points.
     #[inline]
-    pub fn maybe_gc(&mut self) {
+    pub fn maybe_gc(&mut self) -> LResult<()> {
         if self.heap.should_collect() {
-            self.full_gc();
+            self.full_gc()?;
         }
+        Ok(())
     }
 
-    /// A full collection, then pending finalizers.
-    pub fn full_gc(&mut self) {
+    /// A full collection, then pending finalizers. Fails only when a finalizer was
+    /// stopped by the budget or the host (an error that must reach the host).
+    pub fn full_gc(&mut self) -> LResult<()> {
         self.collect_garbage();
-        self.run_finalizers();
+        self.run_finalizers()
     }
 
     /// A full collection without running finalizers.
@@ -360,11 +362,14 @@ impl Vm {
     }
 
     /// Runs queued `__gc` finalizers (errors in them are reported to stderr, as a
-    /// warning, and otherwise ignored).
-    pub fn run_finalizers(&mut self) {
+    /// warning, and otherwise ignored). A budget or cancellation stop is not an error
+    /// of the finalizer: it drops the queue and is returned, so that it stops the
+    /// script as it would anywhere else (`pcall` cannot catch it).
+    pub fn run_finalizers(&mut self) -> LResult<()> {
         if self.in_finalizer || self.heap.pending_finalizers.is_empty() {
-            return;
+            return Ok(());
         }
+        let mut stop = None;
         self.in_finalizer = true;
         // The queue keeps the not-yet-run ones rooted while a finalizer runs Lua.
         while let Some(u) = self.heap.pending_finalizers.pop_front() {
@@ -378,6 +383,7 @@ impl Vm {
                 if !e.kind().catchable() {
                     // A budget or cancellation stop: drop what is queued.
                     self.heap.pending_finalizers.clear();
+                    stop = Some(e);
                     break;
                 }
                 let msg = self.error_to_string(&e);
@@ -385,6 +391,10 @@ impl Vm {
             }
         }
         self.in_finalizer = false;
+        match stop {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 }
 
