@@ -183,3 +183,29 @@ fn usage_lists_the_limit_flags() {
         assert!(text.contains(flag), "usage lacks {flag}:\n{text}");
     }
 }
+
+#[test]
+fn watchdog_ends_a_script_blocked_in_native_code() {
+    // Reading a pipe that never delivers blocks in native code, where no budget check
+    // runs: the watchdog ends the process a grace period (1 s here) after the deadline.
+    let start = Instant::now();
+    let mut child = Command::new(MOONBOX)
+        .args(["--timeout", "300ms", "-e", "io.read() print('not reached')"])
+        .env_remove("LUA_INIT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run moonbox");
+    let stdin = child.stdin.take(); // held open: the read never returns
+    let o = child.wait_with_output().expect("wait for moonbox");
+    let took = start.elapsed();
+    drop(stdin);
+    assert_eq!(o.status.code(), Some(5), "{o:?}");
+    assert_eq!(
+        stderr_line(&o),
+        format!("{MOONBOX}: timeout after 300ms (--timeout): no check point reached, process killed")
+    );
+    assert_eq!(stdout(&o), "");
+    assert!(took >= Duration::from_millis(1300) && took < Duration::from_secs(5), "took {took:?}");
+}
