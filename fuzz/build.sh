@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the cargo-fuzz targets (compile, run, run_generated). Needs a nightly toolchain
+# Builds the cargo-fuzz targets (compile, run, run_binary, run_generated). Needs a nightly toolchain
 # and cargo-fuzz; installs cargo-fuzz if it is missing.
 #
 #   fuzz/build.sh                 # build every target
