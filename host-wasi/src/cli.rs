@@ -131,7 +131,7 @@ fn run(argv: &[String]) -> Result<u8, String> {
     }
     let config = SandboxConfig {
         max_concurrent: 1,
-        max_memory: tenant.memory.max(64 << 20),
+        max_memory: tenant.hard_memory_cap(),
         tick: Duration::from_millis(10),
         max_wasm_stack: 4 << 20,
         ..SandboxConfig::default()

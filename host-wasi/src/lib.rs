@@ -32,6 +32,7 @@ pub mod cache;
 pub mod cli;
 mod imports;
 mod outcome;
+mod pipe;
 mod sandbox;
 mod state;
 mod tenant;

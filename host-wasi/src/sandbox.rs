@@ -10,10 +10,10 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, PoolingAllocationConfig, Store, Trap,
 };
 use wasmtime_wasi::p1::WasiP1Ctx;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 use crate::outcome::{Outcome, RunResult};
+use crate::pipe::CappedPipe;
 use crate::state::{Limiter, TenantState};
 use crate::tenant::{Stdio, Tenant};
 
@@ -160,14 +160,14 @@ impl Sandbox {
     /// does ends in an [`Outcome`].
     pub fn run(&self, tenant: &Tenant, script: &Script, args: &[&str]) -> Result<RunResult, Error> {
         let t0 = Instant::now();
-        let memory_cap = tenant.memory.min(self.config.max_memory);
+        let memory_cap = tenant.hard_memory_cap().min(self.config.max_memory);
 
         // WASI: the arguments, the grants, the output pipes; nothing else.
         let mut argv: Vec<String> = vec!["moonbox".into()];
         if let Some(cwd) = &tenant.cwd {
             argv.extend(["--cwd".into(), cwd.clone()]);
         }
-        argv.extend(["--memory".into(), (memory_cap / 4 * 3).to_string()]);
+        argv.extend(["--memory".into(), tenant.memory.to_string()]);
         let mut main_chunk = None;
         match script {
             Script::File(path) => argv.extend(["--".into(), path.clone()]),
@@ -182,9 +182,9 @@ impl Sandbox {
         b.args(&argv).allow_blocking_current_thread(true);
         let pipes = match tenant.stdio {
             Stdio::Capture(cap) => {
-                let (out, err) = (MemoryOutputPipe::new(cap), MemoryOutputPipe::new(cap));
+                let (out, err) = (CappedPipe::new(cap), CappedPipe::new(cap));
                 b.stdout(out.clone()).stderr(err.clone());
-                Some((out, err, cap))
+                Some((out, err))
             }
             Stdio::Inherit => {
                 b.inherit_stdio();
@@ -227,11 +227,7 @@ impl Sandbox {
         let fuel_used = if self.config.fuel { fuel - store.get_fuel().unwrap_or(0) } else { 0 };
         let state = store.into_data();
         let (stdout, stderr, output_full) = match pipes {
-            Some((out, err, cap)) => {
-                let (o, e) = (out.contents().to_vec(), err.contents().to_vec());
-                let full = o.len() >= cap || e.len() >= cap;
-                (o, e, full)
-            }
+            Some((out, err)) => (out.contents(), err.contents(), out.overflowed() || err.overflowed()),
             None => (Vec::new(), Vec::new(), false),
         };
         let lua_error = state.lua_error.map(|m| String::from_utf8_lossy(&m).into_owned());

