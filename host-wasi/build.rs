@@ -11,9 +11,9 @@ use std::process::Command;
 
 /// Linker flags of the guest (see DESIGN.md, "jit-wasm and the link contract"): the
 /// function table is exported and growable so the host can link trace modules into
-/// it; 8 MiB of shadow stack (the parser and pattern matcher recurse, boundedly).
+/// it; 1 MiB of shadow stack (the parser and pattern matcher recurse, boundedly).
 const GUEST_RUSTFLAGS: &[&str] =
-    &["-Clink-arg=--export-table", "-Clink-arg=--growable-table", "-Clink-arg=-zstack-size=8388608"];
+    &["-Clink-arg=--export-table", "-Clink-arg=--growable-table", "-Clink-arg=-zstack-size=1048576"];
 
 fn main() {
     println!("cargo:rerun-if-env-changed=MOONBOX_GUEST_WASM");

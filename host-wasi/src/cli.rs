@@ -32,7 +32,7 @@ pub fn parse_size(s: &str) -> Option<usize> {
         _ => (s, 1),
     };
     let n: f64 = num.parse().ok()?;
-    (n >= 0.0 && n.is_finite()).then(|| (n * mult as f64) as usize)
+    (n >= 0.0 && n.is_finite()).then_some((n * mult as f64) as usize)
 }
 
 /// Parses "2s", "500ms", "1.5", "1m".

@@ -109,7 +109,8 @@ pub(crate) fn add_to_linker(linker: &mut Linker<TenantState>) -> wasmtime::Resul
         i32::from(pending.len() == len.max(0) as usize && write(&mut caller, buf, &pending))
     })?;
     linker.func_wrap("moonbox", "script_len", |caller: Caller<'_, TenantState>| -> i32 {
-        caller.data().script.as_ref().map_or(0, |s| i32::try_from(s.len()).unwrap_or(0))
+        // 1 + the length, so that an empty script is not "no script".
+        caller.data().script.as_ref().map_or(0, |s| i32::try_from(s.len() + 1).unwrap_or(0))
     })?;
     linker.func_wrap("moonbox", "script_read", |mut caller: Caller<'_, TenantState>, buf: i32, len: i32| -> i32 {
         let Some(s) = caller.data().script.clone() else { return 0 };

@@ -115,7 +115,7 @@ impl Sandbox {
                 .max_memory_size(config.max_memory)
                 // Keep the first pages of a slot mapped between tenants: resetting
                 // them is cheaper than faulting them in again.
-                .linear_memory_keep_resident(256 << 10)
+                .linear_memory_keep_resident(2 << 20)
                 .table_keep_resident(64 << 10);
             c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }

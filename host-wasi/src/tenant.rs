@@ -23,9 +23,9 @@ pub enum Stdio {
     Inherit,
 }
 
-/// Linear memory the guest needs before the Lua heap: its 8 MiB shadow stack (see
-/// `build.rs`) and static data.
-const GUEST_BASE_MEMORY: usize = 8 << 20;
+/// Linear memory the guest needs besides the Lua heap: its 1 MiB shadow stack (see
+/// `build.rs`), static data, the interpreter's own buffers, with room to spare.
+const GUEST_BASE_MEMORY: usize = 4 << 20;
 
 /// A directory a tenant can see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,7 +110,7 @@ impl Tenant {
     /// The memory limit of the tenant's Lua heap, in bytes, as natively: past it an
     /// allocation is the catchable Lua error "not enough memory". The instance's
     /// linear memory, which also holds the allocator's free space and fragmentation,
-    /// Rust-side buffers and the stack, is capped hard at twice that plus 8 MiB
+    /// Rust-side buffers and the stack, is capped hard at twice that plus 4 MiB
     /// ([`Tenant::hard_memory_cap`]); an allocation that fails there stops the run
     /// ([`Outcome::MemoryLimit`](crate::Outcome::MemoryLimit)).
     pub fn memory(mut self, bytes: usize) -> Tenant {

@@ -173,3 +173,40 @@ fn bad_tenants_do_not_disturb_good_ones() {
     assert!(good.iter().all(Outcome::is_ok));
     let _ = sandbox();
 }
+
+/// The engine's own depth limits (C-call nesting, parser levels, pattern
+/// complexity, Lua stack) end in Lua errors well inside the default 1 MiB Wasm stack
+/// and the guest's 1 MiB shadow stack.
+#[test]
+fn bounded_recursion_fits_the_default_stacks() {
+    let r = run(&limited(), DEPTHS);
+    assert_eq!(r.outcome, Outcome::Ok, "{}", stderr(&r));
+    let out = stdout(&r);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].contains("C stack overflow"), "{}", lines[0]);
+    assert!(lines[1].contains("too many syntax levels"), "{}", lines[1]);
+    assert_eq!(lines[2], "1");
+    assert!(lines[3].starts_with("true\ttable: "), "{}", lines[3]);
+    assert!(lines[4].starts_with("false\t") || lines[4].starts_with("true"), "{}", lines[4]);
+    assert!(lines[5].contains("stack overflow"), "{}", lines[5]);
+    assert!(lines[6].starts_with("true\tyyy"), "{}", lines[6]);
+}
+
+const DEPTHS: &str = r#"
+local function f(n)
+  if n == 0 then return 0 end
+  local r
+  table.sort({2, 1}, function(a, b) r = f(n - 1) return a < b end)
+  return r
+end
+print(pcall(f, 250))
+print(pcall(load, "return " .. ("("):rep(250) .. "1" .. (")"):rep(250)))
+print(load("return " .. ("("):rep(190) .. "1" .. (")"):rep(190))())
+print(pcall(load("return " .. ("{"):rep(190) .. ("}"):rep(190))))
+print(pcall(string.find, ("a"):rep(300000), ("a?"):rep(5000) .. ("a"):rep(5000)))
+local t = setmetatable({}, {__index = function(t, k) return t[k + 1] end})
+print(pcall(function() return t[1] end))
+print(pcall(string.gsub, ("x"):rep(1000), "x", function()
+  return tostring(setmetatable({}, {__tostring = function() return "y" end}))
+end))
+"#;

@@ -28,7 +28,7 @@ mod imports {
         /// Copies the pending result (exactly `len` bytes) into `buf`; 1 on success.
         #[link_name = "host_result"]
         pub fn result(buf: *mut u8, len: i32) -> i32;
-        /// The length of the main chunk the host hands over, 0 if none.
+        /// 1 + the length of the main chunk the host hands over; 0 if none.
         #[link_name = "script_len"]
         pub fn script_len() -> i32;
         /// Copies the main chunk (exactly `len` bytes) into `buf`; 1 on success.
@@ -94,7 +94,7 @@ mod ffi {
         {
             // SAFETY: takes no pointers.
             let n = unsafe { super::imports::script_len() };
-            let len = usize::try_from(n).ok().filter(|&n| n > 0)?;
+            let len = usize::try_from(n).ok().filter(|&n| n > 0)? - 1;
             let mut out = Vec::new();
             out.try_reserve_exact(len).ok()?;
             out.resize(len, 0);
