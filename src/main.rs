@@ -1,5 +1,7 @@
 //! The `moonbox` command-line interpreter, compatible with `luajit`'s basic use.
 
+mod sandbox_cli;
+
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -35,6 +37,9 @@ fn main() -> ExitCode {
     // comparators, metamethods called from library functions) and the parser use the
     // Rust stack, within fixed depth limits.
     let args: Vec<String> = std::env::args().collect();
+    if let Some(code) = sandbox_cli::hand_over(&args) {
+        return ExitCode::from(code);
+    }
     let child = std::thread::Builder::new().stack_size(256 << 20).spawn(move || run(args));
     match child.map(|h| h.join()) {
         Ok(Ok(code)) => ExitCode::from(code),

@@ -130,6 +130,8 @@ fn run(argv: &[String]) -> Result<u8, String> {
         tenant = tenant.cwd(cwd.to_string_lossy().into_owned());
     }
     let config = SandboxConfig {
+        // Fuel metering costs speed: meter only when a budget is asked for.
+        fuel: tenant.fuel.is_some(),
         max_concurrent: 1,
         max_memory: tenant.hard_memory_cap(),
         tick: Duration::from_millis(10),
