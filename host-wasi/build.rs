@@ -38,7 +38,11 @@ fn main() {
     // What the outer build set for itself must not leak into the guest's build.
     for (k, _) in env::vars_os() {
         let k = k.to_string_lossy().into_owned();
-        let outer = k.starts_with("CARGO_") && k != "CARGO_HOME" && k != "CARGO_MAKEFLAGS"
+        // Kept: where cargo lives, the jobserver, and how it reaches registries.
+        let kept = ["CARGO_HOME", "CARGO_MAKEFLAGS", "CARGO_NET_", "CARGO_HTTP_", "CARGO_REGISTR", "CARGO_TERM_"]
+            .iter()
+            .any(|p| k.starts_with(p));
+        let outer = k.starts_with("CARGO_") && !kept
             || ["RUSTFLAGS", "TARGET", "HOST", "PROFILE", "OPT_LEVEL", "DEBUG", "OUT_DIR", "NUM_JOBS", "RUSTC_LINKER"]
                 .contains(&k.as_str());
         if outer {
@@ -49,6 +53,8 @@ fn main() {
         .env("CARGO_PROFILE_RELEASE_DEBUG", "0")
         .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort");
+    // The nested cargo's progress goes to stderr; stdout is for cargo: directives.
+    cmd.stdout(std::process::Stdio::from(std::io::stderr()));
     let status = cmd.status().expect("could not run cargo to build the wasm32-wasip1 guest");
     if !status.success() {
         panic!(

@@ -34,7 +34,8 @@ fn with_kv(t: Tenant, name: &'static str, kv: Kv) -> Tenant {
     })
     .and_then(|t| {
         t.function("log", move |a| {
-            let text: Vec<String> = a.iter().map(|v| format!("{v:?}")).collect();
+            let text: Vec<String> =
+                a.iter().map(|v| v.as_str().map_or_else(|| format!("{v:?}"), str::to_string)).collect();
             eprintln!("  [{name} log] {}", text.join(" "));
             Ok(vec![])
         })
@@ -63,20 +64,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "greeter.lua",
         format!(
             r#"local who = ...
+               local t0 = os.clock()
                local g = assert(io.open("{}/greeting.txt")):read("*a")
-               log("greeting", who)
+               log("greeting", who, os.clock() - t0)
                print(g .. ", " .. who .. "!")"#,
             static_dir.display()
         ),
     );
     // Tenant "greedy": sometimes loops, sometimes allocates without end; a small
     // fuel budget and memory cap stop it without anyone else noticing.
-    let greedy = with_kv(Tenant::new().memory(8 << 20).fuel(Some(20_000_000)), "greedy", Kv::default());
+    let greedy = with_kv(Tenant::new().memory(4 << 20).fuel(Some(200_000_000)), "greedy", Kv::default());
     let greedy_src = Script::source(
         "greedy.lua",
         r#"local mode = ...
            if mode == "spin" then while true do end
-           elseif mode == "hog" then local t = {} while true do t[#t + 1] = ("x"):rep(1e5) end
+           elseif mode == "hog" then local t = {} while true do t[#t + 1] = ("x"):rep(1e5) .. #t end
            else print("greedy behaved") end"#,
     );
     let tenants = Arc::new(vec![("counter", counter, counter_src), ("greeter", greeter, greeter_src), ("greedy", greedy, greedy_src)]);

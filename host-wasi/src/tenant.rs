@@ -192,6 +192,11 @@ impl Tenant {
 
     /// Grants a host function under a dotted name: `log` becomes a global function,
     /// `kv.get` the field `get` of a global table `kv` (created if absent).
+    ///
+    /// It takes nil, booleans, numbers and strings (a table or function argument is a
+    /// Lua error before the host sees it); its `Err` is raised in the script. It runs
+    /// on the tenant's thread outside fuel and deadline metering, so it should
+    /// return promptly; a panic in it becomes a Lua error.
     pub fn function(
         mut self,
         name: &str,
