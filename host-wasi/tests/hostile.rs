@@ -210,3 +210,27 @@ print(pcall(string.gsub, ("x"):rep(1000), "x", function()
   return tostring(setmetatable({}, {__tostring = function() return "y" end}))
 end))
 "#;
+
+/// More tenants at once than the pool has slots: the extra run is refused with a
+/// host error, and the pool serves again once a slot is free.
+#[test]
+fn a_full_pool_refuses_instead_of_waiting() {
+    use std::sync::Barrier;
+    let s = Arc::new(Sandbox::with_config(SandboxConfig { max_concurrent: 1, ..SandboxConfig::default() }).unwrap());
+    let (entered, release) = (Arc::new(Barrier::new(2)), Arc::new(Barrier::new(2)));
+    let (e, r) = (entered.clone(), release.clone());
+    let blocking = Tenant::new()
+        .function("block", move |_| {
+            e.wait();
+            r.wait();
+            Ok(vec![])
+        })
+        .unwrap();
+    let s2 = s.clone();
+    let h = std::thread::spawn(move || s2.run(&blocking, &Script::source("b.lua", "block()"), &[]).unwrap().outcome);
+    entered.wait();
+    assert!(s.run(&limited(), &Script::source("x.lua", "print(1)"), &[]).is_err());
+    release.wait();
+    assert_eq!(h.join().unwrap(), Outcome::Ok);
+    assert_eq!(s.run(&limited(), &Script::source("x.lua", "print(1)"), &[]).unwrap().outcome, Outcome::Ok);
+}
