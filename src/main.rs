@@ -5,6 +5,8 @@
 //! embedders get); the chunks run on its raw engine `Vm` through `Lua::with_raw_vm`, so
 //! that messages and tracebacks are exactly the engine's.
 
+mod sandbox_cli;
+
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -24,8 +26,10 @@ Available options are:
   -i        Enter interactive mode after executing 'script'.
   -v        Show version information.
   -E        Ignore environment variables.
-  --sandbox      Run untrusted code: sandboxed libraries, and unless given
-                 otherwise --memory 64M and --timeout 10s.
+  --sandbox      Run untrusted code in the WebAssembly sandbox (moonbox-sandbox):
+                 sandboxed libraries, and unless given otherwise --memory 64M and
+                 --timeout 10s; --allow-read DIR / --allow-write DIR grant files.
+  --sandbox=native  The same profile and limits in this process, without Wasm.
   --memory SIZE  Limit the Lua heap to SIZE bytes (suffix K, M or G).
   --fuel N       Stop after N budget checks (one per call and loop iteration).
   --timeout T    Stop after T of wall-clock time (500ms, 2s, 1m; plain: seconds).
@@ -58,6 +62,9 @@ fn main() -> ExitCode {
     // comparators, metamethods called from library functions) and the parser use the
     // Rust stack, within fixed depth limits.
     let args: Vec<String> = std::env::args().collect();
+    if let Some(code) = sandbox_cli::hand_over(&args) {
+        return ExitCode::from(code);
+    }
     let child = std::thread::Builder::new().stack_size(256 << 20).spawn(move || run(args));
     match child.map(|h| h.join()) {
         Ok(Ok(code)) => ExitCode::from(code),
@@ -118,7 +125,10 @@ impl LimitFlags {
     /// Handles `--flag value` / `--flag=value` at `argv[*i]`: `Ok(true)` if it was one.
     fn parse(&mut self, argv: &[String], i: &mut usize, prog: &str) -> Result<bool, String> {
         let a = argv[*i].as_str();
-        if a == "--sandbox" {
+        // `--sandbox` alone hands the command line to the Wasm sandbox host before this
+        // parser runs (sandbox_cli.rs); `--sandbox=native` is the same profile and
+        // limits in this process.
+        if a == "--sandbox" || a == "--sandbox=native" {
             self.sandbox = true;
             return Ok(true);
         }

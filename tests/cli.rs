@@ -80,10 +80,10 @@ fn uncaught_engine_memory_error_is_status_3() {
 
 #[test]
 fn sandbox_removes_io_and_os_escapes() {
-    let o = moonbox(&["--sandbox", "-e", "print(io, os.execute, os.exit, loadfile, dofile, os.time ~= nil)"]);
+    let o = moonbox(&["--sandbox=native", "-e", "print(io, os.execute, os.exit, loadfile, dofile, os.time ~= nil)"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert_eq!(stdout(&o), "nil\tnil\tnil\tnil\tnil\ttrue\n");
-    let o = moonbox(&["--sandbox", "-e", "io.open('/etc/passwd')"]);
+    let o = moonbox(&["--sandbox=native", "-e", "io.open('/etc/passwd')"]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert!(stderr_line(&o).ends_with("attempt to index global 'io' (a nil value)"), "{o:?}");
 }
@@ -91,11 +91,11 @@ fn sandbox_removes_io_and_os_escapes() {
 #[test]
 fn sandbox_has_default_memory_and_timeout() {
     // 64M by default: a 100 MB table of tables is stopped.
-    let o = moonbox(&["--sandbox", "-e", "local t = {} for i = 1, 1e7 do t[i] = {} end"]);
+    let o = moonbox(&["--sandbox=native", "-e", "local t = {} for i = 1, 1e7 do t[i] = {} end"]);
     assert_eq!(o.status.code(), Some(3), "{o:?}");
     assert!(stderr_line(&o).ends_with("not enough memory (--memory 64M)"), "{o:?}");
     // An explicit flag wins over the default.
-    let o = moonbox(&["--sandbox", "--timeout", "200ms", "-e", "while true do end"]);
+    let o = moonbox(&["--sandbox=native", "--timeout", "200ms", "-e", "while true do end"]);
     assert_eq!(o.status.code(), Some(5), "{o:?}");
     assert!(stderr_line(&o).ends_with("timeout after 200ms (--timeout)"), "{o:?}");
 }
@@ -127,7 +127,7 @@ fn script_arguments_and_name_in_messages() {
     let script = dir.join("spin.lua");
     std::fs::write(&script, "local n = ... for i = 1, n do end while true do end\n").unwrap();
     let path = script.to_str().unwrap();
-    let o = moonbox(&["--sandbox", "--fuel", "20000", path, "10"]);
+    let o = moonbox(&["--sandbox=native", "--fuel", "20000", path, "10"]);
     assert_eq!(o.status.code(), Some(4), "{o:?}");
     assert_eq!(stderr_line(&o), format!("{MOONBOX}: {path}: CPU budget exhausted (--fuel 20000)"));
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,0 +1,161 @@
+//! The tenant program: the engine as a `wasm32-wasip1` command, run by
+//! `moonbox-host-wasi` once per tenant (and by any other WASI runtime).
+//!
+//! ```text
+//! moonbox [--cwd DIR] [--memory BYTES] [--host-script NAME] [--] (-e CHUNK | SCRIPT | -) [ARGS]...
+//! ```
+//!
+//! `--host-script NAME` takes the main chunk from the host (the `moonbox.script_*`
+//! imports) instead of a file: the host reads the script the user named, which need
+//! not lie inside a directory grant; NAME is its path, for `arg[0]` and messages.
+//! `--cwd` sets the working directory that relative paths resolve against (WASI
+//! has none of its own); `--memory` sets the engine's memory limit, so that most
+//! allocations past it become the catchable Lua error "not enough memory" before the
+//! host's hard cap on linear memory is reached. The script runs with the sandboxed
+//! Lua capabilities (see `profile.rs`) and the host functions the tenant was granted
+//! (`host.rs`). Errors print as the native CLI prints them: `moonbox: message` and a
+//! traceback on stderr, exit status 1.
+//!
+//! There are no threads on wasip1: everything runs on the main thread. The engine
+//! does not recurse on the Rust stack per Lua call; the parser and the pattern
+//! matcher recurse within fixed limits, which the stack size in `build.rs` covers.
+
+mod host;
+mod profile;
+mod wire;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use moonbox_engine::stdlib::base::read_source;
+use moonbox_engine::value::Value;
+use moonbox_engine::vm::{LuaError, MetaEvent, Vm};
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    let code = run(&argv);
+    let _ = std::io::stdout().flush();
+    ExitCode::from(code)
+}
+
+fn run(argv: &[String]) -> u8 {
+    let prog = argv.first().cloned().unwrap_or_else(|| "moonbox".into());
+    let mut vm = Vm::new();
+    profile::apply(&mut vm);
+    host::install(&mut vm);
+    let mut i = 1;
+    let mut chunk: Option<String> = None;
+    let mut host_script: Option<String> = None;
+    while i < argv.len() {
+        let a = argv[i].as_str();
+        let value = argv.get(i + 1);
+        match (a, value) {
+            ("--cwd", Some(dir)) => {
+                // A working directory outside every grant cannot be entered; then
+                // relative paths find nothing, which is what they should find.
+                let _ = std::env::set_current_dir(dir);
+                i += 2;
+            }
+            ("--memory", Some(n)) => {
+                vm.set_memory_limit(n.parse().ok());
+                i += 2;
+            }
+            ("--host-script", Some(name)) => {
+                host_script = Some(name.clone());
+                i += 2;
+                break;
+            }
+            ("-e", Some(src)) => {
+                chunk = Some(src.clone());
+                i += 2;
+                break;
+            }
+            ("--", _) => {
+                i += 1;
+                break;
+            }
+            _ => break,
+        }
+    }
+    let (script, name, src) = match (chunk, &host_script) {
+        (Some(src), _) => (None, "=(command line)".to_string(), Ok(src.into_bytes())),
+        (None, Some(path)) => {
+            let src = host::script().ok_or_else(|| format!("cannot open {path}: the host handed over no script"));
+            (Some(path.as_str()), format!("@{path}"), src)
+        }
+        (None, None) => {
+            let Some(path) = argv.get(i) else {
+                eprintln!("usage: {prog} [--cwd DIR] [--memory BYTES] [--] (-e chunk | script | -) [args...]");
+                return 1;
+            };
+            i += 1;
+            if path == "-" {
+                (Some(path.as_str()), "=stdin".to_string(), read_source(None))
+            } else {
+                (Some(path.as_str()), format!("@{path}"), read_source(Some(path)))
+            }
+        }
+    };
+    set_arg_table(&mut vm, &prog, script, &argv[i..]);
+    let src = match src {
+        Ok(s) => s,
+        Err(m) => {
+            eprintln!("{prog}: {m}");
+            host::report_error(m.as_bytes());
+            return 1;
+        }
+    };
+    let f = match vm.load(&src, name.as_bytes(), None) {
+        Ok(f) => f,
+        Err(e) => {
+            report(&mut vm, &prog, &e);
+            return 1;
+        }
+    };
+    let args: Vec<Value> = argv[i..].iter().map(|a| vm.str_value(a.as_bytes())).collect();
+    match vm.call_value(f, &args, 0) {
+        Ok(_) => 0,
+        Err(e) => {
+            report(&mut vm, &prog, &e);
+            1
+        }
+    }
+}
+
+/// The global `arg`: `arg[0]` is the script, `arg[-1]` the interpreter, as natively.
+fn set_arg_table(vm: &mut Vm, prog: &str, script: Option<&str>, rest: &[String]) {
+    let t = vm.new_table(rest.len(), 2);
+    let prog_v = vm.str_value(prog.as_bytes());
+    t.get_mut().set_int(-1, prog_v);
+    if let Some(s) = script {
+        let v = vm.str_value(s.as_bytes());
+        t.get_mut().set_int(0, v);
+    }
+    for (k, a) in rest.iter().enumerate() {
+        let v = vm.str_value(a.as_bytes());
+        t.get_mut().set_int(k as i64 + 1, v);
+    }
+    let g = vm.globals;
+    vm.set_field(g, "arg", t.to_value());
+}
+
+/// Prints an uncaught error as the native CLI does.
+fn report(vm: &mut Vm, prog: &str, e: &LuaError) {
+    let _ = std::io::stdout().flush();
+    let v = e.value();
+    if v.is_nil() {
+        host::report_error(b"nil");
+        return;
+    }
+    let printable = v.is_string() || v.is_number() || !vm.metamethod(v, MetaEvent::Tostring).is_nil();
+    let msg = vm.error_to_string(e);
+    host::report_error(msg.as_bytes());
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{prog}: {msg}");
+    if printable {
+        if let Some(tb) = e.traceback() {
+            let _ = writeln!(err, "{tb}");
+        }
+    }
+    let _ = err.flush();
+}

@@ -1,0 +1,68 @@
+//! The Lua-level capabilities of a tenant: the sandboxed profile of the facade
+//! (`Lua::sandboxed()`), except that files stay reachable, because here WASI decides
+//! which ones exist: only the host's directory grants, read-only or read-write.
+//!
+//! Removed: `os.execute`, `os.exit`, `os.getenv`, `os.tmpname`, `io.popen`,
+//! `package.loadlib`, the C loaders of `require`, every `debug` function but
+//! `traceback`, binary chunks, and the `collectgarbage` options that would defeat the
+//! memory limit.
+
+use moonbox_engine::value::Value;
+use moonbox_engine::vm::{LResult, Vm};
+
+const REMOVED_OS: &[&str] = &["execute", "exit", "getenv", "tmpname"];
+const REMOVED_IO: &[&str] = &["popen"];
+const REMOVED_PACKAGE: &[&str] = &["loadlib", "cpath"];
+const REFUSED_GC_OPTIONS: &[&str] = &["stop", "setpause", "setstepmul"];
+
+pub fn apply(vm: &mut Vm) {
+    vm.allow_binary = false;
+    let g = vm.globals;
+    for (lib, names) in [("os", REMOVED_OS), ("io", REMOVED_IO), ("package", REMOVED_PACKAGE)] {
+        if let Some(t) = vm.get_field(g, lib).as_table() {
+            for name in names {
+                vm.set_field(t, name, Value::NIL);
+            }
+        }
+    }
+    // require: the preload and Lua-file searchers only (files go through WASI).
+    if let Some(pkg) = vm.get_field(g, "package").as_table() {
+        if let Some(loaders) = vm.get_field(pkg, "loaders").as_table() {
+            let only = vm.new_table(2, 0);
+            only.get_mut().set_int(1, loaders.get_int(1));
+            only.get_mut().set_int(2, loaders.get_int(2));
+            vm.set_field(pkg, "loaders", only.to_value());
+        }
+    }
+    // debug: only traceback.
+    let traceback = vm.get_field(g, "debug").as_table().map(|d| vm.get_field(d, "traceback"));
+    let dbg = vm.new_table(0, 1);
+    if let Some(tb) = traceback {
+        vm.set_field(dbg, "traceback", tb);
+    }
+    vm.set_field(g, "debug", dbg.to_value());
+    if let Some(l) = vm.lib_state.loaded {
+        vm.set_field(l, "debug", dbg.to_value());
+    }
+    let orig = vm.get_field(g, "collectgarbage");
+    if orig.is_function() {
+        let f = vm.native_closure(guarded_collectgarbage, "collectgarbage", vec![orig]);
+        vm.set_field(g, "collectgarbage", f);
+    }
+}
+
+fn guarded_collectgarbage(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    if let Some(opt) = vm.arg(base, nargs, 0).as_string() {
+        let o = opt.as_bytes();
+        if let Some(bad) = REFUSED_GC_OPTIONS.iter().find(|r| r.as_bytes() == o) {
+            return Err(vm.rt_error(&format!("collectgarbage option '{bad}' is not allowed in this state")));
+        }
+    }
+    let orig = vm.native_upval(0);
+    let args: Vec<Value> = vm.stack[base..base + nargs].to_vec();
+    let r = vm.call_value(orig, &args, -1)?;
+    for v in &r {
+        vm.push(*v);
+    }
+    Ok(r.len())
+}

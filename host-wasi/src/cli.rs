@@ -1,0 +1,220 @@
+//! `moonbox --sandbox`: the command line of the sandbox (the `moonbox-sandbox`
+//! binary, and what the `moonbox` command runs when given `--sandbox`).
+//!
+//! ```text
+//! moonbox --sandbox [--memory SIZE] [--fuel N] [--timeout TIME]
+//!                   [--allow-read DIR]... [--allow-write DIR]... [-e chunk | script | -] [args]...
+//! ```
+//!
+//! The script (read by the host: naming it is granting it) runs in a fresh instance
+//! with the sandboxed Lua profile. It sees only the granted directories, each at its
+//! own absolute path, and the working directory is kept, so relative and absolute
+//! paths inside a grant behave as natively; everything else is "No such file or
+//! directory" or "Permission denied". Stdin, stdout and stderr are the terminal's.
+//! `SIZE` takes K, M or G suffixes; `TIME` takes ms, s or m (plain numbers are
+//! seconds); fuel counts Wasm instructions, roughly. Without flags the limits are
+//! 64 MiB of Lua heap and 10 seconds, as for the native `--sandbox=native`. Exit
+//! status as the native CLI's: 0, 1 after a Lua error, 2 for a usage error, 3 memory,
+//! 4 fuel, 5 timeout (`moonbox: <what stopped it>` on stderr).
+
+use std::time::Duration;
+
+use crate::{Outcome, Sandbox, SandboxConfig, Script, Stdio, Tenant};
+
+const USAGE: &str = "usage: moonbox --sandbox [--memory SIZE] [--fuel N] [--timeout TIME] \
+[--allow-read DIR]... [--allow-write DIR]... [-e chunk | script | -] [args]...";
+
+/// Parses "64M", "512k", "1G", "1048576".
+pub fn parse_size(s: &str) -> Option<usize> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last()? {
+        (i, 'k' | 'K') => (&s[..i], 1usize << 10),
+        (i, 'm' | 'M') => (&s[..i], 1 << 20),
+        (i, 'g' | 'G') => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    let n: f64 = num.parse().ok()?;
+    (n >= 0.0 && n.is_finite()).then_some((n * mult as f64) as usize)
+}
+
+/// Parses "2s", "500ms", "1.5", "1m".
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (num, unit) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (s, 1.0)
+    };
+    let n: f64 = num.parse().ok()?;
+    (n >= 0.0 && n.is_finite()).then(|| Duration::from_secs_f64(n * unit))
+}
+
+/// Runs the command line `argv` (`argv[0]` is the program; `--sandbox` anywhere
+/// among the options is accepted and ignored). Returns the exit status.
+pub fn main(argv: &[String]) -> u8 {
+    match run(argv) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("moonbox: {msg}");
+            2
+        }
+    }
+}
+
+/// Exit statuses, as the native CLI's.
+const EXIT_ERROR: u8 = 1;
+const EXIT_MEMORY: u8 = 3;
+const EXIT_FUEL: u8 = 4;
+const EXIT_TIMEOUT: u8 = 5;
+
+fn run(argv: &[String]) -> Result<u8, String> {
+    // `--flag=value` is `--flag value` (among the options, not in the script's args).
+    const WITH_VALUE: &[&str] = &["--memory", "--fuel", "--timeout", "--allow-read", "--allow-write"];
+    let mut split: Vec<String> = argv.first().cloned().into_iter().collect();
+    let mut k = 1;
+    while k < argv.len() {
+        let a = &argv[k];
+        match a.split_once('=') {
+            Some((f, v)) if WITH_VALUE.contains(&f) => {
+                split.push(f.to_string());
+                split.push(v.to_string());
+            }
+            _ if WITH_VALUE.contains(&a.as_str()) => {
+                split.extend(argv[k..].iter().take(2).cloned());
+                k += 1;
+            }
+            _ if a.starts_with('-') && a != "-" && a != "--" && a != "-e" => split.push(a.clone()),
+            _ => {
+                split.extend(argv[k..].iter().cloned());
+                break;
+            }
+        }
+        k += 1;
+    }
+    let argv = &split[..];
+    let mut tenant =
+        Tenant::new().memory(64 << 20).timeout(Some(Duration::from_secs(10))).stdio(Stdio::Inherit);
+    let mut i = 1;
+    let mut script: Option<Script> = None;
+    while i < argv.len() {
+        let a = argv[i].as_str();
+        let next = || argv.get(i + 1).ok_or_else(|| format!("option '{a}' needs an argument\n{USAGE}"));
+        match a {
+            "--sandbox" => {}
+            "--memory" => {
+                let v = next()?;
+                tenant = tenant.memory(parse_size(v).ok_or_else(|| format!("bad size '{v}'"))?);
+                i += 1;
+            }
+            "--fuel" => {
+                let v = next()?;
+                tenant = tenant.fuel(Some(parse_size(v).ok_or_else(|| format!("bad fuel '{v}'"))? as u64));
+                i += 1;
+            }
+            "--timeout" => {
+                let v = next()?;
+                tenant = tenant.timeout(Some(parse_duration(v).ok_or_else(|| format!("bad time '{v}'"))?));
+                i += 1;
+            }
+            "--allow-read" | "--allow-write" => {
+                let v = next()?;
+                tenant = if a == "--allow-read" { tenant.allow_read(v) } else { tenant.allow_write(v) }
+                    .map_err(|e| e.to_string())?;
+                i += 1;
+            }
+            "-e" => {
+                script = Some(Script::Eval(next()?.clone()));
+                i += 2;
+                break;
+            }
+            "-v" => println!("moonbox {} (sandbox)", env!("CARGO_PKG_VERSION")),
+            "-j" | "-O" => i += 1,
+            _ if a.starts_with("-j") || a.starts_with("-O") => {}
+            "--" => {
+                i += 1;
+                break;
+            }
+            "-" => break,
+            _ if a.starts_with('-') => return Err(format!("option '{a}' is not available in the sandbox\n{USAGE}")),
+            _ => break,
+        }
+        i += 1;
+    }
+    let script = match script {
+        Some(s) => s,
+        None => match argv.get(i) {
+            Some(p) if p == "-" => {
+                i += 1;
+                Script::File("-".into())
+            }
+            Some(p) => {
+                i += 1;
+                let code = std::fs::read(p).map_err(|e| format!("cannot open {p}: {}", io_text(&e)))?;
+                Script::source(p.clone(), code)
+            }
+            None => return Err(format!("no script given\n{USAGE}")),
+        },
+    };
+    if let Ok(cwd) = std::env::current_dir().and_then(std::fs::canonicalize) {
+        tenant = tenant.cwd(cwd.to_string_lossy().into_owned());
+    }
+    let config = SandboxConfig {
+        // Fuel metering costs speed: meter only when a budget is asked for.
+        fuel: tenant.fuel.is_some(),
+        max_concurrent: 1,
+        max_memory: tenant.hard_memory_cap(),
+        tick: Duration::from_millis(10),
+        max_wasm_stack: 4 << 20,
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::with_config(config).map_err(|e| format!("cannot start the sandbox: {e:#}"))?;
+    let args: Vec<&str> = argv[i..].iter().map(String::as_str).collect();
+    let r = sandbox.run(&tenant, &script, &args).map_err(|e| format!("{e:#}"))?;
+    match r.outcome {
+        Outcome::Ok => Ok(0),
+        // The guest has printed the message and the traceback.
+        Outcome::LuaError { ref message } if message.starts_with("not enough memory") => Ok(EXIT_MEMORY),
+        Outcome::LuaError { .. } => Ok(EXIT_ERROR),
+        other => {
+            if other == Outcome::MemoryLimit && r.exit_code == 1 {
+                return Ok(EXIT_MEMORY); // a Lua "not enough memory" error: already printed
+            }
+            eprintln!("moonbox: {other}");
+            Ok(match other {
+                Outcome::MemoryLimit => EXIT_MEMORY,
+                Outcome::OutOfFuel => EXIT_FUEL,
+                Outcome::Timeout => EXIT_TIMEOUT,
+                _ => EXIT_ERROR,
+            })
+        }
+    }
+}
+
+fn io_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_times() {
+        assert_eq!(parse_size("64M"), Some(64 << 20));
+        assert_eq!(parse_size("1g"), Some(1 << 30));
+        assert_eq!(parse_size("1000"), Some(1000));
+        assert_eq!(parse_size("x"), None);
+        assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("-1"), None);
+    }
+}

@@ -1,0 +1,224 @@
+//! What one tenant may do: its limits, its directory grants and its host functions.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::wire::HostValue;
+
+/// A host function granted to tenants: takes the Lua arguments, returns Lua values
+/// or an error message (raised in the script as a Lua error). It may be called from
+/// many tenants on many threads at once.
+pub type HostFn = Arc<dyn Fn(&[HostValue]) -> Result<Vec<HostValue>, String> + Send + Sync>;
+
+/// Where a tenant's stdout and stderr go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdio {
+    /// Into memory, returned in [`RunResult`](crate::RunResult); writing more than
+    /// the given number of bytes to one stream stops the run
+    /// ([`Outcome::OutputLimit`](crate::Outcome::OutputLimit)). Stdin is empty.
+    Capture(usize),
+    /// The host process's own stdin, stdout and stderr: for a command-line runner,
+    /// whose user owns the terminal. Never for a multi-tenant service.
+    Inherit,
+}
+
+/// Linear memory the guest needs besides the Lua heap: its 1 MiB shadow stack (see
+/// `build.rs`), static data, the interpreter's own buffers, with room to spare.
+const GUEST_BASE_MEMORY: usize = 4 << 20;
+
+/// A directory a tenant can see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirGrant {
+    /// The directory on the host.
+    pub host: PathBuf,
+    /// Where the tenant sees it (an absolute path inside the sandbox).
+    pub guest: String,
+    /// Whether the tenant may create, change and remove files in it.
+    pub writable: bool,
+}
+
+/// A tenant's configuration: cheap to clone, shareable across threads, used for any
+/// number of runs. Each run gets a fresh instance: nothing a script does survives it
+/// except through its writable grants and its host functions.
+///
+/// The defaults are for untrusted code: 64 MiB of memory, a 10 s deadline, no fuel
+/// limit, no files, no host functions, 1 MiB of captured output per stream.
+#[derive(Clone)]
+pub struct Tenant {
+    pub(crate) memory: usize,
+    pub(crate) fuel: Option<u64>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) stdio: Stdio,
+    pub(crate) dirs: Vec<DirGrant>,
+    pub(crate) cwd: Option<String>,
+    pub(crate) functions: Vec<(String, HostFn)>,
+    pub(crate) max_call_bytes: usize,
+}
+
+impl Default for Tenant {
+    fn default() -> Tenant {
+        Tenant::new()
+    }
+}
+
+impl std::fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenant")
+            .field("memory", &self.memory)
+            .field("fuel", &self.fuel)
+            .field("timeout", &self.timeout)
+            .field("stdio", &self.stdio)
+            .field("dirs", &self.dirs)
+            .field("cwd", &self.cwd)
+            .field("functions", &self.functions.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Why a grant or a function name was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum GrantError {
+    /// The directory cannot be opened (or is not a directory).
+    #[error("cannot grant {path}: {source}")]
+    Dir {
+        /// The directory as given.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A host function name that is not a dotted Lua name (`log`, `kv.get`).
+    #[error("bad host function name '{0}' (expected names like log or kv.get)")]
+    Name(String),
+}
+
+impl Tenant {
+    /// The defaults (see the type's documentation).
+    pub fn new() -> Tenant {
+        Tenant {
+            memory: 64 << 20,
+            fuel: None,
+            timeout: Some(Duration::from_secs(10)),
+            stdio: Stdio::Capture(1 << 20),
+            dirs: Vec::new(),
+            cwd: None,
+            functions: Vec::new(),
+            max_call_bytes: 1 << 20,
+        }
+    }
+
+    /// The memory limit of the tenant's Lua heap, in bytes, as natively: past it an
+    /// allocation is the catchable Lua error "not enough memory". The instance's
+    /// linear memory, which also holds the allocator's free space and fragmentation,
+    /// Rust-side buffers and the stack, is capped hard at twice that plus 4 MiB
+    /// ([`Tenant::hard_memory_cap`]); an allocation that fails there stops the run
+    /// ([`Outcome::MemoryLimit`](crate::Outcome::MemoryLimit)).
+    pub fn memory(mut self, bytes: usize) -> Tenant {
+        self.memory = bytes;
+        self
+    }
+
+    /// The hard cap on the instance's linear memory (see [`Tenant::memory`]).
+    pub fn hard_memory_cap(&self) -> usize {
+        self.memory.saturating_mul(2).saturating_add(GUEST_BASE_MEMORY)
+    }
+
+    /// A CPU budget in fuel units (about one per Wasm instruction), or none.
+    pub fn fuel(mut self, fuel: Option<u64>) -> Tenant {
+        self.fuel = fuel;
+        self
+    }
+
+    /// A wall-clock deadline per run, or none.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Tenant {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Where stdout and stderr go (default: captured, 1 MiB each).
+    pub fn stdio(mut self, stdio: Stdio) -> Tenant {
+        self.stdio = stdio;
+        self
+    }
+
+    /// The largest encoded argument list or result of one host-function call (1 MiB
+    /// by default); larger ones fail with a Lua error.
+    pub fn max_call_bytes(mut self, bytes: usize) -> Tenant {
+        self.max_call_bytes = bytes;
+        self
+    }
+
+    /// Grants `dir` read-only, at the same (absolute, canonical) path inside.
+    pub fn allow_read(self, dir: impl AsRef<Path>) -> Result<Tenant, GrantError> {
+        self.grant(dir, false)
+    }
+
+    /// Grants `dir` read-write, at the same (absolute, canonical) path inside.
+    pub fn allow_write(self, dir: impl AsRef<Path>) -> Result<Tenant, GrantError> {
+        self.grant(dir, true)
+    }
+
+    fn grant(self, dir: impl AsRef<Path>, writable: bool) -> Result<Tenant, GrantError> {
+        let path = dir.as_ref();
+        let err = |source| GrantError::Dir { path: path.to_path_buf(), source };
+        let host = std::fs::canonicalize(path).map_err(err)?;
+        if !host.is_dir() {
+            return Err(err(std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory")));
+        }
+        let guest = host.to_string_lossy().into_owned();
+        Ok(self.grant_at(host, guest, writable))
+    }
+
+    /// Grants the host directory `host` (as given: no check until a run opens it),
+    /// seen inside at `guest`.
+    pub fn grant_at(mut self, host: impl Into<PathBuf>, guest: impl Into<String>, writable: bool) -> Tenant {
+        let guest = guest.into();
+        // Granting the same place twice: the wider permission wins.
+        if let Some(g) = self.dirs.iter_mut().find(|g| g.guest == guest) {
+            g.writable |= writable;
+            g.host = host.into();
+        } else {
+            self.dirs.push(DirGrant { host: host.into(), guest, writable });
+        }
+        self
+    }
+
+    /// The working directory inside (relative paths resolve against it). It only
+    /// works inside a grant; elsewhere relative paths find nothing.
+    pub fn cwd(mut self, dir: impl Into<String>) -> Tenant {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    /// Grants a host function under a dotted name: `log` becomes a global function,
+    /// `kv.get` the field `get` of a global table `kv` (created if absent).
+    ///
+    /// It takes nil, booleans, numbers and strings (a table or function argument is a
+    /// Lua error before the host sees it); its `Err` is raised in the script. It runs
+    /// on the tenant's thread outside fuel and deadline metering, so it should
+    /// return promptly; a panic in it becomes a Lua error.
+    pub fn function(
+        mut self,
+        name: &str,
+        f: impl Fn(&[HostValue]) -> Result<Vec<HostValue>, String> + Send + Sync + 'static,
+    ) -> Result<Tenant, GrantError> {
+        let ok = !name.is_empty()
+            && name.len() <= 200
+            && name.split('.').all(|p| {
+                let mut cs = p.chars();
+                cs.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+        if !ok {
+            return Err(GrantError::Name(name.to_string()));
+        }
+        self.functions.retain(|(n, _)| n != name);
+        self.functions.push((name.to_string(), Arc::new(f)));
+        Ok(self)
+    }
+
+    /// The directory grants.
+    pub fn dirs(&self) -> &[DirGrant] {
+        &self.dirs
+    }
+}

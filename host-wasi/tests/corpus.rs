@@ -1,0 +1,59 @@
+//! The Lua corpus (`tests/lua`) in the sandbox: every script that does not need a
+//! capability the sandboxed profile removes passes there too, with the same output.
+
+mod common;
+
+use common::{sandbox, stderr};
+use moonbox_host_wasi::{Outcome, Script, Stdio, Tenant};
+
+/// Scripts that test what the sandbox removes, and why.
+const SKIPPED: &[(&str, &str)] = &[
+    ("debug", "debug.getinfo"),
+    ("errors", "debug.getinfo"),
+    ("lib_debug", "debug.getinfo"),
+    ("lib_io", "debug.getinfo"),
+    ("lib_package", "debug.getinfo"),
+    ("gc", "collectgarbage('setpause')"),
+    ("lib_os", "os.getenv"),
+    ("os_io", "os.getenv"),
+    ("load", "binary chunks"),
+    ("tables", "binary chunks (string.dump of a constructor template)"),
+];
+
+#[test]
+fn corpus_runs_in_the_sandbox() {
+    let root = std::fs::canonicalize(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).unwrap();
+    let root_s = root.to_string_lossy().into_owned();
+    let tenant = Tenant::new()
+        .memory(256 << 20)
+        .timeout(Some(std::time::Duration::from_secs(60)))
+        .stdio(Stdio::Capture(16 << 20))
+        .allow_read(&root)
+        .unwrap()
+        .cwd(root_s.clone());
+    let mut names: Vec<String> = std::fs::read_dir(root.join("tests/lua"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok()?.strip_suffix(".lua").map(String::from))
+        .collect();
+    names.sort();
+    let mut ran = 0;
+    let mut failures = Vec::new();
+    for name in &names {
+        if SKIPPED.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        let r = sandbox().run(&tenant, &Script::file(format!("tests/lua/{name}.lua")), &[]).unwrap();
+        ran += 1;
+        if r.outcome != Outcome::Ok {
+            failures.push(format!("{name}: {:?}\n{}", r.outcome, stderr(&r)));
+            continue;
+        }
+        if let Ok(expected) = std::fs::read(root.join(format!("tests/lua/{name}.expected"))) {
+            if r.stdout != expected {
+                failures.push(format!("{name}: output differs from {name}.expected"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(ran >= 30, "only {ran} scripts ran");
+}
