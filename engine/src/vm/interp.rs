@@ -553,6 +553,37 @@ impl Vm {
                             // Report while the calling frame is still in place.
                             return Err(self.call_error(func, callee));
                         }
+                        // Fast path: a Lua function with fixed parameters, room on the
+                        // stack, budget left and no call hook replaces this frame in
+                        // place (else `precall` below).
+                        refresh!();
+                        if callee.func_kind() == Some(crate::gc::Kind::LuaFunction) && self.budget > 0 {
+                            let f: GcRef<LuaFunction> = GcRef::from_value_payload(callee);
+                            let p = f.proto;
+                            let dst = self.frames[fi].func;
+                            let nbase = dst + 1;
+                            if !p.is_vararg
+                                && self.hooks.mask & MASK_CALL == 0
+                                && nbase + p.framesize as usize + EXTRA_STACK <= regs.len()
+                            {
+                                if self.open_upvals.last().is_some_and(|u| u.is_open_from(base)) {
+                                    self.close_upvals(base);
+                                    refresh!();
+                                }
+                                regs.copy_within(func..func + 1 + nargs, dst);
+                                for i in nargs..p.numparams as usize {
+                                    regs[nbase + i] = Value::NIL;
+                                }
+                                self.budget -= 1;
+                                let fr = &mut self.frames[fi];
+                                fr.base = nbase;
+                                fr.pc = 0;
+                                fr.fun = FrameFn::Lua(f);
+                                fr.tail = true;
+                                self.hot.tick(p.addr(), 0);
+                                continue 'frame;
+                            }
+                        }
                         if is_plain_native(target) {
                             // A builtin runs to completion: call it with this frame in
                             // place (so its errors unwind through this frame), then
