@@ -23,11 +23,11 @@ impl Vm {
     /// Executes until the boundary frame returns or the coroutine yields.
     pub(crate) fn run(&mut self) -> LResult<ExecEnd> {
         'frame: loop {
-            let fi = match self.frames.len().checked_sub(1) {
+            let mut fi = match self.frames.len().checked_sub(1) {
                 Some(i) => i,
                 None => return Ok(ExecEnd::Returned),
             };
-            let (base, mut pc, cl) = {
+            let (mut base, mut pc, mut cl) = {
                 let fr = &self.frames[fi];
                 let FrameFn::Lua(cl) = fr.fun else {
                     // Only a pending `coroutine.yield` leaves a native frame on top.
@@ -35,11 +35,11 @@ impl Vm {
                 };
                 (fr.base, fr.pc, cl)
             };
-            let proto = cl.proto;
+            let mut proto = cl.proto;
             // Count and line hooks are looked at per instruction only when set;
             // `debug.sethook` is a call, after which this is reloaded.
             let mut hooked = self.hooks.mask & MASK_INS != 0;
-            let code: &[Ins] = &proto.code;
+            let mut code: &[Ins] = &proto.code;
             // Instructions are fetched from `fetch`: the code itself, or an empty slice
             // while count/line hooks are set, so that the one bounds check of the
             // fetch also sends hooked execution to the slow path below.
@@ -78,6 +78,20 @@ impl Vm {
                 () => {
                     regs = &mut self.stack
                 };
+            }
+            // Switches the dispatch loop to the Lua frame `fi` running `$cl` from
+            // `$base` and `$pc`, without going round `'frame` (calls and returns
+            // between Lua functions).
+            macro_rules! enter {
+                ($cl:expr, $base:expr, $pc:expr) => {{
+                    cl = $cl;
+                    base = $base;
+                    pc = $pc;
+                    proto = cl.proto;
+                    code = &proto.code;
+                    fetch = if hooked { &[] } else { code };
+                    continue;
+                }};
             }
             macro_rules! jump_if {
                 ($cond:expr) => {{
@@ -529,7 +543,8 @@ impl Vm {
                                     tail: false,
                                 });
                                 self.hot.tick(p.addr(), 0);
-                                continue 'frame;
+                                fi += 1;
+                                enter!(callee, nbase, 0);
                             }
                         }
                         match self.precall(func, nargs, ins.c() as i32 - 1, Cont::Call)? {
@@ -581,7 +596,7 @@ impl Vm {
                                 fr.fun = FrameFn::Lua(f);
                                 fr.tail = true;
                                 self.hot.tick(p.addr(), 0);
-                                continue 'frame;
+                                enter!(f, nbase, 0);
                             }
                         }
                         if is_plain_native(target) {
@@ -709,6 +724,12 @@ impl Vm {
                             }
                             self.frames.pop();
                             self.place_results(fr.func, first, n, fr.nresults);
+                            refresh!();
+                            fi -= 1;
+                            let caller = &self.frames[fi];
+                            if let FrameFn::Lua(c) = caller.fun {
+                                enter!(c, caller.base, caller.pc);
+                            }
                             continue 'frame;
                         }
                         if self.return_from_frame(base, first, n)? {
