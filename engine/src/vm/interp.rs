@@ -441,6 +441,45 @@ impl Vm {
                                 r!(a) = v;
                                 continue;
                             }
+                            // Method lookups: follow `__index` tables (not functions)
+                            // a few levels here; anything else takes `index_step`.
+                            if let (Some(s), true) = (key.as_string(), op == Op::TGETS) {
+                                let mut cur = t;
+                                let mut found = None;
+                                for _ in 0..4 {
+                                    let Some(mt) = cur.meta else {
+                                        found = Some(Value::NIL);
+                                        break;
+                                    };
+                                    // `mt_get`, on the fields (the registers hold a
+                                    // borrow of the stack).
+                                    let h = if mt.nomm & NO_INDEX != 0 {
+                                        Value::NIL
+                                    } else {
+                                        let h = mt.get_str(self.mm_names[MetaEvent::Index as usize]);
+                                        if h.is_nil() {
+                                            mt.get_mut().nomm |= NO_INDEX;
+                                        }
+                                        h
+                                    };
+                                    let Some(ht) = h.as_table() else {
+                                        if h.is_nil() {
+                                            found = Some(Value::NIL);
+                                        }
+                                        break;
+                                    };
+                                    let v = ht.get_str(s);
+                                    if !v.is_nil() {
+                                        found = Some(v);
+                                        break;
+                                    }
+                                    cur = ht;
+                                }
+                                if let Some(v) = found {
+                                    r!(a) = v;
+                                    continue;
+                                }
+                            }
                         }
                         save!();
                         if !obj.is_table() && self.metamethod(obj, MetaEvent::Index).is_nil() {
@@ -462,7 +501,21 @@ impl Vm {
                         };
                         let v = r!(a);
                         if let Some(t) = obj.as_table() {
-                            if t.meta.is_none() {
+                            // A raw store when no `__newindex` can apply: no metatable,
+                            // or one known (cached) to have none.
+                            let raw = match t.meta {
+                                None => true,
+                                Some(mt) if mt.nomm & NO_NEWINDEX != 0 => true,
+                                Some(mt) => {
+                                    // `mt_get`, on the fields, filling the cache.
+                                    let h = mt.get_str(self.mm_names[MetaEvent::NewIndex as usize]);
+                                    if h.is_nil() {
+                                        mt.get_mut().nomm |= NO_NEWINDEX;
+                                    }
+                                    h.is_nil()
+                                }
+                            };
+                            if raw {
                                 let r = t.get_mut().set(key, v);
                                 self.heap.barrier(t);
                                 match r {
@@ -905,6 +958,11 @@ impl Vm {
     }
 
 }
+
+/// The `nomm` bit of a metatable known to have no `__index`.
+const NO_INDEX: u32 = 1 << (MetaEvent::Index as u32);
+/// The `nomm` bit of a metatable known to have no `__newindex`.
+const NO_NEWINDEX: u32 = 1 << (MetaEvent::NewIndex as u32);
 
 /// A native function without special frame handling (not pcall/xpcall/yield).
 fn is_plain_native(f: Value) -> bool {
