@@ -8,7 +8,7 @@
 //! frame is.
 
 use crate::bytecode::{Ins, Op};
-use crate::gc::GcRef;
+use crate::gc::{GcRef, LuaString};
 use crate::object::{LuaFunction, Table, UpState, UpVal};
 use crate::value::Value;
 use crate::vm::call::{CallOutcome, ExecEnd};
@@ -441,41 +441,10 @@ impl Vm {
                                 r!(a) = v;
                                 continue;
                             }
-                            // Method lookups: follow `__index` tables (not functions)
-                            // a few levels here; anything else takes `index_step`.
+                            // Method lookups: `__index` tables (not functions), out of
+                            // line; anything else takes `index_step`.
                             if let (Some(s), true) = (key.as_string(), op == Op::TGETS) {
-                                let mut cur = t;
-                                let mut found = None;
-                                for _ in 0..4 {
-                                    let Some(mt) = cur.meta else {
-                                        found = Some(Value::NIL);
-                                        break;
-                                    };
-                                    // `mt_get`, on the fields (the registers hold a
-                                    // borrow of the stack).
-                                    let h = if mt.nomm & NO_INDEX != 0 {
-                                        Value::NIL
-                                    } else {
-                                        let h = mt.get_str(self.mm_names[MetaEvent::Index as usize]);
-                                        if h.is_nil() {
-                                            mt.get_mut().nomm |= NO_INDEX;
-                                        }
-                                        h
-                                    };
-                                    let Some(ht) = h.as_table() else {
-                                        if h.is_nil() {
-                                            found = Some(Value::NIL);
-                                        }
-                                        break;
-                                    };
-                                    let v = ht.get_str(s);
-                                    if !v.is_nil() {
-                                        found = Some(v);
-                                        break;
-                                    }
-                                    cur = ht;
-                                }
-                                if let Some(v) = found {
+                                if let Some(v) = index_chain_str(t, s, self.mm_names[MetaEvent::Index as usize]) {
                                     r!(a) = v;
                                     continue;
                                 }
@@ -506,14 +475,7 @@ impl Vm {
                             let raw = match t.meta {
                                 None => true,
                                 Some(mt) if mt.nomm & NO_NEWINDEX != 0 => true,
-                                Some(mt) => {
-                                    // `mt_get`, on the fields, filling the cache.
-                                    let h = mt.get_str(self.mm_names[MetaEvent::NewIndex as usize]);
-                                    if h.is_nil() {
-                                        mt.get_mut().nomm |= NO_NEWINDEX;
-                                    }
-                                    h.is_nil()
-                                }
+                                Some(mt) => no_newindex(mt, self.mm_names[MetaEvent::NewIndex as usize]),
                             };
                             if raw {
                                 let r = t.get_mut().set(key, v);
@@ -963,6 +925,48 @@ impl Vm {
 const NO_INDEX: u32 = 1 << (MetaEvent::Index as u32);
 /// The `nomm` bit of a metatable known to have no `__newindex`.
 const NO_NEWINDEX: u32 = 1 << (MetaEvent::NewIndex as u32);
+
+/// `t[s]` after a raw miss in `t`, following `__index` *tables* up to four levels
+/// (`Vm::mt_get` inlined, with the interned `"__index"` passed in, since the
+/// dispatch loop holds a borrow of the stack). `None`: a function handler or a
+/// longer chain, for `index_step`. Out of line, to keep the dispatch loop small.
+#[inline(never)]
+fn index_chain_str(t: GcRef<Table>, s: GcRef<LuaString>, index_name: GcRef<LuaString>) -> Option<Value> {
+    let mut cur = t;
+    for _ in 0..4 {
+        let Some(mt) = cur.meta else { return Some(Value::NIL) };
+        let h = if mt.nomm & NO_INDEX != 0 {
+            Value::NIL
+        } else {
+            let h = mt.get_str(index_name);
+            if h.is_nil() {
+                mt.get_mut().nomm |= NO_INDEX;
+            }
+            h
+        };
+        let Some(ht) = h.as_table() else {
+            return if h.is_nil() { Some(Value::NIL) } else { None };
+        };
+        let v = ht.get_str(s);
+        if !v.is_nil() {
+            return Some(v);
+        }
+        cur = ht;
+    }
+    None
+}
+
+/// Does metatable `mt` lack `__newindex`? Fills its absence cache (`Vm::mt_get`,
+/// with the interned name passed in). Out of line: after the first store the
+/// cached bit answers.
+#[inline(never)]
+fn no_newindex(mt: GcRef<Table>, newindex_name: GcRef<LuaString>) -> bool {
+    let h = mt.get_str(newindex_name);
+    if h.is_nil() {
+        mt.get_mut().nomm |= NO_NEWINDEX;
+    }
+    h.is_nil()
+}
 
 /// A native function without special frame handling (not pcall/xpcall/yield).
 fn is_plain_native(f: Value) -> bool {
