@@ -89,6 +89,8 @@ impl Vm {
                     pc = $pc;
                     proto = cl.proto;
                     code = &proto.code;
+                    // As at `'frame`: a hook function may have changed the hooks.
+                    hooked = self.hooks.mask & MASK_INS != 0;
                     fetch = if hooked { &[] } else { code };
                     continue;
                 }};
