@@ -426,7 +426,10 @@ impl Inner {
         if !vm.heap.over_limit() {
             return Ok(());
         }
-        vm.full_gc();
+        if let Err(e) = vm.full_gc() {
+            // A finalizer was stopped by a limit.
+            return Err(self.convert_error(vm, e));
+        }
         if vm.heap.over_limit() {
             return Err(Error::MemoryError(self.memory_message(vm)));
         }
@@ -970,12 +973,15 @@ impl Lua {
 
     // ----- GC, memory, budget ----------------------------------------------------------
 
-    /// Runs a full garbage collection (and pending `__gc` finalizers).
+    /// Runs a full garbage collection (and pending `__gc` finalizers). Fails when a
+    /// finalizer is stopped by a limit (budget, cancellation, interrupt, memory).
     pub fn gc_collect(&self) -> Result<()> {
-        self.inner.with_vm(|vm| {
+        self.inner.try_vm(|vm| {
             // Clear released slots first so their objects can go.
             self.inner.drain_deferred();
-            vm.full_gc();
+            let r = vm.full_gc();
+            // A finalizer stopped by a limit.
+            r.map_err(|e| self.inner.convert_error(vm, e))
         })
     }
 
@@ -1063,6 +1069,44 @@ impl Lua {
     /// Removes the interrupt hook.
     pub fn remove_interrupt(&self) {
         self.inner.limits.set_interrupt(None);
+    }
+
+    /// Runs `f` on this state's raw engine [`Vm`](moonbox_engine::vm::Vm), for hosts
+    /// that need the engine API (the `moonbox` command runs its chunks this way). The
+    /// state's limits stay in force: the budget hook, the memory check and the interrupt
+    /// hook are installed in the `Vm`. Values that `f` gets from the engine are only
+    /// safe to use inside `f` (nothing anchors them); turn an engine error into an
+    /// [`Error`] with [`Lua::error_from_raw`] when it says which limit stopped a script.
+    ///
+    /// Fails with [`Error::StateBusy`] when called from inside a running callback,
+    /// and with [`Error::Cancelled`] or [`Error::MemoryError`] when a limit is already
+    /// hit before `f` could run.
+    ///
+    /// ```
+    /// use moonbox::Lua;
+    ///
+    /// let lua = Lua::new();
+    /// let n = lua.with_raw_vm(|vm| {
+    ///     let f = vm.load(b"return 6 * 7", b"=raw", None).unwrap();
+    ///     vm.call_value(f, &[], 1).unwrap()[0].as_number()
+    /// })?;
+    /// assert_eq!(n, Some(42.0));
+    /// # Ok::<(), moonbox::Error>(())
+    /// ```
+    pub fn with_raw_vm<R>(&self, f: impl FnOnce(&mut Vm) -> R) -> Result<R> {
+        self.inner.try_vm(|vm| {
+            self.inner.before_run(vm)?;
+            Ok(f(vm))
+        })
+    }
+
+    /// Turns an error that the raw engine returned inside [`Lua::with_raw_vm`] into an
+    /// [`Error`], as the facade's own calls do: a stop by a limit becomes
+    /// [`Error::BudgetExhausted`], [`Error::Interrupted`], [`Error::Cancelled`] or
+    /// [`Error::MemoryError`]. `vm` must be the one `with_raw_vm` lent (the conversion
+    /// may run `__tostring`).
+    pub fn error_from_raw(&self, vm: &mut Vm, e: LuaError) -> Error {
+        self.inner.convert_error(vm, e)
     }
 
     /// Sends what `print` (and, in a trusted state, `io.write` to stdout) writes to

@@ -1,11 +1,18 @@
-//! The `moonbox` command-line interpreter, compatible with `luajit`'s basic use.
+//! The `moonbox` command-line interpreter, compatible with `luajit`'s basic use, plus
+//! `--sandbox`, `--memory`, `--fuel` and `--timeout` for running untrusted scripts.
+//!
+//! The state is a facade [`Lua`] (so the sandbox profile and the limits are the ones
+//! embedders get); the chunks run on its raw engine `Vm` through `Lua::with_raw_vm`, so
+//! that messages and tracebacks are exactly the engine's.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use moonbox::engine::stdlib::base::read_source;
 use moonbox::engine::value::Value;
-use moonbox::engine::vm::{ErrorKind, LuaError, Vm};
+use moonbox::engine::vm::{ErrorKind, LResult, LuaError, Vm};
+use moonbox::{Error, Interrupt, Lua, LuaOptions};
 
 const USAGE: &str = "usage: {prog} [options]... [script [args]...].
 Available options are:
@@ -17,6 +24,11 @@ Available options are:
   -i        Enter interactive mode after executing 'script'.
   -v        Show version information.
   -E        Ignore environment variables.
+  --sandbox      Run untrusted code: sandboxed libraries, and unless given
+                 otherwise --memory 64M and --timeout 10s.
+  --memory SIZE  Limit the Lua heap to SIZE bytes (suffix K, M or G).
+  --fuel N       Stop after N budget checks (one per call and loop iteration).
+  --timeout T    Stop after T of wall-clock time (500ms, 2s, 1m; plain: seconds).
   --        Stop handling options.
   -         Execute stdin and stop handling options.";
 
@@ -25,6 +37,17 @@ const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " -- Copyright (C) 2026 the moonbox authors. A Lua 5.1 / LuaJIT 2.1-dialect engine."
 );
+
+/// Exit statuses (README, "The `moonbox` command").
+const EXIT_ERROR: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_MEMORY: u8 = 3;
+const EXIT_FUEL: u8 = 4;
+const EXIT_TIMEOUT: u8 = 5;
+
+/// What `--sandbox` sets unless the flags say otherwise.
+const SANDBOX_MEMORY: usize = 64 << 20;
+const SANDBOX_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn usage(prog: &str) -> String {
     USAGE.replace("{prog}", prog)
@@ -40,25 +63,115 @@ fn main() -> ExitCode {
         Ok(Ok(code)) => ExitCode::from(code),
         _ => {
             eprintln!("moonbox: internal error");
-            ExitCode::from(1)
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// The limit flags, with their text as given (for the messages).
+#[derive(Default)]
+struct LimitFlags {
+    sandbox: bool,
+    memory: Option<(usize, String)>,
+    fuel: Option<u64>,
+    timeout: Option<(Duration, String)>,
+}
+
+/// `64M`, `512K`, `1G`, `1000000` (bytes).
+fn parse_size(s: &str) -> Option<usize> {
+    let (digits, mult) = match s.as_bytes().last()? {
+        b'k' | b'K' => (&s[..s.len() - 1], 1usize << 10),
+        b'm' | b'M' => (&s[..s.len() - 1], 1 << 20),
+        b'g' | b'G' => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<usize>().ok()?.checked_mul(mult).filter(|&n| n > 0)
+}
+
+/// `500ms`, `2s`, `1.5s`, `1m`, `3` (seconds).
+fn parse_duration(s: &str) -> Option<Duration> {
+    let (num, unit) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (s, 1.0)
+    };
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let secs = num.parse::<f64>().ok()? * unit;
+    (secs > 0.0 && secs < 1e9).then(|| Duration::from_secs_f64(secs))
+}
+
+/// `1000000` (no suffix: the budget is a count).
+fn parse_fuel(s: &str) -> Option<u64> {
+    s.bytes().all(|b| b.is_ascii_digit()).then(|| s.parse().ok()).flatten().filter(|&n| n > 0)
+}
+
+impl LimitFlags {
+    /// Handles `--flag value` / `--flag=value` at `argv[*i]`: `Ok(true)` if it was one.
+    fn parse(&mut self, argv: &[String], i: &mut usize, prog: &str) -> Result<bool, String> {
+        let a = argv[*i].as_str();
+        if a == "--sandbox" {
+            self.sandbox = true;
+            return Ok(true);
+        }
+        let (name, inline) = match a.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (a, None),
+        };
+        if !matches!(name, "--memory" | "--fuel" | "--timeout") {
+            return Ok(false);
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                *i += 1;
+                argv.get(*i).cloned().ok_or_else(|| format!("{prog}: {name} needs a value"))?
+            }
+        };
+        let bad = |what: &str| format!("{prog}: bad {name} value '{value}' ({what})");
+        match name {
+            "--memory" => {
+                let n = parse_size(&value).ok_or_else(|| bad("expected a size such as 64M, 512K or 1G"))?;
+                self.memory = Some((n, value));
+            }
+            "--fuel" => self.fuel = Some(parse_fuel(&value).ok_or_else(|| bad("expected a positive count"))?),
+            _ => {
+                let d = parse_duration(&value).ok_or_else(|| bad("expected a duration such as 500ms, 2s or 1m"))?;
+                self.timeout = Some((d, value));
+            }
+        }
+        Ok(true)
+    }
+
+    /// `--sandbox` defaults for what was not given.
+    fn apply_defaults(&mut self) {
+        if self.sandbox {
+            self.memory.get_or_insert((SANDBOX_MEMORY, "64M".into()));
+            self.timeout.get_or_insert((SANDBOX_TIMEOUT, "10s".into()));
         }
     }
 }
 
 struct Cli {
-    vm: Vm,
+    lua: Lua,
     progname: String,
+    limits: LimitFlags,
 }
+
+/// Why a chunk failed: the exit status to use.
+type Status = u8;
 
 fn run(argv: Vec<String>) -> u8 {
     let progname = argv.first().cloned().unwrap_or_else(|| "moonbox".into());
-    let mut cli = Cli { vm: Vm::new(), progname };
-    // A debugging aid: collect in tiny steps everywhere and check the collector's
-    // invariant after every mark phase (see ARCHITECTURE.md).
-    if std::env::var_os("MOONBOX_GC_STRESS").is_some() {
-        cli.vm.heap.stress = true;
-        cli.vm.heap.verify = true;
-    }
+    let mut limits = LimitFlags::default();
     let mut i = 1;
     let mut interactive = false;
     let mut version = false;
@@ -70,6 +183,18 @@ fn run(argv: Vec<String>) -> u8 {
         if !a.starts_with('-') {
             script = Some(i);
             break;
+        }
+        match limits.parse(&argv, &mut i, &progname) {
+            Ok(true) => {
+                i += 1;
+                continue;
+            }
+            Ok(false) => {}
+            Err(msg) => {
+                eprintln!("{msg}");
+                eprintln!("{}", usage(&progname));
+                return EXIT_USAGE;
+            }
         }
         match a.as_str() {
             "--" => {
@@ -91,51 +216,60 @@ fn run(argv: Vec<String>) -> u8 {
             "-E" => no_env = true,
             "-e" | "-l" | "-j" => {
                 let Some(v) = argv.get(i + 1) else {
-                    eprintln!("{}", usage(&cli.progname));
-                    return 1;
+                    eprintln!("{}", usage(&progname));
+                    return EXIT_USAGE;
                 };
                 actions.push((a.as_bytes()[1] as char, v.clone()));
                 i += 1;
             }
-            _ if a.starts_with("-b") => return bytecode_tool(&cli.progname, &argv[i..]),
+            _ if a.starts_with("-b") => return bytecode_tool(&progname, &argv[i..]),
             _ if a.starts_with("-e") => actions.push(('e', a[2..].to_string())),
             _ if a.starts_with("-l") => actions.push(('l', a[2..].to_string())),
             _ if a.starts_with("-j") || a.starts_with("-O") => {}
             _ => {
-                eprintln!("{}", usage(&cli.progname));
-                return 1;
+                eprintln!("{}", usage(&progname));
+                return EXIT_USAGE;
             }
         }
         i += 1;
     }
+    limits.apply_defaults();
+    let mut cli = Cli::new(progname, limits);
     let script_idx = script;
-    cli.set_arg_table(&argv, script_idx.unwrap_or(argv.len()));
+    if let Err(code) = cli.set_arg_table(&argv, script_idx.unwrap_or(argv.len())) {
+        return code;
+    }
     if version {
         println!("{VERSION}");
     }
     if no_env {
         // -E: LUA_PATH / LUA_CPATH do not apply either (the libraries read them
         // when the state was created).
-        moonbox::engine::stdlib::package::ignore_env_paths(&mut cli.vm);
+        if let Err(code) = cli.exec("=(command line)", |vm| {
+            moonbox::engine::stdlib::package::ignore_env_paths(vm);
+            Ok(())
+        }) {
+            return code;
+        }
     } else if let Err(code) = cli.lua_init() {
         return code;
     }
     for (kind, v) in &actions {
-        let ok = match kind {
-            'e' => cli.do_string(v.as_bytes(), b"=(command line)"),
+        let r = match kind {
+            'e' => cli.do_string(v.as_bytes(), "=(command line)"),
             'l' => cli.require(v),
-            _ => true,
+            _ => Ok(()),
         };
-        if !ok {
-            return 1;
+        if let Err(code) = r {
+            return code;
         }
     }
     if let Some(si) = script_idx {
         let path = &argv[si];
         let rest: Vec<String> = argv[si + 1..].to_vec();
-        let ok = if path == "-" { cli.do_file(None, &rest) } else { cli.do_file(Some(path), &rest) };
-        if !ok {
-            return 1;
+        let r = if path == "-" { cli.do_file(None, &rest) } else { cli.do_file(Some(path), &rest) };
+        if let Err(code) = r {
+            return code;
         }
     }
     if interactive || (script_idx.is_none() && actions.is_empty() && !version) {
@@ -145,7 +279,10 @@ fn run(argv: Vec<String>) -> u8 {
             }
             repl(&mut cli);
         } else if script_idx.is_none() && actions.is_empty() {
-            return if cli.do_file(None, &[]) { 0 } else { 1 };
+            return match cli.do_file(None, &[]) {
+                Ok(()) => 0,
+                Err(code) => code,
+            };
         }
     }
     flush_stdout();
@@ -156,125 +293,192 @@ fn flush_stdout() {
     let _ = std::io::stdout().flush();
 }
 
+/// The chunk name as messages show it (`@file` → `file`, `=name` → `name`).
+fn display_name(chunk: &str) -> &str {
+    chunk.strip_prefix('@').or_else(|| chunk.strip_prefix('=')).unwrap_or(chunk)
+}
+
 impl Cli {
-    fn set_arg_table(&mut self, argv: &[String], script: usize) {
-        let t = self.vm.new_table(argv.len(), 2);
-        for (i, a) in argv.iter().enumerate() {
-            let idx = i as i64 - script as i64;
-            let v = self.vm.str_value(a.as_bytes());
-            t.get_mut().set_int(idx, v);
+    fn new(progname: String, limits: LimitFlags) -> Cli {
+        let lua = Lua::with_options(LuaOptions {
+            sandboxed: limits.sandbox,
+            memory_limit: limits.memory.as_ref().map(|m| m.0),
+            instruction_limit: limits.fuel,
+        });
+        // A debugging aid: collect in tiny steps everywhere and check the collector's
+        // invariant after every mark phase (see ARCHITECTURE.md).
+        if std::env::var_os("MOONBOX_GC_STRESS").is_some() {
+            let _ = lua.with_raw_vm(|vm| {
+                vm.heap.stress = true;
+                vm.heap.verify = true;
+            });
         }
-        let g = self.vm.globals;
-        self.vm.set_field(g, "arg", t.to_value());
+        if let Some((d, text)) = &limits.timeout {
+            let deadline = Instant::now() + *d;
+            // Checked by the budget hook (about every thousand calls or loop iterations,
+            // and while long string matches run).
+            lua.set_interrupt(move || if Instant::now() >= deadline { Interrupt::Stop } else { Interrupt::Continue });
+            spawn_watchdog(&progname, *d, text);
+        }
+        Cli { lua, progname, limits }
+    }
+
+    /// Runs `body` on the VM as the chunk `chunk`; an error is reported and gives the
+    /// exit status.
+    fn exec(&self, chunk: &str, body: impl FnOnce(&mut Vm) -> LResult<()>) -> Result<(), Status> {
+        let r = self.lua.with_raw_vm(|vm| match body(vm) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.report(vm, chunk, e)),
+        });
+        match r {
+            Ok(r) => r,
+            // A limit hit before the chunk could start.
+            Err(e) => Err(self.report_limit(chunk, &e, None)),
+        }
     }
 
     /// Prints an error as the standalone interpreter does: `argv[0]: message` and
     /// the traceback; an error object that is neither a string, a number nor has
-    /// `__tostring` gets a fixed text and no traceback.
-    fn report(&mut self, e: &LuaError) {
+    /// `__tostring` gets a fixed text and no traceback. A stop by a limit says which.
+    fn report(&self, vm: &mut Vm, chunk: &str, e: LuaError) -> Status {
         flush_stdout();
+        if !e.kind().catchable() {
+            let tb = e.traceback().map(str::to_owned);
+            let err = self.lua.error_from_raw(vm, e);
+            return self.report_limit(chunk, &err, tb.as_deref());
+        }
+        let status = if e.kind() == ErrorKind::Memory { EXIT_MEMORY } else { EXIT_ERROR };
         let v = e.value();
         if v.is_nil() {
             // `error(nil)`: luajit reports nothing, but still fails.
-            return;
+            return status;
         }
         let printable = v.is_string()
             || v.is_number()
-            || !self.vm.metamethod(v, moonbox::engine::vm::MetaEvent::Tostring).is_nil();
-        let msg = self.vm.error_to_string(e);
+            || !vm.metamethod(v, moonbox::engine::vm::MetaEvent::Tostring).is_nil();
+        let mut msg = vm.error_to_string(&e);
+        if e.kind() == ErrorKind::Memory {
+            // Say which limit it was (the message itself is LuaJIT's).
+            if let Some(m) = &self.limits.memory {
+                msg.push_str(&format!(" (--memory {})", m.1));
+            }
+        }
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{}: {}", self.progname_short(), msg);
+        let _ = writeln!(err, "{}: {}", self.progname, msg);
         if printable {
             if let Some(tb) = e.traceback() {
                 let _ = writeln!(err, "{tb}");
             }
         }
         let _ = err.flush();
+        status
     }
 
-    /// The prefix of error messages: argv[0] as given, as luajit prints it.
-    fn progname_short(&self) -> &str {
-        &self.progname
-    }
-
-    fn call(&mut self, f: Value, args: &[Value]) -> bool {
-        let r = self.vm.call_value(f, args, 0);
-        match r {
-            Ok(_) => true,
-            Err(e) => {
-                self.report(&e);
-                false
+    /// Reports a stop by a limit (or an error of the facade itself).
+    fn report_limit(&self, chunk: &str, e: &Error, traceback: Option<&str>) -> Status {
+        flush_stdout();
+        let name = display_name(chunk);
+        let (status, msg) = match e {
+            Error::BudgetExhausted => {
+                let fuel = self.limits.fuel.map(|n| format!(" (--fuel {n})")).unwrap_or_default();
+                (EXIT_FUEL, format!("{name}: CPU budget exhausted{fuel}"))
             }
-        }
-    }
-
-    fn do_string(&mut self, src: &[u8], name: &[u8]) -> bool {
-        match self.vm.load(src, name, None) {
-            Ok(f) => self.call(f, &[]),
-            Err(e) => {
-                self.report(&e);
-                false
+            Error::Interrupted if self.limits.timeout.is_some() => {
+                let t = self.limits.timeout.as_ref().map(|t| t.1.as_str()).unwrap_or("");
+                (EXIT_TIMEOUT, format!("{name}: timeout after {t} (--timeout)"))
             }
+            Error::MemoryError(_) => {
+                let m = self.limits.memory.as_ref().map(|m| format!(" (--memory {})", m.1)).unwrap_or_default();
+                (EXIT_MEMORY, format!("{name}: not enough memory{m}"))
+            }
+            e => (EXIT_ERROR, format!("{name}: {e}")),
+        };
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{}: {msg}", self.progname);
+        if let Some(tb) = traceback {
+            let _ = writeln!(err, "{tb}");
         }
+        let _ = err.flush();
+        status
     }
 
-    fn do_file(&mut self, path: Option<&str>, args: &[String]) -> bool {
+    fn set_arg_table(&self, argv: &[String], script: usize) -> Result<(), Status> {
+        self.exec("=(command line)", |vm| {
+            let t = vm.new_table(argv.len(), 2);
+            for (i, a) in argv.iter().enumerate() {
+                let idx = i as i64 - script as i64;
+                let v = vm.str_value(a.as_bytes());
+                t.get_mut().set_int(idx, v);
+            }
+            let g = vm.globals;
+            vm.set_field(g, "arg", t.to_value());
+            Ok(())
+        })
+    }
+
+    fn do_string(&self, src: &[u8], name: &str) -> Result<(), Status> {
+        self.exec(name, |vm| {
+            let f = vm.load(src, name.as_bytes(), None)?;
+            vm.call_value(f, &[], 0).map(drop)
+        })
+    }
+
+    fn do_file(&self, path: Option<&str>, args: &[String]) -> Result<(), Status> {
         let src = match read_source(path) {
             Ok(s) => s,
             Err(m) => {
-                eprintln!("{}: {m}", self.progname_short());
-                return false;
+                eprintln!("{}: {m}", self.progname);
+                return Err(EXIT_ERROR);
             }
         };
         let name = match path {
             Some(p) => format!("@{p}"),
             None => "=stdin".to_string(),
         };
-        match self.vm.load(&src, name.as_bytes(), None) {
-            Ok(f) => {
-                let argv: Vec<Value> = args.iter().map(|a| self.vm.str_value(a.as_bytes())).collect();
-                // Keep the arguments reachable while the chunk runs.
-                let ok = self.call(f, &argv);
-                flush_stdout();
-                ok
-            }
-            Err(e) => {
-                self.report(&e);
-                false
-            }
-        }
+        let r = self.exec(&name, |vm| {
+            let f = vm.load(&src, name.as_bytes(), None)?;
+            let argv: Vec<Value> = args.iter().map(|a| vm.str_value(a.as_bytes())).collect();
+            vm.call_value(f, &argv, 0).map(drop)
+        });
+        flush_stdout();
+        r
     }
 
-    fn require(&mut self, name: &str) -> bool {
-        let g = self.vm.globals;
-        let req = self.vm.get_field(g, "require");
-        let n = self.vm.str_value(name.as_bytes());
-        match self.vm.call_value(req, &[n], 1) {
-            Ok(v) => {
-                let val = v.first().copied().unwrap_or(Value::NIL);
-                self.vm.set_field(g, name, val);
-                true
-            }
-            Err(e) => {
-                self.report(&e);
-                false
-            }
-        }
+    fn require(&self, name: &str) -> Result<(), Status> {
+        self.exec("=(command line)", |vm| {
+            let g = vm.globals;
+            let req = vm.get_field(g, "require");
+            let n = vm.str_value(name.as_bytes());
+            let v = vm.call_value(req, &[n], 1)?;
+            let val = v.first().copied().unwrap_or(Value::NIL);
+            vm.set_field(g, name, val);
+            Ok(())
+        })
     }
 
-    fn lua_init(&mut self) -> Result<(), u8> {
+    fn lua_init(&self) -> Result<(), Status> {
         let Ok(init) = std::env::var("LUA_INIT") else { return Ok(()) };
-        let ok = if let Some(path) = init.strip_prefix('@') {
+        if let Some(path) = init.strip_prefix('@') {
             self.do_file(Some(path), &[])
         } else {
-            self.do_string(init.as_bytes(), b"=LUA_INIT")
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(1)
+            self.do_string(init.as_bytes(), "=LUA_INIT")
         }
     }
+}
+
+/// The backstop of `--timeout`: the budget hook stops a script at its next check, but
+/// native code between checks (one huge allocation, a library call that does not
+/// charge the budget) could outlast the deadline. If the script is still running a
+/// grace period after the deadline, the process exits with the timeout status, saying
+/// that the script was killed rather than stopped.
+fn spawn_watchdog(progname: &str, timeout: Duration, text: &str) {
+    let grace = (timeout / 2).clamp(Duration::from_secs(1), Duration::from_secs(5));
+    let msg = format!("{progname}: timeout after {text} (--timeout): no check point reached, process killed");
+    let _ = std::thread::Builder::new().name("moonbox-watchdog".into()).spawn(move || {
+        std::thread::sleep(timeout + grace);
+        eprintln!("{msg}");
+        std::process::exit(i32::from(EXIT_TIMEOUT));
+    });
 }
 
 /// `-b`: `-b [-s] input output` saves a binary chunk (moonbox's format, loadable by
@@ -380,13 +584,16 @@ fn repl(cli: &mut Cli) {
     loop {
         // `_PROMPT` / `_PROMPT2` override the prompts, as in lua.c.
         let (var, default) = if buf.is_empty() { ("_PROMPT", "> ") } else { ("_PROMPT2", ">> ") };
-        let g = cli.vm.globals;
-        let pv = cli.vm.get_field(g, var);
-        let prompt = if pv.is_string() || pv.is_number() {
-            String::from_utf8_lossy(&cli.vm.tostring_basic(pv)).into_owned()
-        } else {
-            default.to_string()
-        };
+        let prompt = cli
+            .lua
+            .with_raw_vm(|vm| {
+                let g = vm.globals;
+                let pv = vm.get_field(g, var);
+                (pv.is_string() || pv.is_number()).then(|| String::from_utf8_lossy(&vm.tostring_basic(pv)).into_owned())
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| default.to_string());
         let Some(line) = reader.read(&prompt) else {
             println!();
             return;
@@ -402,35 +609,34 @@ fn repl(cli: &mut Cli) {
             buf.push('\n');
             buf.push_str(line);
         }
-        // Try as an expression first, then as statements.
-        let as_expr = format!("return {buf}");
-        let f = match cli.vm.load(as_expr.as_bytes(), b"=stdin", None) {
-            Ok(f) => Ok(f),
-            Err(_) => cli.vm.load(buf.as_bytes(), b"=stdin", None),
-        };
-        match f {
-            Ok(f) => {
-                buf.clear();
-                match cli.vm.call_value(f, &[], -1) {
-                    Ok(vals) if !vals.is_empty() => {
-                        let g = cli.vm.globals;
-                        let print = cli.vm.get_field(g, "print");
-                        if let Err(e) = cli.vm.call_value(print, &vals, 0) {
-                            cli.report(&e);
+        let mut incomplete = false;
+        let _ = cli.exec("=stdin", |vm| {
+            // Try as an expression first, then as statements.
+            let as_expr = format!("return {buf}");
+            let f = match vm.load(as_expr.as_bytes(), b"=stdin", None) {
+                Ok(f) => f,
+                Err(_) => match vm.load(buf.as_bytes(), b"=stdin", None) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        let msg = vm.error_to_string(&e);
+                        if e.kind() == ErrorKind::Syntax && msg.ends_with("'<eof>'") {
+                            incomplete = true; // read more lines
+                            return Ok(());
                         }
+                        return Err(e);
                     }
-                    Ok(_) => {}
-                    Err(e) => cli.report(&e),
-                }
+                },
+            };
+            let vals = vm.call_value(f, &[], -1)?;
+            if !vals.is_empty() {
+                let g = vm.globals;
+                let print = vm.get_field(g, "print");
+                vm.call_value(print, &vals, 0)?;
             }
-            Err(e) => {
-                let msg = cli.vm.error_to_string(&e);
-                if e.kind() == ErrorKind::Syntax && msg.ends_with("'<eof>'") {
-                    continue; // incomplete: read more lines
-                }
-                buf.clear();
-                cli.report(&e);
-            }
+            Ok(())
+        });
+        if !incomplete {
+            buf.clear();
         }
     }
 }

@@ -36,3 +36,19 @@ fn numeric_for_sums() {
     ];
     assert_eq!(run(code, 6), vec![5050.0]);
 }
+
+/// Found by the `run_binary` fuzz target: `TNEW` with 31 hash-size bits (which a
+/// binary chunk can hold) preallocated 2^31 nodes, and the failed allocation aborted
+/// the process. The size is a hint; it is capped, and the table still works.
+#[test]
+fn tnew_with_a_huge_hash_hint_allocates_little() {
+    let code = vec![
+        Ins::ad(Op::TNEW, 0, 31 << 11),
+        Ins::ad(Op::KSHORT, 1, 7),
+        Ins::ad(Op::KSHORT, 2, 42),
+        Ins::abc(Op::TSETV, 2, 0, 1),
+        Ins::abc(Op::TGETV, 3, 0, 1),
+        Ins::ad(Op::RET1, 3, 2),
+    ];
+    assert_eq!(run(code, 4), vec![42.0]);
+}

@@ -25,7 +25,7 @@
 
 use std::rc::Rc;
 
-use crate::bytecode::{Mode, Op, JUMP_BIAS, MAX_SLOTS};
+use crate::bytecode::{Ins, Mode, Op, JUMP_BIAS, MAX_SLOTS};
 use crate::compiler::proto::{KVal, TableTemplate};
 use crate::compiler::{Const, FuncProto, LocalVarInfo, UpvalDesc};
 
@@ -492,8 +492,55 @@ fn verify_func(p: &FuncProto, depth: usize, parent: Option<(&FuncProto, usize)>)
             _ => {}
         }
     }
+    verify_multres(p)?;
     for c in &p.protos {
         verify_func(c, depth + 1, Some((p, 0)))?;
+    }
+    Ok(())
+}
+
+/// The first slot a multires consumer reads (`None`: not a consumer).
+fn multres_consumer(ins: Ins) -> Option<usize> {
+    match ins.op()? {
+        Op::CALL | Op::CALLT if ins.b() == 0 => Some(ins.a() + 1),
+        Op::RET if ins.d() == 0 => Some(ins.a()),
+        Op::TSETM => Some(ins.a()),
+        _ => None,
+    }
+}
+
+/// The first slot a multires producer writes (`None`: not a producer).
+fn multres_producer(ins: Ins) -> Option<usize> {
+    match ins.op()? {
+        Op::CALL if ins.c() == 0 => Some(ins.a()),
+        Op::VARG if ins.b() == 0 => Some(ins.a()),
+        _ => None,
+    }
+}
+
+/// A multires consumer reads up to the frame's top, which only the instruction right
+/// before it may have set: that must be a producer whose values start at or above the
+/// consumer's first slot, and no jump may land on the consumer (it would arrive with a
+/// stale top). The compiler always emits the pair this way.
+fn verify_multres(p: &FuncProto) -> R<()> {
+    let mut target = vec![false; p.code.len()];
+    for (pc, ins) in p.code.iter().enumerate() {
+        let Some(op) = ins.op() else { continue };
+        let (_, _, mcd) = op.modes();
+        if matches!(mcd, Mode::Jump) {
+            let t = pc as i64 + 1 + ins.d() as i64 - JUMP_BIAS as i64;
+            if let Some(slot) = usize::try_from(t).ok().and_then(|t| target.get_mut(t)) {
+                *slot = true;
+            }
+        }
+    }
+    for (pc, ins) in p.code.iter().enumerate() {
+        let Some(first) = multres_consumer(*ins) else { continue };
+        let produced = pc.checked_sub(1).and_then(|prev| multres_producer(p.code[prev]));
+        match produced {
+            Some(start) if start >= first && !target[pc] => {}
+            _ => return Err("bad multiple results"),
+        }
     }
     Ok(())
 }
@@ -517,6 +564,64 @@ mod tests {
             assert_eq!(q.protos[0].kgc, p.protos[0].kgc);
             assert!(q.protos[0].kgc.iter().any(|k| matches!(k, Const::Table(_))), "a template");
         }
+    }
+
+    /// Every multires pair the compiler emits passes the verifier.
+    #[test]
+    fn compiled_multiple_results_verify() {
+        for src in [
+            "local f, g = ... return f(g())",
+            "local f, g, a = ... f(a, g())",
+            "return ...",
+            "local f = ... return f(...)",
+            "local g = ... local t = {g()}",
+            "local t = {1, 2, ...}",
+            "local o, g = ... return o:m(g())",
+            "local g = ... local a, b = g() return select('#', g()), {...}",
+            "local g = ... for k, v in pairs({g()}) do end return g(g(g()))",
+            "local function h(...) return ... end return h(h(...))",
+        ] {
+            let p = compile(src.as_bytes(), b"=t").expect("compiles");
+            if let Err(e) = verify(&p) {
+                panic!("{src}: {e}");
+            }
+        }
+    }
+
+    /// Found by the `run_binary` fuzz target: a `CALL` with `B = 0` whose previous
+    /// instruction set no top read a stale top (an overflow panic in debug builds, a
+    /// huge argument count in release builds). A multires consumer needs its producer
+    /// right before it, with values at or above its first slot, and no jump onto it.
+    #[test]
+    fn multiple_results_need_their_producer() {
+        let p = compile(b"local f = ... return f(f())", b"=t").expect("compiles");
+        let consumer = p.code.iter().position(|i| multres_consumer(*i).is_some()).expect("a consumer");
+        assert!(multres_producer(p.code[consumer - 1]).is_some());
+        verify(&p).expect("as compiled");
+        let consumer_a = p.code[consumer].a() as u8;
+
+        // The producer replaced by an instruction that sets no top.
+        let mut q = p.clone();
+        q.code[consumer - 1] = Ins::ad(Op::KNIL, consumer_a, consumer_a as u16);
+        assert_eq!(verify(&q), Err("bad multiple results"));
+        // The producer's values below the consumer's first slot.
+        let mut q = p.clone();
+        q.code[consumer - 1].set_a(0);
+        if consumer_a > 0 {
+            assert_eq!(verify(&q), Err("bad multiple results"));
+        }
+        // A jump onto the consumer.
+        let mut q = p.clone();
+        q.code.insert(0, Ins::aj(Op::JMP, 0, consumer as i32));
+        q.lineinfo.insert(0, 1);
+        assert_eq!(q.code[consumer + 1].op(), p.code[consumer].op());
+        assert_eq!(verify(&q), Err("bad multiple results"));
+
+        // Loaded as a binary chunk, the broken function is refused, not run.
+        let mut q = p.clone();
+        q.code[consumer - 1] = Ins::ad(Op::KNIL, consumer_a, consumer_a as u16);
+        let bin = dump(&q, false);
+        assert!(undump(&bin).is_err() || verify(&undump(&bin).unwrap()).is_err());
     }
 
     #[test]

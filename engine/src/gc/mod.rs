@@ -415,6 +415,14 @@ impl Heap {
         self.limit.saturating_sub(self.total)
     }
 
+    /// Could a full collection free a useful amount? Not when little was allocated
+    /// since the last cycle ended: then a script that keeps failing near its limit
+    /// fails fast instead of collecting at every attempt.
+    #[inline]
+    pub fn collection_may_help(&self) -> bool {
+        self.total.saturating_sub(self.estimate) > self.limit / 16
+    }
+
     /// True when the heap is already past its limit.
     #[inline]
     pub fn over_limit(&self) -> bool {

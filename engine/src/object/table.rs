@@ -25,6 +25,9 @@ pub struct Node {
 
 const EMPTY: Node = Node { key: Value::NIL, val: Value::NIL };
 
+/// The most hash entries [`Table::new`] preallocates room for.
+pub const MAX_HASH_HINT: usize = 1 << 20;
+
 /// A Lua table.
 #[repr(C)]
 pub struct Table {
@@ -95,7 +98,11 @@ impl Table {
     /// as Lua preallocates them: a constructor's positional items all land in the
     /// array part, so `#` sees them even with nil holes) and room for `nhash` hash
     /// entries.
+    ///
+    /// `nhash` is only a hint, capped at [`MAX_HASH_HINT`]: a `TNEW` of a binary chunk
+    /// may ask for 2^31 nodes, and the hash part grows on demand anyway.
     pub fn new(narr: usize, nhash: usize) -> Table {
+        let nhash = nhash.min(MAX_HASH_HINT);
         let mut t = Table {
             hdr: Heap::new_header::<Table>(),
             nomm: 0,

@@ -90,7 +90,7 @@ fn collectgarbage(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let arg = vm.opt_number(base, nargs, 1, 0.0)?;
     let r = match opt.as_str() {
         "collect" => {
-            vm.full_gc();
+            vm.full_gc()?;
             Value::number(0.0)
         }
         "count" => Value::number(vm.heap.total_bytes() as f64 / 1024.0),
@@ -109,7 +109,7 @@ fn collectgarbage(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
                     break;
                 }
             }
-            vm.run_finalizers();
+            vm.run_finalizers()?;
             Value::boolean(finished)
         }
         "stop" => {

@@ -349,7 +349,7 @@ impl Vm {
     /// VM's roots (e.g. at the start of a native function, before it creates objects
     /// it keeps in Rust locals).
     pub fn reserve_mem(&mut self, extra: usize) -> LResult<()> {
-        if self.heap.would_exceed(extra) && !self.in_finalizer {
+        if self.heap.would_exceed(extra) && !self.in_finalizer && self.heap.collection_may_help() {
             self.collect_garbage();
         }
         self.check_mem(extra)
@@ -373,7 +373,9 @@ impl Vm {
     pub fn account_gc(&mut self, grown: usize) -> LResult<()> {
         self.heap.account(grown);
         if grown != 0 && self.heap.over_limit() {
-            self.full_gc();
+            if self.heap.collection_may_help() {
+                self.full_gc()?;
+            }
             if self.heap.over_limit() {
                 return Err(self.mem_error());
             }
@@ -387,9 +389,11 @@ impl Vm {
     pub fn gc_point(&mut self) -> LResult<()> {
         if self.heap.should_collect() {
             self.gc_step();
-            self.run_finalizers();
+            self.run_finalizers()?;
             if self.heap.over_limit() {
-                self.full_gc();
+                if self.heap.collection_may_help() {
+                    self.full_gc()?;
+                }
                 if self.heap.over_limit() {
                     return Err(self.mem_error());
                 }
@@ -402,17 +406,19 @@ impl Vm {
 
     /// Takes a collector step if one is due. Call only at safe points.
     #[inline]
-    pub fn maybe_gc(&mut self) {
+    pub fn maybe_gc(&mut self) -> LResult<()> {
         if self.heap.should_collect() {
             self.gc_step();
-            self.run_finalizers();
+            self.run_finalizers()?;
         }
+        Ok(())
     }
 
-    /// A full collection, then pending finalizers.
-    pub fn full_gc(&mut self) {
+    /// A full collection, then pending finalizers. Fails only when a finalizer was
+    /// stopped by the budget or the host (an error that must reach the host).
+    pub fn full_gc(&mut self) -> LResult<()> {
         self.collect_garbage();
-        self.run_finalizers();
+        self.run_finalizers()
     }
 
     /// A full collection without running finalizers: finishes the cycle in
@@ -505,11 +511,14 @@ impl Vm {
     }
 
     /// Runs queued `__gc` finalizers (errors in them are reported to stderr, as a
-    /// warning, and otherwise ignored).
-    pub fn run_finalizers(&mut self) {
+    /// warning, and otherwise ignored). A budget or cancellation stop is not an error
+    /// of the finalizer: it drops the queue and is returned, so that it stops the
+    /// script as it would anywhere else (`pcall` cannot catch it).
+    pub fn run_finalizers(&mut self) -> LResult<()> {
         if self.in_finalizer || self.heap.pending_finalizers.is_empty() {
-            return;
+            return Ok(());
         }
+        let mut stop = None;
         self.in_finalizer = true;
         // The queue keeps the not-yet-run ones rooted while a finalizer runs Lua.
         while let Some(u) = self.heap.pending_finalizers.pop_front() {
@@ -523,6 +532,7 @@ impl Vm {
                 if !e.kind().catchable() {
                     // A budget or cancellation stop: drop what is queued.
                     self.heap.pending_finalizers.clear();
+                    stop = Some(e);
                     break;
                 }
                 let msg = self.error_to_string(&e);
@@ -530,6 +540,10 @@ impl Vm {
             }
         }
         self.in_finalizer = false;
+        match stop {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 }
 

@@ -1,0 +1,212 @@
+//! The `moonbox` command's limit flags: `--sandbox`, `--memory`, `--fuel`, `--timeout`,
+//! their messages and exit statuses (README, "The `moonbox` command").
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const MOONBOX: &str = env!("CARGO_BIN_EXE_moonbox");
+
+fn moonbox(args: &[&str]) -> Output {
+    Command::new(MOONBOX)
+        .args(args)
+        .env_remove("LUA_INIT")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run moonbox")
+}
+
+fn stderr_line(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or("").to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn fuel_stops_a_loop_with_status_4() {
+    let o = moonbox(&["--fuel", "100000", "-e", "while true do end"]);
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
+    assert_eq!(stderr_line(&o), format!("{MOONBOX}: (command line): CPU budget exhausted (--fuel 100000)"));
+}
+
+#[test]
+fn fuel_is_enough_for_a_short_script() {
+    let o = moonbox(&["--fuel=100000", "-e", "local s = 0 for i = 1, 1000 do s = s + i end print(s)"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(stdout(&o), "500500\n");
+}
+
+#[test]
+fn timeout_stops_a_loop_with_status_5() {
+    let start = Instant::now();
+    let o = moonbox(&["--timeout", "300ms", "-e", "local x = 0 while true do x = x + 1 end"]);
+    let took = start.elapsed();
+    assert_eq!(o.status.code(), Some(5), "{o:?}");
+    assert_eq!(stderr_line(&o), format!("{MOONBOX}: (command line): timeout after 300ms (--timeout)"));
+    assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(3), "took {took:?}");
+}
+
+#[test]
+fn timeout_covers_pcall_and_native_loops() {
+    for src in [
+        "while true do pcall(function() while true do end end) end",
+        "print(string.find(string.rep('a', 1e5), '.-.-.-.-.-.-b'))",
+    ] {
+        let o = moonbox(&["--timeout=200ms", "-e", src]);
+        assert_eq!(o.status.code(), Some(5), "{src}: {o:?}");
+        assert!(!String::from_utf8_lossy(&o.stderr).contains("process killed"), "{src}: {o:?}");
+    }
+}
+
+#[test]
+fn memory_limit_stops_a_bomb_with_status_3() {
+    let o = moonbox(&["--memory", "16M", "-e", "local t = {} while true do t[#t + 1] = {} end"]);
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    // A Lua error, as LuaJIT raises it (catchable by pcall), naming the limit.
+    assert_eq!(stderr_line(&o), format!("{MOONBOX}: not enough memory (--memory 16M)"));
+}
+
+#[test]
+fn uncaught_engine_memory_error_is_status_3() {
+    // Past the maximum string length: the engine's own "not enough memory".
+    let o = moonbox(&["-e", "local s = string.rep('x', 2^31 - 1)"]);
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    assert_eq!(stderr_line(&o), format!("{MOONBOX}: not enough memory"));
+    // Caught, it is an ordinary error.
+    let o = moonbox(&["-e", "print(pcall(string.rep, 'x', 2^31 - 1))"]);
+    assert_eq!(stdout(&o), "false\tnot enough memory\n");
+}
+
+#[test]
+fn sandbox_removes_io_and_os_escapes() {
+    let o = moonbox(&["--sandbox", "-e", "print(io, os.execute, os.exit, loadfile, dofile, os.time ~= nil)"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(stdout(&o), "nil\tnil\tnil\tnil\tnil\ttrue\n");
+    let o = moonbox(&["--sandbox", "-e", "io.open('/etc/passwd')"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stderr_line(&o).ends_with("attempt to index global 'io' (a nil value)"), "{o:?}");
+}
+
+#[test]
+fn sandbox_has_default_memory_and_timeout() {
+    // 64M by default: a 100 MB table of tables is stopped.
+    let o = moonbox(&["--sandbox", "-e", "local t = {} for i = 1, 1e7 do t[i] = {} end"]);
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    assert!(stderr_line(&o).ends_with("not enough memory (--memory 64M)"), "{o:?}");
+    // An explicit flag wins over the default.
+    let o = moonbox(&["--sandbox", "--timeout", "200ms", "-e", "while true do end"]);
+    assert_eq!(o.status.code(), Some(5), "{o:?}");
+    assert!(stderr_line(&o).ends_with("timeout after 200ms (--timeout)"), "{o:?}");
+}
+
+#[test]
+fn limits_without_sandbox_keep_the_trusted_libraries() {
+    let o = moonbox(&["--memory", "32M", "--fuel", "1000000", "-e", "print(io ~= nil, os.execute ~= nil)"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(stdout(&o), "true\ttrue\n");
+}
+
+#[test]
+fn limit_stops_are_not_catchable() {
+    for src in [
+        "print(pcall(function() while true do end end))",
+        "print(xpcall(function() while true do end end, debug.traceback))",
+        "print(pcall(coroutine.wrap(function() while true do end end)))",
+    ] {
+        let o = moonbox(&["--fuel", "50000", "-e", src]);
+        assert_eq!(o.status.code(), Some(4), "{src}: {o:?}");
+        assert_eq!(stdout(&o), "", "{src}: the catch ran");
+    }
+}
+
+#[test]
+fn script_arguments_and_name_in_messages() {
+    let dir = std::env::temp_dir().join(format!("moonbox-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("spin.lua");
+    std::fs::write(&script, "local n = ... for i = 1, n do end while true do end\n").unwrap();
+    let path = script.to_str().unwrap();
+    let o = moonbox(&["--sandbox", "--fuel", "20000", path, "10"]);
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
+    assert_eq!(stderr_line(&o), format!("{MOONBOX}: {path}: CPU budget exhausted (--fuel 20000)"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_flag_values_are_usage_errors() {
+    for args in [
+        &["--memory", "lots", "-e", "print(1)"][..],
+        &["--memory", "0", "-e", "print(1)"],
+        &["--fuel", "-5", "-e", "print(1)"],
+        &["--fuel", "1e6", "-e", "print(1)"],
+        &["--timeout", "soon", "-e", "print(1)"],
+        &["--timeout", "0s", "-e", "print(1)"],
+        &["--fuel"],
+        &["--bogus"],
+    ] {
+        let o = moonbox(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {o:?}");
+        assert_eq!(stdout(&o), "", "{args:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("usage:"), "{args:?}: {o:?}");
+    }
+    let o = moonbox(&["--memory", "lots", "-e", "print(1)"]);
+    assert_eq!(
+        stderr_line(&o),
+        format!("{MOONBOX}: bad --memory value 'lots' (expected a size such as 64M, 512K or 1G)")
+    );
+}
+
+#[test]
+fn size_and_duration_forms() {
+    for (flag, value) in [
+        ("--memory", "1048576"),
+        ("--memory", "512K"),
+        ("--memory", "8m"),
+        ("--memory", "1G"),
+        ("--timeout", "500ms"),
+        ("--timeout", "2s"),
+        ("--timeout", "1.5s"),
+        ("--timeout", "1m"),
+        ("--timeout", "3"),
+    ] {
+        let o = moonbox(&[flag, value, "-e", "print('ran')"]);
+        assert_eq!(o.status.code(), Some(0), "{flag} {value}: {o:?}");
+        assert_eq!(stdout(&o), "ran\n", "{flag} {value}");
+    }
+}
+
+#[test]
+fn usage_lists_the_limit_flags() {
+    let o = moonbox(&["--bogus"]);
+    let text = String::from_utf8_lossy(&o.stderr);
+    for flag in ["--sandbox", "--memory SIZE", "--fuel N", "--timeout T"] {
+        assert!(text.contains(flag), "usage lacks {flag}:\n{text}");
+    }
+}
+
+#[test]
+fn watchdog_ends_a_script_blocked_in_native_code() {
+    // Reading a pipe that never delivers blocks in native code, where no budget check
+    // runs: the watchdog ends the process a grace period (1 s here) after the deadline.
+    let start = Instant::now();
+    let mut child = Command::new(MOONBOX)
+        .args(["--timeout", "300ms", "-e", "io.read() print('not reached')"])
+        .env_remove("LUA_INIT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run moonbox");
+    let stdin = child.stdin.take(); // held open: the read never returns
+    let o = child.wait_with_output().expect("wait for moonbox");
+    let took = start.elapsed();
+    drop(stdin);
+    assert_eq!(o.status.code(), Some(5), "{o:?}");
+    assert_eq!(
+        stderr_line(&o),
+        format!("{MOONBOX}: timeout after 300ms (--timeout): no check point reached, process killed")
+    );
+    assert_eq!(stdout(&o), "");
+    assert!(took >= Duration::from_millis(1300) && took < Duration::from_secs(5), "took {took:?}");
+}

@@ -1,0 +1,5 @@
+-- Small tables allocated forever and kept.
+-- expect: memory
+-- flags: --sandbox --memory 32M
+local t = {}
+while true do t[#t + 1] = { #t } end
