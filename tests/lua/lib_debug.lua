@@ -211,3 +211,19 @@ local herr = here() + 1
 local function disarm() debug.sethook() error("in hook") end
 local ok, e = pcall(function() debug.sethook(disarm, "c") local r = type(1) return r end)
 assert(not ok and e == at(herr, "in hook") and debug.gethook() == nil, "errors in hooks propagate: " .. tostring(e))
+
+-- A line hook set by a return hook applies in the caller at once (the interpreter's
+-- Lua-to-Lua return path must see the new hook mask).
+do
+  local lines = 0
+  local function f() return 1 end
+  local function g() local y = f() return y end
+  debug.sethook(function(ev)
+    if ev == "return" then debug.sethook(function() lines = lines + 1 end, "l") end
+  end, "r")
+  g()
+  local x = 1
+  x = x + 1
+  debug.sethook()
+  assert(lines > 0, "line hook set by a return hook")
+end

@@ -8,7 +8,7 @@
 //! frame is.
 
 use crate::bytecode::{Ins, Op};
-use crate::gc::GcRef;
+use crate::gc::{GcRef, LuaString};
 use crate::object::{LuaFunction, Table, UpState, UpVal};
 use crate::value::Value;
 use crate::vm::call::{CallOutcome, ExecEnd};
@@ -23,11 +23,11 @@ impl Vm {
     /// Executes until the boundary frame returns or the coroutine yields.
     pub(crate) fn run(&mut self) -> LResult<ExecEnd> {
         'frame: loop {
-            let fi = match self.frames.len().checked_sub(1) {
+            let mut fi = match self.frames.len().checked_sub(1) {
                 Some(i) => i,
                 None => return Ok(ExecEnd::Returned),
             };
-            let (base, mut pc, cl) = {
+            let (mut base, mut pc, mut cl) = {
                 let fr = &self.frames[fi];
                 let FrameFn::Lua(cl) = fr.fun else {
                     // Only a pending `coroutine.yield` leaves a native frame on top.
@@ -35,11 +35,15 @@ impl Vm {
                 };
                 (fr.base, fr.pc, cl)
             };
-            let proto = cl.proto;
+            let mut proto = cl.proto;
             // Count and line hooks are looked at per instruction only when set;
             // `debug.sethook` is a call, after which this is reloaded.
             let mut hooked = self.hooks.mask & MASK_INS != 0;
-            let code: &[Ins] = &proto.code;
+            let mut code: &[Ins] = &proto.code;
+            // Instructions are fetched from `fetch`: the code itself, or an empty slice
+            // while count/line hooks are set, so that the one bounds check of the
+            // fetch also sends hooked execution to the slow path below.
+            let mut fetch: &[Ins] = if hooked { &[] } else { code };
             // Number constants and GC constants (strings, templates) are two arrays,
             // read through `proto` at each use rather than hoisted: two more live
             // slices cost the dispatch loop registers (measured: fib 25% slower).
@@ -74,6 +78,22 @@ impl Vm {
                 () => {
                     regs = &mut self.stack
                 };
+            }
+            // Switches the dispatch loop to the Lua frame `fi` running `$cl` from
+            // `$base` and `$pc`, without going round `'frame` (calls and returns
+            // between Lua functions).
+            macro_rules! enter {
+                ($cl:expr, $base:expr, $pc:expr) => {{
+                    cl = $cl;
+                    base = $base;
+                    pc = $pc;
+                    proto = cl.proto;
+                    code = &proto.code;
+                    // As at `'frame`: a hook function may have changed the hooks.
+                    hooked = self.hooks.mask & MASK_INS != 0;
+                    fetch = if hooked { &[] } else { code };
+                    continue;
+                }};
             }
             macro_rules! jump_if {
                 ($cond:expr) => {{
@@ -116,14 +136,21 @@ impl Vm {
             }
 
             loop {
-                if hooked {
-                    // Count / line hooks (hook.rs): the frame reports this instruction.
-                    self.frames[fi].pc = pc + 1;
-                    self.hook_ins(proto, pc)?;
-                    refresh!();
-                }
-                let Some(&ins) = code.get(pc) else {
-                    return Err(self.rt_error("internal error: pc out of range"));
+                let ins = match fetch.get(pc) {
+                    Some(&ins) => ins,
+                    None => {
+                        let Some(&ins) = code.get(pc) else {
+                            return Err(self.rt_error("internal error: pc out of range"));
+                        };
+                        if hooked {
+                            // Count / line hooks (hook.rs): the frame reports this
+                            // instruction.
+                            self.frames[fi].pc = pc + 1;
+                            self.hook_ins(proto, pc)?;
+                            refresh!();
+                        }
+                        ins
+                    }
                 };
                 pc += 1;
                 let a = ins.a();
@@ -416,6 +443,14 @@ impl Vm {
                                 r!(a) = v;
                                 continue;
                             }
+                            // Method lookups: `__index` tables (not functions), out of
+                            // line; anything else takes `index_step`.
+                            if let (Some(s), true) = (key.as_string(), op == Op::TGETS) {
+                                if let Some(v) = index_chain_str(t, s, self.mm_names[MetaEvent::Index as usize]) {
+                                    r!(a) = v;
+                                    continue;
+                                }
+                            }
                         }
                         save!();
                         if !obj.is_table() && self.metamethod(obj, MetaEvent::Index).is_nil() {
@@ -437,7 +472,14 @@ impl Vm {
                         };
                         let v = r!(a);
                         if let Some(t) = obj.as_table() {
-                            if t.meta.is_none() {
+                            // A raw store when no `__newindex` can apply: no metatable,
+                            // or one known (cached) to have none.
+                            let raw = match t.meta {
+                                None => true,
+                                Some(mt) if mt.nomm & NO_NEWINDEX != 0 => true,
+                                Some(mt) => no_newindex(mt, self.mm_names[MetaEvent::NewIndex as usize]),
+                            };
+                            if raw {
                                 let r = t.get_mut().set(key, v);
                                 self.heap.barrier(t);
                                 match r {
@@ -518,13 +560,15 @@ impl Vm {
                                     tail: false,
                                 });
                                 self.hot.tick(p.addr(), 0);
-                                continue 'frame;
+                                fi += 1;
+                                enter!(callee, nbase, 0);
                             }
                         }
                         match self.precall(func, nargs, ins.c() as i32 - 1, Cont::Call)? {
                             CallOutcome::Lua => continue 'frame,
                             CallOutcome::Done => {
                                 hooked = self.hooks.mask & MASK_INS != 0;
+                                fetch = if hooked { &[] } else { code };
                                 refresh!();
                             }
                             CallOutcome::Yield => return Ok(ExecEnd::Yielded),
@@ -540,6 +584,37 @@ impl Vm {
                         if !target.is_function() {
                             // Report while the calling frame is still in place.
                             return Err(self.call_error(func, callee));
+                        }
+                        // Fast path: a Lua function with fixed parameters, room on the
+                        // stack, budget left and no call hook replaces this frame in
+                        // place (else `precall` below).
+                        refresh!();
+                        if callee.func_kind() == Some(crate::gc::Kind::LuaFunction) && self.budget > 0 {
+                            let f: GcRef<LuaFunction> = GcRef::from_value_payload(callee);
+                            let p = f.proto;
+                            let dst = self.frames[fi].func;
+                            let nbase = dst + 1;
+                            if !p.is_vararg
+                                && self.hooks.mask & MASK_CALL == 0
+                                && nbase + p.framesize as usize + EXTRA_STACK <= regs.len()
+                            {
+                                if self.open_upvals.last().is_some_and(|u| u.is_open_from(base)) {
+                                    self.close_upvals(base);
+                                    refresh!();
+                                }
+                                regs.copy_within(func..func + 1 + nargs, dst);
+                                for i in nargs..p.numparams as usize {
+                                    regs[nbase + i] = Value::NIL;
+                                }
+                                self.budget -= 1;
+                                let fr = &mut self.frames[fi];
+                                fr.base = nbase;
+                                fr.pc = 0;
+                                fr.fun = FrameFn::Lua(f);
+                                fr.tail = true;
+                                self.hot.tick(p.addr(), 0);
+                                enter!(f, nbase, 0);
+                            }
                         }
                         if is_plain_native(target) {
                             // A builtin runs to completion: call it with this frame in
@@ -666,6 +741,12 @@ impl Vm {
                             }
                             self.frames.pop();
                             self.place_results(fr.func, first, n, fr.nresults);
+                            refresh!();
+                            fi -= 1;
+                            let caller = &self.frames[fi];
+                            if let FrameFn::Lua(c) = caller.fun {
+                                enter!(c, caller.base, caller.pc);
+                            }
                             continue 'frame;
                         }
                         if self.return_from_frame(base, first, n)? {
@@ -840,6 +921,53 @@ impl Vm {
         }
     }
 
+}
+
+/// The `nomm` bit of a metatable known to have no `__index`.
+const NO_INDEX: u32 = 1 << (MetaEvent::Index as u32);
+/// The `nomm` bit of a metatable known to have no `__newindex`.
+const NO_NEWINDEX: u32 = 1 << (MetaEvent::NewIndex as u32);
+
+/// `t[s]` after a raw miss in `t`, following `__index` *tables* up to four levels
+/// (`Vm::mt_get` inlined, with the interned `"__index"` passed in, since the
+/// dispatch loop holds a borrow of the stack). `None`: a function handler or a
+/// longer chain, for `index_step`. Out of line, to keep the dispatch loop small.
+#[inline(never)]
+fn index_chain_str(t: GcRef<Table>, s: GcRef<LuaString>, index_name: GcRef<LuaString>) -> Option<Value> {
+    let mut cur = t;
+    for _ in 0..4 {
+        let Some(mt) = cur.meta else { return Some(Value::NIL) };
+        let h = if mt.nomm & NO_INDEX != 0 {
+            Value::NIL
+        } else {
+            let h = mt.get_str(index_name);
+            if h.is_nil() {
+                mt.get_mut().nomm |= NO_INDEX;
+            }
+            h
+        };
+        let Some(ht) = h.as_table() else {
+            return if h.is_nil() { Some(Value::NIL) } else { None };
+        };
+        let v = ht.get_str(s);
+        if !v.is_nil() {
+            return Some(v);
+        }
+        cur = ht;
+    }
+    None
+}
+
+/// Does metatable `mt` lack `__newindex`? Fills its absence cache (`Vm::mt_get`,
+/// with the interned name passed in). Out of line: after the first store the
+/// cached bit answers.
+#[inline(never)]
+fn no_newindex(mt: GcRef<Table>, newindex_name: GcRef<LuaString>) -> bool {
+    let h = mt.get_str(newindex_name);
+    if h.is_nil() {
+        mt.get_mut().nomm |= NO_NEWINDEX;
+    }
+    h.is_nil()
 }
 
 /// A native function without special frame handling (not pcall/xpcall/yield).

@@ -55,13 +55,20 @@ impl HotCounters {
     #[inline(always)]
     pub fn tick(&mut self, proto_addr: usize, pc: usize) {
         let slot = ((proto_addr >> 4) ^ pc) & 63;
-        let c = &mut self.counts[slot];
-        if *c <= 1 {
-            *c = interp::HOT_LOOP;
-            self.hot_events += 1;
-        } else {
-            *c -= 1;
+        // Counters start at HOT_LOOP and are reset there, so they never wrap.
+        let c = self.counts[slot].wrapping_sub(1);
+        self.counts[slot] = c;
+        if c == 0 {
+            self.hot_spot(slot);
         }
+    }
+
+    /// A counter reached zero: a hot spot (the recorder will start here).
+    #[cold]
+    #[inline(never)]
+    fn hot_spot(&mut self, slot: usize) {
+        self.counts[slot] = interp::HOT_LOOP;
+        self.hot_events += 1;
     }
 }
 
