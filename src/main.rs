@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use moonbox::engine::stdlib::base::read_source;
+use moonbox::engine::units::{parse_count, parse_duration, parse_size};
 use moonbox::engine::value::Value;
 use moonbox::engine::vm::{ErrorKind, LResult, LuaError, Vm};
 use moonbox::{Error, Interrupt, Lua, LuaOptions};
@@ -84,43 +85,6 @@ struct LimitFlags {
     timeout: Option<(Duration, String)>,
 }
 
-/// `64M`, `512K`, `1G`, `1000000` (bytes).
-fn parse_size(s: &str) -> Option<usize> {
-    let (digits, mult) = match s.as_bytes().last()? {
-        b'k' | b'K' => (&s[..s.len() - 1], 1usize << 10),
-        b'm' | b'M' => (&s[..s.len() - 1], 1 << 20),
-        b'g' | b'G' => (&s[..s.len() - 1], 1 << 30),
-        _ => (s, 1),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse::<usize>().ok()?.checked_mul(mult).filter(|&n| n > 0)
-}
-
-/// `500ms`, `2s`, `1.5s`, `1m`, `3` (seconds).
-fn parse_duration(s: &str) -> Option<Duration> {
-    let (num, unit) = if let Some(n) = s.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = s.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = s.strip_suffix('m') {
-        (n, 60.0)
-    } else {
-        (s, 1.0)
-    };
-    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return None;
-    }
-    let secs = num.parse::<f64>().ok()? * unit;
-    (secs > 0.0 && secs < 1e9).then(|| Duration::from_secs_f64(secs))
-}
-
-/// `1000000` (no suffix: the budget is a count).
-fn parse_fuel(s: &str) -> Option<u64> {
-    s.bytes().all(|b| b.is_ascii_digit()).then(|| s.parse().ok()).flatten().filter(|&n| n > 0)
-}
-
 impl LimitFlags {
     /// Handles `--flag value` / `--flag=value` at `argv[*i]`: `Ok(true)` if it was one.
     fn parse(&mut self, argv: &[String], i: &mut usize, prog: &str) -> Result<bool, String> {
@@ -152,7 +116,7 @@ impl LimitFlags {
                 let n = parse_size(&value).ok_or_else(|| bad("expected a size such as 64M, 512K or 1G"))?;
                 self.memory = Some((n, value));
             }
-            "--fuel" => self.fuel = Some(parse_fuel(&value).ok_or_else(|| bad("expected a positive count"))?),
+            "--fuel" => self.fuel = Some(parse_count(&value).ok_or_else(|| bad("expected a positive count"))?),
             _ => {
                 let d = parse_duration(&value).ok_or_else(|| bad("expected a duration such as 500ms, 2s or 1m"))?;
                 self.timeout = Some((d, value));

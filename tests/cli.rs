@@ -139,7 +139,7 @@ fn bad_flag_values_are_usage_errors() {
         &["--memory", "lots", "-e", "print(1)"][..],
         &["--memory", "0", "-e", "print(1)"],
         &["--fuel", "-5", "-e", "print(1)"],
-        &["--fuel", "1e6", "-e", "print(1)"],
+        &["--fuel", "1.5", "-e", "print(1)"],
         &["--timeout", "soon", "-e", "print(1)"],
         &["--timeout", "0s", "-e", "print(1)"],
         &["--fuel"],

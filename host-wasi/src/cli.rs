@@ -24,34 +24,7 @@ use crate::{Outcome, Sandbox, SandboxConfig, Script, Stdio, Tenant};
 const USAGE: &str = "usage: moonbox --sandbox [--memory SIZE] [--fuel N] [--timeout TIME] \
 [--allow-read DIR]... [--allow-write DIR]... [-e chunk | script | -] [args]...";
 
-/// Parses "64M", "512k", "1G", "1048576".
-pub fn parse_size(s: &str) -> Option<usize> {
-    let s = s.trim();
-    let (num, mult) = match s.char_indices().last()? {
-        (i, 'k' | 'K') => (&s[..i], 1usize << 10),
-        (i, 'm' | 'M') => (&s[..i], 1 << 20),
-        (i, 'g' | 'G') => (&s[..i], 1 << 30),
-        _ => (s, 1),
-    };
-    let n: f64 = num.parse().ok()?;
-    (n >= 0.0 && n.is_finite()).then_some((n * mult as f64) as usize)
-}
-
-/// Parses "2s", "500ms", "1.5", "1m".
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let (num, unit) = if let Some(n) = s.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = s.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = s.strip_suffix('m') {
-        (n, 60.0)
-    } else {
-        (s, 1.0)
-    };
-    let n: f64 = num.parse().ok()?;
-    (n >= 0.0 && n.is_finite()).then(|| Duration::from_secs_f64(n * unit))
-}
+use moonbox_engine::units::{parse_count, parse_duration, parse_size};
 
 /// Runs the command line `argv` (`argv[0]` is the program; `--sandbox` anywhere
 /// among the options is accepted and ignored). Returns the exit status.
@@ -112,7 +85,7 @@ fn run(argv: &[String]) -> Result<u8, String> {
             }
             "--fuel" => {
                 let v = next()?;
-                tenant = tenant.fuel(Some(parse_size(v).ok_or_else(|| format!("bad fuel '{v}'"))? as u64));
+                tenant = tenant.fuel(Some(parse_count(v).ok_or_else(|| format!("bad fuel '{v}'"))?));
                 i += 1;
             }
             "--timeout" => {
@@ -199,22 +172,5 @@ fn io_text(e: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "No such file or directory".into(),
         std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
         _ => e.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_and_times() {
-        assert_eq!(parse_size("64M"), Some(64 << 20));
-        assert_eq!(parse_size("1g"), Some(1 << 30));
-        assert_eq!(parse_size("1000"), Some(1000));
-        assert_eq!(parse_size("x"), None);
-        assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_duration("1.5"), Some(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("-1"), None);
     }
 }

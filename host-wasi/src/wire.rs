@@ -1,5 +1,5 @@
-//! The byte format of host-function arguments and results (the other half is
-//! `host-wasi/guest/src/wire.rs`; keep the two in step).
+//! The byte format of host-function arguments and results. The guest compiles this
+//! same file (`host-wasi/guest/src/wire.rs` includes it), so it uses only `std`.
 //!
 //! A value is a tag byte and its payload: `0` nil, `1` false, `2` true, `3` a number
 //! (8 bytes, little-endian IEEE double), `4` a string (4-byte little-endian length,

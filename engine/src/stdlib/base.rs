@@ -678,3 +678,37 @@ pub fn current_env(vm: &Vm) -> GcRef<Table> {
     }
     vm.globals
 }
+
+// ----- The guarded collectgarbage of untrusted states --------------------------------
+
+/// `collectgarbage` options refused by [`guard_collectgarbage`]: those that would stop
+/// or slow the collector.
+pub const REFUSED_GC_OPTIONS: &[&str] = &["stop", "setpause", "setstepmul"];
+
+/// Replaces the global `collectgarbage` with one that refuses [`REFUSED_GC_OPTIONS`]
+/// (for states whose code may not control the collector: sandboxes, tenants).
+pub fn guard_collectgarbage(vm: &mut Vm) {
+    let g = vm.globals;
+    let orig = vm.get_field(g, "collectgarbage");
+    if !orig.is_function() {
+        return;
+    }
+    let f = vm.native_closure(guarded_collectgarbage, "collectgarbage", vec![orig]);
+    vm.set_field(g, "collectgarbage", f);
+}
+
+fn guarded_collectgarbage(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    if let Some(opt) = vm.arg(base, nargs, 0).as_string() {
+        let o = opt.as_bytes();
+        if let Some(bad) = REFUSED_GC_OPTIONS.iter().find(|r| r.as_bytes() == o) {
+            return Err(vm.rt_error(&format!("collectgarbage option '{bad}' is not allowed in this state")));
+        }
+    }
+    let orig = vm.native_upval(0);
+    let args: Vec<Value> = vm.stack[base..base + nargs].to_vec();
+    let r = vm.call_value(orig, &args, -1)?;
+    for v in &r {
+        vm.push(*v);
+    }
+    Ok(r.len())
+}

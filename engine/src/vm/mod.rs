@@ -373,12 +373,7 @@ impl Vm {
     pub fn account_gc(&mut self, grown: usize) -> LResult<()> {
         self.heap.account(grown);
         if grown != 0 && self.heap.over_limit() {
-            if self.heap.collection_may_help() {
-                self.full_gc()?;
-            }
-            if self.heap.over_limit() {
-                return Err(self.mem_error());
-            }
+            self.emergency_gc()?;
         }
         Ok(())
     }
@@ -391,13 +386,20 @@ impl Vm {
             self.gc_step();
             self.run_finalizers()?;
             if self.heap.over_limit() {
-                if self.heap.collection_may_help() {
-                    self.full_gc()?;
-                }
-                if self.heap.over_limit() {
-                    return Err(self.mem_error());
-                }
+                self.emergency_gc()?;
             }
+        }
+        Ok(())
+    }
+
+    /// Past the limit at a safe point: a full collection (unless one just ran and
+    /// little was allocated since), then "not enough memory" if still past it.
+    fn emergency_gc(&mut self) -> LResult<()> {
+        if self.heap.collection_may_help() {
+            self.full_gc()?;
+        }
+        if self.heap.over_limit() {
+            return Err(self.mem_error());
         }
         Ok(())
     }

@@ -8,12 +8,11 @@
 //! memory limit.
 
 use moonbox_engine::value::Value;
-use moonbox_engine::vm::{LResult, Vm};
+use moonbox_engine::vm::Vm;
 
 const REMOVED_OS: &[&str] = &["execute", "exit", "getenv", "tmpname"];
 const REMOVED_IO: &[&str] = &["popen"];
 const REMOVED_PACKAGE: &[&str] = &["loadlib", "cpath"];
-const REFUSED_GC_OPTIONS: &[&str] = &["stop", "setpause", "setstepmul"];
 
 pub fn apply(vm: &mut Vm) {
     vm.allow_binary = false;
@@ -44,25 +43,5 @@ pub fn apply(vm: &mut Vm) {
     if let Some(l) = vm.lib_state.loaded {
         vm.set_field(l, "debug", dbg.to_value());
     }
-    let orig = vm.get_field(g, "collectgarbage");
-    if orig.is_function() {
-        let f = vm.native_closure(guarded_collectgarbage, "collectgarbage", vec![orig]);
-        vm.set_field(g, "collectgarbage", f);
-    }
-}
-
-fn guarded_collectgarbage(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
-    if let Some(opt) = vm.arg(base, nargs, 0).as_string() {
-        let o = opt.as_bytes();
-        if let Some(bad) = REFUSED_GC_OPTIONS.iter().find(|r| r.as_bytes() == o) {
-            return Err(vm.rt_error(&format!("collectgarbage option '{bad}' is not allowed in this state")));
-        }
-    }
-    let orig = vm.native_upval(0);
-    let args: Vec<Value> = vm.stack[base..base + nargs].to_vec();
-    let r = vm.call_value(orig, &args, -1)?;
-    for v in &r {
-        vm.push(*v);
-    }
-    Ok(r.len())
+    moonbox_engine::stdlib::base::guard_collectgarbage(vm);
 }
