@@ -12,7 +12,9 @@ if ! rustup toolchain list | grep -q '^nightly'; then
   exit 1
 fi
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
-  cargo install cargo-fuzz --locked
+  # --locked first; if its lock file names a version the registry no longer has
+  # (yanked), resolve afresh.
+  cargo install cargo-fuzz --locked || cargo install cargo-fuzz
 fi
 cargo +nightly fuzz build
 # The generator's own tests (every generated program compiles).

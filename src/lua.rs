@@ -358,7 +358,15 @@ impl Inner {
             ErrorKind::Runtime | ErrorKind::ErrorHandler => {
                 Error::RuntimeError { message: vm.error_to_string(&e), traceback: e.traceback().map(str::to_owned) }
             }
-            ErrorKind::Memory => Error::MemoryError(vm.error_to_string(&e)),
+            ErrorKind::Memory => {
+                // The engine's message, with the state's limit and use when one is set.
+                let msg = vm.error_to_string(&e);
+                if msg == "not enough memory" && vm.heap.limit().is_some() {
+                    Error::MemoryError(self.memory_message(vm))
+                } else {
+                    Error::MemoryError(msg)
+                }
+            }
             ErrorKind::Cancelled => Error::Cancelled,
             ErrorKind::Budget => match self.limits.stop.get() {
                 Stop::Cancelled => Error::Cancelled,
