@@ -685,9 +685,10 @@ impl Heap {
         }
     }
 
-    /// Runs a full collection with `roots` as the only roots (tests and tools; the
-    /// VM drives its cycles step by step).
-    pub fn collect(&mut self, mode_key: Value, roots: impl Fn(&mut Marker), finalizable: impl Fn(Value) -> bool) {
+    /// Runs a full collection with `roots` as the only roots (for the heap's own
+    /// tests; the VM drives its cycles step by step through the same phases).
+    #[cfg(test)]
+    pub(crate) fn collect(&mut self, mode_key: Value, roots: impl Fn(&mut Marker), finalizable: impl Fn(Value) -> bool) {
         // Finish a cycle in progress (its marks may be stale), then run a whole one.
         let cycles = if self.phase == Phase::Pause { 1 } else { 2 };
         for _ in 0..cycles {

@@ -406,16 +406,6 @@ impl Vm {
 
     // ----- GC -----------------------------------------------------------------------
 
-    /// Takes a collector step if one is due. Call only at safe points.
-    #[inline]
-    pub fn maybe_gc(&mut self) -> LResult<()> {
-        if self.heap.should_collect() {
-            self.gc_step();
-            self.run_finalizers()?;
-        }
-        Ok(())
-    }
-
     /// A full collection, then pending finalizers. Fails only when a finalizer was
     /// stopped by the budget or the host (an error that must reach the host).
     pub fn full_gc(&mut self) -> LResult<()> {
