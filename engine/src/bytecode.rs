@@ -343,6 +343,14 @@ impl Ins {
     pub const fn d(self) -> usize {
         (self.0 >> 16) as usize
     }
+    /// The D field naming a register (`MOV`, `ISLT`, `NOT`, ...). Registers are below
+    /// the frame size, which is at most 255 (the compiler's limit, and the verifier's
+    /// for binary chunks), so this is `d()` in 8 bits: an index the dispatch loop's
+    /// register window takes without a bounds check.
+    #[inline(always)]
+    pub const fn rd(self) -> usize {
+        ((self.0 >> 16) & 0xff) as usize
+    }
     /// The D field as a signed 16-bit literal (KSHORT).
     #[inline(always)]
     pub const fn sd(self) -> i32 {

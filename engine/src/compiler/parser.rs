@@ -446,6 +446,9 @@ impl<'a> Parser<'a> {
             }
         }
         self.check_match(&Tok::Char(b'}'), &Tok::Char(b'{'), line)?;
+        // The array-size hint counts a trailing call's first result too, as LuaJIT's
+        // does: `{ f(), g() }` gets room for two items, not one and a regrowth.
+        let hint_arr = narr;
         if let Some(mut v) = pending.take() {
             if v.is_multi() {
                 self.set_returns(&mut v, None)?;
@@ -466,7 +469,7 @@ impl<'a> Parser<'a> {
             self.fs.set_ins(tpc, Ins::ad(Op::TDUP, treg as u8, k as u16));
             return Ok(Exp::new(EK::NonReloc(treg as u8)));
         }
-        let asize = narr.min(0x7ff);
+        let asize = hint_arr.min(0x7ff);
         let hbits = if nhash == 0 {
             0
         } else {

@@ -139,7 +139,8 @@ impl Vm {
     fn enter_lua(&mut self, func: usize, cl: GcRef<LuaFunction>, nargs: usize, nresults: i32, cont: Cont) -> LResult<()> {
         let p = cl.proto;
         let np = p.numparams as usize;
-        let fs = p.framesize as usize;
+        // The frame's register window (`vm::window`) covers its frame size.
+        let fs = crate::vm::REG_WINDOW;
         if self.frames.len() >= MAX_FRAMES + self.handler_extra {
             return Err(self.rt_error("stack overflow"));
         }

@@ -14,7 +14,7 @@ use crate::value::Value;
 use crate::vm::call::{CallOutcome, ExecEnd};
 use crate::vm::meta::{Arith, ArithFail, IndexStep, MetaEvent, SetStep};
 use crate::vm::hook::{MASK_CALL, MASK_INS, MASK_RET};
-use crate::vm::{Cont, Frame, FrameFn, LResult, Vm, EXTRA_STACK, MAX_FRAMES};
+use crate::vm::{window, Cont, Frame, FrameFn, LResult, Vm, EXTRA_STACK, MAX_FRAMES, REG_WINDOW};
 
 /// Hot counter start value (LuaJIT's default hotloop is 56).
 pub const HOT_LOOP: u16 = 56;
@@ -63,20 +63,23 @@ impl Vm {
                     self.frames[fi].pc = pc
                 };
             }
-            // The stack as a slice held in a local, so register accesses don't reload
-            // the stack's pointer and length from the state. Anything that may move
-            // the stack (a call, a metamethod, a library helper) needs `&mut self`,
-            // so the borrow checker makes every such path re-take the slice with
-            // `refresh!()` before the registers are used again.
-            let mut regs: &mut [Value] = &mut self.stack;
+            // The frame's registers as a fixed-size window of the stack held in a
+            // local (`vm::window`): an 8-bit register operand (plus the three slots
+            // above it that the `for` loops use) is always inside it, so register
+            // accesses compile without bounds checks and without reloading the
+            // stack's pointer from the state. Anything that may move the stack (a
+            // call, a metamethod, a library helper) needs `&mut self`, so the borrow
+            // checker makes every such path re-take the window with `refresh!()`
+            // before the registers are used again.
+            let mut regs: &mut [Value; REG_WINDOW] = window(&mut self.stack, base);
             macro_rules! r {
                 ($x:expr) => {
-                    regs[base + $x]
+                    regs[$x]
                 };
             }
             macro_rules! refresh {
                 () => {
-                    regs = &mut self.stack
+                    regs = window(&mut self.stack, base)
                 };
             }
             // Switches the dispatch loop to the Lua frame `fi` running `$cl` from
@@ -87,10 +90,11 @@ impl Vm {
                     cl = $cl;
                     base = $base;
                     pc = $pc;
+                    regs = window(&mut self.stack, base);
                     proto = cl.proto;
                     code = &proto.code;
-                    // As at `'frame`: a hook function may have changed the hooks.
-                    hooked = self.hooks.mask & MASK_INS != 0;
+                    // `hooked` is current: hooks change only in a native call (after
+                    // which it is reloaded) or in a hook function (see the fetch).
                     fetch = if hooked { &[] } else { code };
                     continue;
                 }};
@@ -148,6 +152,11 @@ impl Vm {
                             self.frames[fi].pc = pc + 1;
                             self.hook_ins(proto, pc)?;
                             refresh!();
+                            // The hook function may have changed the hooks.
+                            hooked = self.hooks.mask & MASK_INS != 0;
+                            if !hooked {
+                                fetch = code;
+                            }
                         }
                         ins
                     }
@@ -160,7 +169,7 @@ impl Vm {
                 match op {
                     // ----- Comparisons -------------------------------------------------
                     Op::ISLT | Op::ISGE => {
-                        let (x, y) = (r!(a), r!(ins.d()));
+                        let (x, y) = (r!(a), r!(ins.rd()));
                         let neg = op == Op::ISGE;
                         if x.is_number() && y.is_number() {
                             jump_if!((x.num() < y.num()) != neg);
@@ -176,7 +185,7 @@ impl Vm {
                         }
                     }
                     Op::ISLE | Op::ISGT => {
-                        let (x, y) = (r!(a), r!(ins.d()));
+                        let (x, y) = (r!(a), r!(ins.rd()));
                         let neg = op == Op::ISGT;
                         if x.is_number() && y.is_number() {
                             jump_if!((x.num() <= y.num()) != neg);
@@ -197,7 +206,7 @@ impl Vm {
                         }
                     }
                     Op::ISEQV | Op::ISNEV => {
-                        let (x, y) = (r!(a), r!(ins.d()));
+                        let (x, y) = (r!(a), r!(ins.rd()));
                         let neg = op == Op::ISNEV;
                         if Vm::raw_equal(x, y) {
                             jump_if!(!neg);
@@ -222,7 +231,7 @@ impl Vm {
                         jump_if!(r!(a) != pri(ins.d()));
                     }
                     Op::ISTC => {
-                        let v = r!(ins.d());
+                        let v = r!(ins.rd());
                         if v.truthy() {
                             r!(a) = v;
                             jump_if!(true);
@@ -231,7 +240,7 @@ impl Vm {
                         }
                     }
                     Op::ISFC => {
-                        let v = r!(ins.d());
+                        let v = r!(ins.rd());
                         if v.is_falsy() {
                             r!(a) = v;
                             jump_if!(true);
@@ -239,25 +248,25 @@ impl Vm {
                             pc += 1;
                         }
                     }
-                    Op::IST => jump_if!(r!(ins.d()).truthy()),
-                    Op::ISF => jump_if!(r!(ins.d()).is_falsy()),
+                    Op::IST => jump_if!(r!(ins.rd()).truthy()),
+                    Op::ISF => jump_if!(r!(ins.rd()).is_falsy()),
 
                     // ----- Unary ----------------------------------------------------------
-                    Op::MOV => r!(a) = r!(ins.d()),
-                    Op::NOT => r!(a) = Value::boolean(r!(ins.d()).is_falsy()),
+                    Op::MOV => r!(a) = r!(ins.rd()),
+                    Op::NOT => r!(a) = Value::boolean(r!(ins.rd()).is_falsy()),
                     Op::UNM => {
-                        let d = ins.d();
+                        let d = ins.rd();
                         arith!(Arith::Unm, a, r!(d), r!(d), Some(d), Some(d))
                     }
                     Op::LEN => {
-                        let v = r!(ins.d());
+                        let v = r!(ins.rd());
                         if let Some(n) = Vm::len_basic(v) {
                             r!(a) = Value::number(n);
                         } else {
                             save!();
                             let h = self.metamethod(v, MetaEvent::Len);
                             if h.is_nil() {
-                                return Err(self.op_error(v, Some(ins.d()), "get length of"));
+                                return Err(self.op_error(v, Some(ins.rd()), "get length of"));
                             }
                             meta_call!(h, [v, Value::NIL], Cont::Store(a as u8));
                         }
@@ -309,7 +318,11 @@ impl Vm {
                         let u = cl.upvals[ins.d()];
                         let v = match u.state {
                             UpState::Closed(v) => v,
-                            UpState::Open { thread, slot } if thread == self.cur_thread => regs[slot],
+                            UpState::Open { thread, slot } if thread == self.cur_thread => {
+                                let v = self.stack[slot];
+                                refresh!();
+                                v
+                            }
                             UpState::Open { .. } => {
                                 let v = self.upval_get(u);
                                 refresh!();
@@ -319,7 +332,7 @@ impl Vm {
                         r!(a) = v;
                     }
                     Op::USETV => {
-                        let v = r!(ins.d());
+                        let v = r!(ins.rd());
                         self.upval_set(cl.upvals[a], v);
                         refresh!();
                     }
@@ -517,7 +530,7 @@ impl Vm {
                             let n = self.top.saturating_sub(base + a);
                             let mut grown = 0;
                             for i in 0..n {
-                                let v = regs[base + a + i];
+                                let v = self.stack[base + a + i];
                                 grown += t.get_mut().set_int(start + i as i64, v);
                             }
                             self.heap.barrier(t);
@@ -534,18 +547,18 @@ impl Vm {
                         save!();
                         // Fast path: a Lua function with fixed parameters, room on the
                         // stack, budget left and no call hook (else `precall`).
-                        let fv = regs[func];
+                        let fv = r!(a);
                         if fv.func_kind() == Some(crate::gc::Kind::LuaFunction) && self.budget > 0 {
                             let callee: GcRef<LuaFunction> = GcRef::from_value_payload(fv);
                             let p = callee.proto;
                             let nbase = func + 1;
                             if !p.is_vararg
                                 && self.hooks.mask & MASK_CALL == 0
-                                && nbase + p.framesize as usize + EXTRA_STACK <= regs.len()
+                                && nbase + REG_WINDOW + EXTRA_STACK <= self.stack.len()
                                 && self.frames.len() < MAX_FRAMES + self.handler_extra
                             {
                                 for i in nargs..p.numparams as usize {
-                                    regs[nbase + i] = Value::NIL;
+                                    self.stack[nbase + i] = Value::NIL;
                                 }
                                 self.budget -= 1;
                                 self.frames.push(Frame {
@@ -588,7 +601,6 @@ impl Vm {
                         // Fast path: a Lua function with fixed parameters, room on the
                         // stack, budget left and no call hook replaces this frame in
                         // place (else `precall` below).
-                        refresh!();
                         if callee.func_kind() == Some(crate::gc::Kind::LuaFunction) && self.budget > 0 {
                             let f: GcRef<LuaFunction> = GcRef::from_value_payload(callee);
                             let p = f.proto;
@@ -596,15 +608,14 @@ impl Vm {
                             let nbase = dst + 1;
                             if !p.is_vararg
                                 && self.hooks.mask & MASK_CALL == 0
-                                && nbase + p.framesize as usize + EXTRA_STACK <= regs.len()
+                                && nbase + REG_WINDOW + EXTRA_STACK <= self.stack.len()
                             {
                                 if self.open_upvals.last().is_some_and(|u| u.is_open_from(base)) {
                                     self.close_upvals(base);
-                                    refresh!();
                                 }
-                                regs.copy_within(func..func + 1 + nargs, dst);
+                                self.stack.copy_within(func..func + 1 + nargs, dst);
                                 for i in nargs..p.numparams as usize {
-                                    regs[nbase + i] = Value::NIL;
+                                    self.stack[nbase + i] = Value::NIL;
                                 }
                                 self.budget -= 1;
                                 let fr = &mut self.frames[fi];
@@ -674,9 +685,9 @@ impl Vm {
                     }
                     Op::ITERC => {
                         let func = base + a;
-                        regs[func] = regs[func - 3];
-                        regs[func + 1] = regs[func - 2];
-                        regs[func + 2] = regs[func - 1];
+                        r!(a) = r!(a - 3);
+                        r!(a + 1) = r!(a - 2);
+                        r!(a + 2) = r!(a - 1);
                         save!();
                         match self.precall(func, 2, ins.c() as i32 - 1, Cont::Call)? {
                             CallOutcome::Lua => continue 'frame,
@@ -707,14 +718,15 @@ impl Vm {
                         if ins.b() == 0 {
                             save!();
                             self.ensure_stack(dst + nvar + EXTRA_STACK)?;
+                            self.stack.copy_within(src..src + nvar, dst);
                             refresh!();
-                            regs.copy_within(src..src + nvar, dst);
                             self.top = dst + nvar;
                         } else {
                             let want = ins.b() - 1;
                             for i in 0..want {
-                                regs[dst + i] = if i < nvar { regs[src + i] } else { Value::NIL };
+                                self.stack[dst + i] = if i < nvar { self.stack[src + i] } else { Value::NIL };
                             }
+                            refresh!();
                         }
                     }
 
@@ -729,19 +741,26 @@ impl Vm {
                                 (base + a, n)
                             }
                         };
-                        save!();
                         if self.hooks.mask & MASK_RET != 0 {
+                            save!();
                             self.hook_return()?;
                         }
-                        // Fast path: back into a Lua caller that called plainly.
-                        let fr = self.frames[fi];
+                        // Fast path: back into a Lua caller that called plainly. (The
+                        // pc need not be saved: nothing here can fail or look at it.)
+                        let fr = &self.frames[fi];
                         if fr.cont == Cont::Call && !fr.boundary && fi > 0 {
+                            let (func, want) = (fr.func, fr.nresults);
                             if self.open_upvals.last().is_some_and(|u| u.is_open_from(base)) {
                                 self.close_upvals(base);
                             }
                             self.frames.pop();
-                            self.place_results(fr.func, first, n, fr.nresults);
-                            refresh!();
+                            if want == 1 {
+                                // The common case, as in `place_results`.
+                                self.stack[func] = if n > 0 { self.stack[first] } else { Value::NIL };
+                                self.top = func + 1;
+                            } else {
+                                self.place_results(func, first, n, want);
+                            }
                             fi -= 1;
                             let caller = &self.frames[fi];
                             if let FrameFn::Lua(c) = caller.fun {
@@ -749,6 +768,7 @@ impl Vm {
                             }
                             continue 'frame;
                         }
+                        save!();
                         if self.return_from_frame(base, first, n)? {
                             return Ok(ExecEnd::Returned);
                         }

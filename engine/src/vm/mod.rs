@@ -42,6 +42,32 @@ pub const MAX_STR_LEN: usize = 0x7fff_ff00;
 /// Slots kept free above a Lua frame for metamethod calls.
 pub const EXTRA_STACK: usize = 16;
 
+/// Stack slots every running Lua frame can address from its base: any 8-bit register
+/// operand, plus the three slots above it that the numeric `for` instructions use.
+/// The dispatch loop holds a frame's registers as a `&mut [Value; REG_WINDOW]`
+/// ([`window`]), so register accesses need no bounds checks.
+pub const REG_WINDOW: usize = 256 + 4;
+
+/// The register window of a frame at `base`. Lua calls reserve it (`precall`), so the
+/// stack only grows here in odd cases (a resumed coroutine's first frame).
+#[inline(always)]
+pub(crate) fn window(stack: &mut Vec<Value>, base: usize) -> &mut [Value; REG_WINDOW] {
+    if stack.len() < base + REG_WINDOW {
+        grow_window(stack, base);
+    }
+    match stack[base..].first_chunk_mut::<REG_WINDOW>() {
+        Some(w) => w,
+        // The stack was just made long enough.
+        None => unreachable!("register window"),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn grow_window(stack: &mut Vec<Value>, base: usize) {
+    stack.resize(base + REG_WINDOW + EXTRA_STACK, Value::NIL);
+}
+
 /// Hot counters: the trace JIT's trigger. Loops (FORL, ITERL, LOOP) and function
 /// entries count down a small hashed counter table, as LuaJIT does; reaching zero
 /// will start the trace recorder. Until the recorder exists, a hot spot only resets
