@@ -128,15 +128,12 @@ impl Vm {
                         r!($a) = Value::number($op.apply(x.num(), y.num()));
                     } else {
                         save!();
-                        let res = self.arith_slow($op, x, y);
-                        refresh!();
-                        match res {
-                            Ok(v) => r!($a) = v,
-                            Err(ArithFail::Call(h)) => meta_call!(h, [x, y], Cont::Store($a as u8)),
-                            Err(ArithFail::NoHandler { bad_is_b }) => {
-                                let (bad, reg): (Value, Option<usize>) = if bad_is_b { (y, $rc) } else { (x, $rb) };
-                                return Err(self.op_error(bad, reg, "perform arithmetic on"));
+                        match self.arith_fallback($op, $a, x, y, $rb, $rc)? {
+                            Some(v) => {
+                                refresh!();
+                                r!($a) = v;
                             }
+                            None => continue 'frame,
                         }
                     }
                 }};
@@ -445,6 +442,22 @@ impl Vm {
                     }
                     Op::TGETV | Op::TGETS | Op::TGETB => {
                         let obj = r!(ins.b());
+                        // Array-part hits inline: an integer key inside the array part
+                        // needs neither the hash part nor the metatable (the value is
+                        // there, or nil falls through to the general path).
+                        if let Some(t) = obj.as_table() {
+                            let idx = match op {
+                                Op::TGETB => Some(ins.c()),
+                                Op::TGETV => array_slot(r!(ins.c())),
+                                _ => None,
+                            };
+                            if let Some(v) = idx.and_then(|i| t.arr.get(i.wrapping_sub(1))) {
+                                if !v.is_nil() {
+                                    r!(a) = *v;
+                                    continue;
+                                }
+                            }
+                        }
                         let key = match op {
                             Op::TGETV => r!(ins.c()),
                             Op::TGETS => kg!(ins.c()),
@@ -488,6 +501,20 @@ impl Vm {
                         };
                         let v = r!(a);
                         if let Some(t) = obj.as_table() {
+                            // Array-part stores inline: an integer key inside the array
+                            // part, over a non-nil value (so no `__newindex` applies).
+                            let idx = match op {
+                                Op::TSETB => Some(ins.c()),
+                                Op::TSETV => array_slot(key),
+                                _ => None,
+                            };
+                            if let Some(slot) = idx.and_then(|i| t.get_mut().arr.get_mut(i.wrapping_sub(1))) {
+                                if !slot.is_nil() || t.meta.is_none() {
+                                    *slot = v;
+                                    self.heap.barrier(t);
+                                    continue;
+                                }
+                            }
                             // A raw store when no `__newindex` can apply: no metatable,
                             // or one known (cached) to have none.
                             let raw = match t.meta {
@@ -877,6 +904,34 @@ impl Vm {
         self.heap.alloc(f).to_value()
     }
 
+    /// Arithmetic on anything but two numbers, out of line so the dispatch loop's
+    /// arithmetic stays small: string coercion (`Some(result)` for register `a`), a
+    /// metamethod frame pushed (`None`: the loop reloads the frame), or the error
+    /// naming register `rb` or `rc`.
+    #[cold]
+    #[inline(never)]
+    fn arith_fallback(
+        &mut self,
+        op: Arith,
+        a: usize,
+        x: Value,
+        y: Value,
+        rb: Option<usize>,
+        rc: Option<usize>,
+    ) -> LResult<Option<Value>> {
+        match self.arith_slow(op, x, y) {
+            Ok(v) => Ok(Some(v)),
+            Err(ArithFail::Call(h)) => {
+                self.meta_call(h, &[x, y], Cont::Store(a as u8))?;
+                Ok(None)
+            }
+            Err(ArithFail::NoHandler { bad_is_b }) => {
+                let (bad, reg) = if bad_is_b { (y, rc) } else { (x, rb) };
+                Err(self.op_error(bad, reg, "perform arithmetic on"))
+            }
+        }
+    }
+
     /// Pushes a metamethod call above the running Lua frame with continuation `cont`.
     pub(crate) fn meta_call(&mut self, h: Value, args: &[Value], cont: Cont) -> LResult<CallOutcome> {
         let slot = self.free_top();
@@ -991,6 +1046,24 @@ fn no_newindex(mt: GcRef<Table>, newindex_name: GcRef<LuaString>) -> bool {
         mt.get_mut().nomm |= NO_NEWINDEX;
     }
     h.is_nil()
+}
+
+/// The array-part index (1-based) a number key may name: its integer value when it
+/// is one from 1 up, else None. The range test comes first, so the conversion
+/// never saturates.
+#[inline(always)]
+fn array_slot(k: Value) -> Option<usize> {
+    if !k.is_number() {
+        return None;
+    }
+    let n = k.num();
+    if n >= 1.0 && n < (1u64 << 40) as f64 {
+        let i = n as u64;
+        if i as f64 == n {
+            return Some(i as usize);
+        }
+    }
+    None
 }
 
 /// A native function without special frame handling (not pcall/xpcall/yield).
