@@ -210,3 +210,16 @@ fn watchdog_ends_a_script_blocked_in_native_code() {
     assert_eq!(stdout(&o), "");
     assert!(took >= Duration::from_millis(1300) && took < Duration::from_secs(5), "took {took:?}");
 }
+
+#[test]
+fn finalizers_run_when_the_state_closes() {
+    // As at the end of `luajit`: every userdata with `__gc` still alive is finalized,
+    // the newest first, also after an error ended the script.
+    let src = "for i = 1, 3 do local p = newproxy(true); getmetatable(p).__gc = function() print('gc', i) end; _G['p' .. i] = p end";
+    let o = moonbox(&["-e", src]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(stdout(&o), "gc\t3\ngc\t2\ngc\t1\n");
+    let o = moonbox(&["-e", &format!("{src} error('stop')")]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert_eq!(stdout(&o), "gc\t3\ngc\t2\ngc\t1\n");
+}

@@ -589,6 +589,27 @@ impl Heap {
         self.sweep_prev = None;
     }
 
+    /// Closing the state: queues the finalizer of every userdata that has one and was
+    /// not finalized yet, reachable or not, most recently created first (as
+    /// `lua_close` does in Lua 5.1 and LuaJIT).
+    pub fn queue_all_finalizers(&mut self, finalizable: impl Fn(Value) -> bool) {
+        let mut all = Vec::new();
+        for &h in &self.udata {
+            // SAFETY: `udata` holds exactly the userdata not yet freed (dead ones are
+            // dropped from it before the sweep frees them).
+            let hdr = unsafe { h.as_ref() };
+            if hdr.flags.get() & FLAG_FINALIZED == 0 {
+                let v = Value::from_gc(crate::value::tag::UDATA, h.as_ptr() as usize);
+                if hdr.flags.get() & FLAG_FINALIZE != 0 || finalizable(v) {
+                    hdr.flags.set(hdr.flags.get() | FLAG_FINALIZED);
+                    all.push(v);
+                }
+            }
+        }
+        all.reverse();
+        self.pending_finalizers.extend(all);
+    }
+
     /// After marking: every black object's references must be marked. Counts
     /// violations (a missing write barrier) and panics on one: this is a test aid.
     fn check_invariant(&mut self) {

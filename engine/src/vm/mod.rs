@@ -528,6 +528,17 @@ impl Vm {
         self.free_top().min(self.stack.len())
     }
 
+    /// Closes the state as `lua_close` does: runs the queued finalizers, then those
+    /// of every other userdata with a `__gc` metamethod. The state stays usable.
+    pub fn close(&mut self) -> LResult<()> {
+        self.run_finalizers()?;
+        let gc_key = self.mm_names[MetaEvent::Gc as usize];
+        self.heap.queue_all_finalizers(|v| {
+            v.as_userdata().and_then(|u| u.meta).is_some_and(|mt| !mt.get_str(gc_key).is_nil())
+        });
+        self.run_finalizers()
+    }
+
     /// Runs queued `__gc` finalizers (errors in them are reported to stderr, as a
     /// warning, and otherwise ignored). A budget or cancellation stop is not an error
     /// of the finalizer: it drops the queue and is returned, so that it stops the
