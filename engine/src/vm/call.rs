@@ -53,6 +53,10 @@ impl Vm {
             let grown = (new_len - self.stack.len()) * std::mem::size_of::<Value>();
             self.check_mem(grown)?;
             self.heap.account(grown);
+            // Exactly: the 1.5x step above is the amortisation, and `resize` alone
+            // would double the capacity on top of it (near `MAX_STACK` that is a
+            // second 8 MiB the memory limit never saw).
+            self.stack.reserve_exact(new_len - self.stack.len());
             self.stack.resize(new_len, Value::NIL);
         }
         Ok(())

@@ -65,7 +65,9 @@ pub(crate) fn window(stack: &mut Vec<Value>, base: usize) -> &mut [Value; REG_WI
 #[cold]
 #[inline(never)]
 fn grow_window(stack: &mut Vec<Value>, base: usize) {
-    stack.resize(base + REG_WINDOW + EXTRA_STACK, Value::NIL);
+    let len = base + REG_WINDOW + EXTRA_STACK;
+    stack.reserve_exact(len.saturating_sub(stack.len()));
+    stack.resize(len, Value::NIL);
 }
 
 /// Hot counters: the trace JIT's trigger. Loops (FORL, ITERL, LOOP) and function
