@@ -74,8 +74,7 @@ fn main() -> ExitCode {
     // its 256 MiB stack mapping and joining it cost more than the rest of `-e ''`.
     let child = std::thread::Builder::new().stack_size(256 << 20).spawn(move || {
         let code = run(args);
-        let _ = std::io::stdout().flush();
-        let _ = std::io::stderr().flush();
+        flush_stdout();
         std::process::exit(i32::from(code))
     });
     // Reached only if the thread could not start or panicked.
@@ -153,7 +152,6 @@ impl Drop for Cli {
     /// `lua_close` does at the end of `lua`/`luajit`.
     fn drop(&mut self) {
         let _ = self.lua.with_raw_vm(|vm| vm.close());
-        flush_stdout();
     }
 }
 

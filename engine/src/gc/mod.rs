@@ -366,6 +366,23 @@ pub struct Heap {
     pub measure_pauses: bool,
 }
 
+/// Userdata `h` as a finalizer to queue, marked finalized, when it has a finalizer
+/// (flagged, or `finalizable` says so) that was not queued before.
+fn claim_finalizer(h: NonNull<GcHeader>, finalizable: &impl Fn(Value) -> bool) -> Option<Value> {
+    // SAFETY: callers pass entries of `Heap::udata`, which holds exactly the userdata
+    // not yet freed (dead ones are dropped from it before the sweep frees them).
+    let hdr = unsafe { h.as_ref() };
+    if hdr.flags.get() & FLAG_FINALIZED != 0 {
+        return None;
+    }
+    let v = Value::from_gc(crate::value::tag::UDATA, h.as_ptr() as usize);
+    if hdr.flags.get() & FLAG_FINALIZE == 0 && !finalizable(v) {
+        return None;
+    }
+    hdr.flags.set(hdr.flags.get() | FLAG_FINALIZED);
+    Some(v)
+}
+
 impl Heap {
     pub fn new(seed: u64) -> Heap {
         Heap {
@@ -548,13 +565,8 @@ impl Heap {
         let mut newly = Vec::new();
         for &h in &self.udata {
             // SAFETY: `udata` holds exactly the live userdata (pruned at each flip).
-            let hdr = unsafe { h.as_ref() };
-            if hdr.is_white() && hdr.flags.get() & FLAG_FINALIZED == 0 {
-                let v = Value::from_gc(crate::value::tag::UDATA, h.as_ptr() as usize);
-                if hdr.flags.get() & FLAG_FINALIZE != 0 || finalizable(v) {
-                    hdr.flags.set(hdr.flags.get() | FLAG_FINALIZED);
-                    newly.push(v);
-                }
+            if unsafe { h.as_ref() }.is_white() {
+                newly.extend(claim_finalizer(h, &finalizable));
             }
         }
         // Resurrect them (and what they reach), then clear weak tables. As in Lua
@@ -593,19 +605,7 @@ impl Heap {
     /// not finalized yet, reachable or not, most recently created first (as
     /// `lua_close` does in Lua 5.1 and LuaJIT).
     pub fn queue_all_finalizers(&mut self, finalizable: impl Fn(Value) -> bool) {
-        let mut all = Vec::new();
-        for &h in &self.udata {
-            // SAFETY: `udata` holds exactly the userdata not yet freed (dead ones are
-            // dropped from it before the sweep frees them).
-            let hdr = unsafe { h.as_ref() };
-            if hdr.flags.get() & FLAG_FINALIZED == 0 {
-                let v = Value::from_gc(crate::value::tag::UDATA, h.as_ptr() as usize);
-                if hdr.flags.get() & FLAG_FINALIZE != 0 || finalizable(v) {
-                    hdr.flags.set(hdr.flags.get() | FLAG_FINALIZED);
-                    all.push(v);
-                }
-            }
-        }
+        let mut all: Vec<Value> = self.udata.iter().filter_map(|&h| claim_finalizer(h, &finalizable)).collect();
         all.reverse();
         self.pending_finalizers.extend(all);
     }

@@ -784,13 +784,7 @@ impl Vm {
                                 self.close_upvals(base);
                             }
                             self.frames.pop();
-                            if want == 1 {
-                                // The common case, as in `place_results`.
-                                self.stack[func] = if n > 0 { self.stack[first] } else { Value::NIL };
-                                self.top = func + 1;
-                            } else {
-                                self.place_results(func, first, n, want);
-                            }
+                            self.place_results(func, first, n, want);
                             fi -= 1;
                             let caller = &self.frames[fi];
                             if let FrameFn::Lua(c) = caller.fun {

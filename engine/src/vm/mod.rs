@@ -62,6 +62,11 @@ pub(crate) fn window(stack: &mut Vec<Value>, base: usize) -> &mut [Value; REG_WI
     }
 }
 
+/// Whether a userdata has a `__gc` metamethod (`gc_key` is the interned name).
+fn has_gc_metamethod(gc_key: GcRef<LuaString>) -> impl Fn(Value) -> bool {
+    move |v| v.as_userdata().and_then(|u| u.meta).is_some_and(|mt| !mt.get_str(gc_key).is_nil())
+}
+
 #[cold]
 #[inline(never)]
 fn grow_window(stack: &mut Vec<Value>, base: usize) {
@@ -479,12 +484,9 @@ impl Vm {
                     }
                     // The atomic phase: the mutator ran since the roots were marked.
                     self.mark_roots();
-                    let gc_key = self.mm_names[MetaEvent::Gc as usize];
-                    self.heap.finish_mark(|v| {
-                        // Lua 5.1 decides at collection time whether a userdata needs
-                        // finalizing.
-                        v.as_userdata().and_then(|u| u.meta).is_some_and(|mt| !mt.get_str(gc_key).is_nil())
-                    });
+                    // Lua 5.1 decides at collection time whether a userdata needs
+                    // finalizing.
+                    self.heap.finish_mark(has_gc_metamethod(self.mm_names[MetaEvent::Gc as usize]));
                 }
                 Phase::Sweep | Phase::SweepStrings => return self.heap.sweep(budget),
             }
@@ -534,10 +536,7 @@ impl Vm {
     /// of every other userdata with a `__gc` metamethod. The state stays usable.
     pub fn close(&mut self) -> LResult<()> {
         self.run_finalizers()?;
-        let gc_key = self.mm_names[MetaEvent::Gc as usize];
-        self.heap.queue_all_finalizers(|v| {
-            v.as_userdata().and_then(|u| u.meta).is_some_and(|mt| !mt.get_str(gc_key).is_nil())
-        });
+        self.heap.queue_all_finalizers(has_gc_metamethod(self.mm_names[MetaEvent::Gc as usize]));
         self.run_finalizers()
     }
 
