@@ -368,9 +368,12 @@ pub struct Heap {
 
 /// Userdata `h` as a finalizer to queue, marked finalized, when it has a finalizer
 /// (flagged, or `finalizable` says so) that was not queued before.
-fn claim_finalizer(h: NonNull<GcHeader>, finalizable: &impl Fn(Value) -> bool) -> Option<Value> {
-    // SAFETY: callers pass entries of `Heap::udata`, which holds exactly the userdata
-    // not yet freed (dead ones are dropped from it before the sweep frees them).
+///
+/// # Safety
+/// `h` must be an entry of `Heap::udata`, which holds exactly the userdata not yet
+/// freed (dead ones are dropped from it before the sweep frees them).
+unsafe fn claim_finalizer(h: NonNull<GcHeader>, finalizable: &impl Fn(Value) -> bool) -> Option<Value> {
+    // SAFETY: the caller passes a live userdata's header (above).
     let hdr = unsafe { h.as_ref() };
     if hdr.flags.get() & FLAG_FINALIZED != 0 {
         return None;
@@ -566,7 +569,8 @@ impl Heap {
         for &h in &self.udata {
             // SAFETY: `udata` holds exactly the live userdata (pruned at each flip).
             if unsafe { h.as_ref() }.is_white() {
-                newly.extend(claim_finalizer(h, &finalizable));
+                // SAFETY: `h` is an entry of `udata`.
+                newly.extend(unsafe { claim_finalizer(h, &finalizable) });
             }
         }
         // Resurrect them (and what they reach), then clear weak tables. As in Lua
@@ -605,7 +609,9 @@ impl Heap {
     /// not finalized yet, reachable or not, most recently created first (as
     /// `lua_close` does in Lua 5.1 and LuaJIT).
     pub fn queue_all_finalizers(&mut self, finalizable: impl Fn(Value) -> bool) {
-        let mut all: Vec<Value> = self.udata.iter().filter_map(|&h| claim_finalizer(h, &finalizable)).collect();
+        // SAFETY: every `h` is an entry of `udata`.
+        let mut all: Vec<Value> =
+            self.udata.iter().filter_map(|&h| unsafe { claim_finalizer(h, &finalizable) }).collect();
         all.reverse();
         self.pending_finalizers.extend(all);
     }
