@@ -21,29 +21,50 @@ pub const HOT_LOOP: u16 = 56;
 
 impl Vm {
     /// Executes until the boundary frame returns or the coroutine yields.
+    ///
+    /// The dispatch loop exists twice: without count/line hooks (`run_loop::<false>`,
+    /// which never looks at them per instruction) and with them. Either copy returns
+    /// `None` when it finds the hook mask changed, with the top frame's pc saved, and
+    /// the other one takes over from there. Hooks change only in native code (a
+    /// `debug.sethook`, or a hook function's), after which a loop always looks.
     pub(crate) fn run(&mut self) -> LResult<ExecEnd> {
+        loop {
+            let end = if self.hooks.mask & MASK_INS != 0 {
+                self.run_loop::<true>()?
+            } else {
+                self.run_loop::<false>()?
+            };
+            if let Some(end) = end {
+                return Ok(end);
+            }
+        }
+    }
+
+    fn run_loop<const HOOKED: bool>(&mut self) -> LResult<Option<ExecEnd>> {
+        // The hook mask is checked where the frame changes and after native calls.
+        macro_rules! check_hooks {
+            () => {
+                if (self.hooks.mask & MASK_INS != 0) != HOOKED {
+                    return Ok(None);
+                }
+            };
+        }
         'frame: loop {
             let mut fi = match self.frames.len().checked_sub(1) {
                 Some(i) => i,
-                None => return Ok(ExecEnd::Returned),
+                None => return Ok(Some(ExecEnd::Returned)),
             };
+            check_hooks!();
             let (mut base, mut pc, mut cl) = {
                 let fr = &self.frames[fi];
                 let FrameFn::Lua(cl) = fr.fun else {
                     // Only a pending `coroutine.yield` leaves a native frame on top.
-                    return Ok(ExecEnd::Yielded);
+                    return Ok(Some(ExecEnd::Yielded));
                 };
                 (fr.base, fr.pc, cl)
             };
             let mut proto = cl.proto;
-            // Count and line hooks are looked at per instruction only when set;
-            // `debug.sethook` is a call, after which this is reloaded.
-            let mut hooked = self.hooks.mask & MASK_INS != 0;
             let mut code: &[Ins] = &proto.code;
-            // Instructions are fetched from `fetch`: the code itself, or an empty slice
-            // while count/line hooks are set, so that the one bounds check of the
-            // fetch also sends hooked execution to the slow path below.
-            let mut fetch: &[Ins] = if hooked { &[] } else { code };
             // Number constants and GC constants (strings, templates) are two arrays,
             // read through `proto` at each use rather than hoisted: two more live
             // slices cost the dispatch loop registers (measured: fib 25% slower).
@@ -93,12 +114,6 @@ impl Vm {
                     regs = window(&mut self.stack, base);
                     proto = cl.proto;
                     code = &proto.code;
-                    // Reloaded although only a native call or a hook function can
-                    // change it (both reload it too): keeping `hooked` loop-invariant
-                    // here costs LLVM's register allocation more (measured:
-                    // mandelbrot 1.24 s -> 1.47 s).
-                    hooked = self.hooks.mask & MASK_INS != 0;
-                    fetch = if hooked { &[] } else { code };
                     continue;
                 }};
             }
@@ -140,27 +155,21 @@ impl Vm {
             }
 
             loop {
-                let ins = match fetch.get(pc) {
-                    Some(&ins) => ins,
-                    None => {
-                        let Some(&ins) = code.get(pc) else {
-                            return Err(self.rt_error("internal error: pc out of range"));
-                        };
-                        if hooked {
-                            // Count / line hooks (hook.rs): the frame reports this
-                            // instruction.
-                            self.frames[fi].pc = pc + 1;
-                            self.hook_ins(proto, pc)?;
-                            refresh!();
-                            // The hook function may have changed the hooks.
-                            hooked = self.hooks.mask & MASK_INS != 0;
-                            if !hooked {
-                                fetch = code;
-                            }
-                        }
-                        ins
-                    }
+                let Some(&ins) = code.get(pc) else {
+                    return Err(self.rt_error("internal error: pc out of range"));
                 };
+                if HOOKED {
+                    // Count / line hooks (hook.rs): the frame reports this instruction.
+                    self.frames[fi].pc = pc + 1;
+                    self.hook_ins(proto, pc)?;
+                    if self.hooks.mask & MASK_INS == 0 {
+                        // The hook function turned them off: the other loop runs
+                        // this instruction.
+                        self.frames[fi].pc = pc;
+                        return Ok(None);
+                    }
+                    refresh!();
+                }
                 pc += 1;
                 let a = ins.a();
                 let Some(op) = ins.op() else {
@@ -610,11 +619,10 @@ impl Vm {
                         match self.precall(func, nargs, ins.c() as i32 - 1, Cont::Call)? {
                             CallOutcome::Lua => continue 'frame,
                             CallOutcome::Done => {
-                                hooked = self.hooks.mask & MASK_INS != 0;
-                                fetch = if hooked { &[] } else { code };
+                                check_hooks!();
                                 refresh!();
                             }
-                            CallOutcome::Yield => return Ok(ExecEnd::Yielded),
+                            CallOutcome::Yield => return Ok(Some(ExecEnd::Yielded)),
                         }
                     }
                     Op::CALLT => {
@@ -667,7 +675,7 @@ impl Vm {
                             }
                             let n = self.top - func;
                             if self.return_from_frame(base, func, n)? {
-                                return Ok(ExecEnd::Returned);
+                                return Ok(Some(ExecEnd::Returned));
                             }
                             continue 'frame;
                         }
@@ -701,7 +709,7 @@ impl Vm {
                             }
                             CallOutcome::Done => {
                                 if fr.boundary {
-                                    return Ok(ExecEnd::Returned);
+                                    return Ok(Some(ExecEnd::Returned));
                                 }
                                 continue 'frame;
                             }
@@ -709,7 +717,7 @@ impl Vm {
                                 if let Some(f) = self.frames.last_mut() {
                                     f.boundary = fr.boundary;
                                 }
-                                return Ok(ExecEnd::Yielded);
+                                return Ok(Some(ExecEnd::Yielded));
                             }
                         }
                     }
@@ -721,8 +729,11 @@ impl Vm {
                         save!();
                         match self.precall(func, 2, ins.c() as i32 - 1, Cont::Call)? {
                             CallOutcome::Lua => continue 'frame,
-                            CallOutcome::Done => refresh!(),
-                            CallOutcome::Yield => return Ok(ExecEnd::Yielded),
+                            CallOutcome::Done => {
+                                check_hooks!();
+                                refresh!();
+                            }
+                            CallOutcome::Yield => return Ok(Some(ExecEnd::Yielded)),
                         }
                     }
                     Op::ITERL => {
@@ -771,14 +782,17 @@ impl Vm {
                                 (base + a, n)
                             }
                         };
-                        if self.hooks.mask & MASK_RET != 0 {
+                        let ret_hook = self.hooks.mask & MASK_RET != 0;
+                        if ret_hook {
                             save!();
                             self.hook_return()?;
                         }
                         // Fast path: back into a Lua caller that called plainly. (The
                         // pc need not be saved: nothing here can fail or look at it.)
+                        // After a return hook, the slow path: the hook function may
+                        // have changed the hooks, which `'frame` looks at.
                         let fr = &self.frames[fi];
-                        if fr.cont == Cont::Call && !fr.boundary && fi > 0 {
+                        if fr.cont == Cont::Call && !fr.boundary && fi > 0 && !ret_hook {
                             let (func, want) = (fr.func, fr.nresults);
                             if self.open_upvals.last().is_some_and(|u| u.is_open_from(base)) {
                                 self.close_upvals(base);
@@ -794,7 +808,7 @@ impl Vm {
                         }
                         save!();
                         if self.return_from_frame(base, first, n)? {
-                            return Ok(ExecEnd::Returned);
+                            return Ok(Some(ExecEnd::Returned));
                         }
                         continue 'frame;
                     }
@@ -1042,22 +1056,14 @@ fn no_newindex(mt: GcRef<Table>, newindex_name: GcRef<LuaString>) -> bool {
     h.is_nil()
 }
 
-/// The array-part index (1-based) a number key may name: its integer value when it
-/// is one from 1 up, else None. The range test comes first, so the conversion
-/// never saturates.
+/// The array-part index (1-based) a number key may name (`Table`'s `array_index`).
 #[inline(always)]
 fn array_slot(k: Value) -> Option<usize> {
-    if !k.is_number() {
-        return None;
+    if k.is_number() {
+        crate::object::table::array_index(k.num())
+    } else {
+        None
     }
-    let n = k.num();
-    if n >= 1.0 && n < (1u64 << 40) as f64 {
-        let i = n as u64;
-        if i as f64 == n {
-            return Some(i as usize);
-        }
-    }
-    None
 }
 
 /// A native function without special frame handling (not pcall/xpcall/yield).
