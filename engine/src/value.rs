@@ -26,7 +26,11 @@ pub mod tag {
     pub const LIGHTUD: u64 = 4;
     pub const STR: u64 = 5;
     pub const TABLE: u64 = 6;
-    pub const FUNC: u64 = 7;
+    /// Lua closures. Native functions have their own tag, so that a call tells the
+    /// two apart from the value alone; together they are the two highest tags, so
+    /// that `is_function` is one comparison.
+    pub const FUNC: u64 = 14;
+    pub const NATIVE: u64 = 15;
     pub const UDATA: u64 = 8;
     pub const THREAD: u64 = 9;
     /// Internal objects (prototypes, upvalues) never visible to Lua.
@@ -175,7 +179,7 @@ impl Value {
     }
     #[inline(always)]
     pub fn is_function(self) -> bool {
-        self.tag() == tag::FUNC
+        self.tag() >= tag::FUNC
     }
     /// True for GC-managed values.
     #[inline(always)]
@@ -234,7 +238,7 @@ impl Value {
             tag::LIGHTUD => LuaType::LightUserdata,
             tag::STR => LuaType::String,
             tag::TABLE => LuaType::Table,
-            tag::FUNC => LuaType::Function,
+            tag::FUNC | tag::NATIVE => LuaType::Function,
             tag::UDATA => LuaType::Userdata,
             tag::THREAD => LuaType::Thread,
             _ => LuaType::Proto,
@@ -247,9 +251,20 @@ impl Value {
     }
 
     /// For function values: the object kind (Lua closure or native function).
+    #[inline(always)]
     pub fn func_kind(self) -> Option<Kind> {
-        if self.tag() == tag::FUNC {
-            Some(crate::gc::header_kind(self))
+        match self.tag() {
+            tag::FUNC => Some(Kind::LuaFunction),
+            tag::NATIVE => Some(Kind::NativeFunction),
+            _ => None,
+        }
+    }
+
+    /// The Lua closure this value is, if it is one (one comparison of the tag).
+    #[inline(always)]
+    pub fn as_lua_function(self) -> Option<GcRef<crate::object::LuaFunction>> {
+        if self.0 >> 47 == (PREFIX | tag::FUNC << 47) >> 47 {
+            Some(GcRef::from_value_payload(self))
         } else {
             None
         }

@@ -184,12 +184,6 @@ impl<T> std::ops::Deref for GcRef<T> {
     }
 }
 
-/// The kind of a GC value's object (the caller checked `v.is_gc()`).
-pub(crate) fn header_kind(v: Value) -> Kind {
-    let h: GcRef<GcHeader> = GcRef::from_value_payload(v);
-    h.kind
-}
-
 /// The marking state handed to [`GcObject::trace`]. It lives in the heap for the
 /// whole mark phase, which is spread over many steps.
 pub struct Marker {

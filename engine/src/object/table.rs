@@ -242,6 +242,32 @@ impl Table {
         }
     }
 
+    /// `t[s] = v` when the string `s` is already a key (its node may hold nil):
+    /// the store that never grows the table. False when `s` is not a key.
+    #[inline]
+    pub fn replace_str(&mut self, s: GcRef<crate::gc::LuaString>, v: Value) -> bool {
+        if self.nodes.is_empty() {
+            return false;
+        }
+        let k = s.to_value();
+        let mask = self.nodes.len() - 1;
+        let mut i = s.hash() as usize & mask;
+        loop {
+            let n = &mut self.nodes[i];
+            if n.key == k {
+                n.val = v;
+                // The key may name a metamethod of this table: forget what absent
+                // ones were cached.
+                self.nomm = 0;
+                return true;
+            }
+            if n.key.is_nil() {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
     /// `t[s] = v` for a string key.
     pub fn set_str(&mut self, s: GcRef<crate::gc::LuaString>, v: Value) -> usize {
         self.nomm = 0;

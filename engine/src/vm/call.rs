@@ -10,7 +10,7 @@
 //! (pushed by `pcall`/`xpcall`) of its own invocation, or stops at its boundary frame
 //! and hands the error to its caller.
 
-use crate::gc::{GcRef, Kind};
+use crate::gc::GcRef;
 use crate::object::{LuaFunction, UpState, UpVal};
 use crate::value::Value;
 use crate::vm::meta::MetaEvent;
@@ -96,8 +96,7 @@ impl Vm {
         if self.budget < 0 {
             self.budget_exhausted()?;
         }
-        if fv.func_kind() == Some(Kind::LuaFunction) {
-            let cl: GcRef<LuaFunction> = GcRef::from_value_payload(fv);
+        if let Some(cl) = fv.as_lua_function() {
             self.enter_lua(func, cl, nargs, nresults, cont)?;
             if self.hooks.mask & crate::vm::hook::MASK_CALL != 0 {
                 self.hook_call()?;

@@ -50,12 +50,12 @@ impl Vm {
             };
         }
         'frame: loop {
-            let mut fi = match self.frames.len().checked_sub(1) {
+            let fi = match self.frames.len().checked_sub(1) {
                 Some(i) => i,
                 None => return Ok(Some(ExecEnd::Returned)),
             };
             check_hooks!();
-            let (mut base, mut pc, mut cl) = {
+            let (base, mut pc, cl) = {
                 let fr = &self.frames[fi];
                 let FrameFn::Lua(cl) = fr.fun else {
                     // Only a pending `coroutine.yield` leaves a native frame on top.
@@ -63,8 +63,8 @@ impl Vm {
                 };
                 (fr.base, fr.pc, cl)
             };
-            let mut proto = cl.proto;
-            let mut code: &[Ins] = &proto.code;
+            let proto = cl.proto;
+            let code: &[Ins] = &proto.code;
             // Number constants and GC constants (strings, templates) are two arrays,
             // read through `proto` at each use rather than hoisted: two more live
             // slices cost the dispatch loop registers (measured: fib 25% slower).
@@ -102,20 +102,6 @@ impl Vm {
                 () => {
                     regs = window(&mut self.stack, base)
                 };
-            }
-            // Switches the dispatch loop to the Lua frame `fi` running `$cl` from
-            // `$base` and `$pc`, without going round `'frame` (calls and returns
-            // between Lua functions).
-            macro_rules! enter {
-                ($cl:expr, $base:expr, $pc:expr) => {{
-                    cl = $cl;
-                    base = $base;
-                    pc = $pc;
-                    regs = window(&mut self.stack, base);
-                    proto = cl.proto;
-                    code = &proto.code;
-                    continue;
-                }};
             }
             macro_rules! jump_if {
                 ($cond:expr) => {{
@@ -449,118 +435,133 @@ impl Vm {
                             }
                         }
                     }
-                    Op::TGETV | Op::TGETS | Op::TGETB => {
+                    // Table reads and writes: one arm per key kind, each with its
+                    // inline fast path (the array part for number keys, the hash part
+                    // for constant strings, `__index` tables for method lookups), and
+                    // one out-of-line fallback for everything else.
+                    Op::TGETV => {
                         let obj = r!(ins.b());
-                        // Array-part hits inline: an integer key inside the array part
-                        // needs neither the hash part nor the metatable (the value is
-                        // there, or nil falls through to the general path).
+                        let key = r!(ins.c());
                         if let Some(t) = obj.as_table() {
-                            let idx = match op {
-                                Op::TGETB => Some(ins.c()),
-                                Op::TGETV => array_slot(r!(ins.c())),
-                                _ => None,
-                            };
-                            if let Some(v) = idx.and_then(|i| t.arr.get(i.wrapping_sub(1))) {
-                                if !v.is_nil() {
-                                    r!(a) = *v;
-                                    continue;
-                                }
-                            }
-                        }
-                        let key = match op {
-                            Op::TGETV => r!(ins.c()),
-                            Op::TGETS => kg!(ins.c()),
-                            _ => Value::number(ins.c() as f64),
-                        };
-                        if let Some(t) = obj.as_table() {
-                            let v = match key.as_string() {
-                                Some(s) if op == Op::TGETS => t.get_str(s),
-                                _ => t.get(key),
-                            };
-                            if !v.is_nil() || t.meta.is_none() {
-                                r!(a) = v;
-                                continue;
-                            }
-                            // Method lookups: `__index` tables (not functions), out of
-                            // line; anything else takes `index_step`.
-                            if let (Some(s), true) = (key.as_string(), op == Op::TGETS) {
-                                if let Some(v) = index_chain_str(t, s, self.mm_names[MetaEvent::Index as usize]) {
+                            if let Some(&v) = array_slot(key).and_then(|i| t.arr.get(i - 1)) {
+                                if !v.is_nil() || t.meta.is_none() {
                                     r!(a) = v;
                                     continue;
                                 }
                             }
                         }
                         save!();
-                        if !obj.is_table() && self.metamethod(obj, MetaEvent::Index).is_nil() {
-                            return Err(self.op_error(obj, Some(ins.b()), "index"));
-                        }
-                        let st = self.index_step(obj, key)?;
-                        refresh!();
-                        match st {
-                            IndexStep::Value(v) => r!(a) = v,
-                            IndexStep::Call(h, o) => meta_call!(h, [o, key], Cont::Store(a as u8)),
+                        match self.index_fallback(obj, key, a, ins.b())? {
+                            Some(v) => {
+                                refresh!();
+                                r!(a) = v;
+                            }
+                            None => continue 'frame,
                         }
                     }
-                    Op::TSETV | Op::TSETS | Op::TSETB => {
+                    Op::TGETB => {
                         let obj = r!(ins.b());
-                        let key = match op {
-                            Op::TSETV => r!(ins.c()),
-                            Op::TSETS => kg!(ins.c()),
-                            _ => Value::number(ins.c() as f64),
-                        };
+                        if let Some(t) = obj.as_table() {
+                            if let Some(&v) = t.arr.get(ins.c().wrapping_sub(1)) {
+                                if !v.is_nil() || t.meta.is_none() {
+                                    r!(a) = v;
+                                    continue;
+                                }
+                            }
+                        }
+                        save!();
+                        match self.index_fallback(obj, Value::number(ins.c() as f64), a, ins.b())? {
+                            Some(v) => {
+                                refresh!();
+                                r!(a) = v;
+                            }
+                            None => continue 'frame,
+                        }
+                    }
+                    Op::TGETS => {
+                        let obj = r!(ins.b());
+                        let key = kg!(ins.c());
+                        if let (Some(t), Some(s)) = (obj.as_table(), key.as_string()) {
+                            let v = t.get_str(s);
+                            if !v.is_nil() || t.meta.is_none() {
+                                r!(a) = v;
+                                continue;
+                            }
+                            // Method lookups: `__index` tables (not functions).
+                            if let Some(v) = index_chain_str(t, s, self.mm_names[MetaEvent::Index as usize]) {
+                                r!(a) = v;
+                                continue;
+                            }
+                        }
+                        save!();
+                        match self.index_fallback(obj, key, a, ins.b())? {
+                            Some(v) => {
+                                refresh!();
+                                r!(a) = v;
+                            }
+                            None => continue 'frame,
+                        }
+                    }
+                    Op::TSETV => {
+                        let obj = r!(ins.b());
+                        let key = r!(ins.c());
                         let v = r!(a);
                         if let Some(t) = obj.as_table() {
-                            // Array-part stores inline: an integer key inside the array
-                            // part, over a non-nil value (so no `__newindex` applies).
-                            let idx = match op {
-                                Op::TSETB => Some(ins.c()),
-                                Op::TSETV => array_slot(key),
-                                _ => None,
-                            };
-                            if let Some(slot) = idx.and_then(|i| t.get_mut().arr.get_mut(i.wrapping_sub(1))) {
+                            // An integer key inside the array part, over a non-nil value
+                            // (so no `__newindex` applies).
+                            if let Some(slot) = array_slot(key).and_then(|i| t.get_mut().arr.get_mut(i - 1)) {
                                 if !slot.is_nil() || t.meta.is_none() {
                                     *slot = v;
                                     self.heap.barrier(t);
                                     continue;
                                 }
                             }
-                            // A raw store when no `__newindex` can apply: no metatable,
-                            // or one known (cached) to have none.
-                            let raw = match t.meta {
-                                None => true,
-                                Some(mt) if mt.nomm & NO_NEWINDEX != 0 => true,
-                                Some(mt) => no_newindex(mt, self.mm_names[MetaEvent::NewIndex as usize]),
-                            };
-                            if raw {
-                                let r = t.get_mut().set(key, v);
-                                self.heap.barrier(t);
-                                match r {
-                                    Ok(grown) => {
-                                        if grown != 0 {
-                                            save!();
-                                            self.account_gc(grown)?;
-                                            refresh!();
-                                        }
-                                        continue;
-                                    }
-                                    Err(e) => {
-                                        save!();
-                                        return Err(self.rt_error(e.message()));
-                                    }
+                        }
+                        save!();
+                        if self.newindex_fallback(obj, key, v, ins.b())? {
+                            continue 'frame;
+                        }
+                        refresh!();
+                    }
+                    Op::TSETB => {
+                        let obj = r!(ins.b());
+                        let v = r!(a);
+                        if let Some(t) = obj.as_table() {
+                            if let Some(slot) = t.get_mut().arr.get_mut(ins.c().wrapping_sub(1)) {
+                                if !slot.is_nil() || t.meta.is_none() {
+                                    *slot = v;
+                                    self.heap.barrier(t);
+                                    continue;
                                 }
                             }
                         }
                         save!();
-                        if !obj.is_table() && self.metamethod(obj, MetaEvent::NewIndex).is_nil() {
-                            return Err(self.op_error(obj, Some(ins.b()), "index"));
+                        if self.newindex_fallback(obj, Value::number(ins.c() as f64), v, ins.b())? {
+                            continue 'frame;
                         }
-                        let mut target = obj;
-                        let st = self.set_step(obj, key, v, &mut target)?;
                         refresh!();
-                        match st {
-                            SetStep::Done => {}
-                            SetStep::Call(h) => meta_call!(h, [target, key, v], Cont::Discard),
+                    }
+                    Op::TSETS => {
+                        let obj = r!(ins.b());
+                        let key = kg!(ins.c());
+                        let v = r!(a);
+                        if let (Some(t), Some(s)) = (obj.as_table(), key.as_string()) {
+                            // An existing key, with no `__newindex` that could apply: no
+                            // metatable, or one known (cached) to have none.
+                            let raw = match t.meta {
+                                None => true,
+                                Some(mt) => mt.nomm & NO_NEWINDEX != 0,
+                            };
+                            if raw && t.get_mut().replace_str(s, v) {
+                                self.heap.barrier(t);
+                                continue;
+                            }
                         }
+                        save!();
+                        if self.newindex_fallback(obj, key, v, ins.b())? {
+                            continue 'frame;
+                        }
+                        refresh!();
                     }
                     Op::TSETM => {
                         let t = r!(a - 1);
@@ -586,9 +587,7 @@ impl Vm {
                         save!();
                         // Fast path: a Lua function with fixed parameters, room on the
                         // stack, budget left and no call hook (else `precall`).
-                        let fv = r!(a);
-                        if fv.func_kind() == Some(crate::gc::Kind::LuaFunction) && self.budget > 0 {
-                            let callee: GcRef<LuaFunction> = GcRef::from_value_payload(fv);
+                        if let Some(callee) = r!(a).as_lua_function().filter(|_| self.budget > 0) {
                             let p = callee.proto;
                             let nbase = func + 1;
                             if !p.is_vararg
@@ -612,8 +611,7 @@ impl Vm {
                                     tail: false,
                                 });
                                 self.hot.tick(p.addr(), 0);
-                                fi += 1;
-                                enter!(callee, nbase, 0);
+                                continue 'frame;
                             }
                         }
                         match self.precall(func, nargs, ins.c() as i32 - 1, Cont::Call)? {
@@ -639,8 +637,7 @@ impl Vm {
                         // Fast path: a Lua function with fixed parameters, room on the
                         // stack, budget left and no call hook replaces this frame in
                         // place (else `precall` below).
-                        if callee.func_kind() == Some(crate::gc::Kind::LuaFunction) && self.budget > 0 {
-                            let f: GcRef<LuaFunction> = GcRef::from_value_payload(callee);
+                        if let Some(f) = callee.as_lua_function().filter(|_| self.budget > 0) {
                             let p = f.proto;
                             let dst = self.frames[fi].func;
                             let nbase = dst + 1;
@@ -662,7 +659,7 @@ impl Vm {
                                 fr.fun = FrameFn::Lua(f);
                                 fr.tail = true;
                                 self.hot.tick(p.addr(), 0);
-                                enter!(f, nbase, 0);
+                                continue 'frame;
                             }
                         }
                         if is_plain_native(target) {
@@ -799,11 +796,6 @@ impl Vm {
                             }
                             self.frames.pop();
                             self.place_results(func, first, n, want);
-                            fi -= 1;
-                            let caller = &self.frames[fi];
-                            if let FrameFn::Lua(c) = caller.fun {
-                                enter!(c, caller.base, caller.pc);
-                            }
                             continue 'frame;
                         }
                         save!();
@@ -936,6 +928,66 @@ impl Vm {
             Err(ArithFail::NoHandler { bad_is_b }) => {
                 let (bad, reg) = if bad_is_b { (y, rc) } else { (x, rb) };
                 Err(self.op_error(bad, reg, "perform arithmetic on"))
+            }
+        }
+    }
+
+    /// `obj[key]` for register `a` after the dispatch loop's fast paths missed:
+    /// the hash part, `__index` (`None`: a metamethod frame was pushed, which the
+    /// loop runs next), or the error naming register `b`. Out of line, so that the
+    /// loop's table arms stay small.
+    #[inline(never)]
+    fn index_fallback(&mut self, obj: Value, key: Value, a: usize, b: usize) -> LResult<Option<Value>> {
+        if let Some(t) = obj.as_table() {
+            let v = t.get(key);
+            if !v.is_nil() || t.meta.is_none() {
+                return Ok(Some(v));
+            }
+        } else if self.metamethod(obj, MetaEvent::Index).is_nil() {
+            return Err(self.op_error(obj, Some(b), "index"));
+        }
+        match self.index_step(obj, key)? {
+            IndexStep::Value(v) => Ok(Some(v)),
+            IndexStep::Call(h, o) => {
+                self.meta_call(h, &[o, key], Cont::Store(a as u8))?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// `obj[key] = v` after the dispatch loop's fast paths missed: a raw store
+    /// when no `__newindex` applies, else `__newindex` (true: a metamethod frame
+    /// was pushed), or the error naming register `b`. Out of line, as above.
+    #[inline(never)]
+    fn newindex_fallback(&mut self, obj: Value, key: Value, v: Value, b: usize) -> LResult<bool> {
+        if let Some(t) = obj.as_table() {
+            let raw = match t.meta {
+                None => true,
+                Some(mt) if mt.nomm & NO_NEWINDEX != 0 => true,
+                Some(mt) => no_newindex(mt, self.mm_names[MetaEvent::NewIndex as usize]),
+            };
+            if raw {
+                let r = t.get_mut().set(key, v);
+                self.heap.barrier(t);
+                return match r {
+                    Ok(grown) => {
+                        if grown != 0 {
+                            self.account_gc(grown)?;
+                        }
+                        Ok(false)
+                    }
+                    Err(e) => Err(self.rt_error(e.message())),
+                };
+            }
+        } else if self.metamethod(obj, MetaEvent::NewIndex).is_nil() {
+            return Err(self.op_error(obj, Some(b), "index"));
+        }
+        let mut target = obj;
+        match self.set_step(obj, key, v, &mut target)? {
+            SetStep::Done => Ok(false),
+            SetStep::Call(h) => {
+                self.meta_call(h, &[target, key, v], Cont::Discard)?;
+                Ok(true)
             }
         }
     }

@@ -41,7 +41,7 @@ impl NativeFunction {
 
 impl GcObject for NativeFunction {
     const KIND: Kind = Kind::NativeFunction;
-    const TAG: u64 = tag::FUNC;
+    const TAG: u64 = tag::NATIVE;
     fn trace(&self, m: &mut Marker) {
         if let Some(e) = self.env {
             m.mark(e);
