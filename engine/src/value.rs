@@ -260,6 +260,16 @@ impl Value {
         }
     }
 
+    /// The native function this value is, if it is one (one comparison of the tag).
+    #[inline(always)]
+    pub fn as_native_function(self) -> Option<GcRef<crate::vm::NativeFunction>> {
+        if self.0 >> 47 == (PREFIX | tag::NATIVE << 47) >> 47 {
+            Some(GcRef::from_value_payload(self))
+        } else {
+            None
+        }
+    }
+
     /// The Lua closure this value is, if it is one (one comparison of the tag).
     #[inline(always)]
     pub fn as_lua_function(self) -> Option<GcRef<crate::object::LuaFunction>> {

@@ -141,6 +141,51 @@ impl Vm {
         Ok(CallOutcome::Done)
     }
 
+    /// Calls the plain native function `nf` (not pcall/xpcall/yield), which sits at
+    /// `func` with `nargs` arguments above it, for a Lua frame that wants
+    /// `nresults`: `precall`'s frame push, call and result placement without its
+    /// general cases. False, having done nothing, when `precall` must do it: a
+    /// special native, a call hook, the budget or the depth limit.
+    #[inline(always)]
+    pub(crate) fn call_native_fast(
+        &mut self,
+        nf: GcRef<NativeFunction>,
+        func: usize,
+        nargs: usize,
+        nresults: i32,
+    ) -> LResult<bool> {
+        if nf.special != Special::None
+            || self.budget <= 0
+            || self.hooks.mask & crate::vm::hook::MASK_CALL != 0
+            || self.frames.len() >= MAX_FRAMES + self.handler_extra
+        {
+            return Ok(false);
+        }
+        self.budget -= 1;
+        self.frames.push(Frame {
+            func,
+            base: func + 1,
+            pc: 0,
+            nresults,
+            cont: Cont::Call,
+            fun: FrameFn::Native,
+            handler: None,
+            boundary: false,
+            tail: false,
+        });
+        self.top = func + 1 + nargs;
+        self.ensure_stack(self.top + EXTRA_STACK)?;
+        // On an error the frame stays, for the traceback and the unwinding.
+        let nret = (nf.f)(self, func + 1, nargs)?;
+        let first = self.top - nret;
+        self.frames.pop();
+        self.place_results(func, first, nret, nresults);
+        if self.heap.should_collect() {
+            self.gc_point()?;
+        }
+        Ok(true)
+    }
+
     fn enter_lua(&mut self, func: usize, cl: GcRef<LuaFunction>, nargs: usize, nresults: i32, cont: Cont) -> LResult<()> {
         let p = cl.proto;
         let np = p.numparams as usize;

@@ -585,9 +585,10 @@ impl Vm {
                         let func = base + a;
                         let nargs = if ins.b() == 0 { self.top - func - 1 } else { ins.b() - 1 };
                         save!();
+                        let fv = r!(a);
                         // Fast path: a Lua function with fixed parameters, room on the
                         // stack, budget left and no call hook (else `precall`).
-                        if let Some(callee) = r!(a).as_lua_function().filter(|_| self.budget > 0) {
+                        if let Some(callee) = fv.as_lua_function().filter(|_| self.budget > 0) {
                             let p = callee.proto;
                             let nbase = func + 1;
                             if !p.is_vararg
@@ -612,6 +613,14 @@ impl Vm {
                                 });
                                 self.hot.tick(p.addr(), 0);
                                 continue 'frame;
+                            }
+                        }
+                        // Fast path: a plain native function.
+                        if let Some(nf) = fv.as_native_function() {
+                            if self.call_native_fast(nf, func, nargs, ins.c() as i32 - 1)? {
+                                check_hooks!();
+                                refresh!();
+                                continue;
                             }
                         }
                         match self.precall(func, nargs, ins.c() as i32 - 1, Cont::Call)? {

@@ -52,10 +52,13 @@ pub const REG_WINDOW: usize = 256 + 4;
 /// stack only grows here in odd cases (a resumed coroutine's first frame).
 #[inline(always)]
 pub(crate) fn window(stack: &mut Vec<Value>, base: usize) -> &mut [Value; REG_WINDOW] {
-    if stack.len() < base + REG_WINDOW {
+    // One range check on the way in (`get_mut` tests what the slice needs, and the
+    // array conversion then knows the length).
+    let end = base.wrapping_add(REG_WINDOW);
+    if end > stack.len() || end < base {
         grow_window(stack, base);
     }
-    match stack[base..].first_chunk_mut::<REG_WINDOW>() {
+    match stack.get_mut(base..end).and_then(|w| <&mut [Value; REG_WINDOW]>::try_from(w).ok()) {
         Some(w) => w,
         // The stack was just made long enough.
         None => unreachable!("register window"),
