@@ -471,15 +471,8 @@ impl Inner {
             return Err(Error::CoroutineUnresumable);
         }
         self.before_run(vm)?;
-        let args: Vec<Raw> = vm.stack[base..base + nargs].to_vec();
-        match vm.resume(co, &args) {
-            Ok(Ok(vals)) => {
-                // The values are still referenced by the coroutine's stack; push them
-                // before anything can collect.
-                let n = vals.len();
-                push_checked(vm, &vals)?;
-                Ok(n)
-            }
+        match vm.resume(co, base, nargs) {
+            Ok(Ok(n)) => Ok(n),
             Ok(Err(ev)) => Err(self.convert_error(vm, LuaError::new(ErrorKind::Runtime, ev))),
             Err(e) => Err(self.convert_error(vm, e)),
         }

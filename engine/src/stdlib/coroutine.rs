@@ -52,16 +52,15 @@ fn create(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 fn resume(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let co = check_co(vm, base, nargs, 0)?;
-    let args: Vec<Value> = vm.stack[base + 1..base + nargs].to_vec();
-    match vm.resume(co, &args)? {
-        Ok(vals) => {
-            vm.ensure_stack(vm.top + vals.len() + crate::vm::EXTRA_STACK)?;
-            vm.push(Value::TRUE);
-            let n = vals.len() + 1;
-            for v in vals {
-                vm.push(v);
-            }
-            Ok(n)
+    match vm.resume(co, base + 1, nargs.saturating_sub(1))? {
+        Ok(n) => {
+            // The results were pushed at the top: `true` goes in the coroutine
+            // argument's slot, and they follow it.
+            vm.stack[base] = Value::TRUE;
+            let top = vm.top;
+            vm.stack.copy_within(top - n..top, base + 1);
+            vm.top = base + 1 + n;
+            Ok(n + 1)
         }
         Err(e) => {
             vm.push(Value::FALSE);
@@ -75,16 +74,8 @@ fn wrap_aux(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let Some(co) = vm.native_upval(0).as_thread() else {
         return Err(vm.rt_error("cannot resume dead coroutine"));
     };
-    let args: Vec<Value> = vm.stack[base..base + nargs].to_vec();
-    match vm.resume(co, &args)? {
-        Ok(vals) => {
-            vm.ensure_stack(vm.top + vals.len() + crate::vm::EXTRA_STACK)?;
-            let n = vals.len();
-            for v in vals {
-                vm.push(v);
-            }
-            Ok(n)
-        }
+    match vm.resume(co, base, nargs)? {
+        Ok(n) => Ok(n),
         Err(e) => {
             // LuaJIT prepends the caller's position to string errors.
             if e.is_string() || e.is_number() {

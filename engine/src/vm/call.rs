@@ -648,10 +648,13 @@ impl Vm {
         self.cur_thread = to;
     }
 
-    /// Resumes `co` with `args`. `Ok(Ok(values))`: it yielded or returned those values;
-    /// `Ok(Err(value))`: it died with that error; `Err`: the resume itself failed in
-    /// a way Lua cannot catch (budget, cancellation).
-    pub fn resume(&mut self, co: GcRef<Thread>, args: &[Value]) -> LResult<Result<Vec<Value>, Value>> {
+    /// Resumes `co` with the `nargs` values at `stack[args ..]` of the running
+    /// thread, and pushes what it yields or returns onto the running thread's
+    /// stack. `Ok(Ok(n))`: it yielded or returned `n` values, now pushed;
+    /// `Ok(Err(value))`: it died with that error; `Err`: the resume itself failed
+    /// in a way Lua cannot catch (budget, cancellation). The values go from stack to
+    /// stack, with no allocation.
+    pub fn resume(&mut self, co: GcRef<Thread>, args: usize, nargs: usize) -> LResult<Result<usize, Value>> {
         match co.status {
             CoStatus::Suspended => {}
             CoStatus::Dead => return Ok(Err(self.str_value(b"cannot resume dead coroutine"))),
@@ -670,45 +673,57 @@ impl Vm {
         self.ccalls += 1;
         self.co_ccalls = self.ccalls;
 
-        let r = self.resume_inner(co, args);
+        let r = self.resume_inner(co, prev, args, nargs);
 
         self.ccalls -= 1;
         self.co_ccalls = saved_co_ccalls;
+        // Where the values are in the coroutine's stack.
         let out = match r {
             Ok(ExecEnd::Returned) => {
                 co.get_mut().status = CoStatus::Dead;
-                let vals = self.stack[..self.top.min(self.stack.len())].to_vec();
-                Ok(Ok(vals))
+                Ok((0, self.top.min(self.stack.len())))
             }
             Ok(ExecEnd::Yielded) => {
                 co.get_mut().status = CoStatus::Suspended;
                 let base = self.frames.last().map(|f| f.base).unwrap_or(0);
-                let vals = self.stack[base..self.top].to_vec();
-                Ok(Ok(vals))
+                Ok((base, self.top))
             }
             Err(e) => {
                 co.get_mut().status = CoStatus::Dead;
                 if e.kind().catchable() {
-                    Ok(Err(e.value()))
+                    Err(Ok(e.value()))
                 } else {
-                    Err(e)
+                    Err(Err(e))
                 }
             }
         };
         self.switch_to(prev);
         self.resumers_pop();
         prev.get_mut().status = CoStatus::Running;
-        out
+        match out {
+            Ok((from, to)) => {
+                let n = to - from;
+                self.ensure_stack(self.top + n + EXTRA_STACK)?;
+                let top = self.top;
+                self.stack[top..top + n].copy_from_slice(&co.stack[from..to]);
+                self.top = top + n;
+                Ok(Ok(n))
+            }
+            Err(Ok(v)) => Ok(Err(v)),
+            Err(Err(e)) => Err(e),
+        }
     }
 
-    fn resume_inner(&mut self, co: GcRef<Thread>, args: &[Value]) -> LResult<ExecEnd> {
+    /// Runs the coroutine `co`, now the running thread, with the `nargs` values at
+    /// `args` of the resuming thread `from`'s stack.
+    fn resume_inner(&mut self, co: GcRef<Thread>, from: GcRef<Thread>, args: usize, nargs: usize) -> LResult<ExecEnd> {
         if !co.started {
             co.get_mut().started = true;
             // stack[0] holds the body function (set by coroutine.create).
-            self.ensure_stack(1 + args.len() + EXTRA_STACK)?;
-            self.stack[1..1 + args.len()].copy_from_slice(args);
-            self.top = 1 + args.len();
-            match self.precall(0, args.len(), -1, Cont::Call)? {
+            self.ensure_stack(1 + nargs + EXTRA_STACK)?;
+            self.stack[1..1 + nargs].copy_from_slice(&from.stack[args..args + nargs]);
+            self.top = 1 + nargs;
+            match self.precall(0, nargs, -1, Cont::Call)? {
                 CallOutcome::Lua => {
                     self.frames[0].boundary = true;
                     self.execute()
@@ -725,10 +740,10 @@ impl Vm {
                 return Err(self.rt_error("cannot resume dead coroutine"));
             };
             let first = self.top;
-            self.ensure_stack(first + args.len() + EXTRA_STACK)?;
-            self.stack[first..first + args.len()].copy_from_slice(args);
-            self.top = first + args.len();
-            self.postcall(fr, first, args.len())?;
+            self.ensure_stack(first + nargs + EXTRA_STACK)?;
+            self.stack[first..first + nargs].copy_from_slice(&from.stack[args..args + nargs]);
+            self.top = first + nargs;
+            self.postcall(fr, first, nargs)?;
             if fr.boundary || self.frames.is_empty() {
                 return Ok(ExecEnd::Returned);
             }
