@@ -223,7 +223,7 @@ impl Vm {
             boundary: false,
             tail: std::mem::take(&mut self.tail_pending),
         });
-        self.hot.tick(p.addr(), 0);
+        self.hot.tick(&p.code, 0);
         Ok(())
     }
 

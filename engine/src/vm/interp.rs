@@ -611,7 +611,7 @@ impl Vm {
                                     boundary: false,
                                     tail: false,
                                 });
-                                self.hot.tick(p.addr(), 0);
+                                self.hot.tick(&p.code, 0);
                                 continue 'frame;
                             }
                         }
@@ -667,7 +667,7 @@ impl Vm {
                                 fr.pc = 0;
                                 fr.fun = FrameFn::Lua(f);
                                 fr.tail = true;
-                                self.hot.tick(p.addr(), 0);
+                                self.hot.tick(&p.code, 0);
                                 continue 'frame;
                             }
                         }
@@ -747,7 +747,7 @@ impl Vm {
                         if !v.is_nil() {
                             r!(a - 1) = v;
                             pc = (pc as isize + ins.j()) as usize;
-                            self.hot.tick(proto.addr(), pc);
+                            self.hot.tick(code, pc);
                             self.budget -= 1;
                             if self.budget < 0 {
                                 save!();
@@ -837,7 +837,7 @@ impl Vm {
                         if go {
                             r!(a + 3) = Value::number(idx);
                             pc = (pc as isize + ins.j()) as usize;
-                            self.hot.tick(proto.addr(), pc);
+                            self.hot.tick(code, pc);
                             self.budget -= 1;
                             if self.budget < 0 {
                                 save!();
@@ -847,7 +847,7 @@ impl Vm {
                         }
                     }
                     Op::LOOP => {
-                        self.hot.tick(proto.addr(), pc);
+                        self.hot.tick(code, pc);
                         self.budget -= 1;
                         if self.budget < 0 {
                             save!();

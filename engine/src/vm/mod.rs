@@ -89,8 +89,10 @@ pub struct HotCounters {
 
 impl HotCounters {
     #[inline(always)]
-    pub fn tick(&mut self, proto_addr: usize, pc: usize) {
-        let slot = ((proto_addr >> 4) ^ pc) & 63;
+    pub fn tick(&mut self, code: &[crate::bytecode::Ins], pc: usize) {
+        // Hashed by the instruction's address, as LuaJIT does: the code pointer is
+        // at hand in the dispatch loop, where a prototype's address is one more load.
+        let slot = ((code.as_ptr() as usize >> 2) + pc) & 63;
         // Counters start at HOT_LOOP and are reset there, so they never wrap.
         let c = self.counts[slot].wrapping_sub(1);
         self.counts[slot] = c;
