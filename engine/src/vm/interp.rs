@@ -778,6 +778,35 @@ impl Vm {
                     }
 
                     // ----- Returns ------------------------------------------------------------
+                    // The common return: one value to a Lua caller that called
+                    // plainly. (The pc need not be saved: nothing
+                    // here can fail or look at it.) Upvalues need closing only if
+                    // the function has closures inside.
+                    Op::RET1 if self.hooks.mask & MASK_RET == 0 => {
+                        let v = r!(a);
+                        let fr = &self.frames[fi];
+                        if fr.cont == Cont::Call && !fr.boundary && fi > 0 {
+                            let (func, want) = (fr.func, fr.nresults);
+                            if !proto.protos.is_empty()
+                                && self.open_upvals.last().is_some_and(|u| u.is_open_from(base))
+                            {
+                                self.close_upvals(base);
+                            }
+                            self.frames.pop();
+                            if want == 1 {
+                                self.stack[func] = v;
+                                self.top = func + 1;
+                            } else {
+                                self.place_results(func, base + a, 1, want);
+                            }
+                            continue 'frame;
+                        }
+                        save!();
+                        if self.return_from_frame(base, base + a, 1)? {
+                            return Ok(Some(ExecEnd::Returned));
+                        }
+                        continue 'frame;
+                    }
                     Op::RET | Op::RET0 | Op::RET1 => {
                         let (first, n) = match op {
                             Op::RET0 => (base, 0),

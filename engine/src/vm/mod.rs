@@ -171,6 +171,12 @@ pub fn type_slot(t: LuaType) -> usize {
 }
 
 fn random_seed() -> u64 {
+    // `MOONBOX_HASH_SEED` fixes it (as PYTHONHASHSEED does), for reproducible
+    // instruction counts and collision patterns when profiling.
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(seed) = std::env::var("MOONBOX_HASH_SEED").ok().and_then(|s| s.parse::<u64>().ok()) {
+        return seed;
+    }
     // Different per state: the address of a fresh allocation and a clock reading.
     let b = Box::new(0u8);
     let addr = &*b as *const u8 as u64;
