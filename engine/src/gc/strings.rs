@@ -19,21 +19,59 @@ pub struct LuaString {
     hash: u32,
     /// Next string in the same intern chain.
     hnext: Cell<Option<NonNull<LuaString>>>,
-    data: Box<[u8]>,
+    data: StrData,
+}
+
+/// Strings up to this long keep their bytes inside the object.
+const INLINE_MAX: usize = 22;
+
+/// A string's bytes: inside the object when short (names, keys and most values a
+/// program makes, which then cost one allocation rather than two), else boxed.
+enum StrData {
+    Inline { len: u8, buf: [u8; INLINE_MAX] },
+    Boxed(Box<[u8]>),
+}
+
+impl StrData {
+    fn new(bytes: &[u8]) -> StrData {
+        if bytes.len() <= INLINE_MAX {
+            let mut buf = [0u8; INLINE_MAX];
+            buf[..bytes.len()].copy_from_slice(bytes);
+            StrData::Inline { len: bytes.len() as u8, buf }
+        } else {
+            StrData::Boxed(bytes.into())
+        }
+    }
+
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        match self {
+            StrData::Inline { len, buf } => &buf[..(*len as usize).min(INLINE_MAX)],
+            StrData::Boxed(b) => b,
+        }
+    }
+
+    /// Bytes allocated outside the object.
+    fn heap_size(&self) -> usize {
+        match self {
+            StrData::Inline { .. } => 0,
+            StrData::Boxed(b) => b.len(),
+        }
+    }
 }
 
 impl LuaString {
     #[inline(always)]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.data
+        self.data.bytes()
     }
     #[inline(always)]
     pub fn len(&self) -> usize {
-        self.data.len()
+        self.as_bytes().len()
     }
     #[inline(always)]
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.len() == 0
     }
     /// The seeded hash.
     #[inline(always)]
@@ -42,7 +80,7 @@ impl LuaString {
     }
     /// Lossy UTF-8 view, for messages.
     pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.data)
+        String::from_utf8_lossy(self.as_bytes())
     }
 }
 
@@ -51,7 +89,7 @@ impl GcObject for LuaString {
     const TAG: u64 = tag::STR;
     fn trace(&self, _m: &mut Marker) {}
     fn size(&self) -> usize {
-        std::mem::size_of::<LuaString>() + self.data.len()
+        std::mem::size_of::<LuaString>() + self.data.heap_size()
     }
     fn header(&self) -> &GcHeader {
         &self.hdr
@@ -110,7 +148,7 @@ impl StringTable {
         while let Some(p) = cur {
             // SAFETY: chains only hold live strings owned by this table.
             let s = unsafe { p.as_ref() };
-            if s.hash == h && *s.data == *bytes {
+            if s.hash == h && s.as_bytes() == bytes {
                 // Dead (the other white) but not swept yet: it is reachable again.
                 if s.hdr.color.get() & WHITES & !white != 0 {
                     s.hdr.color.set(white);
@@ -126,7 +164,7 @@ impl StringTable {
             hdr: Heap::new_header::<LuaString>(),
             hash: h,
             hnext: Cell::new(None),
-            data: bytes.into(),
+            data: StrData::new(bytes),
         };
         let size = s.size();
         s.hdr.color.set(white);
@@ -233,6 +271,22 @@ mod tests {
         heap.collect(Value::NIL, |m| m.mark_value(keep), |_| false);
         assert_eq!(heap.strings.len(), 1);
         assert_eq!(heap.intern(b"hello"), a);
+    }
+
+    #[test]
+    fn inline_and_boxed_strings() {
+        let mut heap = Heap::new(7);
+        for len in [0, 1, INLINE_MAX - 1, INLINE_MAX, INLINE_MAX + 1, 200] {
+            let bytes: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            let a = heap.intern(&bytes);
+            assert_eq!(a.as_bytes(), &bytes[..]);
+            assert_eq!(a.len(), len);
+            assert_eq!(heap.intern(&bytes), a, "length {len} interns to one object");
+            let boxed = if len > INLINE_MAX { len } else { 0 };
+            assert_eq!(a.size(), std::mem::size_of::<LuaString>() + boxed);
+        }
+        // Same prefix, different lengths: different strings.
+        assert_ne!(heap.intern(b"abc"), heap.intern(b"abc\0"));
     }
 
     #[test]

@@ -144,9 +144,19 @@ impl Vm {
         }
     }
 
-    /// A number, or a string convertible to one.
+    /// A number, or a string convertible to one. The number itself is checked
+    /// inline (every math function starts here); the rest is out of line.
+    #[inline]
     pub fn check_number(&mut self, base: usize, nargs: usize, i: usize) -> LResult<f64> {
         let v = self.arg(base, nargs, i);
+        if v.is_number() {
+            return Ok(v.num());
+        }
+        self.check_number_slow(v, base, nargs, i)
+    }
+
+    #[inline(never)]
+    fn check_number_slow(&mut self, v: Value, base: usize, nargs: usize, i: usize) -> LResult<f64> {
         match Vm::to_arith_number(v) {
             Some(n) => Ok(n),
             None => Err(self.type_arg_error(base, nargs, i, "number")),
