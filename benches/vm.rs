@@ -8,7 +8,8 @@
 //!   closure creation (`FNEW`) with one upvalue.
 //! - `intern_*`: building strings that are new each time (`"k" .. i`) or already
 //!   interned, and `Lua::create_string` (one call).
-//! - `state_new` / `state_sandboxed`: creating a state with its libraries (one each).
+//! - `state_new` / `state_sandboxed`: creating a state with its libraries (one each;
+//!   the drop is not timed), and `state_new_drop`: creating and dropping one.
 //!
 //! Run with `cargo bench --bench vm`.
 
@@ -79,8 +80,9 @@ fn strings(c: &mut Criterion) {
 }
 
 fn states(c: &mut Criterion) {
-    c.bench_function("state_new", |b| b.iter(Lua::new));
-    c.bench_function("state_sandboxed", |b| b.iter(Lua::sandboxed));
+    c.bench_function("state_new", |b| b.iter_with_large_drop(Lua::new));
+    c.bench_function("state_sandboxed", |b| b.iter_with_large_drop(Lua::sandboxed));
+    c.bench_function("state_new_drop", |b| b.iter(Lua::new));
 }
 
 criterion_group!(benches, tables, calls, strings, states);
