@@ -117,6 +117,7 @@ impl Vm {
             // Calls a metamethod with a continuation, then reloads the frame.
             macro_rules! meta_call {
                 ($h:expr, [$($arg:expr),*], $cont:expr) => {{
+                    std::hint::cold_path();
                     save!();
                     self.meta_call($h, &[$($arg),*], $cont)?;
                     continue 'frame;
@@ -171,6 +172,7 @@ impl Vm {
                         } else if let Some(c) = Vm::compare_basic(x, y, false) {
                             jump_if!(c != neg);
                         } else {
+                            std::hint::cold_path();
                             save!();
                             let h = self.compare_handler(x, y, MetaEvent::Lt);
                             if h.is_nil() {
@@ -187,6 +189,7 @@ impl Vm {
                         } else if let Some(c) = Vm::compare_basic(x, y, true) {
                             jump_if!(c != neg);
                         } else {
+                            std::hint::cold_path();
                             save!();
                             let h = self.compare_handler(x, y, MetaEvent::Le);
                             if !h.is_nil() {
@@ -974,6 +977,7 @@ impl Vm {
     /// the hash part, `__index` (`None`: a metamethod frame was pushed, which the
     /// loop runs next), or the error naming register `b`. Out of line, so that the
     /// loop's table arms stay small.
+    #[cold]
     #[inline(never)]
     fn index_fallback(&mut self, obj: Value, key: Value, a: usize, b: usize) -> LResult<Option<Value>> {
         if let Some(t) = obj.as_table() {
@@ -996,6 +1000,7 @@ impl Vm {
     /// `obj[key] = v` after the dispatch loop's fast paths missed: a raw store
     /// when no `__newindex` applies, else `__newindex` (true: a metamethod frame
     /// was pushed), or the error naming register `b`. Out of line, as above.
+    #[cold]
     #[inline(never)]
     fn newindex_fallback(&mut self, obj: Value, key: Value, v: Value, b: usize) -> LResult<bool> {
         if let Some(t) = obj.as_table() {
