@@ -124,6 +124,7 @@ fn arg_type_name(vm: &Vm, base: usize, nargs: usize, i: usize) -> &'static str {
 
 impl Vm {
     /// "bad argument #i (<expected> expected, got <type>)".
+    #[cold]
     pub fn type_arg_error(&mut self, base: usize, nargs: usize, i: usize, expected: &str) -> crate::vm::LuaError {
         let got = arg_type_name(self, base, nargs, i);
         self.arg_error(i + 1, &format!("{expected} expected, got {got}"))

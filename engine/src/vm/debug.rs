@@ -140,6 +140,7 @@ impl Vm {
 
     /// A runtime error with the position of the running Lua code (for errors raised
     /// by a native function: the position of its Lua caller).
+    #[cold]
     pub fn rt_error(&mut self, msg: &str) -> LuaError {
         let level = match self.frames.last() {
             Some(f) if matches!(f.fun, FrameFn::Native) => 2,
@@ -151,6 +152,7 @@ impl Vm {
     }
 
     /// A runtime error without position information.
+    #[cold]
     pub fn plain_error(&mut self, msg: &str) -> LuaError {
         let v = self.str_value(msg.as_bytes());
         LuaError::new(ErrorKind::Runtime, v)
@@ -158,12 +160,14 @@ impl Vm {
 
     /// "attempt to <what> <description of v>", naming register `reg` of the running
     /// Lua frame if it can.
+    #[cold]
     pub fn op_error(&mut self, v: Value, reg: Option<usize>, what: &str) -> LuaError {
         let desc = self.describe(v, reg);
         self.rt_error(&format!("attempt to {what} {desc}"))
     }
 
     /// The same for a non-interpreter caller that has no register to name.
+    #[cold]
     pub fn type_error(&mut self, v: Value, what: &str, _reg: Option<usize>) -> LuaError {
         self.rt_error(&format!("attempt to {what} a {} value", v.type_name()))
     }
@@ -181,6 +185,7 @@ impl Vm {
     }
 
     /// "attempt to call ..." for the value at `stack[func]`.
+    #[cold]
     pub fn call_error(&mut self, func: usize, v: Value) -> LuaError {
         let reg = match self.frames.last() {
             Some(f) if matches!(f.fun, FrameFn::Lua(_)) && func >= f.base => Some(func - f.base),
@@ -247,6 +252,7 @@ impl Vm {
 
     /// "bad argument #i to 'f' (msg)" for argument `i` (1-based) of the running
     /// native function; a method call counts `self` as argument 0.
+    #[cold]
     pub fn arg_error(&mut self, i: usize, msg: &str) -> LuaError {
         let (name, method) = self.native_name();
         if method {

@@ -292,6 +292,7 @@ impl Vm {
     }
 
     /// The error for a failed comparison.
+    #[cold]
     pub fn compare_error(&mut self, a: Value, b: Value) -> crate::vm::LuaError {
         let (ta, tb) = (a.type_name(), b.type_name());
         if ta == tb {

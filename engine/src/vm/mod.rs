@@ -374,6 +374,7 @@ impl Vm {
     }
 
     /// The "not enough memory" error (no position, as LuaJIT's). Never allocates.
+    #[cold]
     pub fn mem_error(&self) -> LuaError {
         LuaError::new(ErrorKind::Memory, self.oom_msg.to_value())
     }
