@@ -468,6 +468,7 @@ impl Table {
     }
 
     /// True if the table has no hash part entries at all.
+    #[inline]
     pub fn hash_is_empty(&self) -> bool {
         self.used == 0
     }

@@ -465,11 +465,18 @@ impl Vm {
                     Op::TGETB => {
                         let obj = r!(ins.b());
                         if let Some(t) = obj.as_table() {
-                            if let Some(&v) = t.arr.get(ins.c().wrapping_sub(1)) {
-                                if !v.is_nil() || t.meta.is_none() {
+                            match t.arr.get(ins.c().wrapping_sub(1)) {
+                                Some(&v) if !v.is_nil() || t.meta.is_none() => {
                                     r!(a) = v;
                                     continue;
                                 }
+                                // Past the array part of a table with no hash part and
+                                // no metatable (`{}`): nil.
+                                None if t.meta.is_none() && t.hash_is_empty() => {
+                                    r!(a) = Value::NIL;
+                                    continue;
+                                }
+                                _ => {}
                             }
                         }
                         save!();
