@@ -63,6 +63,20 @@ pub enum LuaType {
 }
 
 impl LuaType {
+    /// Every type, in declaration order (`ALL[t as usize] == t`).
+    pub const ALL: [LuaType; 10] = [
+        LuaType::Nil,
+        LuaType::Boolean,
+        LuaType::LightUserdata,
+        LuaType::Number,
+        LuaType::String,
+        LuaType::Table,
+        LuaType::Function,
+        LuaType::Userdata,
+        LuaType::Thread,
+        LuaType::Proto,
+    ];
+
     /// The name `type()` returns.
     pub fn name(self) -> &'static str {
         match self {
@@ -315,6 +329,13 @@ impl std::fmt::Debug for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lua_type_table_is_in_order() {
+        for (i, t) in LuaType::ALL.iter().enumerate() {
+            assert_eq!(*t as usize, i);
+        }
+    }
 
     #[test]
     fn numbers_round_trip() {

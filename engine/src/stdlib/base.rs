@@ -423,7 +423,7 @@ fn tostring(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 fn type_(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let v = vm.check_any(base, nargs, 0)?;
-    let s = vm.str_value(v.type_name().as_bytes());
+    let s = vm.type_names[v.lua_type() as usize].to_value();
     vm.push(s);
     Ok(1)
 }

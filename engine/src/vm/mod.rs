@@ -129,6 +129,8 @@ pub struct Vm {
     pub type_meta: [Option<GcRef<Table>>; 8],
     /// Interned metamethod names, indexed by `MetaEvent`.
     pub mm_names: Vec<GcRef<LuaString>>,
+    /// The names `type()` returns, interned once (indexed by `LuaType as usize`).
+    pub type_names: Vec<GcRef<LuaString>>,
     /// "not enough memory", interned up front so that reporting it never allocates.
     pub oom_msg: GcRef<LuaString>,
     /// Depth of re-entrant `execute` invocations.
@@ -206,6 +208,7 @@ impl Vm {
         let globals = heap.alloc(Table::new(0, 64));
         let registry = heap.alloc(Table::new(0, 8));
         let mm_names = MetaEvent::ALL.iter().map(|e| heap.intern(e.name().as_bytes())).collect();
+        let type_names = crate::value::LuaType::ALL.iter().map(|t| heap.intern(t.name().as_bytes())).collect();
         let oom_msg = heap.intern(b"not enough memory");
         Vm {
             heap,
@@ -219,6 +222,7 @@ impl Vm {
             registry,
             type_meta: [None; 8],
             mm_names,
+            type_names,
             oom_msg,
             ccalls: 0,
             co_ccalls: 0,
@@ -512,7 +516,7 @@ impl Vm {
         for v in self.stack.iter_mut().skip(hi) {
             *v = Value::NIL;
         }
-        let Vm { heap, stack, frames, open_upvals, cur_thread, main_thread, globals, registry, type_meta, mm_names, oom_msg, lib_state, .. } = self;
+        let Vm { heap, stack, frames, open_upvals, cur_thread, main_thread, globals, registry, type_meta, mm_names, type_names, oom_msg, lib_state, .. } = self;
         let m = heap.marker();
         for &v in stack.iter() {
             m.mark_value(v);
@@ -532,7 +536,7 @@ impl Vm {
         for t in type_meta.iter().flatten() {
             m.mark(*t);
         }
-        for &s in mm_names.iter() {
+        for &s in mm_names.iter().chain(type_names.iter()) {
             m.mark(s);
         }
         m.mark(*oom_msg);
