@@ -9,8 +9,9 @@
 //! ```
 //!
 //! Tag 0 with the same prefix is the canonical negative NaN (x86's default NaN), so
-//! every bit pattern below [`Value::FIRST_TAGGED`] is a number. A NaN whose bits would
-//! fall into the tagged space is canonicalised when it is boxed.
+//! every bit pattern below [`Value::FIRST_TAGGED`] is a number. Every NaN is
+//! canonicalised (sign kept, payload cleared) when it is boxed, so none can fall into
+//! the tagged space.
 //!
 //! The JIT backends load and store these 64 bits directly; the constants here are the
 //! contract (see `vm::layout`).
@@ -110,13 +111,19 @@ impl Value {
     /// Boxes a number.
     #[inline(always)]
     pub fn number(n: f64) -> Value {
-        let bits = n.to_bits();
-        if bits >= Self::FIRST_TAGGED {
-            // A NaN with a payload in our tag space: canonicalise, keeping the sign.
-            Value(PREFIX)
-        } else {
-            Value(bits)
+        // Tested as a float (no 64-bit constant, which the dispatch loop would keep
+        // in a register): every NaN is canonicalised, keeping its sign (LuaJIT
+        // prints "-nan" for one), so that no payload reaches our tag space.
+        if n.is_nan() {
+            return Value::canonical_nan(n);
         }
+        Value(n.to_bits())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn canonical_nan(n: f64) -> Value {
+        Value((n.to_bits() & (1 << 63)) | 0x7FF8_0000_0000_0000)
     }
 
     #[inline(always)]

@@ -743,6 +743,14 @@ impl Vm {
                         r!(a + 1) = r!(a - 2);
                         r!(a + 2) = r!(a - 1);
                         save!();
+                        // `next` and other native iterators: the native call fast path.
+                        if let Some(nf) = r!(a).as_native_function() {
+                            if self.call_native_fast(nf, func, 2, ins.c() as i32 - 1)? {
+                                check_hooks!();
+                                refresh!();
+                                continue;
+                            }
+                        }
                         match self.precall(func, 2, ins.c() as i32 - 1, Cont::Call)? {
                             CallOutcome::Lua => continue 'frame,
                             CallOutcome::Done => {
