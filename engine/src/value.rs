@@ -281,24 +281,23 @@ impl Value {
         }
     }
 
-    /// The native function this value is, if it is one (one comparison of the tag).
+    /// The object of a value with GC tag `t`, found with one comparison of the high
+    /// bits (no separate "is it a number" test).
     #[inline(always)]
-    pub fn as_native_function(self) -> Option<GcRef<crate::vm::NativeFunction>> {
-        if self.0 >> 47 == (PREFIX | tag::NATIVE << 47) >> 47 {
-            Some(GcRef::from_value_payload(self))
-        } else {
-            None
-        }
+    fn gc_with_tag<T>(self, t: u64) -> Option<GcRef<T>> {
+        (self.0 >> 47 == (PREFIX | t << 47) >> 47).then(|| GcRef::from_value_payload(self))
     }
 
-    /// The Lua closure this value is, if it is one (one comparison of the tag).
+    /// The native function this value is, if it is one.
+    #[inline(always)]
+    pub fn as_native_function(self) -> Option<GcRef<crate::vm::NativeFunction>> {
+        self.gc_with_tag(tag::NATIVE)
+    }
+
+    /// The Lua closure this value is, if it is one.
     #[inline(always)]
     pub fn as_lua_function(self) -> Option<GcRef<crate::object::LuaFunction>> {
-        if self.0 >> 47 == (PREFIX | tag::FUNC << 47) >> 47 {
-            Some(GcRef::from_value_payload(self))
-        } else {
-            None
-        }
+        self.gc_with_tag(tag::FUNC)
     }
 
     /// An address for `tostring` / `%p`-style printing of reference types.

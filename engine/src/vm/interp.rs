@@ -123,6 +123,30 @@ impl Vm {
                     continue 'frame;
                 }};
             }
+            // The table arms' slow paths: `obj[key]` into register A, and
+            // `obj[key] = v`, through the out-of-line fallbacks (which may push a
+            // metamethod frame, run next).
+            macro_rules! index_slow {
+                ($a:expr, $obj:expr, $key:expr, $b:expr) => {{
+                    save!();
+                    match self.index_fallback($obj, $key, $a, $b)? {
+                        Some(v) => {
+                            refresh!();
+                            r!($a) = v;
+                        }
+                        None => continue 'frame,
+                    }
+                }};
+            }
+            macro_rules! newindex_slow {
+                ($obj:expr, $key:expr, $v:expr, $b:expr) => {{
+                    save!();
+                    if self.newindex_fallback($obj, $key, $v, $b)? {
+                        continue 'frame;
+                    }
+                    refresh!();
+                }};
+            }
             macro_rules! arith {
                 ($op:expr, $a:expr, $x:expr, $y:expr, $rb:expr, $rc:expr) => {{
                     let (x, y): (Value, Value) = ($x, $y);
@@ -453,14 +477,7 @@ impl Vm {
                                 }
                             }
                         }
-                        save!();
-                        match self.index_fallback(obj, key, a, ins.b())? {
-                            Some(v) => {
-                                refresh!();
-                                r!(a) = v;
-                            }
-                            None => continue 'frame,
-                        }
+                        index_slow!(a, obj, key, ins.b());
                     }
                     Op::TGETB => {
                         let obj = r!(ins.b());
@@ -479,14 +496,7 @@ impl Vm {
                                 _ => {}
                             }
                         }
-                        save!();
-                        match self.index_fallback(obj, Value::number(ins.c() as f64), a, ins.b())? {
-                            Some(v) => {
-                                refresh!();
-                                r!(a) = v;
-                            }
-                            None => continue 'frame,
-                        }
+                        index_slow!(a, obj, Value::number(ins.c() as f64), ins.b());
                     }
                     Op::TGETS => {
                         let obj = r!(ins.b());
@@ -503,14 +513,7 @@ impl Vm {
                                 continue;
                             }
                         }
-                        save!();
-                        match self.index_fallback(obj, key, a, ins.b())? {
-                            Some(v) => {
-                                refresh!();
-                                r!(a) = v;
-                            }
-                            None => continue 'frame,
-                        }
+                        index_slow!(a, obj, key, ins.b());
                     }
                     Op::TSETV => {
                         let obj = r!(ins.b());
@@ -527,11 +530,7 @@ impl Vm {
                                 }
                             }
                         }
-                        save!();
-                        if self.newindex_fallback(obj, key, v, ins.b())? {
-                            continue 'frame;
-                        }
-                        refresh!();
+                        newindex_slow!(obj, key, v, ins.b());
                     }
                     Op::TSETB => {
                         let obj = r!(ins.b());
@@ -545,11 +544,7 @@ impl Vm {
                                 }
                             }
                         }
-                        save!();
-                        if self.newindex_fallback(obj, Value::number(ins.c() as f64), v, ins.b())? {
-                            continue 'frame;
-                        }
-                        refresh!();
+                        newindex_slow!(obj, Value::number(ins.c() as f64), v, ins.b());
                     }
                     Op::TSETS => {
                         let obj = r!(ins.b());
@@ -567,11 +562,7 @@ impl Vm {
                                 continue;
                             }
                         }
-                        save!();
-                        if self.newindex_fallback(obj, key, v, ins.b())? {
-                            continue 'frame;
-                        }
-                        refresh!();
+                        newindex_slow!(obj, key, v, ins.b());
                     }
                     Op::TSETM => {
                         let t = r!(a - 1);
