@@ -11,6 +11,7 @@ const SKIPPED: &[(&str, &str)] = &[
     ("debug", "debug.getinfo"),
     ("errors", "debug.getinfo"),
     ("lib_debug", "debug.getinfo"),
+    ("hooks", "debug.sethook"),
     ("lib_io", "debug.getinfo"),
     ("lib_package", "debug.getinfo"),
     ("gc", "collectgarbage('setpause')"),
