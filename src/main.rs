@@ -101,15 +101,9 @@ fn main() -> ExitCode {
     // Either way the process ends right after the state is closed: tearing down the
     // thread's stack mapping and joining it cost more than the rest of `-e ''`.
     if main_stack_is_roomy() {
-        let code = run(args);
-        flush_stdout();
-        std::process::exit(i32::from(code))
+        run_and_exit(args)
     }
-    let child = std::thread::Builder::new().stack_size(256 << 20).spawn(move || {
-        let code = run(args);
-        flush_stdout();
-        std::process::exit(i32::from(code))
-    });
+    let child = std::thread::Builder::new().stack_size(256 << 20).spawn(move || run_and_exit(args));
     // Reached only if the thread could not start or panicked.
     let _ = child.map(|h| h.join());
     eprintln!("moonbox: internal error");
@@ -309,6 +303,13 @@ fn run(argv: Vec<String>) -> u8 {
     }
     flush_stdout();
     0
+}
+
+/// Runs the command line and ends the process with its status.
+fn run_and_exit(args: Vec<String>) -> ! {
+    let code = run(args);
+    flush_stdout();
+    std::process::exit(i32::from(code))
 }
 
 fn flush_stdout() {

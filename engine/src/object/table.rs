@@ -156,8 +156,17 @@ impl Table {
     /// `t[s]` for a string key.
     #[inline]
     pub fn get_str(&self, s: GcRef<crate::gc::LuaString>) -> Value {
+        match self.find_str(s) {
+            Some(i) => self.nodes[i].val,
+            None => Value::NIL,
+        }
+    }
+
+    /// The node holding the string key `s` (its value may be nil).
+    #[inline(always)]
+    fn find_str(&self, s: GcRef<crate::gc::LuaString>) -> Option<usize> {
         if self.nodes.is_empty() {
-            return Value::NIL;
+            return None;
         }
         let k = s.to_value();
         let mask = self.nodes.len() - 1;
@@ -165,10 +174,10 @@ impl Table {
         loop {
             let n = &self.nodes[i];
             if n.key == k {
-                return n.val;
+                return Some(i);
             }
             if n.key.is_nil() {
-                return Value::NIL;
+                return None;
             }
             i = (i + 1) & mask;
         }
@@ -246,26 +255,12 @@ impl Table {
     /// the store that never grows the table. False when `s` is not a key.
     #[inline]
     pub fn replace_str(&mut self, s: GcRef<crate::gc::LuaString>, v: Value) -> bool {
-        if self.nodes.is_empty() {
-            return false;
-        }
-        let k = s.to_value();
-        let mask = self.nodes.len() - 1;
-        let mut i = s.hash() as usize & mask;
-        loop {
-            let n = &mut self.nodes[i];
-            if n.key == k {
-                n.val = v;
-                // The key may name a metamethod of this table: forget what absent
-                // ones were cached.
-                self.nomm = 0;
-                return true;
-            }
-            if n.key.is_nil() {
-                return false;
-            }
-            i = (i + 1) & mask;
-        }
+        let Some(i) = self.find_str(s) else { return false };
+        self.nodes[i].val = v;
+        // The key may name a metamethod of this table: forget what absent ones were
+        // cached.
+        self.nomm = 0;
+        true
     }
 
     /// `t[s] = v` for a string key.

