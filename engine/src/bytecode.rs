@@ -82,20 +82,46 @@ macro_rules! define_opcodes {
             /// match, which the compiler turns into one range check.
             #[inline(always)]
             pub fn from_u8(b: u8) -> Option<Op> {
-                #[allow(non_upper_case_globals)]
-                mod n {
-                    $( pub const $name: u8 = super::Op::$name as u8; )*
-                }
                 match b {
-                    $( n::$name => Some(Op::$name), )*
+                    $( opc::$name => Some(Op::$name), )*
                     _ => None,
                 }
             }
+        }
+
+        /// The opcodes' numbers as `u8` constants, for matching on an instruction's
+        /// opcode byte directly: the dispatch loop does, so that its jump table has
+        /// all 256 entries and needs no range check (see `vm::interp`).
+        pub mod opc {
+            $( pub const $name: u8 = super::Op::$name as u8; )*
         }
         const OP_NAMES: [&str; NUM_OPS] = [$(stringify!($name)),*];
         const OP_MODES: [(Mode, Mode, Mode); NUM_OPS] = [$((Mode::$a, Mode::$b, Mode::$cd)),*];
     };
 }
+
+/// Every opcode byte that names no opcode (`NUM_OPS..=255`), written out as a
+/// pattern. A match on the opcode byte that lists these explicitly covers all 256
+/// values without a `_` arm, so LLVM builds a full jump table with no range check
+/// (the dispatch loop relies on it; a test checks the list against `NUM_OPS`).
+macro_rules! undefined_opcodes {
+    () => {
+        72 | 73 | 74 | 75 | 76 | 77 | 78 | 79 | 80 | 81 | 82 | 83 | 84 | 85 | 86 | 87 | 88 |
+        89 | 90 | 91 | 92 | 93 | 94 | 95 | 96 | 97 | 98 | 99 | 100 | 101 | 102 | 103 | 104 |
+        105 | 106 | 107 | 108 | 109 | 110 | 111 | 112 | 113 | 114 | 115 | 116 | 117 | 118 |
+        119 | 120 | 121 | 122 | 123 | 124 | 125 | 126 | 127 | 128 | 129 | 130 | 131 | 132 |
+        133 | 134 | 135 | 136 | 137 | 138 | 139 | 140 | 141 | 142 | 143 | 144 | 145 | 146 |
+        147 | 148 | 149 | 150 | 151 | 152 | 153 | 154 | 155 | 156 | 157 | 158 | 159 | 160 |
+        161 | 162 | 163 | 164 | 165 | 166 | 167 | 168 | 169 | 170 | 171 | 172 | 173 | 174 |
+        175 | 176 | 177 | 178 | 179 | 180 | 181 | 182 | 183 | 184 | 185 | 186 | 187 | 188 |
+        189 | 190 | 191 | 192 | 193 | 194 | 195 | 196 | 197 | 198 | 199 | 200 | 201 | 202 |
+        203 | 204 | 205 | 206 | 207 | 208 | 209 | 210 | 211 | 212 | 213 | 214 | 215 | 216 |
+        217 | 218 | 219 | 220 | 221 | 222 | 223 | 224 | 225 | 226 | 227 | 228 | 229 | 230 |
+        231 | 232 | 233 | 234 | 235 | 236 | 237 | 238 | 239 | 240 | 241 | 242 | 243 | 244 |
+        245 | 246 | 247 | 248 | 249 | 250 | 251 | 252 | 253 | 254 | 255
+    };
+}
+pub(crate) use undefined_opcodes;
 
 define_opcodes! {
     // --- Comparisons: followed by a JMP taken when the condition holds. -------------
@@ -397,6 +423,14 @@ mod tests {
         }
         assert!(NUM_OPS < 256);
         assert_eq!(Op::from_u8(NUM_OPS as u8), None);
+    }
+
+    #[test]
+    fn undefined_opcodes_are_exactly_the_rest() {
+        for b in 0..=255u8 {
+            let undefined = matches!(b, undefined_opcodes!());
+            assert_eq!(undefined, Op::from_u8(b).is_none(), "byte {b}");
+        }
     }
 
     #[test]

@@ -192,20 +192,22 @@ impl Value {
     }
     #[inline(always)]
     pub fn is_string(self) -> bool {
-        self.tag() == tag::STR
+        self.has_gc_tag(tag::STR)
     }
     #[inline(always)]
     pub fn is_table(self) -> bool {
-        self.tag() == tag::TABLE
+        self.has_gc_tag(tag::TABLE)
     }
     #[inline(always)]
     pub fn is_function(self) -> bool {
-        self.tag() >= tag::FUNC
+        // FUNC and NATIVE are the two highest tags: one comparison of the bits.
+        self.0 >= PREFIX | tag::FUNC << 47
     }
     /// True for GC-managed values.
     #[inline(always)]
     pub fn is_gc(self) -> bool {
-        self.tag() >= tag::STR
+        // Every tag from STR up is a GC object's.
+        self.0 >= PREFIX | tag::STR << 47
     }
 
     pub fn as_bool(self) -> Option<bool> {
@@ -218,36 +220,19 @@ impl Value {
 
     #[inline(always)]
     pub fn as_string(self) -> Option<GcRef<LuaString>> {
-        if self.tag() == tag::STR {
-            // SAFETY-free: GcRef construction from a tagged payload is checked in gc.
-            Some(GcRef::from_value_payload(self))
-        } else {
-            None
-        }
+        self.gc_with_tag(tag::STR)
     }
     #[inline(always)]
     pub fn as_table(self) -> Option<GcRef<Table>> {
-        if self.tag() == tag::TABLE {
-            Some(GcRef::from_value_payload(self))
-        } else {
-            None
-        }
+        self.gc_with_tag(tag::TABLE)
     }
     #[inline(always)]
     pub fn as_userdata(self) -> Option<GcRef<Userdata>> {
-        if self.tag() == tag::UDATA {
-            Some(GcRef::from_value_payload(self))
-        } else {
-            None
-        }
+        self.gc_with_tag(tag::UDATA)
     }
     #[inline(always)]
     pub fn as_thread(self) -> Option<GcRef<Thread>> {
-        if self.tag() == tag::THREAD {
-            Some(GcRef::from_value_payload(self))
-        } else {
-            None
-        }
+        self.gc_with_tag(tag::THREAD)
     }
 
     /// The basic type.
@@ -285,7 +270,14 @@ impl Value {
     /// bits (no separate "is it a number" test).
     #[inline(always)]
     fn gc_with_tag<T>(self, t: u64) -> Option<GcRef<T>> {
-        (self.0 >> 47 == (PREFIX | t << 47) >> 47).then(|| GcRef::from_value_payload(self))
+        self.has_gc_tag(t).then(|| GcRef::from_value_payload(self))
+    }
+
+    /// Whether this value carries GC tag `t`: one comparison of the high bits (a
+    /// number's are never all ones up to the tag).
+    #[inline(always)]
+    fn has_gc_tag(self, t: u64) -> bool {
+        self.0 >> 47 == (PREFIX | t << 47) >> 47
     }
 
     /// The native function this value is, if it is one.

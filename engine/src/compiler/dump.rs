@@ -374,6 +374,12 @@ fn verify_func(p: &FuncProto, depth: usize, parent: Option<(&FuncProto, usize)>)
         return Err("bad upvalue");
     }
     let n = p.code.len();
+    // The dispatch loop fetches without a bounds check on the pc (it clamps it), so
+    // execution must never run off the end: the last instruction cannot fall through.
+    match p.code.last().and_then(|i| i.op()) {
+        Some(Op::RET | Op::RET0 | Op::RET1 | Op::CALLT | Op::JMP) => {}
+        _ => return Err("code falls off its end"),
+    }
     let reg = |r: usize| if r < fs { Ok(()) } else { Err("bad register") };
     let kstr = |i: usize| match p.kgc.get(i) {
         Some(Const::Str(_)) => Ok(()),
@@ -586,6 +592,22 @@ mod tests {
                 panic!("{src}: {e}");
             }
         }
+    }
+
+    /// Code must end in an instruction that does not fall through (the interpreter
+    /// clamps its pc rather than checking it).
+    #[test]
+    fn code_must_not_fall_off_its_end() {
+        for src in ["", "return", "local f = ... return f()", "while true do end", "local x = ... if x then return 1 end"] {
+            let p = compile(src.as_bytes(), b"=t").expect("compiles");
+            verify(&p).expect(src);
+        }
+        let mut p = compile(b"local x = ... return x + 1", b"=t").expect("compiles");
+        let last = p.code.len() - 1;
+        p.code[last] = Ins::abc(Op::ADDVV, 0, 0, 0);
+        assert_eq!(verify(&p), Err("code falls off its end"));
+        p.code[last] = Ins::aj(Op::FORL, 0, -1);
+        assert_eq!(verify(&p), Err("code falls off its end"));
     }
 
     /// Found by the `run_binary` fuzz target: a `CALL` with `B = 0` whose previous

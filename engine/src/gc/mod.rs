@@ -138,11 +138,13 @@ impl<T> GcRef<T> {
     #[inline(always)]
     pub(crate) fn from_value_payload(v: Value) -> GcRef<T> {
         let addr = v.payload() as *mut T;
-        // A tagged payload is never null: it came from a NonNull.
-        match NonNull::new(addr) {
-            Some(ptr) => GcRef { ptr, _p: PhantomData },
-            None => unreachable!("null GC payload"),
-        }
+        debug_assert!(!addr.is_null(), "null GC payload");
+        // SAFETY: a GC-tagged value is only made by `GcRef::to_value`, from a live
+        // object's (non-null) address, and the caller has checked the tag (the same
+        // invariant every later dereference of the result relies on). No test of the
+        // address here: this runs in every table, string and call fast path.
+        let ptr = unsafe { NonNull::new_unchecked(addr) };
+        GcRef { ptr, _p: PhantomData }
     }
 
     /// The object's address.

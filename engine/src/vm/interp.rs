@@ -7,7 +7,7 @@
 //! pc into the frame first, so errors, tracebacks and continuations see where the
 //! frame is.
 
-use crate::bytecode::{Ins, Op};
+use crate::bytecode::{opc, undefined_opcodes, Ins};
 use crate::gc::{GcRef, LuaString};
 use crate::object::{LuaFunction, Table, UpState, UpVal};
 use crate::value::Value;
@@ -65,6 +65,9 @@ impl Vm {
             };
             let proto = cl.proto;
             let code: &[Ins] = &proto.code;
+            let Some(last) = code.len().checked_sub(1) else {
+                return Err(self.rt_error("internal error: empty function"));
+            };
             // Number constants and GC constants (strings, templates) are two arrays,
             // read through `proto` at each use rather than hoisted: two more live
             // slices cost the dispatch loop registers (measured: fib 25% slower).
@@ -166,9 +169,14 @@ impl Vm {
             }
 
             loop {
-                let Some(&ins) = code.get(pc) else {
-                    return Err(self.rt_error("internal error: pc out of range"));
-                };
+                // `pc.min(last)` rather than a bounds check, and a match on the
+                // opcode byte with all 256 values listed: fetch, decode and the jump
+                // through the opcode table are one basic block with no branch (-1.8%
+                // instructions over the benchmark suite). Verified code never runs off
+                // its end (`dump::verify` requires a last instruction that does not
+                // fall through, and the compiler's code passes it), so the clamp never
+                // changes which instruction runs.
+                let ins = code[pc.min(last)];
                 if HOOKED {
                     // Count / line hooks (hook.rs): the frame reports this instruction.
                     self.frames[fi].pc = pc + 1;
@@ -183,14 +191,12 @@ impl Vm {
                 }
                 pc += 1;
                 let a = ins.a();
-                let Some(op) = ins.op() else {
-                    return Err(self.rt_error("internal error: bad opcode"));
-                };
+                let op = ins.op_byte();
                 match op {
                     // ----- Comparisons -------------------------------------------------
-                    Op::ISLT | Op::ISGE => {
+                    opc::ISLT | opc::ISGE => {
                         let (x, y) = (r!(a), r!(ins.rd()));
-                        let neg = op == Op::ISGE;
+                        let neg = op == opc::ISGE;
                         if x.is_number() && y.is_number() {
                             jump_if!((x.num() < y.num()) != neg);
                         } else if let Some(c) = Vm::compare_basic(x, y, false) {
@@ -205,9 +211,9 @@ impl Vm {
                             meta_call!(h, [x, y], Cont::Cond { negate: neg });
                         }
                     }
-                    Op::ISLE | Op::ISGT => {
+                    opc::ISLE | opc::ISGT => {
                         let (x, y) = (r!(a), r!(ins.rd()));
-                        let neg = op == Op::ISGT;
+                        let neg = op == opc::ISGT;
                         if x.is_number() && y.is_number() {
                             jump_if!((x.num() <= y.num()) != neg);
                         } else if let Some(c) = Vm::compare_basic(x, y, true) {
@@ -227,9 +233,9 @@ impl Vm {
                             meta_call!(h, [y, x], Cont::Cond { negate: !neg });
                         }
                     }
-                    Op::ISEQV | Op::ISNEV => {
+                    opc::ISEQV | opc::ISNEV => {
                         let (x, y) = (r!(a), r!(ins.rd()));
-                        let neg = op == Op::ISNEV;
+                        let neg = op == opc::ISNEV;
                         if Vm::raw_equal(x, y) {
                             jump_if!(!neg);
                         } else {
@@ -242,17 +248,17 @@ impl Vm {
                             }
                         }
                     }
-                    Op::ISEQS => jump_if!(Vm::raw_equal(r!(a), kg!(ins.d()))),
-                    Op::ISNES => jump_if!(!Vm::raw_equal(r!(a), kg!(ins.d()))),
-                    Op::ISEQN => jump_if!(Vm::raw_equal(r!(a), kn!(ins.d()))),
-                    Op::ISNEN => jump_if!(!Vm::raw_equal(r!(a), kn!(ins.d()))),
-                    Op::ISEQP => {
+                    opc::ISEQS => jump_if!(Vm::raw_equal(r!(a), kg!(ins.d()))),
+                    opc::ISNES => jump_if!(!Vm::raw_equal(r!(a), kg!(ins.d()))),
+                    opc::ISEQN => jump_if!(Vm::raw_equal(r!(a), kn!(ins.d()))),
+                    opc::ISNEN => jump_if!(!Vm::raw_equal(r!(a), kn!(ins.d()))),
+                    opc::ISEQP => {
                         jump_if!(r!(a) == pri(ins.d()));
                     }
-                    Op::ISNEP => {
+                    opc::ISNEP => {
                         jump_if!(r!(a) != pri(ins.d()));
                     }
-                    Op::ISTC => {
+                    opc::ISTC => {
                         let v = r!(ins.rd());
                         if v.truthy() {
                             r!(a) = v;
@@ -261,7 +267,7 @@ impl Vm {
                             pc += 1;
                         }
                     }
-                    Op::ISFC => {
+                    opc::ISFC => {
                         let v = r!(ins.rd());
                         if v.is_falsy() {
                             r!(a) = v;
@@ -270,17 +276,17 @@ impl Vm {
                             pc += 1;
                         }
                     }
-                    Op::IST => jump_if!(r!(ins.rd()).truthy()),
-                    Op::ISF => jump_if!(r!(ins.rd()).is_falsy()),
+                    opc::IST => jump_if!(r!(ins.rd()).truthy()),
+                    opc::ISF => jump_if!(r!(ins.rd()).is_falsy()),
 
                     // ----- Unary ----------------------------------------------------------
-                    Op::MOV => r!(a) = r!(ins.rd()),
-                    Op::NOT => r!(a) = Value::boolean(r!(ins.rd()).is_falsy()),
-                    Op::UNM => {
+                    opc::MOV => r!(a) = r!(ins.rd()),
+                    opc::NOT => r!(a) = Value::boolean(r!(ins.rd()).is_falsy()),
+                    opc::UNM => {
                         let d = ins.rd();
                         arith!(Arith::Unm, a, r!(d), r!(d), Some(d), Some(d))
                     }
-                    Op::LEN => {
+                    opc::LEN => {
                         let v = r!(ins.rd());
                         if let Some(n) = Vm::len_basic(v) {
                             r!(a) = Value::number(n);
@@ -295,23 +301,23 @@ impl Vm {
                     }
 
                     // ----- Arithmetic -------------------------------------------------------
-                    Op::ADDVN => arith!(Arith::Add, a, r!(ins.b()), kn!(ins.c()), Some(ins.b()), None),
-                    Op::SUBVN => arith!(Arith::Sub, a, r!(ins.b()), kn!(ins.c()), Some(ins.b()), None),
-                    Op::MULVN => arith!(Arith::Mul, a, r!(ins.b()), kn!(ins.c()), Some(ins.b()), None),
-                    Op::DIVVN => arith!(Arith::Div, a, r!(ins.b()), kn!(ins.c()), Some(ins.b()), None),
-                    Op::MODVN => arith!(Arith::Mod, a, r!(ins.b()), kn!(ins.c()), Some(ins.b()), None),
-                    Op::ADDNV => arith!(Arith::Add, a, kn!(ins.c()), r!(ins.b()), None, Some(ins.b())),
-                    Op::SUBNV => arith!(Arith::Sub, a, kn!(ins.c()), r!(ins.b()), None, Some(ins.b())),
-                    Op::MULNV => arith!(Arith::Mul, a, kn!(ins.c()), r!(ins.b()), None, Some(ins.b())),
-                    Op::DIVNV => arith!(Arith::Div, a, kn!(ins.c()), r!(ins.b()), None, Some(ins.b())),
-                    Op::MODNV => arith!(Arith::Mod, a, kn!(ins.c()), r!(ins.b()), None, Some(ins.b())),
-                    Op::ADDVV => arith!(Arith::Add, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
-                    Op::SUBVV => arith!(Arith::Sub, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
-                    Op::MULVV => arith!(Arith::Mul, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
-                    Op::DIVVV => arith!(Arith::Div, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
-                    Op::MODVV => arith!(Arith::Mod, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
-                    Op::POW => arith!(Arith::Pow, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
-                    Op::CAT => {
+                    opc::ADDVN => arith!(Arith::Add, a, r!(ins.b()), kn!(ins.c()), Some(ins.b()), None),
+                    opc::SUBVN => arith!(Arith::Sub, a, r!(ins.b()), kn!(ins.c()), Some(ins.b()), None),
+                    opc::MULVN => arith!(Arith::Mul, a, r!(ins.b()), kn!(ins.c()), Some(ins.b()), None),
+                    opc::DIVVN => arith!(Arith::Div, a, r!(ins.b()), kn!(ins.c()), Some(ins.b()), None),
+                    opc::MODVN => arith!(Arith::Mod, a, r!(ins.b()), kn!(ins.c()), Some(ins.b()), None),
+                    opc::ADDNV => arith!(Arith::Add, a, kn!(ins.c()), r!(ins.b()), None, Some(ins.b())),
+                    opc::SUBNV => arith!(Arith::Sub, a, kn!(ins.c()), r!(ins.b()), None, Some(ins.b())),
+                    opc::MULNV => arith!(Arith::Mul, a, kn!(ins.c()), r!(ins.b()), None, Some(ins.b())),
+                    opc::DIVNV => arith!(Arith::Div, a, kn!(ins.c()), r!(ins.b()), None, Some(ins.b())),
+                    opc::MODNV => arith!(Arith::Mod, a, kn!(ins.c()), r!(ins.b()), None, Some(ins.b())),
+                    opc::ADDVV => arith!(Arith::Add, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
+                    opc::SUBVV => arith!(Arith::Sub, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
+                    opc::MULVV => arith!(Arith::Mul, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
+                    opc::DIVVV => arith!(Arith::Div, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
+                    opc::MODVV => arith!(Arith::Mod, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
+                    opc::POW => arith!(Arith::Pow, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
+                    opc::CAT => {
                         save!();
                         if self.cat_run(a, ins.b(), ins.c())? {
                             continue 'frame;
@@ -325,18 +331,18 @@ impl Vm {
                     }
 
                     // ----- Constants ------------------------------------------------------
-                    Op::KSTR => r!(a) = kg!(ins.d()),
-                    Op::KNUM => r!(a) = kn!(ins.d()),
-                    Op::KSHORT => r!(a) = Value::number(ins.sd() as f64),
-                    Op::KPRI => r!(a) = pri(ins.d()),
-                    Op::KNIL => {
+                    opc::KSTR => r!(a) = kg!(ins.d()),
+                    opc::KNUM => r!(a) = kn!(ins.d()),
+                    opc::KSHORT => r!(a) = Value::number(ins.sd() as f64),
+                    opc::KPRI => r!(a) = pri(ins.d()),
+                    opc::KNIL => {
                         for i in a..=ins.d() {
                             r!(i) = Value::NIL;
                         }
                     }
 
                     // ----- Upvalues and closures --------------------------------------------
-                    Op::UGET => {
+                    opc::UGET => {
                         let u = cl.upvals[ins.d()];
                         let v = match u.state {
                             UpState::Closed(v) => v,
@@ -353,29 +359,29 @@ impl Vm {
                         };
                         r!(a) = v;
                     }
-                    Op::USETV => {
+                    opc::USETV => {
                         let v = r!(ins.rd());
                         self.upval_set(cl.upvals[a], v);
                         refresh!();
                     }
-                    Op::USETS => {
+                    opc::USETS => {
                         self.upval_set(cl.upvals[a], kg!(ins.d()));
                         refresh!();
                     }
-                    Op::USETN => {
+                    opc::USETN => {
                         self.upval_set(cl.upvals[a], kn!(ins.d()));
                         refresh!();
                     }
-                    Op::USETP => {
+                    opc::USETP => {
                         self.upval_set(cl.upvals[a], pri(ins.d()));
                         refresh!();
                     }
-                    Op::UCLO => {
+                    opc::UCLO => {
                         self.close_upvals(base + a);
                         refresh!();
                         pc = (pc as isize + ins.j()) as usize;
                     }
-                    Op::FNEW => {
+                    opc::FNEW => {
                         let child = proto.protos[ins.d()];
                         let f = self.new_closure(child, cl, base);
                         refresh!();
@@ -388,7 +394,7 @@ impl Vm {
                     }
 
                     // ----- Tables ----------------------------------------------------------
-                    Op::TNEW => {
+                    opc::TNEW => {
                         let d = ins.d();
                         let narr = d & 0x7ff;
                         let nh = if d >> 11 > 0 { 1usize << (d >> 11) } else { 0 };
@@ -400,7 +406,7 @@ impl Vm {
                             refresh!();
                         }
                     }
-                    Op::TDUP => {
+                    opc::TDUP => {
                         let copy = match kg!(ins.d()).as_table() {
                             Some(t) => t.clone_contents(),
                             None => Table::new(0, 0),
@@ -413,7 +419,7 @@ impl Vm {
                             refresh!();
                         }
                     }
-                    Op::GGET => {
+                    opc::GGET => {
                         let key = kg!(ins.d());
                         let env = cl.env;
                         let v = match key.as_string() {
@@ -432,7 +438,7 @@ impl Vm {
                             }
                         }
                     }
-                    Op::GSET => {
+                    opc::GSET => {
                         let key = kg!(ins.d());
                         let v = r!(a);
                         let env = cl.env;
@@ -466,7 +472,7 @@ impl Vm {
                     // inline fast path (the array part for number keys, the hash part
                     // for constant strings, `__index` tables for method lookups), and
                     // one out-of-line fallback for everything else.
-                    Op::TGETV => {
+                    opc::TGETV => {
                         let obj = r!(ins.b());
                         let key = r!(ins.c());
                         if let Some(t) = obj.as_table() {
@@ -479,7 +485,7 @@ impl Vm {
                         }
                         index_slow!(a, obj, key, ins.b());
                     }
-                    Op::TGETB => {
+                    opc::TGETB => {
                         let obj = r!(ins.b());
                         if let Some(t) = obj.as_table() {
                             match t.arr.get(ins.c().wrapping_sub(1)) {
@@ -498,7 +504,7 @@ impl Vm {
                         }
                         index_slow!(a, obj, Value::number(ins.c() as f64), ins.b());
                     }
-                    Op::TGETS => {
+                    opc::TGETS => {
                         let obj = r!(ins.b());
                         let key = kg!(ins.c());
                         if let (Some(t), Some(s)) = (obj.as_table(), key.as_string()) {
@@ -515,7 +521,7 @@ impl Vm {
                         }
                         index_slow!(a, obj, key, ins.b());
                     }
-                    Op::TSETV => {
+                    opc::TSETV => {
                         let obj = r!(ins.b());
                         let key = r!(ins.c());
                         let v = r!(a);
@@ -532,7 +538,7 @@ impl Vm {
                         }
                         newindex_slow!(obj, key, v, ins.b());
                     }
-                    Op::TSETB => {
+                    opc::TSETB => {
                         let obj = r!(ins.b());
                         let v = r!(a);
                         if let Some(t) = obj.as_table() {
@@ -546,7 +552,7 @@ impl Vm {
                         }
                         newindex_slow!(obj, Value::number(ins.c() as f64), v, ins.b());
                     }
-                    Op::TSETS => {
+                    opc::TSETS => {
                         let obj = r!(ins.b());
                         let key = kg!(ins.c());
                         let v = r!(a);
@@ -564,7 +570,7 @@ impl Vm {
                         }
                         newindex_slow!(obj, key, v, ins.b());
                     }
-                    Op::TSETM => {
+                    opc::TSETM => {
                         let t = r!(a - 1);
                         let start = kn!(ins.d()).num() as i64;
                         if let Some(t) = t.as_table() {
@@ -582,7 +588,7 @@ impl Vm {
                     }
 
                     // ----- Calls ------------------------------------------------------------
-                    Op::CALL => {
+                    opc::CALL => {
                         let func = base + a;
                         let nargs = if ins.b() == 0 { self.top - func - 1 } else { ins.b() - 1 };
                         save!();
@@ -633,7 +639,7 @@ impl Vm {
                             CallOutcome::Yield => return Ok(Some(ExecEnd::Yielded)),
                         }
                     }
-                    Op::CALLT => {
+                    opc::CALLT => {
                         let func = base + a;
                         let nargs = if ins.b() == 0 { self.top - func - 1 } else { ins.b() - 1 };
                         save!();
@@ -728,7 +734,7 @@ impl Vm {
                             }
                         }
                     }
-                    Op::ITERC => {
+                    opc::ITERC => {
                         let func = base + a;
                         r!(a) = r!(a - 3);
                         r!(a + 1) = r!(a - 2);
@@ -751,7 +757,7 @@ impl Vm {
                             CallOutcome::Yield => return Ok(Some(ExecEnd::Yielded)),
                         }
                     }
-                    Op::ITERL => {
+                    opc::ITERL => {
                         let v = r!(a);
                         if !v.is_nil() {
                             r!(a - 1) = v;
@@ -765,7 +771,7 @@ impl Vm {
                             }
                         }
                     }
-                    Op::VARG => {
+                    opc::VARG => {
                         let np = proto.numparams as usize;
                         let ffunc = self.frames[fi].func;
                         let nvar = (base - ffunc - 1).saturating_sub(np);
@@ -792,7 +798,7 @@ impl Vm {
                     // -3%). The pc need not be saved: nothing here can fail or look
                     // at it. Upvalues need closing only if the function has closures
                     // inside.
-                    Op::RET1 if self.hooks.mask & MASK_RET == 0 => {
+                    opc::RET1 if self.hooks.mask & MASK_RET == 0 => {
                         let v = r!(a);
                         let fr = &self.frames[fi];
                         if fr.cont == Cont::Call && !fr.boundary && fi > 0 {
@@ -817,10 +823,10 @@ impl Vm {
                         }
                         continue 'frame;
                     }
-                    Op::RET | Op::RET0 | Op::RET1 => {
+                    opc::RET | opc::RET0 | opc::RET1 => {
                         let (first, n) = match op {
-                            Op::RET0 => (base, 0),
-                            Op::RET1 => (base + a, 1),
+                            opc::RET0 => (base, 0),
+                            opc::RET1 => (base + a, 1),
                             _ => {
                                 let d = ins.d();
                                 let n = if d == 0 { self.top - (base + a) } else { d - 1 };
@@ -854,7 +860,7 @@ impl Vm {
                     }
 
                     // ----- Loops --------------------------------------------------------------
-                    Op::FORI => {
+                    opc::FORI => {
                         save!();
                         let idx = self.for_number(base + a, "initial value")?;
                         let lim = self.for_number(base + a + 1, "limit")?;
@@ -867,7 +873,7 @@ impl Vm {
                             pc = (pc as isize + ins.j()) as usize;
                         }
                     }
-                    Op::FORL => {
+                    opc::FORL => {
                         let step = r!(a + 2).num();
                         let idx = r!(a).num() + step;
                         let lim = r!(a + 1).num();
@@ -885,7 +891,7 @@ impl Vm {
                             }
                         }
                     }
-                    Op::LOOP => {
+                    opc::LOOP => {
                         self.hot.tick(code, pc);
                         self.budget -= 1;
                         if self.budget < 0 {
@@ -894,7 +900,7 @@ impl Vm {
                             refresh!();
                         }
                     }
-                    Op::JMP => {
+                    opc::JMP => {
                         let j = ins.j();
                         pc = (pc as isize + j) as usize;
                         if j < 0 {
@@ -905,6 +911,13 @@ impl Vm {
                                 refresh!();
                             }
                         }
+                    }
+                    // Loaded code is verified, so only a bug gets here. Listed rather
+                    // than `_`, so the jump table needs no range check.
+                    undefined_opcodes!() => {
+                        std::hint::cold_path();
+                        save!();
+                        return Err(self.rt_error("internal error: bad opcode"));
                     }
                 }
             }
