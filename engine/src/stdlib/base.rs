@@ -672,7 +672,7 @@ fn dofile(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 /// The globals table of the running function's environment (for libraries).
 pub fn current_env(vm: &Vm) -> GcRef<Table> {
     for f in vm.frames.iter().rev() {
-        if let FrameFn::Lua(c) = f.fun {
+        if let FrameFn::Lua(c, _) = f.fun {
             return c.env;
         }
     }

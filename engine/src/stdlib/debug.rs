@@ -124,7 +124,7 @@ fn pcall_level(vm: &Vm, i: usize) -> (Value, Option<(&'static str, Vec<u8>)>) {
         Value::NIL
     };
     let name = i.checked_sub(1).and_then(|c| vm.frames.get(c)).and_then(|caller| {
-        let FrameFn::Lua(c) = caller.fun else { return None };
+        let FrameFn::Lua(c, _) = caller.fun else { return None };
         let pc = caller.pc.checked_sub(1)?;
         let ins = *c.proto.code.get(pc)?;
         match ins.op()? {
@@ -144,7 +144,7 @@ fn level_of(v: Value) -> Option<i64> {
 /// The function value running in frame `f`.
 fn frame_func(vm: &Vm, f: &Frame) -> Value {
     match f.fun {
-        FrameFn::Lua(c) => c.to_value(),
+        FrameFn::Lua(c, _) => c.to_value(),
         FrameFn::Native => vm.stack.get(f.func).copied().unwrap_or(Value::NIL),
     }
 }
@@ -152,7 +152,7 @@ fn frame_func(vm: &Vm, f: &Frame) -> Value {
 /// The line frame `f` is executing (-1 for native frames).
 fn frame_line(f: &Frame) -> i64 {
     match f.fun {
-        FrameFn::Lua(c) => i64::from(c.proto.line_at(f.pc.saturating_sub(1))),
+        FrameFn::Lua(c, _) => i64::from(c.proto.line_at(f.pc.saturating_sub(1))),
         FrameFn::Native => -1,
     }
 }
@@ -272,7 +272,7 @@ fn getinfo(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn local_slot(vm: &Vm, idx: usize, n: i64) -> Option<(Vec<u8>, usize)> {
     let f = vm.frames[idx];
     let limit = vm.frames.get(idx + 1).map_or(vm.top, |nf| nf.func);
-    if let FrameFn::Lua(c) = f.fun {
+    if let FrameFn::Lua(c, _) = f.fun {
         let p = c.proto;
         if n < 0 {
             let slot = (f.func + 1 + usize::from(p.numparams)).checked_add(usize::try_from(n.checked_neg()? - 1).ok()?)?;

@@ -424,7 +424,7 @@ fn module(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     // setfenv(caller, module): the caller is the frame below this native one.
     let n = vm.frames.len();
     match n.checked_sub(2).and_then(|i| vm.frames.get(i)).map(|f| f.fun) {
-        Some(FrameFn::Lua(c)) => {
+        Some(FrameFn::Lua(c, _)) => {
             c.get_mut().env = m;
             vm.heap.barrier(c);
         }

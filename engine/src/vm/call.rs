@@ -69,7 +69,7 @@ impl Vm {
     pub fn free_top(&self) -> usize {
         let mut t = self.top;
         if let Some(f) = self.frames.last() {
-            if let FrameFn::Lua(c) = f.fun {
+            if let FrameFn::Lua(c, _) = f.fun {
                 t = t.max(f.base + c.proto.framesize as usize);
             }
         }
@@ -218,7 +218,7 @@ impl Vm {
             pc: 0,
             nresults,
             cont,
-            fun: FrameFn::Lua(cl),
+            fun: FrameFn::Lua(cl, cl.proto),
             handler: None,
             boundary: false,
             tail: std::mem::take(&mut self.tail_pending),
@@ -259,7 +259,7 @@ impl Vm {
             Cont::Cond { negate } => {
                 let res = n > 0 && self.stack[first].truthy();
                 if let Some(caller) = self.frames.last_mut() {
-                    if let FrameFn::Lua(c) = caller.fun {
+                    if let FrameFn::Lua(c, _) = caller.fun {
                         let jmp = c.proto.code.get(caller.pc).copied();
                         if res != negate {
                             if let Some(j) = jmp {
@@ -275,7 +275,7 @@ impl Vm {
                 let v = if n > 0 { self.stack[first] } else { Value::NIL };
                 let Some(caller) = self.frames.last().copied() else { return Ok(()) };
                 self.stack[caller.base + at as usize] = v;
-                if let FrameFn::Lua(c) = caller.fun {
+                if let FrameFn::Lua(c, _) = caller.fun {
                     if let Some(ins) = c.proto.code.get(caller.pc.wrapping_sub(1)).copied() {
                         self.cat_run(ins.a(), ins.b(), at as usize)?;
                     }

@@ -80,7 +80,7 @@ impl Vm {
     pub fn where_prefix(&self, level: usize) -> String {
         match self.frame_at_level(level) {
             Some(f) => match f.fun {
-                FrameFn::Lua(c) => {
+                FrameFn::Lua(c, _) => {
                     let p = c.proto;
                     let line = p.line_at(f.pc.saturating_sub(1));
                     format!("{}:{}: ", chunk_id(p.chunkname.as_bytes()), line)
@@ -175,7 +175,7 @@ impl Vm {
     /// `global 'x' (a nil value)` or `a nil value`.
     fn describe(&self, v: Value, reg: Option<usize>) -> String {
         if let (Some(reg), Some(f)) = (reg, self.frames.last()) {
-            if let FrameFn::Lua(c) = f.fun {
+            if let FrameFn::Lua(c, _) = f.fun {
                 if let Some((kind, name)) = slot_name(&c.proto, f.pc.saturating_sub(1), reg) {
                     return format!("{kind} '{}' (a {} value)", String::from_utf8_lossy(&name), v.type_name());
                 }
@@ -188,7 +188,7 @@ impl Vm {
     #[cold]
     pub fn call_error(&mut self, func: usize, v: Value) -> LuaError {
         let reg = match self.frames.last() {
-            Some(f) if matches!(f.fun, FrameFn::Lua(_)) && func >= f.base => Some(func - f.base),
+            Some(f) if matches!(f.fun, FrameFn::Lua(..)) && func >= f.base => Some(func - f.base),
             _ => None,
         };
         self.op_error(v, reg, "call")
@@ -203,7 +203,7 @@ impl Vm {
             return None;
         }
         let caller = self.frames.get(idx.checked_sub(1)?)?;
-        let FrameFn::Lua(c) = caller.fun else { return None };
+        let FrameFn::Lua(c, _) = caller.fun else { return None };
         let p: GcRef<Proto> = c.proto;
         let pc = caller.pc.checked_sub(1)?;
         let ins = *p.code.get(pc)?;
@@ -346,7 +346,7 @@ impl Vm {
                     }
                 }
             },
-            FrameFn::Lua(c) => {
+            FrameFn::Lua(c, _) => {
                 let p = c.proto;
                 let src = chunk_id(p.chunkname.as_bytes());
                 let line = p.line_at(f.pc.saturating_sub(1));

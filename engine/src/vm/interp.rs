@@ -55,15 +55,14 @@ impl Vm {
                 None => return Ok(Some(ExecEnd::Returned)),
             };
             check_hooks!();
-            let (base, mut pc, cl) = {
+            let (base, mut pc, cl, proto) = {
                 let fr = &self.frames[fi];
-                let FrameFn::Lua(cl) = fr.fun else {
+                let FrameFn::Lua(cl, proto) = fr.fun else {
                     // Only a pending `coroutine.yield` leaves a native frame on top.
                     return Ok(Some(ExecEnd::Yielded));
                 };
-                (fr.base, fr.pc, cl)
+                (fr.base, fr.pc, cl, proto)
             };
-            let proto = cl.proto;
             let code: &[Ins] = &proto.code;
             let Some(last) = code.len().checked_sub(1) else {
                 return Err(self.rt_error("internal error: empty function"));
@@ -613,7 +612,7 @@ impl Vm {
                                     pc: 0,
                                     nresults: ins.c() as i32 - 1,
                                     cont: Cont::Call,
-                                    fun: FrameFn::Lua(callee),
+                                    fun: FrameFn::Lua(callee, p),
                                     handler: None,
                                     boundary: false,
                                     tail: false,
@@ -672,7 +671,7 @@ impl Vm {
                                 let fr = &mut self.frames[fi];
                                 fr.base = nbase;
                                 fr.pc = 0;
-                                fr.fun = FrameFn::Lua(f);
+                                fr.fun = FrameFn::Lua(f, p);
                                 fr.tail = true;
                                 self.hot.tick(&p.code, 0);
                                 continue 'frame;

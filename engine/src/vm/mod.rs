@@ -52,14 +52,13 @@ pub const REG_WINDOW: usize = 256 + 4;
 /// stack only grows here in odd cases (a resumed coroutine's first frame).
 #[inline(always)]
 pub(crate) fn window(stack: &mut Vec<Value>, base: usize) -> &mut [Value; REG_WINDOW] {
-    // `get_mut` repeats these two tests, and LLVM folds its copies into them (the
-    // array conversion then knows the length). This form measured 1% fewer
-    // instructions on calls than `stack[base..].first_chunk_mut()`.
-    let end = base.wrapping_add(REG_WINDOW);
-    if end > stack.len() || end < base {
+    // `get_mut` and `first_chunk_mut` repeat these two tests, and LLVM folds them
+    // into these (two compares; a form computing `base + REG_WINDOW` also needed an
+    // overflow test, which LLVM did not fold).
+    if base > stack.len() || stack.len() - base < REG_WINDOW {
         grow_window(stack, base);
     }
-    match stack.get_mut(base..end).and_then(|w| <&mut [Value; REG_WINDOW]>::try_from(w).ok()) {
+    match stack.get_mut(base..).and_then(|w| w.first_chunk_mut::<REG_WINDOW>()) {
         Some(w) => w,
         // The stack was just made long enough.
         None => unreachable!("register window"),
@@ -523,7 +522,7 @@ impl Vm {
             m.mark_value(v);
         }
         for f in frames.iter() {
-            if let FrameFn::Lua(c) = f.fun {
+            if let FrameFn::Lua(c, _) = f.fun {
                 m.mark(c);
             }
         }
