@@ -194,3 +194,23 @@ do
   local v = {[5] = "five", 1, 2, 3, 4, 5, [2] = "two"}
   assert(v[5] == 5 and v[2] == "two" and #v == 5)
 end
+
+-- Number keys at the edges of the array part's fast path (`t[k]` with k in a
+-- register): zero, negatives, fractions, the i32 limits and beyond, NaN.
+do
+  local t = {10, 20, 30}
+  t[0] = "zero"; t[-1] = "neg"; t[1.5] = "frac"
+  t[2^31] = "big"; t[-2^31] = "negbig"; t[2^32 + 1] = "huge"; t[4294967295] = "u32max"
+  local keys = {0, -1, 1.5, 2^31, -2^31, 2^32 + 1, 4294967295, 1, 2, 3, 4, -0.0, 1e300, -1e300, 1/0, -1/0}
+  local want = {"zero", "neg", "frac", "big", "negbig", "huge", "u32max", 10, 20, 30, nil, "zero"}
+  for i, k in ipairs(keys) do
+    assert(t[k] == want[i], "key " .. tostring(k))
+  end
+  local u = {}
+  for i = -3, 3 do u[i] = i * 2 end
+  for i = -3, 3 do assert(u[i] == i * 2) end
+  assert(#t == 3 and #u == 3)
+  local ok, e = pcall(function() t[0/0] = 1 end)
+  assert(not ok and e:find("table index is NaN"))
+  assert(t[0/0] == nil)
+end

@@ -475,7 +475,7 @@ impl Vm {
                         let obj = r!(ins.b());
                         let key = r!(ins.c());
                         if let Some(t) = obj.as_table() {
-                            if let Some(&v) = array_slot(key).and_then(|i| t.arr.get(i - 1)) {
+                            if let Some(&v) = array_pos(key).and_then(|i| t.arr.get(i)) {
                                 if !v.is_nil() || t.meta.is_none() {
                                     r!(a) = v;
                                     continue;
@@ -527,7 +527,7 @@ impl Vm {
                         if let Some(t) = obj.as_table() {
                             // An integer key inside the array part, over a non-nil value
                             // (so no `__newindex` applies).
-                            if let Some(slot) = array_slot(key).and_then(|i| t.get_mut().arr.get_mut(i - 1)) {
+                            if let Some(slot) = array_pos(key).and_then(|i| t.get_mut().arr.get_mut(i)) {
                                 if !slot.is_nil() || t.meta.is_none() {
                                     *slot = v;
                                     self.heap.barrier(t);
@@ -1170,14 +1170,19 @@ fn no_newindex(mt: GcRef<Table>, newindex_name: GcRef<LuaString>) -> bool {
     h.is_nil()
 }
 
-/// The array-part index (1-based) a number key may name (`Table`'s `array_index`).
+/// The 0-based array-part position a number key may name: `k - 1` for an integer
+/// key in i32 range. Keys below 1 give positions of 2^31 and up (or `usize::MAX`),
+/// which the caller's bounds test rejects, as no array part is that long: one test
+/// fewer than `Table`'s `array_index`, on every `t[k]`.
 #[inline(always)]
-fn array_slot(k: Value) -> Option<usize> {
-    if k.is_number() {
-        crate::object::table::array_index(k.num())
-    } else {
-        None
+fn array_pos(k: Value) -> Option<usize> {
+    if !k.is_number() {
+        return None;
     }
+    let n = k.num();
+    // The 2^52 + 2^51 rounding of `array_index`.
+    let i = (n + 6755399441055744.0).to_bits() as u32 as i32;
+    (f64::from(i) == n).then_some((i as u32 as usize).wrapping_sub(1))
 }
 
 /// A native function without special frame handling (not pcall/xpcall/yield).
