@@ -120,6 +120,15 @@ impl Value {
         Value(n.to_bits())
     }
 
+    /// Boxes the result of `+ - * /` or negation applied to number values, whose
+    /// NaNs are already canonical (see `Arith::apply_value`; checked in debug
+    /// builds).
+    #[inline(always)]
+    pub(crate) fn from_basic_arith(n: f64) -> Value {
+        debug_assert!(!n.is_nan() || n.to_bits() & !(1 << 63) == 0x7FF8_0000_0000_0000);
+        Value(n.to_bits())
+    }
+
     #[cold]
     #[inline(never)]
     fn canonical_nan(n: f64) -> Value {

@@ -113,3 +113,18 @@ assert(id(7) % id(-3) == 7 % -3, "folded vs runtime %")
 assert(id(2) ^ id(0.5) == 2 ^ 0.5, "folded vs runtime ^")
 assert(-id(0) == -0 and 1 / -id(0) == -math.huge, "runtime negation of 0 gives -0")
 assert(id(-7) / id(2) == -3.5, "runtime division")
+
+-- NaN results of + - * / and negation stay numbers (the interpreter boxes them
+-- without a NaN test; see Arith::apply_value), whatever the operand order or sign.
+do
+  local z, inf = 0, math.huge
+  local n = z / z
+  local results = {n, -n, inf - inf, z * inf, n + 1, 1 - n, n * n, -(n * 2), n / n, (-n) + 0, inf * 0, -inf + inf}
+  for _, v in ipairs(results) do
+    assert(type(v) == "number" and v ~= v)
+    assert(tostring(v):find("nan"))
+    assert(math.abs(v) ~= math.abs(v))
+    local t = {}
+    assert(not pcall(function() t[v] = 1 end))
+  end
+end

@@ -154,7 +154,7 @@ impl Vm {
                 ($op:expr, $a:expr, $x:expr, $y:expr, $rb:expr, $rc:expr) => {{
                     let (x, y): (Value, Value) = ($x, $y);
                     if x.is_number() && y.is_number() {
-                        r!($a) = Value::number($op.apply(x.num(), y.num()));
+                        r!($a) = $op.apply_value(x.num(), y.num());
                     } else {
                         save!();
                         match self.arith_fallback($op, $a, x, y, $rb, $rc)? {

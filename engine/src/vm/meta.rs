@@ -77,6 +77,24 @@ impl Arith {
         }
     }
 
+    /// Applies the operator to two number values' numbers, boxing the result.
+    ///
+    /// `+ - * /` and negation skip `Value::number`'s NaN test. Every number value's
+    /// NaN is the preferred NaN (of either sign): `Value::number`, the only way to
+    /// make a number value, canonicalises them. Rust's float semantics (RFC 3514)
+    /// then make these operations' NaN results preferred NaNs of either sign too,
+    /// which are already canonical. `lua_mod` and `pow` call into libm, so their
+    /// results are boxed the checked way.
+    #[inline(always)]
+    pub fn apply_value(self, a: f64, b: f64) -> Value {
+        match self {
+            Arith::Add | Arith::Sub | Arith::Mul | Arith::Div | Arith::Unm => {
+                Value::from_basic_arith(self.apply(a, b))
+            }
+            Arith::Mod | Arith::Pow => Value::number(self.apply(a, b)),
+        }
+    }
+
     /// Applies the operator to numbers.
     #[inline]
     pub fn apply(self, a: f64, b: f64) -> f64 {
