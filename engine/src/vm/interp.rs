@@ -54,13 +54,11 @@ impl Vm {
             };
         }
         'frame: loop {
-            let fi = match self.frames.len().checked_sub(1) {
-                Some(i) => i,
-                None => return Ok(Some(ExecEnd::Returned)),
-            };
             check_hooks!();
             let (base, mut pc, cl, proto) = {
-                let fr = &self.frames[fi];
+                let Some(fr) = self.frames.last() else {
+                    return Ok(Some(ExecEnd::Returned));
+                };
                 let FrameFn::Lua(cl, proto) = fr.fun else {
                     // Only a pending `coroutine.yield` leaves a native frame on top.
                     return Ok(Some(ExecEnd::Yielded));
@@ -82,9 +80,17 @@ impl Vm {
                 };
             }
 
+            // The running frame is always the top one.
+            macro_rules! save_at {
+                ($pc:expr) => {
+                    if let Some(f) = self.frames.last_mut() {
+                        f.pc = $pc;
+                    }
+                };
+            }
             macro_rules! save {
                 () => {
-                    self.frames[fi].pc = pc
+                    save_at!(pc)
                 };
             }
             // The frame's registers as a fixed-size window of the stack held in a
@@ -178,12 +184,12 @@ impl Vm {
                 let ins = *code.get(pc).unwrap_or(&PAST_END);
                 if HOOKED {
                     // Count / line hooks (hook.rs): the frame reports this instruction.
-                    self.frames[fi].pc = pc + 1;
+                    save_at!(pc + 1);
                     self.hook_ins(proto, pc)?;
                     if self.hooks.mask & MASK_INS == 0 {
                         // The hook function turned them off: the other loop runs
                         // this instruction.
-                        self.frames[fi].pc = pc;
+                        save!();
                         return Ok(None);
                     }
                     refresh!();
@@ -318,11 +324,12 @@ impl Vm {
                     opc::POW => arith!(Arith::Pow, a, r!(ins.b()), r!(ins.c()), Some(ins.b()), Some(ins.c())),
                     opc::CAT => {
                         save!();
+                        let depth = self.frames.len();
                         if self.cat_run(a, ins.b(), ins.c())? {
                             continue 'frame;
                         }
                         // A native `__concat` may have resumed the frame elsewhere.
-                        if self.frames.len() != fi + 1 {
+                        if self.frames.len() != depth {
                             continue 'frame;
                         }
                         self.gc_point()?;
@@ -654,7 +661,7 @@ impl Vm {
                         // place (else `precall` below).
                         if let Some(f) = callee.as_lua_function().filter(|_| self.budget > 0) {
                             let p = f.proto;
-                            let dst = self.frames[fi].func;
+                            let dst = self.frames.last().map_or(0, |f| f.func);
                             let nbase = dst + 1;
                             if !p.is_vararg
                                 && self.hooks.mask & MASK_CALL == 0
@@ -668,11 +675,12 @@ impl Vm {
                                     self.stack[nbase + i] = Value::NIL;
                                 }
                                 self.budget -= 1;
-                                let fr = &mut self.frames[fi];
-                                fr.base = nbase;
-                                fr.pc = 0;
-                                fr.fun = FrameFn::Lua(f, p);
-                                fr.tail = true;
+                                if let Some(fr) = self.frames.last_mut() {
+                                    fr.base = nbase;
+                                    fr.pc = 0;
+                                    fr.fun = FrameFn::Lua(f, p);
+                                    fr.tail = true;
+                                }
                                 self.hot.tick(&p.code, 0);
                                 continue 'frame;
                             }
@@ -693,8 +701,9 @@ impl Vm {
                         }
                         self.close_upvals(base);
                         self.tail_pending = true;
-                        let fr = self.frames[fi];
-                        self.frames.pop();
+                        let Some(fr) = self.frames.pop() else {
+                            return Err(self.rt_error("internal error: frame stack underflow"));
+                        };
                         self.stack.copy_within(func..func + 1 + nargs, fr.func);
                         let depth = self.frames.len();
                         let out = match self.precall(fr.func, nargs, fr.nresults, fr.cont) {
@@ -772,7 +781,7 @@ impl Vm {
                     }
                     opc::VARG => {
                         let np = proto.numparams as usize;
-                        let ffunc = self.frames[fi].func;
+                        let ffunc = self.frames.last().map_or(0, |f| f.func);
                         let nvar = (base - ffunc - 1).saturating_sub(np);
                         let src = ffunc + 1 + np;
                         let dst = base + a;
@@ -799,9 +808,12 @@ impl Vm {
                     // inside.
                     opc::RET1 if self.hooks.mask & MASK_RET == 0 => {
                         let v = r!(a);
-                        let fr = &self.frames[fi];
-                        if fr.cont == Cont::Call && !fr.boundary && fi > 0 {
-                            let (func, want) = (fr.func, fr.nresults);
+                        // A caller below, and this frame called plainly.
+                        let plain = match self.frames.as_slice() {
+                            [.., _, fr] if fr.cont == Cont::Call && !fr.boundary => Some((fr.func, fr.nresults)),
+                            _ => None,
+                        };
+                        if let Some((func, want)) = plain {
                             if !proto.protos.is_empty()
                                 && self.open_upvals.last().is_some_and(|u| u.is_open_from(base))
                             {
@@ -841,9 +853,13 @@ impl Vm {
                         // pc need not be saved: nothing here can fail or look at it.)
                         // After a return hook, the slow path: the hook function may
                         // have changed the hooks, which `'frame` looks at.
-                        let fr = &self.frames[fi];
-                        if fr.cont == Cont::Call && !fr.boundary && fi > 0 && !ret_hook {
-                            let (func, want) = (fr.func, fr.nresults);
+                        let plain = match self.frames.as_slice() {
+                            [.., _, fr] if fr.cont == Cont::Call && !fr.boundary && !ret_hook => {
+                                Some((fr.func, fr.nresults))
+                            }
+                            _ => None,
+                        };
+                        if let Some((func, want)) = plain {
                             if self.open_upvals.last().is_some_and(|u| u.is_open_from(base)) {
                                 self.close_upvals(base);
                             }
