@@ -200,3 +200,29 @@ for i = 1, 1000 do
   sum2 = sum2 + inst.v
 end
 assert(sum2 == 499 * 2 + 501 * 10, "shadowing mid-loop")
+
+-- __index chains: the interpreter's fallback takes the first link itself, then
+-- hands the rest to the general walk; the depth limit (100 links, as in LuaJIT)
+-- and a function further down the chain must come out the same.
+do
+  local function chain(n)
+    local cur = {x = "found"}
+    for _ = 1, n do cur = setmetatable({}, {__index = cur}) end
+    return cur
+  end
+  for _, n in ipairs({1, 2, 99}) do
+    local t, k = chain(n), "x"
+    assert(t.x == "found" and t[k] == "found")
+  end
+  for _, n in ipairs({100, 101}) do
+    local t, k = chain(n), "x"
+    local ok, e = pcall(function() return t.x end)
+    assert(not ok and e:find("loop in gettable"))
+    ok, e = pcall(function() return t[k] end)
+    assert(not ok and e:find("loop in gettable"))
+  end
+  local f = setmetatable({}, {__index = setmetatable({}, {__index = function(_, k) return k .. "!" end})})
+  assert(f.abc == "abc!" and f[1] == "1!")
+  local direct = setmetatable({}, {__index = function(t, k) return rawequal(t, t) and k end})
+  assert(direct.q == "q" and direct[7] == 7)
+end

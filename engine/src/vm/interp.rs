@@ -1014,15 +1014,27 @@ impl Vm {
     #[cold]
     #[inline(never)]
     fn index_fallback(&mut self, obj: Value, key: Value, a: usize, b: usize) -> LResult<Option<Value>> {
-        if let Some(t) = obj.as_table() {
+        let step = if let Some(t) = obj.as_table() {
             let v = t.get(key);
-            if !v.is_nil() || t.meta.is_none() {
+            let Some(mt) = t.meta.filter(|_| v.is_nil()) else {
                 return Ok(Some(v));
+            };
+            // The chain's first link, without repeating the raw lookup.
+            let h = self.mt_get(mt, MetaEvent::Index);
+            if h.is_nil() {
+                return Ok(Some(Value::NIL));
             }
+            if h.is_function() {
+                self.meta_call(h, &[obj, key], Cont::Store(a as u8))?;
+                return Ok(None);
+            }
+            self.index_chain(h, key, 1)?
         } else if self.metamethod(obj, MetaEvent::Index).is_nil() {
             return Err(self.op_error(obj, Some(b), "index"));
-        }
-        match self.index_step(obj, key)? {
+        } else {
+            self.index_step(obj, key)?
+        };
+        match step {
             IndexStep::Value(v) => Ok(Some(v)),
             IndexStep::Call(h, o) => {
                 self.meta_call(h, &[o, key], Cont::Store(a as u8))?;

@@ -163,8 +163,13 @@ impl Vm {
 
     /// One step of `obj[key]`: raw lookup, then `__index`.
     pub fn index_step(&mut self, obj: Value, key: Value) -> LResult<IndexStep> {
-        let mut cur = obj;
-        for _ in 0..MAX_META_CHAIN {
+        self.index_chain(obj, key, 0)
+    }
+
+    /// `index_step` from link `depth` of an `__index` chain, at `cur` (the
+    /// interpreter's fallback has done link 0's raw lookup itself).
+    pub(crate) fn index_chain(&mut self, mut cur: Value, key: Value, depth: usize) -> LResult<IndexStep> {
+        for _ in depth..MAX_META_CHAIN {
             let h = if let Some(t) = cur.as_table() {
                 let v = t.get(key);
                 if !v.is_nil() {
