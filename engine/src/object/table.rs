@@ -82,19 +82,24 @@ fn key_hash(k: Value) -> usize {
     }
 }
 
-/// Array index for a number key, if it is an integer from 1 below 2^31 (an array
-/// part is never longer). Runs on every `t[i]`, so it avoids Rust's saturating
-/// float-to-int conversion (some 25 instructions on x86-64 for `as usize`): adding
-/// 2^52 + 2^51 leaves `n` rounded to an integer in the low bits of the sum (exact for
-/// |n| < 2^51), and the key is an index when that integer converts back to `n`.
-/// NaN, infinities and larger numbers fail the comparison.
+/// `n` as an `i32`, if it is an integer in that range. Runs on every `t[i]`, so it
+/// avoids Rust's saturating float-to-int conversion (some 25 instructions on x86-64
+/// for `as usize`): adding 2^52 + 2^51 leaves `n` rounded to an integer in the low
+/// bits of the sum (exact for |n| < 2^51), and that integer is the answer when it
+/// converts back to `n`. NaN, infinities and larger numbers fail the comparison.
 #[inline(always)]
-pub(crate) fn array_index(n: f64) -> Option<usize> {
+pub(crate) fn exact_i32(n: f64) -> Option<i32> {
     let i = (n + 6755399441055744.0).to_bits() as u32 as i32;
-    if i >= 1 && f64::from(i) == n {
-        Some(i as usize)
-    } else {
-        None
+    (f64::from(i) == n).then_some(i)
+}
+
+/// Array index for a number key, if it is an integer from 1 below 2^31 (an array
+/// part is never longer).
+#[inline(always)]
+fn array_index(n: f64) -> Option<usize> {
+    match exact_i32(n) {
+        Some(i) if i >= 1 => Some(i as usize),
+        _ => None,
     }
 }
 

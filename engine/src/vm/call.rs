@@ -114,17 +114,8 @@ impl Vm {
         if self.frames.len() >= MAX_FRAMES + self.handler_extra {
             return Err(self.rt_error("stack overflow"));
         }
-        self.frames.push(Frame {
-            func,
-            base: func + 1,
-            pc: 0,
-            nresults,
-            cont,
-            fun: FrameFn::Native,
-            handler: None,
-            boundary: false,
-            tail: std::mem::take(&mut self.tail_pending),
-        });
+        let tail = std::mem::take(&mut self.tail_pending);
+        self.frames.push(Frame::native(func, nresults, cont, tail));
         self.top = func + 1 + nargs;
         self.ensure_stack(self.top + EXTRA_STACK)?;
         if self.hooks.mask & crate::vm::hook::MASK_CALL != 0 {
@@ -162,17 +153,7 @@ impl Vm {
             return Ok(false);
         }
         self.budget -= 1;
-        self.frames.push(Frame {
-            func,
-            base: func + 1,
-            pc: 0,
-            nresults,
-            cont: Cont::Call,
-            fun: FrameFn::Native,
-            handler: None,
-            boundary: false,
-            tail: false,
-        });
+        self.frames.push(Frame::native(func, nresults, Cont::Call, false));
         self.top = func + 1 + nargs;
         self.ensure_stack(self.top + EXTRA_STACK)?;
         // On an error the frame stays, for the traceback and the unwinding.
@@ -212,17 +193,8 @@ impl Vm {
             }
             base
         };
-        self.frames.push(Frame {
-            func,
-            base,
-            pc: 0,
-            nresults,
-            cont,
-            fun: FrameFn::Lua(cl, cl.proto),
-            handler: None,
-            boundary: false,
-            tail: std::mem::take(&mut self.tail_pending),
-        });
+        let tail = std::mem::take(&mut self.tail_pending);
+        self.frames.push(Frame::lua(func, base, nresults, cont, (cl, p), tail));
         self.hot.tick(&p.code, 0);
         Ok(())
     }
@@ -609,17 +581,7 @@ impl Vm {
         if self.ccalls != self.co_ccalls {
             return Err(self.rt_error("attempt to yield across C-call boundary"));
         }
-        self.frames.push(Frame {
-            func,
-            base: func + 1,
-            pc: 0,
-            nresults,
-            cont,
-            fun: FrameFn::Native,
-            handler: None,
-            boundary: false,
-            tail: false,
-        });
+        self.frames.push(Frame::native(func, nresults, cont, false));
         self.top = func + 1 + nargs;
         Ok(CallOutcome::Yield)
     }

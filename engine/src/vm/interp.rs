@@ -612,17 +612,7 @@ impl Vm {
                                     self.stack[nbase + i] = Value::NIL;
                                 }
                                 self.budget -= 1;
-                                self.frames.push(Frame {
-                                    func,
-                                    base: nbase,
-                                    pc: 0,
-                                    nresults: ins.c() as i32 - 1,
-                                    cont: Cont::Call,
-                                    fun: FrameFn::Lua(callee, p),
-                                    handler: None,
-                                    boundary: false,
-                                    tail: false,
-                                });
+                                self.frames.push(Frame::lua(func, nbase, ins.c() as i32 - 1, Cont::Call, (callee, p), false));
                                 self.hot.tick(&p.code, 0);
                                 continue 'frame;
                             }
@@ -1206,10 +1196,7 @@ fn array_pos(k: Value) -> Option<usize> {
     if !k.is_number() {
         return None;
     }
-    let n = k.num();
-    // The 2^52 + 2^51 rounding of `array_index`.
-    let i = (n + 6755399441055744.0).to_bits() as u32 as i32;
-    (f64::from(i) == n).then_some((i as u32 as usize).wrapping_sub(1))
+    crate::object::table::exact_i32(k.num()).map(|i| (i as u32 as usize).wrapping_sub(1))
 }
 
 /// A native function without special frame handling (not pcall/xpcall/yield).
