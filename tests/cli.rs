@@ -223,3 +223,27 @@ fn finalizers_run_when_the_state_closes() {
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert_eq!(stdout(&o), "gc\t3\ngc\t2\ngc\t1\n");
 }
+
+#[test]
+#[cfg(unix)]
+fn a_closed_output_pipe_ends_the_process_quietly() {
+    // As `luajit` and `lua` do: SIGPIPE keeps its default action, so `moonbox x.lua |
+    // head -1` ends with the signal once the reader is gone, without a message.
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = Command::new(MOONBOX)
+        .args(["-e", "for i = 1, 1e7 do io.write(i, '\\n') end io.stderr:write('not reached')"])
+        .env_remove("LUA_INIT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run moonbox");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("read a line");
+    assert_eq!(first, "1\n");
+    // The reader is dropped here; the next flush of a full buffer gets the signal.
+    let o = child.wait_with_output().expect("wait for moonbox");
+    assert_eq!(o.status.signal(), Some(13), "{o:?}");
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+}
