@@ -9,7 +9,7 @@
 
 use crate::bytecode::{opc, undefined_opcodes, Ins};
 use crate::gc::{GcRef, LuaString};
-use crate::object::{LuaFunction, Table, UpState, UpVal};
+use crate::object::{LuaFunction, Proto, Table, UpState, UpVal};
 use crate::value::Value;
 use crate::vm::call::{CallOutcome, ExecEnd};
 use crate::vm::meta::{Arith, ArithFail, IndexStep, MetaEvent, SetStep};
@@ -49,17 +49,25 @@ impl Vm {
                 }
             };
         }
+        // The frame a fast call or return switches to, handed over in registers:
+        // read back from the frame record just written, it would put a chain of
+        // store-to-load forwards (the frame count, then the record) in front of the
+        // new frame's first instruction.
+        let mut next: Option<(usize, usize, GcRef<LuaFunction>, GcRef<Proto>)> = None;
         'frame: loop {
-            check_hooks!();
-            let (base, mut pc, cl, proto) = {
-                let Some(fr) = self.frames.last() else {
-                    return Ok(Some(ExecEnd::Returned));
-                };
-                let FrameFn::Lua(cl, proto) = fr.fun else {
-                    // Only a pending `coroutine.yield` leaves a native frame on top.
-                    return Ok(Some(ExecEnd::Yielded));
-                };
-                (fr.base, fr.pc, cl, proto)
+            let (base, mut pc, cl, proto) = match next.take() {
+                Some(n) => n,
+                None => {
+                    check_hooks!();
+                    let Some(fr) = self.frames.last() else {
+                        return Ok(Some(ExecEnd::Returned));
+                    };
+                    let FrameFn::Lua(cl, proto) = fr.fun else {
+                        // Only a pending `coroutine.yield` leaves a native frame on top.
+                        return Ok(Some(ExecEnd::Yielded));
+                    };
+                    (fr.base, fr.pc, cl, proto)
+                }
             };
             let code: &[Ins] = &proto.code;
             // Number constants and GC constants (strings, templates) are two arrays,
@@ -614,6 +622,7 @@ impl Vm {
                                 self.budget -= 1;
                                 self.frames.push(Frame::lua(func, nbase, ins.c() as i32 - 1, Cont::Call, (callee, p), false));
                                 self.hot.tick(&p.code, 0);
+                                next = Some((nbase, 0, callee, p));
                                 continue 'frame;
                             }
                         }
@@ -799,10 +808,13 @@ impl Vm {
                         let v = r!(a);
                         // A caller below, and this frame called plainly.
                         let plain = match self.frames.as_slice() {
-                            [.., _, fr] if fr.cont == Cont::Call && !fr.boundary => Some((fr.func, fr.nresults)),
+                            [.., caller, fr] if fr.cont == Cont::Call && !fr.boundary => match caller.fun {
+                                FrameFn::Lua(c, p) => Some((fr.func, fr.nresults, (caller.base, caller.pc, c, p))),
+                                FrameFn::Native => None,
+                            },
                             _ => None,
                         };
-                        if let Some((func, want)) = plain {
+                        if let Some((func, want, resume)) = plain {
                             if !proto.protos.is_empty()
                                 && self.open_upvals.last().is_some_and(|u| u.is_open_from(base))
                             {
@@ -815,6 +827,7 @@ impl Vm {
                             } else {
                                 self.place_results(func, base + a, 1, want);
                             }
+                            next = Some(resume);
                             continue 'frame;
                         }
                         save!();
