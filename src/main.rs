@@ -76,25 +76,19 @@ fn usage(prog: &str) -> String {
 const MIN_MAIN_STACK: u64 = 8 << 20;
 
 /// Whether the main thread's stack may grow to [`MIN_MAIN_STACK`]: Linux grows it on
-/// demand up to the soft `RLIMIT_STACK`, which `/proc/self/limits` shows (reading it
-/// costs a few microseconds; std has no safe getrlimit).
+/// demand up to the soft `RLIMIT_STACK`.
+#[cfg(target_os = "linux")]
 fn main_stack_is_roomy() -> bool {
-    if !cfg!(target_os = "linux") {
-        return false;
-    }
-    // One read: the file is some 1.4 KB, and its reported size is 0.
-    let mut buf = [0u8; 4096];
-    let n = match std::fs::File::open("/proc/self/limits").and_then(|mut f| std::io::Read::read(&mut f, &mut buf)) {
-        Ok(n) => n,
-        Err(_) => return false,
-    };
-    let text = String::from_utf8_lossy(&buf[..n]);
-    let Some(line) = text.lines().find(|l| l.starts_with("Max stack size")) else { return false };
-    match line["Max stack size".len()..].split_whitespace().next() {
-        Some("unlimited") => true,
-        Some(n) => n.parse::<u64>().is_ok_and(|n| n >= MIN_MAIN_STACK),
-        None => false,
-    }
+    use nix::sys::resource::{getrlimit, Resource};
+    // RLIM_INFINITY is the largest value, so "unlimited" passes too. (`rlim_t` is
+    // narrower than u64 on some targets.)
+    #[allow(clippy::useless_conversion)]
+    getrlimit(Resource::RLIMIT_STACK).is_ok_and(|(soft, _)| u64::from(soft) >= MIN_MAIN_STACK)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn main_stack_is_roomy() -> bool {
+    false
 }
 
 /// The C entry point. `std::env::args` works without std's own entry: glibc passes
