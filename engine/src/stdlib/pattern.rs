@@ -372,6 +372,66 @@ fn match_class(c: u8, cl: u8) -> bool {
     cl == c
 }
 
+/// A set of bytes: bit `c & 63` of word `c >> 6`.
+type ByteSet = [u64; 4];
+
+/// For each class letter (`cl & 0x1f`) that names a class, the bytes its lower-case
+/// form (`%a`, `%d`, ...) matches.
+static CLASS_SETS: [ByteSet; 32] = class_sets();
+
+const fn class_sets() -> [ByteSet; 32] {
+    let bits = char_bits();
+    let map = class_map();
+    let mut out = [[0u64; 4]; 32];
+    let mut k = 0;
+    while k < 32 {
+        if map[k] != 0 {
+            let mut c = 0;
+            while c < 256 {
+                if bits[c] & map[k] != 0 {
+                    out[k][c >> 6] |= 1 << (c & 63);
+                }
+                c += 1;
+            }
+        }
+        k += 1;
+    }
+    out
+}
+
+fn set_add(set: &mut ByteSet, c: u8) {
+    set[usize::from(c >> 6)] |= 1 << (c & 63);
+}
+
+#[inline(always)]
+fn set_has(set: &ByteSet, c: u8) -> bool {
+    set[usize::from(c >> 6)] >> (c & 63) & 1 != 0
+}
+
+/// Adds the bytes `match_class(_, cl)` accepts, case by case as it decides.
+fn set_add_class(set: &mut ByteSet, cl: u8) {
+    if cl & 0xc0 == 0x40 {
+        let k = usize::from(cl & 0x1f);
+        if CLASS_MAP[k] != 0 {
+            let lower = cl & 0x20 != 0;
+            for (w, &m) in set.iter_mut().zip(&CLASS_SETS[k]) {
+                *w |= if lower { m } else { !m };
+            }
+            return;
+        }
+        if cl == b'z' {
+            set_add(set, 0);
+            return;
+        }
+        if cl == b'Z' {
+            *set = [u64::MAX; 4];
+            set[0] &= !1;
+            return;
+        }
+    }
+    set_add(set, cl);
+}
+
 // ---------------------------------------------------------------------------
 // The matcher.
 // ---------------------------------------------------------------------------
@@ -484,6 +544,42 @@ impl<'a> State<'a> {
             }
         }
         !sig
+    }
+
+    /// The bytes `matchbracketclass(_, p, ec)` accepts, read item by item as it
+    /// reads them: for the greedy loops, which then test each subject byte with one
+    /// bit test instead of a walk over the class (some 30 instructions a byte for
+    /// `[^:\r\n]`; patterns and http spend 7-9% of their time there).
+    fn bracket_set(&self, mut p: usize, ec: usize) -> ByteSet {
+        let mut set = [0u64; 4];
+        let mut sig = true;
+        if self.pc(p + 1) == b'^' {
+            sig = false;
+            p += 1;
+        }
+        loop {
+            p += 1;
+            if p >= ec {
+                break;
+            }
+            if self.pc(p) == b'%' {
+                p += 1;
+                set_add_class(&mut set, self.pc(p));
+            } else if self.pc(p + 1) == b'-' && p + 2 < ec {
+                p += 2;
+                for c in self.pc(p - 2)..=self.pc(p) {
+                    set_add(&mut set, c);
+                }
+            } else {
+                set_add(&mut set, self.pc(p));
+            }
+        }
+        if !sig {
+            for w in &mut set {
+                *w = !*w;
+            }
+        }
+        set
     }
 
     /// `singlematch`: does `c` match the class at `p..ep`?
@@ -715,8 +811,15 @@ impl<'h> Matcher<'h> {
         ep: usize,
     ) -> R<Option<usize>> {
         let mut i = 0usize;
-        while s + i < ms.src.len() && ms.singlematch(ms.src[s + i], p, ep) {
-            i += 1;
+        if ms.pc(p) == b'[' {
+            let set = ms.bracket_set(p, ep - 1);
+            while s + i < ms.src.len() && set_has(&set, ms.src[s + i]) {
+                i += 1;
+            }
+        } else {
+            while s + i < ms.src.len() && ms.singlematch(ms.src[s + i], p, ep) {
+                i += 1;
+            }
         }
         self.step(i as u64)?;
         // Try with the maximum repetitions first, then one less, ...
@@ -984,6 +1087,30 @@ pub fn gsub_str(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn bracket_sets_agree_with_matchbracketclass() {
+        let classes: &[&[u8]] = &[
+            b"[abc]", b"[^abc]", b"[a-z]", b"[^a-z0-9]", b"[%a_]", b"[%w%-%.]", b"[^%s]",
+            b"[%A]", b"[%S%d]", b"[]]", b"[^]]", b"[a-]", b"[-a]", b"[a-c-e]", b"[z-a]",
+            b"[%]]", b"[%z]", b"[%Z]", b"[^%z]", b"[\x01-\x1f]", b"[\x80-\xffx]",
+            b"[^:\r\n]", b"[%%+]", b"[%x%p%c%g%l%u]", b"[^%X%P%C%G%L%U]", b"[%@%[%{]",
+            b"[.]", b"[%.]", b"[^%^]", b"[^-]",
+        ];
+        for pat in classes {
+            let st = State::new(b"", pat);
+            let ep = st.classend(0).unwrap_or_else(|e| panic!("{}: {e:?}", String::from_utf8_lossy(pat)));
+            let set = st.bracket_set(0, ep - 1);
+            for c in 0..=255u8 {
+                assert_eq!(
+                    set_has(&set, c),
+                    st.matchbracketclass(c, 0, ep - 1),
+                    "{} on byte {c}",
+                    String::from_utf8_lossy(pat)
+                );
+            }
+        }
+    }
+
     use super::*;
 
     /// Render a match the way the Lua-side probes print them.
