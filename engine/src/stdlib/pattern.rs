@@ -109,11 +109,30 @@ pub enum Capture {
 const CAP_UNFINISHED: isize = -1;
 const CAP_POSITION: isize = -2;
 
+/// A capture as the matcher records it, in 32 bits a field: subjects are Lua
+/// strings, shorter than 2^31 bytes (`vm::MAX_STR_LEN`). A `Match` is returned and
+/// moved by value, and each move copies its whole capture array: 256 bytes rather
+/// than 512 (the copies were 5% of the patterns and http benchmarks).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct RawCap {
-    init: usize,
+    init: u32,
     /// Length, or `CAP_UNFINISHED` / `CAP_POSITION`.
-    len: isize,
+    len: i32,
+}
+
+impl RawCap {
+    fn new(init: usize, len: isize) -> RawCap {
+        debug_assert!(init <= i32::MAX as usize && len <= i32::MAX as isize);
+        RawCap { init: init as u32, len: len as i32 }
+    }
+
+    fn init(self) -> usize {
+        self.init as usize
+    }
+
+    fn len(self) -> isize {
+        self.len as isize
+    }
 }
 
 /// A successful match: `subject[start..end]` plus the capture state.
@@ -155,12 +174,12 @@ impl Match {
             };
         }
         let c = self.caps[i];
-        match c.len {
+        match c.len() {
             CAP_UNFINISHED => Err(PatternError::UnfinishedCapture),
-            CAP_POSITION => Ok(Capture::Position(c.init + 1)),
+            CAP_POSITION => Ok(Capture::Position(c.init() + 1)),
             l => Ok(Capture::Str {
-                start: c.init,
-                end: c.init + l.unsigned_abs(),
+                start: c.init(),
+                end: c.init() + l.unsigned_abs(),
             }),
         }
     }
@@ -864,7 +883,7 @@ impl<'h> Matcher<'h> {
         if level >= MAX_CAPTURES {
             return Err(PatternError::TooManyCaptures);
         }
-        ms.caps[level] = RawCap { init: s, len: what };
+        ms.caps[level] = RawCap::new(s, what);
         ms.level = level + 1;
         let r = self.do_match(ms, s, p)?;
         if r.is_none() {
@@ -877,12 +896,13 @@ impl<'h> Matcher<'h> {
         // capture_to_close: the innermost unfinished capture.
         let l = (0..ms.level)
             .rev()
-            .find(|&l| ms.caps[l].len == CAP_UNFINISHED)
+            .find(|&l| ms.caps[l].len() == CAP_UNFINISHED)
             .ok_or(PatternError::InvalidPatternCapture)?;
-        ms.caps[l].len = s.saturating_sub(ms.caps[l].init) as isize;
+        let init = ms.caps[l].init();
+        ms.caps[l] = RawCap::new(init, s.saturating_sub(init) as isize);
         let r = self.do_match(ms, s, p)?;
         if r.is_none() {
-            ms.caps[l].len = CAP_UNFINISHED; // undo capture
+            ms.caps[l] = RawCap::new(init, CAP_UNFINISHED); // undo capture
         }
         Ok(r)
     }
@@ -890,17 +910,17 @@ impl<'h> Matcher<'h> {
     fn match_capture(&mut self, ms: &mut State<'_>, s: usize, digit: u8) -> R<Option<usize>> {
         // check_capture
         let l = i32::from(digit) - i32::from(b'1');
-        if l < 0 || l as usize >= ms.level || ms.caps[l as usize].len == CAP_UNFINISHED {
+        if l < 0 || l as usize >= ms.level || ms.caps[l as usize].len() == CAP_UNFINISHED {
             return Err(PatternError::InvalidCaptureIndex);
         }
         let cap = ms.caps[l as usize];
-        if cap.len < 0 {
+        if cap.len() < 0 {
             // A position capture has no text; LuaJIT's size_t comparison fails.
             return Ok(None);
         }
-        let len = cap.len as usize;
+        let len = cap.len() as usize;
         self.step(len as u64)?;
-        let want = ms.src.get(cap.init..cap.init + len);
+        let want = ms.src.get(cap.init()..cap.init() + len);
         let have = ms.src.get(s..s.saturating_add(len));
         Ok(match (want, have) {
             (Some(w), Some(h)) if w == h => Some(s + len),
