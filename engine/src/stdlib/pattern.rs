@@ -601,6 +601,32 @@ impl<'a> State<'a> {
         set
     }
 
+    /// The bytes a match must start with, when the pattern's first item is a
+    /// single-byte class that has to match at least once (no `*`, `-` or `?`
+    /// after it): a search skips the start positions whose byte is not among
+    /// them, where `do_match` would fail at once. `None` for any other first item
+    /// (a capture, `%b`, `%f`, a back reference, `.`, `$`) and for a malformed one,
+    /// whose error `do_match` reports.
+    fn first_set(&self) -> Option<ByteSet> {
+        let c = self.pc(0);
+        match c {
+            0 | b'(' | b')' | b'$' | b'.' => return None,
+            b'%' if matches!(self.pc(1), 0 | b'b' | b'f' | b'0'..=b'9') => return None,
+            _ => {}
+        }
+        let ep = self.classend(0).ok()?;
+        if matches!(self.pc(ep), b'*' | b'-' | b'?') {
+            return None;
+        }
+        let mut set = [0u64; 4];
+        match c {
+            b'%' => set_add_class(&mut set, self.pc(1)),
+            b'[' => set = self.bracket_set(0, ep - 1),
+            _ => set_add(&mut set, c),
+        }
+        Some(set)
+    }
+
     /// `singlematch`: does `c` match the class at `p..ep`?
     fn singlematch(&self, c: u8, p: usize, ep: usize) -> bool {
         match self.pc(p) {
@@ -677,7 +703,16 @@ impl<'h> Matcher<'h> {
         let (pat, anchor) = anchored(pattern);
         let mut st = State::new(subject, pat);
         let mut s = init.min(subject.len());
+        let first = if anchor { None } else { st.first_set() };
         loop {
+            if let Some(set) = &first {
+                // Each skipped position would have been one failed step.
+                let skip = subject[s..].iter().position(|&b| set_has(set, b)).unwrap_or(subject.len() - s);
+                if skip > 0 {
+                    self.step(skip as u64)?;
+                    s += skip;
+                }
+            }
             st.reset();
             if let Some(e) = self.do_match(&mut st, s, 0)? {
                 return Ok(Some(st.to_match(s, e)));
@@ -1036,6 +1071,7 @@ impl Gsub {
     ) -> R<Option<Match>> {
         let pat = anchored(pattern).0;
         let mut st = State::new(subject, pat);
+        let first = if self.anchor { None } else { st.first_set() };
         loop {
             if self.done {
                 return Ok(None);
@@ -1047,6 +1083,17 @@ impl Gsub {
             if self.n >= self.max {
                 self.finish(subject, out);
                 continue;
+            }
+            if let Some(set) = &first {
+                // Bytes that cannot start a match are copied as they are, as
+                // `advance` would copy them one failed attempt at a time.
+                let rest = subject.get(self.src..).unwrap_or(&[]);
+                let skip = rest.iter().position(|&b| set_has(set, b)).unwrap_or(rest.len());
+                if skip > 0 {
+                    matcher.step(skip as u64)?;
+                    out.extend_from_slice(&rest[..skip]);
+                    self.src += skip;
+                }
             }
             st.reset();
             match matcher.do_match(&mut st, self.src, 0)? {
@@ -1107,6 +1154,73 @@ pub fn gsub_str(
 
 #[cfg(test)]
 mod tests {
+    /// `find` and `gsub` skip start positions by the pattern's first byte set;
+    /// they must find what trying every position finds (`match_at` at each one,
+    /// and a gsub built from those attempts).
+    #[test]
+    fn first_byte_skipping_finds_what_every_position_finds() {
+        let subjects: &[&[u8]] = &[
+            b"", b"a", b"hello world", b"key=value&x=1&&y=", b"\"quoted\" text\\ with \n escapes\"",
+            b"GET /a/b?c=d HTTP/1.1\r\nHost: x\r\n\r\n", b"aaa+bbb%20ccc", b"$100 $ 5", b"\x01\x02x\x7f\xff",
+        ];
+        let patterns: &[&[u8]] = &[
+            b"[%c\"\\]", b"[\"\\]", b"[^&=]+", b"[&=]", b"[%%+]", b"%s", b"%s+", b"%a+", b"%d",
+            b"x", b"xy", b"[ab]+c", b"=", b"[a-c]*", b"a-", b"a?b", b"[^%w]", b"%$%d+", b"\r\n",
+            b"[%z\x01]", b"%Z", b"[]]", b"[^a]", b"b()", b"[b]%1", b"%x%x",
+        ];
+        let mut m = Matcher::new();
+        for subj in subjects {
+            for pat in patterns {
+                for init in 0..=subj.len() {
+                    let got = m.find(subj, pat, init).map(|r| r.map(|x| (x.start, x.end, x.values())));
+                    let mut want = Ok(None);
+                    for s in init..=subj.len() {
+                        match m.match_at(subj, pat, s) {
+                            Ok(None) => continue,
+                            other => {
+                                want = other;
+                                break;
+                            }
+                        }
+                    }
+                    let want = want.map(|r| r.map(|x| (x.start, x.end, x.values())));
+                    assert_eq!(got, want, "find({:?}, {:?}, {init})", String::from_utf8_lossy(subj), String::from_utf8_lossy(pat));
+                }
+                // gsub with "<%0>" against the same attempts made by hand.
+                let got = gsub_str(&mut m, subj, pat, b"<%0>", None);
+                let mut want = Vec::new();
+                let mut src = 0;
+                let mut n = 0;
+                let reference: Result<(), PatternError> = (|| {
+                    loop {
+                        match m.match_at(subj, pat, src)? {
+                            Some(x) => {
+                                n += 1;
+                                want.extend_from_slice(b"<");
+                                want.extend_from_slice(&subj[x.start..x.end]);
+                                want.extend_from_slice(b">");
+                                if x.end > src {
+                                    src = x.end;
+                                    continue;
+                                }
+                            }
+                            None => {}
+                        }
+                        match subj.get(src) {
+                            Some(&c) => {
+                                want.push(c);
+                                src += 1;
+                            }
+                            None => return Ok(()),
+                        }
+                    }
+                })();
+                let want = reference.map(|()| (want, n));
+                assert_eq!(got, want, "gsub({:?}, {:?})", String::from_utf8_lossy(subj), String::from_utf8_lossy(pat));
+            }
+        }
+    }
+
     #[test]
     fn bracket_sets_agree_with_matchbracketclass() {
         let classes: &[&[u8]] = &[
