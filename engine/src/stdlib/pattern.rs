@@ -143,7 +143,38 @@ pub struct Match {
     /// 0-based end offset (exclusive) of the whole match.
     pub end: usize,
     level: usize,
-    caps: [RawCap; MAX_CAPTURES],
+    caps: MatchCaps,
+}
+
+/// Inline room for the captures of a `Match`: most patterns have a few, and a
+/// `Match` is returned and moved by value, each move copying it whole.
+const INLINE_CAPS: usize = 4;
+
+/// A match's captures: up to [`INLINE_CAPS`] in place, more on the heap.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum MatchCaps {
+    Inline([RawCap; INLINE_CAPS]),
+    Heap(Box<[RawCap]>),
+}
+
+impl MatchCaps {
+    fn new(caps: &[RawCap]) -> MatchCaps {
+        if caps.len() <= INLINE_CAPS {
+            let mut a = [RawCap::default(); INLINE_CAPS];
+            a[..caps.len()].copy_from_slice(caps);
+            MatchCaps::Inline(a)
+        } else {
+            MatchCaps::Heap(caps.into())
+        }
+    }
+
+    fn get(&self, i: usize) -> RawCap {
+        let caps: &[RawCap] = match self {
+            MatchCaps::Inline(a) => a,
+            MatchCaps::Heap(b) => b,
+        };
+        caps.get(i).copied().unwrap_or_default()
+    }
 }
 
 impl Match {
@@ -173,7 +204,7 @@ impl Match {
                 Err(PatternError::InvalidCaptureIndex)
             };
         }
-        let c = self.caps[i];
+        let c = self.caps.get(i);
         match c.len() {
             CAP_UNFINISHED => Err(PatternError::UnfinishedCapture),
             CAP_POSITION => Ok(Capture::Position(c.init() + 1)),
@@ -497,7 +528,7 @@ impl<'a> State<'a> {
             start,
             end,
             level: self.level,
-            caps: self.caps,
+            caps: MatchCaps::new(&self.caps[..self.level.min(MAX_CAPTURES)]),
         }
     }
 
