@@ -468,6 +468,11 @@ fn set_has(set: &ByteSet, c: u8) -> bool {
     set[usize::from(c >> 6)] >> (c & 63) & 1 != 0
 }
 
+/// How many bytes at the start of `bytes` are not in `set`.
+fn not_in_set(set: &ByteSet, bytes: &[u8]) -> usize {
+    bytes.iter().position(|&b| set_has(set, b)).unwrap_or(bytes.len())
+}
+
 /// Adds the bytes `match_class(_, cl)` accepts, case by case as it decides.
 fn set_add_class(set: &mut ByteSet, cl: u8) {
     if cl & 0xc0 == 0x40 {
@@ -747,7 +752,7 @@ impl<'h> Matcher<'h> {
         loop {
             if let Some(set) = &first {
                 // Each skipped position would have been one failed step.
-                let skip = subject[s..].iter().position(|&b| set_has(set, b)).unwrap_or(subject.len() - s);
+                let skip = not_in_set(set, &subject[s..]);
                 if skip > 0 {
                     self.step(skip as u64)?;
                     s += skip;
@@ -1128,7 +1133,7 @@ impl Gsub {
                 // Bytes that cannot start a match are copied as they are, as
                 // `advance` would copy them one failed attempt at a time.
                 let rest = subject.get(self.src..).unwrap_or(&[]);
-                let skip = rest.iter().position(|&b| set_has(set, b)).unwrap_or(rest.len());
+                let skip = not_in_set(set, rest);
                 if skip > 0 {
                     matcher.step(skip as u64)?;
                     out.extend_from_slice(&rest[..skip]);
