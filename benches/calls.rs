@@ -23,7 +23,8 @@ fn calls(c: &mut Criterion) {
     let upper = lua.create_function(|_, s: String| Ok(s.len())).unwrap();
     lua.globals().set("len", upper).unwrap();
 
-    let loop_rust: Function = lua.load("function() local s = 0 for i = 1, 1000 do s = add(s, i) end return s end").eval().unwrap();
+    let loop_rust: Function =
+        lua.load("function() local s = 0 for i = 1, 1000 do s = add(s, i) end return s end").eval().unwrap();
     let loop_lua: Function =
         lua.load("function() local s = 0 for i = 1, 1000 do s = add_lua(s, i) end return s end").eval().unwrap();
     let loop_str: Function =

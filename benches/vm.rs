@@ -30,7 +30,8 @@ fn tables(c: &mut Criterion) {
         &lua,
         "function() local p = {x = 0, y = 0} for i = 1, 1000 do p.x = p.x + i p.y = p.x end return p.y end",
     );
-    let globals = lua_fn(&lua, "function() counter = 0 for i = 1, 1000 do counter = counter + i end return counter end");
+    let globals =
+        lua_fn(&lua, "function() counter = 0 for i = 1, 1000 do counter = counter + i end return counter end");
     c.bench_function("table_array_set_get_x1000", |b| b.iter(|| arr.call::<_, f64>(()).unwrap()));
     c.bench_function("table_field_get_set_x1000", |b| b.iter(|| fields.call::<_, f64>(()).unwrap()));
     c.bench_function("table_global_get_set_x1000", |b| b.iter(|| globals.call::<_, f64>(()).unwrap()));
@@ -72,8 +73,10 @@ fn calls(c: &mut Criterion) {
 
 fn strings(c: &mut Criterion) {
     let lua = Lua::new();
-    let fresh = lua_fn(&lua, "function() local n = 0 for i = 1, 1000 do local s = 'k' .. i n = n + #s end return n end");
-    let same = lua_fn(&lua, "function() local n = 0 for i = 1, 1000 do local s = 'k' .. 'v' n = n + #s end return n end");
+    let fresh =
+        lua_fn(&lua, "function() local n = 0 for i = 1, 1000 do local s = 'k' .. i n = n + #s end return n end");
+    let same =
+        lua_fn(&lua, "function() local n = 0 for i = 1, 1000 do local s = 'k' .. 'v' n = n + #s end return n end");
     c.bench_function("intern_concat_new_x1000", |b| b.iter(|| fresh.call::<_, f64>(()).unwrap()));
     c.bench_function("intern_concat_existing_x1000", |b| b.iter(|| same.call::<_, f64>(()).unwrap()));
     c.bench_function("intern_create_string", |b| b.iter(|| lua.create_string(black_box("hello world")).unwrap()));

@@ -81,8 +81,10 @@ fn main() -> Result<()> {
         Ok(a / b)
     })?;
     lua.globals().set("checked_div", checked_div)?;
-    let caught: String =
-        lua.load("local ok, err = pcall(function() return checked_div(1, 0) end) return err").set_name("=div").eval()?;
+    let caught: String = lua
+        .load("local ok, err = pcall(function() return checked_div(1, 0) end) return err")
+        .set_name("=div")
+        .eval()?;
     println!("Lua caught: {caught}");
     match lua.load("checked_div(1, 0)").set_name("=uncaught").exec() {
         Err(e) => println!("Rust got: {e}"),

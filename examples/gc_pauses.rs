@@ -57,8 +57,12 @@ fn main() {
     p.sort_unstable();
     let pct = |q: f64| p.get(((p.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0) as f64 / 1e6;
     let total: u64 = p.iter().sum();
-    println!("heap filled to {:.0} MiB ({} buckets of 1000 records), run {:.1} s",
-        r[0].num() / 1024.0, r[1].num(), elapsed.as_secs_f64());
+    println!(
+        "heap filled to {:.0} MiB ({} buckets of 1000 records), run {:.1} s",
+        r[0].num() / 1024.0,
+        r[1].num(),
+        elapsed.as_secs_f64()
+    );
     println!(
         "{} collector steps, {:.1} s in total; pause p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, max {:.3} ms",
         p.len(),

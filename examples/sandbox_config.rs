@@ -30,7 +30,7 @@ fn read_config(t: &Table) -> Result<ServerConfig> {
 fn evaluate(name: &str, source: &str) -> Result<ServerConfig> {
     let lua = Lua::with_options(LuaOptions {
         sandboxed: true,
-        memory_limit: Some(8 << 20),       // 8 MiB of live Lua heap
+        memory_limit: Some(8 << 20),        // 8 MiB of live Lua heap
         instruction_limit: Some(2_000_000), // loop iterations and calls
     });
     // Capture `print` instead of letting it reach our stdout.

@@ -78,8 +78,8 @@ pub use value::{LightUserData, MultiValue, Value, Variadic};
 /// The common imports: `use moonbox::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AnyUserData, Capabilities, Error as LuaError, FromLua, FromLuaMulti, Function, IntoLua, IntoLuaMulti, Lua, LuaOptions,
-        LuaString, MetaMethod, MultiValue, Result as LuaResult, Table, Thread, UserData, UserDataFields,
+        AnyUserData, Capabilities, Error as LuaError, FromLua, FromLuaMulti, Function, IntoLua, IntoLuaMulti, Lua,
+        LuaOptions, LuaString, MetaMethod, MultiValue, Result as LuaResult, Table, Thread, UserData, UserDataFields,
         UserDataMethods, Value, Variadic,
     };
 }

@@ -378,7 +378,9 @@ impl Inner {
 
     fn memory_message(&self, vm: &Vm) -> String {
         match vm.heap.limit() {
-            Some(l) => format!("not enough memory (memory limit of {l} bytes exceeded, {} in use)", vm.heap.total_bytes()),
+            Some(l) => {
+                format!("not enough memory (memory limit of {l} bytes exceeded, {} in use)", vm.heap.total_bytes())
+            }
             None => "not enough memory".to_string(),
         }
     }
@@ -551,10 +553,9 @@ fn panic_message(p: &(dyn Any + Send)) -> String {
 
 /// The native behind every Rust callback (upvalue 0: the callback).
 fn callback_trampoline(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
-    let cb = vm
-        .native_upval(0)
-        .as_userdata()
-        .and_then(|u| u.data.as_ref().and_then(|d| d.downcast_ref::<NoUnwind<Rc<Callback>>>()).and_then(|c| c.get().cloned()));
+    let cb = vm.native_upval(0).as_userdata().and_then(|u| {
+        u.data.as_ref().and_then(|d| d.downcast_ref::<NoUnwind<Rc<Callback>>>()).and_then(|c| c.get().cloned())
+    });
     let Some(cb) = cb else { return Err(vm.rt_error("moonbox: not a Rust callback")) };
     let Some(inner) = cb.inner.upgrade() else {
         return Err(vm.rt_error("the Lua state of this Rust callback was dropped"));

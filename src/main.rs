@@ -392,9 +392,8 @@ impl Cli {
             // `error(nil)`: luajit reports nothing, but still fails.
             return status;
         }
-        let printable = v.is_string()
-            || v.is_number()
-            || !vm.metamethod(v, moonbox::engine::vm::MetaEvent::Tostring).is_nil();
+        let printable =
+            v.is_string() || v.is_number() || !vm.metamethod(v, moonbox::engine::vm::MetaEvent::Tostring).is_nil();
         let mut msg = vm.error_to_string(&e);
         if e.kind() == ErrorKind::Memory {
             // Say which limit it was (the message itself is LuaJIT's).

@@ -228,7 +228,8 @@ fn self_cell<T: 'static>(lua: &Lua, base: usize, nargs: usize) -> Result<Rc<RefC
     } else {
         lua.inner.with_vm(|vm| {
             let raw = vm.stack.get(base).copied().unwrap_or(Raw::NIL);
-            payload_cell(raw).ok_or_else(|| Error::from_lua_conversion(raw.type_name(), std::any::type_name::<T>(), None))
+            payload_cell(raw)
+                .ok_or_else(|| Error::from_lua_conversion(raw.type_name(), std::any::type_name::<T>(), None))
         })?
     };
     let (cell, _) = found.map_err(|e| bad_argument(1, e))?;

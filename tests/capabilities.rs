@@ -263,7 +263,8 @@ fn full_state_and_single_capabilities() {
         assert(os.execute == nil and os.time and debug.getinfo == nil and debug.traceback)
     "#,
     );
-    let lua = Lua::with_capabilities(Capabilities::sandboxed().io(true).clock(ClockResolution::Precise).gc_control(true));
+    let lua =
+        Lua::with_capabilities(Capabilities::sandboxed().io(true).clock(ClockResolution::Precise).gc_control(true));
     check(
         &lua,
         r#"

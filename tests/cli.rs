@@ -7,12 +7,7 @@ use std::time::{Duration, Instant};
 const MOONBOX: &str = env!("CARGO_BIN_EXE_moonbox");
 
 fn moonbox(args: &[&str]) -> Output {
-    Command::new(MOONBOX)
-        .args(args)
-        .env_remove("LUA_INIT")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run moonbox")
+    Command::new(MOONBOX).args(args).env_remove("LUA_INIT").stdin(Stdio::null()).output().expect("run moonbox")
 }
 
 fn stderr_line(o: &Output) -> String {

@@ -169,11 +169,8 @@ fn table_api() {
     let log = lua.create_table().unwrap();
     mt.set("__index", lua.create_function(|_, (_t, k): (Table, String)| Ok(format!("<{k}>"))).unwrap()).unwrap();
     let log2 = log.clone();
-    mt.set(
-        "__newindex",
-        lua.create_function(move |_, (_t, k, v): (Table, String, Value)| log2.raw_set(k, v)).unwrap(),
-    )
-    .unwrap();
+    mt.set("__newindex", lua.create_function(move |_, (_t, k, v): (Table, String, Value)| log2.raw_set(k, v)).unwrap())
+        .unwrap();
     t.set_metatable(Some(mt.clone())).unwrap();
     assert_eq!(t.get::<_, String>("missing").unwrap(), "<missing>");
     assert!(t.raw_get::<_, Option<String>>("missing").unwrap().is_none());
@@ -337,7 +334,8 @@ impl std::error::Error for MyError {}
 #[test]
 fn callback_errors_are_catchable_and_recoverable() {
     let lua = Lua::new();
-    let fail = lua.create_function(|_, code: u32| -> moonbox::Result<()> { Err(Error::external(MyError(code))) }).unwrap();
+    let fail =
+        lua.create_function(|_, code: u32| -> moonbox::Result<()> { Err(Error::external(MyError(code))) }).unwrap();
     lua.globals().set("fail", fail).unwrap();
 
     // Lua can catch it; it prints as the error's message with the call position.
@@ -379,7 +377,10 @@ fn callback_errors_are_catchable_and_recoverable() {
         "p:1: plain"
     );
     // Lua code can treat it as the string it is.
-    assert!(lua.load("local ok, e = pcall(function() plain() end) return e:find('plain') ~= nil").eval::<bool>().unwrap());
+    assert!(lua
+        .load("local ok, e = pcall(function() plain() end) return e:find('plain') ~= nil")
+        .eval::<bool>()
+        .unwrap());
 
     // Nested: Rust -> Lua -> Rust error, through another callback.
     let outer = lua
@@ -621,10 +622,8 @@ impl UserData for Vec2 {
 fn userdata_methods_fields_metamethods() {
     let lua = Lua::new();
     lua.globals().set("v", Vec2 { x: 3.0, y: 4.0 }).unwrap();
-    let r: (f64, f64, String, f64, String, i32, f64) = lua
-        .load("return v:len(), v.x, tostring(v), v(10), v.nothing, #v, (v + v).y")
-        .eval()
-        .unwrap();
+    let r: (f64, f64, String, f64, String, i32, f64) =
+        lua.load("return v:len(), v.x, tostring(v), v(10), v.nothing, #v, (v + v).y").eval().unwrap();
     assert_eq!(r, (5.0, 3.0, "(3, 4)".to_string(), 30.0, "no field nothing".to_string(), 2, 8.0));
     lua.load("v.x = 6 v:scale(0.5)").exec().unwrap();
     let v: AnyUserData = lua.globals().get("v").unwrap();
@@ -673,10 +672,8 @@ fn threads() {
     // Errors kill the coroutine; callbacks can run inside coroutines.
     let add = lua.create_function(|_, (a, b): (i32, i32)| Ok(a + b)).unwrap();
     lua.globals().set("add", add).unwrap();
-    let co: Thread = lua
-        .load("coroutine.create(function(x) x = coroutine.yield(add(x, 1)) error('bad ' .. x) end)")
-        .eval()
-        .unwrap();
+    let co: Thread =
+        lua.load("coroutine.create(function(x) x = coroutine.yield(add(x, 1)) error('bad ' .. x) end)").eval().unwrap();
     assert_eq!(co.resume::<_, i32>(1).unwrap(), 2);
     let e = co.resume::<_, ()>("x").unwrap_err();
     assert!(e.to_string().contains("bad x"), "{e}");
@@ -867,12 +864,13 @@ fn churn_one_state() {
         t.set(i, format!("value {i}")).unwrap();
     }
     let keep = t.clone();
-    let f = lua.create_function(move |lua, n: i32| {
-        let _ = keep.len()?;
-        let u = lua.create_userdata(Blob(vec![0; 256]))?;
-        u.borrow::<Blob>().map(|b| b.0.len() as i32 + n)
-    })
-    .unwrap();
+    let f = lua
+        .create_function(move |lua, n: i32| {
+            let _ = keep.len()?;
+            let u = lua.create_userdata(Blob(vec![0; 256]))?;
+            u.borrow::<Blob>().map(|b| b.0.len() as i32 + n)
+        })
+        .unwrap();
     lua.globals().set("f", f).unwrap();
     lua.globals().set("blob", Blob(vec![1; 1024])).unwrap();
     let r: i32 = lua

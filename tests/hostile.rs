@@ -169,7 +169,10 @@ fn run_child(script: &Script) -> ChildRun {
     let mut killed = false;
     let status = loop {
         if let Ok(text) = std::fs::read_to_string(&status_file) {
-            let hwm = text.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            let hwm = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
             if let Some(kb) = hwm {
                 max_rss = max_rss.max(kb * 1024);
             }
@@ -226,11 +229,12 @@ fn check_child(script: &Script, run: &ChildRun) -> Option<String> {
 /// same state still works. `None`: as expected.
 fn run_in_process(script: &Script) -> Option<String> {
     let sandboxed = script.flags.iter().any(|f| f == "--sandbox");
-    let memory = flag_value(&script.flags, "--memory")
-        .map(|v| parse_size(&v) as usize)
-        .or(sandboxed.then_some(64 << 20));
+    let memory =
+        flag_value(&script.flags, "--memory").map(|v| parse_size(&v) as usize).or(sandboxed.then_some(64 << 20));
     let fuel: Option<u64> = flag_value(&script.flags, "--fuel").map(|v| v.parse().unwrap());
-    let timeout = flag_value(&script.flags, "--timeout").map(|v| parse_duration(&v)).or(sandboxed.then_some(Duration::from_secs(10)));
+    let timeout = flag_value(&script.flags, "--timeout")
+        .map(|v| parse_duration(&v))
+        .or(sandboxed.then_some(Duration::from_secs(10)));
     let src = std::fs::read(&script.path).unwrap();
     let chunkname = format!("@{}", script.path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().display());
     let lua = Lua::with_options(LuaOptions { sandboxed, memory_limit: memory, instruction_limit: fuel });
@@ -263,9 +267,11 @@ fn run_in_process(script: &Script) -> Option<String> {
     // The same state, with a fresh budget and deadline, runs a normal chunk.
     lua.set_budget(fuel);
     arm_deadline(&lua);
-    let after = lua
-        .load("local t = {} for i = 1, 1000 do t[i] = i * 2 end return #t, t[1000], ('ok'):rep(2)")
-        .eval::<(i64, i64, String)>();
+    let after = lua.load("local t = {} for i = 1, 1000 do t[i] = i * 2 end return #t, t[1000], ('ok'):rep(2)").eval::<(
+        i64,
+        i64,
+        String,
+    )>();
     match after {
         Ok((1000, 2000, s)) if s == "okok" || script.name == "sb_string_metatable" => {}
         other => return Some(format!("in process: the state is not usable afterwards: {other:?}")),

@@ -94,13 +94,7 @@ fn run_with_timeout(
     // scripts here do not spawn processes, so joining is fine.
     let stdout = out_reader.join().unwrap_or_default();
     let stderr = err_reader.join().unwrap_or_default();
-    Ok(Outcome {
-        code: status.code(),
-        stdout,
-        stderr,
-        timed_out,
-        elapsed: start.elapsed(),
-    })
+    Ok(Outcome { code: status.code(), stdout, stderr, timed_out, elapsed: start.elapsed() })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -130,10 +124,7 @@ fn env_flag(name: &str) -> bool {
 }
 
 fn timeout() -> Duration {
-    let secs = env::var("MOONBOX_TEST_TIMEOUT")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(30);
+    let secs = env::var("MOONBOX_TEST_TIMEOUT").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(30);
     Duration::from_secs(secs)
 }
 
@@ -148,19 +139,14 @@ fn reference() -> Option<OsString> {
     let path = env::var_os("PATH")?;
     // Found on PATH: run it by its bare name, so that it prints "luajit: " before errors
     // (LuaJIT uses argv[0] as that prefix).
-    env::split_paths(&path)
-        .any(|dir| dir.join("luajit").is_file())
-        .then(|| OsString::from("luajit"))
+    env::split_paths(&path).any(|dir| dir.join("luajit").is_file()).then(|| OsString::from("luajit"))
 }
 
 fn command_for(interp: Interp, script_rel: &str) -> Option<(OsString, Vec<OsString>)> {
     match interp {
         Interp::Moonbox | Interp::MoonboxGcStress => {
-            let mut args: Vec<OsString> = env::var("MOONBOX_ARGS")
-                .unwrap_or_default()
-                .split_whitespace()
-                .map(OsString::from)
-                .collect();
+            let mut args: Vec<OsString> =
+                env::var("MOONBOX_ARGS").unwrap_or_default().split_whitespace().map(OsString::from).collect();
             args.push(script_rel.into());
             Some((MOONBOX.into(), args))
         }
@@ -194,10 +180,7 @@ where
     let queue = Arc::new(Mutex::new(items.into_iter().collect::<VecDeque<_>>()));
     let failures = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
     let check = Arc::new(check);
-    let workers = thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(1, 8);
+    let workers = thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8);
     let handles: Vec<_> = (0..workers)
         .map(|_| {
             let queue = Arc::clone(&queue);
@@ -216,11 +199,7 @@ where
     for h in handles {
         h.join().expect("worker thread panicked");
     }
-    let mut failures = Arc::try_unwrap(failures)
-        .ok()
-        .unwrap()
-        .into_inner()
-        .unwrap();
+    let mut failures = Arc::try_unwrap(failures).ok().unwrap().into_inner().unwrap();
     failures.sort();
     failures.into_iter().map(|(_, msg)| msg).collect()
 }
@@ -284,31 +263,15 @@ fn diff(expected: &str, actual: &str) -> String {
         // Too big for the quadratic table: show the first differing line.
         let i = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
         let _ = writeln!(out, "    (first difference at line {})", i + 1);
-        let _ = writeln!(
-            out,
-            "    -{}",
-            a.get(i)
-                .map(|s| s.trim_end_matches('\n'))
-                .unwrap_or("<end of output>")
-        );
-        let _ = writeln!(
-            out,
-            "    +{}",
-            b.get(i)
-                .map(|s| s.trim_end_matches('\n'))
-                .unwrap_or("<end of output>")
-        );
+        let _ = writeln!(out, "    -{}", a.get(i).map(|s| s.trim_end_matches('\n')).unwrap_or("<end of output>"));
+        let _ = writeln!(out, "    +{}", b.get(i).map(|s| s.trim_end_matches('\n')).unwrap_or("<end of output>"));
         return out;
     }
     let (n, m) = (a.len(), b.len());
     let mut lcs = vec![vec![0u32; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
+            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
         }
     }
     // Walk the table, keeping up to 2 lines of context around changes.
@@ -361,23 +324,13 @@ fn diff(expected: &str, actual: &str) -> String {
 /// The first line of stderr, without the line terminator.
 fn first_line(bytes: &[u8]) -> String {
     let text = lossy(bytes);
-    text.lines()
-        .next()
-        .unwrap_or("")
-        .trim_end_matches('\r')
-        .to_string()
+    text.lines().next().unwrap_or("").trim_end_matches('\r').to_string()
 }
 
 /// Reads an expected first-line file: its first line, ignoring a trailing newline.
 fn read_first_line(path: &Path) -> Option<String> {
     let text = fs::read_to_string(path).ok()?;
-    Some(
-        text.lines()
-            .next()
-            .unwrap_or("")
-            .trim_end_matches('\r')
-            .to_string(),
-    )
+    Some(text.lines().next().unwrap_or("").trim_end_matches('\r').to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -385,9 +338,7 @@ fn read_first_line(path: &Path) -> Option<String> {
 
 fn check_lua_script(interp: Interp, name: &str, bless: bool) -> Option<String> {
     let rel = format!("tests/lua/{name}");
-    let expected_path = Path::new(ROOT)
-        .join("tests/lua")
-        .join(format!("{}.expected", name.trim_end_matches(".lua")));
+    let expected_path = Path::new(ROOT).join("tests/lua").join(format!("{}.expected", name.trim_end_matches(".lua")));
     let (program, args) = command_for(interp, &rel)?;
     let o = match run_with_timeout(interp, &program, &args, timeout()) {
         Ok(o) => o,
@@ -395,11 +346,7 @@ fn check_lua_script(interp: Interp, name: &str, bless: bool) -> Option<String> {
     };
     let mut problems = String::new();
     if o.timed_out || o.code != Some(0) {
-        let _ = writeln!(
-            problems,
-            "  {} (expected exit status 0); stderr:",
-            describe_exit(&o)
-        );
+        let _ = writeln!(problems, "  {} (expected exit status 0); stderr:", describe_exit(&o));
         problems.push_str(&tail(&o.stderr, 15));
     }
     let expected = fs::read(&expected_path).ok();
@@ -428,10 +375,8 @@ fn check_lua_script(interp: Interp, name: &str, bless: bool) -> Option<String> {
                 problems.push_str(&diff(&lossy(want), &lossy(&o.stdout)));
             }
             None if !o.stdout.is_empty() => {
-                let _ = writeln!(
-                    problems,
-                    "  printed to stdout but has no .expected file (MOONBOX_BLESS=1 creates one):"
-                );
+                let _ =
+                    writeln!(problems, "  printed to stdout but has no .expected file (MOONBOX_BLESS=1 creates one):");
                 problems.push_str(&tail(&o.stdout, 10));
             }
             _ => {}
@@ -449,9 +394,7 @@ fn check_lua_script(interp: Interp, name: &str, bless: bool) -> Option<String> {
 
 fn check_error_script(interp: Interp, name: &str, bless: bool) -> Option<String> {
     let rel = format!("tests/errors/{name}");
-    let expected_path = Path::new(ROOT)
-        .join("tests/errors")
-        .join(format!("{}.stderr", name.trim_end_matches(".lua")));
+    let expected_path = Path::new(ROOT).join("tests/errors").join(format!("{}.stderr", name.trim_end_matches(".lua")));
     let (program, args) = command_for(interp, &rel)?;
     let o = match run_with_timeout(interp, &program, &args, timeout()) {
         Ok(o) => o,
@@ -461,16 +404,10 @@ fn check_error_script(interp: Interp, name: &str, bless: bool) -> Option<String>
     if o.timed_out {
         let _ = writeln!(problems, "  {}", describe_exit(&o));
     } else if o.code == Some(0) {
-        let _ = writeln!(
-            problems,
-            "  exited with status 0, expected an uncaught error"
-        );
+        let _ = writeln!(problems, "  exited with status 0, expected an uncaught error");
     } else if o.code.is_none() {
         // A crash (signal) is never an acceptable way to report a Lua error.
-        let _ = writeln!(
-            problems,
-            "  killed by a signal, expected an error exit; stderr:"
-        );
+        let _ = writeln!(problems, "  killed by a signal, expected an error exit; stderr:");
         problems.push_str(&tail(&o.stderr, 15));
     }
     let mut actual = first_line(&o.stderr);
@@ -490,11 +427,7 @@ fn check_error_script(interp: Interp, name: &str, bless: bool) -> Option<String>
         // Nothing useful to compare.
     } else if bless && interp == Interp::Moonbox && o.code.is_some_and(|c| c != 0) {
         if read_first_line(&expected_path).as_deref() != Some(actual.as_str()) {
-            let content = if actual.is_empty() {
-                String::new()
-            } else {
-                format!("{actual}\n")
-            };
+            let content = if actual.is_empty() { String::new() } else { format!("{actual}\n") };
             match fs::write(&expected_path, content) {
                 Ok(()) => eprintln!("blessed {}", expected_path.display()),
                 Err(e) => {
@@ -533,10 +466,7 @@ fn check_error_script(interp: Interp, name: &str, bless: bool) -> Option<String>
 fn lua_scripts() {
     let bless = env_flag("MOONBOX_BLESS");
     let names = scripts("lua");
-    assert!(
-        !names.is_empty() || env::var("MOONBOX_TEST_FILTER").is_ok(),
-        "no scripts in tests/lua"
-    );
+    assert!(!names.is_empty() || env::var("MOONBOX_TEST_FILTER").is_ok(), "no scripts in tests/lua");
     let total = names.len();
     let failures = run_all(names, move |n| check_lua_script(Interp::Moonbox, n, bless));
     report("tests/lua on moonbox", total, failures);
@@ -546,14 +476,9 @@ fn lua_scripts() {
 fn error_messages() {
     let bless = env_flag("MOONBOX_BLESS");
     let names = scripts("errors");
-    assert!(
-        !names.is_empty() || env::var("MOONBOX_TEST_FILTER").is_ok(),
-        "no scripts in tests/errors"
-    );
+    assert!(!names.is_empty() || env::var("MOONBOX_TEST_FILTER").is_ok(), "no scripts in tests/errors");
     let total = names.len();
-    let failures = run_all(names, move |n| {
-        check_error_script(Interp::Moonbox, n, bless)
-    });
+    let failures = run_all(names, move |n| check_error_script(Interp::Moonbox, n, bless));
     report("tests/errors on moonbox", total, failures);
 }
 
@@ -577,11 +502,7 @@ fn lua_scripts_on_reference_luajit() {
     let names = scripts("lua");
     let total = names.len();
     let failures = run_all(names, |n| check_lua_script(Interp::Reference, n, false));
-    report(
-        "tests/lua on the reference luajit (a failure here is a wrong test)",
-        total,
-        failures,
-    );
+    report("tests/lua on the reference luajit (a failure here is a wrong test)", total, failures);
 }
 
 #[test]
@@ -593,9 +514,5 @@ fn error_messages_on_reference_luajit() {
     let names = scripts("errors");
     let total = names.len();
     let failures = run_all(names, |n| check_error_script(Interp::Reference, n, false));
-    report(
-        "tests/errors on the reference luajit (a failure here is a wrong golden file)",
-        total,
-        failures,
-    );
+    report("tests/errors on the reference luajit (a failure here is a wrong golden file)", total, failures);
 }

@@ -104,6 +104,7 @@ macro_rules! define_opcodes {
 /// pattern. A match on the opcode byte that lists these explicitly covers all 256
 /// values without a `_` arm, so LLVM builds a full jump table with no range check
 /// (the dispatch loop relies on it; a test checks the list against `NUM_OPS`).
+#[rustfmt::skip]
 macro_rules! undefined_opcodes {
     () => {
         72 | 73 | 74 | 75 | 76 | 77 | 78 | 79 | 80 | 81 | 82 | 83 | 84 | 85 | 86 | 87 | 88 |

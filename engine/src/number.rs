@@ -174,11 +174,7 @@ impl Shortest {
         write!(buf, "{x:e}").ok()?;
         let s = &buf.b[..buf.n];
         let epos = s.iter().position(|&c| c == b'e')?;
-        let mut r = Shortest {
-            d: [0; 24],
-            len: 0,
-            point: 0,
-        };
+        let mut r = Shortest { d: [0; 24], len: 0, point: 0 };
         for &c in &s[..epos] {
             if c.is_ascii_digit() {
                 *r.d.get_mut(r.len)? = c;
@@ -237,11 +233,7 @@ struct ArrBuf {
 
 impl core::fmt::Write for ArrBuf {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        SliceWriter {
-            b: &mut self.b[..],
-            n: self.n,
-        }
-        .write_str(s)?;
+        SliceWriter { b: &mut self.b[..], n: self.n }.write_str(s)?;
         self.n += s.len();
         Ok(())
     }
@@ -344,10 +336,7 @@ fn pad(out: &mut Vec<u8>, c: u8, n: usize) {
 /// gets a sign and ignores `+` (but not ` `); the `0` flag pads with spaces.
 fn format_nonfinite(x: f64, f: &FloatFmt, out: &mut Vec<u8>) {
     let (name, prefix): (&[u8; 3], Option<u8>) = if x.is_nan() {
-        (
-            if f.upper { b"NAN" } else { b"nan" },
-            if f.space { Some(b' ') } else { None },
-        )
+        (if f.upper { b"NAN" } else { b"nan" }, if f.space { Some(b' ') } else { None })
     } else {
         let prefix = if x < 0.0 {
             Some(b'-')
@@ -410,11 +399,7 @@ fn format_hex_float(x: f64, f: &FloatFmt, out: &mut Vec<u8>) {
 
 /// `%a` body without the sign: "0x", digits, "p", exponent.
 fn hex_float_body(body: &mut Vec<u8>, sp: &FloatFmt, n: f64) {
-    let hexdig: &[u8; 18] = if sp.upper {
-        b"0123456789ABCDEFPX"
-    } else {
-        b"0123456789abcdefpx"
-    };
+    let hexdig: &[u8; 18] = if sp.upper { b"0123456789ABCDEFPX" } else { b"0123456789abcdefpx" };
     let bits = n.to_bits();
     let mut e = ((bits >> 52) & 0x7ff) as i32;
     let mut m = bits & ((1u64 << 52) - 1);
@@ -473,44 +458,31 @@ mod ljfp {
 
     /// `rescale_e` / `rescale_n`: push the exponent of a number towards zero.
     const RESCALE_E: [i32; 32] = [
-        -308, -289, -270, -250, -231, -212, -193, -173, -154, -135, -115, -96, -77, -58, -38, 0, 0,
-        0, 39, 58, 77, 96, 116, 135, 154, 174, 193, 212, 231, 251, 270, 289,
+        -308, -289, -270, -250, -231, -212, -193, -173, -154, -135, -115, -96, -77, -58, -38, 0, 0, 0, 39, 58, 77, 96,
+        116, 135, 154, 174, 193, 212, 231, 251, 270, 289,
     ];
     const RESCALE_N: [f64; 32] = [
-        1e308, 1e289, 1e270, 1e250, 1e231, 1e212, 1e193, 1e173, 1e154, 1e135, 1e115, 1e96, 1e77,
-        1e58, 1e38, 1e0, 1e0, 1e0, 1e-39, 1e-58, 1e-77, 1e-96, 1e-116, 1e-135, 1e-154, 1e-174,
-        1e-193, 1e-212, 1e-231, 1e-251, 1e-270, 1e-289,
+        1e308, 1e289, 1e270, 1e250, 1e231, 1e212, 1e193, 1e173, 1e154, 1e135, 1e115, 1e96, 1e77, 1e58, 1e38, 1e0, 1e0,
+        1e0, 1e-39, 1e-58, 1e-77, 1e-96, 1e-116, 1e-135, 1e-154, 1e-174, 1e-193, 1e-212, 1e-231, 1e-251, 1e-270,
+        1e-289,
     ];
 
     /// For p in -70..=57: pairs (m, e) with 4*2^p <= (u8)m * 10^e, minimal.
     const FOUR_ULP_M_E: [i8; 256] = [
-        34, -21, 68, -21, 14, -20, 28, -20, 55, -20, 2, -19, 3, -19, 5, -19, 9, -19, -82, -18, 35,
-        -18, 7, -17, -117, -17, 28, -17, 56, -17, 112, -16, -33, -16, 45, -16, 89, -16, -78, -15,
-        36, -15, 72, -15, -113, -14, 29, -14, 57, -14, 114, -13, -28, -13, 46, -13, 91, -12, -74,
-        -12, 37, -12, 73, -12, 15, -11, 3, -11, 59, -11, 2, -10, 3, -10, 5, -10, 1, -9, -69, -9,
-        38, -9, 75, -9, 15, -7, 3, -7, 6, -7, 12, -6, -17, -7, 48, -7, 96, -7, -65, -6, 39, -6, 77,
-        -6, -103, -5, 31, -5, 62, -5, 123, -4, -11, -4, 49, -4, 98, -4, -60, -3, 4, -2, 79, -3, 16,
-        -2, 32, -2, 63, -2, 2, -1, 25, 0, 5, 1, 1, 2, 2, 2, 4, 2, 8, 2, 16, 2, 32, 2, 64, 2, -128,
-        2, 26, 2, 52, 2, 103, 3, -51, 3, 41, 4, 82, 4, -92, 4, 33, 4, 66, 4, -124, 5, 27, 5, 53, 5,
-        105, 6, 21, 6, 42, 6, 84, 6, 17, 7, 34, 7, 68, 7, 2, 8, 3, 8, 6, 8, 108, 9, -41, 9, 43, 10,
-        86, 9, -84, 10, 35, 10, 69, 10, -118, 11, 28, 11, 55, 12, 11, 13, 22, 13, 44, 13, 88, 13,
-        -80, 13, 36, 13, 71, 13, -115, 14, 29, 14, 57, 14, 113, 15, -30, 15, 46, 15, 91, 15, 19,
-        16, 37, 16, 73, 16, 2, 17, 3, 17, 6, 17,
+        34, -21, 68, -21, 14, -20, 28, -20, 55, -20, 2, -19, 3, -19, 5, -19, 9, -19, -82, -18, 35, -18, 7, -17, -117,
+        -17, 28, -17, 56, -17, 112, -16, -33, -16, 45, -16, 89, -16, -78, -15, 36, -15, 72, -15, -113, -14, 29, -14,
+        57, -14, 114, -13, -28, -13, 46, -13, 91, -12, -74, -12, 37, -12, 73, -12, 15, -11, 3, -11, 59, -11, 2, -10, 3,
+        -10, 5, -10, 1, -9, -69, -9, 38, -9, 75, -9, 15, -7, 3, -7, 6, -7, 12, -6, -17, -7, 48, -7, 96, -7, -65, -6,
+        39, -6, 77, -6, -103, -5, 31, -5, 62, -5, 123, -4, -11, -4, 49, -4, 98, -4, -60, -3, 4, -2, 79, -3, 16, -2, 32,
+        -2, 63, -2, 2, -1, 25, 0, 5, 1, 1, 2, 2, 2, 4, 2, 8, 2, 16, 2, 32, 2, 64, 2, -128, 2, 26, 2, 52, 2, 103, 3,
+        -51, 3, 41, 4, 82, 4, -92, 4, 33, 4, 66, 4, -124, 5, 27, 5, 53, 5, 105, 6, 21, 6, 42, 6, 84, 6, 17, 7, 34, 7,
+        68, 7, 2, 8, 3, 8, 6, 8, 108, 9, -41, 9, 43, 10, 86, 9, -84, 10, 35, 10, 69, 10, -118, 11, 28, 11, 55, 12, 11,
+        13, 22, 13, 44, 13, 88, 13, -80, 13, 36, 13, 71, 13, -115, 14, 29, 14, 57, 14, 113, 15, -30, 15, 46, 15, 91,
+        15, 19, 16, 37, 16, 73, 16, 2, 17, 3, 17, 6, 17,
     ];
 
     /// 10^k for k in 0..=9 (`ndigits_dec_threshold[k] + 1`).
-    const POW10: [u32; 10] = [
-        1,
-        10,
-        100,
-        1000,
-        10_000,
-        100_000,
-        1_000_000,
-        10_000_000,
-        100_000_000,
-        1_000_000_000,
-    ];
+    const POW10: [u32; 10] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
 
     const MAX_SHIFT: u32 = 29; // ND_MUL2K_MAX_SHIFT on 64-bit hosts
 
@@ -569,13 +541,7 @@ mod ljfp {
     }
 
     /// `nd_mul2k`: multiply nd by 2^k and add carry_in (ndlo is 0).
-    fn nd_mul2k(
-        nd: &mut [u32; 64],
-        mut ndhi: u32,
-        mut k: u32,
-        mut carry_in: u32,
-        kind: Kind,
-    ) -> u32 {
+    fn nd_mul2k(nd: &mut [u32; 64], mut ndhi: u32, mut k: u32, mut carry_in: u32, kind: Kind) -> u32 {
         let mut ndlo: u32 = 0;
         let mut start: u32 = 1;
         if k > MAX_SHIFT * 2 && !kind.is_f_only() {
@@ -640,10 +606,8 @@ mod ljfp {
                     stop1 = (63i32.wrapping_sub((kind.sf_prec as i32) / 9)) as u32;
                 }
             } else {
-                let floorlog2 = (ndhi as i32)
-                    .wrapping_mul(29)
-                    .wrapping_add(fls(at(nd, ndhi)) as i32)
-                    .wrapping_sub(k as i32);
+                let floorlog2 =
+                    (ndhi as i32).wrapping_mul(29).wrapping_add(fls(at(nd, ndhi)) as i32).wrapping_sub(k as i32);
                 let floorlog10 = (f64::from(floorlog2) * 0.30102999566398114) as i32;
                 let p = kind.sf_prec as i32;
                 stop1 = 62i32.wrapping_add(floorlog10.wrapping_sub(p) / 9) as u32;
@@ -711,10 +675,7 @@ mod ljfp {
             (i as u32, e - i * 9)
         } else {
             let f = e.wrapping_sub(8) / 9;
-            (
-                64i32.wrapping_add(f) as u32,
-                e.wrapping_sub(f.wrapping_mul(9)).clamp(0, 8),
-            )
+            (64i32.wrapping_add(f) as u32, e.wrapping_sub(f.wrapping_mul(9)).clamp(0, 8))
         }
     }
 
@@ -752,11 +713,7 @@ mod ljfp {
             return ndhi;
         }
         if bd == b'5' {
-            let odd = if d > 0 {
-                buf[(d - 1) as usize] & 1 == 1
-            } else {
-                at(nd, i.wrapping_add(1)) & 1 == 1
-            };
+            let odd = if d > 0 { buf[(d - 1) as usize] & 1 == 1 } else { at(nd, i.wrapping_add(1)) & 1 == 1 };
             if !odd {
                 let mut round_up = false;
                 loop {
@@ -797,13 +754,7 @@ mod ljfp {
 
     /// `nd_similar`: do nd and the saved reference agree in their `prec`
     /// most significant digits and in the rounding direction after them?
-    fn nd_similar(
-        nd: &[u32; 64],
-        mut ndhi: u32,
-        mut refi: usize,
-        hilen: u32,
-        mut prec: u32,
-    ) -> bool {
+    fn nd_similar(nd: &[u32; 64], mut ndhi: u32, mut refi: usize, hilen: u32, mut prec: u32) -> bool {
         if hilen <= prec {
             if at(nd, ndhi) != nd[refi] {
                 return false;
@@ -1022,8 +973,8 @@ mod ljfp {
                     nd_add_m10e(&mut nd, ndhi, m, me);
                     if nd_similar(&nd, ndhi, 33, hilen, prec.wrapping_add(1)) {
                         return finish_e(
-                            sp, &mut nd, ndlo, ndhi, hilen, nde, ndebias, prec, prefix, has_prefix,
-                            width, alt, is_g, out, ties_even,
+                            sp, &mut nd, ndlo, ndhi, hilen, nde, ndebias, prec, prefix, has_prefix, width, alt, is_g,
+                            out, ties_even,
                         );
                     }
                 }
@@ -1033,23 +984,15 @@ mod ljfp {
                 continue;
             }
             return finish_e(
-                sp, &mut nd, ndlo, ndhi, hilen, nde, ndebias, prec, prefix, has_prefix, width, alt,
-                is_g, out, ties_even,
+                sp, &mut nd, ndlo, ndhi, hilen, nde, ndebias, prec, prefix, has_prefix, width, alt, is_g, out,
+                ties_even,
             );
         }
         // %f
         if prec < (0x3f & (ndlo as i32).wrapping_neg() as u32) * 9 {
-            ndhi = nd_round(
-                &mut nd,
-                ndlo,
-                ndhi,
-                0i32.wrapping_sub(prec as i32).wrapping_sub(1),
-                ties_even,
-            );
+            ndhi = nd_round(&mut nd, ndlo, ndhi, 0i32.wrapping_sub(prec as i32).wrapping_sub(1), ties_even);
         }
-        finish_f(
-            &mut nd, ndlo, ndhi, prec, prefix, has_prefix, width, sp.left, sp.zero, alt, false, out,
-        );
+        finish_f(&mut nd, ndlo, ndhi, prec, prefix, has_prefix, width, sp.left, sp.zero, alt, false, out);
     }
 
     /// The `%e` / `%g` tail of `lj_strfmt_wfnum`.
@@ -1071,17 +1014,9 @@ mod ljfp {
         out: &mut Vec<u8>,
         ties_even: bool,
     ) {
-        if (prec as i32).wrapping_sub(nde)
-            < ((0x3f & (ndlo as i32).wrapping_neg() as u32) * 9) as i32
-        {
+        if (prec as i32).wrapping_sub(nde) < ((0x3f & (ndlo as i32).wrapping_neg() as u32) * 9) as i32 {
             // Precision is sufficiently low as to maybe require rounding.
-            ndhi = nd_round(
-                nd,
-                ndlo,
-                ndhi,
-                nde.wrapping_sub(prec as i32).wrapping_sub(1),
-                ties_even,
-            );
+            ndhi = nd_round(nd, ndlo, ndhi, nde.wrapping_sub(prec as i32).wrapping_sub(1), ties_even);
             nde += i32::from(hilen != ndigits_dec(at(nd, ndhi)));
         }
         nde += ndebias;
@@ -1091,23 +1026,16 @@ mod ljfp {
                     ndhi = 0;
                 }
                 prec = prec.wrapping_sub(nde as u32);
-                return finish_f(
-                    nd, ndlo, ndhi, prec, prefix, has_prefix, width, sp.left, sp.zero, alt, true,
-                    out,
-                );
+                return finish_f(nd, ndlo, ndhi, prec, prefix, has_prefix, width, sp.left, sp.zero, alt, true, out);
             } else if !alt && prec != 0 && width > 5 {
                 // Decrease precision in order to strip trailing zeroes (this
                 // only affects the padding computation).
-                let maxprec = hilen
-                    .wrapping_sub(1)
-                    .wrapping_add((ndhi.wrapping_sub(ndlo) & 0x3f) * 9);
+                let maxprec = hilen.wrapping_sub(1).wrapping_add((ndhi.wrapping_sub(ndlo) & 0x3f) * 9);
                 if prec >= maxprec {
                     prec = maxprec;
                 } else {
                     // C computes ((int32_t)(prec - hilen) + 9) / 9 in int32.
-                    ndlo = ndhi.wrapping_sub(
-                        (((prec.wrapping_sub(hilen)) as i32).wrapping_add(9) / 9) as u32,
-                    ) & 0x3f;
+                    ndlo = ndhi.wrapping_sub((((prec.wrapping_sub(hilen)) as i32).wrapping_add(9) / 9) as u32) & 0x3f;
                 }
                 let mut i: i32 = (prec as i32)
                     .wrapping_sub(hilen as i32)
@@ -1144,10 +1072,7 @@ mod ljfp {
             .wrapping_add(ndigits_dec(nde_u))
             .wrapping_add(u32::from(nde_u < 10))
             .wrapping_add(u32::from(prec != 0 || alt));
-        let mut w = W {
-            b: Vec::with_capacity(32),
-            p: 0,
-        };
+        let mut w = W { b: Vec::with_capacity(32), p: 0 };
         let mut width = width;
         if !sp.left && !sp.zero {
             while width > len {
@@ -1252,10 +1177,7 @@ mod ljfp {
             .wrapping_add(prec)
             .wrapping_add(has_prefix)
             .wrapping_add(u32::from(prec != 0 || alt));
-        let mut w = W {
-            b: Vec::with_capacity(32),
-            p: 0,
-        };
+        let mut w = W { b: Vec::with_capacity(32), p: 0 };
         let mut width = width;
         if !left && !zero {
             while width > len {
@@ -1418,11 +1340,7 @@ fn scan(s: &[u8], opt: u32) -> Option<Numeral> {
             // "inf", "infinity" or "nan", any case.
             let mut v = f64::NAN;
             if casecmp(at(p), b'i') && casecmp(at(p + 1), b'n') && casecmp(at(p + 2), b'f') {
-                v = if neg {
-                    f64::NEG_INFINITY
-                } else {
-                    f64::INFINITY
-                };
+                v = if neg { f64::NEG_INFINITY } else { f64::INFINITY };
                 p += 3;
                 if casecmp(at(p), b'i')
                     && casecmp(at(p + 1), b'n')
@@ -1598,29 +1516,17 @@ fn scan(s: &[u8], opt: u32) -> Option<Numeral> {
 
 fn wrap_result(fmt: Fmt, neg: bool, v: f64) -> Option<Numeral> {
     let v = if neg { -v } else { v };
-    Some(if fmt == Fmt::Imag {
-        Numeral::Imag(v)
-    } else {
-        Numeral::Num(v)
-    })
+    Some(if fmt == Fmt::Imag { Numeral::Imag(v) } else { Numeral::Num(v) })
 }
 
 fn int_result(fmt: Fmt, neg: bool, x: u64) -> Option<Numeral> {
     let x = if neg { x.wrapping_neg() } else { x };
-    Some(if fmt == Fmt::I64 {
-        Numeral::Int64(x as i64)
-    } else {
-        Numeral::UInt64(x)
-    })
+    Some(if fmt == Fmt::I64 { Numeral::Int64(x as i64) } else { Numeral::UInt64(x) })
 }
 
 /// Iterator over the digit characters starting at `sp`, skipping one `.`.
 fn digits_from(s: &[u8], sp: usize) -> impl Iterator<Item = u8> + '_ {
-    s.get(sp..)
-        .unwrap_or(&[])
-        .iter()
-        .copied()
-        .filter(|&c| c != b'.')
+    s.get(sp..).unwrap_or(&[]).iter().copied().filter(|&c| c != b'.')
 }
 
 /// `strscan_hex`.
@@ -1786,10 +1692,7 @@ fn scan_dec(s: &[u8], sp: usize, fmt: Fmt, ex10: i64, neg: bool, dig: u64) -> Op
     }
     buf[n] = b'e';
     n += 1;
-    let mut w = SliceWriter {
-        b: &mut buf[n..],
-        n: 0,
-    };
+    let mut w = SliceWriter { b: &mut buf[n..], n: 0 };
     write!(w, "{exp}").ok()?;
     n += w.n;
     let txt = core::str::from_utf8(buf.get(..n)?).ok()?;
@@ -1859,10 +1762,7 @@ pub fn tonumber_base(s: &[u8], base: u32) -> Option<f64> {
         if d >= base {
             break;
         }
-        match acc
-            .checked_mul(u64::from(base))
-            .and_then(|v| v.checked_add(u64::from(d)))
-        {
+        match acc.checked_mul(u64::from(base)).and_then(|v| v.checked_add(u64::from(d))) {
             Some(v) => acc = v,
             None => overflow = true,
         }
@@ -1879,14 +1779,9 @@ pub fn tonumber_base(s: &[u8], base: u32) -> Option<f64> {
     if p < s.len() {
         return None;
     }
-    let v = if overflow {
-        u64::MAX as f64
-    } else {
-        acc as f64
-    };
+    let v = if overflow { u64::MAX as f64 } else { acc as f64 };
     Some(if neg { -v } else { v })
 }
-
 
 /// `a % b` as Lua 5.1 defines it: `a - floor(a/b)*b`.
 #[inline]
@@ -2089,10 +1984,7 @@ mod tests {
             ("-.5", Some(-0.5)),
             ("+.5e1", Some(5.0)),
             ("0.1", Some(0.1)),
-            (
-                "123456789012345678901234567890",
-                Some(1.2345678901234568e29),
-            ),
+            ("123456789012345678901234567890", Some(1.2345678901234568e29)),
             ("9007199254740993", Some(9007199254740992.0)),
             ("9007199254740995", Some(9007199254740996.0)),
             ("18446744073709551615", Some(18446744073709551615.0)),
@@ -2111,21 +2003,11 @@ mod tests {
             ("1e-5", Some(1e-5)),
             ("\u{a0}1", None), // NBSP is not whitespace
             ("1\u{a0}", None),
-            (
-                "0b11111111111111111111111111111111111111111111111111111111111111111",
-                None,
-            ),
-            (
-                "0b1111111111111111111111111111111111111111111111111111111111111111",
-                Some(18446744073709551615.0),
-            ),
+            ("0b11111111111111111111111111111111111111111111111111111111111111111", None),
+            ("0b1111111111111111111111111111111111111111111111111111111111111111", Some(18446744073709551615.0)),
         ];
         for &(s, want) in cases {
-            assert!(
-                same(num(s), want),
-                "tonumber({s:?}) = {:?}, want {want:?}",
-                num(s)
-            );
+            assert!(same(num(s), want), "tonumber({s:?}) = {:?}, want {want:?}", num(s));
         }
     }
 
@@ -2272,10 +2154,7 @@ mod tests {
         ];
         for &(s, b, want) in cases {
             let got = tonumber_base(s.as_bytes(), b);
-            assert!(
-                same(got, want),
-                "tonumber({s:?}, {b}) = {got:?}, want {want:?}"
-            );
+            assert!(same(got, want), "tonumber({s:?}, {b}) = {got:?}, want {want:?}");
         }
     }
 
@@ -2291,9 +2170,7 @@ mod tests {
         let alphabet = b"0123456789.eEpPxXbB+- \t\0iInNfFlLuU_a";
         for _ in 0..20000 {
             let len = (next() % 24) as usize;
-            let s: Vec<u8> = (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-                .collect();
+            let s: Vec<u8> = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
             let _ = str2number(&s);
             let _ = parse_lua_numeral(&s);
             let _ = tonumber_base(&s, (next() % 40) as u32);
@@ -2317,10 +2194,7 @@ mod tests {
             }
             let s = tostr(x);
             let y = num(&s).unwrap();
-            assert!(
-                ((y - x) / x).abs() < 6e-14 || y.is_infinite(),
-                "{x:e} -> {s}"
-            );
+            assert!(((y - x) / x).abs() < 6e-14 || y.is_infinite(), "{x:e} -> {s}");
         }
     }
 }

@@ -18,7 +18,8 @@ pub fn run_limited(src: &[u8]) {
 
 /// [`run_limited`] with `setup` applied to the state's engine `Vm` first.
 pub fn run_limited_with(src: &[u8], setup: impl FnOnce(&mut moonbox_engine::vm::Vm)) {
-    let lua = Lua::with_options(LuaOptions { sandboxed: true, memory_limit: Some(MEMORY), instruction_limit: Some(FUEL) });
+    let lua =
+        Lua::with_options(LuaOptions { sandboxed: true, memory_limit: Some(MEMORY), instruction_limit: Some(FUEL) });
     lua.set_output(|_| {}).expect("a fresh state is not busy");
     lua.with_raw_vm(setup).expect("a fresh state is not busy");
     let _ = lua.load(src).set_name("=fuzz").exec();

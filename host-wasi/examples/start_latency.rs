@@ -70,10 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     let runs: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
-    println!(
-        "throughput: {:.0} tenant runs/s on {threads} threads",
-        runs as f64 / t0.elapsed().as_secs_f64()
-    );
+    println!("throughput: {:.0} tenant runs/s on {threads} threads", runs as f64 / t0.elapsed().as_secs_f64());
 
     // Idle tenants: each one's Lua state is up and blocked in a host call.
     let barrier = Arc::new(Barrier::new(idle_tenants + 1));

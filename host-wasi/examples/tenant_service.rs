@@ -50,7 +50,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(static_dir.join("greeting.txt"), "Hello")?;
 
     // Tenant "counter": counts hits per path in its store.
-    let counter = with_kv(Tenant::new().memory(16 << 20).timeout(Some(Duration::from_millis(100))), "counter", Kv::default());
+    let counter =
+        with_kv(Tenant::new().memory(16 << 20).timeout(Some(Duration::from_millis(100))), "counter", Kv::default());
     let counter_src = Script::source(
         "counter.lua",
         r#"local path = ...
@@ -81,7 +82,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
            elseif mode == "hog" then local t = {} while true do t[#t + 1] = ("x"):rep(1e5) .. #t end
            else print("greedy behaved") end"#,
     );
-    let tenants = Arc::new(vec![("counter", counter, counter_src), ("greeter", greeter, greeter_src), ("greedy", greedy, greedy_src)]);
+    let tenants = Arc::new(vec![
+        ("counter", counter, counter_src),
+        ("greeter", greeter, greeter_src),
+        ("greedy", greedy, greedy_src),
+    ]);
 
     let requests: Vec<(usize, &str)> = vec![
         (0, "/"),

@@ -69,8 +69,7 @@ fn run(argv: &[String]) -> Result<u8, String> {
         k += 1;
     }
     let argv = &split[..];
-    let mut tenant =
-        Tenant::new().memory(64 << 20).timeout(Some(Duration::from_secs(10))).stdio(Stdio::Inherit);
+    let mut tenant = Tenant::new().memory(64 << 20).timeout(Some(Duration::from_secs(10))).stdio(Stdio::Inherit);
     let mut i = 1;
     let mut script: Option<Script> = None;
     while i < argv.len() {

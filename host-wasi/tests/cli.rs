@@ -84,7 +84,8 @@ fn moonbox_dash_dash_sandbox() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "nil\tnil\t42\n", "{}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new(&native).args(["--timeout", "100ms", "--sandbox", "-e", "while true do end"]).output().unwrap();
+    let out =
+        Command::new(&native).args(["--timeout", "100ms", "--sandbox", "-e", "while true do end"]).output().unwrap();
     assert_eq!(out.status.code(), Some(5));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "moonbox: time limit reached\n");
 }

@@ -64,7 +64,8 @@ fn string_rep_bomb_hits_the_cap() {
 
 #[test]
 fn memory_error_is_catchable_and_the_state_goes_on() {
-    let r = run(&limited(), &format!("print(pcall(function() {MEMORY_BOMB} end)) collectgarbage() print('still here')"));
+    let r =
+        run(&limited(), &format!("print(pcall(function() {MEMORY_BOMB} end)) collectgarbage() print('still here')"));
     assert_eq!(r.outcome, Outcome::Ok, "{}", stderr(&r));
     assert_eq!(stdout(&r), "false\tnot enough memory\nstill here\n");
 }
@@ -83,7 +84,10 @@ fn deep_recursion_is_a_lua_error() {
 
 #[test]
 fn output_flood_is_cut() {
-    let r = run(&limited().stdio(moonbox_host_wasi::Stdio::Capture(64 << 10)), "while true do io.write(('x'):rep(1000)) end");
+    let r = run(
+        &limited().stdio(moonbox_host_wasi::Stdio::Capture(64 << 10)),
+        "while true do io.write(('x'):rep(1000)) end",
+    );
     assert_eq!(r.outcome, Outcome::OutputLimit, "{}", stderr(&r));
     assert!(r.stdout.len() <= 64 << 10);
 }
@@ -104,7 +108,11 @@ fn lua_errors_and_exit_codes() {
     let r = run(&limited(), "error('boom')");
     assert_eq!(r.outcome, Outcome::LuaError { message: "test.lua:1: boom".into() });
     let r = run(&limited(), "x = = 1");
-    assert!(matches!(&r.outcome, Outcome::LuaError { message } if message.contains("unexpected symbol")), "{:?}", r.outcome);
+    assert!(
+        matches!(&r.outcome, Outcome::LuaError { message } if message.contains("unexpected symbol")),
+        "{:?}",
+        r.outcome
+    );
     let r = run(&limited(), "print(...)");
     assert_eq!(r.outcome, Outcome::Ok);
     assert_eq!(r.exit_code, 0);

@@ -14,10 +14,8 @@ fn rss() -> Option<usize> {
 
 #[test]
 fn ten_thousand_tenants_do_not_leak() {
-    let t = Tenant::new()
-        .function("echo", |a| Ok(a.to_vec()))
-        .unwrap()
-        .timeout(Some(std::time::Duration::from_secs(5)));
+    let t =
+        Tenant::new().function("echo", |a| Ok(a.to_vec())).unwrap().timeout(Some(std::time::Duration::from_secs(5)));
     let code = "local t = {} for i = 1, 50 do t[i] = tostring(i) end print(echo(#t))";
     for _ in 0..500 {
         assert_eq!(run(&t, code).outcome, Outcome::Ok);

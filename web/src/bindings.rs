@@ -156,11 +156,7 @@ impl Lua {
     #[wasm_bindgen(js_name = setLimits)]
     pub fn set_limits(&mut self, memory_limit: Option<f64>, budget: Option<f64>, time_limit_ms: Option<f64>) {
         let ok = |v: Option<f64>| v.filter(|n| n.is_finite() && *n >= 0.0);
-        self.session.set_limits(
-            ok(memory_limit).map(|m| m as usize),
-            ok(budget).map(|b| b as u64),
-            ok(time_limit_ms),
-        );
+        self.session.set_limits(ok(memory_limit).map(|m| m as usize), ok(budget).map(|b| b as u64), ok(time_limit_ms));
     }
 
     /// Bytes the state uses now.

@@ -516,9 +516,7 @@ impl<'a> Parser<'a> {
         };
         let k = match key.k {
             EK::Str(id) if !key.has_jumps() && self.kstr_slot(id) <= 255 => Key::Str(self.kstr_slot(id) as u8),
-            EK::Num(n) if !key.has_jumps() && (0.0..=255.0).contains(&n) && n.fract() == 0.0 => {
-                Key::Byte(n as u8)
-            }
+            EK::Num(n) if !key.has_jumps() && (0.0..=255.0).contains(&n) && n.fract() == 0.0 => Key::Byte(n as u8),
             _ => Key::Reg(self.exp_to_anyreg(key)?),
         };
         t.k = EK::Indexed(treg, k);

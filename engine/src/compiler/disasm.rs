@@ -166,4 +166,3 @@ pub fn listing(p: &FuncProto) -> String {
     disassemble(p, &mut s);
     s
 }
-

@@ -598,7 +598,9 @@ mod tests {
     /// clamps its pc rather than checking it).
     #[test]
     fn code_must_not_fall_off_its_end() {
-        for src in ["", "return", "local f = ... return f()", "while true do end", "local x = ... if x then return 1 end"] {
+        for src in
+            ["", "return", "local f = ... return f()", "while true do end", "local x = ... if x then return 1 end"]
+        {
             let p = compile(src.as_bytes(), b"=t").expect("compiles");
             verify(&p).expect(src);
         }

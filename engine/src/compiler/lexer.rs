@@ -20,8 +20,8 @@
 
 use std::borrow::Cow;
 
-use crate::number::ldexp;
 use super::SyntaxError;
+use crate::number::ldexp;
 
 /// One token.
 #[derive(Clone, Debug, PartialEq)]
@@ -607,11 +607,7 @@ impl<'a> Lexer<'a> {
     fn number(&mut self) -> Result<Tok, SyntaxError> {
         let first = self.peek(0);
         let second = self.peek(1);
-        let xp = if first == b'0' as i32 && (second == b'x' as i32 || second == b'X' as i32) {
-            b'p'
-        } else {
-            b'e'
-        };
+        let xp = if first == b'0' as i32 && (second == b'x' as i32 || second == b'X' as i32) { b'p' } else { b'e' };
         let mut prev: i32 = -1;
         loop {
             let c = self.peek(0);
@@ -761,4 +757,3 @@ fn parse_hex(s: &[u8]) -> Option<f64> {
     }
     Some(ldexp(mant as f64, exp))
 }
-

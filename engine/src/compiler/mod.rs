@@ -9,11 +9,11 @@
 //! (per-function state and the expression descriptor), `disasm.rs` (`-bl` listings).
 
 mod codegen;
-mod ops;
 pub mod disasm;
 pub mod dump;
 mod func;
 pub mod lexer;
+mod ops;
 mod parser;
 pub mod proto;
 mod scope;

@@ -59,8 +59,8 @@ impl<'a> Parser<'a> {
             BinOp::Or => self.go_if_false(e)?,
             BinOp::Concat => self.exp_to_nextreg(e)?,
             BinOp::Eq | BinOp::Ne => {
-                let is_const = !e.has_jumps()
-                    && matches!(e.k, EK::Nil | EK::True | EK::False | EK::Num(_) | EK::Str(_));
+                let is_const =
+                    !e.has_jumps() && matches!(e.k, EK::Nil | EK::True | EK::False | EK::Num(_) | EK::Str(_));
                 if !is_const {
                     self.exp_to_anyreg(e)?;
                 }
@@ -139,9 +139,8 @@ impl<'a> Parser<'a> {
     }
 
     fn equality(&mut self, eq: bool, e1: &mut Exp, mut e2: Exp) -> R<()> {
-        let is_const = |e: &Exp| {
-            !e.has_jumps() && matches!(e.k, EK::Nil | EK::True | EK::False | EK::Num(_) | EK::Str(_))
-        };
+        let is_const =
+            |e: &Exp| !e.has_jumps() && matches!(e.k, EK::Nil | EK::True | EK::False | EK::Num(_) | EK::Str(_));
         if is_const(e1) {
             // Constant on the left: evaluate the right side into a register and swap.
             if is_const(&e2) {

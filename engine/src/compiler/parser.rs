@@ -11,10 +11,10 @@
 
 use std::rc::Rc;
 
-use super::ops::{ArithOp, BinOp, UNARY_PRIORITY};
 use super::func::{Exp, FuncState, EK};
-use super::proto::{KVal, TableTemplate};
 use super::lexer::{Lexer, Tok};
+use super::ops::{ArithOp, BinOp, UNARY_PRIORITY};
+use super::proto::{KVal, TableTemplate};
 use super::SyntaxError;
 use crate::bytecode::{Ins, Op};
 
@@ -470,11 +470,7 @@ impl<'a> Parser<'a> {
             return Ok(Exp::new(EK::NonReloc(treg as u8)));
         }
         let asize = hint_arr.min(0x7ff);
-        let hbits = if nhash == 0 {
-            0
-        } else {
-            (usize::BITS - (nhash - 1).leading_zeros()).clamp(1, 31) as usize
-        };
+        let hbits = if nhash == 0 { 0 } else { (usize::BITS - (nhash - 1).leading_zeros()).clamp(1, 31) as usize };
         self.fs.set_ins(tpc, Ins::ad(Op::TNEW, treg as u8, (asize | hbits << 11) as u16));
         Ok(Exp::new(EK::NonReloc(treg as u8)))
     }

@@ -209,11 +209,7 @@ impl<'a> Parser<'a> {
         let first_label = self.fs.blocks.last().map(|b| b.first_label).unwrap_or(0);
         let visible = self.fs.labels.get(first_label..).unwrap_or(&[]);
         if let Some(lb) = visible.iter().rev().find(|l| l.name == name).cloned() {
-            let pc = if nactvar > lb.nactvar {
-                self.emit(Ins::aj(Op::UCLO, lb.nactvar as u8, 0))
-            } else {
-                self.jump()
-            };
+            let pc = if nactvar > lb.nactvar { self.emit(Ins::aj(Op::UCLO, lb.nactvar as u8, 0)) } else { self.jump() };
             return self.patch_jump(pc, lb.pc);
         }
         let pc = self.jump();
@@ -235,8 +231,8 @@ impl<'a> Parser<'a> {
             self.next()?;
             let name = self.check_name()?;
             let first = self.fs.blocks.last().map(|b| b.first_label).unwrap_or(0);
-            let dup = self.fs.labels.get(first..).unwrap_or(&[]).iter().any(|l| l.name == name)
-                || names.contains(&name);
+            let dup =
+                self.fs.labels.get(first..).unwrap_or(&[]).iter().any(|l| l.name == name) || names.contains(&name);
             if dup {
                 let msg = format!("duplicate label '{}'", String::from_utf8_lossy(&name));
                 return Err(self.lex.error_plain(&msg));
@@ -245,11 +241,7 @@ impl<'a> Parser<'a> {
             names.push(name);
         }
         let at_end = matches!(self.lex.tok, Tok::Else | Tok::Elseif | Tok::End | Tok::Eof);
-        let nactvar = if at_end {
-            self.fs.blocks.last().map(|b| b.nactvar).unwrap_or(0)
-        } else {
-            self.fs.nactvar
-        };
+        let nactvar = if at_end { self.fs.blocks.last().map(|b| b.nactvar).unwrap_or(0) } else { self.fs.nactvar };
         let pc = self.label_here();
         let first_goto = self.fs.blocks.last().map(|b| b.first_goto).unwrap_or(0);
         for name in names {
@@ -272,10 +264,7 @@ impl<'a> Parser<'a> {
         let pc = self.fs.pc();
         let ends_in_return = pc > 0
             && self.fs.last_target < pc
-            && matches!(
-                self.fs.ins(pc - 1).and_then(|i| i.op()),
-                Some(Op::RET | Op::RET0 | Op::RET1 | Op::CALLT)
-            );
+            && matches!(self.fs.ins(pc - 1).and_then(|i| i.op()), Some(Op::RET | Op::RET0 | Op::RET1 | Op::CALLT));
         if !ends_in_return {
             self.emit_ad(Op::RET0, 0, 1);
             if let Some(l) = self.fs.lines.last_mut() {

@@ -156,8 +156,7 @@ impl<'a> Parser<'a> {
         self.statlist()?;
         self.check_match(&Tok::Until, &Tok::Repeat, line)?;
         let mut cond = self.expr()?;
-        let (has_upval, level) =
-            self.fs.blocks.last().map(|b| (b.has_upval, b.nactvar)).unwrap_or((false, 0));
+        let (has_upval, level) = self.fs.blocks.last().map(|b| (b.has_upval, b.nactvar)).unwrap_or((false, 0));
         let mut exit_jump = None;
         self.go_if_true(&mut cond)?;
         if !has_upval {
@@ -312,11 +311,7 @@ impl<'a> Parser<'a> {
                 break;
             }
         }
-        let (nexps, e) = if self.test_next(&Tok::Char(b'='))? {
-            self.explist()?
-        } else {
-            (0, Exp::new(EK::Void))
-        };
+        let (nexps, e) = if self.test_next(&Tok::Char(b'='))? { self.explist()? } else { (0, Exp::new(EK::Void)) };
         self.adjust_assign(nvars, nexps, e)?;
         self.adjust_locals(nvars);
         Ok(())

@@ -30,11 +30,33 @@ fn name(x: &str) -> Tok {
 fn lexer_symbols_and_keywords() {
     let toks = lex_all("+ - * / % ^ # == ~= <= >= < > = ( ) { } [ ] ; : :: , . .. ...").unwrap();
     let want = vec![
-        Tok::Char(b'+'), Tok::Char(b'-'), Tok::Char(b'*'), Tok::Char(b'/'), Tok::Char(b'%'),
-        Tok::Char(b'^'), Tok::Char(b'#'), Tok::Eq, Tok::Ne, Tok::Le, Tok::Ge, Tok::Char(b'<'),
-        Tok::Char(b'>'), Tok::Char(b'='), Tok::Char(b'('), Tok::Char(b')'), Tok::Char(b'{'),
-        Tok::Char(b'}'), Tok::Char(b'['), Tok::Char(b']'), Tok::Char(b';'), Tok::Char(b':'),
-        Tok::DbColon, Tok::Char(b','), Tok::Char(b'.'), Tok::Concat, Tok::Dots,
+        Tok::Char(b'+'),
+        Tok::Char(b'-'),
+        Tok::Char(b'*'),
+        Tok::Char(b'/'),
+        Tok::Char(b'%'),
+        Tok::Char(b'^'),
+        Tok::Char(b'#'),
+        Tok::Eq,
+        Tok::Ne,
+        Tok::Le,
+        Tok::Ge,
+        Tok::Char(b'<'),
+        Tok::Char(b'>'),
+        Tok::Char(b'='),
+        Tok::Char(b'('),
+        Tok::Char(b')'),
+        Tok::Char(b'{'),
+        Tok::Char(b'}'),
+        Tok::Char(b'['),
+        Tok::Char(b']'),
+        Tok::Char(b';'),
+        Tok::Char(b':'),
+        Tok::DbColon,
+        Tok::Char(b','),
+        Tok::Char(b'.'),
+        Tok::Concat,
+        Tok::Dots,
     ];
     assert_eq!(toks, want);
     let kws = lex_all("and break do else elseif end false for function if in local nil not or repeat return then true until while goto _x1").unwrap();
@@ -52,7 +74,10 @@ fn lexer_strings_and_escapes() {
     assert_eq!(t[1], s("AB\x431"));
     assert_eq!(t[2], s("Aj"));
     assert_eq!(t[3], Tok::Str(b"A\xdf\xbf\xef\xbf\xbf\xf4\x8f\xbf\xbf".to_vec().into()));
-    assert_eq!(lex_all("\"a\\\nb\" 'c\\z  \n\t d' \"\\255\\0\"").unwrap(), vec![s("a\nb"), s("cd"), Tok::Str(b"\xff\x00".to_vec().into())]);
+    assert_eq!(
+        lex_all("\"a\\\nb\" 'c\\z  \n\t d' \"\\255\\0\"").unwrap(),
+        vec![s("a\nb"), s("cd"), Tok::Str(b"\xff\x00".to_vec().into())]
+    );
     assert_eq!(lex_all("\"\\u{0}\"").unwrap(), vec![Tok::Str(b"\0".to_vec().into())]);
 }
 
@@ -67,12 +92,28 @@ fn lexer_long_strings_and_comments() {
 #[test]
 fn lexer_numbers() {
     let cases: &[(&str, f64)] = &[
-        ("0", 0.0), ("3", 3.0), ("3.", 3.0), (".5", 0.5), ("1e2", 100.0), ("1E+2", 100.0),
-        ("2.5e-1", 0.25), ("0x10", 16.0), ("0XfF", 255.0), ("0x.8", 0.5), ("0x1p4", 16.0),
-        ("0x1.8p1", 3.0), ("0xAp-1", 5.0), ("08", 8.0), ("1e400", f64::INFINITY),
-        ("0x7fffffffffffffffff", 2.3611832414348226e21), ("9007199254740993", 9007199254740992.0),
-        ("0x1p-1074", 5e-324), ("0x1e", 30.0), ("123456789012345678901234567890", 1.2345678901234568e29),
-        ("0x1.fffffffffffff8p0", 2.0), ("0x1.fffffffffffff7ffp0", 1.9999999999999998),
+        ("0", 0.0),
+        ("3", 3.0),
+        ("3.", 3.0),
+        (".5", 0.5),
+        ("1e2", 100.0),
+        ("1E+2", 100.0),
+        ("2.5e-1", 0.25),
+        ("0x10", 16.0),
+        ("0XfF", 255.0),
+        ("0x.8", 0.5),
+        ("0x1p4", 16.0),
+        ("0x1.8p1", 3.0),
+        ("0xAp-1", 5.0),
+        ("08", 8.0),
+        ("1e400", f64::INFINITY),
+        ("0x7fffffffffffffffff", 2.3611832414348226e21),
+        ("9007199254740993", 9007199254740992.0),
+        ("0x1p-1074", 5e-324),
+        ("0x1e", 30.0),
+        ("123456789012345678901234567890", 1.2345678901234568e29),
+        ("0x1.fffffffffffff8p0", 2.0),
+        ("0x1.fffffffffffff7ffp0", 1.9999999999999998),
     ];
     for (src, want) in cases {
         assert_eq!(parse_number(src.as_bytes()), Some(*want), "{}", src);
@@ -165,7 +206,10 @@ const ERRORS: &[(&str, &str)] = &[
     ("x = [==[ a", "[string \"x = [==[ a\"]:1: unfinished long string near '<eof>'"),
     ("::a:: ::a::", "[string \"::a:: ::a::\"]:1: duplicate label 'a'"),
     ("goto a", "[string \"goto a\"]:1: undefined label 'a'"),
-    ("do goto a; local x; ::a:: print(x) end", "[string \"do goto a; local x; ::a:: print(x) end\"]:1: <goto a> jumps into the scope of local 'x'"),
+    (
+        "do goto a; local x; ::a:: print(x) end",
+        "[string \"do goto a; local x; ::a:: print(x) end\"]:1: <goto a> jumps into the scope of local 'x'",
+    ),
     ("x = \"\\300\"", "[string \"x = \"\\300\"\"]:1: invalid escape sequence near '\"'"),
     ("x = \"\\u{110000}\"", "[string \"x = \"\\u{110000}\"\"]:1: invalid escape sequence near '\"'"),
     ("x = \"\\xZZ\"", "[string \"x = \"\\xZZ\"\"]:1: invalid escape sequence near '\"'"),
@@ -196,10 +240,19 @@ const ERRORS: &[(&str, &str)] = &[
     ("(a)", "[string \"(a)\"]:1: syntax error near '<eof>'"),
     ("x = function(a, 1) end", "[string \"x = function(a, 1) end\"]:1: <name> or '...' expected near '1'"),
     ("x = function(..., a) end", "[string \"x = function(..., a) end\"]:1: ')' expected near ','"),
-    ("x = ... function f() return ... end", "[string \"x = ... function f() return ... end\"]:1: cannot use '...' outside a vararg function near '...'"),
-    ("function f() x = ... end", "[string \"function f() x = ... end\"]:1: cannot use '...' outside a vararg function near '...'"),
+    (
+        "x = ... function f() return ... end",
+        "[string \"x = ... function f() return ... end\"]:1: cannot use '...' outside a vararg function near '...'",
+    ),
+    (
+        "function f() x = ... end",
+        "[string \"function f() x = ... end\"]:1: cannot use '...' outside a vararg function near '...'",
+    ),
     ("::a:: goto b", "[string \"::a:: goto b\"]:1: undefined label 'b'"),
-    ("repeat goto a; local x ::a:: until x", "[string \"repeat goto a; local x ::a:: until x\"]:1: <goto a> jumps into the scope of local 'x'"),
+    (
+        "repeat goto a; local x ::a:: until x",
+        "[string \"repeat goto a; local x ::a:: until x\"]:1: <goto a> jumps into the scope of local 'x'",
+    ),
     ("do ::a:: end ::a::", "OK"),
     ("goto a; local x; ::a::", "OK"),
     ("x = 1 ;; y = 2", "[string \"x = 1 ;; y = 2\"]:1: unexpected symbol near ';'"),
@@ -219,13 +272,22 @@ const ERRORS: &[(&str, &str)] = &[
     ("x = '\\x1g'", "[string \"x = '\\x1g'\"]:1: invalid escape sequence near '''"),
     ("x = \"\\1234\"", "OK"),
     ("do goto a; local x; ::a:: end", "OK"),
-    ("do goto a; local x; ::a:: ; ::b:: ; end", "[string \"do goto a; local x; ::a:: ; ::b:: ; end\"]:1: <goto a> jumps into the scope of local 'x'"),
+    (
+        "do goto a; local x; ::a:: ; ::b:: ; end",
+        "[string \"do goto a; local x; ::a:: ; ::b:: ; end\"]:1: <goto a> jumps into the scope of local 'x'",
+    ),
     ("while true do goto a; local x ::a:: end", "OK"),
-    ("do goto a; local x ::a:: return end", "[string \"do goto a; local x ::a:: return end\"]:1: <goto a> jumps into the scope of local 'x'"),
+    (
+        "do goto a; local x ::a:: return end",
+        "[string \"do goto a; local x ::a:: return end\"]:1: <goto a> jumps into the scope of local 'x'",
+    ),
     ("::a:: do ::a:: end", "OK"),
     ("x=1\ngoto a\nx=2\n\nx=3", "[string \"x=1...\"]:2: undefined label 'a'"),
     ("x=1\n\nbreak", "[string \"x=1...\"]:3: no loop to break"),
-    ("do goto a end\n local x\n ::a:: x = 1", "[string \"do goto a end...\"]:1: <goto a> jumps into the scope of local 'x'"),
+    (
+        "do goto a end\n local x\n ::a:: x = 1",
+        "[string \"do goto a end...\"]:1: <goto a> jumps into the scope of local 'x'",
+    ),
     ("local x ::a:: goto a", "OK"),
     ("goto a; do ::a:: end", "[string \"goto a; do ::a:: end\"]:1: undefined label 'a'"),
     ("local function f() goto a end ::a::", "[string \"local function f() goto a end ::a::\"]:1: undefined label 'a'"),
@@ -242,7 +304,10 @@ const ERRORS: &[(&str, &str)] = &[
     ("x = {a = 1 b = 2}", "[string \"x = {a = 1 b = 2}\"]:1: '}' expected near 'b'"),
     ("x = f(1 2)", "[string \"x = f(1 2)\"]:1: ')' expected near '2'"),
     ("if x then\nx = 1\n", "[string \"if x then...\"]:3: 'end' expected (to close 'if' at line 1) near '<eof>'"),
-    ("while x do\n x = 1\n  ", "[string \"while x do...\"]:3: 'end' expected (to close 'while' at line 1) near '<eof>'"),
+    (
+        "while x do\n x = 1\n  ",
+        "[string \"while x do...\"]:3: 'end' expected (to close 'while' at line 1) near '<eof>'",
+    ),
     ("repeat x = 1", "[string \"repeat x = 1\"]:1: 'until' expected near '<eof>'"),
     ("for i = 1, 2 do\n", "[string \"for i = 1, 2 do...\"]:2: 'end' expected (to close 'for' at line 1) near '<eof>'"),
     ("x = (1", "[string \"x = (1\"]:1: ')' expected near '<eof>'"),
@@ -268,7 +333,10 @@ const ERRORS: &[(&str, &str)] = &[
     ("x = ..", "[string \"x = ..\"]:1: unexpected symbol near '..'"),
     ("x = ...", "OK"),
     ("x = a...b", "[string \"x = a...b\"]:1: unexpected symbol near '...'"),
-    ("local function f(a, b) end x = f(a,", "[string \"local function f(a, b) end x = f(a,\"]:1: unexpected symbol near '<eof>'"),
+    (
+        "local function f(a, b) end x = f(a,",
+        "[string \"local function f(a, b) end x = f(a,\"]:1: unexpected symbol near '<eof>'",
+    ),
     ("a.b.c.d = 1 a.b.c.d", "[string \"a.b.c.d = 1 a.b.c.d\"]:1: '=' expected near '<eof>'"),
     ("x = {f()} x = {...}", "OK"),
     ("x = {[f()] = 1, g()}", "OK"),
@@ -283,8 +351,14 @@ const ERRORS: &[(&str, &str)] = &[
     ("x = 1\n\ny = = 2", "[string \"x = 1...\"]:3: unexpected symbol near '='"),
     ("\n\n x = [[\na\nb\n]] = 3", "[string \"...\"]:6: unexpected symbol near '='"),
     ("local function f()\n  return 1\nend end", "[string \"local function f()...\"]:3: '<eof>' expected near 'end'"),
-    ("function f()\n local x = 1\n", "[string \"function f()...\"]:3: 'end' expected (to close 'function' at line 1) near '<eof>'"),
-    ("if x then else elseif y then end", "[string \"if x then else elseif y then end\"]:1: 'end' expected near 'elseif'"),
+    (
+        "function f()\n local x = 1\n",
+        "[string \"function f()...\"]:3: 'end' expected (to close 'function' at line 1) near '<eof>'",
+    ),
+    (
+        "if x then else elseif y then end",
+        "[string \"if x then else elseif y then end\"]:1: 'end' expected near 'elseif'",
+    ),
     ("x = y z", "[string \"x = y z\"]:1: '=' expected near '<eof>'"),
     ("x = (f)(1) (g)", "OK"),
     ("x = function() end end", "[string \"x = function() end end\"]:1: '<eof>' expected near 'end'"),
@@ -454,8 +528,10 @@ fn generic_for_layout() {
     let iterc = p.code[o.iter().position(|&x| x == Op::ITERC).unwrap()];
     assert_eq!((iterc.a(), iterc.b(), iterc.c()), (3, 3, 3));
     assert!(p.framesize >= 6);
-    assert_eq!(p.locals.iter().map(|l| String::from_utf8_lossy(&l.name).into_owned()).collect::<Vec<_>>(),
-        ["(for generator)", "(for state)", "(for control)", "k", "v"]);
+    assert_eq!(
+        p.locals.iter().map(|l| String::from_utf8_lossy(&l.name).into_owned()).collect::<Vec<_>>(),
+        ["(for generator)", "(for state)", "(for control)", "k", "v"]
+    );
 }
 
 #[test]
@@ -515,12 +591,18 @@ fn golden_listings() {
 #[test]
 fn limit_locals_upvalues_constants() {
     let src: String = (1..=201).map(|i| format!("local a{} = 1\n", i)).collect();
-    assert_eq!(compile(src.as_bytes(), b"=t").unwrap_err().to_string(), "t:201: main function has more than 200 local variables");
+    assert_eq!(
+        compile(src.as_bytes(), b"=t").unwrap_err().to_string(),
+        "t:201: main function has more than 200 local variables"
+    );
     let mut src: String = (1..=121).map(|i| format!("local a{} = f()\n", i)).collect();
     src.push_str("return function()\n");
     src.extend((1..=121).map(|i| format!("a{} = 1\n", i)));
     src.push_str("end");
-    assert_eq!(compile(src.as_bytes(), b"=t").unwrap_err().to_string(), "t:243: function at line 122 has more than 120 upvalues");
+    assert_eq!(
+        compile(src.as_bytes(), b"=t").unwrap_err().to_string(),
+        "t:243: function at line 122 has more than 120 upvalues"
+    );
     let mut src = String::from("local function g()\n");
     src.extend((1..=70000).map(|i| format!("f({}.5)\n", i)));
     src.push_str("end");
@@ -534,7 +616,10 @@ fn limit_locals_upvalues_constants() {
     assert_eq!((p.knum.len(), p.kgc.len()), (60000, 60000));
     let mut src = String::from("local t = {}\n");
     src.extend((1..=70000).map(|i| format!("t.k{i} = 1\n")));
-    assert_eq!(compile(src.as_bytes(), b"=t").unwrap_err().to_string(), "t:70002: main function has more than 65536 constants");
+    assert_eq!(
+        compile(src.as_bytes(), b"=t").unwrap_err().to_string(),
+        "t:70002: main function has more than 65536 constants"
+    );
     // Constant items of a constructor go into a template and take no slot.
     let mut src = String::from("return {\n");
     src.extend((1..=70000).map(|i| format!("k{i} = {i}.5, 'v{i}',\n")));
@@ -548,11 +633,17 @@ fn limit_registers_and_jumps() {
     let mut src = String::from("x = f(");
     src.extend((1..=300).map(|_| "1,\n"));
     src.push_str("1)");
-    assert_eq!(compile(src.as_bytes(), b"=t").unwrap_err().to_string(), "t:250: function or expression too complex near '1'");
+    assert_eq!(
+        compile(src.as_bytes(), b"=t").unwrap_err().to_string(),
+        "t:250: function or expression too complex near '1'"
+    );
     let mut src = String::from("while x do\n");
     src.extend((1..=40000).map(|_| "x = 1\n"));
     src.push_str("end");
-    assert_eq!(compile(src.as_bytes(), b"=t").unwrap_err().to_string(), "t:40002: control structure too long near 'end'");
+    assert_eq!(
+        compile(src.as_bytes(), b"=t").unwrap_err().to_string(),
+        "t:40002: control structure too long near 'end'"
+    );
     let src = format!("x = {}1{}", "(".repeat(199), ")".repeat(199));
     assert_eq!(compile(src.as_bytes(), b"=t").unwrap_err().to_string(), "t:1: chunk has too many syntax levels");
 }
@@ -607,11 +698,10 @@ impl Rng {
 #[test]
 fn random_inputs_do_not_panic() {
     const WORDS: &[&str] = &[
-        "local", "function", "end", "if", "then", "else", "elseif", "while", "do", "for", "in",
-        "repeat", "until", "return", "break", "goto", "::", "x", "y", "f", "t", "=", "==", "~=",
-        "<", ">", "<=", ">=", "+", "-", "*", "/", "%", "^", "..", "...", "#", "not", "and", "or",
-        "(", ")", "{", "}", "[", "]", ",", ";", ":", ".", "1", "0.5", "\"s\"", "nil", "true",
-        "false", "\n", "a", "b", "lbl",
+        "local", "function", "end", "if", "then", "else", "elseif", "while", "do", "for", "in", "repeat", "until",
+        "return", "break", "goto", "::", "x", "y", "f", "t", "=", "==", "~=", "<", ">", "<=", ">=", "+", "-", "*", "/",
+        "%", "^", "..", "...", "#", "not", "and", "or", "(", ")", "{", "}", "[", "]", ",", ";", ":", ".", "1", "0.5",
+        "\"s\"", "nil", "true", "false", "\n", "a", "b", "lbl",
     ];
     let mut rng = Rng(0x2545F4914F6CDD1D);
     for _ in 0..20000 {

@@ -672,7 +672,8 @@ impl Heap {
                 }
             }
         }
-        let (freed, next, done) = self.strings.sweep_buckets(self.sweep_bucket, budget.saturating_sub(work) / SWEEP_COST + 1, white);
+        let (freed, next, done) =
+            self.strings.sweep_buckets(self.sweep_bucket, budget.saturating_sub(work) / SWEEP_COST + 1, white);
         self.total = self.total.saturating_sub(freed);
         self.sweep_bucket = next;
         if done {
@@ -711,7 +712,12 @@ impl Heap {
     /// Runs a full collection with `roots` as the only roots (for the heap's own
     /// tests; the VM drives its cycles step by step through the same phases).
     #[cfg(test)]
-    pub(crate) fn collect(&mut self, mode_key: Value, roots: impl Fn(&mut Marker), finalizable: impl Fn(Value) -> bool) {
+    pub(crate) fn collect(
+        &mut self,
+        mode_key: Value,
+        roots: impl Fn(&mut Marker),
+        finalizable: impl Fn(Value) -> bool,
+    ) {
         // Finish a cycle in progress (its marks may be stale), then run a whole one.
         let cycles = if self.phase == Phase::Pause { 1 } else { 2 };
         for _ in 0..cycles {
@@ -753,9 +759,8 @@ fn clear_weak(t: Value, wk: bool, wv: bool, m: &Marker) {
     let Some(t) = t.as_table() else { return };
     // Strings are values, not objects, for weakness (as in Lua 5.1).
     let key_alive = |v: Value| v.is_string() || m.is_marked(v);
-    let val_alive = |v: Value| {
-        key_alive(v) && !v.as_userdata().is_some_and(|u| u.header().flags.get() & FLAG_FINALIZED != 0)
-    };
+    let val_alive =
+        |v: Value| key_alive(v) && !v.as_userdata().is_some_and(|u| u.header().flags.get() & FLAG_FINALIZED != 0);
     t.get_mut().clear_weak(wk, wv, &key_alive, &val_alive);
 }
 
@@ -771,8 +776,7 @@ fn vtable_of<T: GcObject>() -> &'static VTable {
         const VT: VTable;
     }
     impl<T: GcObject> HasVTable for T {
-        const VT: VTable =
-            VTable { trace: trace_erased::<T>, free: free_erased::<T>, size: size_erased::<T> };
+        const VT: VTable = VTable { trace: trace_erased::<T>, free: free_erased::<T>, size: size_erased::<T> };
     }
     &<T as HasVTable>::VT
 }

@@ -17,11 +17,11 @@
 //! events fire. Hooks are per state (as in LuaJIT, where they are global): a thread
 //! argument is accepted and ignored.
 
+use crate::bytecode::Op;
 use crate::compiler::chunk_id;
 use crate::gc::{GcRef, Kind};
 use crate::object::{LuaFunction, Thread};
 use crate::value::Value;
-use crate::bytecode::Op;
 use crate::vm::debug::{slot_name, Level};
 use crate::vm::{Frame, FrameFn, LResult, NativeFunction, Vm};
 
@@ -275,7 +275,8 @@ fn local_slot(vm: &Vm, idx: usize, n: i64) -> Option<(Vec<u8>, usize)> {
     if let FrameFn::Lua(c, _) = f.fun {
         let p = c.proto;
         if n < 0 {
-            let slot = (f.func + 1 + usize::from(p.numparams)).checked_add(usize::try_from(n.checked_neg()? - 1).ok()?)?;
+            let slot =
+                (f.func + 1 + usize::from(p.numparams)).checked_add(usize::try_from(n.checked_neg()? - 1).ok()?)?;
             return (p.is_vararg && slot < f.base).then(|| (b"(*vararg)".to_vec(), slot));
         }
         let pc = f.pc.saturating_sub(1);
@@ -436,7 +437,9 @@ fn upvaluejoin(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         let f = vm.check_function(base, nargs, 2 * k)?;
         let Some(Func::Lua(c)) = as_func(f) else { return Err(vm.arg_error(2 * k + 1, "Lua function expected")) };
         let n = vm.check_int(base, nargs, 2 * k + 1)?;
-        let Some(i) = upvalue_index(&Func::Lua(c), n) else { return Err(vm.arg_error(2 * k + 2, "index out of range")) };
+        let Some(i) = upvalue_index(&Func::Lua(c), n) else {
+            return Err(vm.arg_error(2 * k + 2, "index out of range"));
+        };
         sel.push((c, i));
     }
     let (f1, i1) = sel[0];
@@ -607,7 +610,6 @@ fn traceback(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     vm.push(s);
     Ok(1)
 }
-
 
 /// `debug.debug()`: reads and runs lines from stdin until `cont` or end of input.
 fn debug(vm: &mut Vm, _base: usize, _nargs: usize) -> LResult<usize> {

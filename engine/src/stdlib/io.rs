@@ -23,10 +23,10 @@
 use crate::number::ldexp;
 use std::io::{Read, Seek, SeekFrom, Write};
 
+use super::fs::OpenFlags;
 use crate::gc::GcRef;
 use crate::object::{Table, Userdata};
 use crate::value::Value;
-use super::fs::OpenFlags;
 use crate::vm::{LResult, NativeFn, Vm};
 
 /// Default buffer size (glibc's BUFSIZ).
@@ -524,7 +524,6 @@ fn strtod_prefix(b: &[u8], hex: bool) -> Option<f64> {
     Some(ldexp(m as f64, e2 + exp))
 }
 
-
 /// The payload of a file handle.
 fn lf(u: &GcRef<Userdata>) -> Option<&mut LuaFile> {
     u.get_mut().data.as_mut()?.downcast_mut::<LuaFile>()
@@ -623,7 +622,14 @@ fn fopen(vm: &Vm, name: &[u8], mode: &[u8]) -> IoResult<LuaFile> {
     let (plus, excl) = mode.iter().skip(1).take(6).fold((false, false), |(p, x), &c| (p || c == b'+', x || c == b'x'));
     let o = match first {
         b'r' => OpenFlags { read: true, write: plus, ..OpenFlags::default() },
-        b'w' => OpenFlags { write: true, read: plus, create: true, truncate: true, create_new: excl, ..OpenFlags::default() },
+        b'w' => OpenFlags {
+            write: true,
+            read: plus,
+            create: true,
+            truncate: true,
+            create_new: excl,
+            ..OpenFlags::default()
+        },
         b'a' => OpenFlags { append: true, read: plus, create: true, create_new: excl, ..OpenFlags::default() },
         _ => return Err(IoErr::inval()),
     };
@@ -701,9 +707,11 @@ pub fn open(vm: &mut Vm) {
         vm.set_field(reg, STATE_KEY, sv);
         return;
     }
-    for (name, stream, slot) in
-        [("stdin", Stream::Stdin, Some(S_INPUT)), ("stdout", Stream::Stdout, Some(S_OUTPUT)), ("stderr", Stream::Stderr, None)]
-    {
+    for (name, stream, slot) in [
+        ("stdin", Stream::Stdin, Some(S_INPUT)),
+        ("stdout", Stream::Stdout, Some(S_OUTPUT)),
+        ("stderr", Stream::Stderr, None),
+    ] {
         let Ok(u) = new_file(vm, st, LuaFile::new(stream, FileKind::Std)) else { continue };
         vm.set_field(t, name, u.to_value());
         if let Some(s) = slot {
@@ -1162,7 +1170,9 @@ fn own_upvals(vm: &Vm) -> Vec<Value> {
 
 fn lines_iter(vm: &mut Vm, base: usize, _nargs: usize) -> LResult<usize> {
     let ups = own_upvals(vm);
-    let Some(u) = ups.first().and_then(|&v| file_ud(v)) else { return Err(vm.rt_error("attempt to use a closed file")) };
+    let Some(u) = ups.first().and_then(|&v| file_ud(v)) else {
+        return Err(vm.rt_error("attempt to use a closed file"));
+    };
     if lf(&u).is_none_or(|f| f.stream.is_none()) {
         return Err(vm.rt_error("attempt to use a closed file"));
     }

@@ -17,9 +17,9 @@
 //! - `jit.security`, `jit.attach` (no VM events exist: a no-op after its checks) and
 //!   OpenResty's `jit.prngstate` are present; `jit.util` and `jit.profile` are absent.
 
+use crate::gc::GcRef;
 use crate::gc::Kind;
 use crate::object::Userdata;
-use crate::gc::GcRef;
 use crate::value::Value;
 use crate::vm::{LResult, NativeFn, Vm};
 

@@ -5,22 +5,22 @@
 //! the `check_*` / `opt_*` helpers below (which produce LuaJIT's "bad argument"
 //! messages) and pushes its results.
 
-pub mod caps;
-pub mod fs;
 pub mod base;
-pub mod strformat;
-pub mod pattern;
-pub mod string;
-pub mod buffer;
-pub mod coroutine;
 pub mod bit;
-pub mod math;
-pub mod table;
-pub mod os;
+pub mod buffer;
+pub mod caps;
+pub mod coroutine;
 pub mod debug;
+pub mod fs;
 pub mod io;
 pub mod jit;
+pub mod math;
+pub mod os;
 pub mod package;
+pub mod pattern;
+pub mod strformat;
+pub mod string;
+pub mod table;
 
 use crate::gc::{GcRef, LuaString, Marker};
 use crate::object::{Table, Thread};

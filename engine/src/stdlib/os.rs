@@ -20,8 +20,8 @@ mod tz;
 
 use calendar::{breakdown, strftime, Tm};
 
-use crate::value::Value;
 use super::caps::ClockResolution;
+use crate::value::Value;
 use crate::vm::{LResult, Vm};
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]

@@ -31,7 +31,8 @@ const CPATH_DEFAULT: &str = ".\\?.dll;!\\?.dll;!\\loadall.dll";
 const PATH_DEFAULT: &str = "./?.lua;/usr/local/share/lua/5.1/?.lua;/usr/local/share/lua/5.1/?/init.lua;\
 /usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua";
 #[cfg(not(windows))]
-const CPATH_DEFAULT: &str = "./?.so;/usr/local/lib/lua/5.1/?.so;/usr/lib/lua/5.1/?.so;/usr/local/lib/lua/5.1/loadall.so";
+const CPATH_DEFAULT: &str =
+    "./?.so;/usr/local/lib/lua/5.1/?.so;/usr/lib/lua/5.1/?.so;/usr/local/lib/lua/5.1/loadall.so";
 
 const DIRSEP: &str = if cfg!(windows) { "\\" } else { "/" };
 
@@ -63,8 +64,12 @@ pub fn open(vm: &mut Vm) {
         vm.set_field(pkg, n, fv);
     }
     let loaders = vm.new_table(4, 0);
-    let lfuns: [(&'static str, NativeFn); 4] =
-        [("loader_preload", loader_preload), ("loader_lua", loader_lua), ("loader_c", loader_c), ("loader_croot", loader_croot)];
+    let lfuns: [(&'static str, NativeFn); 4] = [
+        ("loader_preload", loader_preload),
+        ("loader_lua", loader_lua),
+        ("loader_c", loader_c),
+        ("loader_croot", loader_croot),
+    ];
     for (i, (n, f)) in lfuns.into_iter().filter(|(n, _)| granted(n)).enumerate() {
         let fv = vm.native_closure(f, n, vec![p]);
         let _ = vm.raw_set(loaders, Value::number((i + 1) as f64), fv);

@@ -196,10 +196,7 @@ impl Match {
     pub fn value(&self, i: usize) -> Result<Capture, PatternError> {
         if i >= self.level {
             return if i == 0 {
-                Ok(Capture::Str {
-                    start: self.start,
-                    end: self.end,
-                })
+                Ok(Capture::Str { start: self.start, end: self.end })
             } else {
                 Err(PatternError::InvalidCaptureIndex)
             };
@@ -208,10 +205,7 @@ impl Match {
         match c.len() {
             CAP_UNFINISHED => Err(PatternError::UnfinishedCapture),
             CAP_POSITION => Ok(Capture::Position(c.init() + 1)),
-            l => Ok(Capture::Str {
-                start: c.init(),
-                end: c.init() + l.unsigned_abs(),
-            }),
+            l => Ok(Capture::Str { start: c.init(), end: c.init() + l.unsigned_abs() }),
         }
     }
 
@@ -242,11 +236,7 @@ pub fn has_pattern_specials(p: &[u8]) -> bool {
 /// clamped to `0..=len` (an `init` past the end still searches at `len`).
 pub fn start_offset(len: usize, init: i64) -> usize {
     let len_i = i64::try_from(len).unwrap_or(i64::MAX);
-    let start = if init < 0 {
-        init.saturating_add(len_i)
-    } else {
-        init - 1
-    };
+    let start = if init < 0 { init.saturating_add(len_i) } else { init - 1 };
     if start < 0 {
         0
     } else {
@@ -328,9 +318,7 @@ pub fn expand_replacement(repl: &[u8], subject: &[u8], m: &Match, out: &mut Vec<
 /// way Lua converts it to a string).
 pub fn push_capture(c: Capture, subject: &[u8], out: &mut Vec<u8>) {
     match c {
-        Capture::Str { start, end } => {
-            out.extend_from_slice(subject.get(start..end).unwrap_or(&[]))
-        }
+        Capture::Str { start, end } => out.extend_from_slice(subject.get(start..end).unwrap_or(&[])),
         Capture::Position(p) => out.extend_from_slice(p.to_string().as_bytes()),
     }
 }
@@ -512,13 +500,7 @@ struct State<'a> {
 
 impl<'a> State<'a> {
     fn new(src: &'a [u8], pat: &'a [u8]) -> Self {
-        State {
-            src,
-            pat,
-            level: 0,
-            depth: 0,
-            caps: [RawCap::default(); MAX_CAPTURES],
-        }
+        State { src, pat, level: 0, depth: 0, caps: [RawCap::default(); MAX_CAPTURES] }
     }
 
     /// Pattern byte at `i`; 0 (the C terminator) at or past the end.
@@ -539,12 +521,7 @@ impl<'a> State<'a> {
     }
 
     fn to_match(&self, start: usize, end: usize) -> Match {
-        Match {
-            start,
-            end,
-            level: self.level,
-            caps: MatchCaps::new(&self.caps[..self.level.min(MAX_CAPTURES)]),
-        }
+        Match { start, end, level: self.level, caps: MatchCaps::new(&self.caps[..self.level.min(MAX_CAPTURES)]) }
     }
 
     /// `classend`: index just past the single-character class at `p`.
@@ -700,24 +677,14 @@ impl Default for Matcher<'_> {
 impl<'h> Matcher<'h> {
     /// A matcher without a step hook.
     pub fn new() -> Self {
-        Matcher {
-            hook: None,
-            interval: u64::MAX,
-            countdown: u64::MAX,
-            steps: 0,
-        }
+        Matcher { hook: None, interval: u64::MAX, countdown: u64::MAX, steps: 0 }
     }
 
     /// A matcher that calls `hook` every `interval` steps (at least 1);
     /// `hook` returning `false` aborts with [`PatternError::Interrupted`].
     pub fn with_step_hook(interval: u64, hook: &'h mut dyn FnMut() -> bool) -> Self {
         let interval = interval.max(1);
-        Matcher {
-            hook: Some(hook),
-            interval,
-            countdown: interval,
-            steps: 0,
-        }
+        Matcher { hook: Some(hook), interval, countdown: interval, steps: 0 }
     }
 
     /// Total steps performed so far (by all calls on this matcher).
@@ -818,24 +785,20 @@ impl<'h> Matcher<'h> {
                     }
                     let ep = ms.classend(p)?;
                     let prev = if s == 0 { 0 } else { ms.sc(s - 1) };
-                    if ms.matchbracketclass(prev, p, ep - 1)
-                        || !ms.matchbracketclass(ms.sc(s), p, ep - 1)
-                    {
+                    if ms.matchbracketclass(prev, p, ep - 1) || !ms.matchbracketclass(ms.sc(s), p, ep - 1) {
                         return Ok(None);
                     }
                     p = ep;
                     continue;
                 }
-                b'%' if ms.pc(p + 1).is_ascii_digit() => {
-                    match self.match_capture(ms, s, ms.pc(p + 1))? {
-                        Some(ns) => {
-                            s = ns;
-                            p += 2;
-                            continue;
-                        }
-                        None => return Ok(None),
+                b'%' if ms.pc(p + 1).is_ascii_digit() => match self.match_capture(ms, s, ms.pc(p + 1))? {
+                    Some(ns) => {
+                        s = ns;
+                        p += 2;
+                        continue;
                     }
-                }
+                    None => return Ok(None),
+                },
                 0 => return Ok(Some(s)), // end of pattern
                 b'$' if ms.pc(p + 1) == 0 => {
                     return Ok(if s == ms.src.len() { Some(s) } else { None });
@@ -855,13 +818,7 @@ impl<'h> Matcher<'h> {
                     p = ep + 1;
                 }
                 b'*' => return self.max_expand(ms, s, p, ep),
-                b'+' => {
-                    return if m {
-                        self.max_expand(ms, s + 1, p, ep)
-                    } else {
-                        Ok(None)
-                    }
-                }
+                b'+' => return if m { self.max_expand(ms, s + 1, p, ep) } else { Ok(None) },
                 b'-' => return self.min_expand(ms, s, p, ep),
                 _ => {
                     if !m {
@@ -902,13 +859,7 @@ impl<'h> Matcher<'h> {
         Ok(None)
     }
 
-    fn max_expand(
-        &mut self,
-        ms: &mut State<'_>,
-        s: usize,
-        p: usize,
-        ep: usize,
-    ) -> R<Option<usize>> {
+    fn max_expand(&mut self, ms: &mut State<'_>, s: usize, p: usize, ep: usize) -> R<Option<usize>> {
         let mut i = 0usize;
         if ms.pc(p) == b'[' {
             let set = ms.bracket_set(p, ep - 1);
@@ -933,13 +884,7 @@ impl<'h> Matcher<'h> {
         }
     }
 
-    fn min_expand(
-        &mut self,
-        ms: &mut State<'_>,
-        mut s: usize,
-        p: usize,
-        ep: usize,
-    ) -> R<Option<usize>> {
+    fn min_expand(&mut self, ms: &mut State<'_>, mut s: usize, p: usize, ep: usize) -> R<Option<usize>> {
         loop {
             if let Some(r) = self.do_match(ms, s, ep + 1)? {
                 return Ok(Some(r));
@@ -952,13 +897,7 @@ impl<'h> Matcher<'h> {
         }
     }
 
-    fn start_capture(
-        &mut self,
-        ms: &mut State<'_>,
-        s: usize,
-        p: usize,
-        what: isize,
-    ) -> R<Option<usize>> {
+    fn start_capture(&mut self, ms: &mut State<'_>, s: usize, p: usize, what: isize) -> R<Option<usize>> {
         let level = ms.level;
         if level >= MAX_CAPTURES {
             return Err(PatternError::TooManyCaptures);
@@ -1030,12 +969,7 @@ impl Gmatch {
     /// The next match, or `None` when exhausted. After an empty match the
     /// next search starts one byte further, so `("abc"):gmatch("x*")` yields
     /// four empty matches.
-    pub fn next(
-        &mut self,
-        matcher: &mut Matcher<'_>,
-        subject: &[u8],
-        pattern: &[u8],
-    ) -> R<Option<Match>> {
+    pub fn next(&mut self, matcher: &mut Matcher<'_>, subject: &[u8], pattern: &[u8]) -> R<Option<Match>> {
         let mut st = State::new(subject, c_pattern(pattern));
         let mut s = self.pos;
         while s <= subject.len() {
@@ -1090,14 +1024,7 @@ impl Gsub {
             Some(n) if n <= 0 => 0,
             Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
         };
-        Gsub {
-            src: 0,
-            n: 0,
-            max,
-            anchor: anchored(pattern).1,
-            pending: None,
-            done: false,
-        }
+        Gsub { src: 0, n: 0, max, anchor: anchored(pattern).1, pending: None, done: false }
     }
 
     /// Number of substitutions made so far (gsub's second result).
@@ -1205,13 +1132,43 @@ mod tests {
     #[test]
     fn first_byte_skipping_finds_what_every_position_finds() {
         let subjects: &[&[u8]] = &[
-            b"", b"a", b"hello world", b"key=value&x=1&&y=", b"\"quoted\" text\\ with \n escapes\"",
-            b"GET /a/b?c=d HTTP/1.1\r\nHost: x\r\n\r\n", b"aaa+bbb%20ccc", b"$100 $ 5", b"\x01\x02x\x7f\xff",
+            b"",
+            b"a",
+            b"hello world",
+            b"key=value&x=1&&y=",
+            b"\"quoted\" text\\ with \n escapes\"",
+            b"GET /a/b?c=d HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"aaa+bbb%20ccc",
+            b"$100 $ 5",
+            b"\x01\x02x\x7f\xff",
         ];
         let patterns: &[&[u8]] = &[
-            b"[%c\"\\]", b"[\"\\]", b"[^&=]+", b"[&=]", b"[%%+]", b"%s", b"%s+", b"%a+", b"%d",
-            b"x", b"xy", b"[ab]+c", b"=", b"[a-c]*", b"a-", b"a?b", b"[^%w]", b"%$%d+", b"\r\n",
-            b"[%z\x01]", b"%Z", b"[]]", b"[^a]", b"b()", b"[b]%1", b"%x%x",
+            b"[%c\"\\]",
+            b"[\"\\]",
+            b"[^&=]+",
+            b"[&=]",
+            b"[%%+]",
+            b"%s",
+            b"%s+",
+            b"%a+",
+            b"%d",
+            b"x",
+            b"xy",
+            b"[ab]+c",
+            b"=",
+            b"[a-c]*",
+            b"a-",
+            b"a?b",
+            b"[^%w]",
+            b"%$%d+",
+            b"\r\n",
+            b"[%z\x01]",
+            b"%Z",
+            b"[]]",
+            b"[^a]",
+            b"b()",
+            b"[b]%1",
+            b"%x%x",
         ];
         let mut m = Matcher::new();
         for subj in subjects {
@@ -1229,35 +1186,39 @@ mod tests {
                         }
                     }
                     let want = want.map(|r| r.map(|x| (x.start, x.end, x.values())));
-                    assert_eq!(got, want, "find({:?}, {:?}, {init})", String::from_utf8_lossy(subj), String::from_utf8_lossy(pat));
+                    assert_eq!(
+                        got,
+                        want,
+                        "find({:?}, {:?}, {init})",
+                        String::from_utf8_lossy(subj),
+                        String::from_utf8_lossy(pat)
+                    );
                 }
                 // gsub with "<%0>" against the same attempts made by hand.
                 let got = gsub_str(&mut m, subj, pat, b"<%0>", None);
                 let mut want = Vec::new();
                 let mut src = 0;
                 let mut n = 0;
-                let reference: Result<(), PatternError> = (|| {
-                    loop {
-                        match m.match_at(subj, pat, src)? {
-                            Some(x) => {
-                                n += 1;
-                                want.extend_from_slice(b"<");
-                                want.extend_from_slice(&subj[x.start..x.end]);
-                                want.extend_from_slice(b">");
-                                if x.end > src {
-                                    src = x.end;
-                                    continue;
-                                }
+                let reference: Result<(), PatternError> = (|| loop {
+                    match m.match_at(subj, pat, src)? {
+                        Some(x) => {
+                            n += 1;
+                            want.extend_from_slice(b"<");
+                            want.extend_from_slice(&subj[x.start..x.end]);
+                            want.extend_from_slice(b">");
+                            if x.end > src {
+                                src = x.end;
+                                continue;
                             }
-                            None => {}
                         }
-                        match subj.get(src) {
-                            Some(&c) => {
-                                want.push(c);
-                                src += 1;
-                            }
-                            None => return Ok(()),
+                        None => {}
+                    }
+                    match subj.get(src) {
+                        Some(&c) => {
+                            want.push(c);
+                            src += 1;
                         }
+                        None => return Ok(()),
                     }
                 })();
                 let want = reference.map(|()| (want, n));
@@ -1269,11 +1230,36 @@ mod tests {
     #[test]
     fn bracket_sets_agree_with_matchbracketclass() {
         let classes: &[&[u8]] = &[
-            b"[abc]", b"[^abc]", b"[a-z]", b"[^a-z0-9]", b"[%a_]", b"[%w%-%.]", b"[^%s]",
-            b"[%A]", b"[%S%d]", b"[]]", b"[^]]", b"[a-]", b"[-a]", b"[a-c-e]", b"[z-a]",
-            b"[%]]", b"[%z]", b"[%Z]", b"[^%z]", b"[\x01-\x1f]", b"[\x80-\xffx]",
-            b"[^:\r\n]", b"[%%+]", b"[%x%p%c%g%l%u]", b"[^%X%P%C%G%L%U]", b"[%@%[%{]",
-            b"[.]", b"[%.]", b"[^%^]", b"[^-]",
+            b"[abc]",
+            b"[^abc]",
+            b"[a-z]",
+            b"[^a-z0-9]",
+            b"[%a_]",
+            b"[%w%-%.]",
+            b"[^%s]",
+            b"[%A]",
+            b"[%S%d]",
+            b"[]]",
+            b"[^]]",
+            b"[a-]",
+            b"[-a]",
+            b"[a-c-e]",
+            b"[z-a]",
+            b"[%]]",
+            b"[%z]",
+            b"[%Z]",
+            b"[^%z]",
+            b"[\x01-\x1f]",
+            b"[\x80-\xffx]",
+            b"[^:\r\n]",
+            b"[%%+]",
+            b"[%x%p%c%g%l%u]",
+            b"[^%X%P%C%G%L%U]",
+            b"[%@%[%{]",
+            b"[.]",
+            b"[%.]",
+            b"[^%^]",
+            b"[^-]",
         ];
         for pat in classes {
             let st = State::new(b"", pat);
@@ -1348,13 +1334,7 @@ mod tests {
     }
 
     fn gsub(s: &str, p: &str, r: &str, n: Option<i64>) -> Result<(String, usize), PatternError> {
-        let (o, c) = gsub_str(
-            &mut Matcher::new(),
-            s.as_bytes(),
-            p.as_bytes(),
-            r.as_bytes(),
-            n,
-        )?;
+        let (o, c) = gsub_str(&mut Matcher::new(), s.as_bytes(), p.as_bytes(), r.as_bytes(), n)?;
         Ok((String::from_utf8_lossy(&o).into_owned(), c))
     }
 
@@ -1402,11 +1382,7 @@ mod tests {
         ];
         for &(p, ref want) in cases {
             let got = find(SUBJ, p, 1);
-            assert_eq!(
-                got.as_deref().map_err(|e| *e),
-                want.as_deref().map_err(|e| *e),
-                "find(SUBJ, {p:?})"
-            );
+            assert_eq!(got.as_deref().map_err(|e| *e), want.as_deref().map_err(|e| *e), "find(SUBJ, {p:?})");
         }
         let many = "(".repeat(34) + "a" + &")".repeat(34);
         assert_eq!(find(SUBJ, &many, 1), Err(TooManyCaptures));
@@ -1418,38 +1394,20 @@ mod tests {
         // luajit: first repetition count failing with "pattern too complex".
         let a300 = "a".repeat(300);
         assert!(find(&a300, &"a*".repeat(199), 1).is_ok());
-        assert_eq!(
-            find(&a300, &"a*".repeat(200), 1),
-            Err(PatternError::TooComplex)
-        );
+        assert_eq!(find(&a300, &"a*".repeat(200), 1), Err(PatternError::TooComplex));
         assert!(find("", &"a*".repeat(199), 1).is_ok());
-        assert_eq!(
-            find("", &"a*".repeat(200), 1),
-            Err(PatternError::TooComplex)
-        );
-        assert_eq!(
-            find("", &"a-".repeat(200), 1),
-            Err(PatternError::TooComplex)
-        );
-        assert_eq!(
-            find("aaa", &"x*".repeat(200), 1),
-            Err(PatternError::TooComplex)
-        );
+        assert_eq!(find("", &"a*".repeat(200), 1), Err(PatternError::TooComplex));
+        assert_eq!(find("", &"a-".repeat(200), 1), Err(PatternError::TooComplex));
+        assert_eq!(find("aaa", &"x*".repeat(200), 1), Err(PatternError::TooComplex));
         assert_eq!(find("aaa", &"a?".repeat(400), 1).unwrap(), "1 3");
         assert_eq!(find("", &"a?".repeat(250), 1).unwrap(), "1 0");
         assert_eq!(find(&a300, &"a".repeat(300), 1).unwrap(), "1 300");
         assert_eq!(find(&a300, &"a".repeat(1000), 1).unwrap(), "nil");
-        assert_eq!(
-            find("", &"()".repeat(33), 1),
-            Err(PatternError::TooManyCaptures)
-        );
+        assert_eq!(find("", &"()".repeat(33), 1), Err(PatternError::TooManyCaptures));
         let r = find("aaa", &"()".repeat(32), 1).unwrap();
         assert_eq!(r, format!("1 0{}", " 1".repeat(32)));
         // Deep captures: 199 nested "(" + ")" levels... limited by captures first.
-        assert_eq!(
-            find("a", &"(a?)".repeat(33), 1),
-            Err(PatternError::TooManyCaptures)
-        );
+        assert_eq!(find("a", &"(a?)".repeat(33), 1), Err(PatternError::TooManyCaptures));
     }
 
     #[test]
@@ -1466,37 +1424,22 @@ mod tests {
         assert_eq!(find("abc", "%f[%z]", 1).unwrap(), "4 3");
         assert_eq!(find("abc", "%f[%Z]", 1).unwrap(), "1 0");
         assert_eq!(lmatch("abc", "(%f[c])", 1).unwrap(), "\"\"");
-        assert_eq!(
-            lmatch("THE (quick) fox", "%f[%a]%a+", 1).unwrap(),
-            "\"THE\""
-        );
+        assert_eq!(lmatch("THE (quick) fox", "%f[%a]%a+", 1).unwrap(), "\"THE\"");
         assert_eq!(lmatch("[[x]]", "%b[]", 1).unwrap(), "\"[[x]]\"");
         assert_eq!(lmatch("a(b(c)d", "%b()", 1).unwrap(), "\"(c)\"");
-        assert_eq!(
-            lmatch("hello", "(h)(e)(l)(l)(o)", 1).unwrap(),
-            "\"h\" \"e\" \"l\" \"l\" \"o\""
-        );
-        assert_eq!(
-            lmatch("hello", "((h)(e))", 1).unwrap(),
-            "\"he\" \"h\" \"e\""
-        );
+        assert_eq!(lmatch("hello", "(h)(e)(l)(l)(o)", 1).unwrap(), "\"h\" \"e\" \"l\" \"l\" \"o\"");
+        assert_eq!(lmatch("hello", "((h)(e))", 1).unwrap(), "\"he\" \"h\" \"e\"");
         assert_eq!(lmatch("hello hello", "(h%a+) %1", 1).unwrap(), "\"hello\"");
         assert_eq!(lmatch("hello", "()ll()", 1).unwrap(), "3 5");
         assert_eq!(find("hello", "(l)(l)", 1).unwrap(), "3 4 \"l\" \"l\"");
         assert_eq!(lmatch("  x", "^%s*()", 1).unwrap(), "3");
-        assert_eq!(
-            lmatch("key = value", "(%w+)%s*=%s*(%w+)", 1).unwrap(),
-            "\"key\" \"value\""
-        );
+        assert_eq!(lmatch("key = value", "(%w+)%s*=%s*(%w+)", 1).unwrap(), "\"key\" \"value\"");
         assert_eq!(find("a+b", "a+b", 1).unwrap(), "nil");
         assert_eq!(lmatch("abc", "[^%a]", 1).unwrap(), "nil");
         assert_eq!(lmatch("a-b", "[a%-]+", 1).unwrap(), "\"a-\"");
         assert_eq!(lmatch("]", "[]]", 1).unwrap(), "\"]\"");
         assert_eq!(lmatch("a]", "[^]]", 1).unwrap(), "\"a\"");
-        let hi = Matcher::new()
-            .find(b"\xff\x80", b"[\x80-\xff]+", 0)
-            .unwrap()
-            .unwrap();
+        let hi = Matcher::new().find(b"\xff\x80", b"[\x80-\xff]+", 0).unwrap().unwrap();
         assert_eq!((hi.start, hi.end), (0, 2));
         assert_eq!(lmatch("abc", "^b", 1).unwrap(), "nil");
         assert_eq!(lmatch("abc", "^b", 2).unwrap(), "\"b\"");
@@ -1506,10 +1449,7 @@ mod tests {
         assert_eq!(lmatch("aaa", "(a)%1", 1).unwrap(), "\"a\"");
         assert_eq!(lmatch("abab", "()b()%1", 1).unwrap(), "nil");
         assert_eq!(lmatch("  ", "^%s*$", 1).unwrap(), "\"  \"");
-        assert_eq!(
-            lmatch("x = 1", "^(%w+)%s*=%s*(.-)%s*$", 1).unwrap(),
-            "\"x\" \"1\""
-        );
+        assert_eq!(lmatch("x = 1", "^(%w+)%s*=%s*(.-)%s*$", 1).unwrap(), "\"x\" \"1\"");
         assert_eq!(lmatch("aaab", "a-b", 1).unwrap(), "\"aaab\"");
         assert_eq!(lmatch("aaab", "a-", 1).unwrap(), "\"\"");
         assert_eq!(lmatch("ab", "a?b?c?", 1).unwrap(), "\"ab\"");
@@ -1523,99 +1463,36 @@ mod tests {
     fn gmatch_cases() {
         assert_eq!(gmatch("^a^ab", "^a").unwrap(), vec!["\"^a\"", "\"^a\""]);
         assert!(gmatch("aaa", "^a").unwrap().is_empty());
-        assert_eq!(
-            gmatch("abc", "()(.?)").unwrap(),
-            vec!["1 \"a\"", "2 \"b\"", "3 \"c\"", "4 \"\""]
-        );
+        assert_eq!(gmatch("abc", "()(.?)").unwrap(), vec!["1 \"a\"", "2 \"b\"", "3 \"c\"", "4 \"\""]);
         assert_eq!(gmatch("", "").unwrap(), vec!["\"\""]);
         assert_eq!(gmatch("abc", "x*").unwrap().len(), 4);
-        assert_eq!(
-            gmatch("one two  three", "%a+").unwrap(),
-            vec!["\"one\"", "\"two\"", "\"three\""]
-        );
-        assert_eq!(
-            gmatch("k=v, a=b", "(%w+)=(%w+)").unwrap(),
-            vec!["\"k\" \"v\"", "\"a\" \"b\""]
-        );
-        assert_eq!(
-            gmatch("abc", "(").unwrap_err(),
-            PatternError::UnfinishedCapture
-        );
+        assert_eq!(gmatch("one two  three", "%a+").unwrap(), vec!["\"one\"", "\"two\"", "\"three\""]);
+        assert_eq!(gmatch("k=v, a=b", "(%w+)=(%w+)").unwrap(), vec!["\"k\" \"v\"", "\"a\" \"b\""]);
+        assert_eq!(gmatch("abc", "(").unwrap_err(), PatternError::UnfinishedCapture);
     }
 
     #[test]
     fn gsub_cases() {
         // luajit: string.gsub(...)
-        assert_eq!(
-            gsub("hello world", "o", "%", None).unwrap(),
-            ("hell\0 w\0rld".into(), 2)
-        );
-        assert_eq!(
-            gsub("hello world", "o", "%x", None).unwrap(),
-            ("hellx wxrld".into(), 2)
-        );
-        assert_eq!(
-            gsub("hello world", "o", "%%", None).unwrap(),
-            ("hell% w%rld".into(), 2)
-        );
-        assert_eq!(
-            gsub("hello world", "(o)", "%1%2", None),
-            Err(PatternError::InvalidCaptureIndex)
-        );
-        assert_eq!(
-            gsub("hello world", "o", "%1", None).unwrap(),
-            ("hello world".into(), 2)
-        );
-        assert_eq!(
-            gsub("hello world", "o", "%2", None),
-            Err(PatternError::InvalidCaptureIndex)
-        );
-        assert_eq!(
-            gsub("hello world", "o", "%0%0", None).unwrap(),
-            ("helloo woorld".into(), 2)
-        );
-        assert_eq!(
-            gsub("hello world", "()o", "%1", None).unwrap(),
-            ("hell5 w8rld".into(), 2)
-        );
-        assert_eq!(
-            gsub("hello", "", "-", None).unwrap(),
-            ("-h-e-l-l-o-".into(), 6)
-        );
+        assert_eq!(gsub("hello world", "o", "%", None).unwrap(), ("hell\0 w\0rld".into(), 2));
+        assert_eq!(gsub("hello world", "o", "%x", None).unwrap(), ("hellx wxrld".into(), 2));
+        assert_eq!(gsub("hello world", "o", "%%", None).unwrap(), ("hell% w%rld".into(), 2));
+        assert_eq!(gsub("hello world", "(o)", "%1%2", None), Err(PatternError::InvalidCaptureIndex));
+        assert_eq!(gsub("hello world", "o", "%1", None).unwrap(), ("hello world".into(), 2));
+        assert_eq!(gsub("hello world", "o", "%2", None), Err(PatternError::InvalidCaptureIndex));
+        assert_eq!(gsub("hello world", "o", "%0%0", None).unwrap(), ("helloo woorld".into(), 2));
+        assert_eq!(gsub("hello world", "()o", "%1", None).unwrap(), ("hell5 w8rld".into(), 2));
+        assert_eq!(gsub("hello", "", "-", None).unwrap(), ("-h-e-l-l-o-".into(), 6));
         assert_eq!(gsub("hello", "^", "-", None).unwrap(), ("-hello".into(), 1));
-        assert_eq!(
-            gsub("hello", "^h?", "-", None).unwrap(),
-            ("-ello".into(), 1)
-        );
-        assert_eq!(
-            gsub("hello", "l*", "-", None).unwrap(),
-            ("-h-e--o-".into(), 5)
-        );
-        assert_eq!(
-            gsub("hello", "l", "-", Some(1)).unwrap(),
-            ("he-lo".into(), 1)
-        );
-        assert_eq!(
-            gsub("hello", "l", "-", Some(0)).unwrap(),
-            ("hello".into(), 0)
-        );
-        assert_eq!(
-            gsub("hello", "l", "-", Some(-1)).unwrap(),
-            ("hello".into(), 0)
-        );
-        assert_eq!(
-            gsub("abc", "%w", "%0\0%0", None).unwrap(),
-            ("a\0ab\0bc\0c".into(), 3)
-        );
+        assert_eq!(gsub("hello", "^h?", "-", None).unwrap(), ("-ello".into(), 1));
+        assert_eq!(gsub("hello", "l*", "-", None).unwrap(), ("-h-e--o-".into(), 5));
+        assert_eq!(gsub("hello", "l", "-", Some(1)).unwrap(), ("he-lo".into(), 1));
+        assert_eq!(gsub("hello", "l", "-", Some(0)).unwrap(), ("hello".into(), 0));
+        assert_eq!(gsub("hello", "l", "-", Some(-1)).unwrap(), ("hello".into(), 0));
+        assert_eq!(gsub("abc", "%w", "%0\0%0", None).unwrap(), ("a\0ab\0bc\0c".into(), 3));
         assert_eq!(gsub("abc", "(", "x", None).unwrap(), ("xaxbxcx".into(), 4));
-        assert_eq!(
-            gsub("abc", "(", "%1", None),
-            Err(PatternError::UnfinishedCapture)
-        );
-        assert_eq!(
-            gsub("hello world", "(%w+)", "<%1>", None).unwrap(),
-            ("<hello> <world>".into(), 2)
-        );
+        assert_eq!(gsub("abc", "(", "%1", None), Err(PatternError::UnfinishedCapture));
+        assert_eq!(gsub("hello world", "(%w+)", "<%1>", None).unwrap(), ("<hello> <world>".into(), 2));
         // Lua 5.1 semantics (5.4 would give "XaXcX" 3).
         assert_eq!(gsub("abc", "b*", "X", None).unwrap(), ("XaXXcX".into(), 4));
         assert_eq!(gsub("", "", "X", None).unwrap(), ("X".into(), 1));
@@ -1630,10 +1507,7 @@ mod tests {
         let mut out = Vec::new();
         expand_replacement(b"[%1|%2|%0|%%|%q]", b"abc", &m, &mut out).unwrap();
         assert_eq!(out, b"[2|3|b|%|q]".to_vec());
-        assert_eq!(
-            expand_replacement(b"%3", b"abc", &m, &mut out),
-            Err(PatternError::InvalidCaptureIndex)
-        );
+        assert_eq!(expand_replacement(b"%3", b"abc", &m, &mut out), Err(PatternError::InvalidCaptureIndex));
     }
 
     #[test]
@@ -1674,12 +1548,7 @@ mod tests {
         // A hook that always continues changes nothing.
         let mut yes = || true;
         let mut m = Matcher::with_step_hook(1, &mut yes);
-        assert_eq!(
-            m.find(b"hello", b"l+", 0)
-                .unwrap()
-                .map(|x| (x.start, x.end)),
-            Some((2, 4))
-        );
+        assert_eq!(m.find(b"hello", b"l+", 0).unwrap().map(|x| (x.start, x.end)), Some((2, 4)));
         assert!(m.steps() > 0);
     }
 
@@ -1694,10 +1563,7 @@ mod tests {
                 assert!(find(&a, &"a-".repeat(199), 1).is_ok());
                 assert!(find(&a, &"(a*)".repeat(30), 1).is_ok());
                 assert!(find("", &"x*".repeat(199), 1).is_ok());
-                assert_eq!(
-                    find(&a, &"a*".repeat(5000), 1),
-                    Err(PatternError::TooComplex)
-                );
+                assert_eq!(find(&a, &"a*".repeat(5000), 1), Err(PatternError::TooComplex));
                 let nested = "(".repeat(32) + "a" + &")".repeat(32);
                 assert!(find("xa", &nested, 1).is_ok());
             })
@@ -1717,13 +1583,9 @@ mod tests {
         let alphabet = b"ab()[]%^$*+-?.019 \0fbzZdw";
         for _ in 0..3000 {
             let plen = (next() % 12) as usize;
-            let pat: Vec<u8> = (0..plen)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-                .collect();
+            let pat: Vec<u8> = (0..plen).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
             let slen = (next() % 16) as usize;
-            let subj: Vec<u8> = (0..slen)
-                .map(|_| b"ab()1 \0"[(next() % 7) as usize])
-                .collect();
+            let subj: Vec<u8> = (0..slen).map(|_| b"ab()1 \0"[(next() % 7) as usize]).collect();
             let mut budget = 20_000u32;
             let mut hook = || {
                 budget = budget.saturating_sub(1);

@@ -115,11 +115,7 @@ impl<E: core::fmt::Display> core::fmt::Display for FormatError<E> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             FormatError::InvalidOption(spec) => {
-                write!(
-                    f,
-                    "invalid option '{}' to 'format'",
-                    String::from_utf8_lossy(spec)
-                )
+                write!(f, "invalid option '{}' to 'format'", String::from_utf8_lossy(spec))
             }
             FormatError::NoValue { arg } => {
                 write!(f, "bad argument #{arg} to 'format' (value expected)")
@@ -281,10 +277,7 @@ pub fn format<A: FormatArgs + ?Sized>(
     let mut i = 0;
     while i < fmt.len() {
         // Copy the literal run up to the next '%'.
-        let lit_end = fmt[i..]
-            .iter()
-            .position(|&c| c == b'%')
-            .map_or(fmt.len(), |k| i + k);
+        let lit_end = fmt[i..].iter().position(|&c| c == b'%').map_or(fmt.len(), |k| i + k);
         out.extend_from_slice(&fmt[i..lit_end]);
         i = lit_end;
         if i >= fmt.len() {
@@ -326,12 +319,10 @@ pub fn format<A: FormatArgs + ?Sized>(
                 _ => return Err(FormatError::NotANumber { arg }),
             },
             Conv::Str => {
-                args.string(arg, &mut |s: &[u8]| put_str(out, &spec, s))
-                    .map_err(FormatError::Arg)?;
+                args.string(arg, &mut |s: &[u8]| put_str(out, &spec, s)).map_err(FormatError::Arg)?;
             }
             Conv::Quoted => {
-                args.string(arg, &mut |s: &[u8]| put_quoted(out, s))
-                    .map_err(FormatError::Arg)?;
+                args.string(arg, &mut |s: &[u8]| put_quoted(out, s)).map_err(FormatError::Arg)?;
             }
             Conv::Ptr => put_ptr(out, args.pointer(arg)),
         }
@@ -406,11 +397,7 @@ pub fn put_int(out: &mut Vec<u8>, sp: &Spec, mut k: u64) {
     } else {
         match sp.conv {
             Conv::Hex => {
-                let digits: &[u8; 16] = if sp.upper {
-                    b"0123456789ABCDEF"
-                } else {
-                    b"0123456789abcdef"
-                };
+                let digits: &[u8; 16] = if sp.upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
                 while k != 0 && q > 0 {
                     q -= 1;
                     buf[q] = digits[(k & 15) as usize];
@@ -527,11 +514,7 @@ pub fn put_ptr(out: &mut Vec<u8>, v: usize) {
         return;
     }
     let hi = (x >> 32) as u32;
-    let ndig = 8 + if hi != 0 {
-        2 + 2 * ((31 - hi.leading_zeros()) as usize >> 3)
-    } else {
-        0
-    };
+    let ndig = 8 + if hi != 0 { 2 + 2 * ((31 - hi.leading_zeros()) as usize >> 3) } else { 0 };
     out.extend_from_slice(b"0x");
     for i in (0..ndig).rev() {
         let d = ((x >> (4 * i)) & 15) as usize;
@@ -616,21 +599,14 @@ mod tests {
 
     fn ok(fmt: &str, args: &[V], want: &str) {
         match f(fmt, args) {
-            Ok(v) => assert_eq!(
-                String::from_utf8_lossy(&v),
-                want,
-                "format({fmt:?}, {args:?})"
-            ),
+            Ok(v) => assert_eq!(String::from_utf8_lossy(&v), want, "format({fmt:?}, {args:?})"),
             Err(e) => panic!("format({fmt:?}, {args:?}) failed: {e}"),
         }
     }
 
     fn err(fmt: &str, args: &[V], want: &str) {
         match f(fmt, args) {
-            Ok(v) => panic!(
-                "format({fmt:?}) = {:?}, want error",
-                String::from_utf8_lossy(&v)
-            ),
+            Ok(v) => panic!("format({fmt:?}) = {:?}, want error", String::from_utf8_lossy(&v)),
             Err(e) => assert_eq!(e.to_string(), want, "format({fmt:?})"),
         }
     }
@@ -769,10 +745,7 @@ mod tests {
     fn quoted_bytes() {
         // luajit: ("%q"):format("a\0b\r\n\"\\\1\0011\127\128\255z")
         let got = f("%q", &[S(b"a\0b\r\n\"\\\x01\x011\x7f\x80\xffz")]).unwrap();
-        assert_eq!(
-            got,
-            b"\"a\\0b\\13\\\n\\\"\\\\\\1\\0011\\127\x80\xffz\"".to_vec()
-        );
+        assert_eq!(got, b"\"a\\0b\\13\\\n\\\"\\\\\\1\\0011\\127\x80\xffz\"".to_vec());
         let got = f("%q", &[S(b"\x00\x009\x1f\x1f0\n9\r9\t")]).unwrap();
         assert_eq!(got, b"\"\\0\\0009\\31\\0310\\\n9\\0139\\9\"".to_vec());
     }
@@ -853,27 +826,11 @@ mod tests {
             ("[%-20.12g]", 1e261, "[1e+261     ]"),
             ("[%020.12g]", 1e-261, "[000001e-261]"),
             ("[%+14g]", 1e-316, "[       +1e-316]"),
-            (
-                "[%33.10g]",
-                6.950933000482e-311,
-                "[                    6.950933e-311]",
-            ),
+            ("[%33.10g]", 6.950933000482e-311, "[                    6.950933e-311]"),
             ("[%24.12G]", 1e-309, "[                  1E-309]"),
-            (
-                "[%25G]",
-                9.611996331069977e-34,
-                "[                9.612E-34]",
-            ),
-            (
-                "[%+024.12g]",
-                1.2675025510003924e299,
-                "[+00000001.267502551e+299]",
-            ),
-            (
-                "[%+026G]",
-                8.29000262226583e215,
-                "[+00000000000000008.29E+215]",
-            ),
+            ("[%25G]", 9.611996331069977e-34, "[                9.612E-34]"),
+            ("[%+024.12g]", 1.2675025510003924e299, "[+00000001.267502551e+299]"),
+            ("[%+026G]", 8.29000262226583e215, "[+00000000000000008.29E+215]"),
             ("[%20.3g]", 9.9996e10, "[               1e+11]"),
         ];
         for &(fmt, v, want) in cases {
@@ -955,42 +912,14 @@ mod tests {
             other => panic!("{other:?}"),
         }
         err("%d", &[], "bad argument #2 to 'format' (value expected)");
-        err(
-            "%5d %d",
-            &[N(1.0)],
-            "bad argument #3 to 'format' (value expected)",
-        );
-        err(
-            "%s %s",
-            &[N(1.0)],
-            "bad argument #3 to 'format' (value expected)",
-        );
-        err(
-            "%d %d",
-            &[N(1.0), S(b"x")],
-            "bad argument #3 to 'format' (number expected)",
-        );
-        err(
-            "%d",
-            &[S(b"abc")],
-            "bad argument #2 to 'format' (number expected)",
-        );
-        err(
-            "%f",
-            &[I(1)],
-            "bad argument #2 to 'format' (number expected)",
-        );
-        err(
-            "%c",
-            &[I(65)],
-            "bad argument #2 to 'format' (number expected)",
-        );
+        err("%5d %d", &[N(1.0)], "bad argument #3 to 'format' (value expected)");
+        err("%s %s", &[N(1.0)], "bad argument #3 to 'format' (value expected)");
+        err("%d %d", &[N(1.0), S(b"x")], "bad argument #3 to 'format' (number expected)");
+        err("%d", &[S(b"abc")], "bad argument #2 to 'format' (number expected)");
+        err("%f", &[I(1)], "bad argument #2 to 'format' (number expected)");
+        err("%c", &[I(65)], "bad argument #2 to 'format' (number expected)");
         // Errors are reported in order of the specs.
-        err(
-            "%d %y",
-            &[S(b"x")],
-            "bad argument #2 to 'format' (number expected)",
-        );
+        err("%d %y", &[S(b"x")], "bad argument #2 to 'format' (number expected)");
         err("%y %d", &[S(b"x")], "invalid option '%y' to 'format'");
     }
 
@@ -1006,9 +935,7 @@ mod tests {
         let alphabet = b"%-+ #0123456789.diuxXoceEfFgGaAqsp%yz\0";
         for _ in 0..20000 {
             let len = (next() % 10) as usize;
-            let fmt: Vec<u8> = (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-                .collect();
+            let fmt: Vec<u8> = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
             let v = match next() % 4 {
                 0 => N(f64::from_bits(next())),
                 1 => N((next() % 2000) as f64 - 1000.0),

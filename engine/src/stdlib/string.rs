@@ -91,10 +91,7 @@ fn rt_error_bytes(vm: &mut Vm, msg: &[u8]) -> LuaError {
 /// Runs a pattern operation with a matcher whose step hook charges the instruction
 /// budget: a match that exhausts it stops with the budget error (not catchable by
 /// `pcall`). Pattern errors become Lua errors with LuaJIT's messages.
-fn run_pattern<T>(
-    vm: &mut Vm,
-    f: impl FnOnce(&mut Matcher<'_>) -> Result<T, PatternError>,
-) -> LResult<T> {
+fn run_pattern<T>(vm: &mut Vm, f: impl FnOnce(&mut Matcher<'_>) -> Result<T, PatternError>) -> LResult<T> {
     let mut stop: Option<LuaError> = None;
     let mut calls: u64 = 0;
     let (r, steps) = {

@@ -373,8 +373,11 @@ fn sort_less(vm: &mut Vm, a: Value, b: Value) -> LResult<bool> {
         }
     }
     let (ta, tb) = (a.type_name(), b.type_name());
-    let msg =
-        if ta == tb { format!("attempt to compare two {ta} values") } else { format!("attempt to compare {ta} with {tb}") };
+    let msg = if ta == tb {
+        format!("attempt to compare two {ta} values")
+    } else {
+        format!("attempt to compare {ta} with {tb}")
+    };
     Err(vm.plain_error(&msg))
 }
 
@@ -768,4 +771,3 @@ mod native_tests {
         assert_eq!(err_text(&mut vm, r), "[builtin:deg]:0: attempt to perform arithmetic on a nil value");
     }
 }
-

@@ -167,7 +167,14 @@ impl Vm {
         Ok(true)
     }
 
-    fn enter_lua(&mut self, func: usize, cl: GcRef<LuaFunction>, nargs: usize, nresults: i32, cont: Cont) -> LResult<()> {
+    fn enter_lua(
+        &mut self,
+        func: usize,
+        cl: GcRef<LuaFunction>,
+        nargs: usize,
+        nresults: i32,
+        cont: Cont,
+    ) -> LResult<()> {
         let p = cl.proto;
         let np = p.numparams as usize;
         // Room for the frame's register window (`vm::window`), which covers its

@@ -12,8 +12,8 @@ use crate::gc::{GcRef, LuaString};
 use crate::object::{LuaFunction, Proto, Table, UpState, UpVal};
 use crate::value::Value;
 use crate::vm::call::{CallOutcome, ExecEnd};
-use crate::vm::meta::{Arith, ArithFail, IndexStep, MetaEvent, SetStep};
 use crate::vm::hook::{MASK_CALL, MASK_INS, MASK_RET};
+use crate::vm::meta::{Arith, ArithFail, IndexStep, MetaEvent, SetStep};
 use crate::vm::{window, Cont, Frame, FrameFn, LResult, Vm, EXTRA_STACK, MAX_FRAMES, REG_WINDOW};
 
 /// Hot counter start value (LuaJIT's default hotloop is 56).
@@ -29,11 +29,8 @@ impl Vm {
     /// `debug.sethook`, or a hook function's), after which a loop always looks.
     pub(crate) fn run(&mut self) -> LResult<ExecEnd> {
         loop {
-            let end = if self.hooks.mask & MASK_INS != 0 {
-                self.run_loop::<true>()?
-            } else {
-                self.run_loop::<false>()?
-            };
+            let end =
+                if self.hooks.mask & MASK_INS != 0 { self.run_loop::<true>()? } else { self.run_loop::<false>()? };
             if let Some(end) = end {
                 return Ok(end);
             }
@@ -620,7 +617,14 @@ impl Vm {
                                     self.stack[nbase + i] = Value::NIL;
                                 }
                                 self.budget -= 1;
-                                self.frames.push(Frame::lua(func, nbase, ins.c() as i32 - 1, Cont::Call, (callee, p), false));
+                                self.frames.push(Frame::lua(
+                                    func,
+                                    nbase,
+                                    ins.c() as i32 - 1,
+                                    Cont::Call,
+                                    (callee, p),
+                                    false,
+                                ));
                                 self.hot.tick(&p.code, 0);
                                 next = Some((nbase, 0, callee, p));
                                 continue 'frame;
@@ -815,8 +819,7 @@ impl Vm {
                             _ => None,
                         };
                         if let Some((func, want, resume)) = plain {
-                            if !proto.protos.is_empty()
-                                && self.open_upvals.last().is_some_and(|u| u.is_open_from(base))
+                            if !proto.protos.is_empty() && self.open_upvals.last().is_some_and(|u| u.is_open_from(base))
                             {
                                 self.close_upvals(base);
                             }
@@ -1150,7 +1153,6 @@ impl Vm {
             }
         }
     }
-
 }
 
 /// The `nomm` bit of a metatable known to have no `__index`.

@@ -88,9 +88,7 @@ impl Arith {
     #[inline(always)]
     pub fn apply_value(self, a: f64, b: f64) -> Value {
         match self {
-            Arith::Add | Arith::Sub | Arith::Mul | Arith::Div | Arith::Unm => {
-                Value::from_basic_arith(self.apply(a, b))
-            }
+            Arith::Add | Arith::Sub | Arith::Mul | Arith::Div | Arith::Unm => Value::from_basic_arith(self.apply(a, b)),
             Arith::Mod | Arith::Pow => Value::number(self.apply(a, b)),
         }
     }

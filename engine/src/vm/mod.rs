@@ -516,7 +516,22 @@ impl Vm {
         for v in self.stack.iter_mut().skip(hi) {
             *v = Value::NIL;
         }
-        let Vm { heap, stack, frames, open_upvals, cur_thread, main_thread, globals, registry, type_meta, mm_names, type_names, oom_msg, lib_state, .. } = self;
+        let Vm {
+            heap,
+            stack,
+            frames,
+            open_upvals,
+            cur_thread,
+            main_thread,
+            globals,
+            registry,
+            type_meta,
+            mm_names,
+            type_names,
+            oom_msg,
+            lib_state,
+            ..
+        } = self;
         let m = heap.marker();
         for &v in stack.iter() {
             m.mark_value(v);
@@ -598,4 +613,3 @@ impl Default for Vm {
         Vm::new()
     }
 }
-

@@ -1,8 +1,8 @@
 //! Functions implemented in Rust.
 
+use crate::gc::GcRef;
 use crate::gc::{GcHeader, GcObject, Heap, Kind, Marker};
 use crate::object::Table;
-use crate::gc::GcRef;
 use crate::value::{tag, Value};
 use crate::vm::{LResult, Vm};
 
@@ -35,7 +35,15 @@ pub struct NativeFunction {
 
 impl NativeFunction {
     pub fn new(f: NativeFn, name: &'static str, upvals: Box<[Value]>) -> NativeFunction {
-        NativeFunction { hdr: Heap::new_header::<NativeFunction>(), f, special: Special::None, env: None, upvals, name, id: 0 }
+        NativeFunction {
+            hdr: Heap::new_header::<NativeFunction>(),
+            f,
+            special: Special::None,
+            env: None,
+            upvals,
+            name,
+            id: 0,
+        }
     }
 }
 

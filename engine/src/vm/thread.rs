@@ -63,13 +63,30 @@ impl Frame {
     /// A native function's frame: arguments from `func + 1`, no handler.
     #[inline(always)]
     pub fn native(func: usize, nresults: i32, cont: Cont, tail: bool) -> Frame {
-        Frame { func, base: func + 1, pc: 0, nresults, cont, fun: FrameFn::Native, handler: None, boundary: false, tail }
+        Frame {
+            func,
+            base: func + 1,
+            pc: 0,
+            nresults,
+            cont,
+            fun: FrameFn::Native,
+            handler: None,
+            boundary: false,
+            tail,
+        }
     }
 
     /// A Lua function's frame about to run its first instruction (`proto` is
     /// `cl.proto`, which the caller has at hand).
     #[inline(always)]
-    pub fn lua(func: usize, base: usize, nresults: i32, cont: Cont, fun: (GcRef<LuaFunction>, GcRef<Proto>), tail: bool) -> Frame {
+    pub fn lua(
+        func: usize,
+        base: usize,
+        nresults: i32,
+        cont: Cont,
+        fun: (GcRef<LuaFunction>, GcRef<Proto>),
+        tail: bool,
+    ) -> Frame {
         let fun = FrameFn::Lua(fun.0, fun.1);
         Frame { func, base, pc: 0, nresults, cont, fun, handler: None, boundary: false, tail }
     }

@@ -514,7 +514,15 @@ pub fn mktime(zone: &Zone, tm: &Tm) -> Option<i64> {
     let sec = sec_requested.clamp(0, 59);
     let isdst = tm.isdst;
     let want = wall_secs(year, yday, hour, min, sec);
-    let diff = |got: &Tm| want - wall_secs(i64::from(got.year) + 1900, i64::from(got.yday), i64::from(got.hour), i64::from(got.min), i64::from(got.sec));
+    let diff = |got: &Tm| {
+        want - wall_secs(
+            i64::from(got.year) + 1900,
+            i64::from(got.yday),
+            i64::from(got.hour),
+            i64::from(got.min),
+            i64::from(got.sec),
+        )
+    };
 
     let off = MKTIME_OFFSET.with(|o| o.get());
     let t0 = want.checked_add(off)?;
