@@ -266,7 +266,9 @@ impl Inner {
                 let mut spares = self.spares.take();
                 let spare = spares.pop();
                 self.spares.set(spares);
-                spare.unwrap_or_else(|| Box::new(Vm::new_bare()))
+                // SAFETY: a spare is only a placeholder that holds the cell while the
+                // engine runs on the real state: no handle to its objects is ever made.
+                spare.unwrap_or_else(|| Box::new(unsafe { Vm::new_bare() }))
             }
         };
         if let Some(other) = self.vm.take() {
@@ -288,7 +290,7 @@ impl Inner {
         if !deferred.is_empty() {
             let mut free = self.free_slots.take();
             for s in deferred {
-                self.anchors.get_mut().set_int(i64::from(s), Raw::NIL);
+                let _ = self.anchors.set_int(i64::from(s), Raw::NIL, usize::MAX);
                 free.push(s);
             }
             self.free_slots.set(free);
@@ -308,7 +310,9 @@ impl Inner {
             }
         };
         self.free_slots.set(free);
-        let grown = self.anchors.get_mut().set_int(i64::from(slot), raw);
+        // The anchor table is the facade's own bookkeeping: it grows past the limit
+        // (accounted) rather than fail.
+        let grown = self.anchors.set_int(i64::from(slot), raw, usize::MAX).unwrap_or(0);
         vm.heap.barrier(self.anchors);
         vm.heap.account(grown);
         slot
@@ -318,7 +322,7 @@ impl Inner {
     pub(crate) fn release_slot(&self, slot: u32) {
         match self.vm.take() {
             Some(vm) => {
-                self.anchors.get_mut().set_int(i64::from(slot), Raw::NIL);
+                let _ = self.anchors.set_int(i64::from(slot), Raw::NIL, usize::MAX);
                 let mut free = self.free_slots.take();
                 free.push(slot);
                 self.free_slots.set(free);
@@ -358,7 +362,7 @@ impl Inner {
             ErrorKind::Runtime | ErrorKind::ErrorHandler => {
                 Error::RuntimeError { message: vm.error_to_string(&e), traceback: e.traceback().map(str::to_owned) }
             }
-            ErrorKind::Memory => {
+            ErrorKind::Memory | ErrorKind::RetryAfterGc => {
                 // The engine's message, with the state's limit and use when one is set.
                 let msg = vm.error_to_string(&e);
                 if msg == "not enough memory" && vm.heap.limit().is_some() {
@@ -469,7 +473,7 @@ impl Inner {
     /// what it yields or returns and gives their count.
     pub(crate) fn resume_at(&self, vm: &mut Vm, co: Raw, base: usize, nargs: usize) -> Result<usize> {
         let Some(co) = co.as_thread() else { return Err(Error::CoroutineUnresumable) };
-        if co.status != moonbox_engine::vm::CoStatus::Suspended {
+        if co.status() != moonbox_engine::vm::CoStatus::Suspended {
             return Err(Error::CoroutineUnresumable);
         }
         self.before_run(vm)?;
@@ -553,9 +557,10 @@ fn panic_message(p: &(dyn Any + Send)) -> String {
 
 /// The native behind every Rust callback (upvalue 0: the callback).
 fn callback_trampoline(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
-    let cb = vm.native_upval(0).as_userdata().and_then(|u| {
-        u.data.as_ref().and_then(|d| d.downcast_ref::<NoUnwind<Rc<Callback>>>()).and_then(|c| c.get().cloned())
-    });
+    let cb = vm
+        .native_upval(0)
+        .as_userdata()
+        .and_then(|u| u.data().and_then(|d| d.downcast_ref::<NoUnwind<Rc<Callback>>>()).and_then(|c| c.get().cloned()));
     let Some(cb) = cb else { return Err(vm.rt_error("moonbox: not a Rust callback")) };
     let Some(inner) = cb.inner.upgrade() else {
         return Err(vm.rt_error("the Lua state of this Rust callback was dropped"));
@@ -657,7 +662,10 @@ impl Lua {
     /// A state with `caps` and the limits of `options` (whose `sandboxed` flag is
     /// not used: `caps` decides).
     pub fn new_with(caps: Capabilities, options: LuaOptions) -> Lua {
-        let mut vm = Box::new(Vm::new_bare());
+        // SAFETY: the facade keeps the state's contract: every handle it gives out
+        // is anchored in `anchors` (a root) and checked against this state's id,
+        // and it holds no other reference across a call into the state.
+        let mut vm = Box::new(unsafe { Vm::new_bare() });
         moonbox_engine::stdlib::open_with(&mut vm, &caps.caps);
         if !caps.gc_control || options.memory_limit.is_some() {
             crate::sandbox::guard_collectgarbage(&mut vm);
@@ -887,13 +895,12 @@ impl Lua {
         self.inner.with_vm(|vm| {
             self.inner.check_memory(vm)?;
             let co = vm.heap.alloc(moonbox_engine::object::Thread::new());
-            {
-                let c = co.get_mut();
-                c.stack = vec![Raw::NIL; 32];
-                c.stack[0] = f;
-                c.top = 1;
-                c.env = Some(vm.globals);
-            }
+            co.with_state(|st| {
+                st.stack = vec![Raw::NIL; 32];
+                st.stack[0] = f;
+                st.top = 1;
+            });
+            co.set_env(Some(vm.globals));
             Ok(Thread(self.inner.make_ref(vm, co.to_value())))
         })?
     }

@@ -446,7 +446,7 @@ impl Cli {
             for (i, a) in argv.iter().enumerate() {
                 let idx = i as i64 - script as i64;
                 let v = vm.str_value(a.as_bytes());
-                t.get_mut().set_int(idx, v);
+                vm.raw_set_int(t, idx, v)?;
             }
             let g = vm.globals;
             vm.set_field(g, "arg", t.to_value());

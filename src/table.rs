@@ -166,7 +166,7 @@ impl Table {
             None => None,
         };
         lua.inner.with_vm(|vm| {
-            t.get_mut().meta = mt;
+            t.set_meta(mt);
             vm.heap.barrier(t);
         })
     }
@@ -176,7 +176,7 @@ impl Table {
         let lua = self.0.lua()?;
         let t = self.raw_table(&lua)?;
         let inner = &lua.inner;
-        inner.with_vm(|vm| t.meta.map(|mt| Table(inner.make_ref(vm, mt.to_value()))))
+        inner.with_vm(|vm| t.meta().map(|mt| Table(inner.make_ref(vm, mt.to_value()))))
     }
 
     /// Iterates over all key/value pairs (raw, in `next` order). Modifying the table
@@ -217,7 +217,7 @@ impl Table {
     pub fn clear(&self) -> Result<()> {
         let lua = self.0.lua()?;
         let t = self.raw_table(&lua)?;
-        lua.inner.with_vm(|_| t.get_mut().clear())
+        lua.inner.with_vm(|_| t.clear())
     }
 }
 

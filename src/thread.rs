@@ -66,7 +66,7 @@ impl Thread {
     pub fn status(&self) -> ThreadStatus {
         let Some(co) = self.0.raw.as_thread() else { return ThreadStatus::Finished };
         let Ok(lua) = self.0.lua() else { return ThreadStatus::Finished };
-        let status = lua.inner.with_vm(|_| co.status).unwrap_or(CoStatus::Running);
+        let status = lua.inner.with_vm(|_| co.status()).unwrap_or(CoStatus::Running);
         match status {
             CoStatus::Suspended => ThreadStatus::Resumable,
             CoStatus::Running => ThreadStatus::Running,

@@ -217,7 +217,7 @@ struct UdPayload {
 
 fn payload_cell(raw: Raw) -> Option<(Rc<dyn Any>, &'static str)> {
     let u = raw.as_userdata()?;
-    let p = u.data.as_ref()?.downcast_ref::<NoUnwind<UdPayload>>()?.get()?;
+    let p = u.data()?.downcast_ref::<NoUnwind<UdPayload>>()?.get()?;
     Some((p.cell.clone(), p.type_name))
 }
 
@@ -465,7 +465,7 @@ impl Lua {
             inner.check_memory(vm)?;
             let payload = UdPayload { cell: cell.clone(), type_name: std::any::type_name::<T>() };
             let ud = vm.new_userdata(Some(Box::new(NoUnwind::new(payload))));
-            ud.get_mut().meta = Some(mt);
+            ud.set_meta(Some(mt));
             vm.heap.barrier(ud);
             Ok(AnyUserData { r: inner.make_ref(vm, ud.to_value()), cell: Some(cell) })
         })?

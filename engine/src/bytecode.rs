@@ -457,3 +457,23 @@ mod tests {
         assert_eq!(Op::IST as u8 ^ 1, Op::ISF as u8);
     }
 }
+
+// ----- Per-function metadata shared by the compiler and the heap prototypes -----
+
+/// Where a closure's upvalue comes from when `FNEW` creates it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UpvalDesc {
+    /// True: the enclosing function's register `index`; false: its upvalue `index`.
+    pub in_parent_stack: bool,
+    pub index: u8,
+}
+
+/// Debug information for one local variable: live in register `reg` for
+/// instructions `startpc .. endpc`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalVarInfo {
+    pub name: Box<[u8]>,
+    pub reg: u8,
+    pub startpc: u32,
+    pub endpc: u32,
+}

@@ -16,8 +16,7 @@
 //! The JIT backends load and store these 64 bits directly; the constants here are the
 //! contract (see `vm::layout`).
 
-use crate::gc::{GcRef, Kind};
-use crate::object::{LuaString, Table, Thread, Userdata};
+use crate::gc::{GcObject, GcRef, Kind};
 
 /// Type tags of boxed values (bits 47..=50).
 pub mod tag {
@@ -227,23 +226,6 @@ impl Value {
         }
     }
 
-    #[inline(always)]
-    pub fn as_string(self) -> Option<GcRef<LuaString>> {
-        self.gc_with_tag(tag::STR)
-    }
-    #[inline(always)]
-    pub fn as_table(self) -> Option<GcRef<Table>> {
-        self.gc_with_tag(tag::TABLE)
-    }
-    #[inline(always)]
-    pub fn as_userdata(self) -> Option<GcRef<Userdata>> {
-        self.gc_with_tag(tag::UDATA)
-    }
-    #[inline(always)]
-    pub fn as_thread(self) -> Option<GcRef<Thread>> {
-        self.gc_with_tag(tag::THREAD)
-    }
-
     /// The basic type.
     pub fn lua_type(self) -> LuaType {
         match self.tag() {
@@ -275,11 +257,12 @@ impl Value {
         }
     }
 
-    /// The object of a value with GC tag `t`, found with one comparison of the high
-    /// bits (no separate "is it a number" test).
+    /// The object of a value holding a `T`, found with one comparison of the high
+    /// bits (no separate "is it a number" test). The typed accessors (`as_table`,
+    /// `as_string`, ...) live beside their types, on the floors above.
     #[inline(always)]
-    fn gc_with_tag<T>(self, t: u64) -> Option<GcRef<T>> {
-        self.has_gc_tag(t).then(|| GcRef::from_value_payload(self))
+    pub fn as_gc<T: GcObject>(self) -> Option<GcRef<T>> {
+        self.has_gc_tag(T::TAG).then(|| GcRef::from_value_payload(self))
     }
 
     /// Whether this value carries GC tag `t`: one comparison of the high bits (a
@@ -287,18 +270,6 @@ impl Value {
     #[inline(always)]
     fn has_gc_tag(self, t: u64) -> bool {
         self.0 >> 47 == (PREFIX | t << 47) >> 47
-    }
-
-    /// The native function this value is, if it is one.
-    #[inline(always)]
-    pub fn as_native_function(self) -> Option<GcRef<crate::vm::NativeFunction>> {
-        self.gc_with_tag(tag::NATIVE)
-    }
-
-    /// The Lua closure this value is, if it is one.
-    #[inline(always)]
-    pub fn as_lua_function(self) -> Option<GcRef<crate::object::LuaFunction>> {
-        self.gc_with_tag(tag::FUNC)
     }
 
     /// An address for `tostring` / `%p`-style printing of reference types.

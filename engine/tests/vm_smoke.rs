@@ -6,7 +6,8 @@ use moonbox_engine::object::LuaFunction;
 use moonbox_engine::Vm;
 
 fn run(code: Vec<Ins>, framesize: u8) -> Vec<f64> {
-    let mut vm = Vm::new();
+    // SAFETY: the state lives for this function; the results are numbers.
+    let mut vm = unsafe { Vm::new() };
     let n = code.len();
     let fp = FuncProto {
         code,
@@ -17,7 +18,7 @@ fn run(code: Vec<Ins>, framesize: u8) -> Vec<f64> {
     };
     let p = vm.load_proto(&fp);
     let g = vm.globals;
-    let f = vm.heap.alloc(LuaFunction::new(p, g, Box::new([]))).to_value();
+    let f = vm.heap.alloc(LuaFunction::new(p, g, Vec::new())).to_value();
     let r = vm.call_value(f, &[], -1).expect("runs");
     r.iter().map(|v| v.num()).collect()
 }

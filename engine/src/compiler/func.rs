@@ -13,8 +13,9 @@
 
 use std::collections::HashMap;
 
-use super::proto::{Const, FuncProto, LocalVarInfo, UpvalDesc};
+use super::proto::{Const, FuncProto};
 use crate::bytecode::Ins;
+use crate::bytecode::{LocalVarInfo, UpvalDesc};
 
 /// A register number placeholder meaning "no register" in test instructions.
 pub const NO_REG: u8 = 255;

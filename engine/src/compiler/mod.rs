@@ -23,8 +23,9 @@ mod tests;
 
 use std::fmt;
 
+pub use crate::bytecode::{LocalVarInfo, UpvalDesc};
 pub use disasm::disassemble;
-pub use proto::{Const, FuncProto, LocalVarInfo, UpvalDesc};
+pub use proto::{Const, FuncProto};
 
 use lexer::Tok;
 

@@ -1,6 +1,6 @@
 //! The compiler's output: a function prototype tree, independent of the heap.
 
-use crate::bytecode::Ins;
+use crate::bytecode::{Ins, LocalVarInfo, UpvalDesc};
 
 /// A GC constant of a prototype (`KG[x]` in the opcode docs). Numbers live in their
 /// own array (`KN[x]`), as in LuaJIT, so each kind has 65536 slots.
@@ -79,24 +79,6 @@ impl KVal {
             }
         }
     }
-}
-
-/// Where a closure's upvalue comes from when `FNEW` creates it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UpvalDesc {
-    /// True: the enclosing function's register `index`; false: its upvalue `index`.
-    pub in_parent_stack: bool,
-    pub index: u8,
-}
-
-/// Debug information for one local variable: live in register `reg` for
-/// instructions `startpc .. endpc`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LocalVarInfo {
-    pub name: Box<[u8]>,
-    pub reg: u8,
-    pub startpc: u32,
-    pub endpc: u32,
 }
 
 /// One compiled function.

@@ -17,9 +17,10 @@
 use super::func::{ActVar, Block, Exp, FuncState, Goto, Label, EK};
 use super::lexer::Tok;
 use super::parser::Parser;
-use super::proto::{FuncProto, LocalVarInfo, UpvalDesc};
+use super::proto::FuncProto;
 use super::SyntaxError;
 use crate::bytecode::{Ins, Op, MAX_LOCALS, MAX_UPVALUES};
+use crate::bytecode::{LocalVarInfo, UpvalDesc};
 
 type R<T> = Result<T, SyntaxError>;
 

@@ -1,23 +1,51 @@
-//! The heap: allocation, precise mark & sweep, weak tables and finalizers.
+//! The heap: allocation, incremental mark & sweep, weak tables and finalizers.
 //!
 //! Every GC object is a `#[repr(C)]` struct whose first field is a [`GcHeader`]. The
 //! header links the object into the heap's list of all objects (strings are kept in
 //! the intern table instead, see [`strings`]) and points at a per-type vtable that
-//! knows how to trace and free it, so this module does not depend on the object types
-//! defined above it.
+//! knows how to trace, weak-clear and free it, so this module names no object type
+//! above it: tables, closures and userdata implement [`GcObject`] on their own floor.
 //!
-//! # The one aliasing rule
-//! A [`GcRef`] is a `Copy` pointer. It dereferences to `&T`, and [`GcRef::get_mut`]
-//! hands out `&mut T`. Engine code must never hold a reference obtained from a `GcRef`
-//! across anything that may touch the same object: a call into Lua, a metamethod, a
-//! GC step, or another `get_mut` of the same object. In practice every borrow is a
-//! temporary inside one VM operation. This rule, plus "the collector runs only at safe
-//! points where every live value is reachable from a root", is what the `unsafe`
-//! blocks in this module rely on.
+//! The collector is incremental: a cycle marks a few objects at a time (`propagate`),
+//! ends the mark in one atomic step (`finish_mark`: roots again, weak tables,
+//! finalizers), then sweeps a few objects at a time. A write barrier
+//! ([`Heap::barrier`]) keeps the tri-colour invariant while the program runs between
+//! steps.
 //!
-//! Collection is currently a stop-the-world full cycle (mark from the roots the VM
-//! hands in, clear weak entries, separate unreachable finalizable userdata, sweep).
+//! # The heap's rules
+//!
+//! These are the whole soundness argument of the engine's unsafe code; everything
+//! else is built so that safe code cannot break them.
+//!
+//! 1. **Objects are never moved and never mutated through a `&mut` derived from a
+//!    handle.** A [`GcRef`] only ever gives `&T`. Every field that changes after
+//!    allocation is interior-mutable: `Cell` for plain data, or an `UnsafeCell`
+//!    that only the object's own methods open, for the duration of one method that
+//!    calls nothing outside its module (see `object::table`). So no safe code, in
+//!    the engine or outside it, can hold two `&mut` to one object, or a `&mut`
+//!    beside a `&`.
+//! 2. **A reachable object is never freed.** Only [`Heap::sweep`] frees, and only
+//!    objects left white by a complete mark from the roots the VM hands in.
+//! 3. **An object a Rust frame may still use is never freed.** Rust code (a library
+//!    function, a metamethod slow path, a hook) may hold handles in locals that no
+//!    root reaches. The VM therefore lets the sweep free anything only where no such
+//!    frame can be active: at the interpreter's own collection points, between
+//!    instructions (its locals are the running frame's closure, prototype and code,
+//!    which the frame stack roots), and at the top level, where only the state's
+//!    owner is on the Rust stack. Everywhere else — inside a library function, or
+//!    inside Lua code that one called (`table.sort`'s comparator, `__tostring`, a
+//!    reader function) — the heap is *pinned* ([`Heap::pin`]): the collector may
+//!    still mark, but sweeping waits until the pin is released. This is checked at
+//!    run time by a counter, not trusted to each caller.
+//! 4. **Handles do not outlive the heap**, and handles of one heap are not used
+//!    with another. The owner of a heap promises this, and rule 3's "top level"
+//!    part, by calling the `unsafe` constructor ([`Heap::new`], and `Vm::new` above
+//!    it); the embedding facade keeps the promise with handles it checks.
+//!
+//! A handle (`GcRef`, or a GC-tagged `Value`) can only be made from a live object:
+//! there is no safe way to build one from an address.
 
+pub mod slots;
 pub mod strings;
 
 use std::cell::Cell;
@@ -26,6 +54,7 @@ use std::ptr::NonNull;
 
 use crate::value::Value;
 
+pub use slots::{GrowError, Slots};
 pub use strings::{LuaString, StringTable};
 
 /// What kind of object a header belongs to.
@@ -84,6 +113,7 @@ pub const FLAG_FINALIZED: u8 = 2;
 
 struct VTable {
     trace: unsafe fn(NonNull<GcHeader>, &mut Marker),
+    clear_weak: unsafe fn(NonNull<GcHeader>, &Marker, bool, bool),
     free: unsafe fn(NonNull<GcHeader>) -> usize,
     size: unsafe fn(NonNull<GcHeader>) -> usize,
 }
@@ -95,13 +125,18 @@ pub trait GcObject: Sized + 'static {
     const TAG: u64;
     /// Marks every GC reference the object holds.
     fn trace(&self, m: &mut Marker);
+    /// After marking: drops entries whose weak key or value is dead (`m` tells).
+    /// Only objects that registered themselves with [`Marker::push_weak`] are asked.
+    fn clear_weak(&self, _m: &Marker, _weak_keys: bool, _weak_values: bool) {}
     /// Approximate bytes owned by the object (for GC pacing and `collectgarbage("count")`).
     fn size(&self) -> usize;
     /// The header (always the first field).
     fn header(&self) -> &GcHeader;
 }
 
-/// A pointer to a live GC object.
+/// A handle to a live GC object: a pointer, `Copy`, dereferencing to `&T` only (the
+/// heap's rules, in the module docs, say why that is sound).
+#[repr(transparent)]
 pub struct GcRef<T> {
     ptr: NonNull<T>,
     _p: PhantomData<*const T>,
@@ -140,9 +175,8 @@ impl<T> GcRef<T> {
         let addr = v.payload() as *mut T;
         debug_assert!(!addr.is_null(), "null GC payload");
         // SAFETY: a GC-tagged value is only made by `GcRef::to_value`, from a live
-        // object's (non-null) address, and the caller has checked the tag (the same
-        // invariant every later dereference of the result relies on). No test of the
-        // address here: this runs in every table, string and call fast path.
+        // object's (non-null) address, and the caller has checked the tag. No test
+        // of the address here: this runs in every table, string and call fast path.
         let ptr = unsafe { NonNull::new_unchecked(addr) };
         GcRef { ptr, _p: PhantomData }
     }
@@ -151,17 +185,6 @@ impl<T> GcRef<T> {
     #[inline(always)]
     pub fn addr(self) -> usize {
         self.ptr.as_ptr() as usize
-    }
-
-    /// Mutable access. See the module docs for the aliasing rule every caller follows.
-    #[inline(always)]
-    #[allow(clippy::mut_from_ref)]
-    pub fn get_mut(&self) -> &mut T {
-        // SAFETY: the object is alive (reachable objects are never freed, and engine
-        // code only holds references to reachable objects between safe points); the
-        // aliasing rule in the module docs guarantees no other reference to this object
-        // is live while the returned one is used.
-        unsafe { &mut *self.ptr.as_ptr() }
     }
 
     fn header_ptr(self) -> NonNull<GcHeader> {
@@ -181,7 +204,9 @@ impl<T> std::ops::Deref for GcRef<T> {
     type Target = T;
     #[inline(always)]
     fn deref(&self) -> &T {
-        // SAFETY: as in `get_mut`: the object is alive, and no `&mut` to it is live.
+        // SAFETY: the object is alive: handles are only made from live objects, and
+        // the heap's rules 2-4 (module docs) keep every object a handle can still be
+        // used on from being freed. No `&mut` to it can exist (rule 1).
         unsafe { self.ptr.as_ref() }
     }
 }
@@ -194,7 +219,7 @@ pub struct Marker {
     /// without barriers) and black objects written to since they were traced.
     grayagain: Vec<NonNull<GcHeader>>,
     /// Weak tables met during marking, with their (weak keys, weak values) mode.
-    pub(crate) weak: Vec<(Value, bool, bool)>,
+    weak: Vec<(NonNull<GcHeader>, bool, bool)>,
     /// The interned `"__mode"` string, so tables can find their mode.
     pub mode_key: Value,
     /// The current white (what unmarked means).
@@ -266,11 +291,31 @@ impl Marker {
         !h.is_white()
     }
 
-    /// Records a weak table to clear after marking.
-    pub fn push_weak(&mut self, t: Value, weak_keys: bool, weak_values: bool) {
+    /// Records an object with weak references (a weak table), to be asked to
+    /// [`clear_weak`](GcObject::clear_weak) after marking.
+    pub fn push_weak<T: GcObject>(&mut self, obj: &T, weak_keys: bool, weak_values: bool) {
         if !self.verifying {
-            self.weak.push((t, weak_keys, weak_values));
+            self.weak.push((NonNull::from(obj.header()), weak_keys, weak_values));
         }
+    }
+
+    /// Does a weak key `v` survive this cycle? Strings are values, not objects, for
+    /// weakness (as in Lua 5.1): a weak table never loses them.
+    pub fn weak_key_alive(&self, v: Value) -> bool {
+        v.is_string() || self.is_marked(v)
+    }
+
+    /// Does a weak value `v` survive? As a key, except that a userdata whose
+    /// finalizer is queued goes at once (as in Lua 5.1 and LuaJIT).
+    pub fn weak_value_alive(&self, v: Value) -> bool {
+        if !self.weak_key_alive(v) {
+            return false;
+        }
+        if v.tag() == crate::value::tag::UDATA {
+            let h: GcRef<GcHeader> = GcRef::from_value_payload(v);
+            return h.flags.get() & FLAG_FINALIZED == 0;
+        }
+        true
     }
 
     /// Traces gray objects until about `budget` bytes of work are done; returns
@@ -323,7 +368,7 @@ const MIN_THRESHOLD: usize = 64 * 1024;
 /// Owns every GC object.
 pub struct Heap {
     objects: Option<NonNull<GcHeader>>,
-    pub strings: StringTable,
+    pub(crate) strings: StringTable,
     /// Every userdata (also in `objects`): the ones the atomic phase checks for
     /// finalizers, without walking the whole heap.
     udata: Vec<NonNull<GcHeader>>,
@@ -360,6 +405,8 @@ pub struct Heap {
     pub pauses: Vec<u64>,
     /// Record step durations (costs a clock read per step).
     pub measure_pauses: bool,
+    /// Pins held (rule 3 of the module docs): while non-zero, nothing is freed.
+    pins: u32,
 }
 
 /// Userdata `h` as a finalizer to queue, marked finalized, when it has a finalizer
@@ -383,7 +430,14 @@ unsafe fn claim_finalizer(h: NonNull<GcHeader>, finalizable: &impl Fn(Value) -> 
 }
 
 impl Heap {
-    pub fn new(seed: u64) -> Heap {
+    /// An empty heap. `seed` keys the string hash.
+    ///
+    /// # Safety
+    /// The caller owns the heap's rule 4 (module docs): no handle to one of its
+    /// objects is used after the heap is dropped, or with another heap; and when it
+    /// lets the heap sweep ([`Heap::sweep`]) every handle it will use afterwards is
+    /// reachable from the roots it marked.
+    pub unsafe fn new(seed: u64) -> Heap {
         Heap {
             objects: None,
             strings: StringTable::new(seed),
@@ -404,6 +458,7 @@ impl Heap {
             stress: false,
             pauses: Vec::new(),
             measure_pauses: false,
+            pins: 0,
         }
     }
 
@@ -464,8 +519,12 @@ impl Heap {
 
     /// Creates an interned string.
     pub fn intern(&mut self, bytes: &[u8]) -> GcRef<LuaString> {
-        let can_grow = self.phase != Phase::SweepStrings;
-        let (s, added) = self.strings.intern(bytes, self.marker.white, can_grow);
+        let (s, added, grew) = self.strings.intern(bytes, self.marker.white);
+        if grew && self.phase == Phase::SweepStrings {
+            // The buckets were rebuilt under the sweep's cursor: sweep them again
+            // from the start (survivors already swept keep the current white).
+            self.sweep_bucket = 0;
+        }
         self.total += added;
         s
     }
@@ -577,8 +636,10 @@ impl Heap {
         }
         m.propagate(usize::MAX);
         let weak = std::mem::take(&mut m.weak);
-        for &(t, wk, wv) in &weak {
-            clear_weak(t, wk, wv, m);
+        for &(h, wk, wv) in &weak {
+            // SAFETY: `h` was pushed by a live object's `trace` in this mark phase,
+            // and nothing is freed before the sweep; the vtable matches its type.
+            unsafe { (h.as_ref().vtable.clear_weak)(h, m, wk, wv) };
         }
         // Finalizers run most recently created first, as in LuaJIT (`udata` is in
         // creation order).
@@ -631,8 +692,37 @@ impl Heap {
         assert!(bad == 0, "GC invariant violated: {bad} white objects referenced from black ones");
     }
 
+    /// Pins the heap: until the matching [`unpin`](Heap::unpin), the sweep frees
+    /// nothing (marking may go on). Rule 3 of the module docs.
+    #[inline]
+    pub fn pin(&mut self) {
+        self.pins += 1;
+    }
+
+    /// Releases a pin taken by [`pin`](Heap::pin).
+    #[inline]
+    pub fn unpin(&mut self) {
+        debug_assert!(self.pins > 0, "unbalanced unpin");
+        self.pins = self.pins.saturating_sub(1);
+    }
+
+    /// Is any pin held?
+    #[inline]
+    pub fn pinned(&self) -> bool {
+        self.pins != 0
+    }
+
     /// Sweeps about `budget` bytes' worth of objects; true when the cycle is over.
-    pub fn sweep(&mut self, budget: usize) -> bool {
+    /// While the heap is pinned it does nothing and returns false.
+    ///
+    /// # Safety
+    /// Every handle that the caller, or any Rust frame below it, uses after this call
+    /// refers to an object that was reachable from the roots marked in this cycle (or
+    /// that was allocated after the mark ended). See the module docs, rule 3.
+    pub unsafe fn sweep(&mut self, budget: usize) -> bool {
+        if self.pinned() {
+            return false;
+        }
         let white = self.marker.white;
         let dead = white ^ WHITES;
         let mut work = 0usize;
@@ -711,8 +801,11 @@ impl Heap {
 
     /// Runs a full collection with `roots` as the only roots (for the heap's own
     /// tests; the VM drives its cycles step by step through the same phases).
+    ///
+    /// # Safety
+    /// As [`Heap::sweep`], with `roots` as the roots.
     #[cfg(test)]
-    pub(crate) fn collect(
+    pub(crate) unsafe fn collect(
         &mut self,
         mode_key: Value,
         roots: impl Fn(&mut Marker),
@@ -730,7 +823,8 @@ impl Heap {
                 roots(&mut self.marker);
                 self.finish_mark(&finalizable);
             }
-            while !self.sweep(usize::MAX) {}
+            // SAFETY: the caller's contract.
+            while !unsafe { self.sweep(usize::MAX) } {}
         }
     }
 
@@ -755,15 +849,6 @@ impl Drop for Heap {
     }
 }
 
-fn clear_weak(t: Value, wk: bool, wv: bool, m: &Marker) {
-    let Some(t) = t.as_table() else { return };
-    // Strings are values, not objects, for weakness (as in Lua 5.1).
-    let key_alive = |v: Value| v.is_string() || m.is_marked(v);
-    let val_alive =
-        |v: Value| key_alive(v) && !v.as_userdata().is_some_and(|u| u.header().flags.get() & FLAG_FINALIZED != 0);
-    t.get_mut().clear_weak(wk, wv, &key_alive, &val_alive);
-}
-
 /// # Safety
 /// `h` must be the header of a live object allocated by [`Heap::alloc`].
 unsafe fn object_size(h: NonNull<GcHeader>) -> usize {
@@ -776,7 +861,12 @@ fn vtable_of<T: GcObject>() -> &'static VTable {
         const VT: VTable;
     }
     impl<T: GcObject> HasVTable for T {
-        const VT: VTable = VTable { trace: trace_erased::<T>, free: free_erased::<T>, size: size_erased::<T> };
+        const VT: VTable = VTable {
+            trace: trace_erased::<T>,
+            clear_weak: clear_weak_erased::<T>,
+            free: free_erased::<T>,
+            size: size_erased::<T>,
+        };
     }
     &<T as HasVTable>::VT
 }
@@ -787,6 +877,14 @@ unsafe fn trace_erased<T: GcObject>(h: NonNull<GcHeader>, m: &mut Marker) {
     // SAFETY: per the contract, `h` is the first field of a live `#[repr(C)]` `T`.
     let obj = unsafe { h.cast::<T>().as_ref() };
     obj.trace(m);
+}
+
+/// # Safety
+/// `h` must be the header of a live `T`.
+unsafe fn clear_weak_erased<T: GcObject>(h: NonNull<GcHeader>, m: &Marker, wk: bool, wv: bool) {
+    // SAFETY: per the contract, `h` is the first field of a live `#[repr(C)]` `T`.
+    let obj = unsafe { h.cast::<T>().as_ref() };
+    obj.clear_weak(m, wk, wv);
 }
 
 /// # Safety

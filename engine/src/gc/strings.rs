@@ -96,6 +96,14 @@ impl GcObject for LuaString {
     }
 }
 
+impl crate::value::Value {
+    /// The string this value is, if it is one.
+    #[inline(always)]
+    pub fn as_string(self) -> Option<GcRef<LuaString>> {
+        self.as_gc::<LuaString>()
+    }
+}
+
 /// The intern table: a chained hash set of every live string.
 pub struct StringTable {
     buckets: Vec<Option<NonNull<LuaString>>>,
@@ -127,7 +135,7 @@ pub fn hash_bytes(seed: u64, b: &[u8]) -> u32 {
 }
 
 impl StringTable {
-    pub fn new(seed: u64) -> StringTable {
+    pub(super) fn new(seed: u64) -> StringTable {
         StringTable { buckets: vec![None; 256], count: 0, seed }
     }
 
@@ -136,12 +144,12 @@ impl StringTable {
         hash_bytes(self.seed, b)
     }
 
-    /// Returns the interned string for `bytes`, creating it if needed, and the bytes
-    /// newly allocated (0 if it existed).
+    /// Returns the interned string for `bytes`, creating it if needed, the bytes
+    /// newly allocated (0 if it existed), and whether the bucket array was rebuilt
+    /// (a string sweep in progress must then start over: see `Heap::intern`).
     /// `white` is the heap's current white: a found string that is dead but not yet
-    /// swept is revived with it; a new one gets it. `can_grow` is false while the
-    /// buckets are being swept.
-    pub fn intern(&mut self, bytes: &[u8], white: u8, can_grow: bool) -> (GcRef<LuaString>, usize) {
+    /// swept is revived with it; a new one gets it.
+    pub(super) fn intern(&mut self, bytes: &[u8], white: u8) -> (GcRef<LuaString>, usize, bool) {
         let h = self.hash(bytes);
         let mask = self.buckets.len() - 1;
         let mut cur = self.buckets[h as usize & mask];
@@ -153,11 +161,12 @@ impl StringTable {
                 if s.hdr.color.get() & WHITES & !white != 0 {
                     s.hdr.color.set(white);
                 }
-                return (GcRef { ptr: p, _p: std::marker::PhantomData }, 0);
+                return (GcRef { ptr: p, _p: std::marker::PhantomData }, 0, false);
             }
             cur = s.hnext.get();
         }
-        if self.count >= self.buckets.len() && can_grow {
+        let grew = self.count >= self.buckets.len();
+        if grew {
             self.grow();
         }
         let s = LuaString {
@@ -175,7 +184,7 @@ impl StringTable {
         unsafe { p.as_ref() }.hnext.set(*slot);
         *slot = Some(p);
         self.count += 1;
-        (GcRef { ptr: p, _p: std::marker::PhantomData }, size)
+        (GcRef { ptr: p, _p: std::marker::PhantomData }, size, grew)
     }
 
     fn grow(&mut self) {
@@ -258,7 +267,9 @@ mod tests {
 
     #[test]
     fn interning_and_sweep() {
-        let mut heap = Heap::new(42);
+        // SAFETY: the handles below are used only while `heap` lives, and `keep`
+        // is the root of the collection.
+        let mut heap = unsafe { Heap::new(42) };
         let a = heap.intern(b"hello");
         let b = heap.intern(b"hello");
         assert_eq!(a, b);
@@ -268,14 +279,16 @@ mod tests {
             heap.intern(format!("s{i}").as_bytes());
         }
         let keep = a.to_value();
-        heap.collect(Value::NIL, |m| m.mark_value(keep), |_| false);
+        // SAFETY: only `a` (== `keep`) is used afterwards.
+        unsafe { heap.collect(Value::NIL, |m| m.mark_value(keep), |_| false) };
         assert_eq!(heap.strings.len(), 1);
         assert_eq!(heap.intern(b"hello"), a);
     }
 
     #[test]
     fn inline_and_boxed_strings() {
-        let mut heap = Heap::new(7);
+        // SAFETY: no collection; the handles die with the heap.
+        let mut heap = unsafe { Heap::new(7) };
         for len in [0, 1, INLINE_MAX - 1, INLINE_MAX, INLINE_MAX + 1, 200] {
             let bytes: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
             let a = heap.intern(&bytes);

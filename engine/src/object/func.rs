@@ -1,7 +1,8 @@
 //! Function prototypes, Lua closures and upvalues.
 
-use crate::bytecode::Ins;
-use crate::compiler::{LocalVarInfo, UpvalDesc};
+use std::cell::Cell;
+
+use crate::bytecode::{Ins, LocalVarInfo, UpvalDesc};
 use crate::gc::{GcHeader, GcObject, GcRef, Heap, Kind, LuaString, Marker};
 use crate::object::{Table, Thread};
 use crate::value::{tag, Value};
@@ -101,7 +102,7 @@ impl GcObject for Proto {
     }
 }
 
-/// Where an upvalue's value lives.
+/// Where an upvalue's value lives (a view of an [`UpVal`]'s fields).
 #[derive(Clone, Copy)]
 pub enum UpState {
     /// Still a live register: slot `slot` of `thread`'s stack.
@@ -111,21 +112,59 @@ pub enum UpState {
 }
 
 /// An upvalue, shared by every closure that captured the same variable.
+///
+/// Open, it names a stack slot of a thread; closed, it holds the value. Plain fields
+/// rather than an enum, so generated code can read them at fixed offsets.
 #[repr(C)]
 pub struct UpVal {
     hdr: GcHeader,
-    pub state: UpState,
+    /// The value, once closed.
+    value: Cell<Value>,
+    /// While open: the thread whose stack holds the variable. `None` once closed.
+    thread: Cell<Option<GcRef<Thread>>>,
+    /// While open: the stack slot.
+    slot: Cell<usize>,
 }
 
 impl UpVal {
     pub fn new(state: UpState) -> UpVal {
-        UpVal { hdr: Heap::new_header::<UpVal>(), state }
+        let u = UpVal {
+            hdr: Heap::new_header::<UpVal>(),
+            value: Cell::new(Value::NIL),
+            thread: Cell::new(None),
+            slot: Cell::new(0),
+        };
+        match state {
+            UpState::Open { thread, slot } => {
+                u.thread.set(Some(thread));
+                u.slot.set(slot);
+            }
+            UpState::Closed(v) => u.value.set(v),
+        }
+        u
+    }
+
+    /// Where the value lives now.
+    #[inline(always)]
+    pub fn state(&self) -> UpState {
+        match self.thread.get() {
+            Some(thread) => UpState::Open { thread, slot: self.slot.get() },
+            None => UpState::Closed(self.value.get()),
+        }
+    }
+
+    /// Closes the upvalue over `v`, or stores `v` into a closed one (the caller runs
+    /// the write barrier).
+    #[inline]
+    pub fn set_closed(&self, v: Value) {
+        self.value.set(v);
+        self.thread.set(None);
     }
 
     /// Open, on a stack slot at or above `level`?
     #[inline(always)]
     pub fn is_open_from(&self, level: usize) -> bool {
-        matches!(self.state, UpState::Open { slot, .. } if slot >= level)
+        self.thread.get().is_some() && self.slot.get() >= level
     }
 }
 
@@ -133,7 +172,7 @@ impl GcObject for UpVal {
     const KIND: Kind = Kind::UpVal;
     const TAG: u64 = tag::INTERNAL;
     fn trace(&self, m: &mut Marker) {
-        match self.state {
+        match self.state() {
             UpState::Open { thread, .. } => m.mark(thread),
             UpState::Closed(v) => m.mark_value(v),
         }
@@ -152,13 +191,58 @@ pub struct LuaFunction {
     hdr: GcHeader,
     pub proto: GcRef<Proto>,
     /// The function environment (`getfenv` / `setfenv`).
-    pub env: GcRef<Table>,
-    pub upvals: Box<[GcRef<UpVal>]>,
+    env: Cell<GcRef<Table>>,
+    /// The upvalues (`debug.upvaluejoin` may replace one).
+    upvals: Box<[Cell<GcRef<UpVal>>]>,
 }
 
 impl LuaFunction {
-    pub fn new(proto: GcRef<Proto>, env: GcRef<Table>, upvals: Box<[GcRef<UpVal>]>) -> LuaFunction {
-        LuaFunction { hdr: Heap::new_header::<LuaFunction>(), proto, env, upvals }
+    pub fn new(proto: GcRef<Proto>, env: GcRef<Table>, upvals: Vec<GcRef<UpVal>>) -> LuaFunction {
+        let upvals = upvals.into_iter().map(Cell::new).collect();
+        LuaFunction { hdr: Heap::new_header::<LuaFunction>(), proto, env: Cell::new(env), upvals }
+    }
+
+    /// The environment.
+    #[inline(always)]
+    pub fn env(&self) -> GcRef<Table> {
+        self.env.get()
+    }
+
+    /// Sets the environment (the caller runs the write barrier).
+    pub fn set_env(&self, t: GcRef<Table>) {
+        self.env.set(t);
+    }
+
+    /// Upvalue `i`, if there is one.
+    #[inline(always)]
+    pub fn upval(&self, i: usize) -> Option<GcRef<UpVal>> {
+        self.upvals.get(i).map(Cell::get)
+    }
+
+    /// Number of upvalues.
+    #[inline(always)]
+    pub fn nupvals(&self) -> usize {
+        self.upvals.len()
+    }
+
+    /// Replaces upvalue `i` (`debug.upvaluejoin`; the caller runs the write barrier).
+    /// False if there is no such upvalue.
+    pub fn set_upval(&self, i: usize, u: GcRef<UpVal>) -> bool {
+        match self.upvals.get(i) {
+            Some(c) => {
+                c.set(u);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Value {
+    /// The Lua closure this value is, if it is one.
+    #[inline(always)]
+    pub fn as_lua_function(self) -> Option<GcRef<LuaFunction>> {
+        self.as_gc::<LuaFunction>()
     }
 }
 
@@ -167,9 +251,9 @@ impl GcObject for LuaFunction {
     const TAG: u64 = tag::FUNC;
     fn trace(&self, m: &mut Marker) {
         m.mark(self.proto);
-        m.mark(self.env);
-        for &u in self.upvals.iter() {
-            m.mark(u);
+        m.mark(self.env.get());
+        for u in self.upvals.iter() {
+            m.mark(u.get());
         }
     }
     fn size(&self) -> usize {

@@ -12,7 +12,9 @@
 //! while fields are cleared; dead nodes are dropped at the next rehash. Dead keys are
 //! only ever compared by bits, never dereferenced, so the collector may free them.
 
-use crate::gc::{GcHeader, GcObject, GcRef, Heap, Kind, Marker};
+use std::cell::{Cell, UnsafeCell};
+
+use crate::gc::{GcHeader, GcObject, GcRef, Heap, Kind, Marker, Slots};
 use crate::value::{tag, Value};
 
 /// One hash node. An empty node has a nil key.
@@ -29,16 +31,28 @@ const EMPTY: Node = Node { key: Value::NIL, val: Value::NIL };
 pub const MAX_HASH_HINT: usize = 1 << 20;
 
 /// A Lua table.
+///
+/// What changes after allocation is interior-mutable: the metatable and the
+/// metamethod cache in `Cell`s, the two parts in an `UnsafeCell` that only this
+/// module's methods open (see [`Table::body`]). No method hands out a reference into
+/// the parts, and none calls code outside this module while it holds one, so no
+/// caller can observe or create an alias.
 #[repr(C)]
 pub struct Table {
     hdr: GcHeader,
     /// Metamethod-absence cache: bit `e` set means the metamethod for event `e` is
     /// known to be absent from this table (when it is used as a metatable). Cleared on
     /// every store of a string key.
-    pub nomm: u32,
-    pub meta: Option<GcRef<Table>>,
-    pub arr: Vec<Value>,
-    nodes: Vec<Node>,
+    nomm: Cell<u32>,
+    meta: Cell<Option<GcRef<Table>>>,
+    body: UnsafeCell<Body>,
+}
+
+/// The array and hash parts.
+#[repr(C)]
+pub(crate) struct Body {
+    pub(crate) arr: Slots<Value>,
+    nodes: Slots<Node>,
     /// Nodes with a non-nil key (live or dead).
     used: usize,
     /// The hash size Lua 5.1 / LuaJIT would have (0 or a power of two). A rehash
@@ -50,16 +64,21 @@ pub struct Table {
 
 /// Why a store failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyError {
+pub enum SetError {
     Nil,
     NaN,
+    /// The table would have to grow past the bytes the caller allowed (the state's
+    /// memory limit), or the allocator refused.
+    NoMemory,
 }
 
-impl KeyError {
+impl SetError {
+    /// The message of a key error ("not enough memory" is the VM's to make).
     pub fn message(self) -> &'static str {
         match self {
-            KeyError::Nil => "table index is nil",
-            KeyError::NaN => "table index is NaN",
+            SetError::Nil => "table index is nil",
+            SetError::NaN => "table index is NaN",
+            SetError::NoMemory => "not enough memory",
         }
     }
 }
@@ -103,35 +122,301 @@ fn array_index(n: f64) -> Option<usize> {
     }
 }
 
+/// Node count for a Lua-equivalent hash size `n`.
+fn capacity_for(n: usize) -> usize {
+    // Twice the Lua-equivalent size: the load factor stays at or below 1/2.
+    n.saturating_mul(2).next_power_of_two().max(4)
+}
+
+const VALUE_BYTES: usize = std::mem::size_of::<Value>();
+const NODE_BYTES: usize = std::mem::size_of::<Node>();
+
 impl Table {
     /// A new table with an array part of `narr` slots (`t[1] .. t[narr]`, all nil,
     /// as Lua preallocates them: a constructor's positional items all land in the
     /// array part, so `#` sees them even with nil holes) and room for `nhash` hash
-    /// entries.
+    /// entries, taking at most `room` bytes for the two parts.
     ///
     /// `nhash` is only a hint, capped at [`MAX_HASH_HINT`]: a `TNEW` of a binary chunk
     /// may ask for 2^31 nodes, and the hash part grows on demand anyway.
-    pub fn new(narr: usize, nhash: usize) -> Table {
+    pub fn try_new(narr: usize, nhash: usize, room: usize) -> Result<Table, SetError> {
         let nhash = nhash.min(MAX_HASH_HINT);
-        let mut t = Table {
-            hdr: Heap::new_header::<Table>(),
-            nomm: 0,
-            meta: None,
-            arr: vec![Value::NIL; narr],
-            nodes: Vec::new(),
-            used: 0,
-            hcap: 0,
-        };
-        if nhash > 0 {
-            t.hcap = nhash.next_power_of_two();
-            t.nodes = vec![EMPTY; capacity_for(t.hcap)];
+        let hcap = if nhash > 0 { nhash.next_power_of_two() } else { 0 };
+        let nodes = if hcap > 0 { capacity_for(hcap) } else { 0 };
+        let bytes = narr.saturating_mul(VALUE_BYTES).saturating_add(nodes.saturating_mul(NODE_BYTES));
+        if bytes > room {
+            return Err(SetError::NoMemory);
         }
-        t
+        let arr = Slots::try_filled(narr, Value::NIL).map_err(|_| SetError::NoMemory)?;
+        let nodes = Slots::try_filled(nodes, EMPTY).map_err(|_| SetError::NoMemory)?;
+        Ok(Table {
+            hdr: Heap::new_header::<Table>(),
+            nomm: Cell::new(0),
+            meta: Cell::new(None),
+            body: UnsafeCell::new(Body { arr, nodes, used: 0, hcap }),
+        })
+    }
+
+    /// A new table of a size the engine chose (not a script): [`try_new`] without a
+    /// limit. Past what the allocator gives it is an empty table that grows on demand.
+    pub fn new(narr: usize, nhash: usize) -> Table {
+        Table::try_new(narr, nhash, usize::MAX)
+            .or_else(|_| Table::try_new(0, 0, usize::MAX))
+            .unwrap_or_else(|_| Table::empty())
+    }
+
+    fn empty() -> Table {
+        Table {
+            hdr: Heap::new_header::<Table>(),
+            nomm: Cell::new(0),
+            meta: Cell::new(None),
+            body: UnsafeCell::new(Body { arr: Slots::new(), nodes: Slots::new(), used: 0, hcap: 0 }),
+        }
+    }
+
+    /// The parts, to read.
+    ///
+    /// # Safety
+    /// No `&mut Body` of this table may be live while the result is, and the caller
+    /// calls nothing that could make one (i.e. it only calls `Body` methods, which
+    /// never reach another `Table` method of this object, nor code outside this
+    /// module) until the result is dead.
+    #[inline(always)]
+    unsafe fn body(&self) -> &Body {
+        // SAFETY: per the contract, no mutable reference to the body is live.
+        unsafe { &*self.body.get() }
+    }
+
+    /// The parts, to change.
+    ///
+    /// # Safety
+    /// No other reference to the body may be live while the result is, and the
+    /// caller calls nothing that could make one until the result is dead (as for
+    /// [`body`](Table::body)).
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn body_mut(&self) -> &mut Body {
+        // SAFETY: per the contract, this is the only reference to the body.
+        unsafe { &mut *self.body.get() }
+    }
+
+    /// The metatable.
+    #[inline(always)]
+    pub fn meta(&self) -> Option<GcRef<Table>> {
+        self.meta.get()
+    }
+
+    /// Sets the metatable (the caller runs the write barrier).
+    #[inline]
+    pub fn set_meta(&self, mt: Option<GcRef<Table>>) {
+        self.meta.set(mt);
+    }
+
+    /// The metamethod-absence bits (see [`Table::nomm`]'s field doc).
+    #[inline(always)]
+    pub fn nomm(&self) -> u32 {
+        self.nomm.get()
+    }
+
+    /// Records that the metamethods of `bits` are absent.
+    #[inline]
+    pub fn add_nomm(&self, bits: u32) {
+        self.nomm.set(self.nomm.get() | bits);
     }
 
     /// `t[k]` without metamethods.
     #[inline]
     pub fn get(&self, k: Value) -> Value {
+        // SAFETY: `Body::get` only reads this table's parts and key strings.
+        unsafe { self.body() }.get(k)
+    }
+
+    /// `t[i]` for an integer key.
+    #[inline]
+    pub fn get_int(&self, i: i64) -> Value {
+        // SAFETY: as in `get`.
+        unsafe { self.body() }.get_int(i)
+    }
+
+    /// `t[s]` for a string key.
+    #[inline]
+    pub fn get_str(&self, s: GcRef<crate::gc::LuaString>) -> Value {
+        // SAFETY: as in `get`.
+        unsafe { self.body() }.get_str(s)
+    }
+
+    /// Length of the array part.
+    #[inline(always)]
+    pub fn arr_len(&self) -> usize {
+        // SAFETY: a read of one field.
+        unsafe { self.body() }.arr.len()
+    }
+
+    /// Slot `i` of the array part (`t[i + 1]`), if the array part has it.
+    #[inline(always)]
+    pub fn arr_get(&self, i: usize) -> Option<Value> {
+        // SAFETY: a read of one element.
+        unsafe { self.body() }.arr.get(i).copied()
+    }
+
+    /// Stores into slot `i` of the array part (`t[i + 1] = v`), if the array part has
+    /// it (the caller runs the write barrier). False, and nothing stored, otherwise.
+    #[inline(always)]
+    pub fn arr_set(&self, i: usize, v: Value) -> bool {
+        // SAFETY: a write of one element; nothing else runs meanwhile.
+        match unsafe { self.body_mut() }.arr.get_mut(i) {
+            Some(slot) => {
+                *slot = v;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Moves array-part slots `src` to start at slot `dst` (as `slice::copy_within`),
+    /// when both ranges lie inside the array part. False, and nothing moved, otherwise.
+    pub fn arr_copy_within(&self, src: std::ops::Range<usize>, dst: usize) -> bool {
+        // SAFETY: one move inside the array part; nothing else runs meanwhile.
+        let arr = &mut unsafe { self.body_mut() }.arr;
+        let n = src.end.saturating_sub(src.start);
+        if src.start > src.end || src.end > arr.len() || dst.checked_add(n).is_none_or(|e| e > arr.len()) {
+            return false;
+        }
+        arr.copy_within(src, dst);
+        true
+    }
+
+    /// `t[k] = v` without metamethods, growing by at most `room` bytes. Returns the
+    /// bytes the table grew by (for GC accounting) or why the store failed; a
+    /// failed store changed nothing.
+    pub fn set(&self, k: Value, v: Value, room: usize) -> Result<usize, SetError> {
+        if k.tag() == tag::STR {
+            self.nomm.set(0);
+        }
+        // SAFETY: `Body::set` works on this table's parts only.
+        unsafe { self.body_mut() }.set(k, v, room)
+    }
+
+    /// `t[i] = v` for an integer key (see [`set`](Table::set)).
+    pub fn set_int(&self, i: i64, v: Value, room: usize) -> Result<usize, SetError> {
+        // SAFETY: as in `set`.
+        let b = unsafe { self.body_mut() };
+        if i >= 1 && (i as u64) <= b.arr.len() as u64 {
+            b.arr[i as usize - 1] = v;
+            return Ok(0);
+        }
+        b.set(Value::number(i as f64), v, room)
+    }
+
+    /// `t[s] = v` when the string `s` is already a key (its node may hold nil):
+    /// the store that never grows the table. False when `s` is not a key.
+    #[inline]
+    pub fn replace_str(&self, s: GcRef<crate::gc::LuaString>, v: Value) -> bool {
+        // SAFETY: as in `set`.
+        let b = unsafe { self.body_mut() };
+        let Some(i) = b.find_str(s) else { return false };
+        b.nodes[i].val = v;
+        // The key may name a metamethod of this table: forget what absent ones were
+        // cached.
+        self.nomm.set(0);
+        true
+    }
+
+    /// `t[s] = v` for a string key (see [`set`](Table::set)).
+    pub fn set_str(&self, s: GcRef<crate::gc::LuaString>, v: Value, room: usize) -> Result<usize, SetError> {
+        self.nomm.set(0);
+        // SAFETY: as in `set`.
+        unsafe { self.body_mut() }.set_hash(s.to_value(), v, room)
+    }
+
+    /// The border `#t`, as Lua 5.1 / LuaJIT compute it.
+    pub fn len(&self) -> usize {
+        // SAFETY: as in `get`.
+        unsafe { self.body() }.len()
+    }
+
+    /// True if the table has no hash part entries at all.
+    #[inline]
+    pub fn hash_is_empty(&self) -> bool {
+        // SAFETY: a read of one field.
+        unsafe { self.body() }.used == 0
+    }
+
+    /// Traversal: the entry after `k` (`nil` to start). `Err` for a key not in the
+    /// table ("invalid key to 'next'").
+    pub fn next(&self, k: Value) -> Result<Option<(Value, Value)>, ()> {
+        // SAFETY: as in `get`.
+        unsafe { self.body() }.next(k)
+    }
+
+    /// Number of non-nil entries (OpenResty's `table.nkeys`).
+    pub fn count(&self) -> usize {
+        // SAFETY: as in `get`.
+        let b = unsafe { self.body() };
+        b.arr.iter().filter(|v| !v.is_nil()).count() + b.live_nodes().count()
+    }
+
+    /// No entries at all?
+    pub fn is_empty(&self) -> bool {
+        // SAFETY: as in `get`.
+        let b = unsafe { self.body() };
+        b.arr.iter().all(|v| v.is_nil()) && b.live_nodes().next().is_none()
+    }
+
+    /// The keys of the hash part's live entries, copied out (the library functions
+    /// that scan a table while changing it).
+    pub fn hash_keys(&self) -> Vec<Value> {
+        // SAFETY: as in `get`.
+        unsafe { self.body() }.live_nodes().map(|n| n.key).collect()
+    }
+
+    /// The highest array-part position holding a value (`t[i]` non-nil), 1-based.
+    pub fn arr_last_non_nil(&self) -> Option<usize> {
+        // SAFETY: as in `get`.
+        unsafe { self.body() }.arr.iter().rposition(|v| !v.is_nil()).map(|j| j + 1)
+    }
+
+    /// Removes every entry, keeping the allocated sizes (`table.clear`).
+    pub fn clear(&self) {
+        // SAFETY: as in `set`.
+        let b = unsafe { self.body_mut() };
+        b.arr.fill(Value::NIL);
+        b.nodes.fill(EMPTY);
+        b.used = 0;
+    }
+
+    /// A shallow copy (`table.clone`), metatable excluded, taking at most `room`
+    /// bytes.
+    pub fn try_clone_contents(&self, room: usize) -> Result<Table, SetError> {
+        // SAFETY: as in `get`.
+        let b = unsafe { self.body() };
+        if b.mem() > room {
+            return Err(SetError::NoMemory);
+        }
+        let arr = b.arr.try_clone().map_err(|_| SetError::NoMemory)?;
+        let nodes = b.nodes.try_clone().map_err(|_| SetError::NoMemory)?;
+        let t = Table::empty();
+        // SAFETY: `t` is new and owned here.
+        *unsafe { t.body_mut() } = Body { arr, nodes, used: b.used, hcap: b.hcap };
+        Ok(t)
+    }
+
+    /// The array part, copied out.
+    pub fn arr_to_vec(&self) -> Vec<Value> {
+        // SAFETY: as in `get`.
+        unsafe { self.body() }.arr.to_vec()
+    }
+
+    /// Bytes the table owns (for accounting).
+    pub fn mem(&self) -> usize {
+        // SAFETY: as in `get`.
+        unsafe { self.body() }.mem()
+    }
+}
+
+impl Body {
+    #[inline]
+    fn get(&self, k: Value) -> Value {
         if k.is_number() {
             let n = k.num();
             if let Some(i) = array_index(n) {
@@ -149,18 +434,16 @@ impl Table {
         self.get_hash(k)
     }
 
-    /// `t[i]` for an integer key.
     #[inline]
-    pub fn get_int(&self, i: i64) -> Value {
+    fn get_int(&self, i: i64) -> Value {
         if i >= 1 && (i as u64) <= self.arr.len() as u64 {
             return self.arr[i as usize - 1];
         }
         self.get_hash(Value::number(i as f64))
     }
 
-    /// `t[s]` for a string key.
     #[inline]
-    pub fn get_str(&self, s: GcRef<crate::gc::LuaString>) -> Value {
+    fn get_str(&self, s: GcRef<crate::gc::LuaString>) -> Value {
         match self.find_str(s) {
             Some(i) => self.nodes[i].val,
             None => Value::NIL,
@@ -215,13 +498,15 @@ impl Table {
         }
     }
 
-    /// `t[k] = v` without metamethods. Returns the bytes the table grew by (for GC
-    /// accounting) or why the key is invalid.
-    pub fn set(&mut self, k: Value, v: Value) -> Result<usize, KeyError> {
+    fn live_nodes(&self) -> impl Iterator<Item = &Node> + '_ {
+        self.nodes.iter().filter(|n| !n.key.is_nil() && !n.val.is_nil())
+    }
+
+    fn set(&mut self, k: Value, v: Value, room: usize) -> Result<usize, SetError> {
         if k.is_number() {
             let n = k.num();
             if n.is_nan() {
-                return Err(KeyError::NaN);
+                return Err(SetError::NaN);
             }
             if let Some(i) = array_index(n) {
                 if i <= self.arr.len() {
@@ -229,103 +514,92 @@ impl Table {
                     return Ok(0);
                 }
                 if i == self.arr.len() + 1 && !v.is_nil() {
-                    return Ok(self.append(v));
+                    return self.append(v, room);
                 }
             }
             let k = if n == 0.0 { Value::number(0.0) } else { k };
-            return Ok(self.set_hash(k, v));
+            return self.set_hash(k, v, room);
         }
         if k.is_nil() {
-            return Err(KeyError::Nil);
+            return Err(SetError::Nil);
         }
-        if k.tag() == tag::STR {
-            self.nomm = 0;
-        }
-        Ok(self.set_hash(k, v))
+        self.set_hash(k, v, room)
     }
 
-    /// `t[i] = v` for an integer key.
-    pub fn set_int(&mut self, i: i64, v: Value) -> usize {
-        if i >= 1 && (i as u64) <= self.arr.len() as u64 {
-            self.arr[i as usize - 1] = v;
-            return 0;
+    /// Grows the array part's allocation to hold one more element (doubling),
+    /// within `room` bytes; returns the bytes grown.
+    fn reserve_arr_one(&mut self, room: usize) -> Result<usize, SetError> {
+        let (len, cap) = (self.arr.len(), self.arr.capacity());
+        if len < cap {
+            return Ok(0);
         }
-        match self.set(Value::number(i as f64), v) {
-            Ok(n) => n,
-            Err(_) => 0,
+        let want = cap.saturating_mul(2).max(4);
+        let extra = (want - cap).saturating_mul(VALUE_BYTES);
+        if extra > room {
+            return Err(SetError::NoMemory);
         }
+        self.arr.try_reserve_exact(want - len).map_err(|_| SetError::NoMemory)?;
+        Ok(extra)
     }
 
-    /// `t[s] = v` when the string `s` is already a key (its node may hold nil):
-    /// the store that never grows the table. False when `s` is not a key.
-    #[inline]
-    pub fn replace_str(&mut self, s: GcRef<crate::gc::LuaString>, v: Value) -> bool {
-        let Some(i) = self.find_str(s) else { return false };
-        self.nodes[i].val = v;
-        // The key may name a metamethod of this table: forget what absent ones were
-        // cached.
-        self.nomm = 0;
-        true
-    }
-
-    /// `t[s] = v` for a string key.
-    pub fn set_str(&mut self, s: GcRef<crate::gc::LuaString>, v: Value) -> usize {
-        self.nomm = 0;
-        self.set_hash(s.to_value(), v)
-    }
-
-    fn append(&mut self, v: Value) -> usize {
-        let cap = self.arr.capacity();
+    /// Appends `v` as `t[#arr + 1]`, then pulls the following integer keys out of
+    /// the hash part while memory allows (any left behind stay valid there).
+    fn append(&mut self, v: Value, room: usize) -> Result<usize, SetError> {
+        let mut grown = self.reserve_arr_one(room)?;
+        if self.arr.try_push(v).is_err() {
+            return Err(SetError::NoMemory);
+        }
         if self.used > 0 {
-            // The key may already live in the hash part (it was beyond the array part
-            // when it was stored): it moves, it must not exist twice.
-            let k = Value::number((self.arr.len() + 1) as f64);
+            // The key may already live in the hash part (it was beyond the array
+            // part when it was stored): it moved, it must not exist twice.
+            let k = Value::number(self.arr.len() as f64);
             if let Some(i) = self.find_node(k) {
                 self.nodes[i].val = Value::NIL;
             }
-        }
-        self.arr.push(v);
-        // Pull the following integer keys out of the hash part.
-        if self.used > 0 {
             loop {
                 let next = Value::number((self.arr.len() + 1) as f64);
-                match self.find_node(next) {
-                    Some(i) if !self.nodes[i].val.is_nil() => {
-                        let val = self.nodes[i].val;
-                        self.nodes[i].val = Value::NIL;
-                        self.arr.push(val);
-                    }
-                    _ => break,
+                let Some(i) = self.find_node(next) else { break };
+                let val = self.nodes[i].val;
+                if val.is_nil() {
+                    break;
                 }
+                match self.reserve_arr_one(room.saturating_sub(grown)) {
+                    Ok(g) => grown += g,
+                    Err(_) => break,
+                }
+                if self.arr.try_push(val).is_err() {
+                    break;
+                }
+                self.nodes[i].val = Value::NIL;
             }
         }
-        (self.arr.capacity() - cap) * 8
+        Ok(grown)
     }
 
-    fn set_hash(&mut self, k: Value, v: Value) -> usize {
+    fn set_hash(&mut self, k: Value, v: Value, room: usize) -> Result<usize, SetError> {
         if let Some(i) = self.find_node(k) {
             self.nodes[i].val = v;
-            return 0;
+            return Ok(0);
         }
         if v.is_nil() {
-            return 0;
+            return Ok(0);
         }
         let mut grown = 0;
         if self.used >= self.hcap {
-            grown = self.rehash(k);
+            grown = self.rehash(k, room)?;
             // The rehash may have made room in the array part for this key.
             if let Some(i) = k.as_number().and_then(array_index) {
                 if i <= self.arr.len() {
                     self.arr[i - 1] = v;
-                    return grown;
+                    return Ok(grown);
                 }
                 if i == self.arr.len() + 1 {
-                    return grown + self.append(v);
+                    return Ok(grown + self.append(v, room.saturating_sub(grown))?);
                 }
             }
         }
         self.insert_new(k, v);
-        grown
+        Ok(grown)
     }
 
     /// Inserts a key known to be absent, with room available.
@@ -339,8 +613,9 @@ impl Table {
         self.used += 1;
     }
 
-    /// Resizes both parts to fit the live keys plus `extra`; returns bytes grown.
-    fn rehash(&mut self, extra: Value) -> usize {
+    /// Resizes both parts to fit the live keys plus `extra`, within `room` bytes;
+    /// returns the bytes grown. On failure nothing has changed.
+    fn rehash(&mut self, extra: Value, room: usize) -> Result<usize, SetError> {
         let before = self.mem();
         // counts[b] = number of integer keys k with 2^(b-1) < k <= 2^b.
         let mut counts = [0usize; 64];
@@ -356,16 +631,13 @@ impl Table {
             }
         }
         let mut live_hash = 0usize;
-        for n in &self.nodes {
-            if !n.key.is_nil() && !n.val.is_nil() {
-                live_hash += 1;
-                if let Some(i) = n.key.as_number().and_then(array_index) {
-                    count_key(i, &mut counts);
-                    total_int += 1;
-                }
+        for n in self.live_nodes() {
+            live_hash += 1;
+            if let Some(i) = n.key.as_number().and_then(array_index) {
+                count_key(i, &mut counts);
+                total_int += 1;
             }
         }
-        live_hash += 1;
         if let Some(i) = extra.as_number().and_then(array_index) {
             count_key(i, &mut counts);
             total_int += 1;
@@ -373,13 +645,11 @@ impl Table {
         // Largest n = 2^b with more than n/2 integer keys in 1..=n.
         let mut acc = 0usize;
         let mut new_asize = 0usize;
-        let mut in_array = 0usize;
         for (b, &c) in counts.iter().enumerate() {
             let twob = 1usize << b;
             acc += c;
             if acc > twob / 2 {
                 new_asize = twob;
-                in_array = acc;
             }
             if acc == total_int || twob > usize::MAX / 4 {
                 break;
@@ -387,43 +657,43 @@ impl Table {
         }
         // The array part never shrinks (appends keep it dense in practice).
         let new_asize = new_asize.max(self.arr.len());
-        let _ = in_array;
-
-        let old_nodes = std::mem::take(&mut self.nodes);
-        let mut moved: Vec<Node> = Vec::with_capacity(live_hash);
-        for n in old_nodes {
-            if !n.key.is_nil() && !n.val.is_nil() {
-                moved.push(n);
-            }
-        }
-        if new_asize > self.arr.len() {
-            self.arr.resize(new_asize, Value::NIL);
-        }
-        let mut rest: Vec<Node> = Vec::with_capacity(moved.len());
-        for n in moved {
-            match n.key.as_number().and_then(array_index) {
-                Some(i) if i <= self.arr.len() => self.arr[i - 1] = n.val,
-                _ => rest.push(n),
-            }
-        }
-        // Room for the live keys plus the one being inserted (unless it went to the
-        // array part), rounded up as Lua sizes its hash part.
+        // Live hash keys that stay in the hash part, and the one being inserted
+        // (unless it goes to the array part), rounded up as Lua sizes its hash part.
+        let in_array = |k: Value| matches!(k.as_number().and_then(array_index), Some(i) if i <= new_asize);
+        let staying = self.live_nodes().filter(|n| !in_array(n.key)).count();
         let new_in_hash = match extra.as_number().and_then(array_index) {
-            Some(i) if i <= self.arr.len() + 1 => 0,
+            Some(i) if i <= new_asize + 1 => 0,
             _ => 1,
         };
-        let need = rest.len() + new_in_hash;
-        self.hcap = if need == 0 { 0 } else { need.next_power_of_two() };
-        self.nodes = if self.hcap == 0 { Vec::new() } else { vec![EMPTY; capacity_for(self.hcap)] };
-        self.used = 0;
-        for n in rest {
-            self.insert_new(n.key, n.val);
+        let need = staying + new_in_hash;
+        let hcap = if need == 0 { 0 } else { need.next_power_of_two() };
+        let nnodes = if hcap == 0 { 0 } else { capacity_for(hcap) };
+        let after = std::mem::size_of::<Table>()
+            + new_asize.max(self.arr.capacity()).saturating_mul(VALUE_BYTES)
+            + nnodes.saturating_mul(NODE_BYTES);
+        if after.saturating_sub(before) > room {
+            return Err(SetError::NoMemory);
         }
-        self.mem().saturating_sub(before)
+        // Allocate first, so that a refusal leaves the table as it was.
+        let mut nodes = Slots::try_filled(nnodes, EMPTY).map_err(|_| SetError::NoMemory)?;
+        if new_asize > self.arr.len() {
+            self.arr.try_resize(new_asize, Value::NIL).map_err(|_| SetError::NoMemory)?;
+        }
+        let _ = live_hash;
+        std::mem::swap(&mut nodes, &mut self.nodes);
+        self.hcap = hcap;
+        self.used = 0;
+        for n in nodes.iter().filter(|n| !n.key.is_nil() && !n.val.is_nil()) {
+            match n.key.as_number().and_then(array_index) {
+                Some(i) if i <= self.arr.len() => self.arr[i - 1] = n.val,
+                _ => self.insert_new(n.key, n.val),
+            }
+        }
+        Ok(self.mem().saturating_sub(before))
     }
 
     /// The border `#t`, as Lua 5.1 / LuaJIT compute it.
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         let n = self.arr.len();
         if n > 0 && self.arr[n - 1].is_nil() {
             // Binary search for a border inside the array part.
@@ -467,18 +737,9 @@ impl Table {
         i
     }
 
-    /// True if the table has no hash part entries at all.
-    #[inline]
-    pub fn hash_is_empty(&self) -> bool {
-        self.used == 0
-    }
-
-    /// Traversal: the entry after `k` (`nil` to start). `Err` for a key not in the
-    /// table ("invalid key to 'next'").
-    ///
     /// Order: `t[0]` first (LuaJIT keeps index 0 in its array part, and code exists
     /// that relies on seeing it first), then the array part, then the hash part.
-    pub fn next(&self, k: Value) -> Result<Option<(Value, Value)>, ()> {
+    fn next(&self, k: Value) -> Result<Option<(Value, Value)>, ()> {
         let zero = Value::number(0.0);
         let is_zero = |v: Value| v.is_number() && v.num() == 0.0;
         let mut pos = if k.is_nil() {
@@ -531,74 +792,9 @@ impl Table {
         Ok(None)
     }
 
-    /// Number of non-nil entries (OpenResty's `table.nkeys`).
-    pub fn count(&self) -> usize {
-        self.arr.iter().filter(|v| !v.is_nil()).count()
-            + self.nodes.iter().filter(|n| !n.key.is_nil() && !n.val.is_nil()).count()
-    }
-
-    /// Removes every entry, keeping the allocated sizes (`table.clear`).
-    pub fn clear(&mut self) {
-        for v in &mut self.arr {
-            *v = Value::NIL;
-        }
-        for n in &mut self.nodes {
-            *n = EMPTY;
-        }
-        self.used = 0;
-    }
-
-    /// A shallow copy (`table.clone`), metatable excluded.
-    pub fn clone_contents(&self) -> Table {
-        let mut t = Table::new(0, 0);
-        t.arr = self.arr.clone();
-        t.nodes = self.nodes.clone();
-        t.used = self.used;
-        t.hcap = self.hcap;
-        t
-    }
-
-    /// Clears entries whose weak key or value is no longer alive.
-    pub fn clear_weak(
-        &mut self,
-        weak_keys: bool,
-        weak_values: bool,
-        key_alive: &dyn Fn(Value) -> bool,
-        val_alive: &dyn Fn(Value) -> bool,
-    ) {
-        if weak_values {
-            for v in &mut self.arr {
-                if !val_alive(*v) {
-                    *v = Value::NIL;
-                }
-            }
-        }
-        for n in &mut self.nodes {
-            if n.key.is_nil() || n.val.is_nil() {
-                continue;
-            }
-            if (weak_keys && !key_alive(n.key)) || (weak_values && !val_alive(n.val)) {
-                n.val = Value::NIL;
-            }
-        }
-    }
-
     fn mem(&self) -> usize {
-        std::mem::size_of::<Table>()
-            + self.arr.capacity() * std::mem::size_of::<Value>()
-            + self.nodes.len() * std::mem::size_of::<Node>()
+        std::mem::size_of::<Table>() + self.arr.capacity() * VALUE_BYTES + self.nodes.len() * NODE_BYTES
     }
-
-    /// Iterates live hash entries (for tracing and library code).
-    pub fn hash_entries(&self) -> impl Iterator<Item = (Value, Value)> + '_ {
-        self.nodes.iter().filter(|n| !n.key.is_nil() && !n.val.is_nil()).map(|n| (n.key, n.val))
-    }
-}
-
-/// Node count for a Lua-equivalent hash size `n`.
-fn capacity_for(n: usize) -> usize {
-    // Twice the Lua-equivalent size: the load factor stays at or below 1/2.
-    n.saturating_mul(2).next_power_of_two().max(4)
 }
 
 impl GcObject for Table {
@@ -607,7 +803,7 @@ impl GcObject for Table {
 
     fn trace(&self, m: &mut Marker) {
         let (mut wk, mut wv) = (false, false);
-        if let Some(mt) = self.meta {
+        if let Some(mt) = self.meta.get() {
             m.mark(mt);
             if let Some(mode) = mt.get(m.mode_key).as_string() {
                 wk = mode.as_bytes().contains(&b'k');
@@ -615,24 +811,45 @@ impl GcObject for Table {
             }
         }
         if wk || wv {
-            m.push_weak(Value::from_gc(tag::TABLE, self as *const Table as usize), wk, wv);
+            m.push_weak(self, wk, wv);
         }
+        // SAFETY: the collector runs between VM operations, never inside a method of
+        // this table; marking reads other objects' headers only (and `mt.get` above
+        // only reads, even when `mt` is this table).
+        let b = unsafe { self.body() };
         // Strings are values, not objects, for weakness (as in Lua 5.1): a weak
         // table never loses them, so they are marked like strong references.
-        for &v in &self.arr {
+        for &v in b.arr.iter() {
             if !wv || v.is_string() {
                 m.mark_value(v);
             }
         }
-        for n in &self.nodes {
-            if n.key.is_nil() || n.val.is_nil() {
-                continue;
-            }
+        for n in b.live_nodes() {
             if !wk || n.key.is_string() {
                 m.mark_value(n.key);
             }
             if !wv || n.val.is_string() {
                 m.mark_value(n.val);
+            }
+        }
+    }
+
+    fn clear_weak(&self, m: &Marker, weak_keys: bool, weak_values: bool) {
+        // SAFETY: as in `trace`; `m`'s queries read headers only.
+        let b = unsafe { self.body_mut() };
+        if weak_values {
+            for v in b.arr.iter_mut() {
+                if !m.weak_value_alive(*v) {
+                    *v = Value::NIL;
+                }
+            }
+        }
+        for n in b.nodes.iter_mut() {
+            if n.key.is_nil() || n.val.is_nil() {
+                continue;
+            }
+            if (weak_keys && !m.weak_key_alive(n.key)) || (weak_values && !m.weak_value_alive(n.val)) {
+                n.val = Value::NIL;
             }
         }
     }
@@ -644,6 +861,29 @@ impl GcObject for Table {
     fn header(&self) -> &GcHeader {
         &self.hdr
     }
+}
+
+impl Value {
+    /// The table this value is, if it is one.
+    #[inline(always)]
+    pub fn as_table(self) -> Option<GcRef<Table>> {
+        self.as_gc::<Table>()
+    }
+}
+
+/// Field offsets generated code reads (through `vm::layout`).
+pub(crate) mod offsets {
+    use super::*;
+    pub const META: usize = std::mem::offset_of!(Table, meta);
+    pub const NOMM: usize = std::mem::offset_of!(Table, nomm);
+    pub const ARR_PTR: usize =
+        std::mem::offset_of!(Table, body) + std::mem::offset_of!(Body, arr) + Slots::<Value>::PTR_OFFSET;
+    pub const ARR_LEN: usize =
+        std::mem::offset_of!(Table, body) + std::mem::offset_of!(Body, arr) + Slots::<Value>::LEN_OFFSET;
+    pub const NODE_PTR: usize =
+        std::mem::offset_of!(Table, body) + std::mem::offset_of!(Body, nodes) + Slots::<Node>::PTR_OFFSET;
+    pub const NODE_LEN: usize =
+        std::mem::offset_of!(Table, body) + std::mem::offset_of!(Body, nodes) + Slots::<Node>::LEN_OFFSET;
 }
 
 #[cfg(test)]
@@ -661,16 +901,16 @@ mod tests {
             (seed >> 33) % n
         };
         for round in 0..300 {
-            let mut t = Table::new((round % 3) as usize, (round % 4) as usize);
+            let t = Table::new((round % 3) as usize, (round % 4) as usize);
             let mut model: HashMap<i64, f64> = HashMap::new();
             for step in 0..200 {
                 let k = rnd(24) as i64 - 2;
                 if rnd(4) == 0 {
-                    t.set(Value::number(k as f64), Value::NIL).expect("valid key");
+                    t.set(Value::number(k as f64), Value::NIL, usize::MAX).expect("valid key");
                     model.remove(&k);
                 } else {
                     let v = step as f64;
-                    t.set(Value::number(k as f64), Value::number(v)).expect("valid key");
+                    t.set(Value::number(k as f64), Value::number(v), usize::MAX).expect("valid key");
                     model.insert(k, v);
                 }
                 for k in -2..22i64 {

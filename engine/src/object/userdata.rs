@@ -1,25 +1,54 @@
 //! Full userdata: an opaque host payload with a metatable and an environment.
 
 use std::any::Any;
+use std::cell::Cell;
 
 use crate::gc::{GcHeader, GcObject, GcRef, Heap, Kind, Marker, FLAG_FINALIZE};
 use crate::object::Table;
 use crate::value::{tag, Value};
 
 /// A full userdata.
+///
+/// The host payload is fixed at creation and only ever shared (`&dyn Any`): a
+/// payload that changes keeps its state in a `Cell` or `RefCell` of its own.
 #[repr(C)]
 pub struct Userdata {
     hdr: GcHeader,
-    pub meta: Option<GcRef<Table>>,
-    pub env: Option<GcRef<Table>>,
-    /// Lua values the host attached (kept alive with the userdata).
-    pub user_values: Vec<Value>,
-    pub data: Option<Box<dyn Any>>,
+    meta: Cell<Option<GcRef<Table>>>,
+    env: Cell<Option<GcRef<Table>>>,
+    data: Option<Box<dyn Any>>,
 }
 
 impl Userdata {
     pub fn new(data: Option<Box<dyn Any>>) -> Userdata {
-        Userdata { hdr: Heap::new_header::<Userdata>(), meta: None, env: None, user_values: Vec::new(), data }
+        Userdata { hdr: Heap::new_header::<Userdata>(), meta: Cell::new(None), env: Cell::new(None), data }
+    }
+
+    /// The metatable.
+    #[inline(always)]
+    pub fn meta(&self) -> Option<GcRef<Table>> {
+        self.meta.get()
+    }
+
+    /// Sets the metatable (the caller runs the write barrier).
+    pub fn set_meta(&self, mt: Option<GcRef<Table>>) {
+        self.meta.set(mt);
+    }
+
+    /// The environment table (`getfenv`).
+    pub fn env(&self) -> Option<GcRef<Table>> {
+        self.env.get()
+    }
+
+    /// Sets the environment (the caller runs the write barrier).
+    pub fn set_env(&self, t: Option<GcRef<Table>>) {
+        self.env.set(t);
+    }
+
+    /// The host payload.
+    #[inline]
+    pub fn data(&self) -> Option<&dyn Any> {
+        self.data.as_deref()
     }
 
     /// Marks this userdata for finalization (its metatable has `__gc`).
@@ -29,18 +58,23 @@ impl Userdata {
     }
 }
 
+impl Value {
+    /// The full userdata this value is, if it is one.
+    #[inline(always)]
+    pub fn as_userdata(self) -> Option<GcRef<Userdata>> {
+        self.as_gc::<Userdata>()
+    }
+}
+
 impl GcObject for Userdata {
     const KIND: Kind = Kind::Userdata;
     const TAG: u64 = tag::UDATA;
     fn trace(&self, m: &mut Marker) {
-        if let Some(mt) = self.meta {
+        if let Some(mt) = self.meta.get() {
             m.mark(mt);
         }
-        if let Some(e) = self.env {
+        if let Some(e) = self.env.get() {
             m.mark(e);
-        }
-        for &v in &self.user_values {
-            m.mark_value(v);
         }
     }
     fn size(&self) -> usize {

@@ -2,6 +2,7 @@
 
 use crate::gc::{GcRef, Kind};
 use crate::number::{str2number, tonumber_base};
+use crate::object::table::SetError;
 use crate::object::{LuaFunction, Table};
 use crate::value::Value;
 use crate::vm::load::ChunkSource;
@@ -11,7 +12,6 @@ pub fn open(vm: &mut Vm) {
     let g = vm.globals;
     let funcs: &[(&'static str, crate::vm::NativeFn)] = &[
         ("assert", assert),
-        ("collectgarbage", collectgarbage),
         ("dofile", dofile),
         ("error", error),
         ("gcinfo", gcinfo),
@@ -45,7 +45,11 @@ pub fn open(vm: &mut Vm) {
         let fv = vm.native(f, n);
         vm.set_field(g, n, fv);
     }
-    for (n, f, sp) in [("pcall", pcall as crate::vm::NativeFn, Special::Pcall), ("xpcall", xpcall, Special::Xpcall)] {
+    for (n, f, sp) in [
+        ("pcall", pcall as crate::vm::NativeFn, Special::Pcall),
+        ("xpcall", xpcall, Special::Xpcall),
+        ("collectgarbage", collectgarbage, Special::Collect),
+    ] {
         let mut nf = NativeFunction::new(f, n, Box::new([]));
         nf.special = sp;
         vm.alloc_native(&mut nf);
@@ -82,59 +86,10 @@ fn assert(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     Err(LuaError::new(ErrorKind::Runtime, m))
 }
 
+/// Never called: the interpreter runs `collectgarbage` itself (`Special::Collect`,
+/// `Vm::collectgarbage`), because only there may a collection free memory.
 fn collectgarbage(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
-    let opt = match vm.opt_str(base, nargs, 0)? {
-        Some(s) => s.to_str_lossy().into_owned(),
-        None => "collect".to_string(),
-    };
-    let arg = vm.opt_number(base, nargs, 1, 0.0)?;
-    let r = match opt.as_str() {
-        "collect" => {
-            vm.full_gc()?;
-            Value::number(0.0)
-        }
-        "count" => Value::number(vm.heap.total_bytes() as f64 / 1024.0),
-        "step" => {
-            // As LuaJIT: the argument (KB) lowers the step threshold; steps run until
-            // the heap is back under it. True if a cycle finished.
-            let kb = arg.max(0.0).min(1e12) as usize;
-            let target = vm.heap.total_bytes().saturating_sub(kb << 10);
-            let mut finished = false;
-            loop {
-                if vm.gc_step() {
-                    finished = true;
-                    break;
-                }
-                if vm.heap.total_bytes() < target || kb == 0 {
-                    break;
-                }
-            }
-            vm.run_finalizers()?;
-            Value::boolean(finished)
-        }
-        "stop" => {
-            vm.heap.stopped = true;
-            Value::number(0.0)
-        }
-        "restart" => {
-            vm.heap.stopped = false;
-            Value::number(0.0)
-        }
-        "setpause" => {
-            let old = vm.heap.pause;
-            vm.heap.pause = arg.max(0.0) as u32;
-            Value::number(old as f64)
-        }
-        "setstepmul" => {
-            let old = vm.heap.stepmul;
-            vm.heap.stepmul = arg.max(0.0) as u32;
-            Value::number(old as f64)
-        }
-        "isrunning" => Value::boolean(!vm.heap.stopped),
-        _ => return Err(vm.arg_error(1, &format!("invalid option '{opt}'"))),
-    };
-    vm.push(r);
-    Ok(1)
+    vm.collectgarbage(base, nargs)
 }
 
 fn gcinfo(vm: &mut Vm, _base: usize, _nargs: usize) -> LResult<usize> {
@@ -183,10 +138,10 @@ fn getfenv(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let env = match f {
         None => vm.globals.to_value(),
         Some(f) => match f.func_kind() {
-            Some(Kind::LuaFunction) => GcRef::<LuaFunction>::from_value_payload(f).env.to_value(),
+            Some(Kind::LuaFunction) => GcRef::<LuaFunction>::from_value_payload(f).env().to_value(),
             _ => {
                 let nf: GcRef<NativeFunction> = GcRef::from_value_payload(f);
-                nf.env.unwrap_or(vm.globals).to_value()
+                nf.env().unwrap_or(vm.globals).to_value()
             }
         },
     };
@@ -210,7 +165,7 @@ fn setfenv(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         }
         Some(f) if f.func_kind() == Some(Kind::LuaFunction) => {
             let lf: GcRef<LuaFunction> = GcRef::from_value_payload(f);
-            lf.get_mut().env = t;
+            lf.set_env(t);
             vm.heap.barrier(lf);
             vm.push(f);
             Ok(1)
@@ -246,12 +201,12 @@ fn setmetatable(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     } else {
         return Err(vm.arg_error(2, "nil or table expected"));
     };
-    if let Some(old) = t.meta {
+    if let Some(old) = t.meta() {
         if !old.get_str(vm.mm_names[MetaEvent::Metatable as usize]).is_nil() {
             return Err(vm.rt_error("cannot change a protected metatable"));
         }
     }
-    t.get_mut().meta = mt;
+    t.set_meta(mt);
     vm.heap.barrier(t);
     vm.push(t.to_value());
     Ok(1)
@@ -310,7 +265,7 @@ fn print(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     // LuaJIT calls the global `tostring`, unless it is still the builtin.
     let g = vm.globals;
     let mut ts = vm.get_field(g, "tostring");
-    if ts.is_nil() && g.meta.is_some() {
+    if ts.is_nil() && g.meta().is_some() {
         let k = vm.str_value(b"tostring");
         ts = vm.index_value(g.to_value(), k)?;
     }
@@ -354,10 +309,11 @@ fn rawset(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let t = vm.check_table(base, nargs, 0)?;
     let k = vm.check_any(base, nargs, 1)?;
     let v = vm.check_any(base, nargs, 2)?;
-    let r = t.get_mut().set(k, v);
+    let r = t.set(k, v, vm.heap.room());
     vm.heap.barrier(t);
     match r {
         Ok(grown) => vm.account(grown)?,
+        Err(SetError::NoMemory) => return Err(vm.mem_error()),
         // LuaJIT raises this one without a position.
         Err(e) => return Err(vm.plain_error(e.message())),
     }
@@ -455,9 +411,9 @@ fn newproxy(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let u = vm.new_userdata(None);
     if a == Value::TRUE {
         let mt = vm.new_table(0, 0);
-        u.get_mut().meta = Some(mt);
+        u.set_meta(Some(mt));
     } else if let Some(other) = a.as_userdata() {
-        u.get_mut().meta = other.meta;
+        u.set_meta(other.meta());
         vm.heap.barrier(u);
     } else if a.truthy() {
         return Err(vm.arg_error(1, "boolean or proxy expected"));
@@ -673,7 +629,7 @@ fn dofile(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 pub fn current_env(vm: &Vm) -> GcRef<Table> {
     for f in vm.frames.iter().rev() {
         if let FrameFn::Lua(c, _) = f.fun {
-            return c.env;
+            return c.env();
         }
     }
     vm.globals
@@ -681,34 +637,9 @@ pub fn current_env(vm: &Vm) -> GcRef<Table> {
 
 // ----- The guarded collectgarbage of untrusted states --------------------------------
 
-/// `collectgarbage` options refused by [`guard_collectgarbage`]: those that would stop
-/// or slow the collector.
-pub const REFUSED_GC_OPTIONS: &[&str] = &["stop", "setpause", "setstepmul"];
-
-/// Replaces the global `collectgarbage` with one that refuses [`REFUSED_GC_OPTIONS`]
-/// (for states whose code may not control the collector: sandboxes, tenants).
+/// Makes `collectgarbage` refuse the options that would stop or slow the collector
+/// ([`REFUSED_GC_OPTIONS`](crate::vm::REFUSED_GC_OPTIONS)), for states whose code may
+/// not control it: sandboxes, tenants.
 pub fn guard_collectgarbage(vm: &mut Vm) {
-    let g = vm.globals;
-    let orig = vm.get_field(g, "collectgarbage");
-    if !orig.is_function() {
-        return;
-    }
-    let f = vm.native_closure(guarded_collectgarbage, "collectgarbage", vec![orig]);
-    vm.set_field(g, "collectgarbage", f);
-}
-
-fn guarded_collectgarbage(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
-    if let Some(opt) = vm.arg(base, nargs, 0).as_string() {
-        let o = opt.as_bytes();
-        if let Some(bad) = REFUSED_GC_OPTIONS.iter().find(|r| r.as_bytes() == o) {
-            return Err(vm.rt_error(&format!("collectgarbage option '{bad}' is not allowed in this state")));
-        }
-    }
-    let orig = vm.native_upval(0);
-    let args: Vec<Value> = vm.stack[base..base + nargs].to_vec();
-    let r = vm.call_value(orig, &args, -1)?;
-    for v in &r {
-        vm.push(*v);
-    }
-    Ok(r.len())
+    vm.gc_control = false;
 }

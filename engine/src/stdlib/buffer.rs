@@ -17,6 +17,8 @@
 //! Differences from LuaJIT: concatenation goes through a `__concat` metamethod
 //! (LuaJIT's VM concatenates buffers natively, so its metatable has none).
 
+use std::cell::RefCell;
+
 use crate::gc::GcRef;
 use crate::number::fmt_number;
 use crate::object::{Table, Userdata};
@@ -124,12 +126,17 @@ fn load_module(vm: &mut Vm, _base: usize, _nargs: usize) -> LResult<usize> {
     Ok(1)
 }
 
-/// Short-lived access to the `SBuf` of a buffer userdata. Never keep the reference
-/// across a call into Lua.
+/// The `SBuf` cell of a buffer userdata.
+fn buf_cell(u: &Userdata) -> Option<&RefCell<SBuf>> {
+    u.data()?.downcast_ref::<RefCell<SBuf>>()
+}
+
+/// Short-lived access to the `SBuf` of a buffer userdata (`None` if `u` is not a
+/// buffer, or if it is already in use further up: a buffer method never keeps it
+/// across a call into Lua).
 fn with_buf<R>(u: GcRef<Userdata>, f: impl FnOnce(&mut SBuf) -> R) -> Option<R> {
-    let ud = u.get_mut();
-    let sb = ud.data.as_mut()?.downcast_mut::<SBuf>()?;
-    Some(f(sb))
+    let mut sb = buf_cell(&u)?.try_borrow_mut().ok()?;
+    Some(f(&mut sb))
 }
 
 fn is_buffer(v: Value) -> Option<GcRef<Userdata>> {
@@ -166,9 +173,9 @@ fn check_size(vm: &mut Vm, base: usize, nargs: usize, i: usize) -> LResult<usize
 
 /// Appends `bytes` to buffer `u`.
 fn append(vm: &mut Vm, u: GcRef<Userdata>, bytes: &[u8]) -> LResult<()> {
-    let ud = u.get_mut();
-    match ud.data.as_mut().and_then(|d| d.downcast_mut::<SBuf>()) {
-        Some(sb) => sb.append(vm, bytes),
+    match buf_cell(&u).map(RefCell::try_borrow_mut) {
+        Some(Ok(mut sb)) => sb.append(vm, bytes),
+        Some(Err(_)) => Err(vm.rt_error("buffer in use")),
         None => Ok(()),
     }
 }
@@ -179,9 +186,9 @@ fn new(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let mut sb = SBuf::default();
     // The size is only a hint: don't let it reserve a huge block up front.
     let _ = sb.b.try_reserve(size.min(1 << 20));
-    let u = vm.new_userdata(Some(Box::new(sb)));
+    let u = vm.new_userdata(Some(Box::new(RefCell::new(sb))));
     if let Some(mt) = vm.native_upval(0).as_table() {
-        u.get_mut().meta = Some(mt);
+        u.set_meta(Some(mt));
     }
     vm.push(u.to_value());
     Ok(1)
@@ -544,12 +551,11 @@ impl Decoder<'_> {
         let nhash = if tp & 1 != 0 { self.u124()? as usize } else { 0 };
         // Every entry takes at least one byte: don't preallocate more than the input.
         let room = self.remaining();
-        let t = vm.new_table(narr.min(room), nhash.min(room));
+        let t = vm.try_new_table(narr.min(room), nhash.min(room)).map_err(SerError::Lua)?;
         let first = if tp >= TAG_TAB + 4 { 1 } else { 0 };
         for i in first..narr {
             let v = self.value(vm, depth)?;
-            let grown = t.get_mut().set_int(i as i64, v);
-            vm.account(grown).map_err(SerError::Lua)?;
+            vm.raw_set_int(t, i as i64, v).map_err(SerError::Lua)?;
         }
         for _ in 0..nhash {
             let k = self.value(vm, depth)?;
@@ -604,12 +610,13 @@ fn encode_method(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn decode_method(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let u = check_buf(vm, base, nargs, 0)?;
     // Decoding allocates strings and tables but runs no Lua code, so the buffer's
-    // bytes can be read in place.
-    let ud: &Userdata = &u;
-    let data = ud.data.as_ref().and_then(|d| d.downcast_ref::<SBuf>()).map_or(&[][..], |b| b.data());
-    let mut d = Decoder { data, pos: 0 };
+    // bytes can be read in place (borrowed: a nested use of this buffer fails).
+    let Some(cell) = buf_cell(&u) else { return Err(vm.rt_error("buffer in use")) };
+    let Ok(sb) = cell.try_borrow() else { return Err(vm.rt_error("buffer in use")) };
+    let mut d = Decoder { data: sb.data(), pos: 0 };
     let r = d.value(vm, SER_DEPTH);
     let used = d.pos;
+    drop(sb);
     let v = r.map_err(|e| ser_error(vm, e))?;
     with_buf(u, |b| b.consume(used));
     vm.push(v);

@@ -35,11 +35,12 @@ fn check_co(vm: &mut Vm, base: usize, nargs: usize, i: usize) -> LResult<GcRef<T
 
 fn new_coroutine(vm: &mut Vm, f: Value) -> GcRef<Thread> {
     let co = vm.heap.alloc(Thread::new());
-    let c = co.get_mut();
-    c.stack = vec![Value::NIL; 32];
-    c.stack[0] = f;
-    c.top = 1;
-    c.env = Some(vm.globals);
+    co.with_state(|st| {
+        st.stack = vec![Value::NIL; 32];
+        st.stack[0] = f;
+        st.top = 1;
+    });
+    co.set_env(Some(vm.globals));
     co
 }
 
@@ -108,7 +109,7 @@ fn running(vm: &mut Vm, _base: usize, _nargs: usize) -> LResult<usize> {
 
 fn status(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let co = check_co(vm, base, nargs, 0)?;
-    let s = match co.status {
+    let s = match co.status() {
         CoStatus::Suspended => "suspended",
         CoStatus::Running => "running",
         CoStatus::Normal => "normal",

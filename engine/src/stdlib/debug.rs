@@ -79,10 +79,17 @@ fn thread_arg(vm: &Vm, base: usize, nargs: usize) -> (Option<GcRef<Thread>>, usi
 }
 
 fn swap_thread(vm: &mut Vm, co: GcRef<Thread>) {
-    let t = co.get_mut();
-    std::mem::swap(&mut t.stack, &mut vm.stack);
-    std::mem::swap(&mut t.frames, &mut vm.frames);
-    std::mem::swap(&mut t.top, &mut vm.top);
+    let mut st = crate::vm::ThreadState {
+        stack: std::mem::take(&mut vm.stack),
+        frames: std::mem::take(&mut vm.frames),
+        top: vm.top,
+        open_upvals: std::mem::take(&mut vm.open_upvals),
+    };
+    co.swap_state(&mut st);
+    vm.stack = st.stack;
+    vm.frames = st.frames;
+    vm.top = st.top;
+    vm.open_upvals = st.open_upvals;
 }
 
 /// Runs `f` with `co`'s stack and frames in place of the running thread's. `f` must
@@ -227,8 +234,8 @@ fn getinfo(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
             b'l' => vm.set_field(t, "currentline", num(info.line)),
             b'u' => {
                 let (nups, nparams, vararg) = match &func {
-                    Func::Lua(c) => (c.upvals.len(), usize::from(c.proto.numparams), c.proto.is_vararg),
-                    Func::Native(nf) => (nf.upvals.len(), 0, true),
+                    Func::Lua(c) => (c.nupvals(), usize::from(c.proto.numparams), c.proto.is_vararg),
+                    Func::Native(nf) => (nf.nupvals(), 0, true),
                     Func::Unknown => (0, 0, true),
                 };
                 vm.set_field(t, "nups", num(nups as i64));
@@ -371,8 +378,8 @@ fn upvalue_args(vm: &mut Vm, base: usize, nargs: usize, i: usize) -> LResult<(Fu
 /// The 0-based upvalue index for `n` if `f` has that upvalue.
 fn upvalue_index(f: &Func, n: i64) -> Option<usize> {
     let len = match f {
-        Func::Lua(c) => c.upvals.len(),
-        Func::Native(nf) => nf.upvals.len(),
+        Func::Lua(c) => c.nupvals(),
+        Func::Native(nf) => nf.nupvals(),
         Func::Unknown => 0,
     };
     usize::try_from(n.checked_sub(1)?).ok().filter(|&i| i < len)
@@ -389,8 +396,8 @@ fn getupvalue(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let (f, n) = upvalue_args(vm, base, nargs, 0)?;
     let Some(i) = upvalue_index(&f, n) else { return Ok(0) };
     let v = match &f {
-        Func::Lua(c) => vm.upval_get(c.upvals[i]),
-        Func::Native(nf) => nf.upvals[i],
+        Func::Lua(c) => c.upval(i).map_or(Value::NIL, |u| vm.upval_get(u)),
+        Func::Native(nf) => nf.upval(i),
         Func::Unknown => Value::NIL,
     };
     let name = vm.str_value(&upvalue_name(&f, i));
@@ -404,9 +411,13 @@ fn setupvalue(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let (f, n) = upvalue_args(vm, base, nargs, 0)?;
     let Some(i) = upvalue_index(&f, n) else { return Ok(0) };
     match &f {
-        Func::Lua(c) => vm.upval_set(c.upvals[i], v),
+        Func::Lua(c) => {
+            if let Some(u) = c.upval(i) {
+                vm.upval_set(u, v);
+            }
+        }
         Func::Native(nf) => {
-            nf.get_mut().upvals[i] = v;
+            nf.set_upval(i, v);
             vm.heap.barrier(*nf);
         }
         Func::Unknown => {}
@@ -422,7 +433,7 @@ fn upvalueid(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let Some(func) = as_func(f) else { return Err(vm.type_arg_error(base, nargs, 0, "function")) };
     let Some(i) = upvalue_index(&func, n) else { return Err(vm.arg_error(2, "index out of range")) };
     let id = match &func {
-        Func::Lua(c) => c.upvals[i].addr() as u64,
+        Func::Lua(c) => c.upval(i).map_or(0, |u| u.addr() as u64),
         // A native closure's upvalues live in the function object itself.
         Func::Native(nf) => (nf.addr() + std::mem::size_of::<NativeFunction>() + 8 * i) as u64,
         Func::Unknown => 0,
@@ -444,9 +455,10 @@ fn upvaluejoin(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     }
     let (f1, i1) = sel[0];
     let (f2, i2) = sel[1];
-    let u = f2.upvals[i2];
-    f1.get_mut().upvals[i1] = u;
-    vm.heap.barrier(f1);
+    if let Some(u) = f2.upval(i2) {
+        f1.set_upval(i1, u);
+        vm.heap.barrier(f1);
+    }
     Ok(0)
 }
 
@@ -466,10 +478,10 @@ fn setmetatable(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         None => return Err(vm.arg_error(2, "nil or table expected")),
     };
     if let Some(t) = v.as_table() {
-        t.get_mut().meta = mt;
+        t.set_meta(mt);
         vm.heap.barrier(t);
     } else if let Some(u) = v.as_userdata() {
-        u.get_mut().meta = mt;
+        u.set_meta(mt);
         vm.heap.barrier(u);
     } else {
         vm.type_meta[crate::vm::type_slot(v.lua_type())] = mt;
@@ -486,13 +498,13 @@ fn getregistry(vm: &mut Vm, _base: usize, _nargs: usize) -> LResult<usize> {
 fn getfenv(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let v = vm.check_any(base, nargs, 0)?;
     let env = match as_func(v) {
-        Some(Func::Lua(c)) => Some(c.env),
-        Some(Func::Native(nf)) => Some(nf.env.unwrap_or(vm.globals)),
+        Some(Func::Lua(c)) => Some(c.env()),
+        Some(Func::Native(nf)) => Some(nf.env().unwrap_or(vm.globals)),
         _ => {
             if let Some(u) = v.as_userdata() {
-                Some(u.env.unwrap_or(vm.globals))
+                Some(u.env().unwrap_or(vm.globals))
             } else if let Some(t) = v.as_thread() {
-                Some(if t == vm.cur_thread { vm.globals } else { t.env.unwrap_or(vm.globals) })
+                Some(if t == vm.cur_thread { vm.globals } else { t.env().unwrap_or(vm.globals) })
             } else {
                 None
             }
@@ -507,22 +519,22 @@ fn setfenv(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let v = vm.arg(base, nargs, 0);
     match as_func(v) {
         Some(Func::Lua(c)) => {
-            c.get_mut().env = t;
+            c.set_env(t);
             vm.heap.barrier(c);
         }
         Some(Func::Native(nf)) => {
-            nf.get_mut().env = Some(t);
+            nf.set_env(Some(t));
             vm.heap.barrier(nf);
         }
         _ => {
             if let Some(u) = v.as_userdata() {
-                u.get_mut().env = Some(t);
+                u.set_env(Some(t));
                 vm.heap.barrier(u);
             } else if let Some(th) = v.as_thread() {
                 if th == vm.cur_thread {
                     vm.globals = t;
                 } else {
-                    th.get_mut().env = Some(t);
+                    th.set_env(Some(t));
                 }
             } else {
                 return Err(vm.rt_error("'setfenv' cannot change environment of given object"));

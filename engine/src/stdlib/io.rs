@@ -524,9 +524,10 @@ fn strtod_prefix(b: &[u8], hex: bool) -> Option<f64> {
     Some(ldexp(m as f64, e2 + exp))
 }
 
-/// The payload of a file handle.
-fn lf(u: &GcRef<Userdata>) -> Option<&mut LuaFile> {
-    u.get_mut().data.as_mut()?.downcast_mut::<LuaFile>()
+/// The payload of a file handle (`None` also while another use of the same handle
+/// is in progress: a file is only ever used by one operation at a time).
+fn lf(u: &GcRef<Userdata>) -> Option<std::cell::RefMut<'_, LuaFile>> {
+    u.data()?.downcast_ref::<std::cell::RefCell<LuaFile>>()?.try_borrow_mut().ok()
 }
 
 fn file_ud(v: Value) -> Option<GcRef<Userdata>> {
@@ -546,8 +547,8 @@ fn state(vm: &mut Vm) -> LResult<GcRef<Table>> {
 
 /// A new handle with the file metatable, tracked for [`flush_all`].
 fn new_file(vm: &mut Vm, st: GcRef<Table>, f: LuaFile) -> LResult<GcRef<Userdata>> {
-    let u = vm.new_userdata(Some(Box::new(f)));
-    u.get_mut().meta = st.get_int(S_META).as_table();
+    let u = vm.new_userdata(Some(Box::new(std::cell::RefCell::new(f))));
+    u.set_meta(st.get_int(S_META).as_table());
     vm.heap.barrier(u);
     if let Some(open) = st.get_int(S_OPEN).as_table() {
         vm.raw_set(open, u.to_value(), Value::TRUE)?;
@@ -674,7 +675,7 @@ pub fn open(vm: &mut Vm) {
     let weak = vm.new_table(0, 1);
     let k = vm.str_value(b"k");
     vm.set_field(weak, "__mode", k);
-    open_files.get_mut().meta = Some(weak);
+    open_files.set_meta(Some(weak));
     vm.heap.barrier(open_files);
     let _ = vm.raw_set(st, Value::number(S_META as f64), mt.to_value());
     let _ = vm.raw_set(st, Value::number(S_OPEN as f64), open_files.to_value());
@@ -731,7 +732,7 @@ pub fn flush_all(vm: &mut Vm) {
     let mut k = Value::NIL;
     while let Ok(Some((key, _))) = open.next(k) {
         if let Some(u) = file_ud(key) {
-            if let Some(f) = lf(&u) {
+            if let Some(mut f) = lf(&u) {
                 let _ = f.flush();
             }
         }
@@ -867,7 +868,7 @@ fn io_close(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 }
 
 fn close_file(vm: &mut Vm, u: GcRef<Userdata>) -> usize {
-    let Some(f) = lf(&u) else { return 0 };
+    let Some(mut f) = lf(&u) else { return 0 };
     if f.kind == FileKind::Std {
         vm.push(Value::NIL);
         let m = vm.str_value(b"cannot close standard file");
@@ -953,7 +954,7 @@ fn read_formats(
     n: &mut usize,
     ok: &mut bool,
 ) -> Result<(), ReadErr> {
-    let Some(f) = lf(&u) else { return Err(ReadErr::Io(IoErr::badf())) };
+    let Some(mut f) = lf(&u) else { return Err(ReadErr::Io(IoErr::badf())) };
     if nargs <= start {
         let (s, good) = f.read_line(true)?;
         let v = vm.str_value(&s);
@@ -1026,7 +1027,7 @@ fn write_impl(vm: &mut Vm, u: GcRef<Userdata>, base: usize, nargs: usize, start:
             break;
         }
     }
-    let Some(f) = lf(&u) else { return Err(vm.rt_error("attempt to use a closed file")) };
+    let Some(mut f) = lf(&u) else { return Err(vm.rt_error("attempt to use a closed file")) };
     let r = if f.is_stdout() {
         vm.write_stdout(&out);
         if f.vbuf == VBuf::No && vm.lib_state.output.is_none() {
@@ -1055,7 +1056,7 @@ fn f_flush(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn flush_file(vm: &mut Vm, u: GcRef<Userdata>) -> LResult<usize> {
     let r = match lf(&u) {
         Some(f) if f.is_stdout() && vm.lib_state.output.is_some() => Ok(()),
-        Some(f) => f.flush(),
+        Some(mut f) => f.flush(),
         None => Err(IoErr::badf()),
     };
     Ok(file_result(vm, r, None))
@@ -1084,7 +1085,7 @@ fn f_seek(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         return Err(vm.type_arg_error(base, nargs, 2, "number"));
     };
     let r = match lf(&u) {
-        Some(f) => f.seek(whence, ofs),
+        Some(mut f) => f.seek(whence, ofs),
         None => Err(IoErr::badf()),
     };
     match r {
@@ -1109,7 +1110,7 @@ fn f_setvbuf(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     };
     let size = vm.opt_int(base, nargs, 2, BUFSIZE as i64)?;
     let r = match lf(&u) {
-        Some(f) => f.flush_wbuf().map(|()| {
+        Some(mut f) => f.flush_wbuf().map(|()| {
             f.vbuf = mode;
             f.bufsize = usize::try_from(size).unwrap_or(BUFSIZE).clamp(1, 1 << 24);
         }),
@@ -1165,7 +1166,7 @@ fn own_upvals(vm: &Vm) -> Vec<Value> {
         return Vec::new();
     }
     let nf: GcRef<crate::vm::NativeFunction> = GcRef::from_value_payload(v);
-    nf.upvals.to_vec()
+    (0..nf.nupvals()).map(|i| nf.upval(i)).collect()
 }
 
 fn lines_iter(vm: &mut Vm, base: usize, _nargs: usize) -> LResult<usize> {
@@ -1188,7 +1189,7 @@ fn lines_iter(vm: &mut Vm, base: usize, _nargs: usize) -> LResult<usize> {
             let first = vm.stack[vm.top - n];
             let closing = lf(&u).is_some_and(|f| f.close_at_eof);
             if first.is_nil() && closing {
-                if let Some(f) = lf(&u) {
+                if let Some(mut f) = lf(&u) {
                     let _ = f.close();
                 }
                 return Ok(0);
@@ -1245,7 +1246,7 @@ fn io_type(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 fn f_gc(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let Some(u) = file_ud(vm.arg(base, nargs, 0)) else { return Err(vm.type_arg_error(base, nargs, 0, "FILE*")) };
-    if let Some(f) = lf(&u) {
+    if let Some(mut f) = lf(&u) {
         if f.stream.is_some() && f.kind != FileKind::Std {
             let _ = f.close();
         }

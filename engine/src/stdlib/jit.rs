@@ -80,8 +80,9 @@ pub fn state(vm: &mut Vm) -> JitState {
 
 fn with_state<R>(v: Value, f: impl FnOnce(&mut JitState) -> R) -> Option<R> {
     let u: GcRef<Userdata> = v.as_userdata()?;
-    let s = u.get_mut().data.as_mut()?.downcast_mut::<JitState>()?;
-    Some(f(s))
+    let cell = u.data()?.downcast_ref::<std::cell::RefCell<JitState>>()?;
+    let mut s = cell.try_borrow_mut().ok()?;
+    Some(f(&mut s))
 }
 
 fn update(vm: &mut Vm, f: impl FnOnce(&mut JitState)) {
@@ -144,7 +145,7 @@ pub fn open(vm: &mut Vm) {
     if let Some(l) = vm.lib_state.loaded {
         vm.set_field(l, "jit.opt", opt.to_value());
     }
-    let u = vm.new_userdata(Some(Box::new(JitState::default())));
+    let u = vm.new_userdata(Some(Box::new(std::cell::RefCell::new(JitState::default()))));
     let reg = vm.registry;
     vm.set_field(reg, STATE_KEY, u.to_value());
 }

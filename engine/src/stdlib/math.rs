@@ -53,7 +53,7 @@ pub fn open(vm: &mut Vm) {
     );
     vm.set_field(t, "pi", Value::number(std::f64::consts::PI));
     vm.set_field(t, "huge", Value::number(f64::INFINITY));
-    let state = vm.new_userdata(Some(Box::new(Tw223::fixed())));
+    let state = vm.new_userdata(Some(Box::new(std::cell::Cell::new(Tw223::fixed()))));
     let r = vm.native_closure(random, "random", vec![state.to_value()]);
     vm.set_field(t, "random", r);
     let s = vm.native_closure(randomseed, "randomseed", vec![state.to_value()]);
@@ -248,7 +248,7 @@ fn max(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 /// LuaJIT's combined Tausworthe generator (L'Ecuyer 1991, k = 223), with its
 /// seeding rules.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tw223 {
     pub u: [u64; 4],
 }
@@ -302,8 +302,11 @@ impl Tw223 {
 fn with_prng<R>(vm: &mut Vm, f: impl FnOnce(&mut Tw223) -> R) -> R {
     let up = vm.native_upval(0);
     if let Some(u) = up.as_userdata() {
-        if let Some(st) = u.get_mut().data.as_mut().and_then(|d| d.downcast_mut::<Tw223>()) {
-            return f(st);
+        if let Some(cell) = u.data().and_then(|d| d.downcast_ref::<std::cell::Cell<Tw223>>()) {
+            let mut g = cell.get();
+            let r = f(&mut g);
+            cell.set(g);
+            return r;
         }
     }
     // Not reachable through the library; keep a usable answer anyway.

@@ -303,11 +303,11 @@ fn loadlib(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 fn seeall(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let t = vm.check_table(base, nargs, 0)?;
-    let mt = match t.meta {
+    let mt = match t.meta() {
         Some(mt) => mt,
         None => {
             let mt = vm.new_table(0, 1);
-            t.get_mut().meta = Some(mt);
+            t.set_meta(Some(mt));
             vm.heap.barrier(t);
             mt
         }
@@ -430,7 +430,7 @@ fn module(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let n = vm.frames.len();
     match n.checked_sub(2).and_then(|i| vm.frames.get(i)).map(|f| f.fun) {
         Some(FrameFn::Lua(c, _)) => {
-            c.get_mut().env = m;
+            c.set_env(m);
             vm.heap.barrier(c);
         }
         _ => return Err(vm.rt_error("'module' not called from a Lua function")),

@@ -173,21 +173,19 @@ fn shift_up(vm: &mut Vm, t: GcRef<Table>, n: i32, top: i32) -> LResult<()> {
     if top <= n {
         return Ok(());
     }
-    if n >= 1 && top - 1 <= t.arr.len() as i64 {
+    if n >= 1 && top - 1 <= t.arr_len() as i64 {
         // Everything below `top` is in the array part: one move.
         let v = t.get_int(top - 1);
         seti(vm, t, top, v)?;
         let (n, top) = (n as usize, top as usize);
         vm.heap.barrier(t);
-        let arr = &mut t.get_mut().arr;
-        if top - 1 <= arr.len() {
-            // arr[k-1] = arr[k-2] for k = top-1 down to n+1.
-            arr.copy_within(n - 1..top - 2, n);
-        }
+        // arr[k-1] = arr[k-2] for k = top-1 down to n+1 (still all inside the array
+        // part, which only grew).
+        t.arr_copy_within(n - 1..top - 2, n);
         return Ok(());
     }
     let span = top - n;
-    let size = (t.arr.len() + t.hash_entries().count()) as i64;
+    let size = t.count() as i64;
     if span <= 4096 || span <= 4 * size {
         let mut k = top;
         while k > n {
@@ -203,13 +201,13 @@ fn shift_up(vm: &mut Vm, t: GcRef<Table>, n: i32, top: i32) -> LResult<()> {
     // Sparse: only keys holding values in [n, top-1] and the slots just above them
     // change. Read everything first, then write.
     let mut keys: Vec<i64> = Vec::new();
-    for (j, v) in t.arr.iter().enumerate() {
+    for j in 0..t.arr_len() {
         let k = j as i64 + 1;
-        if !v.is_nil() && k >= n && k < top {
+        if t.arr_get(j).is_some_and(|v| !v.is_nil()) && k >= n && k < top {
             keys.push(k);
         }
     }
-    for (k, _) in t.hash_entries() {
+    for k in t.hash_keys() {
         if let Some(x) = k.as_number() {
             if x.fract() == 0.0 && x >= n as f64 && x < top as f64 {
                 keys.push(x as i64);
@@ -250,11 +248,11 @@ fn remove(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     if pos >= 1.0 && pos <= len {
         let old = t.get_int(tindex(pos));
         vm.push(old); // Keep it rooted while the table changes.
-        if pos.fract() == 0.0 && len as usize <= t.arr.len() {
+        if pos.fract() == 0.0 && len as usize <= t.arr_len() {
             // Within the array part: one move.
             let (p, l) = (pos as usize, len as usize);
             // arr[i-2] = arr[i-1] for i = p+1 ..= l.
-            t.get_mut().arr.copy_within(p..l, p - 1);
+            t.arr_copy_within(p..l, p - 1);
             vm.heap.barrier(t);
             seti(vm, t, tindex(len), Value::NIL)?;
             return Ok(1);
@@ -298,11 +296,11 @@ fn move_(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 fn maxn(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let t = vm.check_table(base, nargs, 0)?;
-    let mut m = match t.arr.iter().rposition(|v| !v.is_nil()) {
-        Some(j) => (j + 1) as f64,
+    let mut m = match t.arr_last_non_nil() {
+        Some(j) => j as f64,
         None => 0.0,
     };
-    for (k, _) in t.hash_entries() {
+    for k in t.hash_keys() {
         if let Some(n) = k.as_number() {
             if n > m {
                 m = n;
@@ -551,13 +549,16 @@ fn new(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 fn clear(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let t = vm.check_table(base, nargs, 0)?;
-    t.get_mut().clear();
+    t.clear();
     Ok(0)
 }
 
 fn clone(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let t = vm.check_table(base, nargs, 0)?;
-    let copy = t.clone_contents();
+    let copy = match t.try_clone_contents(vm.heap.room()) {
+        Ok(c) => c,
+        Err(_) => return Err(vm.mem_error()),
+    };
     let c = vm.heap.alloc(copy);
     vm.push(c.to_value());
     Ok(1)
@@ -571,7 +572,7 @@ fn nkeys(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 fn isempty(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let t = vm.check_table(base, nargs, 0)?;
-    let empty = t.arr.iter().all(|v| v.is_nil()) && t.hash_entries().next().is_none();
+    let empty = t.is_empty();
     vm.push(Value::boolean(empty));
     Ok(1)
 }
@@ -580,7 +581,7 @@ fn isempty(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 /// part always qualifies; holes are allowed).
 fn isarray(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let t = vm.check_table(base, nargs, 0)?;
-    let ok = t.hash_entries().all(|(k, _)| k.as_number().is_some_and(|n| n.round_ties_even() == n));
+    let ok = t.hash_keys().into_iter().all(|k| k.as_number().is_some_and(|n| n.round_ties_even() == n));
     vm.push(Value::boolean(ok));
     Ok(1)
 }
@@ -662,7 +663,7 @@ mod native_tests {
 
     #[test]
     fn sort_matches_luajit() {
-        let mut vm = Vm::new();
+        let mut vm = crate::vm::test_vm();
         let sort = lib(&mut vm, "table", "sort");
         let xs: Vec<f64> = (1..=100).map(|i| f64::from((i * 7919) % 101)).collect();
         let t = array(&mut vm, &xs);
@@ -704,7 +705,7 @@ mod native_tests {
 
     #[test]
     fn insert_remove_concat() {
-        let mut vm = Vm::new();
+        let mut vm = crate::vm::test_vm();
         let insert = lib(&mut vm, "table", "insert");
         let remove = lib(&mut vm, "table", "remove");
         let concat = lib(&mut vm, "table", "concat");
@@ -737,7 +738,7 @@ mod native_tests {
 
     #[test]
     fn extensions_are_preloaded() {
-        let mut vm = Vm::new();
+        let mut vm = crate::vm::test_vm();
         let g = vm.globals;
         let pkg = vm.get_field(g, "package").as_table().expect("package");
         let pre = vm.get_field(pkg, "preload").as_table().expect("preload");
@@ -751,7 +752,7 @@ mod native_tests {
 
     #[test]
     fn other_libraries() {
-        let mut vm = Vm::new();
+        let mut vm = crate::vm::test_vm();
         let seed = lib(&mut vm, "math", "randomseed");
         let random = lib(&mut vm, "math", "random");
         vm.call_value(seed, &[Value::number(42.0)], 0).unwrap();

@@ -15,8 +15,8 @@ use crate::object::{LuaFunction, UpState, UpVal};
 use crate::value::Value;
 use crate::vm::meta::MetaEvent;
 use crate::vm::{
-    CoStatus, Cont, ErrorKind, Frame, FrameFn, LResult, LuaError, NativeFunction, Special, Thread, Vm, EXTRA_STACK,
-    MAX_CCALLS, MAX_FRAMES, MAX_STACK,
+    CoStatus, Cont, ErrorKind, Frame, FrameFn, LResult, LuaError, NativeFunction, Special, Thread, ThreadState, Vm,
+    EXTRA_STACK, MAX_CCALLS, MAX_FRAMES, MAX_STACK,
 };
 
 /// Extra frames an error handler may use beyond the stack limit.
@@ -109,7 +109,7 @@ impl Vm {
             Special::Pcall if cont == Cont::Call => return self.call_pcall(func, nargs, nresults, false),
             Special::Xpcall if cont == Cont::Call => return self.call_pcall(func, nargs, nresults, true),
             Special::Yield => return self.call_yield(func, nargs, nresults, cont),
-            Special::Pcall | Special::Xpcall => {}
+            Special::Pcall | Special::Xpcall | Special::Collect => {}
         }
         if self.frames.len() >= MAX_FRAMES + self.handler_extra {
             return Err(self.rt_error("stack overflow"));
@@ -121,15 +121,49 @@ impl Vm {
         if self.hooks.mask & crate::vm::hook::MASK_CALL != 0 {
             self.hook_call()?;
         }
-        let nret = (nf.f)(self, func + 1, nargs)?;
+        let r = if nf.special == Special::Collect {
+            // SAFETY: run here, not through `nf.f`: `Vm::collectgarbage` is the VM's
+            // own and holds no GC reference across the collection; this function
+            // holds `nf` and `fv`, which are in stack slot `func`.
+            unsafe { self.collectgarbage_sweeping(func + 1, nargs) }
+        } else {
+            (nf.f)(self, func + 1, nargs)
+        };
+        let nret = match r {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::RetryAfterGc => self.retry_native_after_gc(nf, func, nargs)?,
+            Err(e) => return Err(e),
+        };
         let first = self.top - nret;
         let fr = match self.frames.pop() {
             Some(f) => f,
             None => return Err(self.rt_error("internal error: frame stack underflow")),
         };
         self.postcall(fr, first, nret)?;
-        self.gc_point()?;
+        // SAFETY: the native has returned; this function holds `nf` and `fv`, which
+        // sit in stack slot `func` (a root) and are not used again.
+        unsafe { self.gc_check() }?;
         Ok(CallOutcome::Done)
+    }
+
+    /// A native asked for a collection (`reserve_mem`): collect, then call it again
+    /// once, with the same arguments (its frame is still on top). Its results, or
+    /// "not enough memory" if it still cannot have the memory.
+    #[cold]
+    #[inline(never)]
+    fn retry_native_after_gc(&mut self, nf: GcRef<NativeFunction>, func: usize, nargs: usize) -> LResult<usize> {
+        // SAFETY: the native has returned and its frame's arguments are stack slots;
+        // the callers hold only `nf`, which is the value in slot `func`. Rust frames
+        // further out are protected by the pin of their `call_at`, if any.
+        unsafe { self.emergency_gc_quiet() };
+        self.top = func + 1 + nargs;
+        self.gc_retried = true;
+        let r = (nf.f)(self, func + 1, nargs);
+        self.gc_retried = false;
+        match r {
+            Err(e) if e.kind() == ErrorKind::RetryAfterGc => Err(self.mem_error()),
+            r => r,
+        }
     }
 
     /// Calls the plain native function `nf` (not pcall/xpcall/yield), which sits at
@@ -157,12 +191,18 @@ impl Vm {
         self.top = func + 1 + nargs;
         self.ensure_stack(self.top + EXTRA_STACK)?;
         // On an error the frame stays, for the traceback and the unwinding.
-        let nret = (nf.f)(self, func + 1, nargs)?;
+        let nret = match (nf.f)(self, func + 1, nargs) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::RetryAfterGc => self.retry_native_after_gc(nf, func, nargs)?,
+            Err(e) => return Err(e),
+        };
         let first = self.top - nret;
         self.frames.pop();
         self.place_results(func, first, nret, nresults);
         if self.heap.should_collect() {
-            self.gc_point()?;
+            // SAFETY: the native has returned; `nf` is the value in slot `func` (a
+            // root) and is not used again.
+            unsafe { self.gc_check() }?;
         }
         Ok(true)
     }
@@ -453,7 +493,35 @@ impl Vm {
 
     /// Calls the function at `stack[func]` with `nargs` arguments from native code.
     /// Results are left at `stack[func ..]`; returns their count.
+    ///
+    /// Called while a script runs (from a library function, a metamethod slow path,
+    /// a hook), it pins the heap for the call: the Lua code it runs may collect, but
+    /// frees nothing until the call returns, so whatever the calling Rust code holds
+    /// stays valid (the heap's rule 3, `gc` module docs).
     pub fn call_at(&mut self, func: usize, nargs: usize, nresults: i32) -> LResult<usize> {
+        let pin = self.ccalls > 0;
+        if pin {
+            self.heap.pin();
+        }
+        let r = self.call_at_inner(func, nargs, nresults);
+        if pin {
+            self.heap.unpin();
+        }
+        r
+    }
+
+    /// [`call_at`](Vm::call_at) without the pin: the collector may free what only
+    /// the caller's Rust frames reach.
+    ///
+    /// # Safety
+    /// Every GC reference the caller (and every Rust frame up to the enclosing
+    /// `execute`) uses after this call is reachable from the VM's roots, e.g.
+    /// anchored in the registry.
+    pub unsafe fn call_at_unpinned(&mut self, func: usize, nargs: usize, nresults: i32) -> LResult<usize> {
+        self.call_at_inner(func, nargs, nresults)
+    }
+
+    fn call_at_inner(&mut self, func: usize, nargs: usize, nresults: i32) -> LResult<usize> {
         if self.ccalls >= MAX_CCALLS {
             return Err(self.rt_error("C stack overflow"));
         }
@@ -516,7 +584,7 @@ impl Vm {
         let mut i = self.open_upvals.len();
         while i > 0 {
             let u = self.open_upvals[i - 1];
-            if let UpState::Open { slot: s, .. } = u.state {
+            if let UpState::Open { slot: s, .. } = u.state() {
                 if s == slot {
                     return u;
                 }
@@ -535,9 +603,9 @@ impl Vm {
     #[inline]
     pub fn close_upvals(&mut self, level: usize) {
         while let Some(&u) = self.open_upvals.last() {
-            match u.state {
+            match u.state() {
                 UpState::Open { slot, .. } if slot >= level => {
-                    u.get_mut().state = UpState::Closed(self.stack.get(slot).copied().unwrap_or(Value::NIL));
+                    u.set_closed(self.stack.get(slot).copied().unwrap_or(Value::NIL));
                     self.heap.barrier(u);
                     self.open_upvals.pop();
                 }
@@ -549,13 +617,13 @@ impl Vm {
     /// Reads an upvalue.
     #[inline]
     pub fn upval_get(&self, u: GcRef<UpVal>) -> Value {
-        match u.state {
+        match u.state() {
             UpState::Closed(v) => v,
             UpState::Open { thread, slot } => {
                 if thread == self.cur_thread {
                     self.stack[slot]
                 } else {
-                    thread.stack.get(slot).copied().unwrap_or(Value::NIL)
+                    thread.with_state(|st| st.stack.get(slot).copied().unwrap_or(Value::NIL))
                 }
             }
         }
@@ -564,16 +632,20 @@ impl Vm {
     /// Writes an upvalue.
     #[inline]
     pub fn upval_set(&mut self, u: GcRef<UpVal>, v: Value) {
-        match u.state {
+        match u.state() {
             UpState::Closed(_) => {
-                u.get_mut().state = UpState::Closed(v);
+                u.set_closed(v);
                 self.heap.barrier(u);
             }
             UpState::Open { thread, slot } => {
                 if thread == self.cur_thread {
                     self.stack[slot] = v;
-                } else if let Some(s) = thread.get_mut().stack.get_mut(slot) {
-                    *s = v;
+                } else {
+                    thread.with_state(|st| {
+                        if let Some(s) = st.stack.get_mut(slot) {
+                            *s = v;
+                        }
+                    });
                 }
             }
         }
@@ -596,23 +668,23 @@ impl Vm {
     /// Moves the running thread's state into its object and another thread's out.
     fn switch_to(&mut self, to: GcRef<Thread>) {
         let from = self.cur_thread;
-        {
-            let f = from.get_mut();
-            std::mem::swap(&mut f.stack, &mut self.stack);
-            std::mem::swap(&mut f.frames, &mut self.frames);
-            std::mem::swap(&mut f.open_upvals, &mut self.open_upvals);
-            f.top = self.top;
-            f.env = Some(self.globals);
-        }
-        {
-            let t = to.get_mut();
-            std::mem::swap(&mut t.stack, &mut self.stack);
-            std::mem::swap(&mut t.frames, &mut self.frames);
-            std::mem::swap(&mut t.open_upvals, &mut self.open_upvals);
-            self.top = t.top;
-            if let Some(e) = t.env {
-                self.globals = e;
-            }
+        let mut st = ThreadState {
+            stack: std::mem::take(&mut self.stack),
+            frames: std::mem::take(&mut self.frames),
+            top: self.top,
+            open_upvals: std::mem::take(&mut self.open_upvals),
+        };
+        from.swap_state(&mut st);
+        from.set_env(Some(self.globals));
+        self.heap.barrier(from);
+        // `st` is now `from`'s old saved state (empty: it was running).
+        to.swap_state(&mut st);
+        self.stack = st.stack;
+        self.frames = st.frames;
+        self.top = st.top;
+        self.open_upvals = st.open_upvals;
+        if let Some(e) = to.env() {
+            self.globals = e;
         }
         self.cur_thread = to;
     }
@@ -624,7 +696,7 @@ impl Vm {
     /// in a way Lua cannot catch (budget, cancellation). The values go from stack to
     /// stack, with no allocation.
     pub fn resume(&mut self, co: GcRef<Thread>, args: usize, nargs: usize) -> LResult<Result<usize, Value>> {
-        match co.status {
+        match co.status() {
             CoStatus::Suspended => {}
             CoStatus::Dead => return Ok(Err(self.str_value(b"cannot resume dead coroutine"))),
             CoStatus::Running => return Ok(Err(self.str_value(b"cannot resume running coroutine"))),
@@ -634,10 +706,10 @@ impl Vm {
             return Err(self.rt_error("C stack overflow"));
         }
         let prev = self.cur_thread;
-        prev.get_mut().status = CoStatus::Normal;
+        prev.set_status(CoStatus::Normal);
         self.resumers_push(prev);
         self.switch_to(co);
-        co.get_mut().status = CoStatus::Running;
+        co.set_status(CoStatus::Running);
         let saved_co_ccalls = self.co_ccalls;
         self.ccalls += 1;
         self.co_ccalls = self.ccalls;
@@ -649,16 +721,16 @@ impl Vm {
         // Where the values are in the coroutine's stack.
         let out = match r {
             Ok(ExecEnd::Returned) => {
-                co.get_mut().status = CoStatus::Dead;
+                co.set_status(CoStatus::Dead);
                 Ok((0, self.top.min(self.stack.len())))
             }
             Ok(ExecEnd::Yielded) => {
-                co.get_mut().status = CoStatus::Suspended;
+                co.set_status(CoStatus::Suspended);
                 let base = self.frames.last().map(|f| f.base).unwrap_or(0);
                 Ok((base, self.top))
             }
             Err(e) => {
-                co.get_mut().status = CoStatus::Dead;
+                co.set_status(CoStatus::Dead);
                 if e.kind().catchable() {
                     Err(Ok(e.value()))
                 } else {
@@ -668,13 +740,13 @@ impl Vm {
         };
         self.switch_to(prev);
         self.resumers_pop();
-        prev.get_mut().status = CoStatus::Running;
+        prev.set_status(CoStatus::Running);
         match out {
             Ok((from, to)) => {
                 let n = to - from;
                 self.ensure_stack(self.top + n + EXTRA_STACK)?;
                 let top = self.top;
-                self.stack[top..top + n].copy_from_slice(&co.stack[from..to]);
+                co.with_state(|st| self.stack[top..top + n].copy_from_slice(&st.stack[from..to]));
                 self.top = top + n;
                 Ok(Ok(n))
             }
@@ -686,11 +758,11 @@ impl Vm {
     /// Runs the coroutine `co`, now the running thread, with the `nargs` values at
     /// `args` of the resuming thread `from`'s stack.
     fn resume_inner(&mut self, co: GcRef<Thread>, from: GcRef<Thread>, args: usize, nargs: usize) -> LResult<ExecEnd> {
-        if !co.started {
-            co.get_mut().started = true;
+        if !co.started() {
+            co.set_started(true);
             // stack[0] holds the body function (set by coroutine.create).
             self.ensure_stack(1 + nargs + EXTRA_STACK)?;
-            self.stack[1..1 + nargs].copy_from_slice(&from.stack[args..args + nargs]);
+            from.with_state(|st| self.stack[1..1 + nargs].copy_from_slice(&st.stack[args..args + nargs]));
             self.top = 1 + nargs;
             match self.precall(0, nargs, -1, Cont::Call)? {
                 CallOutcome::Lua => {
@@ -710,7 +782,7 @@ impl Vm {
             };
             let first = self.top;
             self.ensure_stack(first + nargs + EXTRA_STACK)?;
-            self.stack[first..first + nargs].copy_from_slice(&from.stack[args..args + nargs]);
+            from.with_state(|st| self.stack[first..first + nargs].copy_from_slice(&st.stack[args..args + nargs]));
             self.top = first + nargs;
             self.postcall(fr, first, nargs)?;
             if fr.boundary || self.frames.is_empty() {

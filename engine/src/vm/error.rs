@@ -17,6 +17,10 @@ pub enum ErrorKind {
     Budget,
     /// The host cancelled the script: not catchable by Lua code.
     Cancelled,
+    /// Internal, never seen by Lua code: a library function needs memory that a
+    /// collection could free, and must be called again after one (see
+    /// `Vm::reserve_mem`). The interpreter turns it into a retry, or into `Memory`.
+    RetryAfterGc,
 }
 
 impl ErrorKind {
@@ -34,8 +38,10 @@ struct Inner {
 
 /// A Lua error: a kind and the error value. Boxed so `Result`s stay small.
 ///
-/// The value is only guaranteed alive while no Lua code runs (the VM roots it on the
-/// stack when it hands it to a handler); convert it to text before running more Lua.
+/// The value is kept alive by the collector's rules while the error travels inside
+/// the VM (the interpreter never sweeps while an error is in flight, and handlers get
+/// it on the stack). Once an error has left the VM, its owner converts the value
+/// before running anything that may collect.
 pub struct LuaError(Box<Inner>);
 
 impl LuaError {

@@ -9,6 +9,7 @@
 
 use crate::bytecode::{opc, undefined_opcodes, Ins};
 use crate::gc::{GcRef, LuaString};
+use crate::object::table::SetError;
 use crate::object::{LuaFunction, Proto, Table, UpState, UpVal};
 use crate::value::Value;
 use crate::vm::call::{CallOutcome, ExecEnd};
@@ -112,6 +113,32 @@ impl Vm {
                 () => {
                     regs = window(&mut self.stack, base)
                 };
+            }
+            // The interpreter's collection point (the heap's rule 3, `gc` module
+            // docs): a collector step if one is due, finalizers, the memory limit.
+            // Between instructions the loop holds nothing but the running frame's
+            // closure, prototype and code (the frame stack roots them) and register
+            // values (stack slots).
+            // Stores into upvalue `i` of the running closure.
+            macro_rules! upval_set {
+                ($i:expr, $v:expr) => {{
+                    let v = $v;
+                    match cl.upval($i) {
+                        Some(u) => self.upval_set(u, v),
+                        None => {
+                            save!();
+                            return Err(self.rt_error("internal error: upvalue out of range"));
+                        }
+                    }
+                }};
+            }
+            macro_rules! gc_check {
+                () => {{
+                    save!();
+                    // SAFETY: as said above: only frame data is held across it.
+                    unsafe { self.gc_check() }?;
+                    refresh!();
+                }};
             }
             macro_rules! jump_if {
                 ($cond:expr) => {{
@@ -336,8 +363,7 @@ impl Vm {
                         if self.frames.len() != depth {
                             continue 'frame;
                         }
-                        self.gc_point()?;
-                        refresh!();
+                        gc_check!();
                     }
 
                     // ----- Constants ------------------------------------------------------
@@ -353,8 +379,11 @@ impl Vm {
 
                     // ----- Upvalues and closures --------------------------------------------
                     opc::UGET => {
-                        let u = cl.upvals[ins.d()];
-                        let v = match u.state {
+                        let Some(u) = cl.upval(ins.d()) else {
+                            save!();
+                            return Err(self.rt_error("internal error: upvalue out of range"));
+                        };
+                        let v = match u.state() {
                             UpState::Closed(v) => v,
                             UpState::Open { thread, slot } if thread == self.cur_thread => {
                                 let v = self.stack[slot];
@@ -371,19 +400,19 @@ impl Vm {
                     }
                     opc::USETV => {
                         let v = r!(ins.rd());
-                        self.upval_set(cl.upvals[a], v);
+                        upval_set!(a, v);
                         refresh!();
                     }
                     opc::USETS => {
-                        self.upval_set(cl.upvals[a], kg!(ins.d()));
+                        upval_set!(a, kg!(ins.d()));
                         refresh!();
                     }
                     opc::USETN => {
-                        self.upval_set(cl.upvals[a], kn!(ins.d()));
+                        upval_set!(a, kn!(ins.d()));
                         refresh!();
                     }
                     opc::USETP => {
-                        self.upval_set(cl.upvals[a], pri(ins.d()));
+                        upval_set!(a, pri(ins.d()));
                         refresh!();
                     }
                     opc::UCLO => {
@@ -397,9 +426,7 @@ impl Vm {
                         refresh!();
                         r!(a) = f;
                         if self.heap.should_collect() {
-                            save!();
-                            self.gc_point()?;
-                            refresh!();
+                            gc_check!();
                         }
                     }
 
@@ -408,35 +435,44 @@ impl Vm {
                         let d = ins.d();
                         let narr = d & 0x7ff;
                         let nh = if d >> 11 > 0 { 1usize << (d >> 11) } else { 0 };
-                        let t = self.heap.alloc(Table::new(narr, nh));
+                        save!();
+                        // SAFETY: between instructions, after `save!`: only frame
+                        // data is held.
+                        let t = unsafe { self.with_memory_retry(|vm| Table::try_new(narr, nh, vm.heap.room())) }?;
+                        let t = self.heap.alloc(t);
+                        refresh!();
                         r!(a) = t.to_value();
                         if self.heap.should_collect() {
-                            save!();
-                            self.gc_point()?;
-                            refresh!();
+                            gc_check!();
                         }
                     }
                     opc::TDUP => {
-                        let copy = match kg!(ins.d()).as_table() {
-                            Some(t) => t.clone_contents(),
-                            None => Table::new(0, 0),
-                        };
+                        let template = kg!(ins.d()).as_table();
+                        save!();
+                        // SAFETY: between instructions, after `save!`: only frame
+                        // data is held (the template is a constant of the running
+                        // prototype).
+                        let copy = unsafe {
+                            self.with_memory_retry(|vm| match template {
+                                Some(t) => t.try_clone_contents(vm.heap.room()),
+                                None => Ok(Table::new(0, 0)),
+                            })
+                        }?;
                         let t = self.heap.alloc(copy);
+                        refresh!();
                         r!(a) = t.to_value();
                         if self.heap.should_collect() {
-                            save!();
-                            self.gc_point()?;
-                            refresh!();
+                            gc_check!();
                         }
                     }
                     opc::GGET => {
                         let key = kg!(ins.d());
-                        let env = cl.env;
+                        let env = cl.env();
                         let v = match key.as_string() {
                             Some(s) => env.get_str(s),
                             None => env.get(key),
                         };
-                        if !v.is_nil() || env.meta.is_none() {
+                        if !v.is_nil() || env.meta().is_none() {
                             r!(a) = v;
                         } else {
                             save!();
@@ -451,20 +487,17 @@ impl Vm {
                     opc::GSET => {
                         let key = kg!(ins.d());
                         let v = r!(a);
-                        let env = cl.env;
-                        if env.meta.is_none() {
-                            let r = env.get_mut().set(key, v);
+                        let env = cl.env();
+                        if env.meta().is_none() {
+                            let r = env.set(key, v, self.heap.room());
                             self.heap.barrier(env);
                             match r {
                                 Ok(0) => {}
-                                Ok(grown) => {
+                                r => {
                                     save!();
-                                    self.account_gc(grown)?;
+                                    // SAFETY: between instructions, after `save!`.
+                                    unsafe { self.loop_store_failed(env, key, v, r) }?;
                                     refresh!();
-                                }
-                                Err(e) => {
-                                    save!();
-                                    return Err(self.rt_error(e.message()));
                                 }
                             }
                         } else {
@@ -486,8 +519,8 @@ impl Vm {
                         let obj = r!(ins.b());
                         let key = r!(ins.c());
                         if let Some(t) = obj.as_table() {
-                            if let Some(&v) = array_pos(key).and_then(|i| t.arr.get(i)) {
-                                if !v.is_nil() || t.meta.is_none() {
+                            if let Some(v) = array_pos(key).and_then(|i| t.arr_get(i)) {
+                                if !v.is_nil() || t.meta().is_none() {
                                     r!(a) = v;
                                     continue;
                                 }
@@ -498,14 +531,14 @@ impl Vm {
                     opc::TGETB => {
                         let obj = r!(ins.b());
                         if let Some(t) = obj.as_table() {
-                            match t.arr.get(ins.c().wrapping_sub(1)) {
-                                Some(&v) if !v.is_nil() || t.meta.is_none() => {
+                            match t.arr_get(ins.c().wrapping_sub(1)) {
+                                Some(v) if !v.is_nil() || t.meta().is_none() => {
                                     r!(a) = v;
                                     continue;
                                 }
                                 // Past the array part of a table with no hash part and
                                 // no metatable (`{}`): nil.
-                                None if t.meta.is_none() && t.hash_is_empty() => {
+                                None if t.meta().is_none() && t.hash_is_empty() => {
                                     r!(a) = Value::NIL;
                                     continue;
                                 }
@@ -519,7 +552,7 @@ impl Vm {
                         let key = kg!(ins.c());
                         if let (Some(t), Some(s)) = (obj.as_table(), key.as_string()) {
                             let v = t.get_str(s);
-                            if !v.is_nil() || t.meta.is_none() {
+                            if !v.is_nil() || t.meta().is_none() {
                                 r!(a) = v;
                                 continue;
                             }
@@ -538,11 +571,13 @@ impl Vm {
                         if let Some(t) = obj.as_table() {
                             // An integer key inside the array part, over a non-nil value
                             // (so no `__newindex` applies).
-                            if let Some(slot) = array_pos(key).and_then(|i| t.get_mut().arr.get_mut(i)) {
-                                if !slot.is_nil() || t.meta.is_none() {
-                                    *slot = v;
-                                    self.heap.barrier(t);
-                                    continue;
+                            if let Some(i) = array_pos(key) {
+                                if let Some(old) = t.arr_get(i) {
+                                    if !old.is_nil() || t.meta().is_none() {
+                                        t.arr_set(i, v);
+                                        self.heap.barrier(t);
+                                        continue;
+                                    }
                                 }
                             }
                         }
@@ -552,9 +587,10 @@ impl Vm {
                         let obj = r!(ins.b());
                         let v = r!(a);
                         if let Some(t) = obj.as_table() {
-                            if let Some(slot) = t.get_mut().arr.get_mut(ins.c().wrapping_sub(1)) {
-                                if !slot.is_nil() || t.meta.is_none() {
-                                    *slot = v;
+                            let i = ins.c().wrapping_sub(1);
+                            if let Some(old) = t.arr_get(i) {
+                                if !old.is_nil() || t.meta().is_none() {
+                                    t.arr_set(i, v);
                                     self.heap.barrier(t);
                                     continue;
                                 }
@@ -569,11 +605,11 @@ impl Vm {
                         if let (Some(t), Some(s)) = (obj.as_table(), key.as_string()) {
                             // An existing key, with no `__newindex` that could apply: no
                             // metatable, or one known (cached) to have none.
-                            let raw = match t.meta {
+                            let raw = match t.meta() {
                                 None => true,
-                                Some(mt) => mt.nomm & NO_NEWINDEX != 0,
+                                Some(mt) => mt.nomm() & NO_NEWINDEX != 0,
                             };
-                            if raw && t.get_mut().replace_str(s, v) {
+                            if raw && t.replace_str(s, v) {
                                 self.heap.barrier(t);
                                 continue;
                             }
@@ -585,14 +621,17 @@ impl Vm {
                         let start = kn!(ins.d()).num() as i64;
                         if let Some(t) = t.as_table() {
                             let n = self.top.saturating_sub(base + a);
-                            let mut grown = 0;
+                            save!();
                             for i in 0..n {
                                 let v = self.stack[base + a + i];
-                                grown += t.get_mut().set_int(start + i as i64, v);
+                                let r = t.set_int(start + i as i64, v, self.heap.room());
+                                self.heap.barrier(t);
+                                if r != Ok(0) {
+                                    let k = Value::number((start + i as i64) as f64);
+                                    // SAFETY: between instructions, after `save!`.
+                                    unsafe { self.loop_store_failed(t, k, v, r) }?;
+                                }
                             }
-                            self.heap.barrier(t);
-                            save!();
-                            self.account_gc(grown)?;
                             refresh!();
                         }
                     }
@@ -978,10 +1017,13 @@ impl Vm {
             if d.in_parent_stack {
                 ups.push(self.find_upval(base + d.index as usize));
             } else {
-                ups.push(parent.upvals[d.index as usize]);
+                // The compiler only names upvalues the parent has; a binary chunk
+                // that lies gets a fresh closed one.
+                let u = parent.upval(d.index as usize);
+                ups.push(u.unwrap_or_else(|| self.heap.alloc(UpVal::new(UpState::Closed(Value::NIL)))));
             }
         }
-        let f = LuaFunction::new(child, parent.env, ups.into_boxed_slice());
+        let f = LuaFunction::new(child, parent.env(), ups);
         self.heap.alloc(f).to_value()
     }
 
@@ -1022,7 +1064,7 @@ impl Vm {
     fn index_fallback(&mut self, obj: Value, key: Value, a: usize, b: usize) -> LResult<Option<Value>> {
         let step = if let Some(t) = obj.as_table() {
             let v = t.get(key);
-            let Some(mt) = t.meta.filter(|_| v.is_nil()) else {
+            let Some(mt) = t.meta().filter(|_| v.is_nil()) else {
                 return Ok(Some(v));
             };
             // The chain's first link, without repeating the raw lookup.
@@ -1056,23 +1098,20 @@ impl Vm {
     #[inline(never)]
     fn newindex_fallback(&mut self, obj: Value, key: Value, v: Value, b: usize) -> LResult<bool> {
         if let Some(t) = obj.as_table() {
-            let raw = match t.meta {
+            let raw = match t.meta() {
                 None => true,
-                Some(mt) if mt.nomm & NO_NEWINDEX != 0 => true,
+                Some(mt) if mt.nomm() & NO_NEWINDEX != 0 => true,
                 Some(mt) => no_newindex(mt, self.mm_names[MetaEvent::NewIndex as usize]),
             };
             if raw {
-                let r = t.get_mut().set(key, v);
+                let r = t.set(key, v, self.heap.room());
                 self.heap.barrier(t);
-                return match r {
-                    Ok(grown) => {
-                        if grown != 0 {
-                            self.account_gc(grown)?;
-                        }
-                        Ok(false)
-                    }
-                    Err(e) => Err(self.rt_error(e.message())),
-                };
+                if r != Ok(0) {
+                    // SAFETY: called by `newindex_slow!` after `save!`, between
+                    // instructions; `t`, `key` and `v` are registers or constants.
+                    unsafe { self.loop_store_failed(t, key, v, r) }?;
+                }
+                return Ok(false);
             }
         } else if self.metamethod(obj, MetaEvent::NewIndex).is_nil() {
             return Err(self.op_error(obj, Some(b), "index"));
@@ -1084,6 +1123,63 @@ impl Vm {
                 self.meta_call(h, &[target, key, v], Cont::Discard)?;
                 Ok(true)
             }
+        }
+    }
+
+    /// In the interpreter, between instructions: makes an object that may need more
+    /// memory than the limit leaves. If that fails for lack of memory and a
+    /// collection could help, collects and tries once more.
+    ///
+    /// # Safety
+    /// As [`Vm::gc_check`]: the caller holds nothing but frame data (and what
+    /// `make` captures is reachable from the running frame).
+    unsafe fn with_memory_retry<T>(&mut self, make: impl Fn(&mut Vm) -> Result<T, SetError>) -> LResult<T> {
+        match make(self) {
+            Err(SetError::NoMemory) if self.heap.collection_may_help() => {
+                // SAFETY: the caller's contract.
+                unsafe { self.emergency_gc_quiet() };
+                match make(self) {
+                    Ok(x) => Ok(x),
+                    Err(e) => Err(self.set_error(e)),
+                }
+            }
+            Ok(x) => Ok(x),
+            Err(e) => Err(self.set_error(e)),
+        }
+    }
+
+    /// After a raw table store from the interpreter that did not simply succeed
+    /// (`r`): accounts its growth, or, when it failed for lack of memory and a
+    /// collection could help, collects and stores again; else the error.
+    ///
+    /// # Safety
+    /// As [`Vm::gc_check`]; `t`, `k` and `v` are reachable from the running frame.
+    unsafe fn loop_store_failed(
+        &mut self,
+        t: GcRef<Table>,
+        k: Value,
+        v: Value,
+        r: Result<usize, SetError>,
+    ) -> LResult<()> {
+        let r = match r {
+            Err(SetError::NoMemory) if self.heap.collection_may_help() => {
+                // SAFETY: the caller's contract.
+                unsafe { self.emergency_gc_quiet() };
+                let r = t.set(k, v, self.heap.room());
+                self.heap.barrier(t);
+                r
+            }
+            r => r,
+        };
+        self.table_stored(r)
+    }
+
+    /// The error of a failed table operation.
+    #[cold]
+    pub(crate) fn set_error(&mut self, e: SetError) -> crate::vm::LuaError {
+        match e {
+            SetError::NoMemory => self.mem_error(),
+            e => self.rt_error(e.message()),
         }
     }
 
@@ -1168,13 +1264,13 @@ const NO_NEWINDEX: u32 = 1 << (MetaEvent::NewIndex as u32);
 fn index_chain_str(t: GcRef<Table>, s: GcRef<LuaString>, index_name: GcRef<LuaString>) -> Option<Value> {
     let mut cur = t;
     for _ in 0..4 {
-        let Some(mt) = cur.meta else { return Some(Value::NIL) };
-        let h = if mt.nomm & NO_INDEX != 0 {
+        let Some(mt) = cur.meta() else { return Some(Value::NIL) };
+        let h = if mt.nomm() & NO_INDEX != 0 {
             Value::NIL
         } else {
             let h = mt.get_str(index_name);
             if h.is_nil() {
-                mt.get_mut().nomm |= NO_INDEX;
+                mt.add_nomm(NO_INDEX);
             }
             h
         };
@@ -1197,7 +1293,7 @@ fn index_chain_str(t: GcRef<Table>, s: GcRef<LuaString>, index_name: GcRef<LuaSt
 fn no_newindex(mt: GcRef<Table>, newindex_name: GcRef<LuaString>) -> bool {
     let h = mt.get_str(newindex_name);
     if h.is_nil() {
-        mt.get_mut().nomm |= NO_NEWINDEX;
+        mt.add_nomm(NO_NEWINDEX);
     }
     h.is_nil()
 }

@@ -4,7 +4,7 @@
 
 use core::mem::{offset_of, size_of};
 
-use crate::object::table::{Node, Table};
+use crate::object::table::Node;
 use crate::value::Value;
 
 /// Size of a boxed value.
@@ -17,9 +17,14 @@ pub const FALSE_BITS: u64 = Value::FALSE.to_bits();
 pub const TRUE_BITS: u64 = Value::TRUE.to_bits();
 
 /// Offsets inside a table.
-pub const TABLE_META: usize = offset_of!(Table, meta);
-pub const TABLE_NOMM: usize = offset_of!(Table, nomm);
-pub const TABLE_ARR: usize = offset_of!(Table, arr);
+pub const TABLE_META: usize = crate::object::table::offsets::META;
+pub const TABLE_NOMM: usize = crate::object::table::offsets::NOMM;
+/// The array part's element pointer and (`u32`) length.
+pub const TABLE_ARR_PTR: usize = crate::object::table::offsets::ARR_PTR;
+pub const TABLE_ARR_LEN: usize = crate::object::table::offsets::ARR_LEN;
+/// The hash part's node pointer and (`u32`) node count (a power of two, or 0).
+pub const TABLE_NODE_PTR: usize = crate::object::table::offsets::NODE_PTR;
+pub const TABLE_NODE_LEN: usize = crate::object::table::offsets::NODE_LEN;
 /// Offsets inside a hash node.
 pub const NODE_KEY: usize = offset_of!(Node, key);
 pub const NODE_VAL: usize = offset_of!(Node, val);
@@ -35,7 +40,9 @@ mod tests {
         assert_eq!(NODE_SIZE, 16);
         assert_eq!(NODE_KEY, 0);
         assert_eq!(NODE_VAL, 8);
-        assert_eq!(size_of::<Option<crate::gc::GcRef<Table>>>(), size_of::<usize>());
-        assert!(TABLE_META > 0 && TABLE_ARR > 0 && TABLE_NOMM > 0);
+        assert_eq!(size_of::<Option<crate::gc::GcRef<crate::object::Table>>>(), size_of::<usize>());
+        assert!(TABLE_META > 0 && TABLE_ARR_PTR > 0 && TABLE_NOMM > 0);
+        assert_eq!(TABLE_ARR_LEN, TABLE_ARR_PTR + size_of::<usize>());
+        assert_eq!(TABLE_NODE_LEN, TABLE_NODE_PTR + size_of::<usize>());
     }
 }

@@ -71,7 +71,7 @@ impl Vm {
         for (i, v) in t.array.iter().enumerate() {
             if let Some(v) = v {
                 let v = self.kval(v);
-                tab.get_mut().set_int(i as i64 + 1, v);
+                let _ = self.raw_set_int(tab, i as i64 + 1, v);
             }
         }
         tab
@@ -183,7 +183,7 @@ impl Vm {
                 let p = self.load_proto(&fp);
                 let env = env.unwrap_or(self.globals);
                 // A binary chunk of a function with upvalues gets fresh closed ones.
-                let upvals: Box<[GcRef<UpVal>]> =
+                let upvals: Vec<GcRef<UpVal>> =
                     fp.upvals.iter().map(|_| self.heap.alloc(UpVal::new(UpState::Closed(Value::NIL)))).collect();
                 let f = LuaFunction::new(p, env, upvals);
                 Ok(self.heap.alloc(f).to_value())
@@ -234,8 +234,8 @@ fn template_of(t: &Table) -> TableTemplate {
             Some(if v.truthy() { KVal::True } else { KVal::False })
         }
     };
-    let array: Vec<Option<KVal>> = t.arr.iter().map(|&v| kval(v)).collect();
-    let hash = t.hash_entries().filter_map(|(k, v)| Some((kval(k)?, kval(v)))).collect();
+    let array: Vec<Option<KVal>> = t.arr_to_vec().into_iter().map(kval).collect();
+    let hash = t.hash_keys().into_iter().filter_map(|k| Some((kval(k)?, kval(t.get(k))))).collect();
     TableTemplate { array, hash }
 }
 

@@ -140,12 +140,12 @@ impl Vm {
     #[inline]
     pub fn mt_get(&self, mt: GcRef<Table>, e: MetaEvent) -> Value {
         let bit = 1u32 << (e as u32);
-        if mt.nomm & bit != 0 {
+        if mt.nomm() & bit != 0 {
             return Value::NIL;
         }
         let v = mt.get_str(self.mm_names[e as usize]);
         if v.is_nil() {
-            mt.get_mut().nomm |= bit;
+            mt.add_nomm(bit);
         }
         v
     }
@@ -173,7 +173,7 @@ impl Vm {
                 if !v.is_nil() {
                     return Ok(IndexStep::Value(v));
                 }
-                match t.meta {
+                match t.meta() {
                     None => return Ok(IndexStep::Value(Value::NIL)),
                     Some(mt) => {
                         let h = self.mt_get(mt, MetaEvent::Index);
@@ -206,7 +206,7 @@ impl Vm {
         for _ in 0..MAX_META_CHAIN {
             let h = if let Some(t) = cur.as_table() {
                 let existing = t.get(key);
-                let h = match t.meta {
+                let h = match t.meta() {
                     Some(mt) if existing.is_nil() => self.mt_get(mt, MetaEvent::NewIndex),
                     _ => Value::NIL,
                 };

@@ -20,16 +20,20 @@ pub mod layout;
 pub mod load;
 pub mod meta;
 pub mod native;
-pub mod thread;
 
 use crate::gc::{GcRef, Heap, LuaString, Phase};
+use crate::object::table::SetError;
 use crate::object::{Table, UpVal, Userdata};
 use crate::value::{LuaType, Value};
 
+pub use crate::object::thread::{self, CoStatus, Cont, Frame, FrameFn, Thread, ThreadState};
 pub use error::{ErrorKind, LResult, LuaError};
 pub use meta::MetaEvent;
 pub use native::{NativeFn, NativeFunction, Special};
-pub use thread::{CoStatus, Cont, Frame, FrameFn, Thread};
+
+/// `collectgarbage` options a state without GC control refuses: those that would
+/// stop or slow the collector.
+pub const REFUSED_GC_OPTIONS: &[&str] = &["stop", "setpause", "setstepmul"];
 
 /// Most stack slots one thread may use ("stack overflow" past it).
 pub const MAX_STACK: usize = 1_000_000;
@@ -67,7 +71,7 @@ pub(crate) fn window(stack: &mut Vec<Value>, base: usize) -> &mut [Value; REG_WI
 
 /// Whether a userdata has a `__gc` metamethod (`gc_key` is the interned name).
 fn has_gc_metamethod(gc_key: GcRef<LuaString>) -> impl Fn(Value) -> bool {
-    move |v| v.as_userdata().and_then(|u| u.meta).is_some_and(|mt| !mt.get_str(gc_key).is_nil())
+    move |v| v.as_userdata().and_then(|u| u.meta()).is_some_and(|mt| !mt.get_str(gc_key).is_nil())
 }
 
 #[cold]
@@ -152,6 +156,11 @@ pub struct Vm {
     pub tail_pending: bool,
     /// Set while `__gc` finalizers run, so they don't recurse.
     pub in_finalizer: bool,
+    /// May scripts stop or slow the collector (`collectgarbage("stop")`, ...)?
+    pub gc_control: bool,
+    /// Set while a library function runs again after a collection it asked for
+    /// (`reserve_mem`), so that it asks only once.
+    pub(crate) gc_retried: bool,
     /// Loaded-library tables and other per-state data the stdlib keeps.
     pub lib_state: crate::stdlib::LibState,
     /// Debug hooks (`debug.sethook`); see `hook.rs`.
@@ -201,10 +210,20 @@ fn clock_nanos() -> u64 {
 
 impl Vm {
     /// A bare state: no libraries opened.
-    pub fn new_bare() -> Vm {
-        let mut heap = Heap::new(random_seed());
+    ///
+    /// # Safety
+    /// The caller takes on the heap's rule 4 (`gc` module docs) for this state: no
+    /// handle (`GcRef`, or a GC-tagged `Value`) to one of its objects is used after
+    /// the state is dropped or with another state; and whatever such handles it holds
+    /// in Rust while it calls into the state at the top level (not from inside a
+    /// running script) are reachable from the state's roots (stack, registry,
+    /// globals) if it uses them afterwards. The embedding facade (`moonbox::Lua`)
+    /// keeps these rules with checked, registry-anchored handles.
+    pub unsafe fn new_bare() -> Vm {
+        // SAFETY: this state's owner takes on the heap's contract (above).
+        let mut heap = unsafe { Heap::new(random_seed()) };
         let main_thread = heap.alloc(Thread::new());
-        main_thread.get_mut().status = CoStatus::Running;
+        main_thread.set_status(CoStatus::Running);
         let globals = heap.alloc(Table::new(0, 64));
         let registry = heap.alloc(Table::new(0, 8));
         let mm_names = MetaEvent::ALL.iter().map(|e| heap.intern(e.name().as_bytes())).collect();
@@ -234,14 +253,20 @@ impl Vm {
             allow_binary: true,
             budget: i64::MAX,
             in_finalizer: false,
+            gc_retried: false,
+            gc_control: true,
             lib_state: crate::stdlib::LibState::default(),
             hooks: hook::Hooks::default(),
         }
     }
 
     /// A state with the full standard library (trusted).
-    pub fn new() -> Vm {
-        let mut vm = Vm::new_bare();
+    ///
+    /// # Safety
+    /// As [`Vm::new_bare`].
+    pub unsafe fn new() -> Vm {
+        // SAFETY: the caller's contract is passed on.
+        let mut vm = unsafe { Vm::new_bare() };
         crate::stdlib::open_all(&mut vm);
         vm
     }
@@ -263,6 +288,14 @@ impl Vm {
     /// A new table.
     pub fn new_table(&mut self, narr: usize, nhash: usize) -> GcRef<Table> {
         self.heap.alloc(Table::new(narr, nhash))
+    }
+
+    /// A new table of a size a script chose: "not enough memory" past the limit.
+    pub fn try_new_table(&mut self, narr: usize, nhash: usize) -> LResult<GcRef<Table>> {
+        match Table::try_new(narr, nhash, self.heap.room()) {
+            Ok(t) => Ok(self.heap.alloc(t)),
+            Err(_) => Err(self.mem_error()),
+        }
     }
 
     /// A new native function value.
@@ -288,20 +321,40 @@ impl Vm {
         self.heap.alloc(Userdata::new(data))
     }
 
-    /// `t[k] = v` raw, with GC accounting; errors for nil / NaN keys.
+    /// `t[k] = v` raw, with GC accounting; errors for nil / NaN keys, and "not
+    /// enough memory" when the table would grow past the memory limit (nothing is
+    /// stored then).
     pub fn raw_set(&mut self, t: GcRef<Table>, k: Value, v: Value) -> LResult<()> {
-        let r = t.get_mut().set(k, v);
+        let r = t.set(k, v, self.heap.room());
         self.heap.barrier(t);
+        self.table_stored(r)
+    }
+
+    /// `t[i] = v` raw, as [`raw_set`](Vm::raw_set).
+    pub fn raw_set_int(&mut self, t: GcRef<Table>, i: i64, v: Value) -> LResult<()> {
+        let r = t.set_int(i, v, self.heap.room());
+        self.heap.barrier(t);
+        self.table_stored(r)
+    }
+
+    /// Accounts a table store's growth, or turns its failure into the error.
+    #[inline]
+    pub(crate) fn table_stored(&mut self, r: Result<usize, SetError>) -> LResult<()> {
         match r {
-            Ok(grown) => self.account(grown),
+            Ok(grown) => {
+                self.heap.account(grown);
+                Ok(())
+            }
+            Err(SetError::NoMemory) => Err(self.mem_error()),
             Err(e) => Err(self.rt_error(e.message())),
         }
     }
 
-    /// `t[name] = v` raw, for a string key.
+    /// `t[name] = v` raw, for a string key (library set-up: the engine's own
+    /// names, so past the memory limit it still stores).
     pub fn set_field(&mut self, t: GcRef<Table>, name: &str, v: Value) {
         let k = self.intern(name.as_bytes());
-        let grown = t.get_mut().set_str(k, v);
+        let grown = t.set_str(k, v, usize::MAX).unwrap_or(0);
         self.heap.barrier(t);
         self.heap.account(grown);
     }
@@ -336,11 +389,9 @@ impl Vm {
     pub fn native_upval(&self, i: usize) -> Value {
         let Some(f) = self.frames.last() else { return Value::NIL };
         let v = self.stack[f.func];
-        if v.func_kind() == Some(crate::gc::Kind::NativeFunction) {
-            let nf: GcRef<NativeFunction> = GcRef::from_value_payload(v);
-            nf.upvals.get(i).copied().unwrap_or(Value::NIL)
-        } else {
-            Value::NIL
+        match v.as_native_function() {
+            Some(nf) => nf.upval(i),
+            None => Value::NIL,
         }
     }
 
@@ -348,11 +399,8 @@ impl Vm {
     pub fn set_native_upval(&mut self, i: usize, v: Value) {
         let Some(f) = self.frames.last() else { return };
         let fv = self.stack[f.func];
-        if fv.func_kind() == Some(crate::gc::Kind::NativeFunction) {
-            let nf: GcRef<NativeFunction> = GcRef::from_value_payload(fv);
-            if let Some(slot) = nf.get_mut().upvals.get_mut(i) {
-                *slot = v;
-            }
+        if let Some(nf) = fv.as_native_function() {
+            nf.set_upval(i, v);
             self.heap.barrier(nf);
         }
     }
@@ -361,9 +409,9 @@ impl Vm {
     #[inline]
     pub fn metatable(&self, v: Value) -> Option<GcRef<Table>> {
         if let Some(t) = v.as_table() {
-            t.meta
+            t.meta()
         } else if let Some(u) = v.as_userdata() {
-            u.meta
+            u.meta()
         } else {
             self.type_meta[type_slot(v.lua_type())]
         }
@@ -393,13 +441,19 @@ impl Vm {
         Ok(())
     }
 
-    /// Like [`check_mem`](Vm::check_mem), but first tries a full collection when the
-    /// limit would be passed. Call only where every live value is reachable from the
-    /// VM's roots (e.g. at the start of a native function, before it creates objects
-    /// it keeps in Rust locals).
+    /// Like [`check_mem`](Vm::check_mem), but when the limit would be passed and a
+    /// collection could free enough, asks for one: at the top level it collects now;
+    /// inside a running script (a library function, which may hold references the
+    /// collector cannot see) the error it returns makes the interpreter collect and
+    /// call the function again. So call it only before the function has done
+    /// anything visible (typically first thing).
     pub fn reserve_mem(&mut self, extra: usize) -> LResult<()> {
         if self.heap.would_exceed(extra) && !self.in_finalizer && self.heap.collection_may_help() {
-            self.collect_garbage();
+            if self.ccalls == 0 {
+                self.collect_garbage();
+            } else if !self.gc_retried {
+                return Err(LuaError::new(ErrorKind::RetryAfterGc, self.oom_msg.to_value()));
+            }
         }
         self.check_mem(extra)
     }
@@ -416,26 +470,35 @@ impl Vm {
         Ok(())
     }
 
-    /// [`account`](Vm::account) at a GC safe point (the interpreter between
-    /// instructions): past the limit, collect first and fail only if still past it.
-    #[inline]
-    pub fn account_gc(&mut self, grown: usize) -> LResult<()> {
-        self.heap.account(grown);
-        if grown != 0 && self.heap.over_limit() {
-            self.emergency_gc()?;
-        }
-        Ok(())
-    }
+    // ----- GC -----------------------------------------------------------------------
+    //
+    // Who may let the sweep free (the heap's rule 3, `gc` module docs):
+    // - the interpreter, between instructions ([`gc_check`](Vm::gc_check), unsafe:
+    //   its callers state that they hold nothing but the running frame's own data);
+    // - the state's owner at the top level, when no script runs (`ccalls == 0`;
+    //   promised by `Vm::new`'s contract).
+    // A script-triggered entry point that runs while a library function may be on
+    // the Rust stack (`collectgarbage`'s "step", `reserve_mem`, anything called from
+    // inside `execute`) only marks; and re-entering the interpreter from Rust pins the
+    // heap (`call_at`), so the Lua code it runs cannot free what that Rust code holds.
 
-    /// A GC safe point after an allocation: collects if due, then fails with
-    /// "not enough memory" if the live heap is still past the limit.
+    /// The interpreter's collection point: a collector step if one is due, then
+    /// pending finalizers, then, past the memory limit, a full collection or "not
+    /// enough memory".
+    ///
+    /// # Safety
+    /// Every GC reference the caller, and every Rust frame up to the nearest
+    /// `execute` (or pin), uses after this call is reachable from the VM's roots:
+    /// the running frame's closure, prototype and code are (the frame stack holds
+    /// them); register values are (they are stack slots).
     #[inline]
-    pub fn gc_point(&mut self) -> LResult<()> {
+    pub(crate) unsafe fn gc_check(&mut self) -> LResult<()> {
         if self.heap.should_collect() {
-            self.gc_step();
+            self.gc_step_sweeping(true);
             self.run_finalizers()?;
             if self.heap.over_limit() {
-                self.emergency_gc()?;
+                // SAFETY: the caller's contract.
+                unsafe { self.emergency_gc() }?;
             }
         }
         Ok(())
@@ -443,9 +506,13 @@ impl Vm {
 
     /// Past the limit at a safe point: a full collection (unless one just ran and
     /// little was allocated since), then "not enough memory" if still past it.
-    fn emergency_gc(&mut self) -> LResult<()> {
+    ///
+    /// # Safety
+    /// As [`gc_check`](Vm::gc_check).
+    pub(crate) unsafe fn emergency_gc(&mut self) -> LResult<()> {
         if self.heap.collection_may_help() {
-            self.full_gc()?;
+            self.collect_sweeping(true);
+            self.run_finalizers()?;
         }
         if self.heap.over_limit() {
             return Err(self.mem_error());
@@ -453,10 +520,18 @@ impl Vm {
         Ok(())
     }
 
-    // ----- GC -----------------------------------------------------------------------
+    /// A full collection at an interpreter collection point, without finalizers (they
+    /// run at the next [`gc_check`](Vm::gc_check)).
+    ///
+    /// # Safety
+    /// As [`gc_check`](Vm::gc_check).
+    pub(crate) unsafe fn emergency_gc_quiet(&mut self) {
+        self.collect_sweeping(true);
+    }
 
     /// A full collection, then pending finalizers. Fails only when a finalizer was
     /// stopped by the budget or the host (an error that must reach the host).
+    /// Inside a running script this only completes the mark (see above).
     pub fn full_gc(&mut self) -> LResult<()> {
         self.collect_garbage();
         self.run_finalizers()
@@ -464,19 +539,36 @@ impl Vm {
 
     /// A full collection without running finalizers: finishes the cycle in
     /// progress, then runs a whole one, so all garbage made before the call goes.
+    /// Inside a running script this only completes the mark.
     pub fn collect_garbage(&mut self) {
-        let cycles = if self.heap.phase() == Phase::Pause { 1 } else { 2 };
-        for _ in 0..cycles {
-            while !self.gc_work(usize::MAX) {}
-        }
+        self.collect_sweeping(self.ccalls == 0);
     }
 
     /// One incremental collector step, paced by the allocation since the last one
-    /// and the step multiplier. Returns true if it finished a cycle.
+    /// and the step multiplier. Returns true if it finished a cycle (never, inside a
+    /// running script, where it only marks).
     pub fn gc_step(&mut self) -> bool {
+        self.gc_step_sweeping(self.ccalls == 0)
+    }
+
+    /// A full collection; with `sweep` false (or the heap pinned) it stops once the
+    /// mark is complete.
+    fn collect_sweeping(&mut self, sweep: bool) {
+        let cycles = if self.heap.phase() == Phase::Pause { 1 } else { 2 };
+        for _ in 0..cycles {
+            while !self.gc_work(usize::MAX, sweep) {
+                if self.heap.phase() != Phase::Propagate && !(sweep && !self.heap.pinned()) {
+                    // The mark is done and the sweep may not run now.
+                    return;
+                }
+            }
+        }
+    }
+
+    fn gc_step_sweeping(&mut self, sweep: bool) -> bool {
         let start = self.heap.measure_pauses.then(std::time::Instant::now);
         let budget = self.heap.step_budget();
-        let done = self.gc_work(budget);
+        let done = self.gc_work(budget, sweep);
         self.heap.step_done();
         if let Some(t) = start {
             self.heap.pauses.push(t.elapsed().as_nanos() as u64);
@@ -485,8 +577,9 @@ impl Vm {
     }
 
     /// Advances the collector by about `budget` bytes of work. True when this
-    /// finished a cycle.
-    fn gc_work(&mut self, budget: usize) -> bool {
+    /// finished a cycle. The sweep part runs only when `sweep` is true and the heap
+    /// is not pinned.
+    fn gc_work(&mut self, budget: usize, sweep: bool) -> bool {
         loop {
             match self.heap.phase() {
                 Phase::Pause => {
@@ -504,9 +597,101 @@ impl Vm {
                     // finalizing.
                     self.heap.finish_mark(has_gc_metamethod(self.mm_names[MetaEvent::Gc as usize]));
                 }
-                Phase::Sweep | Phase::SweepStrings => return self.heap.sweep(budget),
+                Phase::Sweep | Phase::SweepStrings => {
+                    if !sweep {
+                        return false;
+                    }
+                    // SAFETY: `sweep` is true only at the interpreter's collection
+                    // points (`gc_check`, whose callers vouch for their frames) and
+                    // at the top level (no script running: only the state's owner is
+                    // on the Rust stack, bound by `Vm::new`'s contract). Rust frames
+                    // inside a running script are covered by the pin that `call_at`
+                    // takes, which makes `sweep` a no-op.
+                    return unsafe { self.heap.sweep(budget) };
+                }
             }
         }
+    }
+
+    /// `collectgarbage(opt, arg)` called without the interpreter's permission to
+    /// sweep (from Rust, through the function value): it runs, but "collect" and
+    /// "step" then only mark (see above).
+    pub fn collectgarbage(&mut self, base: usize, nargs: usize) -> LResult<usize> {
+        self.collectgarbage_impl(base, nargs, false)
+    }
+
+    /// `collectgarbage` as the interpreter runs it.
+    ///
+    /// # Safety
+    /// As [`gc_check`](Vm::gc_check) for the callers (this function itself holds no
+    /// GC reference across the collection).
+    pub(crate) unsafe fn collectgarbage_sweeping(&mut self, base: usize, nargs: usize) -> LResult<usize> {
+        self.collectgarbage_impl(base, nargs, true)
+    }
+
+    fn collectgarbage_impl(&mut self, base: usize, nargs: usize, sweep: bool) -> LResult<usize> {
+        let sweep = sweep || self.ccalls == 0;
+        let opt = match self.opt_str(base, nargs, 0)? {
+            Some(s) => s.to_str_lossy().into_owned(),
+            None => "collect".to_string(),
+        };
+        if !self.gc_control {
+            if let Some(bad) = REFUSED_GC_OPTIONS.iter().find(|r| **r == opt) {
+                return Err(self.rt_error(&format!("collectgarbage option '{bad}' is not allowed in this state")));
+            }
+        }
+        let arg = self.opt_number(base, nargs, 1, 0.0)?;
+        let r = match opt.as_str() {
+            "collect" => {
+                self.collect_sweeping(sweep);
+                self.run_finalizers()?;
+                Value::number(0.0)
+            }
+            "count" => Value::number(self.heap.total_bytes() as f64 / 1024.0),
+            "step" => {
+                // As LuaJIT: the argument (KB) lowers the step threshold; steps run
+                // until the heap is back under it. True if a cycle finished.
+                let kb = arg.max(0.0).min(1e12) as usize;
+                let target = self.heap.total_bytes().saturating_sub(kb << 10);
+                let mut finished = false;
+                loop {
+                    if self.gc_step_sweeping(sweep) {
+                        finished = true;
+                        break;
+                    }
+                    // Inside a running script without the permission to sweep, a
+                    // step stops at the end of the mark: don't spin there.
+                    let stuck = !sweep && !matches!(self.heap.phase(), Phase::Propagate | Phase::Pause);
+                    if self.heap.total_bytes() < target || kb == 0 || stuck {
+                        break;
+                    }
+                }
+                self.run_finalizers()?;
+                Value::boolean(finished)
+            }
+            "stop" => {
+                self.heap.stopped = true;
+                Value::number(0.0)
+            }
+            "restart" => {
+                self.heap.stopped = false;
+                Value::number(0.0)
+            }
+            "setpause" => {
+                let old = self.heap.pause;
+                self.heap.pause = arg.max(0.0) as u32;
+                Value::number(old as f64)
+            }
+            "setstepmul" => {
+                let old = self.heap.stepmul;
+                self.heap.stepmul = arg.max(0.0) as u32;
+                Value::number(old as f64)
+            }
+            "isrunning" => Value::boolean(!self.heap.stopped),
+            _ => return Err(self.arg_error(1, &format!("invalid option '{opt}'"))),
+        };
+        self.push(r);
+        Ok(1)
     }
 
     /// Marks every root the VM holds.
@@ -584,7 +769,7 @@ impl Vm {
         // The queue keeps the not-yet-run ones rooted while a finalizer runs Lua.
         while let Some(u) = self.heap.pending_finalizers.pop_front() {
             let Some(ud) = u.as_userdata() else { continue };
-            let Some(mt) = ud.meta else { continue };
+            let Some(mt) = ud.meta() else { continue };
             let gc = mt.get_str(self.mm_names[MetaEvent::Gc as usize]);
             if gc.is_nil() {
                 continue;
@@ -608,8 +793,11 @@ impl Vm {
     }
 }
 
-impl Default for Vm {
-    fn default() -> Self {
-        Vm::new()
-    }
+/// A state for the engine's own unit tests.
+#[cfg(test)]
+pub(crate) fn test_vm() -> Vm {
+    // SAFETY: each test owns its state for the test's duration, uses handles only
+    // while it lives, and holds none across a top-level collection that it uses
+    // afterwards (values it checks are results read right after each call).
+    unsafe { Vm::new() }
 }

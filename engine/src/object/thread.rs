@@ -4,6 +4,8 @@
 //! access, no borrow of a heap object during execution); a suspended or normal thread
 //! keeps them in its `Thread` object. `Vm::switch_to` swaps them.
 
+use std::cell::Cell;
+
 use crate::gc::{GcHeader, GcObject, GcRef, Heap, Kind, Marker};
 use crate::object::{LuaFunction, Proto, UpVal};
 use crate::value::{tag, Value};
@@ -101,35 +103,81 @@ pub enum CoStatus {
     Dead,
 }
 
+/// What a thread that is not running keeps of its execution.
+#[derive(Default)]
+pub struct ThreadState {
+    pub stack: Vec<Value>,
+    pub frames: Vec<Frame>,
+    /// Multires / native top.
+    pub top: usize,
+    /// Open upvalues, sorted by slot.
+    pub open_upvals: Vec<GcRef<UpVal>>,
+}
+
 /// A coroutine.
 #[repr(C)]
 pub struct Thread {
     hdr: GcHeader,
-    pub stack: Vec<Value>,
-    pub frames: Vec<Frame>,
-    pub top: usize,
-    /// Open upvalues, sorted by slot.
-    pub open_upvals: Vec<GcRef<UpVal>>,
-    pub status: CoStatus,
+    /// Empty while the thread runs (the VM holds it then).
+    state: Cell<ThreadState>,
+    status: Cell<CoStatus>,
     /// The thread's environment (`getfenv(0)`) while it is not running.
-    pub env: Option<GcRef<crate::object::Table>>,
-    /// For a suspended coroutine that yielded: where the resume values go
-    /// (the yield call's frame is still on `frames`).
-    pub started: bool,
+    env: Cell<Option<GcRef<crate::object::Table>>>,
+    /// Whether its body function has been called (a first resume starts it).
+    started: Cell<bool>,
 }
 
 impl Thread {
     pub fn new() -> Thread {
         Thread {
             hdr: Heap::new_header::<Thread>(),
-            stack: Vec::new(),
-            frames: Vec::new(),
-            top: 0,
-            open_upvals: Vec::new(),
-            status: CoStatus::Suspended,
-            env: None,
-            started: false,
+            state: Cell::new(ThreadState::default()),
+            status: Cell::new(CoStatus::Suspended),
+            env: Cell::new(None),
+            started: Cell::new(false),
         }
+    }
+
+    /// Runs `f` on the saved execution state. The state is moved out for the
+    /// duration (a nested look at the same thread from inside `f` sees it empty).
+    pub fn with_state<R>(&self, f: impl FnOnce(&mut ThreadState) -> R) -> R {
+        let mut st = self.state.take();
+        let r = f(&mut st);
+        self.state.set(st);
+        r
+    }
+
+    /// Exchanges the saved state with `st` (the VM's, when switching threads).
+    pub fn swap_state(&self, st: &mut ThreadState) {
+        let mine = self.state.replace(std::mem::take(st));
+        *st = mine;
+    }
+
+    #[inline]
+    pub fn status(&self) -> CoStatus {
+        self.status.get()
+    }
+
+    #[inline]
+    pub fn set_status(&self, s: CoStatus) {
+        self.status.set(s);
+    }
+
+    pub fn env(&self) -> Option<GcRef<crate::object::Table>> {
+        self.env.get()
+    }
+
+    /// Sets the saved environment (the caller runs the write barrier).
+    pub fn set_env(&self, t: Option<GcRef<crate::object::Table>>) {
+        self.env.set(t);
+    }
+
+    pub fn started(&self) -> bool {
+        self.started.get()
+    }
+
+    pub fn set_started(&self, on: bool) {
+        self.started.set(on);
     }
 }
 
@@ -139,27 +187,41 @@ impl Default for Thread {
     }
 }
 
+impl Value {
+    /// The coroutine this value is, if it is one.
+    #[inline(always)]
+    pub fn as_thread(self) -> Option<GcRef<Thread>> {
+        self.as_gc::<Thread>()
+    }
+}
+
 impl GcObject for Thread {
     const KIND: Kind = Kind::Thread;
     const TAG: u64 = tag::THREAD;
     fn trace(&self, m: &mut Marker) {
-        for &v in &self.stack {
-            m.mark_value(v);
-        }
-        for f in &self.frames {
-            if let FrameFn::Lua(c, _) = f.fun {
-                m.mark(c);
+        self.with_state(|st| {
+            for &v in &st.stack {
+                m.mark_value(v);
             }
-        }
-        for &u in &self.open_upvals {
-            m.mark(u);
-        }
-        if let Some(e) = self.env {
+            for f in &st.frames {
+                if let FrameFn::Lua(c, _) = f.fun {
+                    m.mark(c);
+                }
+            }
+            for &u in &st.open_upvals {
+                m.mark(u);
+            }
+        });
+        if let Some(e) = self.env.get() {
             m.mark(e);
         }
     }
     fn size(&self) -> usize {
-        std::mem::size_of::<Thread>() + self.stack.capacity() * 8 + self.frames.capacity() * 64
+        self.with_state(|st| {
+            std::mem::size_of::<Thread>()
+                + st.stack.capacity() * std::mem::size_of::<Value>()
+                + st.frames.capacity() * std::mem::size_of::<Frame>()
+        })
     }
     fn header(&self) -> &GcHeader {
         &self.hdr
