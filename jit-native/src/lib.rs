@@ -11,7 +11,7 @@
 //! | `src/x64/regs.rs` | [`x64::Gpr`], [`x64::Xmm`], [`x64::Cond`]: registers and condition codes by hardware number |
 //! | `src/x64/asm.rs` | [`x64::Assembler`]: one method per instruction form, [`x64::Mem`] operands, labels, rel8/rel32 fixups, constant pool; errors as [`x64::AsmError`] values |
 //! | `src/code_memory.rs` | [`code_memory::CodeMemory`] → [`code_memory::CodeBuffer`] (RW) → [`code_memory::ExecutableCode`] (RX): `region` areas, the `maxmcode` budget, RX→RW→RX patching |
-//! | `src/disasm.rs` | `disassemble()` listings in `-jdump` style (feature `disasm`, iced-x86) |
+//! | `src/disasm.rs` | `disassemble(code, base_addr)` listings in `-jdump` style (feature `disasm`, iced-x86) |
 //! | `tests/asm_iced.rs` | every assembler form over its operand space, checked by iced-x86's decoder; labels; the golden listing `tests/golden/x64_asm.txt` (`MOONBOX_BLESS=1` re-blesses) |
 //!
 //! # Unsafe policy
@@ -47,3 +47,6 @@ pub mod code_memory;
 #[cfg(feature = "disasm")]
 pub mod disasm;
 pub mod x64;
+
+#[cfg(feature = "disasm")]
+pub use disasm::disassemble;

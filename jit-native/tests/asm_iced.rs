@@ -444,6 +444,14 @@ fn sweep_mov(o: &mut Oracle, mems: &[Mem]) {
             o.check("movsx_rm8", code, &[reg(size, r), Op::M(m, 1)], |a| a.movsx_rm8(size, r, m));
             let code = [Code::Movsx_r32_rm16, Code::Movsx_r64_rm16][s];
             o.check("movsx_rm16", code, &[reg(size, r), Op::M(m, 2)], |a| a.movsx_rm16(size, r, m));
+            if size == Size::S32 {
+                let imm8 = imm as u8;
+                o.check("mov_m8r", Code::Mov_rm8_r8, &[Op::M(m, 1), Op::R(R8[usize::from(r.num())])], |a| {
+                    a.mov_m8r(m, r)
+                });
+                o.check("mov_m8i", Code::Mov_rm8_imm8, &[Op::M(m, 1), Op::I(i64::from(imm8))], |a| a.mov_m8i(m, imm8));
+                o.check("cmp_m8i", Code::Cmp_rm8_imm8, &[Op::M(m, 1), Op::I(i64::from(imm8))], |a| a.cmp_m8i(m, imm8));
+            }
             let code = [Code::Lea_r32_m, Code::Lea_r64_m][s];
             o.check("lea", code, &[reg(size, r), Op::M(m, 0)], |a| a.lea(size, r, m));
         }
@@ -1087,12 +1095,15 @@ fn golden_listing() -> String {
         g.emit(format!("roundsd_xm(xmm4, {name}, Floor)"), |a| a.roundsd_xm(Xmm::Xmm4, *m, RoundMode::Floor));
         g.emit(format!("call_m({name})"), |a| a.call_m(*m));
         g.emit(format!("test_mi(S64, {name}, 255)"), |a| a.test_mi(Size::S64, *m, 255));
+        g.emit(format!("cmp_m8i({name}, 0)"), |a| a.cmp_m8i(*m, 0));
+        g.emit(format!("mov_m8i({name}, 255)"), |a| a.mov_m8i(*m, 255));
     }
     for r in regs {
         g.emit(format!("mov_ri(S32, {r}, -1)"), |a| a.mov_ri(Size::S32, r, -1));
         g.emit(format!("mov_ri(S64, {r}, -1)"), |a| a.mov_ri(Size::S64, r, -1));
         g.emit(format!("mov_ri64({r}, 0x123456789abcdef0)"), |a| a.mov_ri64(r, 0x1234_5678_9abc_def0));
         g.emit(format!("movzx_rr8(S32, rax, {r})"), |a| a.movzx_rr8(Size::S32, Gpr::Rax, r));
+        g.emit(format!("mov_m8r([rsp+8], {r})"), |a| a.mov_m8r(Mem::base(Gpr::Rsp, 8), r));
         g.emit(format!("movsx_rr16(S64, {r}, r9)"), |a| a.movsx_rr16(Size::S64, r, Gpr::R9));
         g.emit(format!("setcc(Ne, {r})"), |a| a.setcc(Cond::Ne, r));
         g.emit(format!("cmov_rr(L, S64, {r}, rdx)"), |a| a.cmov_rr(Cond::L, Size::S64, r, Gpr::Rdx));

@@ -273,6 +273,14 @@ enum Rm {
     Mem(Mem),
 }
 
+/// Which ModRM field of an instruction names an 8-bit register.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum B8 {
+    No,
+    Rm,
+    Reg,
+}
+
 /// Legacy prefix of an SSE form.
 const P66: Option<u8> = Some(0x66);
 const PF2: Option<u8> = Some(0xF2);
@@ -364,7 +372,7 @@ macro_rules! alu_ops {
             $(
                 #[doc = concat!("`", stringify!($name), " dst, src` (register, register).")]
                 pub fn $rr(&mut self, size: Size, dst: Gpr, src: Gpr) {
-                    self.op(None, size.w(), &[$n * 8 + 1], src.num(), Rm::Reg(dst.num()), 0, false);
+                    self.op(None, size.w(), &[$n * 8 + 1], src.num(), Rm::Reg(dst.num()), 0, B8::No);
                 }
 
                 #[doc = concat!("`", stringify!($name), " dst, imm` (imm8 form when it fits, else imm32; sign-extended).")]
@@ -374,12 +382,12 @@ macro_rules! alu_ops {
 
                 #[doc = concat!("`", stringify!($name), " dst, [mem]`.")]
                 pub fn $rm(&mut self, size: Size, dst: Gpr, src: Mem) {
-                    self.op(None, size.w(), &[$n * 8 + 3], dst.num(), Rm::Mem(src), 0, false);
+                    self.op(None, size.w(), &[$n * 8 + 3], dst.num(), Rm::Mem(src), 0, B8::No);
                 }
 
                 #[doc = concat!("`", stringify!($name), " [mem], src`.")]
                 pub fn $mr(&mut self, size: Size, dst: Mem, src: Gpr) {
-                    self.op(None, size.w(), &[$n * 8 + 1], src.num(), Rm::Mem(dst), 0, false);
+                    self.op(None, size.w(), &[$n * 8 + 1], src.num(), Rm::Mem(dst), 0, B8::No);
                 }
 
                 #[doc = concat!("`", stringify!($name), " [mem], imm` (imm8 form when it fits, else imm32; sign-extended).")]
@@ -409,7 +417,7 @@ macro_rules! unary_ops {
             $(
                 #[doc = $doc]
                 pub fn $name(&mut self, size: Size, reg: Gpr) {
-                    self.op(None, size.w(), &[$opcode], $digit, Rm::Reg(reg.num()), 0, false);
+                    self.op(None, size.w(), &[$opcode], $digit, Rm::Reg(reg.num()), 0, B8::No);
                 }
             )*
         }
@@ -431,13 +439,13 @@ macro_rules! shift_ops {
             $(
                 #[doc = concat!("`", $name, " reg, imm8` (the CPU masks the count to 5 or 6 bits).")]
                 pub fn $ri(&mut self, size: Size, reg: Gpr, count: u8) {
-                    self.op(None, size.w(), &[0xC1], $digit, Rm::Reg(reg.num()), 1, false);
+                    self.op(None, size.w(), &[0xC1], $digit, Rm::Reg(reg.num()), 1, B8::No);
                     self.buf.push(count);
                 }
 
                 #[doc = concat!("`", $name, " reg, cl`.")]
                 pub fn $rcl(&mut self, size: Size, reg: Gpr) {
-                    self.op(None, size.w(), &[0xD3], $digit, Rm::Reg(reg.num()), 0, false);
+                    self.op(None, size.w(), &[0xD3], $digit, Rm::Reg(reg.num()), 0, B8::No);
                 }
             )*
         }
@@ -459,12 +467,12 @@ macro_rules! sse_ops {
             $(
                 #[doc = concat!("`", $name, " dst, src`", $note)]
                 pub fn $xx(&mut self, dst: Xmm, src: Xmm) {
-                    self.op($prefix, false, &[0x0F, $opcode], dst.num(), Rm::Reg(src.num()), 0, false);
+                    self.op($prefix, false, &[0x0F, $opcode], dst.num(), Rm::Reg(src.num()), 0, B8::No);
                 }
 
                 #[doc = concat!("`", $name, " dst, [mem]`", $note)]
                 pub fn $xm(&mut self, dst: Xmm, src: Mem) {
-                    self.op($prefix, false, &[0x0F, $opcode], dst.num(), Rm::Mem(src), 0, false);
+                    self.op($prefix, false, &[0x0F, $opcode], dst.num(), Rm::Mem(src), 0, B8::No);
                 }
             )*
         }
@@ -571,9 +579,10 @@ impl Assembler {
     /// Emits `prefix? REX? opcode ModRM [SIB] [disp]` for a `/r` or `/digit` form. `reg` is
     /// the ModRM.reg register number or digit; `imm_len` is the size of the immediate the
     /// caller emits next (RIP-relative displacements are measured from after it);
-    /// `byte_rm` marks an 8-bit register in r/m, which needs a REX for spl/bpl/sil/dil.
+    /// `byte` says which field holds an 8-bit register: 4–7 there need a REX to mean
+    /// spl/bpl/sil/dil rather than ah/ch/dh/bh.
     #[allow(clippy::too_many_arguments)]
-    fn op(&mut self, prefix: Option<u8>, w: bool, opcode: &[u8], reg: u8, rm: Rm, imm_len: u8, byte_rm: bool) {
+    fn op(&mut self, prefix: Option<u8>, w: bool, opcode: &[u8], reg: u8, rm: Rm, imm_len: u8, byte: B8) {
         if let Some(p) = prefix {
             self.buf.push(p);
         }
@@ -582,7 +591,11 @@ impl Assembler {
             Rm::Mem(m) => m.rex_xb(),
         };
         let rex = 0x40 | (u8::from(w) << 3) | (hi(reg) << 2) | xb;
-        let needs_rex_for_byte = byte_rm && matches!(rm, Rm::Reg(4..=7));
+        let needs_rex_for_byte = match byte {
+            B8::No => false,
+            B8::Rm => matches!(rm, Rm::Reg(4..=7)),
+            B8::Reg => (4..=7).contains(&reg),
+        };
         if rex != 0x40 || needs_rex_for_byte {
             self.buf.push(rex);
         }
@@ -648,10 +661,10 @@ impl Assembler {
     /// `op r/m, imm` of the ALU group: `83 /n ib` when the immediate fits a byte, else `81 /n id`.
     fn alu_imm(&mut self, size: Size, digit: u8, rm: Rm, imm: i32) {
         if fits_i8(imm) {
-            self.op(None, size.w(), &[0x83], digit, rm, 1, false);
+            self.op(None, size.w(), &[0x83], digit, rm, 1, B8::No);
             self.buf.extend_from_slice(&(imm as i8).to_le_bytes());
         } else {
-            self.op(None, size.w(), &[0x81], digit, rm, 4, false);
+            self.op(None, size.w(), &[0x81], digit, rm, 4, B8::No);
             self.buf.extend_from_slice(&imm.to_le_bytes());
         }
     }
@@ -758,7 +771,7 @@ impl Assembler {
 impl Assembler {
     /// `mov dst, src` (`89 /r`).
     pub fn mov_rr(&mut self, size: Size, dst: Gpr, src: Gpr) {
-        self.op(None, size.w(), &[0x89], src.num(), Rm::Reg(dst.num()), 0, false);
+        self.op(None, size.w(), &[0x89], src.num(), Rm::Reg(dst.num()), 0, B8::No);
     }
 
     /// `mov dst, imm32`: for `S64` the immediate is sign-extended (`REX.W C7 /0 id`); for
@@ -766,7 +779,7 @@ impl Assembler {
     pub fn mov_ri(&mut self, size: Size, dst: Gpr, imm: i32) {
         match size {
             Size::S64 => {
-                self.op(None, true, &[0xC7], 0, Rm::Reg(dst.num()), 4, false);
+                self.op(None, true, &[0xC7], 0, Rm::Reg(dst.num()), 4, B8::No);
                 self.buf.extend_from_slice(&imm.to_le_bytes());
             }
             Size::S32 => {
@@ -796,88 +809,105 @@ impl Assembler {
 
     /// `mov dst, [mem]` (`8B /r`).
     pub fn mov_rm(&mut self, size: Size, dst: Gpr, src: Mem) {
-        self.op(None, size.w(), &[0x8B], dst.num(), Rm::Mem(src), 0, false);
+        self.op(None, size.w(), &[0x8B], dst.num(), Rm::Mem(src), 0, B8::No);
     }
 
     /// `mov [mem], src` (`89 /r`).
     pub fn mov_mr(&mut self, size: Size, dst: Mem, src: Gpr) {
-        self.op(None, size.w(), &[0x89], src.num(), Rm::Mem(dst), 0, false);
+        self.op(None, size.w(), &[0x89], src.num(), Rm::Mem(dst), 0, B8::No);
     }
 
     /// `mov [mem], imm32` (`C7 /0 id`; sign-extended for `S64`).
     pub fn mov_mi(&mut self, size: Size, dst: Mem, imm: i32) {
-        self.op(None, size.w(), &[0xC7], 0, Rm::Mem(dst), 4, false);
+        self.op(None, size.w(), &[0xC7], 0, Rm::Mem(dst), 4, B8::No);
         self.buf.extend_from_slice(&imm.to_le_bytes());
+    }
+
+    /// `mov byte [mem], src8` (`88 /r`): stores the low byte of `src`.
+    pub fn mov_m8r(&mut self, dst: Mem, src: Gpr) {
+        self.op(None, false, &[0x88], src.num(), Rm::Mem(dst), 0, B8::Reg);
+    }
+
+    /// `mov byte [mem], imm8` (`C6 /0 ib`).
+    pub fn mov_m8i(&mut self, dst: Mem, imm: u8) {
+        self.op(None, false, &[0xC6], 0, Rm::Mem(dst), 1, B8::No);
+        self.buf.push(imm);
+    }
+
+    /// `cmp byte [mem], imm8` (`80 /7 ib`), e.g. polling a flag byte.
+    pub fn cmp_m8i(&mut self, mem: Mem, imm: u8) {
+        self.op(None, false, &[0x80], 7, Rm::Mem(mem), 1, B8::No);
+        self.buf.push(imm);
     }
 
     /// `movzx dst, src8` (`0F B6 /r`): the low byte of `src`, zero-extended.
     pub fn movzx_rr8(&mut self, size: Size, dst: Gpr, src: Gpr) {
-        self.op(None, size.w(), &[0x0F, 0xB6], dst.num(), Rm::Reg(src.num()), 0, true);
+        self.op(None, size.w(), &[0x0F, 0xB6], dst.num(), Rm::Reg(src.num()), 0, B8::Rm);
     }
 
     /// `movzx dst, src16` (`0F B7 /r`).
     pub fn movzx_rr16(&mut self, size: Size, dst: Gpr, src: Gpr) {
-        self.op(None, size.w(), &[0x0F, 0xB7], dst.num(), Rm::Reg(src.num()), 0, false);
+        self.op(None, size.w(), &[0x0F, 0xB7], dst.num(), Rm::Reg(src.num()), 0, B8::No);
     }
 
     /// `movzx dst, byte [mem]` (`0F B6 /r`).
     pub fn movzx_rm8(&mut self, size: Size, dst: Gpr, src: Mem) {
-        self.op(None, size.w(), &[0x0F, 0xB6], dst.num(), Rm::Mem(src), 0, false);
+        self.op(None, size.w(), &[0x0F, 0xB6], dst.num(), Rm::Mem(src), 0, B8::No);
     }
 
     /// `movzx dst, word [mem]` (`0F B7 /r`).
     pub fn movzx_rm16(&mut self, size: Size, dst: Gpr, src: Mem) {
-        self.op(None, size.w(), &[0x0F, 0xB7], dst.num(), Rm::Mem(src), 0, false);
+        self.op(None, size.w(), &[0x0F, 0xB7], dst.num(), Rm::Mem(src), 0, B8::No);
     }
 
     /// `movsx dst, src8` (`0F BE /r`).
     pub fn movsx_rr8(&mut self, size: Size, dst: Gpr, src: Gpr) {
-        self.op(None, size.w(), &[0x0F, 0xBE], dst.num(), Rm::Reg(src.num()), 0, true);
+        self.op(None, size.w(), &[0x0F, 0xBE], dst.num(), Rm::Reg(src.num()), 0, B8::Rm);
     }
 
     /// `movsx dst, src16` (`0F BF /r`).
     pub fn movsx_rr16(&mut self, size: Size, dst: Gpr, src: Gpr) {
-        self.op(None, size.w(), &[0x0F, 0xBF], dst.num(), Rm::Reg(src.num()), 0, false);
+        self.op(None, size.w(), &[0x0F, 0xBF], dst.num(), Rm::Reg(src.num()), 0, B8::No);
     }
 
     /// `movsx dst, byte [mem]` (`0F BE /r`).
     pub fn movsx_rm8(&mut self, size: Size, dst: Gpr, src: Mem) {
-        self.op(None, size.w(), &[0x0F, 0xBE], dst.num(), Rm::Mem(src), 0, false);
+        self.op(None, size.w(), &[0x0F, 0xBE], dst.num(), Rm::Mem(src), 0, B8::No);
     }
 
     /// `movsx dst, word [mem]` (`0F BF /r`).
     pub fn movsx_rm16(&mut self, size: Size, dst: Gpr, src: Mem) {
-        self.op(None, size.w(), &[0x0F, 0xBF], dst.num(), Rm::Mem(src), 0, false);
+        self.op(None, size.w(), &[0x0F, 0xBF], dst.num(), Rm::Mem(src), 0, B8::No);
     }
 
     /// `movsxd dst64, src32` (`REX.W 63 /r`).
     pub fn movsxd_rr(&mut self, dst: Gpr, src: Gpr) {
-        self.op(None, true, &[0x63], dst.num(), Rm::Reg(src.num()), 0, false);
+        self.op(None, true, &[0x63], dst.num(), Rm::Reg(src.num()), 0, B8::No);
     }
 
     /// `movsxd dst64, dword [mem]`.
     pub fn movsxd_rm(&mut self, dst: Gpr, src: Mem) {
-        self.op(None, true, &[0x63], dst.num(), Rm::Mem(src), 0, false);
+        self.op(None, true, &[0x63], dst.num(), Rm::Mem(src), 0, B8::No);
     }
 
     /// `lea dst, [mem]` (`8D /r`); with [`Mem::rip`] it takes a label's address.
     pub fn lea(&mut self, size: Size, dst: Gpr, src: Mem) {
-        self.op(None, size.w(), &[0x8D], dst.num(), Rm::Mem(src), 0, false);
+        self.op(None, size.w(), &[0x8D], dst.num(), Rm::Mem(src), 0, B8::No);
     }
 
     /// `cmovcc dst, src` (`0F 40+cc /r`).
     pub fn cmov_rr(&mut self, cond: Cond, size: Size, dst: Gpr, src: Gpr) {
-        self.op(None, size.w(), &[0x0F, 0x40 | cond.code()], dst.num(), Rm::Reg(src.num()), 0, false);
+        self.op(None, size.w(), &[0x0F, 0x40 | cond.code()], dst.num(), Rm::Reg(src.num()), 0, B8::No);
     }
 
     /// `cmovcc dst, [mem]` (the load happens whether or not the condition holds).
     pub fn cmov_rm(&mut self, cond: Cond, size: Size, dst: Gpr, src: Mem) {
-        self.op(None, size.w(), &[0x0F, 0x40 | cond.code()], dst.num(), Rm::Mem(src), 0, false);
+        self.op(None, size.w(), &[0x0F, 0x40 | cond.code()], dst.num(), Rm::Mem(src), 0, B8::No);
     }
 
     /// `setcc dst8` (`0F 90+cc /0`): the low byte of `dst` becomes 0 or 1, the rest is kept.
     pub fn setcc(&mut self, cond: Cond, dst: Gpr) {
-        self.op(None, false, &[0x0F, 0x90 | cond.code()], 0, Rm::Reg(dst.num()), 0, true);
+        self.op(None, false, &[0x0F, 0x90 | cond.code()], 0, Rm::Reg(dst.num()), 0, B8::Rm);
     }
 
     /// `push reg` (`50+r`).
@@ -903,55 +933,55 @@ impl Assembler {
 impl Assembler {
     /// `test a, b` (`85 /r`).
     pub fn test_rr(&mut self, size: Size, a: Gpr, b: Gpr) {
-        self.op(None, size.w(), &[0x85], b.num(), Rm::Reg(a.num()), 0, false);
+        self.op(None, size.w(), &[0x85], b.num(), Rm::Reg(a.num()), 0, B8::No);
     }
 
     /// `test reg, imm32` (`F7 /0 id`; there is no imm8 form).
     pub fn test_ri(&mut self, size: Size, reg: Gpr, imm: i32) {
-        self.op(None, size.w(), &[0xF7], 0, Rm::Reg(reg.num()), 4, false);
+        self.op(None, size.w(), &[0xF7], 0, Rm::Reg(reg.num()), 4, B8::No);
         self.buf.extend_from_slice(&imm.to_le_bytes());
     }
 
     /// `test [mem], reg` (`85 /r`; `test reg, [mem]` is the same instruction).
     pub fn test_mr(&mut self, size: Size, mem: Mem, reg: Gpr) {
-        self.op(None, size.w(), &[0x85], reg.num(), Rm::Mem(mem), 0, false);
+        self.op(None, size.w(), &[0x85], reg.num(), Rm::Mem(mem), 0, B8::No);
     }
 
     /// `test [mem], imm32` (`F7 /0 id`).
     pub fn test_mi(&mut self, size: Size, mem: Mem, imm: i32) {
-        self.op(None, size.w(), &[0xF7], 0, Rm::Mem(mem), 4, false);
+        self.op(None, size.w(), &[0xF7], 0, Rm::Mem(mem), 4, B8::No);
         self.buf.extend_from_slice(&imm.to_le_bytes());
     }
 
     /// `imul dst, src` (`0F AF /r`): truncated signed multiply.
     pub fn imul_rr(&mut self, size: Size, dst: Gpr, src: Gpr) {
-        self.op(None, size.w(), &[0x0F, 0xAF], dst.num(), Rm::Reg(src.num()), 0, false);
+        self.op(None, size.w(), &[0x0F, 0xAF], dst.num(), Rm::Reg(src.num()), 0, B8::No);
     }
 
     /// `imul dst, [mem]`.
     pub fn imul_rm(&mut self, size: Size, dst: Gpr, src: Mem) {
-        self.op(None, size.w(), &[0x0F, 0xAF], dst.num(), Rm::Mem(src), 0, false);
+        self.op(None, size.w(), &[0x0F, 0xAF], dst.num(), Rm::Mem(src), 0, B8::No);
     }
 
     /// `imul dst, src, imm` (`6B /r ib` when the immediate fits a byte, else `69 /r id`).
     pub fn imul_rri(&mut self, size: Size, dst: Gpr, src: Gpr, imm: i32) {
         if fits_i8(imm) {
-            self.op(None, size.w(), &[0x6B], dst.num(), Rm::Reg(src.num()), 1, false);
+            self.op(None, size.w(), &[0x6B], dst.num(), Rm::Reg(src.num()), 1, B8::No);
             self.buf.extend_from_slice(&(imm as i8).to_le_bytes());
         } else {
-            self.op(None, size.w(), &[0x69], dst.num(), Rm::Reg(src.num()), 4, false);
+            self.op(None, size.w(), &[0x69], dst.num(), Rm::Reg(src.num()), 4, B8::No);
             self.buf.extend_from_slice(&imm.to_le_bytes());
         }
     }
 
     /// `bt reg, bit` (`0F A3 /r`): CF = bit `bit mod size` of `reg`.
     pub fn bt_rr(&mut self, size: Size, reg: Gpr, bit: Gpr) {
-        self.op(None, size.w(), &[0x0F, 0xA3], bit.num(), Rm::Reg(reg.num()), 0, false);
+        self.op(None, size.w(), &[0x0F, 0xA3], bit.num(), Rm::Reg(reg.num()), 0, B8::No);
     }
 
     /// `bt reg, imm8` (`0F BA /4 ib`).
     pub fn bt_ri(&mut self, size: Size, reg: Gpr, bit: u8) {
-        self.op(None, size.w(), &[0x0F, 0xBA], 4, Rm::Reg(reg.num()), 1, false);
+        self.op(None, size.w(), &[0x0F, 0xBA], 4, Rm::Reg(reg.num()), 1, B8::No);
         self.buf.push(bit);
     }
 
@@ -1003,12 +1033,12 @@ impl Assembler {
 
     /// `jmp reg` (`FF /4`).
     pub fn jmp_r(&mut self, target: Gpr) {
-        self.op(None, false, &[0xFF], 4, Rm::Reg(target.num()), 0, false);
+        self.op(None, false, &[0xFF], 4, Rm::Reg(target.num()), 0, B8::No);
     }
 
     /// `jmp qword [mem]` (`FF /4`).
     pub fn jmp_m(&mut self, target: Mem) {
-        self.op(None, false, &[0xFF], 4, Rm::Mem(target), 0, false);
+        self.op(None, false, &[0xFF], 4, Rm::Mem(target), 0, B8::No);
     }
 
     /// Helper: `mov r11, imm64; jmp r11`, a jump to an absolute address anywhere (between
@@ -1025,12 +1055,12 @@ impl Assembler {
 
     /// `call reg` (`FF /2`).
     pub fn call_r(&mut self, target: Gpr) {
-        self.op(None, false, &[0xFF], 2, Rm::Reg(target.num()), 0, false);
+        self.op(None, false, &[0xFF], 2, Rm::Reg(target.num()), 0, B8::No);
     }
 
     /// `call qword [mem]` (`FF /2`).
     pub fn call_m(&mut self, target: Mem) {
-        self.op(None, false, &[0xFF], 2, Rm::Mem(target), 0, false);
+        self.op(None, false, &[0xFF], 2, Rm::Mem(target), 0, B8::No);
     }
 
     /// Helper: `mov r11, imm64; call r11`, a call to a Rust helper at an absolute address.
@@ -1087,95 +1117,95 @@ impl Assembler {
 impl Assembler {
     /// `movsd dst, src` (`F2 0F 10 /r`): the low double, upper half of `dst` kept.
     pub fn movsd_xx(&mut self, dst: Xmm, src: Xmm) {
-        self.op(PF2, false, &[0x0F, 0x10], dst.num(), Rm::Reg(src.num()), 0, false);
+        self.op(PF2, false, &[0x0F, 0x10], dst.num(), Rm::Reg(src.num()), 0, B8::No);
     }
 
     /// `movsd dst, qword [mem]`: loads the double, clears the upper half.
     pub fn movsd_xm(&mut self, dst: Xmm, src: Mem) {
-        self.op(PF2, false, &[0x0F, 0x10], dst.num(), Rm::Mem(src), 0, false);
+        self.op(PF2, false, &[0x0F, 0x10], dst.num(), Rm::Mem(src), 0, B8::No);
     }
 
     /// `movsd qword [mem], src` (`F2 0F 11 /r`).
     pub fn movsd_mx(&mut self, dst: Mem, src: Xmm) {
-        self.op(PF2, false, &[0x0F, 0x11], src.num(), Rm::Mem(dst), 0, false);
+        self.op(PF2, false, &[0x0F, 0x11], src.num(), Rm::Mem(dst), 0, B8::No);
     }
 
     /// `movapd dst, src` (`66 0F 28 /r`): whole-register copy, the usual xmm-to-xmm move.
     pub fn movapd_xx(&mut self, dst: Xmm, src: Xmm) {
-        self.op(P66, false, &[0x0F, 0x28], dst.num(), Rm::Reg(src.num()), 0, false);
+        self.op(P66, false, &[0x0F, 0x28], dst.num(), Rm::Reg(src.num()), 0, B8::No);
     }
 
     /// `movq dst, src64` (`66 REX.W 0F 6E /r`): bits of a GPR into an xmm.
     pub fn movq_xr(&mut self, dst: Xmm, src: Gpr) {
-        self.op(P66, true, &[0x0F, 0x6E], dst.num(), Rm::Reg(src.num()), 0, false);
+        self.op(P66, true, &[0x0F, 0x6E], dst.num(), Rm::Reg(src.num()), 0, B8::No);
     }
 
     /// `movq dst64, src` (`66 REX.W 0F 7E /r`): bits of an xmm into a GPR.
     pub fn movq_rx(&mut self, dst: Gpr, src: Xmm) {
-        self.op(P66, true, &[0x0F, 0x7E], src.num(), Rm::Reg(dst.num()), 0, false);
+        self.op(P66, true, &[0x0F, 0x7E], src.num(), Rm::Reg(dst.num()), 0, B8::No);
     }
 
     /// `movq dst, qword [mem]` (`F3 0F 7E /r`).
     pub fn movq_xm(&mut self, dst: Xmm, src: Mem) {
-        self.op(PF3, false, &[0x0F, 0x7E], dst.num(), Rm::Mem(src), 0, false);
+        self.op(PF3, false, &[0x0F, 0x7E], dst.num(), Rm::Mem(src), 0, B8::No);
     }
 
     /// `movq qword [mem], src` (`66 0F D6 /r`).
     pub fn movq_mx(&mut self, dst: Mem, src: Xmm) {
-        self.op(P66, false, &[0x0F, 0xD6], src.num(), Rm::Mem(dst), 0, false);
+        self.op(P66, false, &[0x0F, 0xD6], src.num(), Rm::Mem(dst), 0, B8::No);
     }
 
     /// `movd dst, src32` (`66 0F 6E /r`).
     pub fn movd_xr(&mut self, dst: Xmm, src: Gpr) {
-        self.op(P66, false, &[0x0F, 0x6E], dst.num(), Rm::Reg(src.num()), 0, false);
+        self.op(P66, false, &[0x0F, 0x6E], dst.num(), Rm::Reg(src.num()), 0, B8::No);
     }
 
     /// `movd dst32, src` (`66 0F 7E /r`).
     pub fn movd_rx(&mut self, dst: Gpr, src: Xmm) {
-        self.op(P66, false, &[0x0F, 0x7E], src.num(), Rm::Reg(dst.num()), 0, false);
+        self.op(P66, false, &[0x0F, 0x7E], src.num(), Rm::Reg(dst.num()), 0, B8::No);
     }
 
     /// `movd dst, dword [mem]` (`66 0F 6E /r`).
     pub fn movd_xm(&mut self, dst: Xmm, src: Mem) {
-        self.op(P66, false, &[0x0F, 0x6E], dst.num(), Rm::Mem(src), 0, false);
+        self.op(P66, false, &[0x0F, 0x6E], dst.num(), Rm::Mem(src), 0, B8::No);
     }
 
     /// `movd dword [mem], src` (`66 0F 7E /r`).
     pub fn movd_mx(&mut self, dst: Mem, src: Xmm) {
-        self.op(P66, false, &[0x0F, 0x7E], src.num(), Rm::Mem(dst), 0, false);
+        self.op(P66, false, &[0x0F, 0x7E], src.num(), Rm::Mem(dst), 0, B8::No);
     }
 
     /// `cvttsd2si dst, src` (`F2 0F 2C /r`): truncating double → int32/int64; out of range or
     /// NaN gives the "integer indefinite" value (`0x80000000` / `0x8000000000000000`).
     pub fn cvttsd2si_rx(&mut self, size: Size, dst: Gpr, src: Xmm) {
-        self.op(PF2, size.w(), &[0x0F, 0x2C], dst.num(), Rm::Reg(src.num()), 0, false);
+        self.op(PF2, size.w(), &[0x0F, 0x2C], dst.num(), Rm::Reg(src.num()), 0, B8::No);
     }
 
     /// `cvtsd2si dst, src` (`F2 0F 2D /r`): double → int by the MXCSR rounding mode.
     pub fn cvtsd2si_rx(&mut self, size: Size, dst: Gpr, src: Xmm) {
-        self.op(PF2, size.w(), &[0x0F, 0x2D], dst.num(), Rm::Reg(src.num()), 0, false);
+        self.op(PF2, size.w(), &[0x0F, 0x2D], dst.num(), Rm::Reg(src.num()), 0, B8::No);
     }
 
     /// `cvtsi2sd dst, src` (`F2 0F 2A /r`): int32/int64 → double (upper half of `dst` kept).
     pub fn cvtsi2sd_xr(&mut self, size: Size, dst: Xmm, src: Gpr) {
-        self.op(PF2, size.w(), &[0x0F, 0x2A], dst.num(), Rm::Reg(src.num()), 0, false);
+        self.op(PF2, size.w(), &[0x0F, 0x2A], dst.num(), Rm::Reg(src.num()), 0, B8::No);
     }
 
     /// `cvtsi2sd dst, dword/qword [mem]`; `size` is the integer's size in memory.
     pub fn cvtsi2sd_xm(&mut self, size: Size, dst: Xmm, src: Mem) {
-        self.op(PF2, size.w(), &[0x0F, 0x2A], dst.num(), Rm::Mem(src), 0, false);
+        self.op(PF2, size.w(), &[0x0F, 0x2A], dst.num(), Rm::Mem(src), 0, B8::No);
     }
 
     /// `roundsd dst, src, mode` (SSE4.1, `66 0F 3A 0B /r ib`). The caller must have checked
     /// the CPU feature (`is_x86_feature_detected!("sse4.1")`); otherwise this traps with #UD.
     pub fn roundsd_xx(&mut self, dst: Xmm, src: Xmm, mode: RoundMode) {
-        self.op(P66, false, &[0x0F, 0x3A, 0x0B], dst.num(), Rm::Reg(src.num()), 1, false);
+        self.op(P66, false, &[0x0F, 0x3A, 0x0B], dst.num(), Rm::Reg(src.num()), 1, B8::No);
         self.buf.push(mode.imm8());
     }
 
     /// `roundsd dst, qword [mem], mode` (SSE4.1; see [`Assembler::roundsd_xx`]).
     pub fn roundsd_xm(&mut self, dst: Xmm, src: Mem, mode: RoundMode) {
-        self.op(P66, false, &[0x0F, 0x3A, 0x0B], dst.num(), Rm::Mem(src), 1, false);
+        self.op(P66, false, &[0x0F, 0x3A, 0x0B], dst.num(), Rm::Mem(src), 1, B8::No);
         self.buf.push(mode.imm8());
     }
 }
@@ -1226,6 +1256,11 @@ mod tests {
         assert_eq!(enc(|a| a.setcc(Cond::Ne, Gpr::Rdi)), [0x40, 0x0F, 0x95, 0xC7]);
         assert_eq!(enc(|a| a.movzx_rr8(Size::S32, Gpr::Rax, Gpr::Rsi)), [0x40, 0x0F, 0xB6, 0xC6]);
         assert_eq!(enc(|a| a.movzx_rr8(Size::S32, Gpr::Rax, Gpr::Rbx)), [0x0F, 0xB6, 0xC3]);
+        // A byte register in ModRM.reg: `mov [rax], sil` needs the REX, `mov [rax], bl` not.
+        assert_eq!(enc(|a| a.mov_m8r(Mem::base(Gpr::Rax, 0), Gpr::Rsi)), [0x40, 0x88, 0x30]);
+        assert_eq!(enc(|a| a.mov_m8r(Mem::base(Gpr::Rax, 0), Gpr::Rbx)), [0x88, 0x18]);
+        // ... but a 32-bit register 4-7 in ModRM.reg does not: `movzx esp, al`.
+        assert_eq!(enc(|a| a.movzx_rr8(Size::S32, Gpr::Rsp, Gpr::Rax)), [0x0F, 0xB6, 0xE0]);
     }
 
     #[test]
