@@ -14,6 +14,12 @@
 //! | `src/disasm.rs` | `disassemble(code, base_addr)` listings in `-jdump` style (feature `disasm`, iced-x86) |
 //! | `tests/asm_iced.rs` | every assembler form over its operand space, checked by iced-x86's decoder; labels; the golden listing `tests/golden/x64_asm.txt` (`MOONBOX_BLESS=1` re-blesses) |
 //!
+//! # Features
+//!
+//! - `disasm` (off by default): `disasm::disassemble` listings through iced-x86's formatter, for
+//!   `-jdump`-style machine-code dumps. The tests always build it (a dev-dependency on the
+//!   crate itself turns it on), so the golden listing is printed by the dump code.
+//!
 //! # Unsafe policy
 //!
 //! `unsafe` is allowed only in `src/code_memory.rs` and (later) `src/entry.rs`, the two places

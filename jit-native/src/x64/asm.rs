@@ -46,7 +46,8 @@ impl Size {
 }
 
 /// A position in the code, bound once with [`Assembler::bind`]. Only meaningful for the
-/// assembler that made it.
+/// assembler that made it: a label number that assembler never handed out is reported as
+/// [`AsmError::ForeignLabel`]; one that happens to be in range is not detected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Label(usize);
 
@@ -502,6 +503,11 @@ impl Assembler {
     /// An empty assembler.
     pub fn new() -> Assembler {
         Assembler::default()
+    }
+
+    /// An empty assembler with room for `bytes` of code before it reallocates.
+    pub fn with_capacity(bytes: usize) -> Assembler {
+        Assembler { buf: Vec::with_capacity(bytes), ..Assembler::default() }
     }
 
     /// The current offset: where the next instruction starts.
