@@ -12,7 +12,7 @@ use crate::ffi::{CTState, CTypeId, Kind, Target};
 
 /// Each entry declares one struct or union named by the second element. The
 /// declarations go into one `ffi.cdef` and one C file, in this order.
-const DECLS: &[(&str, &str)] = &[
+pub(super) const DECLS: &[(&str, &str)] = &[
     ("struct g_plain { char c; int i; short s; double d; char e; };", "struct g_plain"),
     ("struct g_ptrs { char c; void *p; char d; const char *s; int (*fn)(int); };", "struct g_ptrs"),
     ("struct g_ll { char c; long long ll; char d; unsigned long ul; };", "struct g_ll"),
