@@ -4,5 +4,6 @@
 mod gcc_layout;
 mod golden;
 mod headers;
+mod params;
 mod random;
 mod wasm32;
