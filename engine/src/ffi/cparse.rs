@@ -13,7 +13,8 @@
 use std::fmt;
 
 use super::ctype::{
-    Attr, CTState, CTypeId, CallConv, Info, Kind, Kw, Mark, NumFlags, Qual, NS_DEFAULT, NS_STRUCT, SIZE_INVALID,
+    Attr, CTState, CTypeId, CallConv, Info, Kind, KindNum, Kw, Mark, NumFlags, Qual, NS_DEFAULT, NS_STRUCT,
+    SIZE_INVALID,
 };
 use super::layout::{fls, layout_struct, DeclAttr, PendingField, PendingKind};
 
@@ -36,9 +37,11 @@ const MODE_SKIP: u32 = 32;
 /// A value for a `$` placeholder in a declaration or type string.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Param {
-    /// A ctype (or the type of a cdata): substituted as a type name.
+    /// A ctype (or the type of a cdata): substituted as a type name. An id that is
+    /// not a type in the table gives [`CParseError::BadParam`].
     Type(CTypeId),
-    /// A number: substituted as an integer literal.
+    /// A number: substituted as an integer literal. The caller converts the Lua
+    /// number as LuaJIT does (truncation; out of range gives `i32::MIN` on x86-64).
     Int(i32),
     /// A string: substituted as an identifier (a name, not looked up).
     Name(Vec<u8>),
@@ -545,7 +548,11 @@ impl<'a> Parser<'a> {
                 Ok(Tok::Integer)
             }
             Param::Type(id) => {
-                if id.index() >= self.cts.len() || *id == CTypeId::NONE {
+                // Only what a ctype or cdata can carry: a type, not a name or element.
+                let is_type = (KindNum::Num as u8..=KindNum::Func as u8)
+                    .contains(&(self.cts.info(*id).kind.num() as u8))
+                    || self.cts.info(*id).is_attrib();
+                if id.index() >= self.cts.len() || *id == CTypeId::NONE || !is_type {
                     return Err(CParseError::BadParam(idx));
                 }
                 self.val.id = *id;
@@ -1122,26 +1129,24 @@ impl<'a> Parser<'a> {
                 }
                 _ => {
                     match info.kind {
-                        Kind::Num { flags } => {
-                            if !flags.is_bool() {
-                                let msize = u32::from(decl.attr.msize);
-                                let vsize = decl.attr.vsize;
-                                if msize != 0 && (!flags.is_fp() || msize == 4 || msize == 8) {
-                                    info.align = fls(msize).min(4);
-                                    size = msize;
-                                }
-                                if vsize != 0 {
-                                    let esize = fls(size);
-                                    if vsize >= esize {
-                                        id = self.cts.intern(info, size).map_err(|e| self.tab_err(e))?;
-                                        size = 1u32 << vsize;
-                                        let valign = vsize.min(4).max(info.align);
-                                        info = Info {
-                                            kind: Kind::Array { elem: id, vla: false, vector: true, complex: false },
-                                            qual: info.qual,
-                                            align: valign,
-                                        };
-                                    }
+                        Kind::Num { flags } if !flags.is_bool() => {
+                            let msize = u32::from(decl.attr.msize);
+                            let vsize = decl.attr.vsize;
+                            if msize != 0 && (!flags.is_fp() || msize == 4 || msize == 8) {
+                                info.align = fls(msize).min(4);
+                                size = msize;
+                            }
+                            if vsize != 0 {
+                                let esize = fls(size);
+                                if vsize >= esize {
+                                    id = self.cts.intern(info, size).map_err(|e| self.tab_err(e))?;
+                                    size = 1u32 << vsize;
+                                    let valign = vsize.min(4).max(info.align);
+                                    info = Info {
+                                        kind: Kind::Array { elem: id, vla: false, vector: true, complex: false },
+                                        qual: info.qual,
+                                        align: valign,
+                                    };
                                 }
                             }
                         }

@@ -758,11 +758,7 @@ impl CTState {
                 Kind::Attrib { attr, target } if target < id => {
                     match attr {
                         Attr::Qual => qual = qual.union(Qual(ct.size as u8)),
-                        Attr::Align => {
-                            if align_override.is_none() {
-                                align_override = Some(ct.size as u8)
-                            }
-                        }
+                        Attr::Align if align_override.is_none() => align_override = Some(ct.size as u8),
                         _ => {}
                     }
                     id = target;
@@ -965,7 +961,7 @@ impl CTState {
                         r.app_char(b'[');
                         if size != SIZE_INVALID {
                             let csize = if elem < id { self.get(elem).size } else { 0 };
-                            r.app_num(if csize != 0 { size / csize } else { 0 });
+                            r.app_num(size.checked_div(csize).unwrap_or(0));
                         } else if vla {
                             r.app_char(b'?');
                         }

@@ -115,8 +115,11 @@ pub(super) fn run_case(cts: &mut CTState, op: u8, a: &[u8]) -> Vec<u8> {
     }
 }
 
-/// The golden file as blocks of (case op, argument, expected result, line text).
-pub(super) fn golden_blocks() -> Vec<Vec<(u8, Vec<u8>, Vec<u8>, String)>> {
+/// One golden line: case op, argument, expected result, the case's text.
+type Case = (u8, Vec<u8>, Vec<u8>, String);
+
+/// The golden file as blocks of cases.
+pub(super) fn golden_blocks() -> Vec<Vec<Case>> {
     let mut blocks = vec![Vec::new()];
     for line in GOLDEN.split(|&b| b == b'\n') {
         if line.is_empty() {

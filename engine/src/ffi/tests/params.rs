@@ -51,7 +51,7 @@ fn type_parameters_as_luajit() {
     cts.cdef(b"typedef $ arr_t[$];", &[Param::Type(pfoo), Param::Int(4)]).unwrap();
     let arr = cts.parse_type(b"arr_t", &[]).unwrap();
     assert_eq!(cts.size_of(arr), Some(16));
-    let e = cts.cdef(b"int a; $", &[int.clone()]).unwrap_err();
+    let e = cts.cdef(b"int a; $", std::slice::from_ref(&int)).unwrap_err();
     assert_eq!(e.to_string(), "'<identifier>' expected near '<eof>'");
     // An id that is not in the table is refused like a non-ctype value.
     assert_eq!(cts.parse_type(b"$", &[Param::Type(CTypeId(60000))]), Err(CParseError::BadParam(0)));
