@@ -7,6 +7,7 @@
 
 pub mod bytecode;
 pub mod compiler;
+pub mod ffi;
 pub mod gc;
 pub mod number;
 pub mod object;
