@@ -43,7 +43,7 @@ fn main() {
     // SAFETY: the state lives for all of `main`; the only values held across calls
     // are the loaded function (a root while it runs) and the results, read at once.
     let mut vm = unsafe { Vm::new() };
-    vm.heap.measure_pauses = true;
+    vm.measure_gc_pauses(true);
     let start = Instant::now();
     let f = match vm.load(SCRIPT.as_bytes(), b"=gc_pauses", None) {
         Ok(f) => f,
@@ -55,7 +55,7 @@ fn main() {
         Ok(r) => r,
         Err(e) => panic!("run: {}", vm.error_to_string(&e)),
     };
-    let mut p = std::mem::take(&mut vm.heap.pauses);
+    let mut p = vm.take_gc_pauses();
     p.sort_unstable();
     let pct = |q: f64| p.get(((p.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0) as f64 / 1e6;
     let total: u64 = p.iter().sum();

@@ -351,7 +351,7 @@ macro_rules! impl_handle {
             #[inline]
             fn from_stack(idx: usize, lua: &Lua) -> Result<Self> {
                 lua.inner.with_vm(|vm| {
-                    let raw = vm.stack.get(idx).copied().unwrap_or(Raw::NIL);
+                    let raw = vm.slot(idx);
                     if raw.$check() {
                         Ok($ty(lua.inner.make_ref(vm, raw)))
                     } else {
@@ -625,7 +625,7 @@ impl FromLua for String {
     #[inline]
     fn from_stack(idx: usize, lua: &Lua) -> Result<Self> {
         lua.inner.with_vm(|vm| {
-            let raw = vm.stack.get(idx).copied().unwrap_or(Raw::NIL);
+            let raw = vm.slot(idx);
             if let Some(s) = raw.as_string() {
                 return std::str::from_utf8(s.as_bytes())
                     .map(str::to_owned)

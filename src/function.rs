@@ -73,7 +73,7 @@ impl Function {
             let mut up = Vec::with_capacity(n + 2);
             up.push(Raw::number(n as f64));
             up.push(f);
-            up.extend_from_slice(&vm.stack[at..at + n]);
+            up.extend_from_slice(vm.slots(at..at + n));
             let b = vm.native_closure(bound_call, "?", up);
             Ok(Function(inner.make_ref(vm, b)))
         })?
@@ -89,14 +89,15 @@ impl Function {
 fn bound_call(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let n = vm.native_upval(0).as_number().unwrap_or(0.0) as usize;
     let f = vm.native_upval(1);
-    let func = vm.top;
+    let func = vm.top();
     vm.ensure_stack(func + 1 + n + nargs + EXTRA_STACK)?;
-    vm.stack[func] = f;
+    vm.set_slot(func, f)?;
     for i in 0..n {
-        vm.stack[func + 1 + i] = vm.native_upval(2 + i);
+        let v = vm.native_upval(2 + i);
+        vm.set_slot(func + 1 + i, v)?;
     }
-    vm.stack.copy_within(base..base + nargs, func + 1 + n);
-    vm.top = func + 1 + n + nargs;
+    vm.copy_slots(base..base + nargs, func + 1 + n)?;
+    vm.set_top(func + 1 + n + nargs);
     vm.call_at(func, n + nargs, -1)
 }
 

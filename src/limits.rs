@@ -1,7 +1,7 @@
 //! Instruction budget, host cancellation, the interrupt hook and the memory limit.
 //!
 //! The engine counts down `Vm::budget` on calls and backward jumps and calls
-//! `lib_state.budget_hook` when it goes negative. Every state gets a hook that hands
+//! `budget_hook` when it goes negative. Every state gets a hook that hands
 //! out the budget in slices of [`SLICE`] checks, so the hook runs regularly even when
 //! the budget is unlimited: that is where the cancel flag, the interrupt hook and the
 //! "memory limit exceeded" flag are looked at. When the hook says stop, the engine
@@ -135,10 +135,15 @@ impl Limits {
     }
 
     /// Starts a new slice: the engine's counter is set to it.
-    fn grant(&self, vm_budget: &mut i64) {
+    fn grant(&self, vm: &mut Vm) {
+        vm.set_budget(self.next_slice());
+    }
+
+    /// Starts a new slice: its size, recorded as granted.
+    fn next_slice(&self) -> i64 {
         let g = self.remaining.get().min(SLICE as u64) as i64;
         self.granted.set(g);
-        *vm_budget = g;
+        g
     }
 
     /// Sets the total budget (`None`: unlimited).
@@ -147,7 +152,7 @@ impl Limits {
         if self.stop.get() == Stop::Budget {
             self.stop.set(Stop::None);
         }
-        self.grant(&mut vm.budget);
+        self.grant(vm);
     }
 
     /// Budget checks left (`None`: unlimited).
@@ -156,7 +161,7 @@ impl Limits {
         if r == u64::MAX {
             return None;
         }
-        let used = (self.granted.get() - vm.budget.max(0)).max(0) as u64;
+        let used = (self.granted.get() - vm.budget().max(0)).max(0) as u64;
         Some(r.saturating_sub(used))
     }
 
@@ -187,15 +192,13 @@ impl Limits {
             self.stop.set(Stop::Budget);
             return None;
         }
-        let mut b = 0;
-        self.grant(&mut b);
-        Some(b)
+        Some(self.next_slice())
     }
 }
 
 /// Installs the budget hook into a fresh state.
 pub(crate) fn install(vm: &mut Vm, limits: &Rc<Limits>) {
     let l = limits.clone();
-    vm.lib_state.budget_hook = Some(Box::new(move || l.on_slice()));
-    limits.grant(&mut vm.budget);
+    vm.set_budget_hook(Some(Box::new(move || l.on_slice())));
+    limits.grant(vm);
 }

@@ -213,14 +213,14 @@ pub(crate) struct StackGuard<'a> {
 
 impl<'a> StackGuard<'a> {
     pub(crate) fn new(inner: &'a Inner) -> Result<StackGuard<'a>> {
-        let top = inner.with_vm(|vm| vm.top)?;
+        let top = inner.with_vm(|vm| vm.top())?;
         Ok(StackGuard { inner, top })
     }
     /// A guard, then pushes `v` (at [`base`](StackGuard::base)).
     #[inline]
     pub(crate) fn with_pushed(inner: &'a Inner, v: Raw) -> Result<StackGuard<'a>> {
         let top = inner.try_vm(|vm| {
-            let top = vm.top;
+            let top = vm.top();
             push1(vm, v).map(|_| top)
         })?;
         Ok(StackGuard { inner, top })
@@ -235,7 +235,7 @@ impl<'a> StackGuard<'a> {
 impl Drop for StackGuard<'_> {
     fn drop(&mut self) {
         let top = self.top;
-        let _ = self.inner.with_vm(|vm| vm.top = top);
+        let _ = self.inner.with_vm(|vm| vm.set_top(top));
     }
 }
 
@@ -313,8 +313,8 @@ impl Inner {
         // The anchor table is the facade's own bookkeeping: it grows past the limit
         // (accounted) rather than fail.
         let grown = self.anchors.set_int(i64::from(slot), raw, usize::MAX).unwrap_or(0);
-        vm.heap.barrier(self.anchors);
-        vm.heap.account(grown);
+        vm.barrier(self.anchors);
+        vm.account_bytes(grown);
         slot
     }
 
@@ -365,7 +365,7 @@ impl Inner {
             ErrorKind::Memory | ErrorKind::RetryAfterGc => {
                 // The engine's message, with the state's limit and use when one is set.
                 let msg = vm.error_to_string(&e);
-                if msg == "not enough memory" && vm.heap.limit().is_some() {
+                if msg == "not enough memory" && vm.memory_limit().is_some() {
                     Error::MemoryError(self.memory_message(vm))
                 } else {
                     Error::MemoryError(msg)
@@ -381,9 +381,9 @@ impl Inner {
     }
 
     fn memory_message(&self, vm: &Vm) -> String {
-        match vm.heap.limit() {
+        match vm.memory_limit() {
             Some(l) => {
-                format!("not enough memory (memory limit of {l} bytes exceeded, {} in use)", vm.heap.total_bytes())
+                format!("not enough memory (memory limit of {l} bytes exceeded, {} in use)", vm.used_memory())
             }
             None => "not enough memory".to_string(),
         }
@@ -404,10 +404,7 @@ impl Inner {
             }
             e => e,
         };
-        let level = match vm.frames.last() {
-            Some(f) if matches!(f.fun, moonbox_engine::vm::FrameFn::Native) => 2,
-            _ => 1,
-        };
+        let level = if vm.in_native() { 2 } else { 1 };
         let text = format!("{}{}", vm.where_prefix(level), lua_text(&e));
         match kind {
             ErrorKind::Budget => self.limits.stop.set(match e {
@@ -437,14 +434,14 @@ impl Inner {
 
     /// If the heap is over the memory limit, collects; still over: `MemoryError`.
     pub(crate) fn check_memory(&self, vm: &mut Vm) -> Result<()> {
-        if !vm.heap.over_limit() {
+        if !vm.over_memory_limit() {
             return Ok(());
         }
         if let Err(e) = vm.full_gc() {
             // A finalizer was stopped by a limit.
             return Err(self.convert_error(vm, e));
         }
-        if vm.heap.over_limit() {
+        if vm.over_memory_limit() {
             return Err(Error::MemoryError(self.memory_message(vm)));
         }
         Ok(())
@@ -510,7 +507,7 @@ impl Inner {
 /// Pushes one value, failing cleanly past the engine's stack limit.
 #[inline(always)]
 pub(crate) fn push1(vm: &mut Vm, v: Raw) -> Result<()> {
-    if vm.top >= MAX_STACK {
+    if vm.top() >= MAX_STACK {
         return Err(Error::runtime("stack overflow"));
     }
     vm.push(v);
@@ -519,10 +516,10 @@ pub(crate) fn push1(vm: &mut Vm, v: Raw) -> Result<()> {
 
 /// Pushes values, failing cleanly past the engine's stack limit.
 pub(crate) fn push_checked(vm: &mut Vm, vals: &[Raw]) -> Result<()> {
-    if vm.top + vals.len() > MAX_STACK {
+    if vm.top() + vals.len() > MAX_STACK {
         return Err(Error::runtime("stack overflow"));
     }
-    if vm.ensure_stack(vm.top + vals.len() + EXTRA_STACK).is_err() {
+    if vm.ensure_stack(vm.top() + vals.len() + EXTRA_STACK).is_err() {
         return Err(Error::runtime("stack overflow"));
     }
     for &v in vals {
@@ -671,7 +668,7 @@ impl Lua {
             crate::sandbox::guard_collectgarbage(&mut vm);
         }
         let anchors = vm.new_table(16, 0);
-        vm.lib_state.roots.push(anchors.to_value());
+        vm.add_root(anchors.to_value());
         vm.set_memory_limit(options.memory_limit);
         let limits = Rc::new(Limits::new(options.instruction_limit));
         limits::install(&mut vm, &limits);
@@ -691,7 +688,7 @@ impl Lua {
             ud_building: RefCell::new(std::collections::HashSet::new()),
         };
         let lua = Lua { inner: Rc::new(inner) };
-        if let Ok(g) = lua.inner.with_vm(|vm| Table(lua.inner.make_ref(vm, vm.globals.to_value()))) {
+        if let Ok(g) = lua.inner.with_vm(|vm| Table(lua.inner.make_ref(vm, vm.globals().to_value()))) {
             let _ = lua.inner.globals.set(g);
         }
         lua
@@ -724,7 +721,7 @@ impl Lua {
     pub fn globals(&self) -> Table {
         // The VM is only unavailable while the engine is busy (in a destructor run by
         // the collector); then the table the state started with is returned.
-        match self.inner.with_vm(|vm| Table(self.inner.make_ref(vm, vm.globals.to_value()))) {
+        match self.inner.with_vm(|vm| Table(self.inner.make_ref(vm, vm.globals().to_value()))) {
             Ok(t) => t,
             Err(_) => self.initial_globals(),
         }
@@ -894,13 +891,7 @@ impl Lua {
         let f = func.0.raw_for(&self.inner)?;
         self.inner.with_vm(|vm| {
             self.inner.check_memory(vm)?;
-            let co = vm.heap.alloc(moonbox_engine::object::Thread::new());
-            co.with_state(|st| {
-                st.stack = vec![Raw::NIL; 32];
-                st.stack[0] = f;
-                st.top = 1;
-            });
-            co.set_env(Some(vm.globals));
+            let co = vm.new_thread(f);
             Ok(Thread(self.inner.make_ref(vm, co.to_value())))
         })?
     }
@@ -962,8 +953,8 @@ impl Lua {
         v.push_into_stack(self)?;
         let at = g.base();
         self.inner.with_vm(|vm| {
-            let v = vm.stack[at];
-            let reg = vm.registry;
+            let v = vm.slot(at);
+            let reg = vm.registry();
             vm.set_field(reg, name, v);
         })
     }
@@ -973,7 +964,7 @@ impl Lua {
         let g = StackGuard::new(&self.inner)?;
         let at = g.base();
         self.inner.with_vm(|vm| {
-            let reg = vm.registry;
+            let reg = vm.registry();
             let v = vm.get_field(reg, name);
             vm.push(v);
         })?;
@@ -997,7 +988,7 @@ impl Lua {
     /// Bytes used by the Lua heap (the engine's estimate: live objects plus garbage
     /// not yet collected).
     pub fn used_memory(&self) -> usize {
-        self.inner.with_vm(|vm| vm.heap.total_bytes()).unwrap_or(0)
+        self.inner.with_vm(|vm| vm.used_memory()).unwrap_or(0)
     }
 
     /// Sets the memory limit in bytes (`None`: no limit); returns the previous one.
@@ -1024,7 +1015,7 @@ impl Lua {
     pub fn set_memory_limit(&self, limit: Option<usize>) -> Option<usize> {
         self.inner
             .with_vm(|vm| {
-                let old = vm.heap.limit();
+                let old = vm.memory_limit();
                 vm.set_memory_limit(limit);
                 old
             })
@@ -1033,7 +1024,7 @@ impl Lua {
 
     /// The memory limit, if any.
     pub fn memory_limit(&self) -> Option<usize> {
-        self.inner.with_vm(|vm| vm.heap.limit()).unwrap_or(None)
+        self.inner.with_vm(|vm| vm.memory_limit()).unwrap_or(None)
     }
 
     /// Sets the instruction budget: how many budget checks (one per call and per loop
@@ -1091,18 +1082,28 @@ impl Lua {
     /// and with [`Error::Cancelled`] or [`Error::MemoryError`] when a limit is already
     /// hit before `f` could run.
     ///
+    /// # Safety
+    /// Inside `f` the caller holds the raw engine's contract (`Vm::new_bare`): no
+    /// handle (`GcRef`, or a GC-tagged `Value`) that `f` got from the engine is used
+    /// after a call into the engine that may collect unless it is reachable from the
+    /// state's roots, and none is used after `f` returns.
+    ///
     /// ```
     /// use moonbox::Lua;
     ///
     /// let lua = Lua::new();
-    /// let n = lua.with_raw_vm(|vm| {
-    ///     let f = vm.load(b"return 6 * 7", b"=raw", None).unwrap();
-    ///     vm.call_value(f, &[], 1).unwrap()[0].as_number()
-    /// })?;
+    /// // SAFETY: the loaded function is on the stack while it runs, and the result is
+    /// // read at once as a number.
+    /// let n = unsafe {
+    ///     lua.with_raw_vm(|vm| {
+    ///         let f = vm.load(b"return 6 * 7", b"=raw", None).unwrap();
+    ///         vm.call_value(f, &[], 1).unwrap()[0].as_number()
+    ///     })
+    /// }?;
     /// assert_eq!(n, Some(42.0));
     /// # Ok::<(), moonbox::Error>(())
     /// ```
-    pub fn with_raw_vm<R>(&self, f: impl FnOnce(&mut Vm) -> R) -> Result<R> {
+    pub unsafe fn with_raw_vm<R>(&self, f: impl FnOnce(&mut Vm) -> R) -> Result<R> {
         self.inner.try_vm(|vm| {
             self.inner.before_run(vm)?;
             Ok(f(vm))
@@ -1137,11 +1138,11 @@ impl Lua {
     pub fn set_output(&self, out: impl FnMut(&[u8]) + 'static) -> Result<()> {
         let out = RefCell::new(out);
         self.inner.with_vm(|vm| {
-            let old = vm.lib_state.output.replace(Box::new(move |b: &[u8]| {
+            let old = vm.set_output(Some(Box::new(move |b: &[u8]| {
                 if let Ok(mut f) = out.try_borrow_mut() {
                     let _ = catch_unwind(AssertUnwindSafe(|| (*f)(b)));
                 }
-            }));
+            })));
             drop(NoUnwind::new(old));
         })
     }
@@ -1168,13 +1169,13 @@ impl Lua {
     /// The raw value at stack slot `idx`.
     #[inline]
     pub(crate) fn raw_at(&self, idx: usize) -> Result<Raw> {
-        self.inner.with_vm(|vm| vm.stack.get(idx).copied().unwrap_or(Raw::NIL))
+        self.inner.with_vm(|vm| vm.slot(idx))
     }
 
     /// The owned value at stack slot `idx`.
     pub(crate) fn value_at(&self, idx: usize) -> Result<Value> {
         self.inner.with_vm(|vm| {
-            let raw = vm.stack.get(idx).copied().unwrap_or(Raw::NIL);
+            let raw = vm.slot(idx);
             self.inner.value_from_raw(vm, raw)
         })
     }

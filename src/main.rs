@@ -194,7 +194,7 @@ impl Drop for Cli {
     /// Closing the state runs the finalizers of the userdata still alive, as
     /// `lua_close` does at the end of `lua`/`luajit`.
     fn drop(&mut self) {
-        let _ = self.lua.with_raw_vm(|vm| vm.close());
+        let _ = self.raw(|vm| vm.close());
     }
 }
 
@@ -347,10 +347,8 @@ impl Cli {
         // A debugging aid: collect in tiny steps everywhere and check the collector's
         // invariant after every mark phase (see ARCHITECTURE.md).
         if std::env::var_os("MOONBOX_GC_STRESS").is_some() {
-            let _ = lua.with_raw_vm(|vm| {
-                vm.heap.stress = true;
-                vm.heap.verify = true;
-            });
+            // SAFETY: the closure only sets a flag.
+            let _ = unsafe { lua.with_raw_vm(|vm| vm.set_gc_stress(true)) };
         }
         if let Some((d, text)) = &limits.timeout {
             let deadline = Instant::now() + *d;
@@ -362,10 +360,20 @@ impl Cli {
         Cli { lua, progname, limits }
     }
 
+    /// The state's raw engine, for the command line's own uses (below).
+    fn raw<R>(&self, f: impl FnOnce(&mut Vm) -> R) -> moonbox::Result<R> {
+        // SAFETY: every use in this file keeps the raw engine's contract: a chunk is
+        // loaded and called at once (on the stack while it runs); results and errors
+        // are used right after the call that made them (printed, converted to text,
+        // or passed as the arguments of the next call, which puts them on the stack);
+        // nothing is kept once `f` returns.
+        unsafe { self.lua.with_raw_vm(f) }
+    }
+
     /// Runs `body` on the VM as the chunk `chunk`; an error is reported and gives the
     /// exit status.
     fn exec(&self, chunk: &str, body: impl FnOnce(&mut Vm) -> LResult<()>) -> Result<(), Status> {
-        let r = self.lua.with_raw_vm(|vm| match body(vm) {
+        let r = self.raw(|vm| match body(vm) {
             Ok(()) => Ok(()),
             Err(e) => Err(self.report(vm, chunk, e)),
         });
@@ -448,7 +456,7 @@ impl Cli {
                 let v = vm.str_value(a.as_bytes());
                 vm.raw_set_int(t, idx, v)?;
             }
-            let g = vm.globals;
+            let g = vm.globals();
             vm.set_field(g, "arg", t.to_value());
             Ok(())
         })
@@ -484,7 +492,7 @@ impl Cli {
 
     fn require(&self, name: &str) -> Result<(), Status> {
         self.exec("=(command line)", |vm| {
-            let g = vm.globals;
+            let g = vm.globals();
             let req = vm.get_field(g, "require");
             let n = vm.str_value(name.as_bytes());
             let v = vm.call_value(req, &[n], 1)?;
@@ -623,9 +631,8 @@ fn repl(cli: &mut Cli) {
         // `_PROMPT` / `_PROMPT2` override the prompts, as in lua.c.
         let (var, default) = if buf.is_empty() { ("_PROMPT", "> ") } else { ("_PROMPT2", ">> ") };
         let prompt = cli
-            .lua
-            .with_raw_vm(|vm| {
-                let g = vm.globals;
+            .raw(|vm| {
+                let g = vm.globals();
                 let pv = vm.get_field(g, var);
                 (pv.is_string() || pv.is_number()).then(|| String::from_utf8_lossy(&vm.tostring_basic(pv)).into_owned())
             })
@@ -667,7 +674,7 @@ fn repl(cli: &mut Cli) {
             };
             let vals = vm.call_value(f, &[], -1)?;
             if !vals.is_empty() {
-                let g = vm.globals;
+                let g = vm.globals();
                 let print = vm.get_field(g, "print");
                 vm.call_value(print, &vals, 0)?;
             }

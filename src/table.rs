@@ -46,12 +46,9 @@ impl Table {
         key.push_into_stack(&lua)?;
         let inner = &lua.inner;
         inner.with_vm(|vm| {
-            let k = vm.stack[at];
+            let k = vm.slot(at);
             match vm.index_value(traw, k) {
-                Ok(v) => {
-                    vm.stack[at] = v;
-                    Ok(())
-                }
+                Ok(v) => vm.set_slot(at, v).map_err(|e| inner.convert_error(vm, e)),
                 Err(e) => Err(inner.convert_error(vm, e)),
             }
         })??;
@@ -68,7 +65,7 @@ impl Table {
         value.push_into_stack(&lua)?;
         let inner = &lua.inner;
         inner.with_vm(|vm| {
-            let (k, v) = (vm.stack[at], vm.stack[at + 1]);
+            let (k, v) = (vm.slot(at), vm.slot(at + 1));
             vm.set_value(traw, k, v).map_err(|e| inner.convert_error(vm, e))
         })?
     }
@@ -81,8 +78,8 @@ impl Table {
         let at = g.base();
         key.push_into_stack(&lua)?;
         lua.inner.with_vm(|vm| {
-            let k = vm.stack[at];
-            vm.stack[at] = t.get(k);
+            let k = vm.slot(at);
+            let _ = vm.set_slot(at, t.get(k));
         })?;
         V::from_stack(at, &lua)
     }
@@ -98,7 +95,7 @@ impl Table {
         let inner = &lua.inner;
         inner.with_vm(|vm| {
             inner.check_memory(vm)?;
-            let (k, v) = (vm.stack[at], vm.stack[at + 1]);
+            let (k, v) = (vm.slot(at), vm.slot(at + 1));
             vm.raw_set(t, k, v).map_err(|e| inner.convert_error(vm, e))
         })?
     }
@@ -167,7 +164,7 @@ impl Table {
         };
         lua.inner.with_vm(|vm| {
             t.set_meta(mt);
-            vm.heap.barrier(t);
+            vm.barrier(t);
         })
     }
 

@@ -227,7 +227,7 @@ fn self_cell<T: 'static>(lua: &Lua, base: usize, nargs: usize) -> Result<Rc<RefC
         Err(Error::from_lua_conversion("no value", std::any::type_name::<T>(), None))
     } else {
         lua.inner.with_vm(|vm| {
-            let raw = vm.stack.get(base).copied().unwrap_or(Raw::NIL);
+            let raw = vm.slot(base);
             payload_cell(raw)
                 .ok_or_else(|| Error::from_lua_conversion(raw.type_name(), std::any::type_name::<T>(), None))
         })?
@@ -466,7 +466,7 @@ impl Lua {
             let payload = UdPayload { cell: cell.clone(), type_name: std::any::type_name::<T>() };
             let ud = vm.new_userdata(Some(Box::new(NoUnwind::new(payload))));
             ud.set_meta(Some(mt));
-            vm.heap.barrier(ud);
+            vm.barrier(ud);
             Ok(AnyUserData { r: inner.make_ref(vm, ud.to_value()), cell: Some(cell) })
         })?
     }
@@ -502,7 +502,7 @@ impl Lua {
         let inner = &self.inner;
         inner.try_vm(|vm| -> Result<GcRef<RawTable>> {
             let mt = vm.new_table(0, 8);
-            vm.lib_state.roots.push(mt.to_value());
+            vm.add_root(mt.to_value());
             let methods = vm.new_table(0, reg.methods.len() + statics.len());
             for (name, f) in reg.methods {
                 let fv = inner.make_callback(vm, f);

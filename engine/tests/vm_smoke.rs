@@ -2,7 +2,6 @@
 
 use moonbox_engine::bytecode::{Ins, Op};
 use moonbox_engine::compiler::FuncProto;
-use moonbox_engine::object::LuaFunction;
 use moonbox_engine::Vm;
 
 fn run(code: Vec<Ins>, framesize: u8) -> Vec<f64> {
@@ -17,8 +16,7 @@ fn run(code: Vec<Ins>, framesize: u8) -> Vec<f64> {
         ..Default::default()
     };
     let p = vm.load_proto(&fp);
-    let g = vm.globals;
-    let f = vm.heap.alloc(LuaFunction::new(p, g, Vec::new())).to_value();
+    let f = vm.closure_of(p);
     let r = vm.call_value(f, &[], -1).expect("runs");
     r.iter().map(|v| v.num()).collect()
 }

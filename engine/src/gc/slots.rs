@@ -43,10 +43,26 @@ impl<T: Copy> Slots<T> {
     }
 
     /// `n` copies of `fill`, or an error when the allocation fails.
+    #[inline]
     pub fn try_filled(n: usize, fill: T) -> Result<Slots<T>, GrowError> {
-        let mut s = Slots::new();
-        s.try_resize(n, fill)?;
-        Ok(s)
+        if n == 0 {
+            return Ok(Slots::new());
+        }
+        if n > MAX_SLOTS {
+            return Err(GrowError);
+        }
+        let layout = Layout::array::<T>(n).map_err(|_| GrowError)?;
+        if layout.size() == 0 {
+            return Ok(Slots { ptr: NonNull::dangling(), len: n as u32, cap: n as u32, _owns: PhantomData });
+        }
+        // SAFETY: the layout has a non-zero size (checked above).
+        let p = unsafe { alloc::alloc(layout) }.cast::<T>();
+        let Some(ptr) = NonNull::new(p) else { return Err(GrowError) };
+        for i in 0..n {
+            // SAFETY: `i < n`, inside the allocation just made for `n` elements.
+            unsafe { ptr.as_ptr().add(i).write(fill) };
+        }
+        Ok(Slots { ptr, len: n as u32, cap: n as u32, _owns: PhantomData })
     }
 
     #[inline(always)]

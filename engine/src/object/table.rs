@@ -139,6 +139,7 @@ impl Table {
     ///
     /// `nhash` is only a hint, capped at [`MAX_HASH_HINT`]: a `TNEW` of a binary chunk
     /// may ask for 2^31 nodes, and the hash part grows on demand anyway.
+    #[inline]
     pub fn try_new(narr: usize, nhash: usize, room: usize) -> Result<Table, SetError> {
         let nhash = nhash.min(MAX_HASH_HINT);
         let hcap = if nhash > 0 { nhash.next_power_of_two() } else { 0 };
@@ -270,6 +271,22 @@ impl Table {
                 true
             }
             None => false,
+        }
+    }
+
+    /// The interpreter's array store: `t[i + 1] = v` into slot `i` of the array
+    /// part, when the slot exists and no `__newindex` can apply (it holds a value, or
+    /// the table has no metatable). False, and nothing stored, otherwise (the caller
+    /// runs the write barrier after a store).
+    #[inline(always)]
+    pub fn arr_store_raw(&self, i: usize, v: Value) -> bool {
+        // SAFETY: a write of one element; nothing else runs meanwhile.
+        match unsafe { self.body_mut() }.arr.get_mut(i) {
+            Some(slot) if !slot.is_nil() || self.meta.get().is_none() => {
+                *slot = v;
+                true
+            }
+            _ => false,
         }
     }
 

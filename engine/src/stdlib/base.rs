@@ -37,7 +37,7 @@ pub fn open(vm: &mut Vm) {
         ("unpack", unpack),
     ];
     // Reading chunk files needs file access: ambient, or through directory grants.
-    let files = vm.lib_state.files.any();
+    let files = crate::stdlib::lib(vm).files.any();
     for &(n, f) in funcs {
         if matches!(n, "dofile" | "loadfile") && !files {
             continue;
@@ -61,11 +61,11 @@ pub fn open(vm: &mut Vm) {
     vm.set_field(g, "_VERSION", ver);
     // ipairs' iterator is shared, as in LuaJIT.
     let aux = vm.native(ipairs_aux, "ipairs_aux");
-    vm.lib_state.roots.push(aux);
+    vm.roots.push(aux);
     let nx = vm.get_field(g, "next");
-    vm.lib_state.roots.push(nx);
+    vm.roots.push(nx);
     let ts = vm.get_field(g, "tostring");
-    vm.lib_state.roots.push(ts);
+    vm.roots.push(ts);
 }
 
 fn assert(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
@@ -227,7 +227,7 @@ fn ipairs_aux(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn ipairs(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     vm.check_any(base, nargs, 0)?;
     let t = vm.check_table(base, nargs, 0)?;
-    let aux = vm.lib_state.roots[0];
+    let aux = vm.roots[0];
     vm.push(aux);
     vm.push(t.to_value());
     vm.push(Value::number(0.0));
@@ -254,7 +254,7 @@ fn next(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn pairs(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     vm.check_any(base, nargs, 0)?;
     let t = vm.check_table(base, nargs, 0)?;
-    let nx = vm.lib_state.roots[1];
+    let nx = vm.roots[1];
     vm.push(nx);
     vm.push(t.to_value());
     vm.push(Value::NIL);
@@ -269,7 +269,7 @@ fn print(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         let k = vm.str_value(b"tostring");
         ts = vm.index_value(g.to_value(), k)?;
     }
-    let builtin = ts == vm.lib_state.roots[2];
+    let builtin = ts == vm.roots[2];
     let mut out = Vec::new();
     for i in 0..nargs {
         if i > 0 {
@@ -560,12 +560,13 @@ pub fn read_source(path: Option<&str>) -> Result<Vec<u8>, String> {
 /// stdin, which only ambient access reaches.
 pub fn read_chunk_file(vm: &Vm, path: Option<&str>, ambient: bool) -> Result<Vec<u8>, String> {
     use std::io::Read;
-    if ambient || vm.lib_state.files.is_ambient() {
+    if ambient || crate::stdlib::lib_ref(vm).is_some_and(|l| l.files.is_ambient()) {
         return read_source(path);
     }
     let Some(p) = path else { return Err("cannot read stdin: Permission denied".to_string()) };
     let err = |e: std::io::Error| format!("cannot open {p}: {}", io_error_text(&e));
-    let mut f = vm.lib_state.files.open(std::path::Path::new(p), crate::stdlib::fs::OpenFlags::read()).map_err(err)?;
+    let Some(l) = crate::stdlib::lib_ref(vm) else { return Err(err(std::io::ErrorKind::NotFound.into())) };
+    let mut f = l.files.open(std::path::Path::new(p), crate::stdlib::fs::OpenFlags::read()).map_err(err)?;
     let mut b = Vec::new();
     f.read_to_end(&mut b).map_err(err)?;
     Ok(b)

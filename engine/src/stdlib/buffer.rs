@@ -115,7 +115,7 @@ pub fn register(vm: &mut Vm) {
     if let Some(p) = preload.as_table() {
         let loader = vm.native_closure(load_module, "string.buffer", vec![module.to_value()]);
         vm.set_field(p, "string.buffer", loader);
-    } else if let Some(l) = vm.lib_state.loaded {
+    } else if let Some(l) = crate::stdlib::lib(vm).loaded {
         vm.set_field(l, "string.buffer", module.to_value());
     }
 }

@@ -33,20 +33,9 @@ fn check_co(vm: &mut Vm, base: usize, nargs: usize, i: usize) -> LResult<GcRef<T
     }
 }
 
-fn new_coroutine(vm: &mut Vm, f: Value) -> GcRef<Thread> {
-    let co = vm.heap.alloc(Thread::new());
-    co.with_state(|st| {
-        st.stack = vec![Value::NIL; 32];
-        st.stack[0] = f;
-        st.top = 1;
-    });
-    co.set_env(Some(vm.globals));
-    co
-}
-
 fn create(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let f = vm.check_function(base, nargs, 0)?;
-    let co = new_coroutine(vm, f);
+    let co = vm.new_thread(f);
     vm.push(co.to_value());
     Ok(1)
 }
@@ -92,7 +81,7 @@ fn wrap_aux(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 fn wrap(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let f = vm.check_function(base, nargs, 0)?;
-    let co = new_coroutine(vm, f);
+    let co = vm.new_thread(f);
     let w = vm.native_closure(wrap_aux, "wrap", vec![co.to_value()]);
     vm.push(w);
     Ok(1)

@@ -26,7 +26,7 @@ use crate::vm::debug::{slot_name, Level};
 use crate::vm::{Frame, FrameFn, LResult, NativeFunction, Vm};
 
 pub fn open(vm: &mut Vm) {
-    let full = vm.lib_state.caps.debug == super::caps::DebugLevel::Full;
+    let full = crate::stdlib::lib(vm).caps.debug == super::caps::DebugLevel::Full;
     super::register_lib_granted(
         vm,
         "debug",
@@ -79,17 +79,7 @@ fn thread_arg(vm: &Vm, base: usize, nargs: usize) -> (Option<GcRef<Thread>>, usi
 }
 
 fn swap_thread(vm: &mut Vm, co: GcRef<Thread>) {
-    let mut st = crate::vm::ThreadState {
-        stack: std::mem::take(&mut vm.stack),
-        frames: std::mem::take(&mut vm.frames),
-        top: vm.top,
-        open_upvals: std::mem::take(&mut vm.open_upvals),
-    };
-    co.swap_state(&mut st);
-    vm.stack = st.stack;
-    vm.frames = st.frames;
-    vm.top = st.top;
-    vm.open_upvals = st.open_upvals;
+    co.swap_state(vm.thread_state());
 }
 
 /// Runs `f` with `co`'s stack and frames in place of the running thread's. `f` must

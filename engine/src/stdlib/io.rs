@@ -634,7 +634,8 @@ fn fopen(vm: &Vm, name: &[u8], mode: &[u8]) -> IoResult<LuaFile> {
         b'a' => OpenFlags { append: true, read: plus, create: true, create_new: excl, ..OpenFlags::default() },
         _ => return Err(IoErr::inval()),
     };
-    let f = vm.lib_state.files.open(&os_path(name), o)?;
+    let Some(l) = crate::stdlib::lib_ref(vm) else { return Err(IoErr::badf()) };
+    let f = l.files.open(&os_path(name), o)?;
     let mut lf = LuaFile::new(Stream::File(f), FileKind::File);
     lf.can_read = first == b'r' || plus;
     lf.can_write = first != b'r' || plus;
@@ -647,9 +648,9 @@ fn fopen(vm: &Vm, name: &[u8], mode: &[u8]) -> IoResult<LuaFile> {
 /// `popen` too); with directory grants only, `open`, `lines`, `close` and `type`
 /// (files, no standard streams); with neither, nothing.
 pub fn open(vm: &mut Vm) {
-    let full = vm.lib_state.caps.io;
-    let popen = full && vm.lib_state.caps.popen;
-    if !vm.lib_state.files.any() {
+    let full = crate::stdlib::lib(vm).caps.io;
+    let popen = full && crate::stdlib::lib(vm).caps.popen;
+    if !crate::stdlib::lib(vm).files.any() {
         return;
     }
     let st = vm.new_table(4, 0);
@@ -738,7 +739,7 @@ pub fn flush_all(vm: &mut Vm) {
         }
         k = key;
     }
-    if vm.lib_state.output.is_none() {
+    if vm.output.is_none() {
         let _ = std::io::stdout().flush();
     }
 }
@@ -855,7 +856,7 @@ fn make_tmpfile() -> IoResult<LuaFile> {
 
 fn io_close(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     // Without the standard streams there is no default output to close.
-    let u = if nargs > 0 || !vm.lib_state.caps.io {
+    let u = if nargs > 0 || !crate::stdlib::lib(vm).caps.io {
         to_file(vm, base, nargs)?
     } else {
         let st = state(vm)?;
@@ -1030,7 +1031,7 @@ fn write_impl(vm: &mut Vm, u: GcRef<Userdata>, base: usize, nargs: usize, start:
     let Some(mut f) = lf(&u) else { return Err(vm.rt_error("attempt to use a closed file")) };
     let r = if f.is_stdout() {
         vm.write_stdout(&out);
-        if f.vbuf == VBuf::No && vm.lib_state.output.is_none() {
+        if f.vbuf == VBuf::No && vm.output.is_none() {
             let _ = std::io::stdout().flush();
         }
         Ok(())
@@ -1055,7 +1056,7 @@ fn f_flush(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 fn flush_file(vm: &mut Vm, u: GcRef<Userdata>) -> LResult<usize> {
     let r = match lf(&u) {
-        Some(f) if f.is_stdout() && vm.lib_state.output.is_some() => Ok(()),
+        Some(f) if f.is_stdout() && vm.output.is_some() => Ok(()),
         Some(mut f) => f.flush(),
         None => Err(IoErr::badf()),
     };
@@ -1138,7 +1139,7 @@ fn f_lines(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn io_lines(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let st = state(vm)?;
     let first = vm.arg(base, nargs, 0);
-    let fv = if first.is_nil() && vm.lib_state.caps.io {
+    let fv = if first.is_nil() && crate::stdlib::lib(vm).caps.io {
         st.get_int(S_INPUT)
     } else {
         let name = vm.check_str(base, nargs, 0)?.as_bytes().to_vec();

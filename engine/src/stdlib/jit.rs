@@ -142,7 +142,7 @@ pub fn open(vm: &mut Vm) {
     let f = vm.native(opt_start, "start");
     vm.set_field(opt, "start", f);
     vm.set_field(t, "opt", opt.to_value());
-    if let Some(l) = vm.lib_state.loaded {
+    if let Some(l) = crate::stdlib::lib(vm).loaded {
         vm.set_field(l, "jit.opt", opt.to_value());
     }
     let u = vm.new_userdata(Some(Box::new(std::cell::RefCell::new(JitState::default()))));

@@ -23,42 +23,50 @@ pub mod string;
 pub mod table;
 
 use crate::gc::{GcRef, LuaString, Marker};
-use crate::object::{Table, Thread};
+use crate::object::Table;
 use crate::value::Value;
 use crate::vm::{LResult, NativeFn, Vm};
 
-/// Per-state data the libraries keep outside Lua tables.
+/// Per-state data the libraries keep outside Lua tables (held by the VM as its
+/// library extension, see [`Vm::ext`]).
 #[derive(Default)]
 pub struct LibState {
-    /// Threads that resumed the running coroutine (kept alive while they wait).
-    pub resumers: Vec<GcRef<Thread>>,
-    /// Called when the instruction budget runs out: `Some(n)` continues with `n` more
-    /// instructions, `None` stops the script. Without a hook the budget is unlimited.
-    pub budget_hook: Option<Box<dyn FnMut() -> Option<i64>>>,
-    /// Where `print` and `io.write` to stdout go; `None` means the process stdout.
-    pub output: Option<Box<dyn FnMut(&[u8])>>,
     /// `package.loaded`.
     pub loaded: Option<GcRef<Table>>,
-    /// Extra values the libraries keep alive (e.g. the string metatable).
-    pub roots: Vec<Value>,
     /// The capabilities the libraries were opened with.
     pub caps: caps::Caps,
     /// How files are opened: ambiently (with `io`) or through directory grants.
     pub files: fs::FileAccess,
 }
 
-impl LibState {
-    /// Marks the values the libraries hold.
-    pub fn trace(&self, m: &mut Marker) {
-        for &t in &self.resumers {
-            m.mark(t);
-        }
+impl crate::vm::Extension for LibState {
+    fn trace(&self, m: &mut Marker) {
         if let Some(t) = self.loaded {
             m.mark(t);
         }
-        for &v in &self.roots {
-            m.mark_value(v);
-        }
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
+
+/// The libraries' per-state data, to read (`None` if the libraries were never
+/// opened).
+pub fn lib_ref(vm: &Vm) -> Option<&LibState> {
+    vm.ext.as_ref().and_then(|e| e.as_any().downcast_ref::<LibState>())
+}
+
+/// The libraries' per-state data (created empty if the libraries were never opened).
+pub fn lib(vm: &mut Vm) -> &mut LibState {
+    if vm.ext.as_ref().and_then(|e| e.as_any().downcast_ref::<LibState>()).is_none() {
+        vm.ext = Some(Box::new(LibState::default()));
+    }
+    match vm.ext.as_mut().and_then(|e| e.as_any_mut().downcast_mut::<LibState>()) {
+        Some(l) => l,
+        None => unreachable!("just installed"),
     }
 }
 
@@ -70,11 +78,11 @@ pub fn open_all(vm: &mut Vm) {
 /// Opens the libraries into the globals with what `caps` grants: a function that
 /// reaches outside the state is registered only if granted (see [`caps`]).
 pub fn open_with(vm: &mut Vm, caps: &caps::Caps) {
-    vm.lib_state.caps = caps.clone();
-    vm.lib_state.files = fs::FileAccess::new(caps.io, &caps.dirs);
+    crate::stdlib::lib(vm).caps = caps.clone();
+    crate::stdlib::lib(vm).files = fs::FileAccess::new(caps.io, &caps.dirs);
     vm.allow_binary = caps.binary_chunks;
     let loaded = vm.new_table(0, 16);
-    vm.lib_state.loaded = Some(loaded);
+    crate::stdlib::lib(vm).loaded = Some(loaded);
     base::open(vm);
     coroutine::open(vm);
     bit::open(vm);
@@ -107,7 +115,7 @@ pub fn register_lib_granted(
     }
     let g = vm.globals;
     vm.set_field(g, name, t.to_value());
-    if let Some(l) = vm.lib_state.loaded {
+    if let Some(l) = crate::stdlib::lib(vm).loaded {
         vm.set_field(l, name, t.to_value());
     }
     t
@@ -222,7 +230,7 @@ impl Vm {
 
     /// Writes bytes to the state's standard output.
     pub fn write_stdout(&mut self, b: &[u8]) {
-        if let Some(out) = self.lib_state.output.as_mut() {
+        if let Some(out) = self.output.as_mut() {
             out(b);
         } else {
             use std::io::Write;

@@ -33,7 +33,7 @@ const HAS_CLOCK: bool = true;
 const SIDE_EFFECTS: &[&str] = &["execute", "remove", "rename", "tmpname", "getenv", "exit"];
 
 pub fn open(vm: &mut Vm) {
-    let os = vm.lib_state.caps.os;
+    let os = crate::stdlib::lib(vm).caps.os;
     super::register_lib_granted(
         vm,
         "os",
@@ -282,7 +282,7 @@ fn cpu_time() -> f64 {
 }
 
 fn clock(vm: &mut Vm, _base: usize, _nargs: usize) -> LResult<usize> {
-    let t = match vm.lib_state.caps.clock {
+    let t = match crate::stdlib::lib(vm).caps.clock {
         ClockResolution::Precise => cpu_time(),
         ClockResolution::Coarse => (cpu_time() * 1000.0).floor() / 1000.0,
     };

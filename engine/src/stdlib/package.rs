@@ -37,11 +37,11 @@ const CPATH_DEFAULT: &str =
 const DIRSEP: &str = if cfg!(windows) { "\\" } else { "/" };
 
 pub fn open(vm: &mut Vm) {
-    let loaded = match vm.lib_state.loaded {
+    let loaded = match crate::stdlib::lib(vm).loaded {
         Some(l) => l,
         None => {
             let l = vm.new_table(0, 16);
-            vm.lib_state.loaded = Some(l);
+            crate::stdlib::lib(vm).loaded = Some(l);
             l
         }
     };
@@ -51,8 +51,8 @@ pub fn open(vm: &mut Vm) {
     // Lua modules from files: anywhere with `package_paths`, else through the state's
     // file access (ambient with `io`, or directory grants). C modules (which cannot
     // load anyway) are searched only with `package_paths`.
-    let c_modules = vm.lib_state.caps.package_paths;
-    let lua_files = c_modules || vm.lib_state.files.any();
+    let c_modules = crate::stdlib::lib(vm).caps.package_paths;
+    let lua_files = c_modules || crate::stdlib::lib(vm).files.any();
     let with_pkg: &[(&'static str, NativeFn)] = &[("loadlib", loadlib), ("searchpath", searchpath), ("seeall", seeall)];
     let granted = |n: &str| match n {
         "loadlib" | "loader_c" | "loader_croot" => c_modules,
@@ -77,7 +77,7 @@ pub fn open(vm: &mut Vm) {
     vm.set_field(pkg, "loaders", loaders.to_value());
     // As in LuaJIT, a true `LUA_NOENV` in the registry means: ignore the environment.
     let reg = vm.registry;
-    let noenv = vm.get_field(reg, "LUA_NOENV").truthy() || !vm.lib_state.caps.os;
+    let noenv = vm.get_field(reg, "LUA_NOENV").truthy() || !crate::stdlib::lib(vm).caps.os;
     set_paths(vm, pkg, noenv);
     let v = vm.str_value(format!("{DIRSEP}\n;\n?\n!\n-\n").as_bytes());
     vm.set_field(pkg, "config", v);
@@ -109,7 +109,7 @@ fn set_paths(vm: &mut Vm, pkg: GcRef<Table>, noenv: bool) {
 /// `LUA_PATH` / `LUA_CPATH` (for the CLI's `-E`, which runs after the libraries are
 /// opened).
 pub fn ignore_env_paths(vm: &mut Vm) {
-    let Some(loaded) = vm.lib_state.loaded else { return };
+    let Some(loaded) = crate::stdlib::lib(vm).loaded else { return };
     if let Some(pkg) = vm.get_field(loaded, "package").as_table() {
         set_paths(vm, pkg, true);
     }
@@ -180,10 +180,11 @@ fn replace(s: &[u8], pat: &[u8], rep: &[u8]) -> Vec<u8> {
 /// the state's file access.
 fn readable(vm: &Vm, filename: &[u8]) -> bool {
     let path = String::from_utf8_lossy(filename);
-    if vm.lib_state.caps.package_paths {
+    let Some(l) = crate::stdlib::lib_ref(vm) else { return false };
+    if l.caps.package_paths {
         std::fs::File::open(path.as_ref()).is_ok()
     } else {
-        vm.lib_state.files.open(std::path::Path::new(path.as_ref()), super::fs::OpenFlags::read()).is_ok()
+        l.files.open(std::path::Path::new(path.as_ref()), super::fs::OpenFlags::read()).is_ok()
     }
 }
 
@@ -235,7 +236,7 @@ fn loader_lua(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         Err(msg) => return Ok(push_bytes(vm, &msg)),
     };
     let fname = String::from_utf8_lossy(&filename).into_owned();
-    let ambient = vm.lib_state.caps.package_paths;
+    let ambient = crate::stdlib::lib(vm).caps.package_paths;
     let r = match crate::stdlib::base::read_chunk_file(vm, Some(&fname), ambient) {
         Ok(src) => {
             let mut chunk = b"@".to_vec();
@@ -320,7 +321,7 @@ fn seeall(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn require(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let name = vm.check_str(base, nargs, 0)?;
     let sentinel = vm.native_upval(1);
-    let Some(loaded) = vm.lib_state.loaded else { return Err(vm.rt_error("package.loaded missing")) };
+    let Some(loaded) = crate::stdlib::lib(vm).loaded else { return Err(vm.rt_error("package.loaded missing")) };
     let lv = loaded.to_value();
     let nv = name.to_value();
     let v = vm.index_value(lv, nv)?;
@@ -397,7 +398,7 @@ fn find_table(vm: &mut Vm, root: GcRef<Table>, path: &[u8]) -> LResult<Result<Gc
 fn module(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let name = vm.check_str(base, nargs, 0)?;
     let modname = name.as_bytes().to_vec();
-    let Some(loaded) = vm.lib_state.loaded else { return Err(vm.rt_error("package.loaded missing")) };
+    let Some(loaded) = crate::stdlib::lib(vm).loaded else { return Err(vm.rt_error("package.loaded missing")) };
     let nv = name.to_value();
     let existing = vm.index_value(loaded.to_value(), nv)?;
     let m = match existing.as_table() {

@@ -50,7 +50,7 @@ const FUNCS: &[(&str, NativeFn)] = &[
 /// Opens `string`, installs the string metatable and registers `string.buffer` for
 /// `require`.
 pub fn open(vm: &mut Vm) {
-    let dump = vm.lib_state.caps.string_dump;
+    let dump = crate::stdlib::lib(vm).caps.string_dump;
     let t = super::register_lib_granted(vm, "string", FUNCS, |n| dump || n != "dump");
     let mt = vm.new_table(0, 1);
     vm.set_field(mt, "__index", t.to_value());
@@ -646,19 +646,19 @@ mod tests {
     #[test]
     fn catastrophic_pattern_is_stopped_by_the_budget() {
         let mut vm = crate::vm::test_vm();
-        vm.lib_state.budget_hook = Some(Box::new(|| None));
+        vm.budget_hook = Some(Box::new(|| None));
         vm.budget = 1_000_000;
         let r = run(&mut vm, "return pcall(string.find, ('a'):rep(40), ('a*'):rep(30) .. 'b')");
         assert!(matches!(&r, Err(e) if e.kind() == ErrorKind::Budget), "{r:?}");
 
         let mut vm = crate::vm::test_vm();
-        vm.lib_state.budget_hook = Some(Box::new(|| None));
+        vm.budget_hook = Some(Box::new(|| None));
         vm.budget = 1_000_000;
         let r = run(&mut vm, "local n = 0 for _ in ('a'):rep(40):gmatch(('a*'):rep(30) .. 'b') do n = n + 1 end");
         assert!(matches!(&r, Err(e) if e.kind() == ErrorKind::Budget), "{r:?}");
 
         let mut vm = crate::vm::test_vm();
-        vm.lib_state.budget_hook = Some(Box::new(|| None));
+        vm.budget_hook = Some(Box::new(|| None));
         vm.budget = 1_000_000;
         let r = run(&mut vm, "return (('a'):rep(40):gsub(('a*'):rep(30) .. 'b', function() end))");
         assert!(matches!(&r, Err(e) if e.kind() == ErrorKind::Budget), "{r:?}");
@@ -670,7 +670,7 @@ mod tests {
         let mut vm = crate::vm::test_vm();
         let grants = std::rc::Rc::new(std::cell::Cell::new(0));
         let g = grants.clone();
-        vm.lib_state.budget_hook = Some(Box::new(move || {
+        vm.budget_hook = Some(Box::new(move || {
             g.set(g.get() + 1);
             Some(10_000)
         }));

@@ -55,7 +55,7 @@ pub fn open(vm: &mut Vm) {
             let sv = vm.str_value(short.as_bytes());
             let loader = vm.native_closure(preload_loader, "loader", vec![fv, t.to_value(), sv]);
             vm.set_field(p, full, loader);
-        } else if let Some(l) = vm.lib_state.loaded {
+        } else if let Some(l) = crate::stdlib::lib(vm).loaded {
             vm.set_field(l, full, fv);
         }
     }
@@ -627,7 +627,7 @@ mod native_tests {
         for (i, &x) in xs.iter().enumerate() {
             vm.raw_set(t, Value::number((i + 1) as f64), Value::number(x)).unwrap();
         }
-        vm.lib_state.roots.push(t.to_value());
+        vm.roots.push(t.to_value());
         t.to_value()
     }
 

@@ -15,8 +15,8 @@ use crate::object::{LuaFunction, UpState, UpVal};
 use crate::value::Value;
 use crate::vm::meta::MetaEvent;
 use crate::vm::{
-    CoStatus, Cont, ErrorKind, Frame, FrameFn, LResult, LuaError, NativeFunction, Special, Thread, ThreadState, Vm,
-    EXTRA_STACK, MAX_CCALLS, MAX_FRAMES, MAX_STACK,
+    CoStatus, Cont, ErrorKind, Frame, FrameFn, LResult, LuaError, NativeFunction, Special, Thread, Vm, EXTRA_STACK,
+    MAX_CCALLS, MAX_FRAMES, MAX_STACK,
 };
 
 /// Extra frames an error handler may use beyond the stack limit.
@@ -623,7 +623,7 @@ impl Vm {
                 if thread == self.cur_thread {
                     self.stack[slot]
                 } else {
-                    thread.with_state(|st| st.stack.get(slot).copied().unwrap_or(Value::NIL))
+                    thread.stack_get(slot)
                 }
             }
         }
@@ -641,11 +641,7 @@ impl Vm {
                 if thread == self.cur_thread {
                     self.stack[slot] = v;
                 } else {
-                    thread.with_state(|st| {
-                        if let Some(s) = st.stack.get_mut(slot) {
-                            *s = v;
-                        }
-                    });
+                    thread.stack_set(slot, v);
                 }
             }
         }
@@ -668,21 +664,13 @@ impl Vm {
     /// Moves the running thread's state into its object and another thread's out.
     fn switch_to(&mut self, to: GcRef<Thread>) {
         let from = self.cur_thread;
-        let mut st = ThreadState {
-            stack: std::mem::take(&mut self.stack),
-            frames: std::mem::take(&mut self.frames),
-            top: self.top,
-            open_upvals: std::mem::take(&mut self.open_upvals),
-        };
-        from.swap_state(&mut st);
+        // `from` was running, so its saved state is empty: this moves the VM's into
+        // it and leaves the VM's empty, which `to`'s then fills.
+        from.swap_state(self.thread_state());
+        // No write barrier: a thread is never black while the collector marks
+        // (it is traced again in the atomic phase).
         from.set_env(Some(self.globals));
-        self.heap.barrier(from);
-        // `st` is now `from`'s old saved state (empty: it was running).
-        to.swap_state(&mut st);
-        self.stack = st.stack;
-        self.frames = st.frames;
-        self.top = st.top;
-        self.open_upvals = st.open_upvals;
+        to.swap_state(self.thread_state());
         if let Some(e) = to.env() {
             self.globals = e;
         }
@@ -746,7 +734,7 @@ impl Vm {
                 let n = to - from;
                 self.ensure_stack(self.top + n + EXTRA_STACK)?;
                 let top = self.top;
-                co.with_state(|st| self.stack[top..top + n].copy_from_slice(&st.stack[from..to]));
+                co.stack_copy_to(from..to, &mut self.stack[top..top + n]);
                 self.top = top + n;
                 Ok(Ok(n))
             }
@@ -762,7 +750,7 @@ impl Vm {
             co.set_started(true);
             // stack[0] holds the body function (set by coroutine.create).
             self.ensure_stack(1 + nargs + EXTRA_STACK)?;
-            from.with_state(|st| self.stack[1..1 + nargs].copy_from_slice(&st.stack[args..args + nargs]));
+            from.stack_copy_to(args..args + nargs, &mut self.stack[1..1 + nargs]);
             self.top = 1 + nargs;
             match self.precall(0, nargs, -1, Cont::Call)? {
                 CallOutcome::Lua => {
@@ -782,7 +770,7 @@ impl Vm {
             };
             let first = self.top;
             self.ensure_stack(first + nargs + EXTRA_STACK)?;
-            from.with_state(|st| self.stack[first..first + nargs].copy_from_slice(&st.stack[args..args + nargs]));
+            from.stack_copy_to(args..args + nargs, &mut self.stack[first..first + nargs]);
             self.top = first + nargs;
             self.postcall(fr, first, nargs)?;
             if fr.boundary || self.frames.is_empty() {
@@ -793,19 +781,19 @@ impl Vm {
     }
 
     fn resumers_push(&mut self, t: GcRef<Thread>) {
-        self.lib_state.resumers.push(t);
+        self.resumers.push(t);
         self.resume_depth += 1;
     }
 
     fn resumers_pop(&mut self) {
-        self.lib_state.resumers.pop();
+        self.resumers.pop();
         self.resume_depth -= 1;
     }
 
     /// Called when the instruction budget runs out.
     #[cold]
     pub fn budget_exhausted(&mut self) -> LResult<()> {
-        if let Some(hook) = self.lib_state.budget_hook.as_mut() {
+        if let Some(hook) = self.budget_hook.as_mut() {
             match hook() {
                 Some(more) => {
                     self.budget = more;

@@ -127,7 +127,7 @@ impl Vm {
                         Some(u) => self.upval_set(u, v),
                         None => {
                             save!();
-                            return Err(self.rt_error("internal error: upvalue out of range"));
+                            return Err(self.upvalue_range_error());
                         }
                     }
                 }};
@@ -381,7 +381,7 @@ impl Vm {
                     opc::UGET => {
                         let Some(u) = cl.upval(ins.d()) else {
                             save!();
-                            return Err(self.rt_error("internal error: upvalue out of range"));
+                            return Err(self.upvalue_range_error());
                         };
                         let v = match u.state() {
                             UpState::Closed(v) => v,
@@ -435,32 +435,21 @@ impl Vm {
                         let d = ins.d();
                         let narr = d & 0x7ff;
                         let nh = if d >> 11 > 0 { 1usize << (d >> 11) } else { 0 };
-                        save!();
-                        // SAFETY: between instructions, after `save!`: only frame
-                        // data is held.
-                        let t = unsafe { self.with_memory_retry(|vm| Table::try_new(narr, nh, vm.heap.room())) }?;
-                        let t = self.heap.alloc(t);
+                        // SAFETY: between instructions: only frame data is held.
+                        let t = unsafe { self.op_tnew(narr, nh, pc) }?;
                         refresh!();
-                        r!(a) = t.to_value();
+                        r!(a) = t;
                         if self.heap.should_collect() {
                             gc_check!();
                         }
                     }
                     opc::TDUP => {
                         let template = kg!(ins.d()).as_table();
-                        save!();
-                        // SAFETY: between instructions, after `save!`: only frame
-                        // data is held (the template is a constant of the running
-                        // prototype).
-                        let copy = unsafe {
-                            self.with_memory_retry(|vm| match template {
-                                Some(t) => t.try_clone_contents(vm.heap.room()),
-                                None => Ok(Table::new(0, 0)),
-                            })
-                        }?;
-                        let t = self.heap.alloc(copy);
+                        // SAFETY: between instructions: only frame data is held (the
+                        // template is a constant of the running prototype).
+                        let t = unsafe { self.op_tdup(template, pc) }?;
                         refresh!();
-                        r!(a) = t.to_value();
+                        r!(a) = t;
                         if self.heap.should_collect() {
                             gc_check!();
                         }
@@ -571,14 +560,9 @@ impl Vm {
                         if let Some(t) = obj.as_table() {
                             // An integer key inside the array part, over a non-nil value
                             // (so no `__newindex` applies).
-                            if let Some(i) = array_pos(key) {
-                                if let Some(old) = t.arr_get(i) {
-                                    if !old.is_nil() || t.meta().is_none() {
-                                        t.arr_set(i, v);
-                                        self.heap.barrier(t);
-                                        continue;
-                                    }
-                                }
+                            if array_pos(key).is_some_and(|i| t.arr_store_raw(i, v)) {
+                                self.heap.barrier(t);
+                                continue;
                             }
                         }
                         newindex_slow!(obj, key, v, ins.b());
@@ -587,13 +571,9 @@ impl Vm {
                         let obj = r!(ins.b());
                         let v = r!(a);
                         if let Some(t) = obj.as_table() {
-                            let i = ins.c().wrapping_sub(1);
-                            if let Some(old) = t.arr_get(i) {
-                                if !old.is_nil() || t.meta().is_none() {
-                                    t.arr_set(i, v);
-                                    self.heap.barrier(t);
-                                    continue;
-                                }
+                            if t.arr_store_raw(ins.c().wrapping_sub(1), v) {
+                                self.heap.barrier(t);
+                                continue;
                             }
                         }
                         newindex_slow!(obj, Value::number(ins.c() as f64), v, ins.b());
@@ -1126,6 +1106,50 @@ impl Vm {
         }
     }
 
+    /// `TNEW`: a table with room for `narr` array and `nh` hash entries.
+    ///
+    /// # Safety
+    /// As [`Vm::gc_check`].
+    #[inline(never)]
+    unsafe fn op_tnew(&mut self, narr: usize, nh: usize, pc: usize) -> LResult<Value> {
+        if let Ok(t) = Table::try_new(narr, nh, self.heap.room()) {
+            return Ok(self.heap.alloc(t).to_value());
+        }
+        self.save_pc(pc);
+        // SAFETY: the caller's contract.
+        let t = unsafe { self.with_memory_retry(|vm| Table::try_new(narr, nh, vm.heap.room())) }?;
+        Ok(self.heap.alloc(t).to_value())
+    }
+
+    /// Saves the running frame's pc (the interpreter's `save!`, for its out-of-line
+    /// slow paths).
+    #[inline]
+    fn save_pc(&mut self, pc: usize) {
+        if let Some(f) = self.frames.last_mut() {
+            f.pc = pc;
+        }
+    }
+
+    /// `TDUP`: a copy of a table constructor's template.
+    ///
+    /// # Safety
+    /// As [`Vm::gc_check`]; `template` is a constant of the running prototype.
+    #[inline(never)]
+    unsafe fn op_tdup(&mut self, template: Option<GcRef<Table>>, pc: usize) -> LResult<Value> {
+        if let Some(Ok(t)) = template.map(|t| t.try_clone_contents(self.heap.room())) {
+            return Ok(self.heap.alloc(t).to_value());
+        }
+        self.save_pc(pc);
+        // SAFETY: the caller's contract.
+        let copy = unsafe {
+            self.with_memory_retry(|vm| match template {
+                Some(t) => t.try_clone_contents(vm.heap.room()),
+                None => Ok(Table::new(0, 0)),
+            })
+        }?;
+        Ok(self.heap.alloc(copy).to_value())
+    }
+
     /// In the interpreter, between instructions: makes an object that may need more
     /// memory than the limit leaves. If that fails for lack of memory and a
     /// collection could help, collects and tries once more.
@@ -1154,6 +1178,8 @@ impl Vm {
     ///
     /// # Safety
     /// As [`Vm::gc_check`]; `t`, `k` and `v` are reachable from the running frame.
+    #[cold]
+    #[inline(never)]
     unsafe fn loop_store_failed(
         &mut self,
         t: GcRef<Table>,
@@ -1172,6 +1198,13 @@ impl Vm {
             r => r,
         };
         self.table_stored(r)
+    }
+
+    /// An upvalue operand past the closure's upvalues (only a lying binary chunk).
+    #[cold]
+    #[inline(never)]
+    fn upvalue_range_error(&mut self) -> crate::vm::LuaError {
+        self.rt_error("internal error: upvalue out of range")
     }
 
     /// The error of a failed table operation.

@@ -116,55 +116,75 @@ impl HotCounters {
 
 /// A Lua state.
 pub struct Vm {
-    pub heap: Heap,
+    pub(crate) heap: Heap,
     /// The running thread's value stack.
-    pub stack: Vec<Value>,
+    pub(crate) stack: Vec<Value>,
     /// The running thread's frames.
-    pub frames: Vec<Frame>,
+    pub(crate) frames: Vec<Frame>,
     /// Multires top / native stack top.
-    pub top: usize,
+    pub(crate) top: usize,
     /// The running thread's open upvalues, sorted by slot.
-    pub open_upvals: Vec<GcRef<UpVal>>,
-    pub cur_thread: GcRef<Thread>,
-    pub main_thread: GcRef<Thread>,
-    pub globals: GcRef<Table>,
-    pub registry: GcRef<Table>,
+    pub(crate) open_upvals: Vec<GcRef<UpVal>>,
+    pub(crate) cur_thread: GcRef<Thread>,
+    pub(crate) main_thread: GcRef<Thread>,
+    pub(crate) globals: GcRef<Table>,
+    pub(crate) registry: GcRef<Table>,
     /// Metatables of non-table types, indexed by `type_slot`.
-    pub type_meta: [Option<GcRef<Table>>; 8],
+    pub(crate) type_meta: [Option<GcRef<Table>>; 8],
     /// Interned metamethod names, indexed by `MetaEvent`.
-    pub mm_names: Vec<GcRef<LuaString>>,
+    pub(crate) mm_names: Vec<GcRef<LuaString>>,
     /// The names `type()` returns, interned once (indexed by `LuaType as usize`).
-    pub type_names: Vec<GcRef<LuaString>>,
+    pub(crate) type_names: Vec<GcRef<LuaString>>,
     /// "not enough memory", interned up front so that reporting it never allocates.
-    pub oom_msg: GcRef<LuaString>,
+    pub(crate) oom_msg: GcRef<LuaString>,
     /// Depth of re-entrant `execute` invocations.
-    pub ccalls: u32,
+    pub(crate) ccalls: u32,
     /// `ccalls` when the running coroutine was resumed: yields need equality.
-    pub co_ccalls: u32,
+    pub(crate) co_ccalls: u32,
     /// Nested coroutine resumes.
-    pub resume_depth: u32,
-    pub hot: HotCounters,
+    pub(crate) resume_depth: u32,
+    pub(crate) hot: HotCounters,
     /// Remaining instruction budget (checked on backward jumps and calls).
-    pub budget: i64,
+    pub(crate) budget: i64,
     /// May `load` accept binary chunks (`string.dump` output)?
-    pub allow_binary: bool,
+    pub(crate) allow_binary: bool,
     /// Last builtin number handed out.
-    pub next_builtin_id: u32,
+    pub(crate) next_builtin_id: u32,
     /// Headroom (in frames) granted to running error handlers past the limits.
-    pub handler_extra: usize,
+    pub(crate) handler_extra: usize,
     /// The next frame pushed is reached by a tail call.
-    pub tail_pending: bool,
+    pub(crate) tail_pending: bool,
     /// Set while `__gc` finalizers run, so they don't recurse.
-    pub in_finalizer: bool,
+    pub(crate) in_finalizer: bool,
     /// May scripts stop or slow the collector (`collectgarbage("stop")`, ...)?
-    pub gc_control: bool,
+    pub(crate) gc_control: bool,
     /// Set while a library function runs again after a collection it asked for
     /// (`reserve_mem`), so that it asks only once.
     pub(crate) gc_retried: bool,
-    /// Loaded-library tables and other per-state data the stdlib keeps.
-    pub lib_state: crate::stdlib::LibState,
+    /// Threads that resumed the running coroutine (kept alive while they wait).
+    pub(crate) resumers: Vec<GcRef<Thread>>,
+    /// Called when the instruction budget runs out: `Some(n)` continues with `n` more
+    /// instructions, `None` stops the script. Without a hook the budget is unlimited.
+    pub(crate) budget_hook: Option<Box<dyn FnMut() -> Option<i64>>>,
+    /// Where `print`, `io.write` to stdout and warnings go; `None` means the
+    /// process's stdout (warnings: stderr).
+    pub(crate) output: Option<Box<dyn FnMut(&[u8])>>,
+    /// Extra values kept alive with the state (e.g. the string metatable).
+    pub(crate) roots: Vec<Value>,
+    /// Per-state data of the libraries opened above the VM (the standard
+    /// library's `LibState`), traced with the roots.
+    pub(crate) ext: Option<Box<dyn Extension>>,
     /// Debug hooks (`debug.sethook`); see `hook.rs`.
-    pub hooks: hook::Hooks,
+    pub(crate) hooks: hook::Hooks,
+}
+
+/// Per-state data of a library floor above the VM, kept by the VM (which knows it
+/// only through this trait) and traced with its roots.
+pub trait Extension: std::any::Any {
+    /// Marks the GC references it holds.
+    fn trace(&self, m: &mut crate::gc::Marker);
+    fn as_any(&self) -> &dyn std::any::Any;
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
 }
 
 /// Index into `Vm::type_meta` for a non-table, non-userdata value.
@@ -255,7 +275,11 @@ impl Vm {
             in_finalizer: false,
             gc_retried: false,
             gc_control: true,
-            lib_state: crate::stdlib::LibState::default(),
+            resumers: Vec::new(),
+            budget_hook: None,
+            output: None,
+            roots: Vec::new(),
+            ext: None,
             hooks: hook::Hooks::default(),
         }
     }
@@ -269,6 +293,177 @@ impl Vm {
         let mut vm = unsafe { Vm::new_bare() };
         crate::stdlib::open_all(&mut vm);
         vm
+    }
+
+    // ----- The state, for embedders ---------------------------------------------------
+    //
+    // The fields are crate-private; these are what a host reads and changes. Stack
+    // slots are plain values (a slot past the end reads nil; writes grow the stack
+    // within its limits), so no misuse here can break the VM's invariants.
+
+    /// The globals table.
+    pub fn globals(&self) -> GcRef<Table> {
+        self.globals
+    }
+
+    /// The registry table.
+    pub fn registry(&self) -> GcRef<Table> {
+        self.registry
+    }
+
+    /// Stack slot `i` of the running thread (nil past the end).
+    #[inline]
+    pub fn slot(&self, i: usize) -> Value {
+        self.stack.get(i).copied().unwrap_or(Value::NIL)
+    }
+
+    /// Stack slots `range` (clamped to the stack).
+    pub fn slots(&self, range: std::ops::Range<usize>) -> &[Value] {
+        let end = range.end.min(self.stack.len());
+        self.stack.get(range.start.min(end)..end).unwrap_or(&[])
+    }
+
+    /// Sets stack slot `i`, growing the stack if needed ("stack overflow" past its
+    /// limit).
+    pub fn set_slot(&mut self, i: usize, v: Value) -> LResult<()> {
+        self.ensure_stack(i.saturating_add(1 + EXTRA_STACK))?;
+        self.stack[i] = v;
+        Ok(())
+    }
+
+    /// Moves slots `src` to start at `dst` (as `slice::copy_within`), growing the
+    /// stack if needed.
+    pub fn copy_slots(&mut self, src: std::ops::Range<usize>, dst: usize) -> LResult<()> {
+        let n = src.end.saturating_sub(src.start);
+        self.ensure_stack(dst.max(src.start).saturating_add(n + EXTRA_STACK))?;
+        self.stack.copy_within(src, dst);
+        Ok(())
+    }
+
+    /// The multires / native top.
+    #[inline]
+    pub fn top(&self) -> usize {
+        self.top
+    }
+
+    /// Sets the top (natives return the values below it).
+    #[inline]
+    pub fn set_top(&mut self, top: usize) {
+        self.top = top;
+    }
+
+    /// Is the innermost running function a native one?
+    pub fn in_native(&self) -> bool {
+        self.frames.last().is_some_and(|f| matches!(f.fun, FrameFn::Native))
+    }
+
+    /// The instruction budget left in the current slice (see `budget_hook`).
+    pub fn budget(&self) -> i64 {
+        self.budget
+    }
+
+    /// Sets the instruction budget of the current slice.
+    pub fn set_budget(&mut self, b: i64) {
+        self.budget = b;
+    }
+
+    /// The memory limit in bytes, if any.
+    pub fn memory_limit(&self) -> Option<usize> {
+        self.heap.limit()
+    }
+
+    /// Bytes in use by the heap (live objects and garbage not yet swept).
+    pub fn used_memory(&self) -> usize {
+        self.heap.total_bytes()
+    }
+
+    /// Is the heap past its limit?
+    pub fn over_memory_limit(&self) -> bool {
+        self.heap.over_limit()
+    }
+
+    /// The write barrier, after storing a reference into `obj` from outside the VM.
+    pub fn barrier<T: crate::gc::GcObject>(&mut self, obj: GcRef<T>) {
+        self.heap.barrier(obj);
+    }
+
+    /// Adds `bytes` that an object grew by outside the VM to the heap's count.
+    pub fn account_bytes(&mut self, bytes: usize) {
+        self.heap.account(bytes);
+    }
+
+    /// May `load` accept binary chunks?
+    pub fn allow_binary(&self) -> bool {
+        self.allow_binary
+    }
+
+    /// Lets `load` accept binary chunks, or not.
+    pub fn set_allow_binary(&mut self, on: bool) {
+        self.allow_binary = on;
+    }
+
+    /// Stress mode (a test aid): a small collector step at every safe point, and
+    /// the tri-colour invariant checked at the end of every mark (a failure is a
+    /// missing write barrier: the process panics).
+    pub fn set_gc_stress(&mut self, on: bool) {
+        self.heap.stress = on;
+        self.heap.verify = on;
+    }
+
+    /// Records collector step durations in [`take_gc_pauses`](Vm::take_gc_pauses)
+    /// (a measuring aid; costs a clock read per step).
+    pub fn measure_gc_pauses(&mut self, on: bool) {
+        self.heap.measure_pauses = on;
+    }
+
+    /// The collector step durations recorded so far, in nanoseconds.
+    pub fn take_gc_pauses(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.heap.pauses)
+    }
+
+    /// Sets the hook called when the instruction budget of a slice runs out
+    /// (`Some(n)`: go on with `n` more; `None`: stop the script).
+    pub fn set_budget_hook(&mut self, hook: Option<Box<dyn FnMut() -> Option<i64>>>) {
+        self.budget_hook = hook;
+    }
+
+    /// Sets where `print` and `io.write` to stdout go (`None`: the process's stdout);
+    /// returns the previous sink.
+    #[allow(clippy::type_complexity)]
+    pub fn set_output(&mut self, out: Option<Box<dyn FnMut(&[u8])>>) -> Option<Box<dyn FnMut(&[u8])>> {
+        std::mem::replace(&mut self.output, out)
+    }
+
+    /// Keeps `v` alive as long as the state.
+    pub fn add_root(&mut self, v: Value) {
+        self.roots.push(v);
+    }
+
+    /// A closure of the loaded prototype `p` with the globals as environment and a
+    /// fresh closed (nil) upvalue for each one it has.
+    pub fn closure_of(&mut self, p: GcRef<crate::object::Proto>) -> Value {
+        let ups: Vec<GcRef<UpVal>> = (0..p.upvals.len())
+            .map(|_| self.heap.alloc(UpVal::new(crate::object::UpState::Closed(Value::NIL))))
+            .collect();
+        let f = crate::object::LuaFunction::new(p, self.globals, ups);
+        self.heap.alloc(f).to_value()
+    }
+
+    /// A new coroutine that will call `f`.
+    pub fn new_thread(&mut self, f: Value) -> GcRef<Thread> {
+        let co = self.heap.alloc(Thread::with_body(f));
+        co.set_env(Some(self.globals));
+        co
+    }
+
+    /// The running thread's execution state, to hand to `Thread::swap_state`.
+    pub(crate) fn thread_state(&mut self) -> ThreadState<'_> {
+        ThreadState {
+            stack: &mut self.stack,
+            frames: &mut self.frames,
+            top: &mut self.top,
+            open_upvals: &mut self.open_upvals,
+        }
     }
 
     // ----- Values -------------------------------------------------------------------
@@ -491,15 +686,26 @@ impl Vm {
     /// `execute` (or pin), uses after this call is reachable from the VM's roots:
     /// the running frame's closure, prototype and code are (the frame stack holds
     /// them); register values are (they are stack slots).
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn gc_check(&mut self) -> LResult<()> {
         if self.heap.should_collect() {
-            self.gc_step_sweeping(true);
-            self.run_finalizers()?;
-            if self.heap.over_limit() {
-                // SAFETY: the caller's contract.
-                unsafe { self.emergency_gc() }?;
-            }
+            // SAFETY: the caller's contract.
+            return unsafe { self.gc_check_slow() };
+        }
+        Ok(())
+    }
+
+    /// The work of [`gc_check`](Vm::gc_check), out of the interpreter's loop.
+    ///
+    /// # Safety
+    /// As [`gc_check`](Vm::gc_check).
+    #[inline(never)]
+    unsafe fn gc_check_slow(&mut self) -> LResult<()> {
+        self.gc_step_sweeping(true);
+        self.run_finalizers()?;
+        if self.heap.over_limit() {
+            // SAFETY: the caller's contract.
+            unsafe { self.emergency_gc() }?;
         }
         Ok(())
     }
@@ -714,7 +920,9 @@ impl Vm {
             mm_names,
             type_names,
             oom_msg,
-            lib_state,
+            resumers,
+            roots,
+            ext,
             ..
         } = self;
         let m = heap.marker();
@@ -740,7 +948,15 @@ impl Vm {
             m.mark(s);
         }
         m.mark(*oom_msg);
-        lib_state.trace(m);
+        for &t in resumers.iter() {
+            m.mark(t);
+        }
+        for &v in roots.iter() {
+            m.mark_value(v);
+        }
+        if let Some(e) = ext {
+            e.trace(m);
+        }
     }
 
     /// One past the highest stack slot in use by the running thread.

@@ -126,7 +126,7 @@ pub fn install(vm: &mut Vm) {
         let parts: Vec<&str> = name.split('.').collect();
         let (last, path) = parts.split_last().expect("split yields at least one part");
         // Walk (or create) the tables on the path from the globals.
-        let mut t = vm.globals;
+        let mut t = vm.globals();
         let mut ok = true;
         for p in path {
             let v = vm.get_field(t, p);

@@ -40,7 +40,10 @@ fn main() -> ExitCode {
 
 fn run(argv: &[String]) -> u8 {
     let prog = argv.first().cloned().unwrap_or_else(|| "moonbox".into());
-    let mut vm = Vm::new();
+    // SAFETY: the guest owns this state for the whole run; between its calls into
+    // the state it holds only the loaded chunk (on the stack while it runs) and
+    // values it converts at once (error messages).
+    let mut vm = unsafe { Vm::new() };
     profile::apply(&mut vm);
     host::install(&mut vm);
     let mut i = 1;
@@ -126,16 +129,16 @@ fn run(argv: &[String]) -> u8 {
 fn set_arg_table(vm: &mut Vm, prog: &str, script: Option<&str>, rest: &[String]) {
     let t = vm.new_table(rest.len(), 2);
     let prog_v = vm.str_value(prog.as_bytes());
-    t.get_mut().set_int(-1, prog_v);
+    let _ = vm.raw_set_int(t, -1, prog_v);
     if let Some(s) = script {
         let v = vm.str_value(s.as_bytes());
-        t.get_mut().set_int(0, v);
+        let _ = vm.raw_set_int(t, 0, v);
     }
     for (k, a) in rest.iter().enumerate() {
         let v = vm.str_value(a.as_bytes());
-        t.get_mut().set_int(k as i64 + 1, v);
+        let _ = vm.raw_set_int(t, k as i64 + 1, v);
     }
-    let g = vm.globals;
+    let g = vm.globals();
     vm.set_field(g, "arg", t.to_value());
 }
 

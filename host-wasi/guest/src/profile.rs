@@ -15,8 +15,8 @@ const REMOVED_IO: &[&str] = &["popen"];
 const REMOVED_PACKAGE: &[&str] = &["loadlib", "cpath"];
 
 pub fn apply(vm: &mut Vm) {
-    vm.allow_binary = false;
-    let g = vm.globals;
+    vm.set_allow_binary(false);
+    let g = vm.globals();
     for (lib, names) in [("os", REMOVED_OS), ("io", REMOVED_IO), ("package", REMOVED_PACKAGE)] {
         if let Some(t) = vm.get_field(g, lib).as_table() {
             for name in names {
@@ -28,8 +28,8 @@ pub fn apply(vm: &mut Vm) {
     if let Some(pkg) = vm.get_field(g, "package").as_table() {
         if let Some(loaders) = vm.get_field(pkg, "loaders").as_table() {
             let only = vm.new_table(2, 0);
-            only.get_mut().set_int(1, loaders.get_int(1));
-            only.get_mut().set_int(2, loaders.get_int(2));
+            let _ = vm.raw_set_int(only, 1, loaders.get_int(1));
+            let _ = vm.raw_set_int(only, 2, loaders.get_int(2));
             vm.set_field(pkg, "loaders", only.to_value());
         }
     }
@@ -40,7 +40,7 @@ pub fn apply(vm: &mut Vm) {
         vm.set_field(dbg, "traceback", tb);
     }
     vm.set_field(g, "debug", dbg.to_value());
-    if let Some(l) = vm.lib_state.loaded {
+    if let Some(l) = moonbox_engine::stdlib::lib(vm).loaded {
         vm.set_field(l, "debug", dbg.to_value());
     }
     moonbox_engine::stdlib::base::guard_collectgarbage(vm);
