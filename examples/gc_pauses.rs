@@ -11,8 +11,6 @@
 
 use std::time::Instant;
 
-use moonbox::engine::vm::Vm;
-
 const SCRIPT: &str = r#"
 local target_kb = ...
 local store, n = {}, 0
@@ -42,7 +40,7 @@ fn main() {
     let mib: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1024);
     // SAFETY: the state lives for all of `main`; the only values held across calls
     // are the loaded function (a root while it runs) and the results, read at once.
-    let mut vm = unsafe { Vm::new() };
+    let mut vm = unsafe { moonbox::engine::stdlib::new_state() };
     vm.measure_gc_pauses(true);
     let start = Instant::now();
     let f = match vm.load(SCRIPT.as_bytes(), b"=gc_pauses", None) {

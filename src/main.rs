@@ -22,10 +22,10 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use moonbox::engine::stdlib::base::read_source;
-use moonbox::engine::units::{parse_count, parse_duration, parse_size};
 use moonbox::engine::value::Value;
 use moonbox::engine::vm::{ErrorKind, LResult, LuaError, Vm};
 use moonbox::{Error, Interrupt, Lua, LuaOptions};
+use moonbox_units::{parse_count, parse_duration, parse_size};
 
 const USAGE: &str = "usage: {prog} [options]... [script [args]...].
 Available options are:

@@ -12,7 +12,6 @@ pub mod gc;
 pub mod number;
 pub mod object;
 pub mod stdlib;
-pub mod units;
 pub mod value;
 pub mod vm;
 

@@ -2,11 +2,10 @@
 
 use moonbox_engine::bytecode::{Ins, Op};
 use moonbox_engine::compiler::FuncProto;
-use moonbox_engine::Vm;
 
 fn run(code: Vec<Ins>, framesize: u8) -> Vec<f64> {
     // SAFETY: the state lives for this function; the results are numbers.
-    let mut vm = unsafe { Vm::new() };
+    let mut vm = unsafe { moonbox_engine::stdlib::new_state() };
     let n = code.len();
     let fp = FuncProto {
         code,

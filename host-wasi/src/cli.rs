@@ -24,7 +24,7 @@ use crate::{Outcome, Sandbox, SandboxConfig, Script, Stdio, Tenant};
 const USAGE: &str = "usage: moonbox --sandbox [--memory SIZE] [--fuel N] [--timeout TIME] \
 [--allow-read DIR]... [--allow-write DIR]... [-e chunk | script | -] [args]...";
 
-use moonbox_engine::units::{parse_count, parse_duration, parse_size};
+use moonbox_units::{parse_count, parse_duration, parse_size};
 
 /// Runs the command line `argv` (`argv[0]` is the program; `--sandbox` anywhere
 /// among the options is accepted and ignored). Returns the exit status.

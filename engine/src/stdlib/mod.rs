@@ -70,6 +70,26 @@ pub fn lib(vm: &mut Vm) -> &mut LibState {
     }
 }
 
+/// A state with the full standard library (trusted, as `luajit`).
+///
+/// # Safety
+/// As [`Vm::new_bare`].
+pub unsafe fn new_state() -> Vm {
+    // SAFETY: the caller's contract is passed on.
+    let mut vm = unsafe { Vm::new_bare() };
+    open_all(&mut vm);
+    vm
+}
+
+/// A state for the engine's own unit tests.
+#[cfg(test)]
+pub(crate) fn test_vm() -> Vm {
+    // SAFETY: each test owns its state for the test's duration, uses handles only
+    // while it lives, and holds none across a top-level collection that it uses
+    // afterwards (values it checks are results read right after each call).
+    unsafe { new_state() }
+}
+
 /// Opens every library into the globals, with every capability (the `luajit` set).
 pub fn open_all(vm: &mut Vm) {
     open_with(vm, &caps::Caps::full());

@@ -645,19 +645,19 @@ mod tests {
     /// hook must stop it through the instruction budget, and `pcall` must not catch it.
     #[test]
     fn catastrophic_pattern_is_stopped_by_the_budget() {
-        let mut vm = crate::vm::test_vm();
+        let mut vm = crate::stdlib::test_vm();
         vm.budget_hook = Some(Box::new(|| None));
         vm.budget = 1_000_000;
         let r = run(&mut vm, "return pcall(string.find, ('a'):rep(40), ('a*'):rep(30) .. 'b')");
         assert!(matches!(&r, Err(e) if e.kind() == ErrorKind::Budget), "{r:?}");
 
-        let mut vm = crate::vm::test_vm();
+        let mut vm = crate::stdlib::test_vm();
         vm.budget_hook = Some(Box::new(|| None));
         vm.budget = 1_000_000;
         let r = run(&mut vm, "local n = 0 for _ in ('a'):rep(40):gmatch(('a*'):rep(30) .. 'b') do n = n + 1 end");
         assert!(matches!(&r, Err(e) if e.kind() == ErrorKind::Budget), "{r:?}");
 
-        let mut vm = crate::vm::test_vm();
+        let mut vm = crate::stdlib::test_vm();
         vm.budget_hook = Some(Box::new(|| None));
         vm.budget = 1_000_000;
         let r = run(&mut vm, "return (('a'):rep(40):gsub(('a*'):rep(30) .. 'b', function() end))");
@@ -667,7 +667,7 @@ mod tests {
     /// Matching charges the budget; a hook that grants more lets it finish.
     #[test]
     fn matching_charges_the_budget() {
-        let mut vm = crate::vm::test_vm();
+        let mut vm = crate::stdlib::test_vm();
         let grants = std::rc::Rc::new(std::cell::Cell::new(0));
         let g = grants.clone();
         vm.budget_hook = Some(Box::new(move || {

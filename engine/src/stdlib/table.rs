@@ -663,7 +663,7 @@ mod native_tests {
 
     #[test]
     fn sort_matches_luajit() {
-        let mut vm = crate::vm::test_vm();
+        let mut vm = crate::stdlib::test_vm();
         let sort = lib(&mut vm, "table", "sort");
         let xs: Vec<f64> = (1..=100).map(|i| f64::from((i * 7919) % 101)).collect();
         let t = array(&mut vm, &xs);
@@ -705,7 +705,7 @@ mod native_tests {
 
     #[test]
     fn insert_remove_concat() {
-        let mut vm = crate::vm::test_vm();
+        let mut vm = crate::stdlib::test_vm();
         let insert = lib(&mut vm, "table", "insert");
         let remove = lib(&mut vm, "table", "remove");
         let concat = lib(&mut vm, "table", "concat");
@@ -738,7 +738,7 @@ mod native_tests {
 
     #[test]
     fn extensions_are_preloaded() {
-        let mut vm = crate::vm::test_vm();
+        let mut vm = crate::stdlib::test_vm();
         let g = vm.globals;
         let pkg = vm.get_field(g, "package").as_table().expect("package");
         let pre = vm.get_field(pkg, "preload").as_table().expect("preload");
@@ -752,7 +752,7 @@ mod native_tests {
 
     #[test]
     fn other_libraries() {
-        let mut vm = crate::vm::test_vm();
+        let mut vm = crate::stdlib::test_vm();
         let seed = lib(&mut vm, "math", "randomseed");
         let random = lib(&mut vm, "math", "random");
         vm.call_value(seed, &[Value::number(42.0)], 0).unwrap();

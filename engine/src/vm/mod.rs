@@ -284,17 +284,6 @@ impl Vm {
         }
     }
 
-    /// A state with the full standard library (trusted).
-    ///
-    /// # Safety
-    /// As [`Vm::new_bare`].
-    pub unsafe fn new() -> Vm {
-        // SAFETY: the caller's contract is passed on.
-        let mut vm = unsafe { Vm::new_bare() };
-        crate::stdlib::open_all(&mut vm);
-        vm
-    }
-
     // ----- The state, for embedders ---------------------------------------------------
     //
     // The fields are crate-private; these are what a host reads and changes. Stack
@@ -671,7 +660,7 @@ impl Vm {
     // - the interpreter, between instructions ([`gc_check`](Vm::gc_check), unsafe:
     //   its callers state that they hold nothing but the running frame's own data);
     // - the state's owner at the top level, when no script runs (`ccalls == 0`;
-    //   promised by `Vm::new`'s contract).
+    //   promised by `Vm::new_bare`'s contract).
     // A script-triggered entry point that runs while a library function may be on
     // the Rust stack (`collectgarbage`'s "step", `reserve_mem`, anything called from
     // inside `execute`) only marks; and re-entering the interpreter from Rust pins the
@@ -810,7 +799,7 @@ impl Vm {
                     // SAFETY: `sweep` is true only at the interpreter's collection
                     // points (`gc_check`, whose callers vouch for their frames) and
                     // at the top level (no script running: only the state's owner is
-                    // on the Rust stack, bound by `Vm::new`'s contract). Rust frames
+                    // on the Rust stack, bound by `Vm::new_bare`'s contract). Rust frames
                     // inside a running script are covered by the pin that `call_at`
                     // takes, which makes `sweep` a no-op.
                     return unsafe { self.heap.sweep(budget) };
@@ -1007,13 +996,4 @@ impl Vm {
             None => Ok(()),
         }
     }
-}
-
-/// A state for the engine's own unit tests.
-#[cfg(test)]
-pub(crate) fn test_vm() -> Vm {
-    // SAFETY: each test owns its state for the test's duration, uses handles only
-    // while it lives, and holds none across a top-level collection that it uses
-    // afterwards (values it checks are results read right after each call).
-    unsafe { Vm::new() }
 }

@@ -43,7 +43,7 @@ fn run(argv: &[String]) -> u8 {
     // SAFETY: the guest owns this state for the whole run; between its calls into
     // the state it holds only the loaded chunk (on the stack while it runs) and
     // values it converts at once (error messages).
-    let mut vm = unsafe { Vm::new() };
+    let mut vm = unsafe { moonbox_engine::stdlib::new_state() };
     profile::apply(&mut vm);
     host::install(&mut vm);
     let mut i = 1;
