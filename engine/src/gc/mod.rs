@@ -47,6 +47,8 @@
 
 pub mod slots;
 pub mod strings;
+#[cfg(test)]
+mod tests;
 
 use std::cell::Cell;
 use std::marker::PhantomData;
@@ -295,7 +297,9 @@ impl Marker {
     /// [`clear_weak`](GcObject::clear_weak) after marking.
     pub fn push_weak<T: GcObject>(&mut self, obj: &T, weak_keys: bool, weak_values: bool) {
         if !self.verifying {
-            self.weak.push((NonNull::from(obj.header()), weak_keys, weak_values));
+            // From the whole object, not its header field: the pointer must cover
+            // the object for `clear_weak` to reach all of it.
+            self.weak.push((NonNull::from(obj).cast::<GcHeader>(), weak_keys, weak_values));
         }
     }
 

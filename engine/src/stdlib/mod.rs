@@ -22,6 +22,9 @@ pub mod strformat;
 pub mod string;
 pub mod table;
 
+#[cfg(test)]
+mod smoke_tests;
+
 use crate::gc::{GcRef, LuaString, Marker};
 use crate::object::Table;
 use crate::value::Value;

@@ -214,14 +214,15 @@ fn random_seed() -> u64 {
     addr.rotate_left(32) ^ clock_nanos() ^ 0x5851_F42D_4C95_7F2D
 }
 
-#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+#[cfg(not(any(miri, all(target_arch = "wasm32", target_os = "unknown"))))]
 fn clock_nanos() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }
 
-/// wasm32-unknown-unknown has no clock: `SystemTime::now` panics there. A per-process
-/// counter keeps seeds of successive states apart.
-#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+/// wasm32-unknown-unknown has no clock: `SystemTime::now` panics there (and Miri's
+/// isolation refuses it). A per-process counter keeps seeds of successive states
+/// apart.
+#[cfg(any(miri, all(target_arch = "wasm32", target_os = "unknown")))]
 fn clock_nanos() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static STATES: AtomicU64 = AtomicU64::new(0);
