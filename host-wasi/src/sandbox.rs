@@ -175,6 +175,9 @@ impl Sandbox {
             argv.extend(["--cwd".into(), cwd.clone()]);
         }
         argv.extend(["--memory".into(), tenant.memory.to_string()]);
+        for g in &tenant.dirs {
+            argv.extend([if g.writable { "--grant-write" } else { "--grant-read" }.into(), g.guest.clone()]);
+        }
         let mut main_chunk = None;
         match script {
             Script::File(path) => argv.extend(["--".into(), path.clone()]),
