@@ -15,7 +15,8 @@
 //! seconds); fuel counts Wasm instructions, roughly. Without flags the limits are
 //! 64 MiB of Lua heap and 10 seconds, as for the native `--sandbox=native`. Exit
 //! status as the native CLI's: 0, 1 after a Lua error, 2 for a usage error, 3 memory,
-//! 4 fuel, 5 timeout (`moonbox: <what stopped it>` on stderr).
+//! 4 fuel, 5 timeout (`moonbox: <what stopped it>` on stderr). A grant that covers
+//! the compiled-code cache is refused (status 2), see `cache.rs`.
 
 use std::time::Duration;
 
@@ -144,6 +145,7 @@ fn run(argv: &[String]) -> Result<u8, String> {
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::with_config(config).map_err(|e| format!("cannot start the sandbox: {e:#}"))?;
+    sandbox.check_grants(&tenant).map_err(|e| e.to_string())?;
     let args: Vec<&str> = argv[i..].iter().map(String::as_str).collect();
     let r = sandbox.run(&tenant, &script, &args).map_err(|e| format!("{e:#}"))?;
     match r.outcome {

@@ -38,6 +38,7 @@ mod state;
 mod tenant;
 mod wire;
 
+pub use cache::CacheStatus;
 pub use outcome::{Outcome, RunResult};
 pub use sandbox::{Error, Sandbox, SandboxConfig, Script, GUEST_WASM};
 pub use tenant::{DirGrant, GrantError, HostFn, Stdio, Tenant};

@@ -1,6 +1,7 @@
 //! The sandbox: one wasmtime `Engine` with the guest compiled and pre-linked, and a
 //! fresh `Store` + instance per run.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -12,10 +13,11 @@ use wasmtime::{
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
+use crate::cache::CacheStatus;
 use crate::outcome::{Outcome, RunResult};
 use crate::pipe::CappedPipe;
 use crate::state::{Limiter, TenantState};
-use crate::tenant::{Stdio, Tenant};
+use crate::tenant::{GrantError, Stdio, Tenant};
 
 /// The guest: the engine built for `wasm32-wasip1` by `build.rs`.
 pub static GUEST_WASM: &[u8] = include_bytes!(env!("MOONBOX_GUEST_WASM"));
@@ -42,6 +44,11 @@ pub struct SandboxConfig {
     pub max_wasm_stack: usize,
     /// Use the pooling allocator (fast instantiation); off, each run maps memory.
     pub pooling: bool,
+    /// Where the compiled guest is cached ([`crate::cache`]); `None`: compile every
+    /// time. By default the directory the environment names
+    /// ([`cache::cache_dir`](crate::cache::cache_dir)). No tenant may be granted a
+    /// directory that covers it.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for SandboxConfig {
@@ -53,6 +60,7 @@ impl Default for SandboxConfig {
             tick: Duration::from_millis(1),
             max_wasm_stack: 1 << 20,
             pooling: true,
+            cache_dir: crate::cache::cache_dir(),
         }
     }
 }
@@ -68,6 +76,9 @@ pub struct Sandbox {
     pre: InstancePre<TenantState>,
     config: SandboxConfig,
     ticker: Option<Ticker>,
+    cache: CacheStatus,
+    /// The cache directory while the cache is in use: no grant may cover it.
+    protected: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -127,10 +138,11 @@ impl Sandbox {
             c.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
         let engine = Engine::new(&c)?;
-        let module = crate::cache::load_or_compile(&engine, GUEST_WASM)?;
+        let (module, cache) = crate::cache::load_or_compile(&engine, GUEST_WASM, config.cache_dir.as_deref())?;
+        let protected = config.cache_dir.clone().filter(|d| d.is_dir());
         let pre = Self::link(&engine, &module)?;
         let ticker = Self::start_ticker(&engine, config.tick)?;
-        Ok(Sandbox { engine, pre, config, ticker: Some(ticker) })
+        Ok(Sandbox { engine, pre, config, ticker: Some(ticker), cache, protected })
     }
 
     fn link(engine: &Engine, module: &Module) -> Result<InstancePre<TenantState>, Error> {
@@ -162,11 +174,27 @@ impl Sandbox {
         &self.config
     }
 
+    /// Whether the guest came from the compilation cache.
+    pub fn cache_status(&self) -> &CacheStatus {
+        &self.cache
+    }
+
+    /// Checks `tenant`'s directory grants against what the host keeps from tenants:
+    /// no grant may cover the compilation cache (see [`crate::cache`]).
+    pub fn check_grants(&self, tenant: &Tenant) -> Result<(), GrantError> {
+        let Some(cache) = &self.protected else { return Ok(()) };
+        match tenant.dirs.iter().find(|g| crate::cache::covers(&g.host, cache)) {
+            Some(g) => Err(GrantError::Reserved { path: g.host.clone(), reserved: cache.clone() }),
+            None => Ok(()),
+        }
+    }
+
     /// Runs `script` with `args` (the script's `...` and `arg[1..]`) as `tenant`,
-    /// in a fresh instance. `Err` only for host-side failures; whatever the script
-    /// does ends in an [`Outcome`].
+    /// in a fresh instance. `Err` only for host-side failures (a refused grant among
+    /// them); whatever the script does ends in an [`Outcome`].
     pub fn run(&self, tenant: &Tenant, script: &Script, args: &[&str]) -> Result<RunResult, Error> {
         let t0 = Instant::now();
+        self.check_grants(tenant)?;
         let memory_cap = tenant.hard_memory_cap().min(self.config.max_memory);
 
         // WASI: the arguments, the grants, the output pipes; nothing else.

@@ -90,6 +90,21 @@ pub enum GrantError {
     /// A host function name that is not a dotted Lua name (`log`, `kv.get`).
     #[error("bad host function name '{0}' (expected names like log or kv.get)")]
     Name(String),
+    /// A directory that covers what the host keeps from tenants (the compiled-guest
+    /// cache, whose files the host executes): the directory itself, an ancestor of
+    /// it, or inside it. Refused read-only too.
+    #[error(
+        "cannot grant {}: it contains moonbox's compiled-code cache ({}), which no tenant may reach; \
+         grant a narrower directory, or move the cache with MOONBOX_CACHE_DIR=<dir> (off: no cache)",
+        path.display(),
+        reserved.display()
+    )]
+    Reserved {
+        /// The directory as granted.
+        path: PathBuf,
+        /// What it would expose.
+        reserved: PathBuf,
+    },
 }
 
 impl Tenant {
