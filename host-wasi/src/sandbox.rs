@@ -1,5 +1,16 @@
 //! The sandbox: one wasmtime `Engine` with the guest compiled and pre-linked, and a
 //! fresh `Store` + instance per run.
+//!
+//! Runs are asynchronous inside (wasmtime-wasi's async WASI, driven on the calling
+//! thread by [`Sandbox::run`] or awaited with [`Sandbox::run_async`]), so that the
+//! deadline bounds a run whatever the guest waits on. Epoch interruption stops Wasm
+//! code, but a WASI call that blocks in the host (reading a FIFO inside a grant,
+//! opening one, reading a stdin that never closes) runs no Wasm: there the guest
+//! awaits a future (file operations run on tokio's blocking pool, stdin on
+//! wasmtime-wasi's reader thread), and a tokio timeout around the whole call drops it
+//! at the deadline. The blocked system call itself cannot be cancelled: its thread
+//! stays in the blocking pool until the call returns (a writer opens the FIFO, the
+//! stdin closes); the run, its instance and its memory are gone at the deadline.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -76,6 +87,9 @@ pub struct Sandbox {
     pre: InstancePre<TenantState>,
     config: SandboxConfig,
     ticker: Option<Ticker>,
+    /// Drives runs and their WASI calls: timers for deadlines, the blocking pool for
+    /// file operations.
+    runtime: Option<tokio::runtime::Runtime>,
     cache: CacheStatus,
     /// The cache directory while the cache is in use: no grant may cover it.
     protected: Option<PathBuf>,
@@ -116,15 +130,15 @@ impl Sandbox {
         c.consume_fuel(config.fuel);
         c.epoch_interruption(true);
         c.max_wasm_stack(config.max_wasm_stack);
-        // wasmtime-wasi builds on wasmtime's async support, whose fiber stacks must
-        // hold the Wasm stack; runs here are synchronous and use no fibers.
+        // Each run executes on a fiber (async wasmtime), whose stack holds the Wasm
+        // stack and the host calls made from it.
         c.async_stack_size(config.max_wasm_stack + (512 << 10));
         if config.pooling {
             let mut pool = PoolingAllocationConfig::default();
             pool.total_core_instances(config.max_concurrent)
                 .total_memories(config.max_concurrent)
                 .total_tables(config.max_concurrent)
-                .total_stacks(1)
+                .total_stacks(config.max_concurrent)
                 .max_memory_size(config.max_memory)
                 // Keep the first pages of a slot mapped between tenants: resetting
                 // them is cheaper than faulting them in again.
@@ -141,13 +155,18 @@ impl Sandbox {
         let (module, cache) = crate::cache::load_or_compile(&engine, GUEST_WASM, config.cache_dir.as_deref())?;
         let protected = config.cache_dir.clone().filter(|d| d.is_dir());
         let pre = Self::link(&engine, &module)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("moonbox-io")
+            .enable_time()
+            .build()?;
         let ticker = Self::start_ticker(&engine, config.tick)?;
-        Ok(Sandbox { engine, pre, config, ticker: Some(ticker), cache, protected })
+        Ok(Sandbox { engine, pre, config, ticker: Some(ticker), runtime: Some(runtime), cache, protected })
     }
 
     fn link(engine: &Engine, module: &Module) -> Result<InstancePre<TenantState>, Error> {
         let mut linker: Linker<TenantState> = Linker::new(engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t: &mut TenantState| &mut t.wasi)?;
+        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |t: &mut TenantState| &mut t.wasi)?;
         crate::imports::add_to_linker(&mut linker)?;
         linker.instantiate_pre(module)
     }
@@ -190,9 +209,21 @@ impl Sandbox {
     }
 
     /// Runs `script` with `args` (the script's `...` and `arg[1..]`) as `tenant`,
-    /// in a fresh instance. `Err` only for host-side failures (a refused grant among
-    /// them); whatever the script does ends in an [`Outcome`].
+    /// in a fresh instance, on the calling thread. `Err` only for host-side
+    /// failures (a refused grant among them); whatever the script does ends in an
+    /// [`Outcome`]. Not from inside an async runtime: use [`Sandbox::run_async`].
     pub fn run(&self, tenant: &Tenant, script: &Script, args: &[&str]) -> Result<RunResult, Error> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(wasmtime::format_err!("Sandbox::run called inside an async runtime: use run_async"));
+        }
+        let rt = self.runtime.as_ref().expect("the runtime lives as long as the sandbox");
+        rt.block_on(self.run_async(tenant, script, args))
+    }
+
+    /// [`Sandbox::run`] as a future, for hosts that are async themselves. It must be
+    /// polled inside a tokio runtime with timers enabled (WASI's file operations use
+    /// its blocking pool).
+    pub async fn run_async(&self, tenant: &Tenant, script: &Script, args: &[&str]) -> Result<RunResult, Error> {
         let t0 = Instant::now();
         self.check_grants(tenant)?;
         let memory_cap = tenant.hard_memory_cap().min(self.config.max_memory);
@@ -217,7 +248,9 @@ impl Sandbox {
         }
         argv.extend(args.iter().map(|a| a.to_string()));
         let mut b = WasiCtxBuilder::new();
-        b.args(&argv).allow_blocking_current_thread(true);
+        // File operations go to tokio's blocking pool (never block this thread), so
+        // that the deadline below can abandon one that never returns.
+        b.args(&argv).allow_blocking_current_thread(false);
         let pipes = match tenant.stdio {
             Stdio::Capture(cap) => {
                 let (out, err) = (CappedPipe::new(cap), CappedPipe::new(cap));
@@ -257,10 +290,18 @@ impl Sandbox {
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
 
-        let instance = self.pre.instantiate(&mut store)?;
+        let instance = self.pre.instantiate_async(&mut store).await?;
         let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
         let start_time = t0.elapsed();
-        let r = start.call(&mut store, ());
+        let r = match tenant.timeout {
+            // The epoch deadline stops Wasm code; this one stops a run blocked in a
+            // host call (it fires only while the guest awaits one).
+            Some(d) => match tokio::time::timeout_at((t0 + d).into(), start.call_async(&mut store, ())).await {
+                Ok(r) => r,
+                Err(_) => Err(wasmtime::Error::from(Trap::Interrupt)),
+            },
+            None => start.call_async(&mut store, ()).await,
+        };
 
         let fuel_used = if self.config.fuel { fuel - store.get_fuel().unwrap_or(0) } else { 0 };
         let state = store.into_data();
@@ -286,6 +327,11 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.ticker.take();
+        // Do not wait for blocking-pool threads: one may be stuck for good in a
+        // system call a timed-out run made (see the module documentation).
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
     }
 }
 
