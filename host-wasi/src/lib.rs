@@ -30,6 +30,8 @@
 
 pub mod cache;
 pub mod cli;
+#[doc(hidden)]
+pub mod fuzzing;
 mod imports;
 mod outcome;
 mod pipe;
