@@ -233,7 +233,7 @@ impl Sandbox {
         if let Some(cwd) = &tenant.cwd {
             argv.extend(["--cwd".into(), cwd.clone()]);
         }
-        argv.extend(["--memory".into(), tenant.memory.to_string()]);
+        argv.extend(["--memory".into(), tenant.lua_memory_limit().to_string()]);
         for g in &tenant.dirs {
             argv.extend([if g.writable { "--grant-write" } else { "--grant-read" }.into(), g.guest.clone()]);
         }
