@@ -45,73 +45,116 @@ fn rejected(status: &CacheStatus, why: &str) {
     }
 }
 
+/// End to end with the real guest: an entry with one byte of machine code changed is
+/// rejected, the guest compiled afresh, the run's output right, the entry rewritten.
 #[test]
-fn tampered_truncated_and_replaced_entries_are_never_loaded() {
+fn a_tampered_guest_entry_is_never_loaded() {
     let d = TempDir::new("cache");
     let cache = d.path().join("cache");
     assert_eq!(start(&cache).1, CacheStatus::Compiled { stored: true });
     assert_eq!(start(&cache).1, CacheStatus::Loaded);
     let file = entry(&cache);
-    let good = std::fs::read(&file).unwrap();
-
-    // One byte of machine code changed.
-    let mut bad = good.clone();
+    let mut bad = std::fs::read(&file).unwrap();
     let mid = bad.len() / 2;
     bad[mid] ^= 0x40;
     std::fs::write(&file, &bad).unwrap();
     rejected(&start(&cache).1, "tag does not match");
     assert_eq!(start(&cache).1, CacheStatus::Loaded);
-
-    // Truncated (the SIGBUS of a mapped file), to half and to almost nothing.
-    std::fs::write(&file, &good[..good.len() / 2]).unwrap();
-    rejected(&start(&cache).1, "tag does not match");
-    std::fs::write(&file, &good[..7]).unwrap();
-    rejected(&start(&cache).1, "too short");
-    std::fs::write(&file, b"").unwrap();
-    rejected(&start(&cache).1, "too short");
-
-    // Replaced by code that wasmtime would accept: another module serialized by the
-    // same engine configuration, with the old tag kept, or with a tag of its own
-    // under a key the attacker chose.
-    let (s, _) = start(&cache);
-    let empty_module = wasmtime::Module::new(s.engine(), b"\0asm\x01\0\0\0").unwrap().serialize().unwrap();
-    drop(s);
-    let mut forged = empty_module.clone();
-    forged.extend_from_slice(&good[good.len() - 32..]);
-    std::fs::write(&file, &forged).unwrap();
-    rejected(&start(&cache).1, "tag does not match");
-    let mut unauthenticated = empty_module.clone();
-    unauthenticated.extend_from_slice(&[0u8; 32]);
-    std::fs::write(&file, &unauthenticated).unwrap();
-    rejected(&start(&cache).1, "tag does not match");
-
-    // An entry made under another key (another user's cache, or a key the tenant
-    // wrote itself) does not verify under this one.
-    let other = d.path().join("other-cache");
-    assert_eq!(start(&other).1, CacheStatus::Compiled { stored: true });
-    std::fs::copy(entry(&other), &file).unwrap();
-    rejected(&start(&cache).1, "tag does not match");
-    assert_eq!(start(&cache).1, CacheStatus::Loaded);
 }
 
-#[cfg(unix)]
-#[test]
-fn the_key_is_private_and_a_readable_key_is_replaced() {
-    use std::os::unix::fs::PermissionsExt;
-    let d = TempDir::new("cache-key");
-    let cache = d.path().join("cache");
-    assert_eq!(start(&cache).1, CacheStatus::Compiled { stored: true });
-    let key = cache.join("key");
-    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
-    assert_eq!(std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777, 0o700);
-    assert_eq!(std::fs::metadata(entry(&cache)).unwrap().permissions().mode() & 0o777, 0o600);
-    // A key that others could have read is no secret: a new one is made, and the
-    // entries tagged with the old one no longer load.
-    let old = std::fs::read(&key).unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-    rejected(&start(&cache).1, "tag does not match");
-    assert_ne!(std::fs::read(&key).unwrap(), old);
-    assert_eq!(start(&cache).1, CacheStatus::Loaded);
+/// The same rules for any module (small ones compile in milliseconds, so every way
+/// of spoiling an entry is tried): `load_or_compile` loads only what it stored.
+mod entries {
+    use super::*;
+    use moonbox_host_wasi::cache::load_or_compile;
+    use wasmtime::{Engine, Module};
+
+    /// A module whose one export, `answer`, returns `answer` (0 to 63).
+    fn module(answer: u8) -> Vec<u8> {
+        let mut m = b"\0asm\x01\0\0\0".to_vec();
+        // type 0: (func (result i32)); function 0 of type 0; export "answer"; its code.
+        m.extend_from_slice(&[1, 5, 1, 0x60, 0, 1, 0x7f]);
+        m.extend_from_slice(&[3, 2, 1, 0]);
+        m.extend_from_slice(&[7, 10, 1, 6, b'a', b'n', b's', b'w', b'e', b'r', 0, 0]);
+        m.extend_from_slice(&[10, 6, 1, 4, 0, 0x41, answer & 0x3f, 0x0b]);
+        m
+    }
+
+    fn answer(engine: &Engine, m: &Module) -> i32 {
+        let mut store = wasmtime::Store::new(engine, ());
+        let i = wasmtime::Instance::new(&mut store, m, &[]).unwrap();
+        i.get_typed_func::<(), i32>(&mut store, "answer").unwrap().call(&mut store, ()).unwrap()
+    }
+
+    /// Loads (or compiles) module 7 through the cache in `dir`; its status, after
+    /// checking that what came back is module 7.
+    fn load(engine: &Engine, dir: &Path) -> CacheStatus {
+        let (m, status) = load_or_compile(engine, &module(7), Some(dir)).unwrap();
+        assert_eq!(answer(engine, &m), 7, "{status:?}");
+        status
+    }
+
+    #[test]
+    fn truncated_replaced_and_forged_entries_are_rejected() {
+        let d = TempDir::new("cache-entries");
+        let dir = d.path().join("c");
+        let engine = Engine::default();
+        assert_eq!(load(&engine, &dir), CacheStatus::Compiled { stored: true });
+        assert_eq!(load(&engine, &dir), CacheStatus::Loaded);
+        let file = entry(&dir);
+        let good = std::fs::read(&file).unwrap();
+        let spoil = |bytes: &[u8], why: &str| {
+            std::fs::write(&file, bytes).unwrap();
+            rejected(&load(&engine, &dir), why);
+            assert_eq!(load(&engine, &dir), CacheStatus::Loaded, "rewritten after {why}");
+        };
+        // One byte changed; truncated (the SIGBUS of a mapped file) to half and to
+        // almost nothing.
+        let mut flipped = good.clone();
+        flipped[good.len() / 3] ^= 1;
+        spoil(&flipped, "tag does not match");
+        spoil(&good[..good.len() / 2], "tag does not match");
+        spoil(&good[..7], "too short");
+        spoil(b"", "too short");
+        // Replaced by code that wasmtime would accept: another module serialized by
+        // the same engine, with the old tag kept, with no tag.
+        let other = Module::new(&engine, module(42)).unwrap().serialize().unwrap();
+        let mut forged = other.clone();
+        forged.extend_from_slice(&good[good.len() - 32..]);
+        spoil(&forged, "tag does not match");
+        let mut untagged = other;
+        untagged.extend_from_slice(&[0u8; 32]);
+        spoil(&untagged, "tag does not match");
+        // An entry stored under another key (another cache, or a key a tenant made).
+        let elsewhere = d.path().join("elsewhere");
+        assert_eq!(load(&engine, &elsewhere), CacheStatus::Compiled { stored: true });
+        spoil(&std::fs::read(entry(&elsewhere)).unwrap(), "tag does not match");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_key_is_private_and_a_readable_key_is_replaced() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = TempDir::new("cache-key");
+        let dir = d.path().join("c");
+        let engine = Engine::default();
+        assert_eq!(load(&engine, &dir), CacheStatus::Compiled { stored: true });
+        let key = dir.join("key");
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(std::fs::metadata(entry(&dir)).unwrap().permissions().mode() & 0o777, 0o600);
+        // A key that others could have read is no secret: a new one is made, and the
+        // entries tagged with the old one no longer load.
+        let old = std::fs::read(&key).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        rejected(&load(&engine, &dir), "tag does not match");
+        assert_ne!(std::fs::read(&key).unwrap(), old);
+        assert_eq!(load(&engine, &dir), CacheStatus::Loaded);
+        // A key with a second link (one a tenant could read through) is replaced too.
+        std::fs::hard_link(&key, d.path().join("link")).unwrap();
+        rejected(&load(&engine, &dir), "tag does not match");
+        assert_eq!(load(&engine, &dir), CacheStatus::Loaded);
+    }
 }
 
 #[test]
