@@ -202,7 +202,10 @@ impl Sandbox {
     /// no grant may cover the compilation cache (see [`crate::cache`]).
     pub fn check_grants(&self, tenant: &Tenant) -> Result<(), GrantError> {
         let Some(cache) = &self.protected else { return Ok(()) };
-        match tenant.dirs.iter().find(|g| crate::cache::covers(&g.host, cache)) {
+        // A directory that does not exist is not refused here: opening it fails with
+        // its own, truer message.
+        let exists = |g: &&crate::tenant::DirGrant| std::fs::metadata(&g.host).is_ok();
+        match tenant.dirs.iter().filter(exists).find(|g| crate::cache::covers(&g.host, cache)) {
             Some(g) => Err(GrantError::Reserved { path: g.host.clone(), reserved: cache.clone() }),
             None => Ok(()),
         }

@@ -221,3 +221,14 @@ fn the_command_line_refuses_a_grant_over_the_cache() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\n", "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A grant of a directory that does not exist fails as such, not as a cache refusal.
+#[test]
+fn a_missing_directory_is_not_called_the_cache() {
+    let d = TempDir::new("cache-missing");
+    let (s, _) = start(&d.path().join("cache"));
+    let t = Tenant::new().grant_at(d.path().join("missing"), "/data", false);
+    assert!(s.check_grants(&t).is_ok());
+    let msg = s.run(&t, &Script::source("t.lua", "print(1)"), &[]).expect_err("cannot open it").to_string();
+    assert!(!msg.contains("cache"), "{msg}");
+}
