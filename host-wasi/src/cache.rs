@@ -263,13 +263,50 @@ fn read_key(path: &Path) -> Option<[u8; 32]> {
 /// on Unix), so a second path to the same directory (a symlink, a bind mount) is
 /// caught too. A directory that cannot be inspected counts as covering (refused).
 pub fn covers(dir: &Path, protected: &Path) -> bool {
-    let (Ok(dir), Ok(protected)) = (std::fs::canonicalize(dir), std::fs::canonicalize(protected)) else {
-        return true;
-    };
-    let ids = |p: &Path| -> Option<Vec<DirId>> { p.ancestors().map(dir_id).collect() };
-    let (Some(dir_chain), Some(prot_chain)) = (ids(&dir), ids(&protected)) else { return true };
-    // `dir` is `protected` or an ancestor of it; or `protected` is an ancestor of `dir`.
-    prot_chain.contains(&dir_chain[0]) || dir_chain.contains(&prot_chain[0])
+    ProtectedDir::new(protected).is_none_or(|p| p.covered_by(dir))
+}
+
+/// A directory no grant may cover, with the identities of it and its ancestors
+/// taken once (a sandbox checks every run's grants against it).
+#[derive(Debug, Clone)]
+pub struct ProtectedDir {
+    path: PathBuf,
+    /// The directory's identity first, then its ancestors', up to the root.
+    chain: Vec<DirId>,
+}
+
+impl ProtectedDir {
+    /// `None` if `dir` cannot be inspected.
+    pub fn new(dir: &Path) -> Option<ProtectedDir> {
+        let path = std::fs::canonicalize(dir).ok()?;
+        let chain = path.ancestors().map(dir_id).collect::<Option<Vec<_>>>()?;
+        Some(ProtectedDir { path, chain })
+    }
+
+    /// The directory (canonical).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether a grant of `dir` would reach this directory (see [`covers`]).
+    pub fn covered_by(&self, dir: &Path) -> bool {
+        let Ok(dir) = std::fs::canonicalize(dir) else { return true };
+        let mut ancestors = dir.ancestors();
+        let Some(first) = ancestors.next().and_then(dir_id) else { return true };
+        // `dir` is this directory or an ancestor of it ...
+        if self.chain.contains(&first) {
+            return true;
+        }
+        // ... or this directory is an ancestor of `dir`.
+        for a in ancestors {
+            match dir_id(a) {
+                Some(id) if id == self.chain[0] => return true,
+                Some(_) => {}
+                None => return true,
+            }
+        }
+        false
+    }
 }
 
 #[cfg(unix)]

@@ -92,7 +92,7 @@ pub struct Sandbox {
     runtime: Option<tokio::runtime::Runtime>,
     cache: CacheStatus,
     /// The cache directory while the cache is in use: no grant may cover it.
-    protected: Option<PathBuf>,
+    protected: Option<crate::cache::ProtectedDir>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -153,7 +153,7 @@ impl Sandbox {
         }
         let engine = Engine::new(&c)?;
         let (module, cache) = crate::cache::load_or_compile(&engine, GUEST_WASM, config.cache_dir.as_deref())?;
-        let protected = config.cache_dir.clone().filter(|d| d.is_dir());
+        let protected = config.cache_dir.as_deref().and_then(crate::cache::ProtectedDir::new);
         let pre = Self::link(&engine, &module)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -205,8 +205,8 @@ impl Sandbox {
         // A directory that does not exist is not refused here: opening it fails with
         // its own, truer message.
         let exists = |g: &&crate::tenant::DirGrant| std::fs::metadata(&g.host).is_ok();
-        match tenant.dirs.iter().filter(exists).find(|g| crate::cache::covers(&g.host, cache)) {
-            Some(g) => Err(GrantError::Reserved { path: g.host.clone(), reserved: cache.clone() }),
+        match tenant.dirs.iter().filter(exists).find(|g| cache.covered_by(&g.host)) {
+            Some(g) => Err(GrantError::Reserved { path: g.host.clone(), reserved: cache.path().to_path_buf() }),
             None => Ok(()),
         }
     }
