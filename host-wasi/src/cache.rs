@@ -95,11 +95,15 @@ pub fn load_or_compile(engine: &Engine, wasm: &[u8], dir: Option<&Path>) -> wasm
             // and only `store_entry` below computes such tags, over the output of
             // `serialize` of a module compiled from these Wasm bytes by this engine
             // configuration (both are in the entry's name, which the tag covers). The
-            // key cannot have reached a tenant: it lives in the cache directory, which
-            // `Sandbox::run` refuses to grant, read-only or writable, under any path
-            // (see `covers`). The bytes are a private copy in memory, already
-            // verified, so nothing can change them after the check (the file is never
-            // mapped: truncating or rewriting it cannot affect this module).
+            // key cannot have reached a tenant: it lives in the 0700 cache directory,
+            // which `Sandbox::run` refuses to grant, read-only or writable, under any
+            // path (`ProtectedDir` compares directory identities), and a key file that
+            // is not 0600, not the directory owner's, or has a second link is replaced
+            // before use. So only this user's own processes, which may run any code
+            // anyway, can have written an entry that verifies. The bytes are a private
+            // copy in memory, already verified, so nothing can change them after the
+            // check (the file is never mapped: truncating or rewriting it cannot
+            // affect this module).
             match unsafe { Module::deserialize(engine, &bytes) } {
                 Ok(m) => return Ok((m, CacheStatus::Loaded)),
                 Err(e) => Some(format!("wasmtime refused the entry: {e}")),
