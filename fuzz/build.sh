@@ -18,11 +18,14 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
 fi
 # wasm_imports embeds the sandbox's guest (a wasm32-wasip1 build of the engine). The nightly
 # toolchain need not have that target, so the guest comes from the project's own toolchain
-# (rust-toolchain.toml): building moonbox-host-wasi builds it (a no-op after the workspace's
-# tests), and MOONBOX_GUEST_WASM hands it to the fuzz build.
-cargo build --release -p moonbox-host-wasi --lib
-export MOONBOX_GUEST_WASM="$PWD/target/guest-wasm/wasm32-wasip1/release/moonbox-guest.wasm"
-test -f "$MOONBOX_GUEST_WASM"
+# (rust-toolchain.toml), built by moonbox-host-wasi's build script; after the workspace's tests
+# (CI) it is there and current, else it is built here. MOONBOX_GUEST_WASM hands it over.
+guest="$PWD/target/guest-wasm/wasm32-wasip1/release/moonbox-guest.wasm"
+if [[ ! -f $guest || -n $(find engine/src engine/Cargo.toml host-wasi/guest Cargo.lock -newer "$guest" -print -quit) ]]; then
+  cargo build --release -p moonbox-host-wasi --lib
+fi
+test -f "$guest"
+export MOONBOX_GUEST_WASM="$guest"
 cargo +nightly fuzz build
 # The generator's own tests (every generated program compiles); without the `wasm` feature, which
 # only the wasm_imports target needs (it would build wasmtime once more, uninstrumented).
