@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the cargo-fuzz targets (compile, run, run_binary, run_generated). Needs a nightly toolchain
-# and cargo-fuzz; installs cargo-fuzz if it is missing.
+# Builds the cargo-fuzz targets (compile, run, run_binary, run_generated, wasm_imports). Needs a
+# nightly toolchain and cargo-fuzz; installs cargo-fuzz if it is missing.
 #
 #   fuzz/build.sh                 # build every target
 #   (running them: fuzz/README.md)
@@ -16,6 +16,17 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   # (yanked), resolve afresh.
   cargo install cargo-fuzz --locked || cargo install cargo-fuzz
 fi
+# wasm_imports embeds the sandbox's guest (a wasm32-wasip1 build of the engine). The nightly
+# toolchain need not have that target, so the guest comes from the project's own toolchain
+# (rust-toolchain.toml), built by moonbox-host-wasi's build script; after the workspace's tests
+# (CI) it is there and current, else it is built here. MOONBOX_GUEST_WASM hands it over.
+guest="$PWD/target/guest-wasm/wasm32-wasip1/release/moonbox-guest.wasm"
+if [[ ! -f $guest || -n $(find engine/src engine/Cargo.toml host-wasi/guest Cargo.lock -newer "$guest" -print -quit) ]]; then
+  cargo build --release -p moonbox-host-wasi --lib
+fi
+test -f "$guest"
+export MOONBOX_GUEST_WASM="$guest"
 cargo +nightly fuzz build
-# The generator's own tests (every generated program compiles).
-cargo +nightly test --manifest-path fuzz/Cargo.toml --release --lib
+# The generator's own tests (every generated program compiles); without the `wasm` feature, which
+# only the wasm_imports target needs (it would build wasmtime once more, uninstrumented).
+cargo +nightly test --manifest-path fuzz/Cargo.toml --release --lib --no-default-features

@@ -13,9 +13,12 @@
 //! directory" or "Permission denied". Stdin, stdout and stderr are the terminal's.
 //! `SIZE` takes K, M or G suffixes; `TIME` takes ms, s or m (plain numbers are
 //! seconds); fuel counts Wasm instructions, roughly. Without flags the limits are
-//! 64 MiB of Lua heap and 10 seconds, as for the native `--sandbox=native`. Exit
-//! status as the native CLI's: 0, 1 after a Lua error, 2 for a usage error, 3 memory,
-//! 4 fuel, 5 timeout (`moonbox: <what stopped it>` on stderr).
+//! 64 MiB and 10 seconds, as for the native `--sandbox=native`. Exit status and
+//! message as the native CLI's: 0, 1 after a Lua error, 2 for a usage error (or a
+//! refused grant), 3 memory (`moonbox: script.lua: not enough memory (--memory 32M)`),
+//! 4 fuel (`moonbox: script.lua: CPU budget exhausted (--fuel 1000000)`), 5 timeout
+//! (`moonbox: script.lua: timeout after 2s (--timeout)`). The timeout holds whatever
+//! the script waits on: a FIFO inside a grant, a stdin that never closes.
 
 use std::time::Duration;
 
@@ -70,6 +73,8 @@ fn run(argv: &[String]) -> Result<u8, String> {
     }
     let argv = &split[..];
     let mut tenant = Tenant::new().memory(64 << 20).timeout(Some(Duration::from_secs(10))).stdio(Stdio::Inherit);
+    // The flags as given, for the messages.
+    let (mut memory_text, mut fuel_text, mut timeout_text) = ("64M".to_string(), String::new(), "10s".to_string());
     let mut i = 1;
     let mut script: Option<Script> = None;
     while i < argv.len() {
@@ -80,16 +85,19 @@ fn run(argv: &[String]) -> Result<u8, String> {
             "--memory" => {
                 let v = next()?;
                 tenant = tenant.memory(parse_size(v).ok_or_else(|| format!("bad size '{v}'"))?);
+                memory_text = v.clone();
                 i += 1;
             }
             "--fuel" => {
                 let v = next()?;
                 tenant = tenant.fuel(Some(parse_count(v).ok_or_else(|| format!("bad fuel '{v}'"))?));
+                fuel_text = v.clone();
                 i += 1;
             }
             "--timeout" => {
                 let v = next()?;
                 tenant = tenant.timeout(Some(parse_duration(v).ok_or_else(|| format!("bad time '{v}'"))?));
+                timeout_text = v.clone();
                 i += 1;
             }
             "--allow-read" | "--allow-write" => {
@@ -144,26 +152,45 @@ fn run(argv: &[String]) -> Result<u8, String> {
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::with_config(config).map_err(|e| format!("cannot start the sandbox: {e:#}"))?;
+    sandbox.check_grants(&tenant).map_err(|e| e.to_string())?;
     let args: Vec<&str> = argv[i..].iter().map(String::as_str).collect();
     let r = sandbox.run(&tenant, &script, &args).map_err(|e| format!("{e:#}"))?;
-    match r.outcome {
-        Outcome::Ok => Ok(0),
+    // As the native CLI names the chunk in a limit's message.
+    let name = match &script {
+        Script::Eval(_) => "(command line)",
+        Script::File(p) if p == "-" => "stdin",
+        Script::File(p) => p.as_str(),
+        Script::Source { name, .. } => name.as_str(),
+    };
+    let status = match r.outcome {
+        Outcome::Ok => 0,
         // The guest has printed the message and the traceback.
-        Outcome::LuaError { ref message } if message.starts_with("not enough memory") => Ok(EXIT_MEMORY),
-        Outcome::LuaError { .. } => Ok(EXIT_ERROR),
-        other => {
-            if other == Outcome::MemoryLimit && r.exit_code == 1 {
-                return Ok(EXIT_MEMORY); // a Lua "not enough memory" error: already printed
-            }
-            eprintln!("moonbox: {other}");
-            Ok(match other {
-                Outcome::MemoryLimit => EXIT_MEMORY,
-                Outcome::OutOfFuel => EXIT_FUEL,
-                Outcome::Timeout => EXIT_TIMEOUT,
-                _ => EXIT_ERROR,
-            })
+        Outcome::LuaError { ref message } if message.starts_with("not enough memory") => EXIT_MEMORY,
+        Outcome::LuaError { .. } => EXIT_ERROR,
+        // A Lua "not enough memory" error: already printed.
+        Outcome::MemoryLimit if r.exit_code == 1 => EXIT_MEMORY,
+        Outcome::MemoryLimit => {
+            eprintln!("moonbox: {name}: not enough memory (--memory {memory_text})");
+            EXIT_MEMORY
         }
-    }
+        Outcome::OutOfFuel => {
+            eprintln!("moonbox: {name}: CPU budget exhausted (--fuel {fuel_text})");
+            EXIT_FUEL
+        }
+        Outcome::Timeout => {
+            eprintln!("moonbox: {name}: timeout after {timeout_text} (--timeout)");
+            EXIT_TIMEOUT
+        }
+        other => {
+            eprintln!("moonbox: {other}");
+            EXIT_ERROR
+        }
+    };
+    // Stop here: a run that timed out may have left a thread blocked in a system
+    // call (a FIFO, the terminal), which nothing needs to wait for.
+    std::io::Write::flush(&mut std::io::stdout()).ok();
+    drop(sandbox);
+    Ok(status)
 }
 
 fn io_text(e: &std::io::Error) -> String {

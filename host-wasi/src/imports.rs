@@ -56,10 +56,13 @@ fn call(caller: &mut Caller<'_, TenantState>, index: i32, ptr: i32, len: i32) ->
         Ok(b) => b,
         Err(m) => return error_result(&m),
     };
-    let Some(args) = wire::decode(&bytes) else { return error_result("malformed host call") };
-    if args.len() > MAX_ARGS {
-        return error_result(&format!("too many arguments to a host function (limit {MAX_ARGS})"));
-    }
+    let args = match wire::decode_at_most(&bytes, MAX_ARGS) {
+        Ok(a) => a,
+        Err(wire::DecodeError::TooMany) => {
+            return error_result(&format!("too many arguments to a host function (limit {MAX_ARGS})"))
+        }
+        Err(wire::DecodeError::Malformed) => return error_result("malformed host call"),
+    };
     let Some((name, f)) = usize::try_from(index).ok().and_then(|i| caller.data().functions.get(i)).cloned() else {
         return error_result("no such host function");
     };
@@ -98,7 +101,11 @@ pub(crate) fn add_to_linker(linker: &mut Linker<TenantState>) -> wasmtime::Resul
         "moonbox",
         "host_call",
         |mut caller: Caller<'_, TenantState>, index: i32, ptr: i32, len: i32| -> i32 {
-            let out = call(&mut caller, index, ptr, len);
+            let mut out = call(&mut caller, index, ptr, len);
+            // 1 + the length must be an i32 (a host's `max_call_bytes` may be larger).
+            if i32::try_from(out.len() + 1).is_err() {
+                out = error_result("host function result too large");
+            }
             let n = out.len() as i32 + 1;
             caller.data_mut().pending = out;
             n

@@ -7,7 +7,7 @@
 //!
 //! let sandbox = Sandbox::new()?;                       // compile once, share everywhere
 //! let tenant = Tenant::new()
-//!     .memory(32 << 20)                                // linear-memory cap
+//!     .memory(32 << 20)                                // the whole tenant's memory
 //!     .fuel(Some(50_000_000))                          // CPU budget
 //!     .timeout(Some(Duration::from_millis(200)))       // wall-clock deadline
 //!     .allow_read("/srv/tenant-a/static")?             // WASI directory grants
@@ -22,14 +22,18 @@
 //! the pooling allocator: a fresh tenant costs microseconds), a memory cap, fuel
 //! and an epoch deadline, WASI with only the tenant's directory grants (no
 //! environment, no network, output captured into capped memory pipes), and inside,
-//! the sandboxed Lua profile plus the tenant's granted host functions. A tenant that
-//! traps, loops or exhausts its memory stops alone; the host and the other tenants go
-//! on. See [`Outcome`] for how a run can end.
+//! exactly the Lua profile of `Lua::sandboxed()` (plus what the directory grants
+//! open) and the tenant's granted host functions. The deadline holds even while the
+//! guest waits in a host call (runs are asynchronous inside: [`Sandbox::run_async`]).
+//! A tenant that traps, loops or exhausts its memory stops alone; the host and the
+//! other tenants go on. See [`Outcome`] for how a run can end.
 
 #![warn(missing_docs)]
 
 pub mod cache;
 pub mod cli;
+#[doc(hidden)]
+pub mod fuzzing;
 mod imports;
 mod outcome;
 mod pipe;
@@ -38,6 +42,7 @@ mod state;
 mod tenant;
 mod wire;
 
+pub use cache::CacheStatus;
 pub use outcome::{Outcome, RunResult};
 pub use sandbox::{Error, Sandbox, SandboxConfig, Script, GUEST_WASM};
 pub use tenant::{DirGrant, GrantError, HostFn, Stdio, Tenant};

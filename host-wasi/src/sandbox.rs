@@ -1,6 +1,18 @@
 //! The sandbox: one wasmtime `Engine` with the guest compiled and pre-linked, and a
 //! fresh `Store` + instance per run.
+//!
+//! Runs are asynchronous inside (wasmtime-wasi's async WASI, driven on the calling
+//! thread by [`Sandbox::run`] or awaited with [`Sandbox::run_async`]), so that the
+//! deadline bounds a run whatever the guest waits on. Epoch interruption stops Wasm
+//! code, but a WASI call that blocks in the host (reading a FIFO inside a grant,
+//! opening one, reading a stdin that never closes) runs no Wasm: there the guest
+//! awaits a future (file operations run on tokio's blocking pool, stdin on
+//! wasmtime-wasi's reader thread), and a tokio timeout around the whole call drops it
+//! at the deadline. The blocked system call itself cannot be cancelled: its thread
+//! stays in the blocking pool until the call returns (a writer opens the FIFO, the
+//! stdin closes); the run, its instance and its memory are gone at the deadline.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -12,10 +24,11 @@ use wasmtime::{
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
+use crate::cache::CacheStatus;
 use crate::outcome::{Outcome, RunResult};
 use crate::pipe::CappedPipe;
 use crate::state::{Limiter, TenantState};
-use crate::tenant::{Stdio, Tenant};
+use crate::tenant::{GrantError, Stdio, Tenant};
 
 /// The guest: the engine built for `wasm32-wasip1` by `build.rs`.
 pub static GUEST_WASM: &[u8] = include_bytes!(env!("MOONBOX_GUEST_WASM"));
@@ -42,6 +55,11 @@ pub struct SandboxConfig {
     pub max_wasm_stack: usize,
     /// Use the pooling allocator (fast instantiation); off, each run maps memory.
     pub pooling: bool,
+    /// Where the compiled guest is cached ([`crate::cache`]); `None`: compile every
+    /// time. By default the directory the environment names
+    /// ([`cache::cache_dir`](crate::cache::cache_dir)). No tenant may be granted a
+    /// directory that covers it.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for SandboxConfig {
@@ -53,6 +71,7 @@ impl Default for SandboxConfig {
             tick: Duration::from_millis(1),
             max_wasm_stack: 1 << 20,
             pooling: true,
+            cache_dir: crate::cache::cache_dir(),
         }
     }
 }
@@ -68,6 +87,12 @@ pub struct Sandbox {
     pre: InstancePre<TenantState>,
     config: SandboxConfig,
     ticker: Option<Ticker>,
+    /// Drives runs and their WASI calls: timers for deadlines, the blocking pool for
+    /// file operations.
+    runtime: Option<tokio::runtime::Runtime>,
+    cache: CacheStatus,
+    /// The cache directory while the cache is in use: no grant may cover it.
+    protected: Option<crate::cache::ProtectedDir>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -105,15 +130,15 @@ impl Sandbox {
         c.consume_fuel(config.fuel);
         c.epoch_interruption(true);
         c.max_wasm_stack(config.max_wasm_stack);
-        // wasmtime-wasi builds on wasmtime's async support, whose fiber stacks must
-        // hold the Wasm stack; runs here are synchronous and use no fibers.
+        // Each run executes on a fiber (async wasmtime), whose stack holds the Wasm
+        // stack and the host calls made from it.
         c.async_stack_size(config.max_wasm_stack + (512 << 10));
         if config.pooling {
             let mut pool = PoolingAllocationConfig::default();
             pool.total_core_instances(config.max_concurrent)
                 .total_memories(config.max_concurrent)
                 .total_tables(config.max_concurrent)
-                .total_stacks(1)
+                .total_stacks(config.max_concurrent)
                 .max_memory_size(config.max_memory)
                 // Keep the first pages of a slot mapped between tenants: resetting
                 // them is cheaper than faulting them in again.
@@ -127,15 +152,21 @@ impl Sandbox {
             c.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
         let engine = Engine::new(&c)?;
-        let module = crate::cache::load_or_compile(&engine, GUEST_WASM)?;
+        let (module, cache) = crate::cache::load_or_compile(&engine, GUEST_WASM, config.cache_dir.as_deref())?;
+        let protected = config.cache_dir.as_deref().and_then(crate::cache::ProtectedDir::new);
         let pre = Self::link(&engine, &module)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("moonbox-io")
+            .enable_time()
+            .build()?;
         let ticker = Self::start_ticker(&engine, config.tick)?;
-        Ok(Sandbox { engine, pre, config, ticker: Some(ticker) })
+        Ok(Sandbox { engine, pre, config, ticker: Some(ticker), runtime: Some(runtime), cache, protected })
     }
 
     fn link(engine: &Engine, module: &Module) -> Result<InstancePre<TenantState>, Error> {
         let mut linker: Linker<TenantState> = Linker::new(engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t: &mut TenantState| &mut t.wasi)?;
+        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |t: &mut TenantState| &mut t.wasi)?;
         crate::imports::add_to_linker(&mut linker)?;
         linker.instantiate_pre(module)
     }
@@ -162,11 +193,42 @@ impl Sandbox {
         &self.config
     }
 
+    /// Whether the guest came from the compilation cache.
+    pub fn cache_status(&self) -> &CacheStatus {
+        &self.cache
+    }
+
+    /// Checks `tenant`'s directory grants against what the host keeps from tenants:
+    /// no grant may cover the compilation cache (see [`crate::cache`]).
+    pub fn check_grants(&self, tenant: &Tenant) -> Result<(), GrantError> {
+        let Some(cache) = &self.protected else { return Ok(()) };
+        // A directory that does not exist is not refused here: opening it fails with
+        // its own, truer message.
+        let exists = |g: &&crate::tenant::DirGrant| std::fs::metadata(&g.host).is_ok();
+        match tenant.dirs.iter().filter(exists).find(|g| cache.covered_by(&g.host)) {
+            Some(g) => Err(GrantError::Reserved { path: g.host.clone(), reserved: cache.path().to_path_buf() }),
+            None => Ok(()),
+        }
+    }
+
     /// Runs `script` with `args` (the script's `...` and `arg[1..]`) as `tenant`,
-    /// in a fresh instance. `Err` only for host-side failures; whatever the script
-    /// does ends in an [`Outcome`].
+    /// in a fresh instance, on the calling thread. `Err` only for host-side
+    /// failures (a refused grant among them); whatever the script does ends in an
+    /// [`Outcome`]. Not from inside an async runtime: use [`Sandbox::run_async`].
     pub fn run(&self, tenant: &Tenant, script: &Script, args: &[&str]) -> Result<RunResult, Error> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(wasmtime::format_err!("Sandbox::run called inside an async runtime: use run_async"));
+        }
+        let rt = self.runtime.as_ref().expect("the runtime lives as long as the sandbox");
+        rt.block_on(self.run_async(tenant, script, args))
+    }
+
+    /// [`Sandbox::run`] as a future, for hosts that are async themselves. It must be
+    /// polled inside a tokio runtime with timers enabled (WASI's file operations use
+    /// its blocking pool).
+    pub async fn run_async(&self, tenant: &Tenant, script: &Script, args: &[&str]) -> Result<RunResult, Error> {
         let t0 = Instant::now();
+        self.check_grants(tenant)?;
         let memory_cap = tenant.hard_memory_cap().min(self.config.max_memory);
 
         // WASI: the arguments, the grants, the output pipes; nothing else.
@@ -174,7 +236,10 @@ impl Sandbox {
         if let Some(cwd) = &tenant.cwd {
             argv.extend(["--cwd".into(), cwd.clone()]);
         }
-        argv.extend(["--memory".into(), tenant.memory.to_string()]);
+        argv.extend(["--memory".into(), tenant.lua_memory_limit().to_string()]);
+        for g in &tenant.dirs {
+            argv.extend([if g.writable { "--grant-write" } else { "--grant-read" }.into(), g.guest.clone()]);
+        }
         let mut main_chunk = None;
         match script {
             Script::File(path) => argv.extend(["--".into(), path.clone()]),
@@ -186,7 +251,9 @@ impl Sandbox {
         }
         argv.extend(args.iter().map(|a| a.to_string()));
         let mut b = WasiCtxBuilder::new();
-        b.args(&argv).allow_blocking_current_thread(true);
+        // File operations go to tokio's blocking pool (never block this thread), so
+        // that the deadline below can abandon one that never returns.
+        b.args(&argv).allow_blocking_current_thread(false);
         let pipes = match tenant.stdio {
             Stdio::Capture(cap) => {
                 let (out, err) = (CappedPipe::new(cap), CappedPipe::new(cap));
@@ -226,10 +293,18 @@ impl Sandbox {
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
 
-        let instance = self.pre.instantiate(&mut store)?;
+        let instance = self.pre.instantiate_async(&mut store).await?;
         let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
         let start_time = t0.elapsed();
-        let r = start.call(&mut store, ());
+        let r = match tenant.timeout {
+            // The epoch deadline stops Wasm code; this one stops a run blocked in a
+            // host call (it fires only while the guest awaits one).
+            Some(d) => match tokio::time::timeout_at((t0 + d).into(), start.call_async(&mut store, ())).await {
+                Ok(r) => r,
+                Err(_) => Err(wasmtime::Error::from(Trap::Interrupt)),
+            },
+            None => start.call_async(&mut store, ()).await,
+        };
 
         let fuel_used = if self.config.fuel { fuel - store.get_fuel().unwrap_or(0) } else { 0 };
         let state = store.into_data();
@@ -255,6 +330,11 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.ticker.take();
+        // Do not wait for blocking-pool threads: one may be stuck for good in a
+        // system call a timed-out run made (see the module documentation).
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
     }
 }
 

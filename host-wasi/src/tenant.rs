@@ -24,8 +24,21 @@ pub enum Stdio {
 }
 
 /// Linear memory the guest needs besides the Lua heap: its 1 MiB shadow stack (see
-/// `build.rs`), static data, the interpreter's own buffers, with room to spare.
-const GUEST_BASE_MEMORY: usize = 4 << 20;
+/// `build.rs`), static data (about 1 MiB), the interpreter's own buffers, with room
+/// to spare.
+const GUEST_BASE_MEMORY: usize = 8 << 20;
+/// How the tenant's memory limit M is shared out (see [`Tenant::memory`]). The guest
+/// allocator (wasi-libc's dlmalloc) needs more linear memory than the engine
+/// accounts for its objects: block headers and alignment, fragmentation (it never
+/// returns memory to the Wasm heap, and a freed block serves only a request that
+/// fits) and the moment a growing array exists twice. Measured on
+/// `tests/hostile/mem_footprint_small_objects.lua` (a table and a short string per
+/// slot): 1.44 bytes of linear memory per accounted byte, plus a 32 MiB array
+/// growing into 64 at the end. So the engine's limit is 7/8 of M and the hard cap
+/// M + M/2 + 8 MiB: then even that heap gets the catchable "not enough memory" before
+/// the cap refuses anything, and the whole process stays within 1.5 × M + 32 MiB.
+const LUA_SHARE_EIGHTHS: usize = 7;
+const ALLOCATOR_SLACK_DIVISOR: usize = 2;
 
 /// A directory a tenant can see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +103,21 @@ pub enum GrantError {
     /// A host function name that is not a dotted Lua name (`log`, `kv.get`).
     #[error("bad host function name '{0}' (expected names like log or kv.get)")]
     Name(String),
+    /// A directory that covers what the host keeps from tenants (the compiled-guest
+    /// cache, whose files the host executes): the directory itself, an ancestor of
+    /// it, or inside it. Refused read-only too.
+    #[error(
+        "cannot grant {}: it contains moonbox's compiled-code cache ({}), which no tenant may reach; \
+         grant a narrower directory, or move the cache with MOONBOX_CACHE_DIR=<dir> (off: no cache)",
+        path.display(),
+        reserved.display()
+    )]
+    Reserved {
+        /// The directory as granted.
+        path: PathBuf,
+        /// What it would expose.
+        reserved: PathBuf,
+    },
 }
 
 impl Tenant {
@@ -107,20 +135,31 @@ impl Tenant {
         }
     }
 
-    /// The memory limit of the tenant's Lua heap, in bytes, as natively: past it an
-    /// allocation is the catchable Lua error "not enough memory". The instance's
-    /// linear memory, which also holds the allocator's free space and fragmentation,
-    /// Rust-side buffers and the stack, is capped hard at twice that plus 4 MiB
-    /// ([`Tenant::hard_memory_cap`]); an allocation that fails there stops the run
-    /// ([`Outcome::MemoryLimit`](crate::Outcome::MemoryLimit)).
+    /// The tenant's memory limit, in bytes: what a platform sizes its machines by.
+    ///
+    /// The engine inside limits the Lua heap to 7/8 of it
+    /// ([`Tenant::lua_memory_limit`]): past that an allocation is the catchable Lua
+    /// error "not enough memory", and the state goes on. The instance's linear
+    /// memory, which also holds the guest allocator's headers, free space and
+    /// fragmentation, Rust-side buffers and the stack, is capped hard at 1.5 ×
+    /// `bytes` + 8 MiB ([`Tenant::hard_memory_cap`]); an allocation refused there
+    /// ends the run ([`Outcome::MemoryLimit`](crate::Outcome::MemoryLimit)). So the
+    /// whole process stays within 1.5 × `bytes` + 32 MiB with the host's own share
+    /// (about 13 MiB for `moonbox-sandbox`: wasmtime and the compiled guest).
     pub fn memory(mut self, bytes: usize) -> Tenant {
         self.memory = bytes;
         self
     }
 
+    /// The limit the guest's engine puts on the Lua heap: 7/8 of
+    /// [`Tenant::memory`], the rest being the allocator's overhead.
+    pub fn lua_memory_limit(&self) -> usize {
+        self.memory / 8 * LUA_SHARE_EIGHTHS + self.memory % 8 * LUA_SHARE_EIGHTHS / 8
+    }
+
     /// The hard cap on the instance's linear memory (see [`Tenant::memory`]).
     pub fn hard_memory_cap(&self) -> usize {
-        self.memory.saturating_mul(2).saturating_add(GUEST_BASE_MEMORY)
+        self.memory.saturating_add(self.memory / ALLOCATOR_SLACK_DIVISOR).saturating_add(GUEST_BASE_MEMORY)
     }
 
     /// A CPU budget in fuel units (about one per Wasm instruction), or none.

@@ -92,34 +92,54 @@ pub fn encode(values: &[HostValue], out: &mut Vec<u8>) {
     }
 }
 
-/// Decodes a sequence of values; `None` if the bytes are malformed.
-pub fn decode(mut b: &[u8]) -> Option<Vec<HostValue>> {
+/// Decodes a sequence of values; `None` if the bytes are malformed. (The guest's
+/// decoder; the host decodes with a bound, [`decode_at_most`].)
+#[allow(dead_code)]
+pub fn decode(b: &[u8]) -> Option<Vec<HostValue>> {
+    decode_at_most(b, usize::MAX).ok()
+}
+
+/// Why [`decode_at_most`] refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Not the encoding.
+    Malformed,
+    /// More values than allowed (found before decoding them all: a megabyte of nils
+    /// is not turned into a million values first).
+    TooMany,
+}
+
+/// Decodes at most `max` values.
+pub fn decode_at_most(mut b: &[u8], max: usize) -> Result<Vec<HostValue>, DecodeError> {
     let mut out = Vec::new();
     while let Some((&tag, rest)) = b.split_first() {
+        if out.len() == max {
+            return Err(DecodeError::TooMany);
+        }
         b = rest;
         out.push(match tag {
             0 => HostValue::Nil,
             1 => HostValue::Bool(false),
             2 => HostValue::Bool(true),
             3 => {
-                let (n, rest) = b.split_first_chunk::<8>()?;
+                let (n, rest) = b.split_first_chunk::<8>().ok_or(DecodeError::Malformed)?;
                 b = rest;
                 HostValue::Number(f64::from_le_bytes(*n))
             }
             4 => {
-                let (n, rest) = b.split_first_chunk::<4>()?;
+                let (n, rest) = b.split_first_chunk::<4>().ok_or(DecodeError::Malformed)?;
                 let n = u32::from_le_bytes(*n) as usize;
                 if rest.len() < n {
-                    return None;
+                    return Err(DecodeError::Malformed);
                 }
                 let (s, rest) = rest.split_at(n);
                 b = rest;
                 HostValue::Str(s.to_vec())
             }
-            _ => return None,
+            _ => return Err(DecodeError::Malformed),
         });
     }
-    Some(out)
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -140,5 +160,7 @@ mod tests {
         assert_eq!(decode(&b), Some(vs));
         assert_eq!(decode(&[4, 9, 0, 0, 0, b'x']), None);
         assert_eq!(decode(&[7]), None);
+        assert_eq!(decode_at_most(&[0, 0, 0], 3), Ok(vec![HostValue::Nil; 3]));
+        assert_eq!(decode_at_most(&[0, 0, 0, 0], 3), Err(DecodeError::TooMany));
     }
 }

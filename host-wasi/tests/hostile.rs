@@ -84,10 +84,8 @@ fn deep_recursion_is_a_lua_error() {
 
 #[test]
 fn output_flood_is_cut() {
-    let r = run(
-        &limited().stdio(moonbox_host_wasi::Stdio::Capture(64 << 10)),
-        "while true do io.write(('x'):rep(1000)) end",
-    );
+    let r =
+        run(&limited().stdio(moonbox_host_wasi::Stdio::Capture(64 << 10)), "while true do print(('x'):rep(1000)) end");
     assert_eq!(r.outcome, Outcome::OutputLimit, "{}", stderr(&r));
     assert!(r.stdout.len() <= 64 << 10);
 }
@@ -241,4 +239,30 @@ fn a_full_pool_refuses_instead_of_waiting() {
     release.wait();
     assert_eq!(h.join().unwrap(), Outcome::Ok);
     assert_eq!(s.run(&limited(), &Script::source("x.lua", "print(1)"), &[]).unwrap().outcome, Outcome::Ok);
+}
+
+/// `Tenant::memory` bounds the whole instance, allocator overhead included: 1.5 × the
+/// limit + 8 MiB of linear memory at most (the old cap, twice the limit + 4 MiB, let a
+/// run reach 2x), and a heap of small objects, the allocator's worst case, still gets
+/// the catchable "not enough memory" before the cap refuses anything.
+#[test]
+fn memory_bounds_the_whole_tenant() {
+    const M: usize = 64 << 20;
+    let bound = M + M / 2 + (8 << 20);
+    let t = Tenant::new().memory(M).timeout(Some(Duration::from_secs(30)));
+    assert_eq!(t.hard_memory_cap(), bound);
+    // Small objects: a Lua error, caught; the state goes on.
+    let r = run(
+        &t,
+        "local t, i = {}, 0
+         print(pcall(function() while true do i = i + 1 t[i] = { i, 'k' .. i } end end))
+         t = nil collectgarbage() print(i > 100000, 'after')",
+    );
+    assert_eq!(r.outcome, Outcome::Ok, "{}", stderr(&r));
+    assert_eq!(stdout(&r), "false\tnot enough memory\ntrue\tafter\n");
+    assert!(r.peak_memory <= bound, "{} MiB", r.peak_memory >> 20);
+    // Coroutines, which the engine accounts short: the cap stops them, at the bound.
+    let r = run(&t, "local t = {} for i = 1, 1e8 do t[i] = coroutine.create(function() end) end");
+    assert_eq!(r.outcome, Outcome::MemoryLimit, "{}", stderr(&r));
+    assert!(r.peak_memory <= bound, "{} MiB", r.peak_memory >> 20);
 }

@@ -2,7 +2,8 @@
 //! `moonbox-host-wasi` once per tenant (and by any other WASI runtime).
 //!
 //! ```text
-//! moonbox [--cwd DIR] [--memory BYTES] [--host-script NAME] [--] (-e CHUNK | SCRIPT | -) [ARGS]...
+//! moonbox [--cwd DIR] [--memory BYTES] [--grant-read DIR]... [--grant-write DIR]...
+//!         [--host-script NAME] [--] (-e CHUNK | SCRIPT | -) [ARGS]...
 //! ```
 //!
 //! `--host-script NAME` takes the main chunk from the host (the `moonbox.script_*`
@@ -11,9 +12,11 @@
 //! `--cwd` sets the working directory that relative paths resolve against (WASI
 //! has none of its own); `--memory` sets the engine's memory limit, so that most
 //! allocations past it become the catchable Lua error "not enough memory" before the
-//! host's hard cap on linear memory is reached. The script runs with the sandboxed
-//! Lua capabilities (see `profile.rs`) and the host functions the tenant was granted
-//! (`host.rs`). Errors print as the native CLI prints them: `moonbox: message` and a
+//! host's hard cap on linear memory is reached. `--grant-read`/`--grant-write` name
+//! the directories the host preopened (WASI enforces them; the engine opens its file
+//! functions only for them). The script runs with the sandboxed Lua capabilities of
+//! `Lua::sandboxed()` plus those grants (see `profile.rs`) and the host functions the
+//! tenant was granted (`host.rs`). Errors print as the native CLI prints them: `moonbox: message` and a
 //! traceback on stderr, exit status 1.
 //!
 //! There are no threads on wasip1: everything runs on the main thread. The engine
@@ -40,13 +43,9 @@ fn main() -> ExitCode {
 
 fn run(argv: &[String]) -> u8 {
     let prog = argv.first().cloned().unwrap_or_else(|| "moonbox".into());
-    // SAFETY: the guest owns this state for the whole run; between its calls into
-    // the state it holds only the loaded chunk (on the stack while it runs) and
-    // values it converts at once (error messages).
-    let mut vm = unsafe { moonbox_engine::stdlib::new_state() };
-    profile::apply(&mut vm);
-    host::install(&mut vm);
     let mut i = 1;
+    let mut grants = profile::Grants::default();
+    let mut memory: Option<usize> = None;
     let mut chunk: Option<String> = None;
     let mut host_script: Option<String> = None;
     while i < argv.len() {
@@ -60,7 +59,11 @@ fn run(argv: &[String]) -> u8 {
                 i += 2;
             }
             ("--memory", Some(n)) => {
-                vm.set_memory_limit(n.parse().ok());
+                memory = n.parse().ok();
+                i += 2;
+            }
+            ("--grant-read" | "--grant-write", Some(dir)) => {
+                grants.add(dir, a == "--grant-write");
                 i += 2;
             }
             ("--host-script", Some(name)) => {
@@ -80,6 +83,9 @@ fn run(argv: &[String]) -> u8 {
             _ => break,
         }
     }
+    let mut vm = profile::new_state(grants);
+    vm.set_memory_limit(memory);
+    host::install(&mut vm);
     let (script, name, src) = match (chunk, &host_script) {
         (Some(src), _) => (None, "=(command line)".to_string(), Ok(src.into_bytes())),
         (None, Some(path)) => {

@@ -1,47 +1,46 @@
-//! The Lua-level capabilities of a tenant: the sandboxed profile of the facade
-//! (`Lua::sandboxed()`), except that files stay reachable, because here WASI decides
-//! which ones exist: only the host's directory grants, read-only or read-write.
+//! The Lua-level capabilities of a tenant: exactly the profile of the facade's
+//! `Lua::sandboxed()` (`Caps::sandboxed()`, and a `collectgarbage` that cannot stop
+//! the collector), plus the directory grants the host made, which WASI enforces
+//! (read-only or read-write) and the engine matches too.
 //!
-//! Removed: `os.execute`, `os.exit`, `os.getenv`, `os.tmpname`, `io.popen`,
-//! `package.loadlib`, the C loaders of `require`, every `debug` function but
-//! `traceback`, binary chunks, and the `collectgarbage` options that would defeat the
-//! memory limit.
+//! The libraries are *opened* with these capabilities (`stdlib::open_with`), so a
+//! function the profile lacks is never registered: nothing is deleted from a full
+//! set afterwards. With no grant there is no `io` at all; with grants, `io.open`,
+//! `io.lines`, `io.close`, `io.type`, `loadfile`, `dofile` and `require` of Lua files
+//! reach the granted directories and nothing else, as natively with
+//! `Capabilities::sandboxed().allow_read(dir)`. `host-wasi/tests/profile.rs` compares
+//! the globals and library functions of both.
 
-use moonbox_engine::value::Value;
+use std::path::PathBuf;
+
+use moonbox_engine::stdlib::caps::{Caps, DirGrant};
 use moonbox_engine::vm::Vm;
 
-const REMOVED_OS: &[&str] = &["execute", "exit", "getenv", "tmpname"];
-const REMOVED_IO: &[&str] = &["popen"];
-const REMOVED_PACKAGE: &[&str] = &["loadlib", "cpath"];
+/// The directory grants the host passed on the command line (`--grant-read DIR`,
+/// `--grant-write DIR`), as the guest sees them.
+#[derive(Default)]
+pub struct Grants(Vec<DirGrant>);
 
-pub fn apply(vm: &mut Vm) {
-    vm.set_allow_binary(false);
-    let g = vm.globals();
-    for (lib, names) in [("os", REMOVED_OS), ("io", REMOVED_IO), ("package", REMOVED_PACKAGE)] {
-        if let Some(t) = vm.get_field(g, lib).as_table() {
-            for name in names {
-                vm.set_field(t, name, Value::NIL);
-            }
-        }
+impl Grants {
+    pub fn add(&mut self, dir: &str, writable: bool) {
+        self.0.push(DirGrant { path: PathBuf::from(dir), writable });
     }
-    // require: the preload and Lua-file searchers only (files go through WASI).
-    if let Some(pkg) = vm.get_field(g, "package").as_table() {
-        if let Some(loaders) = vm.get_field(pkg, "loaders").as_table() {
-            let only = vm.new_table(2, 0);
-            let _ = vm.raw_set_int(only, 1, loaders.get_int(1));
-            let _ = vm.raw_set_int(only, 2, loaders.get_int(2));
-            vm.set_field(pkg, "loaders", only.to_value());
-        }
-    }
-    // debug: only traceback.
-    let traceback = vm.get_field(g, "debug").as_table().map(|d| vm.get_field(d, "traceback"));
-    let dbg = vm.new_table(0, 1);
-    if let Some(tb) = traceback {
-        vm.set_field(dbg, "traceback", tb);
-    }
-    vm.set_field(g, "debug", dbg.to_value());
-    if let Some(l) = moonbox_engine::stdlib::lib(vm).loaded {
-        vm.set_field(l, "debug", dbg.to_value());
-    }
-    moonbox_engine::stdlib::base::guard_collectgarbage(vm);
+}
+
+/// The tenant's capabilities: the sandboxed set and its grants.
+pub fn caps(grants: Grants) -> Caps {
+    Caps { dirs: grants.0, ..Caps::sandboxed() }
+}
+
+/// A fresh state with the tenant's libraries.
+pub fn new_state(grants: Grants) -> Vm {
+    // SAFETY: the guest owns this state for the whole run; between its calls into
+    // the state it holds only the loaded chunk (on the stack while it runs) and
+    // values it converts at once (error messages).
+    let mut vm = unsafe { Vm::new_bare() };
+    moonbox_engine::stdlib::open_with(&mut vm, &caps(grants));
+    // `Capabilities::sandboxed()` has no `gc_control`: the facade guards
+    // `collectgarbage` for it, and so does the tenant.
+    moonbox_engine::stdlib::base::guard_collectgarbage(&mut vm);
+    vm
 }
