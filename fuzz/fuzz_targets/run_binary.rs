@@ -12,5 +12,5 @@ fuzz_target!(|data: &[u8]| {
     if !dump::is_binary(data) {
         return;
     }
-    run_limited_with(data, |vm| vm.allow_binary = true);
+    run_limited_with(data, |vm| vm.set_allow_binary(true));
 });

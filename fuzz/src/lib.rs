@@ -21,7 +21,9 @@ pub fn run_limited_with(src: &[u8], setup: impl FnOnce(&mut moonbox_engine::vm::
     let lua =
         Lua::with_options(LuaOptions { sandboxed: true, memory_limit: Some(MEMORY), instruction_limit: Some(FUEL) });
     lua.set_output(|_| {}).expect("a fresh state is not busy");
-    lua.with_raw_vm(setup).expect("a fresh state is not busy");
+    // SAFETY: `setup` only changes the engine's settings (stress modes, limits); it keeps no
+    // handle past the call and leaves the stack as it found it.
+    unsafe { lua.with_raw_vm(setup) }.expect("a fresh state is not busy");
     let _ = lua.load(src).set_name("=fuzz").exec();
     // The state stays usable after any error or stop.
     lua.set_budget(Some(10_000));
