@@ -407,6 +407,8 @@ pub struct Heap {
     pub measure_pauses: bool,
     /// Pins held (rule 3 of the module docs): while non-zero, nothing is freed.
     pins: u32,
+    /// The state of the generator of table seeds ([`Heap::table_seed`]).
+    table_seeds: u64,
 }
 
 /// Userdata `h` as a finalizer to queue, marked finalized, when it has a finalizer
@@ -459,7 +461,17 @@ impl Heap {
             pauses: Vec::new(),
             measure_pauses: false,
             pins: 0,
+            // Apart from the string hash's key: one does not tell the other.
+            table_seeds: splitmix64(seed ^ 0x6A09_E667_F3BC_C909),
         }
+    }
+
+    /// A seed for a new table's hash of non-string keys (see `object::table`): the
+    /// next output of a generator keyed by the state's random seed.
+    #[inline]
+    pub fn table_seed(&mut self) -> u64 {
+        self.table_seeds = self.table_seeds.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        splitmix64(self.table_seeds)
     }
 
     /// Sets the memory limit (`None`: unlimited). Collections are paced so that one
@@ -849,6 +861,14 @@ impl Drop for Heap {
     }
 }
 
+/// SplitMix64's output function: a bijection that spreads every input bit.
+#[inline]
+fn splitmix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// # Safety
 /// `h` must be the header of a live object allocated by [`Heap::alloc`].
 unsafe fn object_size(h: NonNull<GcHeader>) -> usize {
@@ -903,4 +923,26 @@ unsafe fn free_erased<T: GcObject>(h: NonNull<GcHeader>) -> usize {
 unsafe fn size_erased<T: GcObject>(h: NonNull<GcHeader>) -> usize {
     // SAFETY: per the contract.
     unsafe { h.cast::<T>().as_ref() }.size()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Table seeds differ from table to table and from state to state.
+    #[test]
+    fn table_seeds_differ() {
+        // SAFETY: no object is allocated in these heaps.
+        let (mut a, mut b) = unsafe { (Heap::new(1), Heap::new(2)) };
+        let sa: Vec<u64> = (0..1000).map(|_| a.table_seed()).collect();
+        let sb: Vec<u64> = (0..1000).map(|_| b.table_seed()).collect();
+        let mut all: Vec<u64> = sa.iter().chain(&sb).copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), 2000);
+        // Every bit varies.
+        let ones = sa.iter().fold(0u64, |acc, s| acc | s);
+        let zeros = sa.iter().fold(0u64, |acc, s| acc | !s);
+        assert_eq!((ones, zeros), (u64::MAX, u64::MAX));
+    }
 }

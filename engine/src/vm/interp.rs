@@ -1112,12 +1112,13 @@ impl Vm {
     /// As [`Vm::gc_check`].
     #[inline(never)]
     unsafe fn op_tnew(&mut self, narr: usize, nh: usize, pc: usize) -> LResult<Value> {
-        if let Ok(t) = Table::try_new(narr, nh, self.heap.room()) {
+        let seed = self.heap.table_seed();
+        if let Ok(t) = Table::try_new(narr, nh, self.heap.room(), seed) {
             return Ok(self.heap.alloc(t).to_value());
         }
         self.save_pc(pc);
         // SAFETY: the caller's contract.
-        let t = unsafe { self.with_memory_retry(|vm| Table::try_new(narr, nh, vm.heap.room())) }?;
+        let t = unsafe { self.with_memory_retry(|vm| Table::try_new(narr, nh, vm.heap.room(), seed)) }?;
         Ok(self.heap.alloc(t).to_value())
     }
 
@@ -1144,7 +1145,7 @@ impl Vm {
         let copy = unsafe {
             self.with_memory_retry(|vm| match template {
                 Some(t) => t.try_clone_contents(vm.heap.room()),
-                None => Ok(Table::new(0, 0)),
+                None => Ok(Table::new(0, 0, vm.heap.table_seed())),
             })
         }?;
         Ok(self.heap.alloc(copy).to_value())

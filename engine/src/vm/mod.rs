@@ -244,8 +244,10 @@ impl Vm {
         let mut heap = unsafe { Heap::new(random_seed()) };
         let main_thread = heap.alloc(Thread::new());
         main_thread.set_status(CoStatus::Running);
-        let globals = heap.alloc(Table::new(0, 64));
-        let registry = heap.alloc(Table::new(0, 8));
+        let seed = heap.table_seed();
+        let globals = heap.alloc(Table::new(0, 64, seed));
+        let seed = heap.table_seed();
+        let registry = heap.alloc(Table::new(0, 8, seed));
         let mm_names = MetaEvent::ALL.iter().map(|e| heap.intern(e.name().as_bytes())).collect();
         let type_names = crate::value::LuaType::ALL.iter().map(|t| heap.intern(t.name().as_bytes())).collect();
         let oom_msg = heap.intern(b"not enough memory");
@@ -482,12 +484,13 @@ impl Vm {
 
     /// A new table.
     pub fn new_table(&mut self, narr: usize, nhash: usize) -> GcRef<Table> {
-        self.heap.alloc(Table::new(narr, nhash))
+        let seed = self.heap.table_seed();
+        self.heap.alloc(Table::new(narr, nhash, seed))
     }
 
     /// A new table of a size a script chose: "not enough memory" past the limit.
     pub fn try_new_table(&mut self, narr: usize, nhash: usize) -> LResult<GcRef<Table>> {
-        match Table::try_new(narr, nhash, self.heap.room()) {
+        match Table::try_new(narr, nhash, self.heap.room(), self.heap.table_seed()) {
             Ok(t) => Ok(self.heap.alloc(t)),
             Err(_) => Err(self.mem_error()),
         }
