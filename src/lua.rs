@@ -353,18 +353,27 @@ impl Inner {
             }
             return Error::CallbackError { traceback: e.traceback().map(str::to_owned), cause: err };
         }
+        // The text of a catchable error (its `__tostring` may run, and may be stopped by
+        // a limit: then the stop is what the host sees).
+        let text = match e.kind() {
+            ErrorKind::Budget | ErrorKind::Cancelled => String::new(),
+            _ => match vm.error_text(&e) {
+                Ok(t) => t,
+                Err(stop) => return self.convert_error(vm, stop),
+            },
+        };
         match e.kind() {
             ErrorKind::Syntax => {
-                let message = vm.error_to_string(&e);
+                let message = text;
                 let incomplete_input = message.ends_with("'<eof>'");
                 Error::SyntaxError { message, incomplete_input }
             }
             ErrorKind::Runtime | ErrorKind::ErrorHandler => {
-                Error::RuntimeError { message: vm.error_to_string(&e), traceback: e.traceback().map(str::to_owned) }
+                Error::RuntimeError { message: text, traceback: e.traceback().map(str::to_owned) }
             }
             ErrorKind::Memory | ErrorKind::RetryAfterGc => {
                 // The engine's message, with the state's limit and use when one is set.
-                let msg = vm.error_to_string(&e);
+                let msg = text;
                 if msg == "not enough memory" && vm.memory_limit().is_some() {
                     Error::MemoryError(self.memory_message(vm))
                 } else {

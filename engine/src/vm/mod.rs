@@ -41,6 +41,10 @@ pub const MAX_STACK: usize = 1_000_000;
 pub const MAX_FRAMES: usize = 200_000;
 /// Most nested re-entries from native code into Lua ("C stack overflow" past it).
 pub const MAX_CCALLS: u32 = 200;
+/// Errors of `__gc` finalizers reported per state (see `Vm::report_finalizer_error`).
+pub const MAX_GC_ERROR_REPORTS: u32 = 100;
+/// Bytes of a finalizer's error message reported.
+pub const MAX_GC_ERROR_TEXT: usize = 300;
 /// Longest string a script may build (LuaJIT's LJ_MAX_STR).
 pub const MAX_STR_LEN: usize = 0x7fff_ff00;
 /// Slots kept free above a Lua frame for metamethod calls.
@@ -156,6 +160,8 @@ pub struct Vm {
     pub(crate) tail_pending: bool,
     /// Set while `__gc` finalizers run, so they don't recurse.
     pub(crate) in_finalizer: bool,
+    /// Finalizer errors reported so far (capped at [`MAX_GC_ERROR_REPORTS`]).
+    pub(crate) gc_errors_reported: u32,
     /// May scripts stop or slow the collector (`collectgarbage("stop")`, ...)?
     pub(crate) gc_control: bool,
     /// Set while a library function runs again after a collection it asked for
@@ -166,8 +172,8 @@ pub struct Vm {
     /// Called when the instruction budget runs out: `Some(n)` continues with `n` more
     /// instructions, `None` stops the script. Without a hook the budget is unlimited.
     pub(crate) budget_hook: Option<Box<dyn FnMut() -> Option<i64>>>,
-    /// Where `print`, `io.write` to stdout and warnings go; `None` means the
-    /// process's stdout (warnings: stderr).
+    /// Where `print`, `io.write` to stdout and warnings (errors in `__gc`
+    /// finalizers) go; `None` means the process's stdout (warnings: stderr).
     pub(crate) output: Option<Box<dyn FnMut(&[u8])>>,
     /// Extra values kept alive with the state (e.g. the string metatable).
     pub(crate) roots: Vec<Value>,
@@ -275,6 +281,7 @@ impl Vm {
             allow_binary: true,
             budget: i64::MAX,
             in_finalizer: false,
+            gc_errors_reported: 0,
             gc_retried: false,
             gc_control: true,
             resumers: Vec::new(),
@@ -975,10 +982,11 @@ impl Vm {
         self.run_finalizers()
     }
 
-    /// Runs queued `__gc` finalizers (errors in them are reported to stderr, as a
-    /// warning, and otherwise ignored). A budget or cancellation stop is not an error
-    /// of the finalizer: it drops the queue and is returned, so that it stops the
-    /// script as it would anywhere else (`pcall` cannot catch it).
+    /// Runs queued `__gc` finalizers. An error in one is reported through the state's
+    /// output (see [`report_finalizer_error`](Vm::report_finalizer_error)) and
+    /// otherwise ignored. A budget or cancellation stop is not an error of the
+    /// finalizer: it drops the queue and is returned, so that it stops the script as
+    /// it would anywhere else (`pcall` cannot catch it).
     pub fn run_finalizers(&mut self) -> LResult<()> {
         if self.in_finalizer || self.heap.pending_finalizers.is_empty() {
             return Ok(());
@@ -993,21 +1001,61 @@ impl Vm {
             if gc.is_nil() {
                 continue;
             }
-            if let Err(e) = self.call_value(gc, &[u], 0) {
-                if !e.kind().catchable() {
-                    // A budget or cancellation stop: drop what is queued.
-                    self.heap.pending_finalizers.clear();
-                    stop = Some(e);
-                    break;
-                }
-                let msg = self.error_to_string(&e);
-                eprintln!("moonbox: error in __gc metamethod ({msg})");
+            let r = match self.call_value(gc, &[u], 0) {
+                Ok(_) => Ok(()),
+                // The error object's `__tostring` may be stopped by a limit too.
+                Err(e) if e.kind().catchable() => match self.error_text(&e) {
+                    Ok(msg) => {
+                        self.report_finalizer_error(&msg);
+                        Ok(())
+                    }
+                    Err(stop) => Err(stop),
+                },
+                Err(e) => Err(e),
+            };
+            if let Err(e) = r {
+                // A budget or cancellation stop: drop what is queued.
+                self.heap.pending_finalizers.clear();
+                stop = Some(e);
+                break;
             }
         }
         self.in_finalizer = false;
         match stop {
             Some(e) => Err(e),
             None => Ok(()),
+        }
+    }
+
+    /// Reports an error raised by a `__gc` finalizer: the line
+    /// `moonbox: error in __gc metamethod (<message>)` goes to the state's output when
+    /// the host set one ([`set_output`](Vm::set_output)), else to the process's
+    /// stderr (the CLI). A script decides how many finalizers fail and with what
+    /// message, so each message is cut at [`MAX_GC_ERROR_TEXT`] bytes and only the
+    /// first [`MAX_GC_ERROR_REPORTS`] errors of a state are reported (then one line
+    /// saying the rest are not).
+    pub fn report_finalizer_error(&mut self, msg: &str) {
+        let n = self.gc_errors_reported;
+        if n > MAX_GC_ERROR_REPORTS {
+            return;
+        }
+        self.gc_errors_reported = n + 1;
+        let line = if n == MAX_GC_ERROR_REPORTS {
+            "moonbox: further errors in __gc metamethods are not reported\n".to_string()
+        } else {
+            let mut cut = msg.len().min(MAX_GC_ERROR_TEXT);
+            while !msg.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let more = if cut < msg.len() { "..." } else { "" };
+            format!("moonbox: error in __gc metamethod ({}{more})\n", &msg[..cut])
+        };
+        match self.output.as_mut() {
+            Some(out) => out(line.as_bytes()),
+            None => {
+                use std::io::Write;
+                let _ = std::io::stderr().write_all(line.as_bytes());
+            }
         }
     }
 }
