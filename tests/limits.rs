@@ -122,3 +122,121 @@ fn limit_stops_in_error_tostring_on_the_cli() {
     let o = moonbox(&["--sandbox=native", "--timeout", "300ms", "-e", ENDLESS_TOSTRING]);
     assert_eq!(o.status.code(), Some(5), "{o:?}");
 }
+
+// ----- Native stack depth --------------------------------------------------------------
+
+/// Every way a script can make the engine recurse on the native stack. Each one
+/// counts its levels in the global `n`, and must end in a Lua error.
+const RECURSION_SHAPES: &[(&str, &str)] = &[
+    ("tostring", "local t = setmetatable({}, {__tostring = function(s) n = n + 1 return tostring(s) end}) return tostring(t)"),
+    ("format %s", "local t = setmetatable({}, {__tostring = function(s) n = n + 1 return string.format('%s', s) end}) return string.format('%s', t)"),
+    ("print", "local t = setmetatable({}, {__tostring = function(s) n = n + 1 print(s) return '' end}) print(t)"),
+    ("sort comparator", "local function f() n = n + 1 table.sort({3, 2, 1}, function(a, b) f() return a < b end) end f()"),
+    ("sort __lt", "local mt = {} mt.__lt = function(a, b) n = n + 1 table.sort({setmetatable({}, mt), setmetatable({}, mt)}) return true end table.sort({setmetatable({}, mt), setmetatable({}, mt)})"),
+    ("xpcall handler", "local function f() n = n + 1 return xpcall(error, function(m) local ok, m2 = f() return m2 end) end local ok, m = f() error(m, 0)"),
+    ("error __tostring", "local e = setmetatable({}, {__tostring = function(s) n = n + 1 return tostring(s) end}) error(e)"),
+    ("coroutine.wrap", "local function f() n = n + 1 return coroutine.wrap(f)() end f()"),
+    ("coroutine.resume", "local function f() n = n + 1 local ok, m = coroutine.resume(coroutine.create(f)) if not ok then error(m, 0) end end f()"),
+    ("gsub callback", "local function f() n = n + 1 return (string.gsub('x', 'x', f)) end f()"),
+    ("pcall chain", "local function f() n = n + 1 local ok, m = pcall(string.gsub, 'x', 'x', f) if not ok then error(m, 0) end return m end f()"),
+    ("load reader", "local function f() n = n + 1 local fn, m = load(function() f() return nil end) if not fn then error(m, 0) end end f()"),
+    ("nested syntax in readers", r#"
+        local function mk()
+          local i = 0
+          return function()
+            i = i + 1
+            if i == 1 then return "return " .. string.rep("(", 190) end
+            if i == 2 then n = n + 1 local f, m = load(mk()) if not f then error(m, 0) end return "nil" end
+            if i == 3 then return string.rep(")", 190) end
+          end
+        end
+        local f, m = load(mk()) if not f then error(m, 0) end"#),
+    ("deep syntax", "n = 300 local f, m = load('return ' .. string.rep('(', 300) .. '1' .. string.rep(')', 300)) if not f then error(m, 0) end"),
+    ("require", "package.preload.x = function(name) n = n + 1 package.loaded.x = nil return require('x') end require('x')"),
+    ("__index from native", "local t = setmetatable({}, {__index = function(t, k) n = n + 1 return table.concat({tostring(t)}) end}) local mt = getmetatable(t) mt.__tostring = function(s) return s.x end return tostring(t)"),
+    ("__gc", "local function mk() local p = newproxy(true) getmetatable(p).__gc = function() n = n + 1 mk() collectgarbage() end end mk() collectgarbage() collectgarbage() error('stack overflow (finalizers ran ' .. n .. ')', 0)"),
+    ("mixed", r#"
+        local f
+        local routes = {
+          function(k) return tostring(setmetatable({}, {__tostring = function() f(k) return '' end})) end,
+          function(k) table.sort({1, 2}, function(a, b) f(k) return a < b end) end,
+          function(k) return coroutine.wrap(function() f(k) end)() end,
+          function(k) string.gsub('x', 'x', function() f(k) end) end,
+          function(k) load(function() f(k) return nil end) end,
+          function(k) local ok, m = xpcall(error, function() f(k) end) end,
+        }
+        f = function(k) n = n + 1 return routes[n % #routes + 1](k) end
+        f(1) error('stack overflow (mixed ran ' .. n .. ')', 0)"#),
+];
+
+/// Runs every shape in a fresh state on a thread with `stack` bytes of stack, with the
+/// engine's native stack limit set to `limit` (`None`: the default); returns each
+/// shape's levels reached and error message.
+fn run_shapes(stack: usize, limit: Option<usize>, sandboxed: bool) -> Vec<(&'static str, i64, String)> {
+    std::thread::Builder::new()
+        .stack_size(stack)
+        .spawn(move || {
+            let mut out = Vec::new();
+            for (name, src) in RECURSION_SHAPES {
+                let lua = if sandboxed { Lua::sandboxed() } else { Lua::new() };
+                if let Some(l) = limit {
+                    lua.set_native_stack_limit(l);
+                }
+                lua.set_output(|_| {}).unwrap();
+                lua.globals().set("n", 0).unwrap();
+                let r = lua.load(*src).set_name(*name).exec();
+                let n: i64 = lua.globals().get("n").unwrap();
+                let msg = match r {
+                    Ok(()) => "no error".to_string(),
+                    Err(e) => e.to_string(),
+                };
+                // The state is still usable.
+                assert_eq!(lua.load("return 6 * 7").eval::<i32>().unwrap(), 42, "{name}");
+                out.push((*name, n, msg));
+            }
+            out
+        })
+        .unwrap()
+        .join()
+        .expect("the thread survived")
+}
+
+fn is_depth_error(msg: &str) -> bool {
+    // An error object whose `__tostring` overflows is shown as LuaJIT shows it.
+    ["stack overflow", "too many syntax levels", "error in error handling", "(error object is not a string)"]
+        .iter()
+        .any(|m| msg.contains(m))
+}
+
+/// A 2 MiB thread (Rust's default) embedding a state survives every recursion shape,
+/// each ending in a Lua error, with the default limit, trusted and sandboxed.
+#[test]
+fn every_recursion_shape_ends_in_a_lua_error_on_a_2mib_thread() {
+    for sandboxed in [false, true] {
+        for (name, n, msg) in run_shapes(2 << 20, None, sandboxed) {
+            assert!(is_depth_error(&msg), "{name} (sandboxed: {sandboxed}): {n} levels, {msg}");
+            assert!(n >= 3, "{name}: only {n} levels");
+        }
+    }
+}
+
+/// Smaller threads survive too, with the limit lowered to what they have less the
+/// slack; and the stack each level takes, measured (printed with --nocapture).
+#[test]
+fn small_threads_with_a_lowered_limit_survive() {
+    let slack = moonbox::engine::vm::NATIVE_STACK_SLACK;
+    for (stack, limit) in
+        [(16usize << 20, 512usize << 10), (256 << 10, (256 << 10) - slack), (512 << 10, (512 << 10) - slack)]
+    {
+        let runs = run_shapes(stack, Some(limit), false);
+        for (name, n, msg) in &runs {
+            assert!(is_depth_error(msg), "{name} on a {} KiB thread: {n} levels, {msg}", stack >> 10);
+            println!(
+                "{:>5} KiB thread, limit {:>4} KiB: {name:<26} {n:>5} levels, {:>6} bytes/level",
+                stack >> 10,
+                limit >> 10,
+                limit / (*n).max(1) as usize
+            );
+        }
+    }
+}

@@ -23,17 +23,13 @@ type R<T> = Result<T, SyntaxError>;
 /// LuaJIT's LJ_MAX_XLEVEL.
 const MAX_LEVEL: u32 = 200;
 
-/// Stack bytes the parser may use below `compile`'s frame. Optimised builds need about
-/// 300 KiB for 200 levels; unoptimised ones more, so there this guard may stop nesting a
-/// little before LuaJIT's limit, with the same message, instead of overflowing.
+/// Stack bytes the parser may use below `compile`'s frame when its host gives no floor
+/// (see [`super::Host::stack_floor`]). Optimised builds need about 300 KiB for 200
+/// levels; unoptimised ones more, so there this guard may stop nesting a little before
+/// LuaJIT's limit, with the same message, instead of overflowing.
 const STACK_BUDGET: usize = 1 << 20;
 
-/// An address on the current stack (no unsafe: the pointer is only compared).
-#[inline(always)]
-fn stack_pos() -> usize {
-    let marker = 0u8;
-    std::ptr::addr_of!(marker) as usize
-}
+use crate::native_stack::stack_pos;
 
 pub(super) struct Parser<'a> {
     pub lex: Lexer<'a>,
@@ -41,7 +37,8 @@ pub(super) struct Parser<'a> {
     pub parents: Vec<FuncState>,
     pub level: u32,
     pub chunkname: Rc<[u8]>,
-    stack_base: usize,
+    /// The lowest stack address a syntax level may start at.
+    stack_floor: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -51,13 +48,17 @@ impl<'a> Parser<'a> {
 
     /// A parser reading from `lex`, whose chunk name is `chunkname`.
     pub fn with_lexer(lex: Lexer<'a>, chunkname: &[u8]) -> Parser<'a> {
+        let stack_floor = match lex.stack_floor() {
+            0 => stack_pos().saturating_sub(STACK_BUDGET),
+            f => f,
+        };
         Parser {
             lex,
             fs: FuncState::new(0),
             parents: Vec::new(),
             level: 0,
             chunkname: Rc::from(chunkname),
-            stack_base: stack_pos(),
+            stack_floor,
         }
     }
 
@@ -130,7 +131,7 @@ impl<'a> Parser<'a> {
 
     pub(super) fn enter_level(&mut self) -> R<()> {
         self.level += 1;
-        if self.level >= MAX_LEVEL || self.stack_base.abs_diff(stack_pos()) > STACK_BUDGET {
+        if self.level >= MAX_LEVEL || stack_pos() < self.stack_floor {
             return Err(self.lex.error_plain("chunk has too many syntax levels"));
         }
         Ok(())

@@ -522,21 +522,14 @@ impl Vm {
     }
 
     fn call_at_inner(&mut self, func: usize, nargs: usize, nresults: i32) -> LResult<usize> {
-        if self.ccalls >= MAX_CCALLS {
+        if self.ccalls >= MAX_CCALLS || !self.native_enter() {
             return Err(self.rt_error("C stack overflow"));
         }
         let depth = self.frames.len();
         self.ccalls += 1;
-        let r = match self.precall(func, nargs, nresults, Cont::Call) {
-            Ok(CallOutcome::Lua) => {
-                self.frames[depth].boundary = true;
-                self.execute().map(|_| ())
-            }
-            Ok(CallOutcome::Done) => Ok(()),
-            Ok(CallOutcome::Yield) => Err(self.rt_error("attempt to yield across C-call boundary")),
-            Err(e) => Err(e),
-        };
+        let r = self.call_at_entered(func, nargs, nresults, depth);
         self.ccalls -= 1;
+        self.native_leave();
         match r {
             Ok(()) => Ok(if nresults < 0 { self.top - func } else { nresults as usize }),
             Err(e) => {
@@ -544,6 +537,18 @@ impl Vm {
                 self.close_upvals(func);
                 Err(e)
             }
+        }
+    }
+
+    fn call_at_entered(&mut self, func: usize, nargs: usize, nresults: i32, depth: usize) -> LResult<()> {
+        match self.precall(func, nargs, nresults, Cont::Call) {
+            Ok(CallOutcome::Lua) => {
+                self.frames[depth].boundary = true;
+                self.execute().map(|_| ())
+            }
+            Ok(CallOutcome::Done) => Ok(()),
+            Ok(CallOutcome::Yield) => Err(self.rt_error("attempt to yield across C-call boundary")),
+            Err(e) => Err(e),
         }
     }
 
@@ -690,7 +695,7 @@ impl Vm {
             CoStatus::Running => return Ok(Err(self.str_value(b"cannot resume running coroutine"))),
             CoStatus::Normal => return Ok(Err(self.str_value(b"cannot resume non-suspended coroutine"))),
         }
-        if self.ccalls >= MAX_CCALLS {
+        if self.ccalls >= MAX_CCALLS || !self.native_enter() {
             return Err(self.rt_error("C stack overflow"));
         }
         let prev = self.cur_thread;
@@ -705,6 +710,7 @@ impl Vm {
         let r = self.resume_inner(co, prev, args, nargs);
 
         self.ccalls -= 1;
+        self.native_leave();
         self.co_ccalls = saved_co_ccalls;
         // Where the values are in the coroutine's stack.
         let out = match r {

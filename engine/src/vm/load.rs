@@ -1,9 +1,9 @@
 //! Loading: compiled prototype trees become heap prototypes and closures.
 
-use std::cell::Cell;
+use std::borrow::Cow;
 
 use crate::compiler::proto::{KVal, TableTemplate};
-use crate::compiler::{Const, FuncProto};
+use crate::compiler::{Const, FuncProto, Host};
 use crate::gc::GcRef;
 use crate::object::{LuaFunction, Proto, Table, UpState, UpVal};
 use crate::value::Value;
@@ -132,52 +132,14 @@ impl Vm {
         mode: Option<&[u8]>,
         env: Option<GcRef<Table>>,
     ) -> LResult<Value> {
-        let compiled = match src {
-            ChunkSource::Bytes(src) => {
-                self.check_chunk(src, chunkname, mode)?;
-                if crate::compiler::dump::is_binary(src) {
-                    Self::undump(src, chunkname)
-                } else {
-                    // LuaJIT skips a UTF-8 byte order mark at the start of a chunk.
-                    let src = src.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(src);
-                    crate::compiler::compile(src, chunkname)
-                }
-            }
-            ChunkSource::Reader(read) => {
-                // The reader's error, kept aside while the lexer sees an end of input.
-                let failed: Cell<Option<LuaError>> = Cell::new(None);
-                let mut more = |vm: &mut Vm, buf: &mut Vec<u8>| match read(vm, buf) {
-                    Ok(going) => going,
-                    Err(e) => {
-                        failed.set(Some(e));
-                        false
-                    }
-                };
-                let mut first = Vec::new();
-                let mut ended = !more(self, &mut first);
-                if let Some(e) = failed.take() {
-                    return Err(e);
-                }
-                self.check_chunk(&first, chunkname, mode)?;
-                let compiled = if crate::compiler::dump::is_binary(&first) {
-                    while !ended && crate::compiler::dump::header_may_match(&first) {
-                        ended = !more(self, &mut first);
-                    }
-                    Self::undump(&first, chunkname)
-                } else {
-                    if first.starts_with(b"\xEF\xBB\xBF") {
-                        first.drain(..3);
-                    }
-                    let vm = &mut *self;
-                    let mut pull = |buf: &mut Vec<u8>| !ended && more(vm, buf);
-                    crate::compiler::compile_reader(first, &mut pull, chunkname)
-                };
-                if let Some(e) = failed.take() {
-                    return Err(e);
-                }
-                compiled
-            }
-        };
+        // A parse recurses on the native stack, and a reader may call `load` again:
+        // one floor for all of them.
+        if !self.native_enter() {
+            return Err(self.rt_error("C stack overflow"));
+        }
+        let compiled = self.compile_source(src, chunkname, mode);
+        self.native_leave();
+        let compiled = compiled?;
         match compiled {
             Ok(fp) => {
                 let p = self.load_proto(&fp);
@@ -191,6 +153,54 @@ impl Vm {
             Err(e) => {
                 let v = self.str_value(&e.message);
                 Err(LuaError::new(ErrorKind::Syntax, v))
+            }
+        }
+    }
+
+    /// Compiles (or undumps) a chunk for [`load_chunk`](Vm::load_chunk): `Err` for an
+    /// error of the reader, `Ok(Err)` for a syntax error.
+    fn compile_source(
+        &mut self,
+        src: ChunkSource<'_>,
+        chunkname: &[u8],
+        mode: Option<&[u8]>,
+    ) -> LResult<Result<FuncProto, crate::compiler::SyntaxError>> {
+        match src {
+            ChunkSource::Bytes(src) => {
+                self.check_chunk(src, chunkname, mode)?;
+                if crate::compiler::dump::is_binary(src) {
+                    Ok(Self::undump(src, chunkname))
+                } else {
+                    // LuaJIT skips a UTF-8 byte order mark at the start of a chunk.
+                    let src = src.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(src);
+                    let mut host = LoadHost { vm: self, read: None, failed: None };
+                    Ok(crate::compiler::compile_with(Cow::Borrowed(src), false, &mut host, chunkname))
+                }
+            }
+            ChunkSource::Reader(read) => {
+                let mut host = LoadHost { vm: self, read: Some(read), failed: None };
+                let mut first = Vec::new();
+                let mut ended = !host.read_more(&mut first);
+                if let Some(e) = host.failed.take() {
+                    return Err(e);
+                }
+                host.vm.check_chunk(&first, chunkname, mode)?;
+                let compiled = if crate::compiler::dump::is_binary(&first) {
+                    while !ended && crate::compiler::dump::header_may_match(&first) {
+                        ended = !host.read_more(&mut first);
+                    }
+                    Self::undump(&first, chunkname)
+                } else {
+                    if first.starts_with(b"\xEF\xBB\xBF") {
+                        first.drain(..3);
+                    }
+                    crate::compiler::compile_with(Cow::Owned(first), !ended, &mut host, chunkname)
+                };
+                // The reader's error, kept aside while the lexer saw an end of input.
+                if let Some(e) = host.failed.take() {
+                    return Err(e);
+                }
+                Ok(compiled)
             }
         }
     }
@@ -237,6 +247,33 @@ fn template_of(t: &Table) -> TableTemplate {
     let array: Vec<Option<KVal>> = t.arr_to_vec().into_iter().map(kval).collect();
     let hash = t.hash_keys().into_iter().filter_map(|k| Some((kval(k)?, kval(t.get(k))))).collect();
     TableTemplate { array, hash }
+}
+
+/// The compiler's host while the VM loads a chunk: the `load` reader, the native
+/// stack floor.
+struct LoadHost<'v, 'r> {
+    vm: &'v mut Vm,
+    read: Option<&'r mut dyn FnMut(&mut Vm, &mut Vec<u8>) -> LResult<bool>>,
+    /// The reader's error: the lexer sees an end of input, `load` returns it.
+    failed: Option<LuaError>,
+}
+
+impl Host for LoadHost<'_, '_> {
+    fn read_more(&mut self, buf: &mut Vec<u8>) -> bool {
+        let Some(read) = self.read.as_mut() else { return false };
+        match read(self.vm, buf) {
+            Ok(going) => going,
+            Err(e) => {
+                self.failed = Some(e);
+                self.read = None;
+                false
+            }
+        }
+    }
+
+    fn stack_floor(&self) -> usize {
+        self.vm.native_floor()
+    }
 }
 
 /// Where a chunk's bytes come from (see [`Vm::load_chunk`]).

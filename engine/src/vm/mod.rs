@@ -41,6 +41,25 @@ pub const MAX_STACK: usize = 1_000_000;
 pub const MAX_FRAMES: usize = 200_000;
 /// Most nested re-entries from native code into Lua ("C stack overflow" past it).
 pub const MAX_CCALLS: u32 = 200;
+/// Bytes of native (Rust) stack the engine may use below its outermost entry, unless
+/// the host says otherwise ([`Vm::set_native_stack_limit`]). Every Rust recursion in
+/// the engine (native code calling Lua, coroutine resumes, the parser, nested `load`s
+/// with readers) checks it, so no combination of them runs off a thread whose stack
+/// has this much room plus [`NATIVE_STACK_SLACK`] left where it calls into the state.
+/// ARCHITECTURE.md ("Native stack") has the measurements behind it.
+#[cfg(not(target_family = "wasm"))]
+pub const DEFAULT_NATIVE_STACK: usize = 1 << 20;
+/// On wasm32 the guest's whole stack is 1 MiB (host-wasi's `-zstack-size`), and the
+/// default for wasm-bindgen is 1 MiB as well.
+#[cfg(target_family = "wasm")]
+pub const DEFAULT_NATIVE_STACK: usize = 512 << 10;
+/// What the engine may use past its native stack limit between two checks (the
+/// deepest stretch of Rust code without a check: a library function, a pattern match,
+/// the error path), so a thread needs this much beyond the limit.
+pub const NATIVE_STACK_SLACK: usize = 128 << 10;
+
+pub use crate::native_stack::stack_pos;
+
 /// Errors of `__gc` finalizers reported per state (see `Vm::report_finalizer_error`).
 pub const MAX_GC_ERROR_REPORTS: u32 = 100;
 /// Bytes of a finalizer's error message reported.
@@ -143,6 +162,14 @@ pub struct Vm {
     pub(crate) oom_msg: GcRef<LuaString>,
     /// Depth of re-entrant `execute` invocations.
     pub(crate) ccalls: u32,
+    /// Rust recursions into the engine in progress (`call_at`, `resume`, a parse):
+    /// the outermost one records [`native_floor`](Vm::native_floor).
+    pub(crate) native_entries: u32,
+    /// The lowest native stack address the engine may reach in the current outermost
+    /// entry: where it began, less [`native_stack_limit`](Vm::native_stack_limit).
+    pub(crate) native_floor: usize,
+    /// Bytes of native stack the engine may use ([`DEFAULT_NATIVE_STACK`]).
+    pub(crate) native_stack_limit: usize,
     /// `ccalls` when the running coroutine was resumed: yields need equality.
     pub(crate) co_ccalls: u32,
     /// Nested coroutine resumes.
@@ -272,6 +299,9 @@ impl Vm {
             type_names,
             oom_msg,
             ccalls: 0,
+            native_entries: 0,
+            native_floor: 0,
+            native_stack_limit: DEFAULT_NATIVE_STACK,
             co_ccalls: 0,
             resume_depth: 0,
             hot: HotCounters { counts: [interp::HOT_LOOP; 64], hot_events: 0 },
@@ -374,6 +404,59 @@ impl Vm {
     /// Sets the instruction budget of the current slice.
     pub fn set_budget(&mut self, b: i64) {
         self.budget = b;
+    }
+
+    /// Sets how many bytes of native stack the engine may use below the point where
+    /// the host calls into it (default [`DEFAULT_NATIVE_STACK`]). A host that runs the
+    /// state on a thread with a small stack lowers it to what that thread has left,
+    /// less [`NATIVE_STACK_SLACK`]: recursion through native code (metamethods called
+    /// by library functions, comparators, coroutines, nested `load`s, deep syntax)
+    /// then ends in "C stack overflow" or "chunk has too many syntax levels" instead
+    /// of running off the stack.
+    pub fn set_native_stack_limit(&mut self, bytes: usize) {
+        self.native_stack_limit = bytes;
+    }
+
+    /// The native stack limit in bytes.
+    pub fn native_stack_limit(&self) -> usize {
+        self.native_stack_limit
+    }
+
+    /// Enters a Rust recursion into the engine; false (entering nothing) when the
+    /// native stack is used up. The outermost entry records the floor. Every `true`
+    /// is matched by a [`native_leave`](Vm::native_leave).
+    #[inline]
+    pub(crate) fn native_enter(&mut self) -> bool {
+        let here = stack_pos();
+        if self.native_entries == 0 {
+            self.native_floor = here.saturating_sub(self.native_stack_limit);
+        } else if here < self.native_floor {
+            return false;
+        }
+        self.native_entries += 1;
+        true
+    }
+
+    /// Leaves what [`native_enter`](Vm::native_enter) entered.
+    #[inline]
+    pub(crate) fn native_leave(&mut self) {
+        self.native_entries = self.native_entries.saturating_sub(1);
+    }
+
+    /// Is there native stack left above the floor? (For Rust recursions inside one
+    /// entry, e.g. the parser's levels and encoders walking nested tables.)
+    #[inline]
+    pub fn native_stack_ok(&self) -> bool {
+        self.native_entries == 0 || stack_pos() >= self.native_floor
+    }
+
+    /// The lowest native stack address the engine may reach now (0: no entry yet).
+    pub fn native_floor(&self) -> usize {
+        if self.native_entries == 0 {
+            0
+        } else {
+            self.native_floor
+        }
     }
 
     /// The memory limit in bytes, if any.
