@@ -142,6 +142,8 @@ pub struct Lexer<'a> {
     host: Option<&'a mut dyn Host>,
     /// More source may come from the host's reader (false once it reported the end).
     reading: bool,
+    /// Source bytes dropped from the front of `src` (consumed, from a reader).
+    drained: usize,
     /// Current line (of the scanner position).
     pub line: u32,
     /// Line of the previously consumed token (LuaJIT's `lastline`).
@@ -172,6 +174,7 @@ impl<'a> Lexer<'a> {
             pos: 0,
             host,
             reading,
+            drained: 0,
             line: 1,
             lastline: 1,
             tok: Tok::Eof,
@@ -208,6 +211,7 @@ impl<'a> Lexer<'a> {
         let src = self.src.to_mut();
         let at = if self.pos >= 4096 {
             src.drain(..self.pos);
+            self.drained += self.pos;
             let at = at - self.pos;
             self.pos = 0;
             at
@@ -258,6 +262,19 @@ impl<'a> Lexer<'a> {
             self.bump();
         }
         self.line = self.line.saturating_add(1);
+    }
+
+    /// Source bytes consumed so far.
+    pub(super) fn offset(&self) -> usize {
+        self.drained + self.pos
+    }
+
+    /// Reports work and memory growth to the host: false when it says stop.
+    pub(super) fn host_allows(&mut self, units: u64, bytes: usize) -> bool {
+        match self.host.as_mut() {
+            Some(h) => h.charge(units) && (bytes == 0 || h.reserve(bytes)),
+            None => true,
+        }
     }
 
     /// The lowest stack address the host allows (0: none given).

@@ -72,6 +72,18 @@ pub trait Host {
     fn stack_floor(&self) -> usize {
         0
     }
+    /// The compiler did `units` more work, in instruction-budget units (about one per
+    /// token, per 16 source bytes, and per few entries its label and goto matching
+    /// scans); false stops the compilation (a budget or deadline stop the host keeps).
+    fn charge(&mut self, _units: u64) -> bool {
+        true
+    }
+    /// The compiler is about to hold about `bytes` more (code, constants, names,
+    /// table templates: what the output will take, with growth slack); false stops the
+    /// compilation ("not enough memory", which the host keeps).
+    fn reserve(&mut self, _bytes: usize) -> bool {
+        true
+    }
 }
 
 /// A host with nothing to give: no reader, no limits.

@@ -39,7 +39,29 @@ pub(super) struct Parser<'a> {
     pub chunkname: Rc<[u8]>,
     /// The lowest stack address a syntax level may start at.
     stack_floor: usize,
+    /// Work not yet reported to the host (budget units), besides the source bytes.
+    work: u64,
+    /// Source offset up to which work was reported.
+    off_reported: usize,
+    /// Bytes the compiler's output and tables are estimated to hold, and how much of
+    /// that was reported.
+    mem: usize,
+    mem_reported: usize,
 }
+
+/// Bytes a template value holds outside its slot.
+fn kval_bytes(v: &KVal) -> usize {
+    match v {
+        KVal::Str(s) => s.len(),
+        _ => 0,
+    }
+}
+
+/// Work (units) or memory growth (bytes) past which the parser reports to its host.
+const REPORT_WORK: u64 = 4096;
+const REPORT_MEM: usize = 256 << 10;
+/// Source bytes per unit of work.
+const SOURCE_BYTES_PER_UNIT: usize = 16;
 
 impl<'a> Parser<'a> {
     pub fn new(src: &'a [u8], chunkname: &[u8]) -> Parser<'a> {
@@ -59,13 +81,54 @@ impl<'a> Parser<'a> {
             level: 0,
             chunkname: Rc::from(chunkname),
             stack_floor,
+            work: 0,
+            off_reported: 0,
+            mem: 0,
+            mem_reported: 0,
         }
     }
 
     // ---- Token helpers ------------------------------------------------------------
 
     pub(super) fn next(&mut self) -> R<()> {
-        self.lex.next_token()
+        self.lex.next_token()?;
+        self.work += 1;
+        if self.work >= REPORT_WORK || self.mem - self.mem_reported >= REPORT_MEM {
+            self.report()?;
+        }
+        Ok(())
+    }
+
+    /// `n` entries scanned (labels, gotos): work that grows with the program's shape,
+    /// not its length, so it is counted on its own.
+    pub(super) fn scanned(&mut self, n: usize) -> R<()> {
+        self.work = self.work.saturating_add(n as u64 / 4);
+        if self.work >= REPORT_WORK {
+            self.report()?;
+        }
+        Ok(())
+    }
+
+    /// About `bytes` more held by the compiler (checked at the next token).
+    #[inline]
+    pub(super) fn held(&mut self, bytes: usize) {
+        self.mem = self.mem.saturating_add(bytes);
+    }
+
+    /// Reports the work and memory since the last report to the host; an error when it
+    /// says stop (the host keeps the real reason).
+    fn report(&mut self) -> R<()> {
+        let off = self.lex.offset();
+        let units = self.work + (off.saturating_sub(self.off_reported) / SOURCE_BYTES_PER_UNIT) as u64;
+        let grew = self.mem - self.mem_reported;
+        self.work = 0;
+        self.off_reported = off;
+        self.mem_reported = self.mem;
+        if self.lex.host_allows(units, grew) {
+            Ok(())
+        } else {
+            Err(self.lex.error_plain("compilation stopped by a limit"))
+        }
     }
 
     pub(super) fn is(&self, t: &Tok) -> bool {
@@ -420,6 +483,7 @@ impl<'a> Parser<'a> {
                     let vconst = self.template_val(&v);
                     let computed = vconst.is_none();
                     if !computed || matches!(k, KVal::Str(_)) {
+                        self.held(96 + kval_bytes(&k) + vconst.as_ref().map_or(0, kval_bytes));
                         templ.get_or_insert_with(TableTemplate::default).set(k, vconst, &mut tindex);
                     }
                     if computed {
@@ -437,7 +501,10 @@ impl<'a> Parser<'a> {
                 let v = self.expr()?;
                 narr += 1;
                 match self.template_val(&v) {
-                    Some(val) => templ.get_or_insert_with(TableTemplate::default).set_item(narr, val),
+                    Some(val) => {
+                        self.held(48 + kval_bytes(&val));
+                        templ.get_or_insert_with(TableTemplate::default).set_item(narr, val)
+                    }
                     None if matches!(v.k, EK::Nil) && !v.has_jumps() => {}
                     None => pending = Some(v),
                 }
@@ -464,6 +531,7 @@ impl<'a> Parser<'a> {
         if let Some(mut t) = templ {
             // Room for every positional item, constant or not.
             if t.array.len() < narr {
+                self.held((narr - t.array.len()) * 24);
                 t.array.resize(narr, None);
             }
             let k = self.k_table(t);

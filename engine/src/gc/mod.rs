@@ -541,10 +541,27 @@ impl Heap {
         s
     }
 
+    /// Creates an interned string from a buffer the caller built (see
+    /// `StringTable::intern_owned`: a long new string keeps the buffer).
+    pub fn intern_owned(&mut self, bytes: Vec<u8>) -> GcRef<LuaString> {
+        let (s, added, grew) = self.strings.intern_owned(bytes, self.marker.white);
+        if grew && self.phase == Phase::SweepStrings {
+            self.sweep_bucket = 0;
+        }
+        self.total += added;
+        s
+    }
+
     /// Adds `bytes` to the live-size estimate (e.g. when a table grows).
     #[inline]
     pub fn account(&mut self, bytes: usize) {
         self.total += bytes;
+    }
+
+    /// Takes `bytes` off the live-size estimate (an object shrank).
+    #[inline]
+    pub fn unaccount(&mut self, bytes: usize) {
+        self.total = self.total.saturating_sub(bytes);
     }
 
     /// Estimated live bytes.

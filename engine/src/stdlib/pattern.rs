@@ -248,6 +248,21 @@ pub fn start_offset(len: usize, init: i64) -> usize {
 /// the first occurrence of `needle`, or `None`. An empty needle matches at
 /// `init` (if `init <= subject.len()`).
 pub fn find_plain(subject: &[u8], needle: &[u8], init: usize) -> Option<usize> {
+    find_plain_charged(subject, needle, init, &mut |_| true)
+}
+
+/// [`find_plain`], reporting its work as it goes: `work(bytes)` is called with the
+/// bytes scanned and compared since the last call, at least every 64 KiB of them;
+/// when it returns false the search stops (returning `None`). The search is LuaJIT's
+/// (first byte, then the rest), so a needle that almost matches at every position
+/// costs the subject's length times the needle's: the caller charges that.
+pub fn find_plain_charged(
+    subject: &[u8],
+    needle: &[u8],
+    init: usize,
+    work: &mut dyn FnMut(usize) -> bool,
+) -> Option<usize> {
+    const REPORT: usize = 1 << 16;
     let hay = subject.get(init..)?;
     if needle.is_empty() {
         return Some(init);
@@ -257,15 +272,39 @@ pub fn find_plain(subject: &[u8], needle: &[u8], init: usize) -> Option<usize> {
         return None;
     }
     let last_start = hay.len() - needle.len();
+    let mut done = 0usize;
     let mut i = 0;
     while i <= last_start {
-        let k = hay[i..=last_start].iter().position(|&c| c == first)?;
+        let window = &hay[i..=last_start];
+        let Some(k) = window.iter().position(|&c| c == first) else {
+            work(done + window.len());
+            return None;
+        };
+        done += k + 1;
         i += k;
-        if &hay[i + 1..i + needle.len()] == rest {
+        // The rest, a chunk at a time, so that the work is known.
+        let cand = &hay[i + 1..i + needle.len()];
+        let mut equal = true;
+        for (a, b) in cand.chunks(64).zip(rest.chunks(64)) {
+            done += a.len();
+            if a != b {
+                equal = false;
+                break;
+            }
+        }
+        if equal {
+            work(done);
             return Some(init + i);
+        }
+        if done >= REPORT {
+            if !work(done) {
+                return None;
+            }
+            done = 0;
         }
         i += 1;
     }
+    work(done);
     None
 }
 
@@ -708,6 +747,18 @@ impl<'h> Matcher<'h> {
         Ok(())
     }
 
+    /// Steps for walking a class item at `p..ep` (`classend`, then matching a
+    /// byte against it): a bracket class of thousands of items costs in proportion,
+    /// where one step is about the work of eight class bytes.
+    #[inline]
+    fn class_cost(&mut self, p: usize, ep: usize) -> R<()> {
+        let len = ep.saturating_sub(p);
+        if len > 8 {
+            self.step((len / 8) as u64)?;
+        }
+        Ok(())
+    }
+
     /// `string.find`/`string.match` with a pattern: the first match starting
     /// at or after offset `init` (use [`start_offset`]), honouring a leading
     /// `^`. Positions `init..=subject.len()` are tried.
@@ -784,6 +835,7 @@ impl<'h> Matcher<'h> {
                         return Err(PatternError::MissingFrontierBracket);
                     }
                     let ep = ms.classend(p)?;
+                    self.class_cost(p, ep)?;
                     let prev = if s == 0 { 0 } else { ms.sc(s - 1) };
                     if ms.matchbracketclass(prev, p, ep - 1) || !ms.matchbracketclass(ms.sc(s), p, ep - 1) {
                         return Ok(None);
@@ -807,6 +859,7 @@ impl<'h> Matcher<'h> {
             }
             // A single-character class, possibly followed by a quantifier.
             let ep = ms.classend(p)?;
+            self.class_cost(p, ep)?;
             let m = s < ms.src.len() && ms.singlematch(ms.src[s], p, ep);
             match ms.pc(ep) {
                 b'?' => {
@@ -862,6 +915,7 @@ impl<'h> Matcher<'h> {
     fn max_expand(&mut self, ms: &mut State<'_>, s: usize, p: usize, ep: usize) -> R<Option<usize>> {
         let mut i = 0usize;
         if ms.pc(p) == b'[' {
+            self.class_cost(p, ep)?;
             let set = ms.bracket_set(p, ep - 1);
             while s + i < ms.src.len() && set_has(&set, ms.src[s + i]) {
                 i += 1;
@@ -889,6 +943,7 @@ impl<'h> Matcher<'h> {
             if let Some(r) = self.do_match(ms, s, ep + 1)? {
                 return Ok(Some(r));
             }
+            self.class_cost(p, ep)?;
             if s < ms.src.len() && ms.singlematch(ms.src[s], p, ep) {
                 s += 1; // try with one more repetition
             } else {

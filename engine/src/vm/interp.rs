@@ -1256,6 +1256,7 @@ impl Vm {
                     return Err(self.rt_error("string length overflow"));
                 }
                 self.check_mem(want)?;
+                self.charge_bytes(want)?;
                 let mut buf = Vec::new();
                 if buf.try_reserve_exact(want).is_err() {
                     return Err(self.mem_error());
@@ -1263,7 +1264,7 @@ impl Vm {
                 for i in lo..=top {
                     crate::vm::meta::append_str_or_num(&mut buf, self.stack[base + i]);
                 }
-                let s = self.str_value(&buf);
+                let s = self.str_value_owned(buf);
                 self.stack[base + lo] = s;
                 top = lo;
             } else {
