@@ -240,3 +240,75 @@ fn small_threads_with_a_lowered_limit_survive() {
         }
     }
 }
+
+// ----- Work done by builtins -----------------------------------------------------------
+
+/// Scripts whose time goes into single builtin calls (each a few budget checks before).
+const BUILTIN_WORK: &[(&str, &str)] = &[
+    ("plain find", "local h = string.rep('a', 4e6) local n = string.rep('a', 1e6) .. 'b' return h:find(n, 1, true)"),
+    ("upper", "local s = string.rep('x', 16e6) for i = 1, 1e4 do s:upper() end"),
+    ("long class", "local c = '[' .. string.rep('b', 1e5) .. 'a]' return string.find(string.rep('a', 1e5), c .. 'c')"),
+    ("collectgarbage", "local t = {} for i = 1, 2e5 do t[i] = {i} end for i = 1, 1e5 do collectgarbage() end"),
+    ("labels", "local p = {'do'} for i = 1, 2e4 do p[#p+1] = 'goto l' .. i end for i = 1, 2e4 do p[#p+1] = '::l' .. i .. '::' end p[#p+1] = 'end' for i = 1, 100 do load(table.concat(p, ' ')) end"),
+    ("concat", "local t = {} for i = 1, 1e5 do t[i] = '0123456789' end for i = 1, 1e5 do table.concat(t) end"),
+    ("rep", "for i = 1, 1e5 do string.rep('ab', 1e6) end"),
+];
+
+/// Each one stops through the embedding API too: the instruction budget, a deadline in
+/// the interrupt hook, and a cancel handle, within the limit plus a fraction of a second.
+#[test]
+fn builtin_work_meets_budget_deadline_and_cancel() {
+    for (name, src) in BUILTIN_WORK {
+        let lua = Lua::sandboxed();
+        lua.set_budget(Some(10_000_000));
+        let start = Instant::now();
+        let r = lua.load(*src).exec();
+        assert!(matches!(r, Err(Error::BudgetExhausted)), "{name} under a budget: {r:?}");
+        assert!(start.elapsed() < Duration::from_secs(2), "{name}: the budget took {:?}", start.elapsed());
+
+        let lua = Lua::sandboxed();
+        let start = Instant::now();
+        let deadline = start + Duration::from_millis(300);
+        lua.set_interrupt(move || if Instant::now() >= deadline { Interrupt::Stop } else { Interrupt::Continue });
+        let r = lua.load(*src).exec();
+        assert!(matches!(r, Err(Error::Interrupted)), "{name} with a deadline: {r:?}");
+        assert!(start.elapsed() < Duration::from_millis(1300), "{name}: the deadline took {:?}", start.elapsed());
+
+        let lua = Lua::sandboxed();
+        let cancel = lua.cancel_handle();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            cancel.cancel();
+        });
+        let start = Instant::now();
+        let r = lua.load(*src).exec();
+        t.join().unwrap();
+        assert!(matches!(r, Err(Error::Cancelled)), "{name} cancelled: {r:?}");
+        assert!(start.elapsed() < Duration::from_millis(1300), "{name}: the cancel took {:?}", start.elapsed());
+    }
+}
+
+/// Memory a script makes a builtin hold is counted: string.buffer contents, encoded
+/// graphs, formatted strings, compiled chunks.
+#[test]
+fn builtin_memory_meets_the_limit_through_the_facade() {
+    let scripts = [
+        ("buffers", "local b = require('string.buffer') local t = {} for i = 1, 100 do t[i] = b.new():put(string.rep('x', 4e6)) end"),
+        ("encode", "local t = {string.rep('x', 1000)} for i = 1, 40 do t = {t, t} end return require('string.buffer').encode(t)"),
+        ("format", "local s = string.rep('x', 4e6) return string.format(string.rep('%s', 100), unpack((function() local t = {} for i = 1, 100 do t[i] = s end return t end)()))"),
+        ("compile", "local f, e = load('return {' .. string.rep('{1},', 4e5) .. '}') error(e, 0)"),
+    ];
+    for (name, src) in scripts {
+        let lua = Lua::sandboxed();
+        lua.set_memory_limit(Some(32 << 20));
+        let r = lua.load(src).exec();
+        let ok = match &r {
+            Err(Error::MemoryError(_)) => true,
+            Err(Error::RuntimeError { message, .. }) => message.contains("not enough memory"),
+            _ => false,
+        };
+        assert!(ok, "{name}: {r:?}");
+        assert!(lua.used_memory() < 40 << 20, "{name}: {} bytes in use", lua.used_memory());
+        assert_eq!(lua.load("return 1 + 1").eval::<i32>().unwrap(), 2);
+    }
+}

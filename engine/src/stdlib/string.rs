@@ -93,11 +93,9 @@ fn rt_error_bytes(vm: &mut Vm, msg: &[u8]) -> LuaError {
 /// `pcall`). Pattern errors become Lua errors with LuaJIT's messages.
 fn run_pattern<T>(vm: &mut Vm, f: impl FnOnce(&mut Matcher<'_>) -> Result<T, PatternError>) -> LResult<T> {
     let mut stop: Option<LuaError> = None;
-    let mut calls: u64 = 0;
-    let (r, steps) = {
-        let mut hook = || -> bool {
-            calls += 1;
-            match vm.charge(STEP_INTERVAL) {
+    let (r, rest) = {
+        let mut hook = |steps: u64| -> bool {
+            match vm.charge(steps) {
                 Ok(()) => true,
                 Err(e) => {
                     stop = Some(e);
@@ -107,11 +105,10 @@ fn run_pattern<T>(vm: &mut Vm, f: impl FnOnce(&mut Matcher<'_>) -> Result<T, Pat
         };
         let mut m = Matcher::with_step_hook(STEP_INTERVAL, &mut hook);
         let r = f(&mut m);
-        (r, m.steps())
+        (r, m.unreported())
     };
     // Charge the steps since the last hook call too.
-    let rest = steps.saturating_sub(calls.saturating_mul(STEP_INTERVAL));
-    let charged = vm.charge(rest);
+    let charged = if stop.is_none() { vm.charge(rest) } else { Ok(()) };
     match r {
         Ok(v) => charged.map(|()| v),
         Err(PatternError::Interrupted) => Err(match stop {

@@ -527,7 +527,15 @@ impl Vm {
         }
         let depth = self.frames.len();
         self.ccalls += 1;
-        let r = self.call_at_entered(func, nargs, nresults, depth);
+        let r = match self.precall(func, nargs, nresults, Cont::Call) {
+            Ok(CallOutcome::Lua) => {
+                self.frames[depth].boundary = true;
+                self.execute().map(|_| ())
+            }
+            Ok(CallOutcome::Done) => Ok(()),
+            Ok(CallOutcome::Yield) => Err(self.rt_error("attempt to yield across C-call boundary")),
+            Err(e) => Err(e),
+        };
         self.ccalls -= 1;
         self.native_leave();
         match r {
@@ -537,18 +545,6 @@ impl Vm {
                 self.close_upvals(func);
                 Err(e)
             }
-        }
-    }
-
-    fn call_at_entered(&mut self, func: usize, nargs: usize, nresults: i32, depth: usize) -> LResult<()> {
-        match self.precall(func, nargs, nresults, Cont::Call) {
-            Ok(CallOutcome::Lua) => {
-                self.frames[depth].boundary = true;
-                self.execute().map(|_| ())
-            }
-            Ok(CallOutcome::Done) => Ok(()),
-            Ok(CallOutcome::Yield) => Err(self.rt_error("attempt to yield across C-call boundary")),
-            Err(e) => Err(e),
         }
     }
 
