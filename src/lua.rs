@@ -353,18 +353,27 @@ impl Inner {
             }
             return Error::CallbackError { traceback: e.traceback().map(str::to_owned), cause: err };
         }
+        // The text of a catchable error (its `__tostring` may run, and may be stopped by
+        // a limit: then the stop is what the host sees).
+        let text = match e.kind() {
+            ErrorKind::Budget | ErrorKind::Cancelled => String::new(),
+            _ => match vm.error_text(&e) {
+                Ok(t) => t,
+                Err(stop) => return self.convert_error(vm, stop),
+            },
+        };
         match e.kind() {
             ErrorKind::Syntax => {
-                let message = vm.error_to_string(&e);
+                let message = text;
                 let incomplete_input = message.ends_with("'<eof>'");
                 Error::SyntaxError { message, incomplete_input }
             }
             ErrorKind::Runtime | ErrorKind::ErrorHandler => {
-                Error::RuntimeError { message: vm.error_to_string(&e), traceback: e.traceback().map(str::to_owned) }
+                Error::RuntimeError { message: text, traceback: e.traceback().map(str::to_owned) }
             }
             ErrorKind::Memory | ErrorKind::RetryAfterGc => {
                 // The engine's message, with the state's limit and use when one is set.
-                let msg = vm.error_to_string(&e);
+                let msg = text;
                 if msg == "not enough memory" && vm.memory_limit().is_some() {
                     Error::MemoryError(self.memory_message(vm))
                 } else {
@@ -1020,6 +1029,38 @@ impl Lua {
                 old
             })
             .unwrap_or(None)
+    }
+
+    /// Sets how many bytes of the calling thread's stack the engine may use below the
+    /// point where the host calls into it; returns the old setting. The default,
+    /// [`DEFAULT_NATIVE_STACK`](moonbox_engine::vm::DEFAULT_NATIVE_STACK) (1 MiB
+    /// natively), suits any thread with 2 MiB of stack, Rust's default for spawned
+    /// threads. Lua calls do not use the native stack, but native code calling Lua does
+    /// (metamethods called by library functions, sort comparators, coroutine resumes,
+    /// nested `load`s, deeply nested syntax): past the limit that is the Lua error "C
+    /// stack overflow" (or "chunk has too many syntax levels"), never a crash, as long
+    /// as the thread has the limit plus
+    /// [`NATIVE_STACK_SLACK`](moonbox_engine::vm::NATIVE_STACK_SLACK) left.
+    ///
+    /// ```
+    /// use moonbox::Lua;
+    ///
+    /// // A thread with a 512 KiB stack.
+    /// std::thread::Builder::new().stack_size(512 << 10).spawn(|| {
+    ///     let lua = Lua::new();
+    ///     lua.set_native_stack_limit(192 << 10);
+    ///     let r = lua.load("local t = setmetatable({}, {__tostring = function(s) return tostring(s) end}) return tostring(t)").exec();
+    ///     assert!(r.unwrap_err().to_string().contains("C stack overflow"));
+    /// }).unwrap().join().unwrap();
+    /// ```
+    pub fn set_native_stack_limit(&self, bytes: usize) -> usize {
+        self.inner
+            .with_vm(|vm| {
+                let old = vm.native_stack_limit();
+                vm.set_native_stack_limit(bytes);
+                old
+            })
+            .unwrap_or(0)
     }
 
     /// The memory limit, if any.

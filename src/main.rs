@@ -402,7 +402,11 @@ impl Cli {
         }
         let printable =
             v.is_string() || v.is_number() || !vm.metamethod(v, moonbox::engine::vm::MetaEvent::Tostring).is_nil();
-        let mut msg = vm.error_to_string(&e);
+        let mut msg = match vm.error_text(&e) {
+            Ok(m) => m,
+            // The error object's `__tostring` ran into a limit: that stops the script.
+            Err(stop) => return self.report(vm, chunk, stop),
+        };
         if e.kind() == ErrorKind::Memory {
             // Say which limit it was (the message itself is LuaJIT's).
             if let Some(m) = &self.limits.memory {

@@ -14,7 +14,7 @@ fn run(code: Vec<Ins>, framesize: u8) -> Vec<f64> {
         chunkname: std::rc::Rc::from(&b"=test"[..]),
         ..Default::default()
     };
-    let p = vm.load_proto(&fp);
+    let p = vm.load_proto(&fp).expect("loads");
     let f = vm.closure_of(p);
     let r = vm.call_value(f, &[], -1).expect("runs");
     r.iter().map(|v| v.num()).collect()

@@ -26,6 +26,8 @@ pub(super) const MAX_CONSTS: usize = 65536;
 
 impl<'a> Parser<'a> {
     pub(super) fn emit(&mut self, ins: Ins) -> usize {
+        // The instruction and its line, with the vectors' growth slack.
+        self.held(16);
         self.fs.code.push(ins);
         self.fs.lines.push(self.lex.lastline);
         self.fs.code.len() - 1
@@ -101,6 +103,8 @@ impl<'a> Parser<'a> {
             return Ok(i);
         }
         let i = self.fs.strs.len() as u32;
+        // Kept three times (by id, as a map key, as a constant), with the entries.
+        self.held(3 * s.len() + 96);
         self.fs.strs.push(s.into());
         self.fs.str_slot.push(u32::MAX);
         self.fs.str_map.insert(s.into(), i);
@@ -131,6 +135,8 @@ impl<'a> Parser<'a> {
 
     /// A new `kgc` slot holding a table template.
     pub(super) fn k_table(&mut self, t: super::proto::TableTemplate) -> u32 {
+        // The template, its vectors' first allocations and the constant slot.
+        self.held(192);
         self.fs.kgc.push(Const::Table(t));
         (self.fs.kgc.len() - 1) as u32
     }
@@ -141,6 +147,7 @@ impl<'a> Parser<'a> {
             return Ok(i);
         }
         let i = self.fs.knum.len() as u32;
+        self.held(64);
         self.fs.knum.push(n);
         self.fs.num_map.insert(bits, i);
         Ok(i)

@@ -132,16 +132,18 @@ fn is_space(c: i32) -> bool {
     matches!(c, 0x20 | 0x09 | 0x0a | 0x0b | 0x0c | 0x0d)
 }
 
-/// Called for more source: appends the next piece to the buffer, or returns `false`
-/// at the end (and is then not called again).
-pub type ReadMore<'a> = &'a mut dyn FnMut(&mut Vec<u8>) -> bool;
+use super::Host;
 
 /// The lexer state. `tok` is the current token; `line` the line it ends on.
 pub struct Lexer<'a> {
     src: Cow<'a, [u8]>,
     pos: usize,
-    /// The reader for more source; `None` once it reported the end.
-    more: Option<ReadMore<'a>>,
+    /// Whoever runs the compiler: the reader of more source, and the limits.
+    host: Option<&'a mut dyn Host>,
+    /// More source may come from the host's reader (false once it reported the end).
+    reading: bool,
+    /// Source bytes dropped from the front of `src` (consumed, from a reader).
+    drained: usize,
     /// Current line (of the scanner position).
     pub line: u32,
     /// Line of the previously consumed token (LuaJIT's `lastline`).
@@ -161,15 +163,18 @@ pub struct Lexer<'a> {
 impl<'a> Lexer<'a> {
     /// Creates a lexer; skips a leading `#` line. Call [`Lexer::next_token`] to read the first token.
     pub fn new(src: &'a [u8], chunk: String) -> Lexer<'a> {
-        Lexer::with_reader(Cow::Borrowed(src), None, chunk)
+        Lexer::with_host(Cow::Borrowed(src), None, false, chunk)
     }
 
-    /// Creates a lexer over `start` followed by whatever `more` supplies.
-    pub fn with_reader(start: Cow<'a, [u8]>, more: Option<ReadMore<'a>>, chunk: String) -> Lexer<'a> {
+    /// Creates a lexer over `start`, followed by what `host` reads when `reading`.
+    pub fn with_host(start: Cow<'a, [u8]>, host: Option<&'a mut dyn Host>, reading: bool, chunk: String) -> Lexer<'a> {
+        let reading = reading && host.is_some();
         let mut lx = Lexer {
             src: start,
             pos: 0,
-            more,
+            host,
+            reading,
+            drained: 0,
             line: 1,
             lastline: 1,
             tok: Tok::Eof,
@@ -193,7 +198,7 @@ impl<'a> Lexer<'a> {
         let at = self.pos.saturating_add(k);
         match self.src.get(at) {
             Some(&b) => b as i32,
-            None if self.more.is_some() => self.peek_more(at),
+            None if self.reading => self.peek_more(at),
             None => -1,
         }
     }
@@ -201,11 +206,12 @@ impl<'a> Lexer<'a> {
     /// Reads pieces until byte `at` is there or the reader ends.
     #[cold]
     fn peek_more(&mut self, at: usize) -> i32 {
-        let Some(more) = self.more.as_mut() else { return -1 };
+        let Some(host) = self.host.as_mut() else { return -1 };
         // Drop what has been consumed, so a long chunk is not held twice.
         let src = self.src.to_mut();
         let at = if self.pos >= 4096 {
             src.drain(..self.pos);
+            self.drained += self.pos;
             let at = at - self.pos;
             self.pos = 0;
             at
@@ -213,8 +219,8 @@ impl<'a> Lexer<'a> {
             at
         };
         while src.len() <= at {
-            if !more(src) {
-                self.more = None;
+            if !host.read_more(src) {
+                self.reading = false;
                 return -1;
             }
         }
@@ -226,7 +232,7 @@ impl<'a> Lexer<'a> {
     #[inline]
     fn skip(&mut self, n: usize) {
         self.pos += n;
-        if self.pos >= self.src.len() && self.more.is_some() {
+        if self.pos >= self.src.len() && self.reading {
             self.peek_more(self.pos);
         }
     }
@@ -256,6 +262,24 @@ impl<'a> Lexer<'a> {
             self.bump();
         }
         self.line = self.line.saturating_add(1);
+    }
+
+    /// Source bytes consumed so far.
+    pub(super) fn offset(&self) -> usize {
+        self.drained + self.pos
+    }
+
+    /// Reports work and memory growth to the host: false when it says stop.
+    pub(super) fn host_allows(&mut self, units: u64, bytes: usize) -> bool {
+        match self.host.as_mut() {
+            Some(h) => h.charge(units) && (bytes == 0 || h.reserve(bytes)),
+            None => true,
+        }
+    }
+
+    /// The lowest stack address the host allows (0: none given).
+    pub(super) fn stack_floor(&self) -> usize {
+        self.host.as_ref().map_or(0, |h| h.stack_floor())
     }
 
     /// The chunk name as shown in messages.

@@ -56,16 +56,70 @@ impl fmt::Debug for SyntaxError {
 
 impl std::error::Error for SyntaxError {}
 
+/// What the compiler asks of whoever runs it: more source (a `load` reader) and leave
+/// to go on (the state's limits). Every method has a default: no reader, no limits.
+///
+/// The compiler holds no GC values, so the host may run Lua code (and the collector)
+/// in `read_more`.
+pub trait Host {
+    /// Appends the next piece of source to `buf`; false at the end (not called again).
+    fn read_more(&mut self, _buf: &mut Vec<u8>) -> bool {
+        false
+    }
+    /// The lowest native stack address the parser may reach; 0 gives it a budget of
+    /// its own below the frame where it starts. Deeper nesting is the syntax error
+    /// "chunk has too many syntax levels".
+    fn stack_floor(&self) -> usize {
+        0
+    }
+    /// The compiler did `units` more work, in instruction-budget units (about one per
+    /// token, per 16 source bytes, and per few entries its label and goto matching
+    /// scans); false stops the compilation (a budget or deadline stop the host keeps).
+    fn charge(&mut self, _units: u64) -> bool {
+        true
+    }
+    /// The compiler is about to hold about `bytes` more (code, constants, names,
+    /// table templates: what the output will take, with growth slack); false stops the
+    /// compilation ("not enough memory", which the host keeps).
+    fn reserve(&mut self, _bytes: usize) -> bool {
+        true
+    }
+}
+
+/// A host with nothing to give: no reader, no limits.
+pub struct NoHost;
+impl Host for NoHost {}
+
 /// Compiles a chunk. `chunkname` is as for `load`: `@file.lua`, `=stdin`, or the source.
 pub fn compile(source: &[u8], chunkname: &[u8]) -> Result<FuncProto, SyntaxError> {
     parse_chunk(parser::Parser::new(source, chunkname))
 }
 
 /// Compiles a chunk that starts with `start` and goes on with what `more` supplies on
-/// demand (see [`lexer::ReadMore`]). The compiler holds no GC values, so `more` may run
-/// Lua code (and the collector) in between.
-pub fn compile_reader(start: Vec<u8>, more: lexer::ReadMore<'_>, chunkname: &[u8]) -> Result<FuncProto, SyntaxError> {
-    let lex = lexer::Lexer::with_reader(std::borrow::Cow::Owned(start), Some(more), chunk_id(chunkname));
+/// demand (appending the next piece, or returning false at the end), without limits.
+pub fn compile_reader(
+    start: Vec<u8>,
+    more: &mut dyn FnMut(&mut Vec<u8>) -> bool,
+    chunkname: &[u8],
+) -> Result<FuncProto, SyntaxError> {
+    struct Reader<'r>(&'r mut dyn FnMut(&mut Vec<u8>) -> bool);
+    impl Host for Reader<'_> {
+        fn read_more(&mut self, buf: &mut Vec<u8>) -> bool {
+            (self.0)(buf)
+        }
+    }
+    compile_with(std::borrow::Cow::Owned(start), true, &mut Reader(more), chunkname)
+}
+
+/// Compiles a chunk that starts with `start` and, when `reading`, goes on with what
+/// `host` reads on demand; the host's limits apply throughout.
+pub fn compile_with(
+    start: std::borrow::Cow<'_, [u8]>,
+    reading: bool,
+    host: &mut dyn Host,
+    chunkname: &[u8],
+) -> Result<FuncProto, SyntaxError> {
+    let lex = lexer::Lexer::with_host(start, Some(host), reading, chunk_id(chunkname));
     parse_chunk(parser::Parser::with_lexer(lex, chunkname))
 }
 

@@ -23,25 +23,13 @@ type R<T> = Result<T, SyntaxError>;
 /// LuaJIT's LJ_MAX_XLEVEL.
 const MAX_LEVEL: u32 = 200;
 
-/// Stack bytes the parser may use below `compile`'s frame. Optimised builds need about
-/// 300 KiB for 200 levels; unoptimised ones more, so there this guard may stop nesting a
-/// little before LuaJIT's limit, with the same message, instead of overflowing.
+/// Stack bytes the parser may use below `compile`'s frame when its host gives no floor
+/// (see [`super::Host::stack_floor`]). Optimised builds need about 300 KiB for 200
+/// levels; unoptimised ones more, so there this guard may stop nesting a little before
+/// LuaJIT's limit, with the same message, instead of overflowing.
 const STACK_BUDGET: usize = 1 << 20;
 
-/// An address on the current stack (no unsafe: the pointer is only compared).
-#[cfg(not(miri))]
-#[inline(always)]
-fn stack_pos() -> usize {
-    let marker = 0u8;
-    std::ptr::addr_of!(marker) as usize
-}
-
-/// Under Miri locals do not sit on one stack, so their addresses say nothing about
-/// depth: only the level count bounds nesting there.
-#[cfg(miri)]
-fn stack_pos() -> usize {
-    0
-}
+use crate::native_stack::stack_pos;
 
 pub(super) struct Parser<'a> {
     pub lex: Lexer<'a>,
@@ -49,8 +37,31 @@ pub(super) struct Parser<'a> {
     pub parents: Vec<FuncState>,
     pub level: u32,
     pub chunkname: Rc<[u8]>,
-    stack_base: usize,
+    /// The lowest stack address a syntax level may start at.
+    stack_floor: usize,
+    /// Work not yet reported to the host (budget units), besides the source bytes.
+    work: u64,
+    /// Source offset up to which work was reported.
+    off_reported: usize,
+    /// Bytes the compiler's output and tables are estimated to hold, and how much of
+    /// that was reported.
+    mem: usize,
+    mem_reported: usize,
 }
+
+/// Bytes a template value holds outside its slot.
+fn kval_bytes(v: &KVal) -> usize {
+    match v {
+        KVal::Str(s) => s.len(),
+        _ => 0,
+    }
+}
+
+/// Work (units) or memory growth (bytes) past which the parser reports to its host.
+const REPORT_WORK: u64 = 4096;
+const REPORT_MEM: usize = 256 << 10;
+/// Source bytes per unit of work.
+const SOURCE_BYTES_PER_UNIT: usize = 16;
 
 impl<'a> Parser<'a> {
     pub fn new(src: &'a [u8], chunkname: &[u8]) -> Parser<'a> {
@@ -59,20 +70,65 @@ impl<'a> Parser<'a> {
 
     /// A parser reading from `lex`, whose chunk name is `chunkname`.
     pub fn with_lexer(lex: Lexer<'a>, chunkname: &[u8]) -> Parser<'a> {
+        let stack_floor = match lex.stack_floor() {
+            0 => stack_pos().saturating_sub(STACK_BUDGET),
+            f => f,
+        };
         Parser {
             lex,
             fs: FuncState::new(0),
             parents: Vec::new(),
             level: 0,
             chunkname: Rc::from(chunkname),
-            stack_base: stack_pos(),
+            stack_floor,
+            work: 0,
+            off_reported: 0,
+            mem: 0,
+            mem_reported: 0,
         }
     }
 
     // ---- Token helpers ------------------------------------------------------------
 
     pub(super) fn next(&mut self) -> R<()> {
-        self.lex.next_token()
+        self.lex.next_token()?;
+        self.work += 1;
+        if self.work >= REPORT_WORK || self.mem - self.mem_reported >= REPORT_MEM {
+            self.report()?;
+        }
+        Ok(())
+    }
+
+    /// `n` entries scanned (labels, gotos): work that grows with the program's shape,
+    /// not its length, so it is counted on its own.
+    pub(super) fn scanned(&mut self, n: usize) -> R<()> {
+        self.work = self.work.saturating_add(n as u64 / 4);
+        if self.work >= REPORT_WORK {
+            self.report()?;
+        }
+        Ok(())
+    }
+
+    /// About `bytes` more held by the compiler (checked at the next token).
+    #[inline]
+    pub(super) fn held(&mut self, bytes: usize) {
+        self.mem = self.mem.saturating_add(bytes);
+    }
+
+    /// Reports the work and memory since the last report to the host; an error when it
+    /// says stop (the host keeps the real reason).
+    fn report(&mut self) -> R<()> {
+        let off = self.lex.offset();
+        let units = self.work + (off.saturating_sub(self.off_reported) / SOURCE_BYTES_PER_UNIT) as u64;
+        let grew = self.mem - self.mem_reported;
+        self.work = 0;
+        self.off_reported = off;
+        self.mem_reported = self.mem;
+        if self.lex.host_allows(units, grew) {
+            Ok(())
+        } else {
+            Err(self.lex.error_plain("compilation stopped by a limit"))
+        }
     }
 
     pub(super) fn is(&self, t: &Tok) -> bool {
@@ -138,7 +194,7 @@ impl<'a> Parser<'a> {
 
     pub(super) fn enter_level(&mut self) -> R<()> {
         self.level += 1;
-        if self.level >= MAX_LEVEL || self.stack_base.abs_diff(stack_pos()) > STACK_BUDGET {
+        if self.level >= MAX_LEVEL || stack_pos() < self.stack_floor {
             return Err(self.lex.error_plain("chunk has too many syntax levels"));
         }
         Ok(())
@@ -427,6 +483,7 @@ impl<'a> Parser<'a> {
                     let vconst = self.template_val(&v);
                     let computed = vconst.is_none();
                     if !computed || matches!(k, KVal::Str(_)) {
+                        self.held(96 + kval_bytes(&k) + vconst.as_ref().map_or(0, kval_bytes));
                         templ.get_or_insert_with(TableTemplate::default).set(k, vconst, &mut tindex);
                     }
                     if computed {
@@ -444,7 +501,10 @@ impl<'a> Parser<'a> {
                 let v = self.expr()?;
                 narr += 1;
                 match self.template_val(&v) {
-                    Some(val) => templ.get_or_insert_with(TableTemplate::default).set_item(narr, val),
+                    Some(val) => {
+                        self.held(48 + kval_bytes(&val));
+                        templ.get_or_insert_with(TableTemplate::default).set_item(narr, val)
+                    }
                     None if matches!(v.k, EK::Nil) && !v.has_jumps() => {}
                     None => pending = Some(v),
                 }
@@ -471,6 +531,7 @@ impl<'a> Parser<'a> {
         if let Some(mut t) = templ {
             // Room for every positional item, constant or not.
             if t.array.len() < narr {
+                self.held((narr - t.array.len()) * 24);
                 t.array.resize(narr, None);
             }
             let k = self.k_table(t);

@@ -39,6 +39,7 @@ impl<'a> Parser<'a> {
             )));
         }
         let reg = self.fs.actvars.len() as u8;
+        self.held(2 * name.len() + 96);
         self.fs.locals.push(LocalVarInfo { name: name.into(), reg, startpc: 0, endpc: 0 });
         let info = self.fs.locals.len() - 1;
         self.fs.actvars.push(ActVar { name: name.into(), info });
@@ -157,6 +158,7 @@ impl<'a> Parser<'a> {
             let plabels: Vec<Label> = self.fs.labels.get(parent.first_label..).unwrap_or(&[]).to_vec();
             let mut i = first;
             while i < self.fs.gotos.len() {
+                self.scanned(plabels.len() + 1)?;
                 let found = plabels.iter().rev().find(|l| l.name == self.fs.gotos[i].name).cloned();
                 match found {
                     Some(lb) => {
@@ -178,11 +180,13 @@ impl<'a> Parser<'a> {
     /// Patches pending gotos (from index `first`) named `name` to `target`.
     fn resolve_gotos(&mut self, first: usize, name: &[u8], target: usize, nactvar: usize) -> R<()> {
         let mut i = first;
+        self.scanned(self.fs.gotos.len().saturating_sub(first))?;
         while i < self.fs.gotos.len() {
             if &*self.fs.gotos[i].name != name {
                 i += 1;
                 continue;
             }
+            self.scanned(self.fs.gotos.len() - i)?;
             let g = self.fs.gotos.remove(i);
             if g.nactvar < nactvar {
                 let var = self.fs.actvars.get(g.nactvar).map(|v| v.name.clone()).unwrap_or_default();
@@ -208,6 +212,8 @@ impl<'a> Parser<'a> {
         // Only a label already defined in this very block is resolved now: a label of
         // an enclosing block may be shadowed by one this block defines later.
         let first_label = self.fs.blocks.last().map(|b| b.first_label).unwrap_or(0);
+        self.scanned(self.fs.labels.len().saturating_sub(first_label))?;
+        self.held(name.len() + 64);
         let visible = self.fs.labels.get(first_label..).unwrap_or(&[]);
         if let Some(lb) = visible.iter().rev().find(|l| l.name == name).cloned() {
             let pc = if nactvar > lb.nactvar { self.emit(Ins::aj(Op::UCLO, lb.nactvar as u8, 0)) } else { self.jump() };
@@ -232,6 +238,8 @@ impl<'a> Parser<'a> {
             self.next()?;
             let name = self.check_name()?;
             let first = self.fs.blocks.last().map(|b| b.first_label).unwrap_or(0);
+            self.scanned(self.fs.labels.len().saturating_sub(first) + names.len())?;
+            self.held(2 * name.len() + 64);
             let dup =
                 self.fs.labels.get(first..).unwrap_or(&[]).iter().any(|l| l.name == name) || names.contains(&name);
             if dup {

@@ -411,6 +411,8 @@ pub struct Heap {
     pub measure_pauses: bool,
     /// Pins held (rule 3 of the module docs): while non-zero, nothing is freed.
     pins: u32,
+    /// The state of the generator of table seeds ([`Heap::table_seed`]).
+    table_seeds: u64,
 }
 
 /// Userdata `h` as a finalizer to queue, marked finalized, when it has a finalizer
@@ -463,7 +465,17 @@ impl Heap {
             pauses: Vec::new(),
             measure_pauses: false,
             pins: 0,
+            // Apart from the string hash's key: one does not tell the other.
+            table_seeds: splitmix64(seed ^ 0x6A09_E667_F3BC_C909),
         }
+    }
+
+    /// A seed for a new table's hash of non-string keys (see `object::table`): the
+    /// next output of a generator keyed by the state's random seed.
+    #[inline]
+    pub fn table_seed(&mut self) -> u64 {
+        self.table_seeds = self.table_seeds.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        splitmix64(self.table_seeds)
     }
 
     /// Sets the memory limit (`None`: unlimited). Collections are paced so that one
@@ -533,10 +545,27 @@ impl Heap {
         s
     }
 
+    /// Creates an interned string from a buffer the caller built (see
+    /// `StringTable::intern_owned`: a long new string keeps the buffer).
+    pub fn intern_owned(&mut self, bytes: Vec<u8>) -> GcRef<LuaString> {
+        let (s, added, grew) = self.strings.intern_owned(bytes, self.marker.white);
+        if grew && self.phase == Phase::SweepStrings {
+            self.sweep_bucket = 0;
+        }
+        self.total += added;
+        s
+    }
+
     /// Adds `bytes` to the live-size estimate (e.g. when a table grows).
     #[inline]
     pub fn account(&mut self, bytes: usize) {
         self.total += bytes;
+    }
+
+    /// Takes `bytes` off the live-size estimate (an object shrank).
+    #[inline]
+    pub fn unaccount(&mut self, bytes: usize) {
+        self.total = self.total.saturating_sub(bytes);
     }
 
     /// Estimated live bytes.
@@ -851,6 +880,14 @@ impl Drop for Heap {
     fn drop(&mut self) {
         self.free_all();
     }
+}
+
+/// SplitMix64's output function: a bijection that spreads every input bit.
+#[inline]
+fn splitmix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// # Safety

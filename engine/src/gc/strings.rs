@@ -151,6 +151,28 @@ impl StringTable {
     /// swept is revived with it; a new one gets it.
     pub(super) fn intern(&mut self, bytes: &[u8], white: u8) -> (GcRef<LuaString>, usize, bool) {
         let h = self.hash(bytes);
+        if let Some(s) = self.find(h, bytes, white) {
+            return (s, 0, false);
+        }
+        self.insert(h, StrData::new(bytes), white)
+    }
+
+    /// [`intern`](StringTable::intern) of bytes the caller built: a long new string
+    /// takes over the buffer rather than copying it (no second copy of a big result
+    /// exists even for a moment; a buffer with spare capacity is shrunk first).
+    pub(super) fn intern_owned(&mut self, bytes: Vec<u8>, white: u8) -> (GcRef<LuaString>, usize, bool) {
+        let h = self.hash(&bytes);
+        if let Some(s) = self.find(h, &bytes, white) {
+            return (s, 0, false);
+        }
+        let data =
+            if bytes.len() <= INLINE_MAX { StrData::new(&bytes) } else { StrData::Boxed(bytes.into_boxed_slice()) };
+        self.insert(h, data, white)
+    }
+
+    /// The interned string with hash `h` and these bytes, revived if dead but not
+    /// yet swept.
+    fn find(&self, h: u32, bytes: &[u8], white: u8) -> Option<GcRef<LuaString>> {
         let mask = self.buckets.len() - 1;
         let mut cur = self.buckets[h as usize & mask];
         while let Some(p) = cur {
@@ -161,20 +183,20 @@ impl StringTable {
                 if s.hdr.color.get() & WHITES & !white != 0 {
                     s.hdr.color.set(white);
                 }
-                return (GcRef { ptr: p, _p: std::marker::PhantomData }, 0, false);
+                return Some(GcRef { ptr: p, _p: std::marker::PhantomData });
             }
             cur = s.hnext.get();
         }
+        None
+    }
+
+    /// Adds a new string (known to be absent) with hash `h`.
+    fn insert(&mut self, h: u32, data: StrData, white: u8) -> (GcRef<LuaString>, usize, bool) {
         let grew = self.count >= self.buckets.len();
         if grew {
             self.grow();
         }
-        let s = LuaString {
-            hdr: Heap::new_header::<LuaString>(),
-            hash: h,
-            hnext: Cell::new(None),
-            data: StrData::new(bytes),
-        };
+        let s = LuaString { hdr: Heap::new_header::<LuaString>(), hash: h, hnext: Cell::new(None), data };
         let size = s.size();
         s.hdr.color.set(white);
         let p = NonNull::from(Box::leak(Box::new(s)));

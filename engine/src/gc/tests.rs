@@ -301,3 +301,20 @@ fn strings_interned_during_a_string_sweep_survive_it() {
     }
     assert_eq!(w.heap.strings.len(), 601);
 }
+
+/// Table seeds differ from table to table and from state to state.
+#[test]
+fn table_seeds_differ() {
+    // SAFETY: no object is allocated in these heaps.
+    let (mut a, mut b) = unsafe { (Heap::new(1), Heap::new(2)) };
+    let sa: Vec<u64> = (0..1000).map(|_| a.table_seed()).collect();
+    let sb: Vec<u64> = (0..1000).map(|_| b.table_seed()).collect();
+    let mut all: Vec<u64> = sa.iter().chain(&sb).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 2000);
+    // Every bit varies.
+    let ones = sa.iter().fold(0u64, |acc, s| acc | s);
+    let zeros = sa.iter().fold(0u64, |acc, s| acc | !s);
+    assert_eq!((ones, zeros), (u64::MAX, u64::MAX));
+}

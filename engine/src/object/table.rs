@@ -54,12 +54,18 @@ pub(crate) struct Body {
     pub(crate) arr: Slots<Value>,
     nodes: Slots<Node>,
     /// Nodes with a non-nil key (live or dead).
-    used: usize,
+    used: u32,
     /// The hash size Lua 5.1 / LuaJIT would have (0 or a power of two). A rehash
     /// happens when `used` reaches it, exactly when theirs would fill up, so keys move
     /// between the parts at the same moments and `#` finds the same borders. The node
     /// array itself is twice as large, keeping linear probing short.
-    hcap: usize,
+    hcap: u32,
+    /// Keys the hash of every non-string key (numbers, booleans, objects): drawn per
+    /// table from the heap's generator ([`Heap::table_seed`]), so that nobody can
+    /// choose number keys that all land in one node (string hashes are seeded per
+    /// state by the intern table). Fixed for the table's life: the nodes are placed
+    /// by it.
+    seed: u64,
 }
 
 /// Why a store failed.
@@ -83,21 +89,27 @@ impl SetError {
     }
 }
 
+/// MurmurHash3's 64-bit finalizer: every input bit reaches every output bit. Keyed by
+/// XOR-ing a table's seed into the input; the first half alone (one multiply) left
+/// structured key sets (numbers crafted against it, then any fixed seed) in a few
+/// hundred nodes out of thousands.
 #[inline(always)]
 fn mix64(mut x: u64) -> u64 {
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
     x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^= x >> 33;
     x
 }
 
-/// The node hash of a (normalised) key.
+/// The node hash of a (normalised) key in a table whose seed is `seed`.
 #[inline(always)]
-fn key_hash(k: Value) -> usize {
+fn key_hash(k: Value, seed: u64) -> usize {
     if let Some(s) = k.as_string() {
         s.hash() as usize
     } else {
-        mix64(k.to_bits()) as usize
+        mix64(k.to_bits() ^ seed) as usize
     }
 }
 
@@ -138,9 +150,10 @@ impl Table {
     /// entries, taking at most `room` bytes for the two parts.
     ///
     /// `nhash` is only a hint, capped at [`MAX_HASH_HINT`]: a `TNEW` of a binary chunk
-    /// may ask for 2^31 nodes, and the hash part grows on demand anyway.
+    /// may ask for 2^31 nodes, and the hash part grows on demand anyway. `seed` keys
+    /// the hash of non-string keys (take it from [`Heap::table_seed`]).
     #[inline]
-    pub fn try_new(narr: usize, nhash: usize, room: usize) -> Result<Table, SetError> {
+    pub fn try_new(narr: usize, nhash: usize, room: usize, seed: u64) -> Result<Table, SetError> {
         let nhash = nhash.min(MAX_HASH_HINT);
         let hcap = if nhash > 0 { nhash.next_power_of_two() } else { 0 };
         let nodes = if hcap > 0 { capacity_for(hcap) } else { 0 };
@@ -154,24 +167,24 @@ impl Table {
             hdr: Heap::new_header::<Table>(),
             nomm: Cell::new(0),
             meta: Cell::new(None),
-            body: UnsafeCell::new(Body { arr, nodes, used: 0, hcap }),
+            body: UnsafeCell::new(Body { arr, nodes, used: 0, hcap: hcap as u32, seed }),
         })
     }
 
     /// A new table of a size the engine chose (not a script): [`try_new`] without a
     /// limit. Past what the allocator gives it is an empty table that grows on demand.
-    pub fn new(narr: usize, nhash: usize) -> Table {
-        Table::try_new(narr, nhash, usize::MAX)
-            .or_else(|_| Table::try_new(0, 0, usize::MAX))
-            .unwrap_or_else(|_| Table::empty())
+    pub fn new(narr: usize, nhash: usize, seed: u64) -> Table {
+        Table::try_new(narr, nhash, usize::MAX, seed)
+            .or_else(|_| Table::try_new(0, 0, usize::MAX, seed))
+            .unwrap_or_else(|_| Table::empty(seed))
     }
 
-    fn empty() -> Table {
+    fn empty(seed: u64) -> Table {
         Table {
             hdr: Heap::new_header::<Table>(),
             nomm: Cell::new(0),
             meta: Cell::new(None),
-            body: UnsafeCell::new(Body { arr: Slots::new(), nodes: Slots::new(), used: 0, hcap: 0 }),
+            body: UnsafeCell::new(Body { arr: Slots::new(), nodes: Slots::new(), used: 0, hcap: 0, seed }),
         }
     }
 
@@ -412,9 +425,10 @@ impl Table {
         }
         let arr = b.arr.try_clone().map_err(|_| SetError::NoMemory)?;
         let nodes = b.nodes.try_clone().map_err(|_| SetError::NoMemory)?;
-        let t = Table::empty();
+        // The nodes keep their places, so the copy keeps the seed that placed them.
+        let t = Table::empty(b.seed);
         // SAFETY: `t` is new and owned here.
-        *unsafe { t.body_mut() } = Body { arr, nodes, used: b.used, hcap: b.hcap };
+        *unsafe { t.body_mut() } = Body { arr, nodes, used: b.used, hcap: b.hcap, seed: b.seed };
         Ok(t)
     }
 
@@ -494,7 +508,7 @@ impl Body {
             return None;
         }
         let mask = self.nodes.len() - 1;
-        let mut i = key_hash(k) & mask;
+        let mut i = key_hash(k, self.seed) & mask;
         loop {
             let n = &self.nodes[i];
             if n.key == k {
@@ -622,7 +636,7 @@ impl Body {
     /// Inserts a key known to be absent, with room available.
     fn insert_new(&mut self, k: Value, v: Value) {
         let mask = self.nodes.len() - 1;
-        let mut i = key_hash(k) & mask;
+        let mut i = key_hash(k, self.seed) & mask;
         while !self.nodes[i].key.is_nil() {
             i = (i + 1) & mask;
         }
@@ -685,6 +699,7 @@ impl Body {
         let need = staying + new_in_hash;
         let hcap = if need == 0 { 0 } else { need.next_power_of_two() };
         let nnodes = if hcap == 0 { 0 } else { capacity_for(hcap) };
+        let Ok(hcap) = u32::try_from(hcap) else { return Err(SetError::NoMemory) };
         let after = std::mem::size_of::<Table>()
             + new_asize.max(self.arr.capacity()).saturating_mul(VALUE_BYTES)
             + nnodes.saturating_mul(NODE_BYTES);
@@ -901,6 +916,7 @@ pub(crate) mod offsets {
         std::mem::offset_of!(Table, body) + std::mem::offset_of!(Body, nodes) + Slots::<Node>::PTR_OFFSET;
     pub const NODE_LEN: usize =
         std::mem::offset_of!(Table, body) + std::mem::offset_of!(Body, nodes) + Slots::<Node>::LEN_OFFSET;
+    pub const SEED: usize = std::mem::offset_of!(Table, body) + std::mem::offset_of!(Body, seed);
 }
 
 #[cfg(test)]
@@ -920,7 +936,7 @@ mod tests {
         // Fewer rounds under Miri, which runs this some thousand times slower.
         let rounds = if cfg!(miri) { 6 } else { 300 };
         for round in 0..rounds {
-            let t = Table::new((round % 3) as usize, (round % 4) as usize);
+            let t = Table::new((round % 3) as usize, (round % 4) as usize, round);
             let mut model: HashMap<i64, f64> = HashMap::new();
             for step in 0..200 {
                 let k = rnd(24) as i64 - 2;
@@ -948,6 +964,53 @@ mod tests {
                 }
                 assert_eq!(seen, model.len());
             }
+        }
+    }
+
+    /// Number keys crafted to collide under the old unseeded mixer (its one-multiply
+    /// half run backwards from hashes whose low 20 bits are zero) spread out as
+    /// random keys would under a table's seed; so do other structured sets.
+    #[test]
+    fn crafted_number_keys_spread_under_a_seed() {
+        const C_INV: u64 = 0x4f74_430c_22a5_4005;
+        assert_eq!(0xff51_afd7_ed55_8ccd_u64.wrapping_mul(C_INV), 1);
+        let old_mix = |mut x: u64| {
+            x ^= x >> 33;
+            x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+            x ^ (x >> 33)
+        };
+        let unmix = |mut y: u64| {
+            y ^= y >> 33;
+            y = y.wrapping_mul(C_INV);
+            y ^ (y >> 33)
+        };
+        let keys: Vec<Value> = (1..=4096u64)
+            .map(|i| f64::from_bits(unmix(i << 20)))
+            .filter(|n| n.is_finite() && *n != 0.0)
+            .map(Value::number)
+            .collect();
+        assert!(keys.len() > 4000);
+        let mask = (1usize << 13) - 1;
+        let old_nodes: std::collections::HashSet<usize> =
+            keys.iter().map(|k| old_mix(k.to_bits()) as usize & mask).collect();
+        assert_eq!(old_nodes.len(), 1, "the crafted keys collide under the old mixer");
+        // 4096 random keys in 8192 nodes take about 3220 distinct ones.
+        let halves: Vec<Value> = (0..4096).map(|i| Value::number(f64::from(i) + 0.5)).collect();
+        let big: Vec<Value> = (1..=4096).map(|i| Value::number(f64::from(i) * 4294967296.0)).collect();
+        // Seeds as the heap's generator makes them (random-looking in every bit).
+        for seed in [0x9E37_79B9_7F4A_7C15, 0xD1B5_4A32_D192_ED03, 0xBF58_476D_1CE4_E5B9, 0x94D0_49BB_1331_11EB] {
+            for (name, set) in [("crafted", &keys), ("halves", &halves), ("big", &big)] {
+                let nodes: std::collections::HashSet<usize> = set.iter().map(|&k| key_hash(k, seed) & mask).collect();
+                assert!(nodes.len() > 3000, "{name}, seed {seed:#x}: {} nodes", nodes.len());
+            }
+        }
+        // And a table with such a seed stores and finds them all.
+        let t = Table::new(0, 0, 0x5EED);
+        for (i, &k) in keys.iter().enumerate() {
+            t.set(k, Value::number(i as f64), usize::MAX).unwrap();
+        }
+        for (i, &k) in keys.iter().enumerate() {
+            assert_eq!(t.get(k).as_number(), Some(i as f64));
         }
     }
 }

@@ -17,11 +17,21 @@ pub struct Userdata {
     meta: Cell<Option<GcRef<Table>>>,
     env: Cell<Option<GcRef<Table>>>,
     data: Option<Box<dyn Any>>,
+    /// Bytes the payload owns outside the object (a `string.buffer`'s contents), as
+    /// its owner last reported them: part of the object's size, so the heap counts
+    /// them against the memory limit and forgets them when the object is freed.
+    extra: Cell<usize>,
 }
 
 impl Userdata {
     pub fn new(data: Option<Box<dyn Any>>) -> Userdata {
-        Userdata { hdr: Heap::new_header::<Userdata>(), meta: Cell::new(None), env: Cell::new(None), data }
+        Userdata {
+            hdr: Heap::new_header::<Userdata>(),
+            meta: Cell::new(None),
+            env: Cell::new(None),
+            data,
+            extra: Cell::new(0),
+        }
     }
 
     /// The metatable.
@@ -51,6 +61,17 @@ impl Userdata {
         self.data.as_deref()
     }
 
+    /// Bytes the payload owns outside the object, as last reported.
+    pub fn extra_bytes(&self) -> usize {
+        self.extra.get()
+    }
+
+    /// Records that the payload now owns `bytes` outside the object; returns the old
+    /// figure. The caller tells the heap the difference (`Vm::account_resize`).
+    pub fn set_extra_bytes(&self, bytes: usize) -> usize {
+        self.extra.replace(bytes)
+    }
+
     /// Marks this userdata for finalization (its metatable has `__gc`).
     pub fn set_finalizer(&self, on: bool) {
         let f = self.hdr.flags.get();
@@ -78,7 +99,7 @@ impl GcObject for Userdata {
         }
     }
     fn size(&self) -> usize {
-        std::mem::size_of::<Userdata>() + 16
+        std::mem::size_of::<Userdata>() + 16 + self.extra.get()
     }
     fn header(&self) -> &GcHeader {
         &self.hdr

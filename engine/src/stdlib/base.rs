@@ -270,6 +270,10 @@ fn print(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         ts = vm.index_value(g.to_value(), k)?;
     }
     let builtin = ts == vm.roots[2];
+    // The line is built whole (one write, as LuaJIT's single fwrite per value would
+    // not interleave differently), so it is checked against the memory limit as it
+    // grows, and its bytes are charged.
+    let size = |v: Value| v.as_string().map_or(64, |s| s.len()) + 1;
     let mut out = Vec::new();
     for i in 0..nargs {
         if i > 0 {
@@ -277,16 +281,19 @@ fn print(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         }
         let v = vm.stack[base + i];
         if builtin && (v.is_string() || v.is_number() || vm.metamethod(v, MetaEvent::Tostring).is_nil()) {
+            crate::stdlib::string::reserve(vm, &mut out, size(v))?;
             crate::vm::meta::write_basic(&mut out, v);
         } else {
             let s = if builtin { vm.tostring(v)? } else { vm.call_value1(ts, &[v])? };
             if !s.is_string() && !s.is_number() {
                 return Err(vm.rt_error("'tostring' must return a string to 'print'"));
             }
+            crate::stdlib::string::reserve(vm, &mut out, size(s))?;
             crate::vm::meta::write_basic(&mut out, s);
         }
     }
     out.push(b'\n');
+    vm.charge_bytes(out.len())?;
     vm.write_stdout(&out);
     Ok(0)
 }
@@ -475,7 +482,8 @@ fn push_load_result(vm: &mut Vm, r: LResult<Value>) -> LResult<usize> {
             vm.push(f);
             Ok(1)
         }
-        Err(e) if e.kind() == ErrorKind::Syntax || e.kind() == ErrorKind::Runtime => {
+        // As LuaJIT's `load`: any failure to load (a memory error too) is `nil, msg`.
+        Err(e) if matches!(e.kind(), ErrorKind::Syntax | ErrorKind::Runtime | ErrorKind::Memory) => {
             vm.push(Value::NIL);
             vm.push(e.value());
             Ok(2)
@@ -486,12 +494,10 @@ fn push_load_result(vm: &mut Vm, r: LResult<Value>) -> LResult<usize> {
 
 fn loadstring(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let s = vm.check_str(base, nargs, 0)?;
-    let name = match vm.opt_str(base, nargs, 1)? {
-        Some(n) => n.as_bytes().to_vec(),
-        None => s.as_bytes().to_vec(),
-    };
-    let src = s.as_bytes().to_vec();
-    let r = vm.load(&src, &name, None);
+    let name = vm.opt_str(base, nargs, 1)?.unwrap_or(s);
+    // No copies: the strings are arguments (rooted), immutable, and nothing is freed
+    // while a library function runs (a string source calls no Lua code).
+    let r = vm.load(s.as_bytes(), name.as_bytes(), None);
     push_load_result(vm, r)
 }
 
@@ -509,8 +515,8 @@ fn load(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let mode = mode.as_deref();
     let r = if let Some(s) = a.as_string() {
         let name = name_arg.unwrap_or(s);
-        let (src, name) = (s.as_bytes().to_vec(), name.as_bytes().to_vec());
-        vm.load_chunk(ChunkSource::Bytes(&src), &name, mode, env)
+        // No copies: as in `loadstring`.
+        vm.load_chunk(ChunkSource::Bytes(s.as_bytes()), name.as_bytes(), mode, env)
     } else if a.is_function() {
         let name = name_arg.map(|n| n.as_bytes().to_vec()).unwrap_or_else(|| b"=(load)".to_vec());
         // The reader stays rooted in argument slot 0; each piece is copied out at once.

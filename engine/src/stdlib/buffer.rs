@@ -56,22 +56,49 @@ impl SBuf {
         self.r = 0;
     }
 
-    /// Makes room for `extra` bytes, dropping consumed data first if that helps.
+    /// Makes room for `extra` bytes, dropping consumed data first if that helps. The
+    /// contents count against the memory limit (the owner accounts the capacity:
+    /// [`sync`]), so growth is checked before it is made: by half the capacity at a
+    /// time, or to what the limit leaves near it.
     fn prepare(&mut self, vm: &mut Vm, extra: usize) -> LResult<()> {
         if self.r > 0 && self.b.len().saturating_add(extra) > self.b.capacity() {
             self.b.drain(..self.r);
             self.r = 0;
         }
-        if self.len().saturating_add(extra) >= crate::stdlib::string::MAX_STR {
+        let need = self.b.len().saturating_add(extra);
+        if need >= crate::stdlib::string::MAX_STR {
             return Err(mem_error(vm));
         }
-        reserve(vm, &mut self.b, extra)
+        let cap = self.b.capacity();
+        if need <= cap {
+            return Ok(());
+        }
+        vm.check_mem(need - cap)?;
+        let mut target = need.max(cap.saturating_add(cap / 2)).max(64);
+        if vm.heap.would_exceed(target - cap) {
+            // Near the limit: all that is left, so that the buffer is not copied
+            // again for every piece (each copy is a moment with both blocks).
+            target = cap.saturating_add(vm.heap.room()).max(need);
+        }
+        if self.b.try_reserve_exact(target - self.b.len()).is_err() {
+            return Err(mem_error(vm));
+        }
+        Ok(())
     }
 
     fn append(&mut self, vm: &mut Vm, bytes: &[u8]) -> LResult<()> {
         self.prepare(vm, bytes.len())?;
+        vm.charge_bytes(bytes.len())?;
         self.b.extend_from_slice(bytes);
         Ok(())
+    }
+}
+
+/// Tells the heap what buffer `u`'s contents now take (its capacity).
+fn sync(vm: &mut Vm, u: GcRef<Userdata>) {
+    if let Some(cap) = with_buf(u, |b| b.b.capacity()) {
+        // Growth was checked by `prepare`; accounting it cannot fail then.
+        let _ = vm.account_resize(u, cap);
     }
 }
 
@@ -173,11 +200,13 @@ fn check_size(vm: &mut Vm, base: usize, nargs: usize, i: usize) -> LResult<usize
 
 /// Appends `bytes` to buffer `u`.
 fn append(vm: &mut Vm, u: GcRef<Userdata>, bytes: &[u8]) -> LResult<()> {
-    match buf_cell(&u).map(RefCell::try_borrow_mut) {
+    let r = match buf_cell(&u).map(RefCell::try_borrow_mut) {
         Some(Ok(mut sb)) => sb.append(vm, bytes),
-        Some(Err(_)) => Err(vm.rt_error("buffer in use")),
-        None => Ok(()),
-    }
+        Some(Err(_)) => return Err(vm.rt_error("buffer in use")),
+        None => return Ok(()),
+    };
+    sync(vm, u);
+    r
 }
 
 fn new(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
@@ -185,8 +214,10 @@ fn new(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let size = if a.is_nil() || a.is_table() { 0 } else { check_size(vm, base, nargs, 0)? };
     let mut sb = SBuf::default();
     // The size is only a hint: don't let it reserve a huge block up front.
-    let _ = sb.b.try_reserve(size.min(1 << 20));
+    let hint = size.min(1 << 20).min(vm.heap.room());
+    let _ = sb.b.try_reserve(hint);
     let u = vm.new_userdata(Some(Box::new(RefCell::new(sb))));
+    sync(vm, u);
     if let Some(mt) = vm.native_upval(0).as_table() {
         u.set_meta(Some(mt));
     }
@@ -254,14 +285,15 @@ fn get(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let n = nargs.max(2) - 1;
     for i in 1..=n {
         let want = if vm.arg(base, nargs, i).is_nil() { usize::MAX } else { check_size(vm, base, nargs, i)? };
-        let part = with_buf(u, |b| {
-            let k = want.min(b.len());
-            let part = b.data().get(..k).unwrap_or(&[]).to_vec();
+        let k = with_buf(u, |b| want.min(b.len())).unwrap_or(0);
+        vm.check_mem(k)?;
+        vm.charge_bytes(k)?;
+        let s = with_buf(u, |b| {
+            let s = vm.str_value(b.data().get(..k).unwrap_or(&[]));
             b.consume(k);
-            part
+            s
         })
-        .unwrap_or_default();
-        let s = vm.str_value(&part);
+        .unwrap_or(Value::NIL);
         vm.push(s);
     }
     Ok(n)
@@ -285,14 +317,17 @@ fn reset(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn free(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let u = check_buf(vm, base, nargs, 0)?;
     with_buf(u, |b| *b = SBuf::default());
+    sync(vm, u);
     vm.push(u.to_value());
     Ok(1)
 }
 
 fn tostring(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let u = check_buf(vm, base, nargs, 0)?;
-    let data = contents(u);
-    let s = vm.str_value(&data);
+    let n = with_buf(u, |b| b.len()).unwrap_or(0);
+    vm.reserve_mem(n)?;
+    vm.charge_bytes(n)?;
+    let s = with_buf(u, |b| vm.str_value(b.data())).unwrap_or(Value::NIL);
     vm.push(s);
     Ok(1)
 }
@@ -323,7 +358,8 @@ fn concat(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
             return Err(vm.rt_error(&format!("attempt to concatenate a {t} value")));
         }
     }
-    let s = vm.str_value(&out);
+    vm.charge_bytes(out.len())?;
+    let s = vm.str_value_owned(out);
     vm.push(s);
     Ok(1)
 }
@@ -379,9 +415,11 @@ fn ser_error(vm: &mut Vm, e: SerError) -> LuaError {
     }
 }
 
-/// Appends the encoding of `v` to `out`.
-fn serialize(out: &mut Vec<u8>, v: Value, depth: u32) -> Result<(), SerError> {
-    if out.len() >= crate::stdlib::string::MAX_STR {
+/// Appends the encoding of `v` to `out`, which may hold at most `limit` bytes (what
+/// the memory limit leaves): a shared subtable is encoded each time it is met, so a
+/// small graph can make an exponentially long encoding.
+fn serialize(out: &mut Vec<u8>, v: Value, depth: u32, limit: usize) -> Result<(), SerError> {
+    if out.len() >= limit.min(crate::stdlib::string::MAX_STR) {
         return Err(SerError::Memory);
     }
     match v.lua_type() {
@@ -395,7 +433,7 @@ fn serialize(out: &mut Vec<u8>, v: Value, depth: u32) -> Result<(), SerError> {
             let Some(s) = v.as_string() else { return Err(ser_msg("cannot serialize 'string'")) };
             let len = u32::try_from(s.len()).ok().and_then(|l| l.checked_add(TAG_STR)).ok_or(SerError::Memory)?;
             put_u124(out, len);
-            if out.try_reserve(s.len()).is_err() {
+            if out.len().saturating_add(s.len()) > limit || out.try_reserve(s.len()).is_err() {
                 return Err(SerError::Memory);
             }
             out.extend_from_slice(s.as_bytes());
@@ -417,14 +455,14 @@ fn serialize(out: &mut Vec<u8>, v: Value, depth: u32) -> Result<(), SerError> {
             if depth == 0 {
                 return Err(ser_msg("too deep to serialize"));
             }
-            serialize_table(out, t, depth - 1)?;
+            serialize_table(out, t, depth - 1, limit)?;
         }
         other => return Err(ser_msg(format!("cannot serialize '{}'", other.name()))),
     }
     Ok(())
 }
 
-fn serialize_table(out: &mut Vec<u8>, t: GcRef<Table>, depth: u32) -> Result<(), SerError> {
+fn serialize_table(out: &mut Vec<u8>, t: GcRef<Table>, depth: u32, limit: usize) -> Result<(), SerError> {
     // Array part: 1..#t (holes are encoded as nil), and also t[0] if it is set (a
     // "0-based array", as LuaJIT writes when t[0] sits in its array part);
     // everything else goes in the hash.
@@ -457,11 +495,11 @@ fn serialize_table(out: &mut Vec<u8>, t: GcRef<Table>, depth: u32) -> Result<(),
         put_u124(out, nhash);
     }
     for i in (if zero { 0 } else { 1 })..=narr {
-        serialize(out, t.get_int(i as i64), depth)?;
+        serialize(out, t.get_int(i as i64), depth, limit)?;
     }
     for (k, v) in hash {
-        serialize(out, k, depth)?;
-        serialize(out, v, depth)?;
+        serialize(out, k, depth, limit)?;
+        serialize(out, v, depth, limit)?;
     }
     Ok(())
 }
@@ -578,8 +616,9 @@ impl Decoder<'_> {
 fn encode(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let v = vm.arg(base, nargs, 0);
     let mut out = Vec::new();
-    serialize(&mut out, v, SER_DEPTH).map_err(|e| ser_error(vm, e))?;
-    let s = vm.str_value(&out);
+    serialize(&mut out, v, SER_DEPTH, vm.heap.room()).map_err(|e| ser_error(vm, e))?;
+    vm.charge_bytes(out.len())?;
+    let s = vm.str_value_owned(out);
     vm.push(s);
     Ok(1)
 }
@@ -601,7 +640,7 @@ fn encode_method(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let u = check_buf(vm, base, nargs, 0)?;
     let v = vm.arg(base, nargs, 1);
     let mut out = Vec::new();
-    serialize(&mut out, v, SER_DEPTH).map_err(|e| ser_error(vm, e))?;
+    serialize(&mut out, v, SER_DEPTH, vm.heap.room()).map_err(|e| ser_error(vm, e))?;
     append(vm, u, &out)?;
     vm.push(u.to_value());
     Ok(1)

@@ -57,6 +57,30 @@ impl IoErr {
     fn inval() -> IoErr {
         IoErr::new("Invalid argument", 22)
     }
+    /// A read that would pass the state's memory limit (becomes "not enough memory").
+    fn nomem() -> IoErr {
+        IoErr::new("not enough memory", NOMEM)
+    }
+}
+
+/// The code of [`IoErr::nomem`] (no errno: it is raised, not returned).
+const NOMEM: i32 = -12;
+
+/// Appends `add` to `out`, which may hold at most `limit` bytes (what the memory
+/// limit leaves): past it, or when the allocator refuses, the "not enough memory"
+/// error, checked before the buffer grows. Grows by half at a time, not by doubling,
+/// so that a long read does not take twice its size.
+fn append_limited(out: &mut Vec<u8>, add: &[u8], limit: usize) -> IoResult<()> {
+    let want = out.len().saturating_add(add.len());
+    if want > limit {
+        return Err(IoErr::nomem());
+    }
+    if out.capacity() < want {
+        let target = out.capacity().saturating_add((out.capacity() / 2).max(BUFSIZE)).min(limit).max(want);
+        out.try_reserve_exact(target - out.len()).map_err(|_| IoErr::nomem())?;
+    }
+    out.extend_from_slice(add);
+    Ok(())
 }
 
 impl From<std::io::Error> for IoErr {
@@ -257,13 +281,13 @@ impl LuaFile {
         self.rpos = self.rpos.saturating_sub(1);
     }
 
-    /// A line; `ok` is false when nothing at all was read.
-    fn read_line(&mut self, chop: bool) -> IoResult<(Vec<u8>, bool)> {
+    /// A line, of at most `limit` bytes; `ok` is false when nothing at all was read.
+    fn read_line(&mut self, chop: bool, limit: usize) -> IoResult<(Vec<u8>, bool)> {
         let mut out = Vec::new();
         while self.fill()? {
             let avail = &self.rbuf[self.rpos..];
             if let Some(i) = avail.iter().position(|&c| c == b'\n') {
-                out.extend_from_slice(&avail[..=i]);
+                append_limited(&mut out, &avail[..=i], limit)?;
                 self.rpos += i + 1;
                 let ok = !out.is_empty();
                 if chop {
@@ -271,31 +295,32 @@ impl LuaFile {
                 }
                 return Ok((out, ok));
             }
-            out.extend_from_slice(avail);
+            append_limited(&mut out, avail, limit)?;
             self.rpos = self.rbuf.len();
         }
         let ok = !out.is_empty();
         Ok((out, ok))
     }
 
-    fn read_all(&mut self) -> IoResult<Vec<u8>> {
+    /// The rest of the file, at most `limit` bytes.
+    fn read_all(&mut self, limit: usize) -> IoResult<Vec<u8>> {
         let mut out = Vec::new();
         while self.fill()? {
-            out.extend_from_slice(&self.rbuf[self.rpos..]);
+            append_limited(&mut out, &self.rbuf[self.rpos..], limit)?;
             self.rpos = self.rbuf.len();
         }
         Ok(out)
     }
 
-    /// Up to `m` bytes; `m == 0` tests for end of file.
-    fn read_len(&mut self, m: usize) -> IoResult<(Vec<u8>, bool)> {
+    /// Up to `m` bytes (at most `limit`); `m == 0` tests for end of file.
+    fn read_len(&mut self, m: usize, limit: usize) -> IoResult<(Vec<u8>, bool)> {
         if m == 0 {
             return Ok((Vec::new(), self.fill()?));
         }
         let mut out = Vec::new();
         while out.len() < m && self.fill()? {
             let take = (m - out.len()).min(self.rbuf.len() - self.rpos);
-            out.extend_from_slice(&self.rbuf[self.rpos..self.rpos + take]);
+            append_limited(&mut out, &self.rbuf[self.rpos..self.rpos + take], limit)?;
             self.rpos += take;
         }
         let ok = !out.is_empty();
@@ -916,6 +941,8 @@ enum ReadErr {
     Format(usize),
     /// Argument `i` is neither a string nor a number.
     Option(usize),
+    /// A limit stopped the read (its work is charged to the budget).
+    Stop(crate::vm::LuaError),
 }
 
 impl From<IoErr> for ReadErr {
@@ -939,6 +966,14 @@ fn read_impl(vm: &mut Vm, u: GcRef<Userdata>, base: usize, nargs: usize, start: 
         }
         Err(ReadErr::Format(i)) => Err(vm.arg_error(i + 1, "invalid format")),
         Err(ReadErr::Option(i)) => Err(vm.arg_error(i + 1, "invalid option")),
+        Err(ReadErr::Stop(e)) => {
+            vm.top = top;
+            Err(e)
+        }
+        Err(ReadErr::Io(e)) if e.code == NOMEM => {
+            vm.top = top;
+            Err(vm.mem_error())
+        }
         Err(ReadErr::Io(e)) => {
             vm.top = top;
             Ok(ReadOutcome::Failed(e))
@@ -956,9 +991,13 @@ fn read_formats(
     ok: &mut bool,
 ) -> Result<(), ReadErr> {
     let Some(mut f) = lf(&u) else { return Err(ReadErr::Io(IoErr::badf())) };
+    // What a string read may take: what the memory limit leaves, below LuaJIT's
+    // longest string.
+    let limit = |vm: &Vm| vm.heap.room().min(crate::stdlib::string::MAX_STR - 1);
     if nargs <= start {
-        let (s, good) = f.read_line(true)?;
-        let v = vm.str_value(&s);
+        let (s, good) = f.read_line(true, limit(vm))?;
+        vm.charge_bytes(s.len()).map_err(ReadErr::Stop)?;
+        let v = vm.str_value_owned(s);
         vm.push(v);
         *n = 1;
         *ok = good;
@@ -979,22 +1018,25 @@ fn read_formats(
                     x.map_or(Value::NIL, Value::number)
                 }
                 c @ (b'l' | b'L') => {
-                    let (s, good) = f.read_line(c == b'l')?;
+                    let (s, good) = f.read_line(c == b'l', limit(vm))?;
                     *ok = good;
-                    vm.str_value(&s)
+                    vm.charge_bytes(s.len()).map_err(ReadErr::Stop)?;
+                    vm.str_value_owned(s)
                 }
                 b'a' => {
-                    let s = f.read_all()?;
-                    vm.str_value(&s)
+                    let s = f.read_all(limit(vm))?;
+                    vm.charge_bytes(s.len()).map_err(ReadErr::Stop)?;
+                    vm.str_value_owned(s)
                 }
                 _ => return Err(ReadErr::Format(i)),
             }
         } else if let Some(x) = a.as_number() {
             // LuaJIT converts the count to an unsigned 32-bit size.
             let m = crate::stdlib::num_to_int(x) as u32 as usize;
-            let (s, good) = f.read_len(m)?;
+            let (s, good) = f.read_len(m, limit(vm))?;
             *ok = good;
-            vm.str_value(&s)
+            vm.charge_bytes(s.len()).map_err(ReadErr::Stop)?;
+            vm.str_value_owned(s)
         } else {
             return Err(ReadErr::Option(i));
         };

@@ -319,7 +319,16 @@ fn date_buffer_size(fmt: &[u8]) -> usize {
 
 fn date(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let fmt = match vm.opt_str(base, nargs, 0)? {
-        Some(s) => c_bytes(s.as_bytes()).to_vec(),
+        Some(s) => {
+            // The result may need the buffer LuaJIT sizes from the format (some 30
+            // bytes a conversion, doubled up to four times): checked before anything
+            // is built, and charged.
+            let b = c_bytes(s.as_bytes());
+            let need = date_buffer_size(b).saturating_add(b.len());
+            vm.reserve_mem(need)?;
+            vm.charge_bytes(need)?;
+            b.to_vec()
+        }
         None => b"%c".to_vec(),
     };
     let t = if vm.arg(base, nargs, 1).is_nil() { now() } else { to_time_t(vm.check_number(base, nargs, 1)?) };

@@ -27,7 +27,8 @@
 //!   200 * 3 small frames (well under 256 KiB even in debug builds).
 //! * Interruption: [`Matcher::with_step_hook`] installs a callback that is
 //!   run every `interval` matching steps (a step is one matcher entry, one
-//!   backtracking retry or one subject byte scanned); returning `false`
+//!   backtracking retry, one subject byte scanned, or two bytes of a long bracket
+//!   class walked), with the steps taken since its last call; returning `false`
 //!   aborts the match with [`PatternError::Interrupted`]. This lets a host
 //!   enforce budgets on catastrophic patterns such as
 //!   `("a"):rep(30) .. "b"` against `string.rep("a*", 20)`.
@@ -248,6 +249,21 @@ pub fn start_offset(len: usize, init: i64) -> usize {
 /// the first occurrence of `needle`, or `None`. An empty needle matches at
 /// `init` (if `init <= subject.len()`).
 pub fn find_plain(subject: &[u8], needle: &[u8], init: usize) -> Option<usize> {
+    find_plain_charged(subject, needle, init, &mut |_| true)
+}
+
+/// [`find_plain`], reporting its work as it goes: `work(bytes)` is called with the
+/// bytes scanned and compared since the last call, at least every 64 KiB of them;
+/// when it returns false the search stops (returning `None`). The search is LuaJIT's
+/// (first byte, then the rest), so a needle that almost matches at every position
+/// costs the subject's length times the needle's: the caller charges that.
+pub fn find_plain_charged(
+    subject: &[u8],
+    needle: &[u8],
+    init: usize,
+    work: &mut dyn FnMut(usize) -> bool,
+) -> Option<usize> {
+    const REPORT: usize = 1 << 16;
     let hay = subject.get(init..)?;
     if needle.is_empty() {
         return Some(init);
@@ -257,15 +273,39 @@ pub fn find_plain(subject: &[u8], needle: &[u8], init: usize) -> Option<usize> {
         return None;
     }
     let last_start = hay.len() - needle.len();
+    let mut done = 0usize;
     let mut i = 0;
     while i <= last_start {
-        let k = hay[i..=last_start].iter().position(|&c| c == first)?;
+        let window = &hay[i..=last_start];
+        let Some(k) = window.iter().position(|&c| c == first) else {
+            work(done + window.len());
+            return None;
+        };
+        done += k + 1;
         i += k;
-        if &hay[i + 1..i + needle.len()] == rest {
+        // The rest, a chunk at a time, so that the work is known.
+        let cand = &hay[i + 1..i + needle.len()];
+        let mut equal = true;
+        for (a, b) in cand.chunks(64).zip(rest.chunks(64)) {
+            done += a.len();
+            if a != b {
+                equal = false;
+                break;
+            }
+        }
+        if equal {
+            work(done);
             return Some(init + i);
+        }
+        if done >= REPORT {
+            if !work(done) {
+                return None;
+            }
+            done = 0;
         }
         i += 1;
     }
+    work(done);
     None
 }
 
@@ -662,10 +702,12 @@ impl<'a> State<'a> {
 
 /// Pattern matcher with an optional step hook (see the module docs).
 pub struct Matcher<'h> {
-    hook: Option<&'h mut dyn FnMut() -> bool>,
+    hook: Option<&'h mut dyn FnMut(u64) -> bool>,
     interval: u64,
     countdown: u64,
     steps: u64,
+    /// `steps` when the hook was last called.
+    reported: u64,
 }
 
 impl Default for Matcher<'_> {
@@ -677,14 +719,21 @@ impl Default for Matcher<'_> {
 impl<'h> Matcher<'h> {
     /// A matcher without a step hook.
     pub fn new() -> Self {
-        Matcher { hook: None, interval: u64::MAX, countdown: u64::MAX, steps: 0 }
+        Matcher { hook: None, interval: u64::MAX, countdown: u64::MAX, steps: 0, reported: 0 }
     }
 
-    /// A matcher that calls `hook` every `interval` steps (at least 1);
-    /// `hook` returning `false` aborts with [`PatternError::Interrupted`].
-    pub fn with_step_hook(interval: u64, hook: &'h mut dyn FnMut() -> bool) -> Self {
+    /// A matcher that calls `hook` every `interval` steps (at least 1) with the
+    /// steps taken since its last call; `hook` returning `false` aborts with
+    /// [`PatternError::Interrupted`].
+    pub fn with_step_hook(interval: u64, hook: &'h mut dyn FnMut(u64) -> bool) -> Self {
         let interval = interval.max(1);
-        Matcher { hook: Some(hook), interval, countdown: interval, steps: 0 }
+        Matcher { hook: Some(hook), interval, countdown: interval, steps: 0, reported: 0 }
+    }
+
+    /// Steps taken since the hook was last called (for the caller to account at the
+    /// end of a match).
+    pub fn unreported(&self) -> u64 {
+        self.steps.wrapping_sub(self.reported)
     }
 
     /// Total steps performed so far (by all calls on this matcher).
@@ -700,10 +749,26 @@ impl<'h> Matcher<'h> {
             return Ok(());
         }
         self.countdown = self.interval;
+        let since = self.steps.wrapping_sub(self.reported);
+        self.reported = self.steps;
         if let Some(h) = self.hook.as_mut() {
-            if !h() {
+            if !h(since) {
                 return Err(PatternError::Interrupted);
             }
+        }
+        Ok(())
+    }
+
+    /// Steps for walking a class item at `p..ep` (`classend`, then matching a
+    /// byte against it): a bracket class of thousands of items costs in proportion.
+    /// Walking a class item takes some 4 ns, and a step is charged as one unit of
+    /// the budget (some 3-4 ns of Lua code), hence a step per two class bytes; short
+    /// classes (up to 8 bytes) are covered by the step their item already takes.
+    #[inline]
+    fn class_cost(&mut self, p: usize, ep: usize) -> R<()> {
+        let len = ep.saturating_sub(p);
+        if len > 8 {
+            self.step((len / 2) as u64)?;
         }
         Ok(())
     }
@@ -784,6 +849,7 @@ impl<'h> Matcher<'h> {
                         return Err(PatternError::MissingFrontierBracket);
                     }
                     let ep = ms.classend(p)?;
+                    self.class_cost(p, ep)?;
                     let prev = if s == 0 { 0 } else { ms.sc(s - 1) };
                     if ms.matchbracketclass(prev, p, ep - 1) || !ms.matchbracketclass(ms.sc(s), p, ep - 1) {
                         return Ok(None);
@@ -807,6 +873,7 @@ impl<'h> Matcher<'h> {
             }
             // A single-character class, possibly followed by a quantifier.
             let ep = ms.classend(p)?;
+            self.class_cost(p, ep)?;
             let m = s < ms.src.len() && ms.singlematch(ms.src[s], p, ep);
             match ms.pc(ep) {
                 b'?' => {
@@ -862,6 +929,7 @@ impl<'h> Matcher<'h> {
     fn max_expand(&mut self, ms: &mut State<'_>, s: usize, p: usize, ep: usize) -> R<Option<usize>> {
         let mut i = 0usize;
         if ms.pc(p) == b'[' {
+            self.class_cost(p, ep)?;
             let set = ms.bracket_set(p, ep - 1);
             while s + i < ms.src.len() && set_has(&set, ms.src[s + i]) {
                 i += 1;
@@ -889,6 +957,7 @@ impl<'h> Matcher<'h> {
             if let Some(r) = self.do_match(ms, s, ep + 1)? {
                 return Ok(Some(r));
             }
+            self.class_cost(p, ep)?;
             if s < ms.src.len() && ms.singlematch(ms.src[s], p, ep) {
                 s += 1; // try with one more repetition
             } else {
@@ -1537,7 +1606,7 @@ mod tests {
         let subject = "a".repeat(30);
         let pattern = "a*".repeat(20) + "b";
         let mut calls = 0u32;
-        let mut hook = || {
+        let mut hook = |_| {
             calls += 1;
             calls < 10
         };
@@ -1546,7 +1615,7 @@ mod tests {
         assert_eq!(r, Err(PatternError::Interrupted));
         assert_eq!(calls, 10);
         // A hook that always continues changes nothing.
-        let mut yes = || true;
+        let mut yes = |_| true;
         let mut m = Matcher::with_step_hook(1, &mut yes);
         assert_eq!(m.find(b"hello", b"l+", 0).unwrap().map(|x| (x.start, x.end)), Some((2, 4)));
         assert!(m.steps() > 0);
@@ -1587,7 +1656,7 @@ mod tests {
             let slen = (next() % 16) as usize;
             let subj: Vec<u8> = (0..slen).map(|_| b"ab()1 \0"[(next() % 7) as usize]).collect();
             let mut budget = 20_000u32;
-            let mut hook = || {
+            let mut hook = |_| {
                 budget = budget.saturating_sub(1);
                 budget > 0
             };

@@ -86,8 +86,16 @@ pub trait FormatArgs {
     /// Argument `arg` converted like LuaJIT's `%s` does (`__tostring` called
     /// once if present, else `tostring` semantics: "nil", "true", numbers via
     /// [`crate::number::fmt_number`], "table: 0x..." etc.). The bytes are
-    /// passed to `sink` exactly once on success.
-    fn string(&mut self, arg: usize, sink: &mut dyn FnMut(&[u8])) -> Result<(), Self::Error>;
+    /// passed to `sink` exactly once on success; `quoted` says that they are
+    /// formatted by `%q` (which may take up to four bytes for one).
+    fn string(&mut self, arg: usize, quoted: bool, sink: &mut dyn FnMut(&[u8])) -> Result<(), Self::Error>;
+
+    /// Called before up to `bytes` more are appended (literal text, a number): a
+    /// host with a memory limit or a work budget checks it here.
+    fn reserve(&mut self, bytes: usize) -> Result<(), Self::Error> {
+        let _ = bytes;
+        Ok(())
+    }
 
     /// Address shown by `%p` for argument `arg`; 0 (printed as `NULL`) for
     /// values that are not GC objects or light userdata.
@@ -267,6 +275,10 @@ pub fn parse_spec(fmt: &[u8], pos: usize) -> Result<(Spec, usize), Vec<u8>> {
 /// `string.format(fmt, ...)`: append the formatted result to `out`.
 ///
 /// On error `out` may contain partial output; discard it.
+/// The most bytes one conversion other than `%s`/`%q` appends (`%99.99f` of 1e308:
+/// 309 digits, a point and 99 decimals).
+pub const MAX_CONV_TEXT: usize = 512;
+
 pub fn format<A: FormatArgs + ?Sized>(
     fmt: &[u8],
     args: &mut A,
@@ -278,6 +290,7 @@ pub fn format<A: FormatArgs + ?Sized>(
     while i < fmt.len() {
         // Copy the literal run up to the next '%'.
         let lit_end = fmt[i..].iter().position(|&c| c == b'%').map_or(fmt.len(), |k| i + k);
+        args.reserve(lit_end - i).map_err(FormatError::Arg)?;
         out.extend_from_slice(&fmt[i..lit_end]);
         i = lit_end;
         if i >= fmt.len() {
@@ -293,6 +306,9 @@ pub fn format<A: FormatArgs + ?Sized>(
         arg += 1;
         if arg > narg {
             return Err(FormatError::NoValue { arg });
+        }
+        if !matches!(spec.conv, Conv::Str | Conv::Quoted) {
+            args.reserve(MAX_CONV_TEXT).map_err(FormatError::Arg)?;
         }
         match spec.conv {
             Conv::Int | Conv::Uint | Conv::Hex | Conv::Oct => {
@@ -319,10 +335,10 @@ pub fn format<A: FormatArgs + ?Sized>(
                 _ => return Err(FormatError::NotANumber { arg }),
             },
             Conv::Str => {
-                args.string(arg, &mut |s: &[u8]| put_str(out, &spec, s)).map_err(FormatError::Arg)?;
+                args.string(arg, false, &mut |s: &[u8]| put_str(out, &spec, s)).map_err(FormatError::Arg)?;
             }
             Conv::Quoted => {
-                args.string(arg, &mut |s: &[u8]| put_quoted(out, s)).map_err(FormatError::Arg)?;
+                args.string(arg, true, &mut |s: &[u8]| put_quoted(out, s)).map_err(FormatError::Arg)?;
             }
             Conv::Ptr => put_ptr(out, args.pointer(arg)),
         }
@@ -576,7 +592,7 @@ mod tests {
                 V::Nil => None,
             }
         }
-        fn string(&mut self, arg: usize, sink: &mut dyn FnMut(&[u8])) -> Result<(), String> {
+        fn string(&mut self, arg: usize, _quoted: bool, sink: &mut dyn FnMut(&[u8])) -> Result<(), String> {
             let mut tmp = Vec::new();
             match self.0.get(arg - 2) {
                 Some(V::N(n)) => number::fmt_number(*n, &mut tmp),

@@ -93,28 +93,24 @@ fn rt_error_bytes(vm: &mut Vm, msg: &[u8]) -> LuaError {
 /// `pcall`). Pattern errors become Lua errors with LuaJIT's messages.
 fn run_pattern<T>(vm: &mut Vm, f: impl FnOnce(&mut Matcher<'_>) -> Result<T, PatternError>) -> LResult<T> {
     let mut stop: Option<LuaError> = None;
-    let mut calls: u64 = 0;
-    let (r, steps) = {
-        let mut hook = || -> bool {
-            calls += 1;
-            vm.budget = vm.budget.saturating_sub(STEP_INTERVAL as i64);
-            if vm.budget < 0 {
-                if let Err(e) = vm.budget_exhausted() {
+    let (r, rest) = {
+        let mut hook = |steps: u64| -> bool {
+            match vm.charge(steps) {
+                Ok(()) => true,
+                Err(e) => {
                     stop = Some(e);
-                    return false;
+                    false
                 }
             }
-            true
         };
         let mut m = Matcher::with_step_hook(STEP_INTERVAL, &mut hook);
         let r = f(&mut m);
-        (r, m.steps())
+        (r, m.unreported())
     };
     // Charge the steps since the last hook call too.
-    let rest = steps.saturating_sub(calls.saturating_mul(STEP_INTERVAL));
-    vm.budget = vm.budget.saturating_sub(i64::try_from(rest).unwrap_or(i64::MAX));
+    let charged = if stop.is_none() { vm.charge(rest) } else { Ok(()) };
     match r {
-        Ok(v) => Ok(v),
+        Ok(v) => charged.map(|()| v),
         Err(PatternError::Interrupted) => Err(match stop {
             Some(e) => e,
             None => {
@@ -152,6 +148,12 @@ fn push_captures(vm: &mut Vm, caps: Result<Vec<Capture>, PatternError>, subject:
 /// Pushes a new string.
 fn push_bytes(vm: &mut Vm, b: &[u8]) {
     let v = vm.str_value(b);
+    vm.push(v);
+}
+
+/// Pushes a new string made from a buffer built here (no copy of a long one).
+fn push_owned(vm: &mut Vm, b: Vec<u8>) {
+    let v = vm.str_value_owned(b);
     vm.push(v);
 }
 
@@ -208,7 +210,11 @@ fn sub(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     match str_range(s.len(), start, end) {
         None => push_bytes(vm, b""),
         Some((0, e)) if e == s.len() => vm.push(s.to_value()),
-        Some((a, e)) => push_bytes(vm, s.as_bytes().get(a..e).unwrap_or(&[])),
+        Some((a, e)) => {
+            vm.reserve_mem(e - a)?;
+            vm.charge_bytes(e - a)?;
+            push_bytes(vm, s.as_bytes().get(a..e).unwrap_or(&[]));
+        }
     }
     Ok(1)
 }
@@ -230,7 +236,12 @@ fn byte(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 }
 
 fn char(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
-    let mut buf = Vec::with_capacity(nargs);
+    vm.reserve_mem(nargs)?;
+    vm.charge(nargs as u64)?;
+    let mut buf = Vec::new();
+    if buf.try_reserve_exact(nargs).is_err() {
+        return Err(mem_error(vm));
+    }
     for i in 0..nargs {
         let k = check_i32(vm, base, nargs, i)?;
         match u8::try_from(k) {
@@ -244,8 +255,10 @@ fn char(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 fn map_bytes(vm: &mut Vm, base: usize, nargs: usize, f: fn(&[u8]) -> Vec<u8>) -> LResult<usize> {
     let s = vm.check_str(base, nargs, 0)?;
+    vm.reserve_mem(s.len())?;
+    vm.charge_bytes(s.len())?;
     let out = f(s.as_bytes());
-    push_bytes(vm, &out);
+    push_owned(vm, out);
     Ok(1)
 }
 
@@ -288,6 +301,7 @@ fn rep(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let full = total as usize + sep.len();
     // Nothing is held in Rust locals yet, so a collection here is safe.
     vm.reserve_mem(full)?;
+    vm.charge_bytes(full)?;
     let mut out = Vec::new();
     if out.try_reserve_exact(full).is_err() {
         return Err(mem_error(vm));
@@ -299,7 +313,7 @@ fn rep(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         out.extend_from_within(..k);
     }
     out.truncate(total as usize);
-    push_bytes(vm, &out);
+    push_owned(vm, out);
     Ok(1)
 }
 
@@ -329,7 +343,20 @@ fn str_find_aux(vm: &mut Vm, base: usize, nargs: usize, find: bool) -> LResult<u
     let (sb, pb) = (s.as_bytes(), p.as_bytes());
     let st = pattern::start_offset(sb.len(), init);
     if find && (vm.arg(base, nargs, 3).truthy() || !pattern::has_pattern_specials(pb)) {
-        return Ok(match pattern::find_plain(sb, pb, st) {
+        // Charged as it scans: a needle that almost matches everywhere costs the
+        // subject's length times the needle's.
+        let mut stop = None;
+        let found = pattern::find_plain_charged(sb, pb, st, &mut |bytes| match vm.charge_bytes(bytes) {
+            Ok(()) => true,
+            Err(e) => {
+                stop = Some(e);
+                false
+            }
+        });
+        if let Some(e) = stop {
+            return Err(e);
+        }
+        return Ok(match found {
             Some(i) => {
                 vm.push(Value::number((i + 1) as f64));
                 vm.push(Value::number((i + pb.len()) as f64));
@@ -451,7 +478,8 @@ fn gsub(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         Repl::Func(f) => gsub_call(vm, s, p, f, true, max_n)?,
         Repl::Table(t) => gsub_call(vm, s, p, t, false, max_n)?,
     };
-    push_bytes(vm, &out);
+    vm.charge_bytes(out.len())?;
+    push_owned(vm, out);
     vm.push(Value::number(count as f64));
     Ok(2)
 }
@@ -548,6 +576,22 @@ struct FmtArgs<'a> {
     vm: &'a mut Vm,
     base: usize,
     nargs: usize,
+    /// An upper bound of the bytes appended so far, checked against the memory limit
+    /// before each argument is formatted.
+    produced: usize,
+}
+
+impl FmtArgs<'_> {
+    /// Accounts `bytes` more output: "not enough memory" past the state's limit or
+    /// LuaJIT's longest string, and their work charged.
+    fn grow(&mut self, bytes: usize) -> Result<(), LuaError> {
+        self.produced = self.produced.saturating_add(bytes);
+        if self.produced >= MAX_STR {
+            return Err(self.vm.mem_error());
+        }
+        self.vm.check_mem(self.produced)?;
+        self.vm.charge_bytes(bytes)
+    }
 }
 
 impl FormatArgs for FmtArgs<'_> {
@@ -562,14 +606,22 @@ impl FormatArgs for FmtArgs<'_> {
         Vm::to_arith_number(v).map(FormatNumber::Num)
     }
 
-    fn string(&mut self, arg: usize, sink: &mut dyn FnMut(&[u8])) -> Result<(), LuaError> {
+    fn reserve(&mut self, bytes: usize) -> Result<(), LuaError> {
+        self.grow(bytes)
+    }
+
+    fn string(&mut self, arg: usize, quoted: bool, sink: &mut dyn FnMut(&[u8])) -> Result<(), LuaError> {
+        // `%q` writes up to four bytes for one; `%s` pads to at most 99.
+        let size = |n: usize| if quoted { n.saturating_mul(4).saturating_add(2) } else { n.max(99) };
         let v = self.vm.arg(self.base, self.nargs, arg.wrapping_sub(1));
         if let Some(s) = v.as_string() {
+            self.grow(size(s.len()))?;
             sink(s.as_bytes());
             return Ok(());
         }
         let r = self.vm.tostring(v)?;
         if let Some(s) = r.as_string() {
+            self.grow(size(s.len()))?;
             sink(s.as_bytes());
         } else {
             // `__tostring` returned a non-string: LuaJIT formats that value plainly.
@@ -592,7 +644,7 @@ impl FormatArgs for FmtArgs<'_> {
 fn format(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let mut out = Vec::new();
     format_into(vm, base, nargs, 0, &mut out)?;
-    push_bytes(vm, &out);
+    push_owned(vm, out);
     Ok(1)
 }
 
@@ -612,7 +664,7 @@ pub(crate) fn format_into(vm: &mut Vm, base: usize, nargs: usize, fi: usize, out
         f.as_bytes()
     };
     let r = {
-        let mut args = FmtArgs { vm: &mut *vm, base: base + fi, nargs: nargs.saturating_sub(fi) };
+        let mut args = FmtArgs { vm: &mut *vm, base: base + fi, nargs: nargs.saturating_sub(fi), produced: out.len() };
         strformat::format(fb, &mut args, out)
     };
     match r {

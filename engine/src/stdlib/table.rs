@@ -120,32 +120,51 @@ fn concat(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let sep = vm.opt_str(base, nargs, 1)?;
     let i = if vm.arg(base, nargs, 2).is_nil() { 1 } else { check_i32(vm, base, nargs, 2)? };
     let e = if vm.arg(base, nargs, 3).is_nil() { len_i32(t) } else { check_i32(vm, base, nargs, 3)? };
-    let mut buf = Vec::new();
+    // Two passes: the size first (a number takes at most 32 bytes), checked against
+    // the limits and charged before anything is built; then the string, in a buffer
+    // of that size which becomes the string itself. No Lua code runs in between.
+    let mut want = 0usize;
     if i <= e {
-        let mut k = i;
-        loop {
+        let seplen = sep.map_or(0, |s| s.len());
+        for k in i..=e {
             let v = t.get_int(i64::from(k));
-            if let Some(s) = v.as_string() {
-                crate::stdlib::string::reserve(vm, &mut buf, s.len())?;
-                buf.extend_from_slice(s.as_bytes());
-            } else if v.is_number() {
-                fmt_number(v.num(), &mut buf);
-            } else {
-                let msg = format!("invalid value ({}) at index {k} in table for 'concat'", v.type_name());
-                return Err(vm.rt_error(&msg));
+            let n = match v.as_string() {
+                Some(s) => s.len(),
+                None if v.is_number() => 32,
+                None => {
+                    let msg = format!("invalid value ({}) at index {k} in table for 'concat'", v.type_name());
+                    return Err(vm.rt_error(&msg));
+                }
+            };
+            want = want.saturating_add(n).saturating_add(if k == e { 0 } else { seplen });
+            if want >= crate::stdlib::string::MAX_STR {
+                return Err(vm.mem_error());
             }
-            if k == e {
-                break;
-            }
-            k += 1;
-            if let Some(s) = sep {
-                crate::stdlib::string::reserve(vm, &mut buf, s.len())?;
-                buf.extend_from_slice(s.as_bytes());
+            if k & 0xfff == 0 {
+                tick(vm, 4096)?;
             }
         }
     }
-    vm.check_mem(buf.len())?;
-    let s = vm.str_value(&buf);
+    vm.reserve_mem(want)?;
+    vm.charge_bytes(want)?;
+    let mut buf = Vec::new();
+    crate::stdlib::string::reserve(vm, &mut buf, want)?;
+    if i <= e {
+        for k in i..=e {
+            let v = t.get_int(i64::from(k));
+            if let Some(s) = v.as_string() {
+                buf.extend_from_slice(s.as_bytes());
+            } else {
+                fmt_number(v.num(), &mut buf);
+            }
+            if k != e {
+                if let Some(s) = sep {
+                    buf.extend_from_slice(s.as_bytes());
+                }
+            }
+        }
+    }
+    let s = vm.str_value_owned(buf);
     vm.push(s);
     Ok(1)
 }
@@ -181,6 +200,7 @@ fn shift_up(vm: &mut Vm, t: GcRef<Table>, n: i32, top: i32) -> LResult<()> {
         vm.heap.barrier(t);
         // arr[k-1] = arr[k-2] for k = top-1 down to n+1 (still all inside the array
         // part, which only grew).
+        vm.charge_bytes((top - n) * 8)?;
         t.arr_copy_within(n - 1..top - 2, n);
         return Ok(());
     }
@@ -252,6 +272,7 @@ fn remove(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
             // Within the array part: one move.
             let (p, l) = (pos as usize, len as usize);
             // arr[i-2] = arr[i-1] for i = p+1 ..= l.
+            vm.charge_bytes((l - p) * 8)?;
             t.arr_copy_within(p..l, p - 1);
             vm.heap.barrier(t);
             seti(vm, t, tindex(len), Value::NIL)?;
@@ -262,6 +283,9 @@ fn remove(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
             let v = t.get_int(tindex(i));
             seti(vm, t, tindex(i - 1.0), v)?;
             i += 1.0;
+            if i % 4096.0 == 0.0 {
+                tick(vm, 4096)?;
+            }
         }
         seti(vm, t, tindex(len), Value::NIL)?;
         return Ok(1);

@@ -16,7 +16,7 @@ use crate::value::Value;
 use crate::vm::meta::MetaEvent;
 use crate::vm::{
     CoStatus, Cont, ErrorKind, Frame, FrameFn, LResult, LuaError, NativeFunction, Special, Thread, Vm, EXTRA_STACK,
-    MAX_CCALLS, MAX_FRAMES, MAX_STACK,
+    MAX_CCALLS, MAX_FRAMES, MAX_STACK, WORK_BYTES_PER_UNIT,
 };
 
 /// Extra frames an error handler may use beyond the stack limit.
@@ -522,7 +522,7 @@ impl Vm {
     }
 
     fn call_at_inner(&mut self, func: usize, nargs: usize, nresults: i32) -> LResult<usize> {
-        if self.ccalls >= MAX_CCALLS {
+        if self.ccalls >= MAX_CCALLS || !self.native_enter() {
             return Err(self.rt_error("C stack overflow"));
         }
         let depth = self.frames.len();
@@ -537,6 +537,7 @@ impl Vm {
             Err(e) => Err(e),
         };
         self.ccalls -= 1;
+        self.native_leave();
         match r {
             Ok(()) => Ok(if nresults < 0 { self.top - func } else { nresults as usize }),
             Err(e) => {
@@ -690,7 +691,7 @@ impl Vm {
             CoStatus::Running => return Ok(Err(self.str_value(b"cannot resume running coroutine"))),
             CoStatus::Normal => return Ok(Err(self.str_value(b"cannot resume non-suspended coroutine"))),
         }
-        if self.ccalls >= MAX_CCALLS {
+        if self.ccalls >= MAX_CCALLS || !self.native_enter() {
             return Err(self.rt_error("C stack overflow"));
         }
         let prev = self.cur_thread;
@@ -705,6 +706,7 @@ impl Vm {
         let r = self.resume_inner(co, prev, args, nargs);
 
         self.ccalls -= 1;
+        self.native_leave();
         self.co_ccalls = saved_co_ccalls;
         // Where the values are in the coroutine's stack.
         let out = match r {
@@ -790,23 +792,46 @@ impl Vm {
         self.resume_depth -= 1;
     }
 
-    /// Called when the instruction budget runs out.
+    /// Called when the instruction budget runs out: the hook grants more in slices
+    /// until the budget is back above zero (a charge larger than a slice uses several),
+    /// or says stop.
     #[cold]
     pub fn budget_exhausted(&mut self) -> LResult<()> {
-        if let Some(hook) = self.budget_hook.as_mut() {
-            match hook() {
-                Some(more) => {
-                    self.budget = more;
-                    return Ok(());
-                }
-                None => {}
-            }
-        } else {
+        let Some(hook) = self.budget_hook.as_mut() else {
             self.budget = i64::MAX;
             return Ok(());
+        };
+        while self.budget < 0 {
+            match hook() {
+                Some(more) => self.budget = self.budget.saturating_add(more.max(1)),
+                None => {
+                    self.budget = 0;
+                    let v = self.str_value(b"instruction budget exhausted");
+                    return Err(LuaError::new(ErrorKind::Budget, v));
+                }
+            }
         }
-        self.budget = 0;
-        let v = self.str_value(b"instruction budget exhausted");
-        Err(LuaError::new(ErrorKind::Budget, v))
+        Ok(())
+    }
+
+    /// Charges `units` of work done by native code (a library function, the compiler,
+    /// the collector) to the instruction budget, where a Lua loop iteration or call is
+    /// one unit: a budget or host stop is the error. See [`WORK_BYTES_PER_UNIT`] for
+    /// the rate. Call it before (or while) doing the work, so that a limit stops a
+    /// long operation before it runs or between its chunks.
+    #[inline]
+    pub fn charge(&mut self, units: u64) -> LResult<()> {
+        self.budget = self.budget.saturating_sub(i64::try_from(units).unwrap_or(i64::MAX));
+        if self.budget < 0 {
+            self.budget_exhausted()?;
+        }
+        Ok(())
+    }
+
+    /// Charges the work of processing `bytes` bytes (copying, scanning, converting):
+    /// one unit per [`WORK_BYTES_PER_UNIT`].
+    #[inline]
+    pub fn charge_bytes(&mut self, bytes: usize) -> LResult<()> {
+        self.charge((bytes / WORK_BYTES_PER_UNIT) as u64)
     }
 }

@@ -264,26 +264,44 @@ impl Vm {
         self.rt_error(&format!("bad argument #{i} to '{name}' ({msg})"))
     }
 
-    /// The error value as text, as the standalone interpreter prints it.
+    /// The error value as text, as the standalone interpreter prints it. A limit
+    /// stop (budget, cancellation) while its `__tostring` runs is swallowed: use
+    /// [`error_text`](Vm::error_text) where it must reach the host.
     pub fn error_to_string(&mut self, e: &LuaError) -> String {
+        match self.error_text(e) {
+            Ok(s) => s,
+            Err(_) => "(error object is not a string)".to_string(),
+        }
+    }
+
+    /// The error value as text, as the standalone interpreter prints it; `Err` when
+    /// the error object's `__tostring` was stopped by the budget or the host (an
+    /// error Lua cannot catch, which must stop the script and be reported as the
+    /// limit it is). Any other failure of `__tostring` gives the fixed text
+    /// "(error object is not a string)", as in LuaJIT.
+    pub fn error_text(&mut self, e: &LuaError) -> crate::vm::LResult<String> {
         let v = e.value();
         if let Some(s) = v.as_string() {
-            return s.to_str_lossy().into_owned();
+            return Ok(s.to_str_lossy().into_owned());
         }
         if v.is_number() {
-            return String::from_utf8_lossy(&self.tostring_basic(v)).into_owned();
+            return Ok(String::from_utf8_lossy(&self.tostring_basic(v)).into_owned());
         }
         if !v.is_nil() {
             let h = self.metamethod(v, crate::vm::MetaEvent::Tostring);
             if !h.is_nil() {
-                if let Ok(s) = self.call_value1(h, &[v]) {
-                    if let Some(s) = s.as_string() {
-                        return s.to_str_lossy().into_owned();
+                match self.call_value1(h, &[v]) {
+                    Ok(s) => {
+                        if let Some(s) = s.as_string() {
+                            return Ok(s.to_str_lossy().into_owned());
+                        }
                     }
+                    Err(stop) if !stop.kind().catchable() => return Err(stop),
+                    Err(_) => {}
                 }
             }
         }
-        "(error object is not a string)".to_string()
+        Ok("(error object is not a string)".to_string())
     }
 
     /// `luaL_traceback`'s listing, `stack traceback:` and one line per level from

@@ -1112,12 +1112,13 @@ impl Vm {
     /// As [`Vm::gc_check`].
     #[inline(never)]
     unsafe fn op_tnew(&mut self, narr: usize, nh: usize, pc: usize) -> LResult<Value> {
-        if let Ok(t) = Table::try_new(narr, nh, self.heap.room()) {
+        let seed = self.heap.table_seed();
+        if let Ok(t) = Table::try_new(narr, nh, self.heap.room(), seed) {
             return Ok(self.heap.alloc(t).to_value());
         }
         self.save_pc(pc);
         // SAFETY: the caller's contract.
-        let t = unsafe { self.with_memory_retry(|vm| Table::try_new(narr, nh, vm.heap.room())) }?;
+        let t = unsafe { self.with_memory_retry(|vm| Table::try_new(narr, nh, vm.heap.room(), seed)) }?;
         Ok(self.heap.alloc(t).to_value())
     }
 
@@ -1144,7 +1145,7 @@ impl Vm {
         let copy = unsafe {
             self.with_memory_retry(|vm| match template {
                 Some(t) => t.try_clone_contents(vm.heap.room()),
-                None => Ok(Table::new(0, 0)),
+                None => Ok(Table::new(0, 0, vm.heap.table_seed())),
             })
         }?;
         Ok(self.heap.alloc(copy).to_value())
@@ -1255,6 +1256,7 @@ impl Vm {
                     return Err(self.rt_error("string length overflow"));
                 }
                 self.check_mem(want)?;
+                self.charge_bytes(want)?;
                 let mut buf = Vec::new();
                 if buf.try_reserve_exact(want).is_err() {
                     return Err(self.mem_error());
@@ -1262,7 +1264,7 @@ impl Vm {
                 for i in lo..=top {
                     crate::vm::meta::append_str_or_num(&mut buf, self.stack[base + i]);
                 }
-                let s = self.str_value(&buf);
+                let s = self.str_value_owned(buf);
                 self.stack[base + lo] = s;
                 top = lo;
             } else {

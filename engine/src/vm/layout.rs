@@ -25,6 +25,9 @@ pub const TABLE_ARR_LEN: usize = crate::object::table::offsets::ARR_LEN;
 /// The hash part's node pointer and (`u32`) node count (a power of two, or 0).
 pub const TABLE_NODE_PTR: usize = crate::object::table::offsets::NODE_PTR;
 pub const TABLE_NODE_LEN: usize = crate::object::table::offsets::NODE_LEN;
+/// The (`u64`) seed of the hash of non-string keys: node `mix64(bits ^ seed) & (len - 1)`
+/// (`object::table::key_hash`).
+pub const TABLE_HASH_SEED: usize = crate::object::table::offsets::SEED;
 /// Offsets inside a hash node.
 pub const NODE_KEY: usize = offset_of!(Node, key);
 pub const NODE_VAL: usize = offset_of!(Node, val);
@@ -44,5 +47,9 @@ mod tests {
         assert!(TABLE_META > 0 && TABLE_ARR_PTR > 0 && TABLE_NOMM > 0);
         assert_eq!(TABLE_ARR_LEN, TABLE_ARR_PTR + size_of::<usize>());
         assert_eq!(TABLE_NODE_LEN, TABLE_NODE_PTR + size_of::<usize>());
+        assert_eq!(TABLE_HASH_SEED % 8, 0);
+        // The seed fills what was padding: a table is no larger for it.
+        #[cfg(target_pointer_width = "64")]
+        assert_eq!(size_of::<crate::object::Table>(), 88);
     }
 }

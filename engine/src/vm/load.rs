@@ -1,32 +1,35 @@
 //! Loading: compiled prototype trees become heap prototypes and closures.
 
-use std::cell::Cell;
+use std::borrow::Cow;
 
 use crate::compiler::proto::{KVal, TableTemplate};
-use crate::compiler::{Const, FuncProto};
+use crate::compiler::{Const, FuncProto, Host};
 use crate::gc::GcRef;
 use crate::object::{LuaFunction, Proto, Table, UpState, UpVal};
 use crate::value::Value;
 use crate::vm::{ErrorKind, LResult, LuaError, Vm};
 
 impl Vm {
-    /// Moves a compiled prototype (and its children) onto the heap.
-    pub fn load_proto(&mut self, fp: &FuncProto) -> GcRef<Proto> {
+    /// Moves a compiled prototype (and its children) onto the heap; "not enough
+    /// memory" when a table template does not fit under the memory limit.
+    pub fn load_proto(&mut self, fp: &FuncProto) -> LResult<GcRef<Proto>> {
         let chunkname = self.intern(&fp.chunkname);
         self.load_proto_with(fp, chunkname)
     }
 
-    fn load_proto_with(&mut self, fp: &FuncProto, chunkname: GcRef<crate::gc::LuaString>) -> GcRef<Proto> {
-        let protos: Vec<GcRef<Proto>> = fp.protos.iter().map(|c| self.load_proto_with(c, chunkname)).collect();
+    fn load_proto_with(&mut self, fp: &FuncProto, chunkname: GcRef<crate::gc::LuaString>) -> LResult<GcRef<Proto>> {
+        let mut protos: Vec<GcRef<Proto>> = Vec::with_capacity(fp.protos.len());
+        for c in &fp.protos {
+            protos.push(self.load_proto_with(c, chunkname)?);
+        }
         let kn: Vec<Value> = fp.knum.iter().map(|&n| Value::number(n)).collect();
-        let kgc: Vec<Value> = fp
-            .kgc
-            .iter()
-            .map(|c| match c {
+        let mut kgc: Vec<Value> = Vec::with_capacity(fp.kgc.len());
+        for c in &fp.kgc {
+            kgc.push(match c {
                 Const::Str(s) => self.str_value(s),
-                Const::Table(t) => self.template_table(t).to_value(),
-            })
-            .collect();
+                Const::Table(t) => self.template_table(t)?.to_value(),
+            });
+        }
         let p = Proto::new(
             fp.code.clone().into_boxed_slice(),
             kn.into_boxed_slice(),
@@ -43,7 +46,7 @@ impl Vm {
             fp.lastlinedefined,
             chunkname,
         );
-        self.heap.alloc(p)
+        Ok(self.heap.alloc(p))
     }
 
     fn kval(&mut self, v: &KVal) -> Value {
@@ -57,24 +60,24 @@ impl Vm {
 
     /// The heap table of a constructor's template (`TDUP` copies it; nothing else
     /// reaches it, so it never changes).
-    fn template_table(&mut self, t: &TableTemplate) -> GcRef<Table> {
-        let tab = self.new_table(t.array.len(), t.hash.len());
+    fn template_table(&mut self, t: &TableTemplate) -> LResult<GcRef<Table>> {
+        let tab = self.try_new_table(t.array.len(), t.hash.len())?;
         // Keyed items first: a positional item replaces an earlier `[i] = v`.
         for (k, v) in &t.hash {
             let k = self.kval(k);
             // A key with a computed value only sizes the table.
             let v = v.as_ref().map_or(Value::NIL, |v| self.kval(v));
             if !v.is_nil() {
-                let _ = self.raw_set(tab, k, v);
+                self.raw_set(tab, k, v)?;
             }
         }
         for (i, v) in t.array.iter().enumerate() {
             if let Some(v) = v {
                 let v = self.kval(v);
-                let _ = self.raw_set_int(tab, i as i64 + 1, v);
+                self.raw_set_int(tab, i as i64 + 1, v)?;
             }
         }
-        tab
+        Ok(tab)
     }
 
     /// The compiler-side form of a heap prototype (for `string.dump`).
@@ -132,55 +135,17 @@ impl Vm {
         mode: Option<&[u8]>,
         env: Option<GcRef<Table>>,
     ) -> LResult<Value> {
-        let compiled = match src {
-            ChunkSource::Bytes(src) => {
-                self.check_chunk(src, chunkname, mode)?;
-                if crate::compiler::dump::is_binary(src) {
-                    Self::undump(src, chunkname)
-                } else {
-                    // LuaJIT skips a UTF-8 byte order mark at the start of a chunk.
-                    let src = src.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(src);
-                    crate::compiler::compile(src, chunkname)
-                }
-            }
-            ChunkSource::Reader(read) => {
-                // The reader's error, kept aside while the lexer sees an end of input.
-                let failed: Cell<Option<LuaError>> = Cell::new(None);
-                let mut more = |vm: &mut Vm, buf: &mut Vec<u8>| match read(vm, buf) {
-                    Ok(going) => going,
-                    Err(e) => {
-                        failed.set(Some(e));
-                        false
-                    }
-                };
-                let mut first = Vec::new();
-                let mut ended = !more(self, &mut first);
-                if let Some(e) = failed.take() {
-                    return Err(e);
-                }
-                self.check_chunk(&first, chunkname, mode)?;
-                let compiled = if crate::compiler::dump::is_binary(&first) {
-                    while !ended && crate::compiler::dump::header_may_match(&first) {
-                        ended = !more(self, &mut first);
-                    }
-                    Self::undump(&first, chunkname)
-                } else {
-                    if first.starts_with(b"\xEF\xBB\xBF") {
-                        first.drain(..3);
-                    }
-                    let vm = &mut *self;
-                    let mut pull = |buf: &mut Vec<u8>| !ended && more(vm, buf);
-                    crate::compiler::compile_reader(first, &mut pull, chunkname)
-                };
-                if let Some(e) = failed.take() {
-                    return Err(e);
-                }
-                compiled
-            }
-        };
+        // A parse recurses on the native stack, and a reader may call `load` again:
+        // one floor for all of them.
+        if !self.native_enter() {
+            return Err(self.rt_error("C stack overflow"));
+        }
+        let compiled = self.compile_source(src, chunkname, mode);
+        self.native_leave();
+        let compiled = compiled?;
         match compiled {
             Ok(fp) => {
-                let p = self.load_proto(&fp);
+                let p = self.load_proto(&fp)?;
                 let env = env.unwrap_or(self.globals);
                 // A binary chunk of a function with upvalues gets fresh closed ones.
                 let upvals: Vec<GcRef<UpVal>> =
@@ -191,6 +156,58 @@ impl Vm {
             Err(e) => {
                 let v = self.str_value(&e.message);
                 Err(LuaError::new(ErrorKind::Syntax, v))
+            }
+        }
+    }
+
+    /// Compiles (or undumps) a chunk for [`load_chunk`](Vm::load_chunk): `Err` for an
+    /// error of the reader, `Ok(Err)` for a syntax error.
+    fn compile_source(
+        &mut self,
+        src: ChunkSource<'_>,
+        chunkname: &[u8],
+        mode: Option<&[u8]>,
+    ) -> LResult<Result<FuncProto, crate::compiler::SyntaxError>> {
+        match src {
+            ChunkSource::Bytes(src) => {
+                self.check_chunk(src, chunkname, mode)?;
+                if crate::compiler::dump::is_binary(src) {
+                    Ok(Self::undump(src, chunkname))
+                } else {
+                    // LuaJIT skips a UTF-8 byte order mark at the start of a chunk.
+                    let src = src.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(src);
+                    let mut host = LoadHost { vm: self, read: None, failed: None, held: 0 };
+                    let compiled = crate::compiler::compile_with(Cow::Borrowed(src), false, &mut host, chunkname);
+                    if let Some(e) = host.failed.take() {
+                        return Err(e);
+                    }
+                    Ok(compiled)
+                }
+            }
+            ChunkSource::Reader(read) => {
+                let mut host = LoadHost { vm: self, read: Some(read), failed: None, held: 0 };
+                let mut first = Vec::new();
+                let mut ended = !host.read_more(&mut first);
+                if let Some(e) = host.failed.take() {
+                    return Err(e);
+                }
+                host.vm.check_chunk(&first, chunkname, mode)?;
+                let compiled = if crate::compiler::dump::is_binary(&first) {
+                    while !ended && crate::compiler::dump::header_may_match(&first) {
+                        ended = !host.read_more(&mut first);
+                    }
+                    Self::undump(&first, chunkname)
+                } else {
+                    if first.starts_with(b"\xEF\xBB\xBF") {
+                        first.drain(..3);
+                    }
+                    crate::compiler::compile_with(Cow::Owned(first), !ended, &mut host, chunkname)
+                };
+                // The reader's error, kept aside while the lexer saw an end of input.
+                if let Some(e) = host.failed.take() {
+                    return Err(e);
+                }
+                Ok(compiled)
             }
         }
     }
@@ -237,6 +254,61 @@ fn template_of(t: &Table) -> TableTemplate {
     let array: Vec<Option<KVal>> = t.arr_to_vec().into_iter().map(kval).collect();
     let hash = t.hash_keys().into_iter().filter_map(|k| Some((kval(k)?, kval(t.get(k))))).collect();
     TableTemplate { array, hash }
+}
+
+/// The compiler's host while the VM loads a chunk: the `load` reader, the native
+/// stack floor.
+struct LoadHost<'v, 'r> {
+    vm: &'v mut Vm,
+    read: Option<&'r mut dyn FnMut(&mut Vm, &mut Vec<u8>) -> LResult<bool>>,
+    /// The reader's error, or the limit that stopped the compiler: the compiler sees
+    /// an end of input or fails, and `load` returns this instead.
+    failed: Option<LuaError>,
+    /// Bytes the compiler holds (reported through `reserve`), checked together with
+    /// the heap against the state's memory limit.
+    held: usize,
+}
+
+impl Host for LoadHost<'_, '_> {
+    fn read_more(&mut self, buf: &mut Vec<u8>) -> bool {
+        let Some(read) = self.read.as_mut() else { return false };
+        let before = buf.len();
+        match read(self.vm, buf) {
+            // The source read is held (by the lexer, or in the token being scanned)
+            // until the compiler is done with it: counted like the compiler's memory.
+            Ok(going) => going && self.reserve(buf.len() - before),
+            Err(e) => {
+                self.failed = Some(e);
+                self.read = None;
+                false
+            }
+        }
+    }
+
+    fn stack_floor(&self) -> usize {
+        self.vm.native_floor()
+    }
+
+    fn charge(&mut self, units: u64) -> bool {
+        match self.vm.charge(units) {
+            Ok(()) => true,
+            Err(e) => {
+                self.failed = Some(e);
+                false
+            }
+        }
+    }
+
+    fn reserve(&mut self, bytes: usize) -> bool {
+        self.held = self.held.saturating_add(bytes);
+        match self.vm.check_mem(self.held) {
+            Ok(()) => true,
+            Err(e) => {
+                self.failed = Some(e);
+                false
+            }
+        }
+    }
 }
 
 /// Where a chunk's bytes come from (see [`Vm::load_chunk`]).

@@ -41,6 +41,42 @@ pub const MAX_STACK: usize = 1_000_000;
 pub const MAX_FRAMES: usize = 200_000;
 /// Most nested re-entries from native code into Lua ("C stack overflow" past it).
 pub const MAX_CCALLS: u32 = 200;
+/// Bytes of native (Rust) stack the engine may use below its outermost entry, unless
+/// the host says otherwise ([`Vm::set_native_stack_limit`]). Every Rust recursion in
+/// the engine (native code calling Lua, coroutine resumes, the parser, nested `load`s
+/// with readers) checks it, so no combination of them runs off a thread whose stack
+/// has this much room plus [`NATIVE_STACK_SLACK`] left where it calls into the state.
+/// ARCHITECTURE.md ("Native stack") has the measurements behind it.
+#[cfg(not(target_family = "wasm"))]
+pub const DEFAULT_NATIVE_STACK: usize = 1 << 20;
+/// On wasm32 the guest's whole stack is 1 MiB (host-wasi's `-zstack-size`), and the
+/// default for wasm-bindgen is 1 MiB as well.
+#[cfg(target_family = "wasm")]
+pub const DEFAULT_NATIVE_STACK: usize = 512 << 10;
+/// What the engine may use past its native stack limit between two checks (the
+/// deepest stretch of Rust code without a check: a library function, a pattern match,
+/// the error path), so a thread needs this much beyond the limit.
+pub const NATIVE_STACK_SLACK: usize = 128 << 10;
+
+pub use crate::native_stack::stack_pos;
+
+/// Bytes a library function (or the compiler) processes for one unit of the
+/// instruction budget ([`Vm::charge_bytes`]). A unit is what a Lua loop iteration or
+/// call costs, some 3-4 ns in the interpreter; copying, scanning or converting 16
+/// bytes takes about as long (`string.upper` runs at some 0.4 ns a byte). So `--fuel`
+/// bounds the time of builtins as it does that of Lua code, and a deadline is checked
+/// while they run.
+pub const WORK_BYTES_PER_UNIT: usize = 16;
+
+/// Heap bytes a collection visits for one unit of the instruction budget (marking
+/// and sweeping cost less per byte than copying: a full collection of a 16 MB heap of
+/// tables took some 1.3 ms, about what 250,000 units of Lua code take).
+pub const GC_BYTES_PER_UNIT: usize = 64;
+
+/// Errors of `__gc` finalizers reported per state (see `Vm::report_finalizer_error`).
+pub const MAX_GC_ERROR_REPORTS: u32 = 100;
+/// Bytes of a finalizer's error message reported.
+pub const MAX_GC_ERROR_TEXT: usize = 300;
 /// Longest string a script may build (LuaJIT's LJ_MAX_STR).
 pub const MAX_STR_LEN: usize = 0x7fff_ff00;
 /// Slots kept free above a Lua frame for metamethod calls.
@@ -139,6 +175,14 @@ pub struct Vm {
     pub(crate) oom_msg: GcRef<LuaString>,
     /// Depth of re-entrant `execute` invocations.
     pub(crate) ccalls: u32,
+    /// Rust recursions into the engine in progress (`call_at`, `resume`, a parse):
+    /// the outermost one records [`native_floor`](Vm::native_floor).
+    pub(crate) native_entries: u32,
+    /// The lowest native stack address the engine may reach in the current outermost
+    /// entry: where it began, less [`native_stack_limit`](Vm::native_stack_limit).
+    pub(crate) native_floor: usize,
+    /// Bytes of native stack the engine may use ([`DEFAULT_NATIVE_STACK`]).
+    pub(crate) native_stack_limit: usize,
     /// `ccalls` when the running coroutine was resumed: yields need equality.
     pub(crate) co_ccalls: u32,
     /// Nested coroutine resumes.
@@ -156,6 +200,8 @@ pub struct Vm {
     pub(crate) tail_pending: bool,
     /// Set while `__gc` finalizers run, so they don't recurse.
     pub(crate) in_finalizer: bool,
+    /// Finalizer errors reported so far (capped at [`MAX_GC_ERROR_REPORTS`]).
+    pub(crate) gc_errors_reported: u32,
     /// May scripts stop or slow the collector (`collectgarbage("stop")`, ...)?
     pub(crate) gc_control: bool,
     /// Set while a library function runs again after a collection it asked for
@@ -166,8 +212,8 @@ pub struct Vm {
     /// Called when the instruction budget runs out: `Some(n)` continues with `n` more
     /// instructions, `None` stops the script. Without a hook the budget is unlimited.
     pub(crate) budget_hook: Option<Box<dyn FnMut() -> Option<i64>>>,
-    /// Where `print`, `io.write` to stdout and warnings go; `None` means the
-    /// process's stdout (warnings: stderr).
+    /// Where `print`, `io.write` to stdout and warnings (errors in `__gc`
+    /// finalizers) go; `None` means the process's stdout (warnings: stderr).
     pub(crate) output: Option<Box<dyn FnMut(&[u8])>>,
     /// Extra values kept alive with the state (e.g. the string metatable).
     pub(crate) roots: Vec<Value>,
@@ -245,8 +291,10 @@ impl Vm {
         let mut heap = unsafe { Heap::new(random_seed()) };
         let main_thread = heap.alloc(Thread::new());
         main_thread.set_status(CoStatus::Running);
-        let globals = heap.alloc(Table::new(0, 64));
-        let registry = heap.alloc(Table::new(0, 8));
+        let seed = heap.table_seed();
+        let globals = heap.alloc(Table::new(0, 64, seed));
+        let seed = heap.table_seed();
+        let registry = heap.alloc(Table::new(0, 8, seed));
         let mm_names = MetaEvent::ALL.iter().map(|e| heap.intern(e.name().as_bytes())).collect();
         let type_names = crate::value::LuaType::ALL.iter().map(|t| heap.intern(t.name().as_bytes())).collect();
         let oom_msg = heap.intern(b"not enough memory");
@@ -265,6 +313,9 @@ impl Vm {
             type_names,
             oom_msg,
             ccalls: 0,
+            native_entries: 0,
+            native_floor: 0,
+            native_stack_limit: DEFAULT_NATIVE_STACK,
             co_ccalls: 0,
             resume_depth: 0,
             hot: HotCounters { counts: [interp::HOT_LOOP; 64], hot_events: 0 },
@@ -274,6 +325,7 @@ impl Vm {
             allow_binary: true,
             budget: i64::MAX,
             in_finalizer: false,
+            gc_errors_reported: 0,
             gc_retried: false,
             gc_control: true,
             resumers: Vec::new(),
@@ -357,6 +409,59 @@ impl Vm {
         self.budget = b;
     }
 
+    /// Sets how many bytes of native stack the engine may use below the point where
+    /// the host calls into it (default [`DEFAULT_NATIVE_STACK`]). A host that runs the
+    /// state on a thread with a small stack lowers it to what that thread has left,
+    /// less [`NATIVE_STACK_SLACK`]: recursion through native code (metamethods called
+    /// by library functions, comparators, coroutines, nested `load`s, deep syntax)
+    /// then ends in "C stack overflow" or "chunk has too many syntax levels" instead
+    /// of running off the stack.
+    pub fn set_native_stack_limit(&mut self, bytes: usize) {
+        self.native_stack_limit = bytes;
+    }
+
+    /// The native stack limit in bytes.
+    pub fn native_stack_limit(&self) -> usize {
+        self.native_stack_limit
+    }
+
+    /// Enters a Rust recursion into the engine; false (entering nothing) when the
+    /// native stack is used up. The outermost entry records the floor. Every `true`
+    /// is matched by a [`native_leave`](Vm::native_leave).
+    #[inline]
+    pub(crate) fn native_enter(&mut self) -> bool {
+        let here = stack_pos();
+        if self.native_entries == 0 {
+            self.native_floor = here.saturating_sub(self.native_stack_limit);
+        } else if here < self.native_floor {
+            return false;
+        }
+        self.native_entries += 1;
+        true
+    }
+
+    /// Leaves what [`native_enter`](Vm::native_enter) entered.
+    #[inline]
+    pub(crate) fn native_leave(&mut self) {
+        self.native_entries = self.native_entries.saturating_sub(1);
+    }
+
+    /// Is there native stack left above the floor? (For Rust recursions inside one
+    /// entry, e.g. the parser's levels and encoders walking nested tables.)
+    #[inline]
+    pub fn native_stack_ok(&self) -> bool {
+        self.native_entries == 0 || stack_pos() >= self.native_floor
+    }
+
+    /// The lowest native stack address the engine may reach now (0: no entry yet).
+    pub fn native_floor(&self) -> usize {
+        if self.native_entries == 0 {
+            0
+        } else {
+            self.native_floor
+        }
+    }
+
     /// The memory limit in bytes, if any.
     pub fn memory_limit(&self) -> Option<usize> {
         self.heap.limit()
@@ -380,6 +485,19 @@ impl Vm {
     /// Adds `bytes` that an object grew by outside the VM to the heap's count.
     pub fn account_bytes(&mut self, bytes: usize) {
         self.heap.account(bytes);
+    }
+
+    /// A userdata's payload now owns `bytes` outside the object (see
+    /// `Userdata::set_extra_bytes`): the heap's count follows. Growth past the memory
+    /// limit is "not enough memory" (the growth already happened; check before).
+    pub fn account_resize(&mut self, u: GcRef<Userdata>, bytes: usize) -> LResult<()> {
+        let old = u.set_extra_bytes(bytes);
+        if bytes >= old {
+            self.account(bytes - old)
+        } else {
+            self.heap.unaccount(old - bytes);
+            Ok(())
+        }
     }
 
     /// May `load` accept binary chunks?
@@ -464,6 +582,13 @@ impl Vm {
         self.heap.intern(b).to_value()
     }
 
+    /// An interned string value made from a buffer a library function built: a long
+    /// new string takes the buffer over instead of copying it, so a big result never
+    /// exists twice (reserve the buffer with its exact size).
+    pub fn str_value_owned(&mut self, b: Vec<u8>) -> Value {
+        self.heap.intern_owned(b).to_value()
+    }
+
     /// An interned string.
     #[inline]
     pub fn intern(&mut self, b: &[u8]) -> GcRef<LuaString> {
@@ -472,12 +597,13 @@ impl Vm {
 
     /// A new table.
     pub fn new_table(&mut self, narr: usize, nhash: usize) -> GcRef<Table> {
-        self.heap.alloc(Table::new(narr, nhash))
+        let seed = self.heap.table_seed();
+        self.heap.alloc(Table::new(narr, nhash, seed))
     }
 
     /// A new table of a size a script chose: "not enough memory" past the limit.
     pub fn try_new_table(&mut self, narr: usize, nhash: usize) -> LResult<GcRef<Table>> {
-        match Table::try_new(narr, nhash, self.heap.room()) {
+        match Table::try_new(narr, nhash, self.heap.room(), self.heap.table_seed()) {
             Ok(t) => Ok(self.heap.alloc(t)),
             Err(_) => Err(self.mem_error()),
         }
@@ -839,6 +965,9 @@ impl Vm {
         let arg = self.opt_number(base, nargs, 1, 0.0)?;
         let r = match opt.as_str() {
             "collect" => {
+                // A full collection visits the whole heap: charged before it runs, so
+                // that `collectgarbage()` in a loop meets the budget and the deadline.
+                self.charge((self.heap.total_bytes() / GC_BYTES_PER_UNIT) as u64)?;
                 self.collect_sweeping(sweep);
                 self.run_finalizers()?;
                 Value::number(0.0)
@@ -851,6 +980,7 @@ impl Vm {
                 let target = self.heap.total_bytes().saturating_sub(kb << 10);
                 let mut finished = false;
                 loop {
+                    self.charge((self.heap.step_budget() / GC_BYTES_PER_UNIT) as u64 + 1)?;
                     if self.gc_step_sweeping(sweep) {
                         finished = true;
                         break;
@@ -962,10 +1092,11 @@ impl Vm {
         self.run_finalizers()
     }
 
-    /// Runs queued `__gc` finalizers (errors in them are reported to stderr, as a
-    /// warning, and otherwise ignored). A budget or cancellation stop is not an error
-    /// of the finalizer: it drops the queue and is returned, so that it stops the
-    /// script as it would anywhere else (`pcall` cannot catch it).
+    /// Runs queued `__gc` finalizers. An error in one is reported through the state's
+    /// output (see [`report_finalizer_error`](Vm::report_finalizer_error)) and
+    /// otherwise ignored. A budget or cancellation stop is not an error of the
+    /// finalizer: it drops the queue and is returned, so that it stops the script as
+    /// it would anywhere else (`pcall` cannot catch it).
     pub fn run_finalizers(&mut self) -> LResult<()> {
         if self.in_finalizer || self.heap.pending_finalizers.is_empty() {
             return Ok(());
@@ -980,21 +1111,61 @@ impl Vm {
             if gc.is_nil() {
                 continue;
             }
-            if let Err(e) = self.call_value(gc, &[u], 0) {
-                if !e.kind().catchable() {
-                    // A budget or cancellation stop: drop what is queued.
-                    self.heap.pending_finalizers.clear();
-                    stop = Some(e);
-                    break;
-                }
-                let msg = self.error_to_string(&e);
-                eprintln!("moonbox: error in __gc metamethod ({msg})");
+            let r = match self.call_value(gc, &[u], 0) {
+                Ok(_) => Ok(()),
+                // The error object's `__tostring` may be stopped by a limit too.
+                Err(e) if e.kind().catchable() => match self.error_text(&e) {
+                    Ok(msg) => {
+                        self.report_finalizer_error(&msg);
+                        Ok(())
+                    }
+                    Err(stop) => Err(stop),
+                },
+                Err(e) => Err(e),
+            };
+            if let Err(e) = r {
+                // A budget or cancellation stop: drop what is queued.
+                self.heap.pending_finalizers.clear();
+                stop = Some(e);
+                break;
             }
         }
         self.in_finalizer = false;
         match stop {
             Some(e) => Err(e),
             None => Ok(()),
+        }
+    }
+
+    /// Reports an error raised by a `__gc` finalizer: the line
+    /// `moonbox: error in __gc metamethod (<message>)` goes to the state's output when
+    /// the host set one ([`set_output`](Vm::set_output)), else to the process's
+    /// stderr (the CLI). A script decides how many finalizers fail and with what
+    /// message, so each message is cut at [`MAX_GC_ERROR_TEXT`] bytes and only the
+    /// first [`MAX_GC_ERROR_REPORTS`] errors of a state are reported (then one line
+    /// saying the rest are not).
+    pub fn report_finalizer_error(&mut self, msg: &str) {
+        let n = self.gc_errors_reported;
+        if n > MAX_GC_ERROR_REPORTS {
+            return;
+        }
+        self.gc_errors_reported = n + 1;
+        let line = if n == MAX_GC_ERROR_REPORTS {
+            "moonbox: further errors in __gc metamethods are not reported\n".to_string()
+        } else {
+            let mut cut = msg.len().min(MAX_GC_ERROR_TEXT);
+            while !msg.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let more = if cut < msg.len() { "..." } else { "" };
+            format!("moonbox: error in __gc metamethod ({}{more})\n", &msg[..cut])
+        };
+        match self.output.as_mut() {
+            Some(out) => out(line.as_bytes()),
+            None => {
+                use std::io::Write;
+                let _ = std::io::stderr().write_all(line.as_bytes());
+            }
         }
     }
 }
