@@ -97,20 +97,6 @@ const KNOWN_GAPS: &[(&str, Mode, &str)] = &[
         "the native CLI reads the script from stdin on the interpreter's thread (src/main.rs), where no check \
          point runs: only the watchdog ends the process (status 5, 'process killed'), a grace period late",
     ),
-    (
-        "mem_coroutines",
-        Mode::Wasm,
-        "the engine accounts a coroutine for less than it allocates (natively the process reaches 2.6x --memory), \
-         so in Wasm the instance's cap refuses an infallible allocation first: status 3, but the guest aborts \
-         (stderr 'memory allocation of 256 bytes failed') instead of raising the catchable error",
-    ),
-    (
-        "mem_table_growth",
-        Mode::Wasm,
-        "the engine grows a table's array part first and accounts it after (Vm::account), infallibly: a 32 MiB \
-         array under --memory 32M passes natively and then fails the check, but in Wasm the instance's cap \
-         refuses the allocation itself: status 3, the guest aborts instead of raising the catchable error",
-    ),
 ];
 
 fn known_gap(name: &str, mode: Mode) -> Option<&'static str> {

@@ -12,6 +12,7 @@ const FLOORS: &[(&str, u32)] = &[
     ("gc", 0),
     ("bytecode", 0),
     ("number", 0),
+    ("native_stack", 0),
     ("object", 1),
     ("compiler", 1),
     ("vm", 2),

@@ -393,6 +393,12 @@ pub struct Heap {
     /// The state's memory limit in bytes (`usize::MAX`: none). The heap only keeps
     /// the number; the VM turns an allocation past it into "not enough memory".
     limit: usize,
+    /// Room past `limit` granted after a collection point raised "not enough memory"
+    /// with the heap already past the limit (objects the interpreter allocates
+    /// unchecked can overshoot it): so the script that caught the error can still
+    /// allocate a little, as it could in LuaJIT, whose failed allocation left the heap
+    /// under its limit. Withdrawn when a sweep ends under the limit.
+    grace: usize,
     phase: Phase,
     marker: Marker,
     /// Sweep cursor: the last surviving object visited (`None`: the list head).
@@ -456,6 +462,7 @@ impl Heap {
             pause: 200,
             stepmul: 200,
             limit: usize::MAX,
+            grace: 0,
             phase: Phase::Pause,
             marker: Marker::new(),
             sweep_prev: None,
@@ -482,7 +489,23 @@ impl Heap {
     /// runs before the limit is reached.
     pub fn set_limit(&mut self, limit: Option<usize>) {
         self.limit = limit.unwrap_or(usize::MAX);
+        self.grace = 0;
         self.threshold = self.threshold.min(self.limit);
+    }
+
+    /// The limit in force: the memory limit plus any grace (see `grace`).
+    #[inline]
+    fn cap(&self) -> usize {
+        self.limit.saturating_add(self.grace)
+    }
+
+    /// Grants the grace room past the limit (a 32nd of it, at least 64 KiB) after a
+    /// "not enough memory" raised with the heap past its limit. Repeated errors do not
+    /// widen it.
+    pub fn grant_grace(&mut self) {
+        if self.limit != usize::MAX {
+            self.grace = (self.limit / 32).max(64 << 10);
+        }
     }
 
     /// The memory limit, if any.
@@ -493,13 +516,13 @@ impl Heap {
     /// True when `extra` more bytes would take the heap past its limit.
     #[inline]
     pub fn would_exceed(&self, extra: usize) -> bool {
-        self.total.saturating_add(extra) > self.limit
+        self.total.saturating_add(extra) > self.cap()
     }
 
     /// Bytes left under the limit (`usize::MAX` when unlimited).
     #[inline]
     pub fn room(&self) -> usize {
-        self.limit.saturating_sub(self.total)
+        self.cap().saturating_sub(self.total)
     }
 
     /// Could a full collection free a useful amount? Not when little was allocated
@@ -513,7 +536,7 @@ impl Heap {
     /// True when the heap is already past its limit.
     #[inline]
     pub fn over_limit(&self) -> bool {
-        self.total > self.limit
+        self.total > self.cap()
     }
 
     /// Moves `obj` onto the heap.
@@ -576,7 +599,7 @@ impl Heap {
     /// True when a collector step is due (or the heap is past its limit).
     #[inline(always)]
     pub fn should_collect(&self) -> bool {
-        (self.total >= self.threshold && !self.stopped) || self.total > self.limit
+        (self.total >= self.threshold && !self.stopped) || self.total > self.cap()
     }
 
     /// Where the collector is in its cycle.
@@ -802,6 +825,9 @@ impl Heap {
         if done {
             self.phase = Phase::Pause;
             self.estimate = self.total;
+            if self.total <= self.limit {
+                self.grace = 0;
+            }
             self.set_pause_threshold();
         }
         done

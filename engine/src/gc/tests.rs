@@ -318,3 +318,25 @@ fn table_seeds_differ() {
     let zeros = sa.iter().fold(0u64, |acc, s| acc | !s);
     assert_eq!((ones, zeros), (u64::MAX, u64::MAX));
 }
+
+/// The grace room after an out-of-memory error at a collection point: granted once
+/// (not widened by repeated errors), and withdrawn when a sweep ends under the limit.
+#[test]
+fn grace_past_the_limit() {
+    let mut w = World::new();
+    let h = &mut w.heap;
+    h.set_limit(Some(1 << 20));
+    assert_eq!(h.room(), 1 << 20);
+    h.grant_grace();
+    h.grant_grace();
+    assert_eq!(h.room(), (1 << 20) + (64 << 10));
+    assert!(!h.would_exceed(1 << 20));
+    assert!(h.would_exceed((1 << 20) + (64 << 10) + 1));
+    h.set_limit(Some(64 << 20));
+    assert_eq!(h.room(), 64 << 20, "a new limit withdraws the grace");
+    h.grant_grace();
+    assert_eq!(h.room(), (64 << 20) + (2 << 20));
+    // A cycle that ends under the limit withdraws it.
+    w.collect();
+    assert_eq!(w.heap.room(), 64 << 20);
+}

@@ -60,6 +60,10 @@ pub fn open(vm: &mut Vm) {
 
 // ----- Helpers -------------------------------------------------------------------------
 
+/// The size below which a library function's scratch buffer is not checked against
+/// the memory limit (see [`reserve`]).
+pub(crate) const SMALL_SCRATCH: usize = 64 << 10;
+
 /// The "not enough memory" error (no position, as LuaJIT's `lj_err_mem`).
 pub(crate) fn mem_error(vm: &mut Vm) -> LuaError {
     vm.mem_error()
@@ -67,10 +71,13 @@ pub(crate) fn mem_error(vm: &mut Vm) -> LuaError {
 
 /// Reserves room for `extra` more bytes in `out`, failing cleanly (with "not enough
 /// memory") past [`MAX_STR`], past the state's memory limit (counting what `out`
-/// already holds) or when the allocation fails.
+/// already holds) or when the allocation fails. Buffers up to [`SMALL_SCRATCH`] are
+/// not held against the limit: they live for one call, the hosts' caps leave room for
+/// them, and so a script that filled its heap can still `print` the error it caught.
 pub(crate) fn reserve(vm: &mut Vm, out: &mut Vec<u8>, extra: usize) -> LResult<()> {
     let want = out.len().saturating_add(extra);
-    if want >= MAX_STR || vm.heap.would_exceed(want) || out.try_reserve(extra).is_err() {
+    let limited = want > SMALL_SCRATCH && vm.heap.would_exceed(want);
+    if want >= MAX_STR || limited || out.try_reserve(extra).is_err() {
         return Err(mem_error(vm));
     }
     Ok(())
@@ -589,7 +596,10 @@ impl FmtArgs<'_> {
         if self.produced >= MAX_STR {
             return Err(self.vm.mem_error());
         }
-        self.vm.check_mem(self.produced)?;
+        // The output vector's capacity may reach twice what it holds, and while it
+        // reallocates the old buffer is live too; the result string is one more copy.
+        // The worst case is checked, so the limit refuses before the allocator can.
+        self.vm.check_mem(self.produced.saturating_mul(3))?;
         self.vm.charge_bytes(bytes)
     }
 }

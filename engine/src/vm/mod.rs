@@ -837,6 +837,9 @@ impl Vm {
             self.run_finalizers()?;
         }
         if self.heap.over_limit() {
+            // The heap stays past its limit while the error unwinds (what overshot
+            // it is still reachable): give the handler a little room.
+            self.heap.grant_grace();
             return Err(self.mem_error());
         }
         Ok(())
