@@ -165,10 +165,9 @@ fn run(argv: &[String]) -> Result<u8, String> {
     let status = match r.outcome {
         Outcome::Ok => 0,
         // The guest has printed the message and the traceback.
-        Outcome::LuaError { ref message } if message.starts_with("not enough memory") => EXIT_MEMORY,
         Outcome::LuaError { .. } => EXIT_ERROR,
-        // A Lua "not enough memory" error: already printed.
-        Outcome::MemoryLimit if r.exit_code == 1 => EXIT_MEMORY,
+        // The engine's "not enough memory": the guest has printed it.
+        Outcome::MemoryLimit if r.exit_code == crate::sandbox::GUEST_EXIT_MEMORY => EXIT_MEMORY,
         Outcome::MemoryLimit => {
             eprintln!("moonbox: {name}: not enough memory (--memory {memory_text})");
             EXIT_MEMORY

@@ -367,6 +367,9 @@ impl Script {
     }
 }
 
+/// The guest's exit status for a run its memory limit ended.
+pub(crate) const GUEST_EXIT_MEMORY: i32 = 3;
+
 /// Turns the end of `_start` into an outcome and an exit status.
 fn classify(
     r: Result<(), wasmtime::Error>,
@@ -384,7 +387,9 @@ fn classify(
             return (Outcome::Ok, 0);
         }
         let message = lua_error.unwrap_or_else(|| format!("exit status {code}"));
-        let oom = message == "not enough memory" || message.ends_with(": not enough memory");
+        // The guest exits with 3 when the engine's memory limit stopped the script
+        // (a script's own error("not enough memory") exits with 1).
+        let oom = code == GUEST_EXIT_MEMORY;
         return (if oom { Outcome::MemoryLimit } else { Outcome::LuaError { message } }, code);
     }
     let outcome = match e.downcast_ref::<Trap>() {

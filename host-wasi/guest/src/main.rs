@@ -32,7 +32,10 @@ use std::process::ExitCode;
 
 use moonbox_engine::stdlib::base::read_source;
 use moonbox_engine::value::Value;
-use moonbox_engine::vm::{LuaError, MetaEvent, Vm};
+use moonbox_engine::vm::{ErrorKind, LuaError, MetaEvent, Vm};
+
+/// The exit status of a run the engine's memory limit ended (as the native CLI's).
+const EXIT_MEMORY: u8 = 3;
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
@@ -118,7 +121,7 @@ fn run(argv: &[String]) -> u8 {
         Ok(f) => f,
         Err(e) => {
             report(&mut vm, &prog, &e);
-            return 1;
+            return exit_status(&e);
         }
     };
     let args: Vec<Value> = argv[i..].iter().map(|a| vm.str_value(a.as_bytes())).collect();
@@ -126,8 +129,19 @@ fn run(argv: &[String]) -> u8 {
         Ok(_) => 0,
         Err(e) => {
             report(&mut vm, &prog, &e);
-            1
+            exit_status(&e)
         }
+    }
+}
+
+/// 1 for an error, [`EXIT_MEMORY`] when the engine's memory limit raised it: so the host
+/// tells "not enough memory" from a script's error that only says so
+/// (`error("not enough memory")`).
+fn exit_status(e: &LuaError) -> u8 {
+    if e.kind() == ErrorKind::Memory {
+        EXIT_MEMORY
+    } else {
+        1
     }
 }
 
