@@ -73,7 +73,7 @@ pub use string::{BorrowedBytes, BorrowedStr, LuaString};
 pub use table::{Table, TablePairs, TableSequence};
 pub use thread::{Thread, ThreadStatus};
 pub use userdata::{AnyUserData, MetaMethod, UserData, UserDataFields, UserDataMethods, UserDataRef, UserDataRefMut};
-pub use value::{LightUserData, MultiValue, Value, Variadic};
+pub use value::{CData, LightUserData, MultiValue, Value, Variadic};
 
 /// The common imports: `use moonbox::prelude::*;`.
 pub mod prelude {

@@ -208,6 +208,14 @@ impl<'a> Parser<'a> {
     fn simpleexp(&mut self) -> R<Exp> {
         let e = match &self.lex.tok {
             Tok::Num(n) => Exp::new(EK::Num(*n)),
+            Tok::CData(c) => {
+                // Loaded into a register by `KCDATA` (no constant folding).
+                let c = *c;
+                self.fs.kgc.push(crate::compiler::Const::CData(c));
+                let k = self.fs.kgc.len() - 1;
+                let pc = self.emit_ad(Op::KCDATA, 0, k);
+                Exp::new(EK::Reloc(pc))
+            }
             Tok::Str(s) => {
                 let s = s.clone();
                 Exp::new(EK::Str(self.k_str(&s)?))

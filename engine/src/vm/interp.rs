@@ -202,6 +202,26 @@ impl Vm {
                 }};
             }
 
+            // `x == k` for a constant `k`: raw equality, except that a cdata
+            // compares through the FFI's `__eq` (`p == nil`, `x == 0`), which only
+            // an unequal cdata reaches.
+            macro_rules! eq_const {
+                ($x:expr, $k:expr, $neg:expr) => {{
+                    let (x, k): (Value, Value) = ($x, $k);
+                    let eq = Vm::raw_equal(x, k);
+                    if !eq && x.is_cdata() {
+                        std::hint::cold_path();
+                        save!();
+                        let h = self.cdata_handler(MetaEvent::Eq);
+                        refresh!();
+                        if !h.is_nil() {
+                            meta_call!(h, [x, k], Cont::Cond { negate: $neg });
+                        }
+                    }
+                    jump_if!(eq != $neg);
+                }};
+            }
+
             loop {
                 // The fetch keeps its bounds test: a predicted branch, where a
                 // branchless select put a compare on every dispatch's path from pc
@@ -284,16 +304,12 @@ impl Vm {
                             }
                         }
                     }
-                    opc::ISEQS => jump_if!(Vm::raw_equal(r!(a), kg!(ins.d()))),
-                    opc::ISNES => jump_if!(!Vm::raw_equal(r!(a), kg!(ins.d()))),
-                    opc::ISEQN => jump_if!(Vm::raw_equal(r!(a), kn!(ins.d()))),
-                    opc::ISNEN => jump_if!(!Vm::raw_equal(r!(a), kn!(ins.d()))),
-                    opc::ISEQP => {
-                        jump_if!(r!(a) == pri(ins.d()));
-                    }
-                    opc::ISNEP => {
-                        jump_if!(r!(a) != pri(ins.d()));
-                    }
+                    opc::ISEQS => eq_const!(r!(a), kg!(ins.d()), false),
+                    opc::ISNES => eq_const!(r!(a), kg!(ins.d()), true),
+                    opc::ISEQN => eq_const!(r!(a), kn!(ins.d()), false),
+                    opc::ISNEN => eq_const!(r!(a), kn!(ins.d()), true),
+                    opc::ISEQP => eq_const!(r!(a), pri(ins.d()), false),
+                    opc::ISNEP => eq_const!(r!(a), pri(ins.d()), true),
                     opc::ISTC => {
                         let v = r!(ins.rd());
                         if v.truthy() {
@@ -368,6 +384,7 @@ impl Vm {
 
                     // ----- Constants ------------------------------------------------------
                     opc::KSTR => r!(a) = kg!(ins.d()),
+                    opc::KCDATA => r!(a) = kg!(ins.d()),
                     opc::KNUM => r!(a) = kn!(ins.d()),
                     opc::KSHORT => r!(a) = Value::number(ins.sd() as f64),
                     opc::KPRI => r!(a) = pri(ins.d()),
