@@ -477,7 +477,9 @@ impl<'a> Parser<'a> {
             self.fs.set_ins(tpc, Ins::ad(Op::TDUP, treg as u8, k as u16));
             return Ok(Exp::new(EK::NonReloc(treg as u8)));
         }
-        let asize = hint_arr.min(0x7ff);
+        // LuaJIT gives a constructor with positional items at least three slots
+        // (t[0] included): `{...}` starts with room for two.
+        let asize = if hint_arr > 0 { hint_arr.max(2) } else { 0 }.min(0x7ff);
         let hbits = if nhash == 0 { 0 } else { (usize::BITS - (nhash - 1).leading_zeros()).clamp(1, 31) as usize };
         self.fs.set_ins(tpc, Ins::ad(Op::TNEW, treg as u8, (asize | hbits << 11) as u16));
         Ok(Exp::new(EK::NonReloc(treg as u8)))

@@ -91,7 +91,7 @@ pub fn install(vm: &mut Vm) {
     st(vm);
     let mt = vm.new_table(0, META.len() + 1);
     for &(n, f) in META {
-        let fv = vm.native(f, n);
+        let fv = vm.native_hidden(f, n);
         vm.set_field(mt, n, fv);
     }
     let ffi_s = vm.str_value(b"ffi");
@@ -1956,7 +1956,22 @@ fn run_callback_inner(vm: &mut Vm, slot: usize, args: &[Vec<u8>]) -> LResult<Vec
         return Ok(Vec::new());
     }
     let v = r.first().copied().unwrap_or(Value::NIL);
-    arg_bytes(vm, rt, v, 0)
+    match arg_bytes(vm, rt, v, 0) {
+        Ok(b) => Ok(b),
+        Err(e) => {
+            // LuaJIT converts the result as the Lua function returns: the error
+            // points at the function's last line.
+            let Some(lf) = f.as_lua_function() else { return Err(e) };
+            let pre = vm.where_prefix(2);
+            let msg = vm.error_to_string(&e);
+            let msg = msg.strip_prefix(pre.as_str()).unwrap_or(&msg).to_string();
+            let p = lf.proto;
+            let src = crate::compiler::chunk_id(p.chunkname.as_bytes());
+            let text = format!("{src}:{}: {msg}", p.lastlinedefined);
+            let v = vm.str_value(text.as_bytes());
+            Err(LuaError::new(crate::vm::ErrorKind::Runtime, v))
+        }
+    }
 }
 
 fn cb_slot(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {

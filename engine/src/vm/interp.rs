@@ -619,6 +619,14 @@ impl Vm {
                         if let Some(t) = t.as_table() {
                             let n = self.top.saturating_sub(base + a);
                             save!();
+                            // As LuaJIT: values past the array part resize it to
+                            // hold them plus one more (nil) slot, which decides
+                            // where `#` finds a border when they contain nils.
+                            let need = (start + n as i64).max(0) as usize;
+                            if n > 0 && need > t.arr_len() + 1 {
+                                let r = t.grow_array(need, self.heap.room());
+                                self.table_stored(r)?;
+                            }
                             for i in 0..n {
                                 let v = self.stack[base + a + i];
                                 let r = t.set_int(start + i as i64, v, self.heap.room());

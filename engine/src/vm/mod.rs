@@ -564,6 +564,14 @@ impl Vm {
         self.heap.alloc(nf).to_value()
     }
 
+    /// A new native function left out of tracebacks (see `NativeFunction::hidden`).
+    pub fn native_hidden(&mut self, f: NativeFn, name: &'static str) -> Value {
+        let mut nf = NativeFunction::new(f, name, Box::new([]));
+        nf.hidden = true;
+        self.alloc_native(&mut nf);
+        self.heap.alloc(nf).to_value()
+    }
+
     /// Gives a native function its builtin number (call before allocating it).
     pub fn alloc_native(&mut self, nf: &mut NativeFunction) {
         self.next_builtin_id += 1;

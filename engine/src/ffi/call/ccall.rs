@@ -188,7 +188,7 @@ impl Callbacks {
     /// A new C function pointer of signature `ret (args...)` that calls the Lua
     /// function in callback slot `slot` (returned with the code address).
     pub fn create(&mut self, ret: CType, args: Vec<CType>) -> Option<(usize, usize)> {
-        let slot = self.slots.iter().position(Option::is_none).unwrap_or(self.slots.len());
+        let slot = self.slots.len();
         let cif = Box::new(Cif::new(args.iter().map(CType::ffi), ret.ffi()));
         let ctx = Box::new(Ctx { slot, args, ret });
         let (closure, code) = low::try_closure_alloc().filter(|(c, _)| !c.is_null())?;
@@ -203,11 +203,7 @@ impl Callbacks {
         }
         let code_addr = code.as_ptr() as usize;
         let s = Slot { closure, code: code_addr, _cif: cif, _ctx: ctx };
-        if slot == self.slots.len() {
-            self.slots.push(Some(s));
-        } else {
-            self.slots[slot] = Some(s);
-        }
+        self.slots.push(Some(s));
         Some((slot, code_addr))
     }
 
@@ -216,19 +212,18 @@ impl Callbacks {
         self.slots.iter().position(|s| s.as_ref().is_some_and(|s| s.code == addr))
     }
 
-    /// Frees a callback (its function pointer must not be called again).
-    pub fn free(&mut self, slot: usize) {
-        if let Some(s) = self.slots.get_mut(slot).and_then(Option::take) {
-            // SAFETY: the closure came from `try_closure_alloc` and is freed once.
-            unsafe { low::closure_free(s.closure) };
-        }
-    }
+    /// Frees a callback: its Lua function is dropped by the library, and calling
+    /// its function pointer afterwards raises "bad callback". The closure itself
+    /// stays allocated (C code may still hold the pointer) until the state goes.
+    pub fn free(&mut self, _slot: usize) {}
 }
 
 impl Drop for Callbacks {
     fn drop(&mut self) {
-        for i in 0..self.slots.len() {
-            self.free(i);
+        for s in self.slots.drain(..).flatten() {
+            // SAFETY: the closure came from `try_closure_alloc` and is freed once,
+            // with the state: nothing can call into the state any more.
+            unsafe { low::closure_free(s.closure) };
         }
     }
 }
