@@ -63,7 +63,7 @@ mod thread;
 mod userdata;
 mod value;
 
-pub use capabilities::{Capabilities, ClockResolution, DebugLevel};
+pub use capabilities::{Capabilities, ClockResolution, DebugLevel, FfiLevel};
 pub use conv::{FromLua, FromLuaMulti, IntoLua, IntoLuaMulti};
 pub use error::{Error, ExternalError, ExternalResult, Result};
 pub use function::Function;

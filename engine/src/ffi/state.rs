@@ -83,9 +83,15 @@ impl FfiState {
     }
 }
 
-/// The state's FFI level (from the capabilities it was opened with).
+/// The state's FFI level (from the capabilities it was opened with). WebAssembly
+/// builds (the browser, the sandbox's guest) have no C to call: at most `data`.
 pub fn level(vm: &Vm) -> FfiLevel {
-    crate::stdlib::lib_ref(vm).map_or(FfiLevel::Off, |l| l.caps.ffi)
+    let l = crate::stdlib::lib_ref(vm).map_or(FfiLevel::Off, |l| l.caps.ffi);
+    if cfg!(target_family = "wasm") {
+        l.min(FfiLevel::Data)
+    } else {
+        l
+    }
 }
 
 /// The FFI state, made on first use.
