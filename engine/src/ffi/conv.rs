@@ -899,8 +899,8 @@ fn array_tab(vm: &mut Vm, d: CTypeId, dst: Place, t: GcRef<Table>, flags: u32) -
 /// A table to the members of struct `d` (positional items first, then by name).
 fn substruct_tab(vm: &mut Vm, d: CTypeId, dst: Place, t: GcRef<Table>, ip: &mut i64, flags: u32) -> LResult<()> {
     let union = cts(vm).get(d).info.is_union();
-    let members: Vec<(CTypeId, Info, u32, Option<Box<[u8]>>)> =
-        cts(vm).members(d).map(|(id, m)| (id, m.info, m.size, m.name.clone())).collect();
+    type Member = (CTypeId, Info, u32, Option<Box<[u8]>>);
+    let members: Vec<Member> = cts(vm).members(d).map(|(id, m)| (id, m.info, m.size, m.name.clone())).collect();
     for (fid, info, ofs, name) in members {
         match info.kind {
             Kind::Field { .. } | Kind::Bitfield { .. } => {

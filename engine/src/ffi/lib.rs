@@ -1683,16 +1683,14 @@ fn abi_type(vm: &mut Vm, id: CTypeId, top: bool) -> LResult<call::ArgType> {
                             A::Struct(f, _) => fields.extend(f),
                             x => fields.push(x),
                         },
-                        Kind::Bitfield { csz, unsigned, .. } => {
-                            if last_container != Some(ofs) {
-                                last_container = Some(ofs);
-                                fields.push(match (csz, unsigned) {
-                                    (1, _) => A::U8,
-                                    (2, _) => A::U16,
-                                    (4, _) => A::U32,
-                                    _ => A::U64,
-                                });
-                            }
+                        Kind::Bitfield { csz, .. } if last_container != Some(ofs) => {
+                            last_container = Some(ofs);
+                            fields.push(match csz {
+                                1 => A::U8,
+                                2 => A::U16,
+                                4 => A::U32,
+                                _ => A::U64,
+                            });
                         }
                         Kind::Attrib { attr: super::Attr::Subtype, target } => match abi_type(vm, target, false)? {
                             A::Struct(f, _) => fields.extend(f),

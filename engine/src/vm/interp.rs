@@ -204,7 +204,7 @@ impl Vm {
 
             // `x == k` for a constant `k`: raw equality, except that a cdata
             // compares through the FFI's `__eq` (`p == nil`, `x == 0`), which only
-            // an unequal cdata reaches.
+            // an unequal cdata reaches, out of line.
             macro_rules! eq_const {
                 ($x:expr, $k:expr, $neg:expr) => {{
                     let (x, k): (Value, Value) = ($x, $k);
@@ -212,11 +212,8 @@ impl Vm {
                     if !eq && x.is_cdata() {
                         std::hint::cold_path();
                         save!();
-                        let h = self.cdata_handler(MetaEvent::Eq);
-                        refresh!();
-                        if !h.is_nil() {
-                            meta_call!(h, [x, k], Cont::Cond { negate: $neg });
-                        }
+                        self.eq_cdata_fallback(x, k, $neg)?;
+                        continue 'frame;
                     }
                     jump_if!(eq != $neg);
                 }};
@@ -383,8 +380,7 @@ impl Vm {
                     }
 
                     // ----- Constants ------------------------------------------------------
-                    opc::KSTR => r!(a) = kg!(ins.d()),
-                    opc::KCDATA => r!(a) = kg!(ins.d()),
+                    opc::KSTR | opc::KCDATA => r!(a) = kg!(ins.d()),
                     opc::KNUM => r!(a) = kn!(ins.d()),
                     opc::KSHORT => r!(a) = Value::number(ins.sd() as f64),
                     opc::KPRI => r!(a) = pri(ins.d()),
@@ -624,8 +620,7 @@ impl Vm {
                             // where `#` finds a border when they contain nils.
                             let need = (start + n as i64).max(0) as usize;
                             if n > 0 && need > t.arr_len() + 1 {
-                                let r = t.grow_array(need, self.heap.room());
-                                self.table_stored(r)?;
+                                self.tsetm_grow(t, need)?;
                             }
                             for i in 0..n {
                                 let v = self.stack[base + a + i];
@@ -1058,6 +1053,40 @@ impl Vm {
                 Err(self.op_error(bad, reg, "perform arithmetic on"))
             }
         }
+    }
+
+    /// `TSETM` past the array part: grows it to `need` slots first, as LuaJIT.
+    #[cold]
+    #[inline(never)]
+    fn tsetm_grow(&mut self, t: GcRef<Table>, need: usize) -> LResult<()> {
+        let r = t.grow_array(need, self.heap.room());
+        self.table_stored(r)
+    }
+
+    /// `x == k` (negated if `neg`) for an unequal cdata `x` and a constant `k`:
+    /// the FFI's `__eq`, whose result decides the branch after the comparison
+    /// (`Cont::Cond`); without the FFI, not equal. The loop reloads the frame.
+    #[cold]
+    #[inline(never)]
+    fn eq_cdata_fallback(&mut self, x: Value, k: Value, neg: bool) -> LResult<()> {
+        let h = self.cdata_handler(MetaEvent::Eq);
+        if !h.is_nil() {
+            self.meta_call(h, &[x, k], Cont::Cond { negate: neg })?;
+            return Ok(());
+        }
+        // No handler: not equal. Take the branch the comparison takes then.
+        if let Some(f) = self.frames.last_mut() {
+            if let FrameFn::Lua(_, p) = f.fun {
+                let j = p.code.get(f.pc).copied();
+                f.pc += 1;
+                if neg {
+                    if let Some(j) = j {
+                        f.pc = (f.pc as isize + j.j()) as usize;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `obj[key]` for register `a` after the dispatch loop's fast paths missed:
