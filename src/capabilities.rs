@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use moonbox_engine::stdlib::caps::{Caps, DirGrant};
-pub use moonbox_engine::stdlib::caps::{ClockResolution, DebugLevel};
+pub use moonbox_engine::stdlib::caps::{ClockResolution, DebugLevel, FfiLevel};
 
 /// What a Lua state gets: which libraries and functions that touch the outside world
 /// exist in it, and which directories it may open files in.
@@ -25,6 +25,7 @@ pub use moonbox_engine::stdlib::caps::{ClockResolution, DebugLevel};
 /// | [`string_dump`](Self::string_dump) | yes | no | `string.dump` |
 /// | [`clock`](Self::clock) | `Precise` | `Coarse` | `os.clock` resolution (coarse: whole milliseconds) |
 /// | [`gc_control`](Self::gc_control) | yes | no | `collectgarbage("stop"/"setpause"/"setstepmul")` |
+/// | [`ffi`](Self::ffi) | `Calls` | `Data` | LuaJIT's `ffi`: off, C data only (cdata, structs, buffers, 64-bit integers; pointers checked against the state's own cdata), or C calls too (`ffi.C`, `ffi.load`, raw pointers) |
 /// | [`allow_read`](Self::allow_read), [`allow_write`](Self::allow_write) | none | none | directory grants |
 ///
 /// `print`, `string`, `table`, `math`, `bit`, `coroutine`, `jit`, `os.time`,
@@ -161,6 +162,26 @@ impl Capabilities {
     /// stop or slow the collector. (A state with a memory limit refuses them anyway.)
     pub fn gc_control(mut self, on: bool) -> Capabilities {
         self.gc_control = on;
+        self
+    }
+
+    /// How much of the `ffi` library the state gets (see [`FfiLevel`]). Untrusted
+    /// code should get at most [`FfiLevel::Data`]: every pointer access is then
+    /// checked against the state's own cdata objects, casts from numbers to
+    /// pointers are refused, and `ffi.C` and `ffi.load` raise a capability error.
+    ///
+    /// ```
+    /// use moonbox::{Capabilities, FfiLevel, Lua};
+    ///
+    /// let lua = Lua::with_capabilities(Capabilities::sandboxed().ffi(FfiLevel::Data));
+    /// let n: f64 = lua.load("local ffi = require('ffi'); local b = ffi.new('uint8_t[?]', 4); b[3] = 7; return b[3]").eval()?;
+    /// assert_eq!(n, 7.0);
+    /// let msg: String = lua.load("return select(2, pcall(function() return require('ffi').cast('int*', 4096)[0] end))").eval()?;
+    /// assert!(msg.contains("not allowed in this state"));
+    /// # Ok::<(), moonbox::Error>(())
+    /// ```
+    pub fn ffi(mut self, level: FfiLevel) -> Capabilities {
+        self.caps.ffi = level;
         self
     }
 

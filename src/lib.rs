@@ -63,7 +63,7 @@ mod thread;
 mod userdata;
 mod value;
 
-pub use capabilities::{Capabilities, ClockResolution, DebugLevel};
+pub use capabilities::{Capabilities, ClockResolution, DebugLevel, FfiLevel};
 pub use conv::{FromLua, FromLuaMulti, IntoLua, IntoLuaMulti};
 pub use error::{Error, ExternalError, ExternalResult, Result};
 pub use function::Function;
@@ -73,7 +73,7 @@ pub use string::{BorrowedBytes, BorrowedStr, LuaString};
 pub use table::{Table, TablePairs, TableSequence};
 pub use thread::{Thread, ThreadStatus};
 pub use userdata::{AnyUserData, MetaMethod, UserData, UserDataFields, UserDataMethods, UserDataRef, UserDataRefMut};
-pub use value::{LightUserData, MultiValue, Value, Variadic};
+pub use value::{CData, LightUserData, MultiValue, Value, Variadic};
 
 /// The common imports: `use moonbox::prelude::*;`.
 pub mod prelude {

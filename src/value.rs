@@ -107,7 +107,15 @@ pub enum Value {
     Thread(Thread),
     /// A full userdata.
     UserData(AnyUserData),
+    /// An FFI C data object (`1LL`, a struct, a pointer): an opaque handle, which
+    /// Rust can hold and pass back to Lua.
+    CData(CData),
 }
+
+/// A handle to an FFI cdata object (`type(x) == "cdata"`). Opaque to Rust: pass it
+/// back to Lua, or convert it there (`tonumber`, `tostring`).
+#[derive(Clone, Debug)]
+pub struct CData(pub(crate) Rc<Ref>);
 
 impl Value {
     /// The name Lua's `type()` gives this value.
@@ -122,6 +130,7 @@ impl Value {
             Value::Function(_) => "function",
             Value::Thread(_) => "thread",
             Value::UserData(_) => "userdata",
+            Value::CData(_) => "cdata",
         }
     }
 
@@ -199,6 +208,7 @@ impl Value {
             Value::Function(f) => Some(&f.0),
             Value::Thread(t) => Some(&t.0),
             Value::UserData(u) => Some(&u.r),
+            Value::CData(c) => Some(&c.0),
             _ => None,
         }
     }
@@ -231,6 +241,7 @@ impl Inner {
             LuaType::Function => Value::Function(Function(self.make_ref(vm, raw))),
             LuaType::Thread => Value::Thread(Thread(self.make_ref(vm, raw))),
             LuaType::Userdata => Value::UserData(AnyUserData::from_raw(self, vm, raw)),
+            LuaType::CData => Value::CData(CData(self.make_ref(vm, raw))),
         }
     }
 }
@@ -247,6 +258,7 @@ impl fmt::Debug for Value {
             Value::Function(x) => write!(f, "{:?}", x.0),
             Value::Thread(t) => write!(f, "{:?}", t.0),
             Value::UserData(u) => write!(f, "{:?}", u.r),
+            Value::CData(c) => write!(f, "{:?}", c.0),
         }
     }
 }

@@ -275,3 +275,107 @@ fn full_state_and_single_capabilities() {
     let caps = Capabilities::sandboxed().allow_read("/a").allow_write("/b");
     assert_eq!(caps.grants().collect::<Vec<_>>(), vec![(Path::new("/a"), false), (Path::new("/b"), true)]);
 }
+
+// ----- The FFI -----------------------------------------------------------------------
+
+/// Runs `code` in a state with `caps` and returns its result as a string.
+fn ffi_eval(caps: Capabilities, code: &str) -> String {
+    let lua = Lua::with_capabilities(caps);
+    lua.load(code).eval::<String>().unwrap_or_else(|e| format!("error: {e}"))
+}
+
+/// The error `code` raises inside `pcall`, or "ok".
+fn ffi_err(caps: Capabilities, code: &str) -> String {
+    let wrapped = format!(
+        "local ffi = require('ffi') local ok, e = pcall(function() {code} end) return ok and 'ok' or tostring(e)"
+    );
+    ffi_eval(caps, &wrapped)
+}
+
+#[test]
+fn ffi_levels_by_profile() {
+    use moonbox::FfiLevel;
+    assert_eq!(Capabilities::full().as_engine().ffi, FfiLevel::Calls);
+    assert_eq!(Capabilities::sandboxed().as_engine().ffi, FfiLevel::Data);
+    // Off: no module, no cdata operations.
+    let off = Capabilities::sandboxed().ffi(FfiLevel::Off);
+    let r = ffi_eval(off.clone(), "return tostring(pcall(require, 'ffi'))");
+    assert_eq!(r, "false");
+    let r = ffi_eval(off, "return (select(2, pcall(function() return 1LL + 1 end)))");
+    assert!(r.contains("attempt to perform arithmetic on a cdata value"), "{r}");
+}
+
+#[test]
+fn ffi_data_level_has_data_but_no_process_access() {
+    let sb = Capabilities::sandboxed;
+    // Data works: structs, buffers, 64-bit integers, metatypes, pointers into cdata.
+    let r = ffi_eval(
+        sb(),
+        "local ffi = require('ffi')
+         ffi.cdef('typedef struct { int x, y; } pt;')
+         local p = ffi.new('pt', 3, 4)
+         local buf = ffi.new('uint8_t[?]', 16)
+         ffi.copy(buf, 'hello')
+         local q = ffi.cast('uint8_t *', buf) + 1
+         return table.concat({ p.x + p.y, ffi.string(buf), q[0], tostring(2LL^40), ffi.sizeof(p) }, ',')",
+    );
+    assert_eq!(r, "7,hello,101,1099511627776LL,8");
+    // ffi.C of an ungranted (here: any) function, ffi.load, number-to-pointer casts.
+    let e = ffi_err(sb(), "ffi.cdef('int abs(int);') return ffi.C.abs(-1)");
+    assert!(e.contains("C symbol 'abs' is not available") && e.contains("not granted"), "{e}");
+    let e = ffi_err(sb(), "return ffi.load('c')");
+    assert!(e.contains("loading C libraries is not allowed in this state"), "{e}");
+    let e = ffi_err(sb(), "return ffi.cast('int *', 4096)");
+    assert!(e.contains("cannot convert a number to a pointer: not allowed in this state"), "{e}");
+    let e = ffi_err(sb(), "return ffi.cast('void *', 12345LL)");
+    assert!(e.contains("not allowed in this state"), "{e}");
+    // Enum constants through ffi.C need no symbol: they work.
+    let r =
+        ffi_eval(sb(), "local ffi = require('ffi') ffi.cdef('enum { ANSWER = 42 };') return tostring(ffi.C.ANSWER)");
+    assert_eq!(r, "42");
+}
+
+#[test]
+fn ffi_data_level_pointers_reach_only_live_cdata() {
+    let sb = Capabilities::sandboxed;
+    // Past the end of a buffer, through pointer arithmetic.
+    let e = ffi_err(sb(), "local b = ffi.new('uint8_t[4]') local p = ffi.cast('uint8_t *', b) return p[4]");
+    assert!(e.contains("outside of cdata objects"), "{e}");
+    let e = ffi_err(sb(), "local b = ffi.new('uint8_t[4]') local p = ffi.cast('uint8_t *', b) - 1 return p[0]");
+    assert!(e.contains("outside of cdata objects"), "{e}");
+    // A pointer forged by type punning points nowhere the state owns.
+    let e = ffi_err(sb(), "local u = ffi.new('union { uint64_t i; int *p; }') u.i = 0x7fff0000 return u.p[0]");
+    assert!(e.contains("outside of cdata objects"), "{e}");
+    let e = ffi_err(sb(), "local u = ffi.new('union { uint64_t i; char *p; }') u.i = 8 return ffi.string(u.p)");
+    assert!(e.contains("NULL pointer") || e.contains("outside of cdata objects"), "{e}");
+    // ffi.copy and ffi.fill are bounded the same way.
+    let e = ffi_err(sb(), "local b = ffi.new('uint8_t[4]') ffi.fill(b, 5)");
+    assert!(e.contains("outside of cdata objects"), "{e}");
+    let e = ffi_err(sb(), "local a, b = ffi.new('uint8_t[4]'), ffi.new('uint8_t[8]') ffi.copy(b, a, 8)");
+    assert!(e.contains("outside of cdata objects"), "{e}");
+    // A pointer into another live object, stored in a struct and read back, works.
+    let r = ffi_eval(
+        sb(),
+        "local ffi = require('ffi')
+         ffi.cdef('typedef struct node { int v; struct node *next; } node;')
+         local a, b = ffi.new('node', 1), ffi.new('node', 2)
+         a.next = b
+         return tostring(a.next.v)",
+    );
+    assert_eq!(r, "2");
+    // Tables, strings and the engine's own memory are never cdata.
+    let e = ffi_err(sb(), "return ffi.cast('const char *', 'abc')[0]");
+    assert!(e.contains("outside of cdata objects"), "{e}");
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn ffi_calls_level_calls_c() {
+    let r = ffi_eval(
+        Capabilities::full(),
+        "local ffi = require('ffi')
+         ffi.cdef('int abs(int); size_t strlen(const char *);')
+         return ffi.C.abs(-5) .. ',' .. tostring(ffi.C.strlen('hello'))",
+    );
+    assert_eq!(r, "5,5ULL");
+}

@@ -47,6 +47,8 @@ pub enum Mode {
     Num,
     /// Index into the GC constants, holding a table template.
     Tab,
+    /// Index into the GC constants, holding an FFI cdata constant (`1LL`).
+    CData,
     /// Primitive: 0 = nil, 1 = false, 2 = true.
     Pri,
     /// Unsigned literal.
@@ -107,7 +109,7 @@ macro_rules! define_opcodes {
 #[rustfmt::skip]
 macro_rules! undefined_opcodes {
     () => {
-        72 | 73 | 74 | 75 | 76 | 77 | 78 | 79 | 80 | 81 | 82 | 83 | 84 | 85 | 86 | 87 | 88 |
+        73 | 74 | 75 | 76 | 77 | 78 | 79 | 80 | 81 | 82 | 83 | 84 | 85 | 86 | 87 | 88 |
         89 | 90 | 91 | 92 | 93 | 94 | 95 | 96 | 97 | 98 | 99 | 100 | 101 | 102 | 103 | 104 |
         105 | 106 | 107 | 108 | 109 | 110 | 111 | 112 | 113 | 114 | 115 | 116 | 117 | 118 |
         119 | 120 | 121 | 122 | 123 | 124 | 125 | 126 | 127 | 128 | 129 | 130 | 131 | 132 |
@@ -295,6 +297,9 @@ define_opcodes! {
     LOOP: Base, None, Jump;
     /// Jump by D.
     JMP: Base, None, Jump;
+    /// `R[A] = K[D]` (an FFI cdata constant: `1LL`, `1ULL`, `1i`). Last in the
+    /// table, so that adding it renumbered no other opcode.
+    KCDATA: Dst, None, CData;
 }
 
 impl Op {

@@ -33,6 +33,8 @@ pub mod tag {
     pub const NATIVE: u64 = 15;
     pub const UDATA: u64 = 8;
     pub const THREAD: u64 = 9;
+    /// FFI C data (`type(x) == "cdata"`): 64-bit integers, structs, pointers, ...
+    pub const CDATA: u64 = 11;
     /// Internal objects (prototypes, upvalues) never visible to Lua.
     pub const INTERNAL: u64 = 10;
 }
@@ -58,13 +60,15 @@ pub enum LuaType {
     Function,
     Userdata,
     Thread,
+    /// FFI C data.
+    CData,
     /// Internal objects only; never reaches Lua code.
     Proto,
 }
 
 impl LuaType {
     /// Every type, in declaration order (`ALL[t as usize] == t`).
-    pub const ALL: [LuaType; 10] = [
+    pub const ALL: [LuaType; 11] = [
         LuaType::Nil,
         LuaType::Boolean,
         LuaType::LightUserdata,
@@ -74,6 +78,7 @@ impl LuaType {
         LuaType::Function,
         LuaType::Userdata,
         LuaType::Thread,
+        LuaType::CData,
         LuaType::Proto,
     ];
 
@@ -89,6 +94,7 @@ impl LuaType {
             LuaType::Function => "function",
             LuaType::Userdata => "userdata",
             LuaType::Thread => "thread",
+            LuaType::CData => "cdata",
             LuaType::Proto => "proto",
         }
     }
@@ -203,6 +209,10 @@ impl Value {
         self.has_gc_tag(tag::STR)
     }
     #[inline(always)]
+    pub fn is_cdata(self) -> bool {
+        self.has_gc_tag(tag::CDATA)
+    }
+    #[inline(always)]
     pub fn is_table(self) -> bool {
         self.has_gc_tag(tag::TABLE)
     }
@@ -238,6 +248,7 @@ impl Value {
             tag::FUNC | tag::NATIVE => LuaType::Function,
             tag::UDATA => LuaType::Userdata,
             tag::THREAD => LuaType::Thread,
+            tag::CDATA => LuaType::CData,
             _ => LuaType::Proto,
         }
     }

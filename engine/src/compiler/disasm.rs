@@ -154,6 +154,14 @@ fn operand_comment(p: &FuncProto, mode: Mode, d: usize) -> Option<String> {
             Some(Const::Table(t)) => Some(format!("{{{} array, {} hash}}", t.array.len(), t.hash.len())),
             _ => Some("???".into()),
         },
+        Mode::CData => match p.kgc.get(d) {
+            Some(Const::CData(c)) => Some(match c {
+                crate::compiler::CConst::Int64(i) => format!("{i}LL"),
+                crate::compiler::CConst::UInt64(u) => format!("{u}ULL"),
+                crate::compiler::CConst::Complex(re, im) => format!("{}{:+}i", fmt_num(*re), im),
+            }),
+            _ => Some("???".into()),
+        },
         Mode::Func => p.protos.get(d).map(location),
         Mode::Uv => Some(upval_name(p, d)),
         _ => None,

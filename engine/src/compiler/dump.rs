@@ -137,6 +137,17 @@ fn dump_func(out: &mut Vec<u8>, p: &FuncProto, strip: bool) {
                 out.push(1);
                 put_bytes(out, s);
             }
+            Const::CData(c) => {
+                out.push(3);
+                let (kind, a, b) = match *c {
+                    crate::compiler::CConst::Int64(i) => (0u8, i as u64, 0u64),
+                    crate::compiler::CConst::UInt64(u) => (1, u, 0),
+                    crate::compiler::CConst::Complex(re, im) => (2, re.to_bits(), im.to_bits()),
+                };
+                out.push(kind);
+                out.extend_from_slice(&a.to_le_bytes());
+                out.extend_from_slice(&b.to_le_bytes());
+            }
             Const::Table(t) => {
                 out.push(2);
                 put_uv(out, t.array.len() as u64);
@@ -294,6 +305,16 @@ fn undump_func(r: &mut Reader<'_>, name: &Rc<[u8]>, depth: usize) -> R<FuncProto
         kgc.push(match r.u8()? {
             1 => Const::Str(r.bytes()?),
             2 => Const::Table(template(r)?),
+            3 => {
+                let kind = r.u8()?;
+                let (a, b) = (r.u64()?, r.u64()?);
+                Const::CData(match kind {
+                    0 => crate::compiler::CConst::Int64(a as i64),
+                    1 => crate::compiler::CConst::UInt64(a),
+                    2 => crate::compiler::CConst::Complex(f64::from_bits(a), f64::from_bits(b)),
+                    _ => return Err("bad constant"),
+                })
+            }
             _ => return Err("bad constant"),
         });
     }
@@ -407,6 +428,11 @@ fn verify_func(p: &FuncProto, depth: usize, parent: Option<(&FuncProto, usize)>)
                 Mode::Str => kstr(v)?,
                 Mode::Num => knum(v)?,
                 Mode::Tab => ktab(v)?,
+                Mode::CData => {
+                    if !matches!(p.kgc.get(v), Some(Const::CData(_))) {
+                        return Err("bad cdata constant");
+                    }
+                }
                 Mode::Uv => {
                     if v >= p.upvals.len() {
                         return Err("bad upvalue index");

@@ -8,7 +8,7 @@
 //! - Numbers: decimal, exponents, hex integers and hex floats with `p` exponents. A number
 //!   is scanned greedily (identifier characters, `.`, and a sign right after the exponent
 //!   letter) and the whole run must convert, else "malformed number". FFI literal suffixes
-//!   (`LL`, `ULL`, `i`) are rejected as malformed: moonbox has no cdata constants.
+//!   (`LL`, `ULL`, `i`) make cdata constants ([`Tok::CData`]), as in LuaJIT with its FFI.
 //! - Lines end at `\n`, `\r`, `\r\n` or `\n\r`. A first line starting with `#` is skipped.
 //! - Errors carry LuaJIT's text: the "near" part is the token text scanned so far (for
 //!   strings: the opening delimiter and the decoded contents), or `<eof>`.
@@ -30,6 +30,8 @@ pub enum Tok {
     Name(Box<[u8]>),
     Str(Box<[u8]>),
     Num(f64),
+    /// An FFI literal: `1LL`, `1ULL`, `2i`.
+    CData(super::proto::CConst),
     // Keywords.
     And,
     Break,
@@ -96,7 +98,7 @@ impl Tok {
             Tok::Eof => "<eof>",
             Tok::Name(_) => "<name>",
             Tok::Str(_) => "<string>",
-            Tok::Num(_) => "<number>",
+            Tok::Num(_) | Tok::CData(_) => "<number>",
             Tok::Concat => "..",
             Tok::Dots => "...",
             Tok::Eq => "==",
@@ -301,7 +303,7 @@ impl<'a> Lexer<'a> {
     pub fn error_near_tok(&self, msg: &str) -> SyntaxError {
         let mut m = format!("{}:{}: {} near '", self.chunk, self.line, msg).into_bytes();
         match &self.tok {
-            Tok::Name(_) | Tok::Str(_) | Tok::Num(_) => m.extend_from_slice(&self.tok_text),
+            Tok::Name(_) | Tok::Str(_) | Tok::Num(_) | Tok::CData(_) => m.extend_from_slice(&self.tok_text),
             t => m.extend_from_slice(t.describe().as_bytes()),
         }
         m.push(b'\'');
@@ -643,8 +645,16 @@ impl<'a> Lexer<'a> {
                 break;
             }
         }
-        match parse_number(&self.buf) {
-            Some(v) => Ok(Tok::Num(v)),
+        if let Some(v) = parse_number(&self.buf) {
+            return Ok(Tok::Num(v));
+        }
+        use crate::compiler::proto::CConst;
+        use crate::number::Numeral;
+        match crate::number::parse_lua_numeral(&self.buf) {
+            Some(Numeral::Int64(i)) => Ok(Tok::CData(CConst::Int64(i))),
+            Some(Numeral::UInt64(u)) => Ok(Tok::CData(CConst::UInt64(u))),
+            Some(Numeral::Imag(x)) => Ok(Tok::CData(CConst::Complex(0.0, x))),
+            Some(Numeral::Num(v)) => Ok(Tok::Num(v)),
             None => Err(self.error_scan("malformed number", false)),
         }
     }

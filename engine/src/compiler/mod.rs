@@ -25,7 +25,7 @@ use std::fmt;
 
 pub use crate::bytecode::{LocalVarInfo, UpvalDesc};
 pub use disasm::disassemble;
-pub use proto::{Const, FuncProto};
+pub use proto::{CConst, Const, FuncProto};
 
 use lexer::Tok;
 

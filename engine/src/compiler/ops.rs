@@ -45,6 +45,22 @@ impl<'a> Parser<'a> {
                     return Ok(());
                 }
             }
+            // A cdata literal is negated in place, as LuaJIT folds it (`-1LL`;
+            // for a complex literal only the imaginary part's sign flips).
+            if let EK::Reloc(pc) = e.k {
+                let ins = self.fs.code[pc];
+                if !e.has_jumps() && ins.op() == Some(Op::KCDATA) {
+                    if let Some(crate::compiler::Const::CData(c)) = self.fs.kgc.get_mut(ins.d()) {
+                        use crate::compiler::CConst;
+                        *c = match *c {
+                            CConst::Int64(i) => CConst::Int64(i.wrapping_neg()),
+                            CConst::UInt64(u) => CConst::UInt64(u.wrapping_neg()),
+                            CConst::Complex(re, im) => CConst::Complex(re, -im),
+                        };
+                        return Ok(());
+                    }
+                }
+            }
         }
         let r = self.exp_to_anyreg(e)?;
         self.free_exp(e);

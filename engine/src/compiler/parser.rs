@@ -272,6 +272,14 @@ impl<'a> Parser<'a> {
     fn simpleexp(&mut self) -> R<Exp> {
         let e = match &self.lex.tok {
             Tok::Num(n) => Exp::new(EK::Num(*n)),
+            Tok::CData(c) => {
+                // Loaded into a register by `KCDATA` (no constant folding).
+                let c = *c;
+                self.fs.kgc.push(crate::compiler::Const::CData(c));
+                let k = self.fs.kgc.len() - 1;
+                let pc = self.emit_ad(Op::KCDATA, 0, k);
+                Exp::new(EK::Reloc(pc))
+            }
             Tok::Str(s) => {
                 let s = s.clone();
                 Exp::new(EK::Str(self.k_str(&s)?))
@@ -538,7 +546,9 @@ impl<'a> Parser<'a> {
             self.fs.set_ins(tpc, Ins::ad(Op::TDUP, treg as u8, k as u16));
             return Ok(Exp::new(EK::NonReloc(treg as u8)));
         }
-        let asize = hint_arr.min(0x7ff);
+        // LuaJIT gives a constructor with positional items at least three slots
+        // (t[0] included): `{...}` starts with room for two.
+        let asize = if hint_arr > 0 { hint_arr.max(2) } else { 0 }.min(0x7ff);
         let hbits = if nhash == 0 { 0 } else { (usize::BITS - (nhash - 1).leading_zeros()).clamp(1, 31) as usize };
         self.fs.set_ins(tpc, Ins::ad(Op::TNEW, treg as u8, (asize | hbits << 11) as u16));
         Ok(Exp::new(EK::NonReloc(treg as u8)))

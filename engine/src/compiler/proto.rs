@@ -9,6 +9,19 @@ pub enum Const {
     Str(Box<[u8]>),
     /// The template of a table constructor (`TDUP` copies it).
     Table(TableTemplate),
+    /// An FFI cdata literal (`KCDATA` loads it).
+    CData(CConst),
+}
+
+/// The value of an FFI cdata literal, as LuaJIT's lexer makes them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CConst {
+    /// `1LL`: an `int64_t`.
+    Int64(i64),
+    /// `1ULL`: a `uint64_t`.
+    UInt64(u64),
+    /// `2i`: a `complex` (double) with this real and imaginary part.
+    Complex(f64, f64),
 }
 
 /// A constant key or value of a table template.

@@ -119,7 +119,12 @@ fn lexer_numbers() {
         assert_eq!(parse_number(src.as_bytes()), Some(*want), "{}", src);
         assert_eq!(lex_all(src).unwrap(), vec![Tok::Num(*want)], "{}", src);
     }
-    for bad in ["0x", "1e", "1e+", "0x1p", "3x", "1..2", "1.2.3", "0x.", "0xp1", "5LL", "1i", "0x1g", "1__2"] {
+    // FFI literals (`LL`, `ULL`, `i`) are cdata constants.
+    use crate::compiler::CConst;
+    assert_eq!(lex_all("5LL").unwrap(), vec![Tok::CData(CConst::Int64(5))]);
+    assert_eq!(lex_all("0xffULL").unwrap(), vec![Tok::CData(CConst::UInt64(255))]);
+    assert_eq!(lex_all("2.5i").unwrap(), vec![Tok::CData(CConst::Complex(0.0, 2.5))]);
+    for bad in ["0x", "1e", "1e+", "0x1p", "3x", "1..2", "1.2.3", "0x.", "0xp1", "5L", "1j", "0x1g", "1__2", "1LLL"] {
         let e = lex_all(bad).unwrap_err();
         assert_eq!(e, format!("t:1: malformed number near '{}'", bad));
     }
@@ -222,7 +227,7 @@ const ERRORS: &[(&str, &str)] = &[
     ("x = 0xg", "[string \"x = 0xg\"]:1: malformed number near '0xg'"),
     ("x = 1__2", "[string \"x = 1__2\"]:1: malformed number near '1__2'"),
     ("x = 3e2x", "[string \"x = 3e2x\"]:1: malformed number near '3e2x'"),
-    ("x = 5LL", "[string \"x = 5LL\"]:1: malformed number near '5LL'"),
+    ("x = 5L", "[string \"x = 5L\"]:1: malformed number near '5L'"),
     ("break", "[string \"break\"]:1: no loop to break"),
     ("return return", "[string \"return return\"]:1: unexpected symbol near 'return'"),
     ("x", "[string \"x\"]:1: '=' expected near '<eof>'"),

@@ -90,9 +90,13 @@
 //! - A `cdef` that completes an older forward-declared struct and then fails
 //!   keeps the struct's size but drops its members (LuaJIT keeps dangling ones).
 
+pub mod call;
+pub mod conv;
 pub mod cparse;
 pub mod ctype;
 pub mod layout;
+pub mod lib;
+pub mod state;
 
 #[cfg(test)]
 mod tests;
@@ -103,3 +107,4 @@ pub use ctype::{
     NS_STRUCT, SIZE_INVALID,
 };
 pub use layout::Target;
+pub use state::FfiState;

@@ -71,6 +71,7 @@ pub enum Kind {
     Thread,
     Proto,
     UpVal,
+    CData,
 }
 
 /// The common header of every GC object.
@@ -112,6 +113,11 @@ impl GcHeader {
 pub const FLAG_FINALIZE: u8 = 1;
 /// Header flag: finalizer already ran (or was scheduled); never schedule again.
 pub const FLAG_FINALIZED: u8 = 2;
+/// Header flag: the object owns a registered memory range (see
+/// [`Heap::register_range`]), dropped from the registry when it is freed.
+pub const FLAG_RANGE: u8 = 4;
+/// Header flag: the object is on the heap's finalizer list.
+const FLAG_TRACKED: u8 = 8;
 
 struct VTable {
     trace: unsafe fn(NonNull<GcHeader>, &mut Marker),
@@ -315,7 +321,7 @@ impl Marker {
         if !self.weak_key_alive(v) {
             return false;
         }
-        if v.tag() == crate::value::tag::UDATA {
+        if v.tag() == crate::value::tag::UDATA || v.tag() == crate::value::tag::CDATA {
             let h: GcRef<GcHeader> = GcRef::from_value_payload(v);
             return h.flags.get() & FLAG_FINALIZED == 0;
         }
@@ -373,9 +379,15 @@ const MIN_THRESHOLD: usize = 64 * 1024;
 pub struct Heap {
     objects: Option<NonNull<GcHeader>>,
     pub(crate) strings: StringTable,
-    /// Every userdata (also in `objects`): the ones the atomic phase checks for
+    /// Every userdata (also in `objects`), and every cdata that was given a
+    /// finalizer ([`Heap::track_finalizer`]): the ones the atomic phase checks for
     /// finalizers, without walking the whole heap.
     udata: Vec<NonNull<GcHeader>>,
+    /// Registered memory ranges (see [`Heap::register_range`]): start -> (end,
+    /// owner's header address).
+    ranges: std::collections::BTreeMap<usize, (usize, usize)>,
+    /// Owner's header address -> start of its registered range.
+    range_of: std::collections::HashMap<usize, usize>,
     /// Bytes owned by live objects and garbage not yet swept.
     total: usize,
     /// Take the next collector step when `total` passes this.
@@ -425,15 +437,17 @@ pub struct Heap {
 /// (flagged, or `finalizable` says so) that was not queued before.
 ///
 /// # Safety
-/// `h` must be an entry of `Heap::udata`, which holds exactly the userdata not yet
-/// freed (dead ones are dropped from it before the sweep frees them).
+/// `h` must be an entry of `Heap::udata`, which holds exactly the userdata (and
+/// tracked cdata) not yet freed (dead ones are dropped from it before the sweep
+/// frees them).
 unsafe fn claim_finalizer(h: NonNull<GcHeader>, finalizable: &impl Fn(Value) -> bool) -> Option<Value> {
-    // SAFETY: the caller passes a live userdata's header (above).
+    // SAFETY: the caller passes a live userdata's or cdata's header (above).
     let hdr = unsafe { h.as_ref() };
     if hdr.flags.get() & FLAG_FINALIZED != 0 {
         return None;
     }
-    let v = Value::from_gc(crate::value::tag::UDATA, h.as_ptr() as usize);
+    let tag = if hdr.kind == Kind::CData { crate::value::tag::CDATA } else { crate::value::tag::UDATA };
+    let v = Value::from_gc(tag, h.as_ptr() as usize);
     if hdr.flags.get() & FLAG_FINALIZE == 0 && !finalizable(v) {
         return None;
     }
@@ -454,6 +468,8 @@ impl Heap {
             objects: None,
             strings: StringTable::new(seed),
             udata: Vec::new(),
+            ranges: std::collections::BTreeMap::new(),
+            range_of: std::collections::HashMap::new(),
             total: 0,
             threshold: MIN_THRESHOLD,
             estimate: 0,
@@ -554,6 +570,56 @@ impl Heap {
         }
         self.total += size;
         r
+    }
+
+    /// Puts an object (a cdata given a finalizer) on the list the atomic phase
+    /// checks for finalizers; its header's `FLAG_FINALIZE` says whether it has one.
+    /// Userdata are always on it. Idempotent.
+    pub fn track_finalizer<T: GcObject>(&mut self, r: GcRef<T>) {
+        let h = r.header();
+        if T::KIND != Kind::Userdata && h.flags.get() & FLAG_TRACKED == 0 {
+            h.flags.set(h.flags.get() | FLAG_TRACKED);
+            self.udata.push(r.header_ptr());
+        }
+    }
+
+    /// Registers `start .. start + len` as memory owned by `owner` until it is
+    /// freed (the FFI's data level checks every access it makes through a pointer
+    /// against these ranges). One range per object; registering again is a no-op.
+    pub fn register_range<T: GcObject>(&mut self, owner: GcRef<T>, start: usize, len: usize) {
+        let h = owner.header();
+        if h.flags.get() & FLAG_RANGE != 0 {
+            return;
+        }
+        h.flags.set(h.flags.get() | FLAG_RANGE);
+        let key = owner.addr();
+        self.ranges.insert(start, (start.saturating_add(len), key));
+        self.range_of.insert(key, start);
+    }
+
+    /// Is `addr .. addr + len` inside one registered range?
+    pub fn range_registered(&self, addr: usize, len: usize) -> bool {
+        let Some(end) = addr.checked_add(len) else { return false };
+        match self.ranges.range(..=addr).next_back() {
+            Some((_, &(rend, _))) => end <= rend,
+            None => false,
+        }
+    }
+
+    /// The registered range that contains `addr`, as (start, end).
+    pub fn range_at(&self, addr: usize) -> Option<(usize, usize)> {
+        match self.ranges.range(..=addr).next_back() {
+            Some((&start, &(end, _))) if addr < end || (addr == start && start == end) => Some((start, end)),
+            _ => None,
+        }
+    }
+
+    fn unregister_range(&mut self, hdr_addr: usize) {
+        if let Some(start) = self.range_of.remove(&hdr_addr) {
+            if self.ranges.get(&start).is_some_and(|&(_, k)| k == hdr_addr) {
+                self.ranges.remove(&start);
+            }
+        }
     }
 
     /// Creates an interned string.
@@ -798,6 +864,9 @@ impl Heap {
                 let hdr = unsafe { h.as_ref() };
                 let next = hdr.next.get();
                 if hdr.color.get() & dead != 0 {
+                    if hdr.flags.get() & FLAG_RANGE != 0 {
+                        self.unregister_range(h.as_ptr() as usize);
+                    }
                     match self.sweep_prev {
                         // SAFETY: `p` is a live header earlier in the list.
                         Some(p) => unsafe { p.as_ref() }.next.set(next),
@@ -898,6 +967,8 @@ impl Heap {
             unsafe { (hdr.vtable.free)(h) };
         }
         self.udata.clear();
+        self.ranges.clear();
+        self.range_of.clear();
         self.strings.free_all();
     }
 }

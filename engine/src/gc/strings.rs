@@ -23,31 +23,44 @@ pub struct LuaString {
 }
 
 /// Strings up to this long keep their bytes inside the object.
-const INLINE_MAX: usize = 22;
+const INLINE_MAX: usize = 20;
 
 /// A string's bytes: inside the object when short (names, keys and most values a
 /// program makes, which then cost one allocation rather than two), else boxed.
+///
+/// Either way the bytes have a zero byte right before and right after them, as
+/// LuaJIT's strings do: C functions that the FFI hands a string to see a
+/// NUL-terminated C string, and code that peeks at the byte before a string's data
+/// (as some FFI code written against LuaJIT's layout does) reads 0.
+#[repr(u8)]
 enum StrData {
-    Inline { len: u8, buf: [u8; INLINE_MAX] },
+    /// `zero` and the rest of `buf` past `len` stay 0.
+    #[allow(dead_code)] // `zero` is read by C through pointers, never by Rust.
+    Inline { len: u8, zero: u8, buf: [u8; INLINE_MAX + 1] },
+    /// `[0, bytes.., 0]`.
     Boxed(Box<[u8]>),
 }
 
 impl StrData {
     fn new(bytes: &[u8]) -> StrData {
         if bytes.len() <= INLINE_MAX {
-            let mut buf = [0u8; INLINE_MAX];
+            let mut buf = [0u8; INLINE_MAX + 1];
             buf[..bytes.len()].copy_from_slice(bytes);
-            StrData::Inline { len: bytes.len() as u8, buf }
+            StrData::Inline { len: bytes.len() as u8, zero: 0, buf }
         } else {
-            StrData::Boxed(bytes.into())
+            let mut v = Vec::with_capacity(bytes.len() + 2);
+            v.push(0);
+            v.extend_from_slice(bytes);
+            v.push(0);
+            StrData::Boxed(v.into_boxed_slice())
         }
     }
 
     #[inline(always)]
     fn bytes(&self) -> &[u8] {
         match self {
-            StrData::Inline { len, buf } => &buf[..(*len as usize).min(INLINE_MAX)],
-            StrData::Boxed(b) => b,
+            StrData::Inline { len, buf, .. } => &buf[..(*len as usize).min(INLINE_MAX)],
+            StrData::Boxed(b) => b.get(1..b.len().saturating_sub(1)).unwrap_or(&[]),
         }
     }
 
@@ -317,9 +330,15 @@ mod tests {
             assert_eq!(a.as_bytes(), &bytes[..]);
             assert_eq!(a.len(), len);
             assert_eq!(heap.intern(&bytes), a, "length {len} interns to one object");
-            let boxed = if len > INLINE_MAX { len } else { 0 };
+            let boxed = if len > INLINE_MAX { len + 2 } else { 0 };
             assert_eq!(a.size(), std::mem::size_of::<LuaString>() + boxed);
+            // A zero byte before and after the bytes (C strings, LuaJIT's layout).
+            let p = a.as_bytes().as_ptr();
+            // SAFETY: both bytes belong to the string's storage (StrData docs).
+            let (before, after) = unsafe { (*p.sub(1), *p.add(len)) };
+            assert_eq!((before, after), (0, 0), "length {len}");
         }
+        assert_eq!(std::mem::size_of::<StrData>(), 24);
         // Same prefix, different lengths: different strings.
         assert_ne!(heap.intern(b"abc"), heap.intern(b"abc\0"));
     }

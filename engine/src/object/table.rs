@@ -359,6 +359,14 @@ impl Table {
         unsafe { self.body_mut() }.set_hash(s.to_value(), v, room)
     }
 
+    /// Grows the array part to `n` slots (new ones nil, or the values of those
+    /// integer keys moved out of the hash part), within `room` bytes, as LuaJIT's
+    /// `lj_tab_reasize` does for `{...}` (`TSETM`); returns the bytes grown.
+    pub fn grow_array(&self, n: usize, room: usize) -> Result<usize, SetError> {
+        // SAFETY: as in `set`.
+        unsafe { self.body_mut() }.grow_array(n, room)
+    }
+
     /// The border `#t`, as Lua 5.1 / LuaJIT compute it.
     pub fn len(&self) -> usize {
         // SAFETY: as in `get`.
@@ -555,6 +563,31 @@ impl Body {
             return Err(SetError::Nil);
         }
         self.set_hash(k, v, room)
+    }
+
+    fn grow_array(&mut self, n: usize, room: usize) -> Result<usize, SetError> {
+        let len = self.arr.len();
+        if n <= len || n > crate::gc::slots::MAX_SLOTS {
+            return Ok(0);
+        }
+        let extra = (n - len).saturating_mul(VALUE_BYTES);
+        if extra > room {
+            return Err(SetError::NoMemory);
+        }
+        self.arr.try_reserve_exact(n - len).map_err(|_| SetError::NoMemory)?;
+        for i in len + 1..=n {
+            let mut v = Value::NIL;
+            if self.used > 0 {
+                if let Some(k) = self.find_node(Value::number(i as f64)) {
+                    v = self.nodes[k].val;
+                    self.nodes[k].val = Value::NIL;
+                }
+            }
+            if self.arr.try_push(v).is_err() {
+                return Err(SetError::NoMemory);
+            }
+        }
+        Ok(extra)
     }
 
     /// Grows the array part's allocation to hold one more element (doubling),

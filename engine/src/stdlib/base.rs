@@ -362,6 +362,8 @@ fn tonumber(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
             v
         } else if let Some(s) = v.as_string() {
             str2number(s.as_bytes()).map(Value::number).unwrap_or(Value::NIL)
+        } else if v.is_cdata() {
+            crate::ffi::lib::tonumber(vm, v)?.map(Value::number).unwrap_or(Value::NIL)
         } else {
             Value::NIL
         }

@@ -6,7 +6,9 @@
 //! NaN and infinities give 0. Numeric strings are accepted, as in LuaJIT. Shift
 //! counts use their low 5 bits. Results are signed 32-bit numbers.
 //!
-//! 64-bit FFI cdata operands are not supported (the engine has no cdata yet).
+//! With a cdata operand (`1LL`, any integer cdata) an operation works on 64 bits
+//! and returns an `int64_t` (or, when an operand is `uint64_t`, a `uint64_t`)
+//! cdata, as LuaJIT's FFI-enabled `bit` does (`bit.tobit` still returns a number).
 
 use crate::value::Value;
 use crate::vm::{LResult, Vm};
@@ -55,16 +57,25 @@ fn ret(vm: &mut Vm, x: i32) -> LResult<usize> {
 }
 
 fn tobit(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    if has_cdata(vm, base, nargs) {
+        return bit64(vm, base, nargs, Op::Tobit);
+    }
     let x = check_bit(vm, base, nargs, 0)?;
     ret(vm, x)
 }
 
 fn bnot(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    if has_cdata(vm, base, nargs) {
+        return bit64(vm, base, nargs, Op::Bnot);
+    }
     let x = check_bit(vm, base, nargs, 0)?;
     ret(vm, !x)
 }
 
 fn bswap(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    if has_cdata(vm, base, nargs) {
+        return bit64(vm, base, nargs, Op::Bswap);
+    }
     let x = check_bit(vm, base, nargs, 0)?;
     ret(vm, x.swap_bytes())
 }
@@ -92,6 +103,9 @@ pub fn shift(op: Shift, x: i32, n: i32) -> i32 {
 }
 
 fn shift_op(vm: &mut Vm, base: usize, nargs: usize, op: Shift) -> LResult<usize> {
+    if has_cdata(vm, base, nargs) {
+        return bit64(vm, base, nargs, Op::Shift(op));
+    }
     let x = check_bit(vm, base, nargs, 0)?;
     let n = check_bit(vm, base, nargs, 1)?;
     ret(vm, shift(op, x, n))
@@ -119,6 +133,9 @@ fn ror(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 
 /// `band` / `bor` / `bxor` over one or more arguments.
 fn fold(vm: &mut Vm, base: usize, nargs: usize, init: i32, f: fn(i32, i32) -> i32) -> LResult<usize> {
+    if has_cdata(vm, base, nargs) {
+        return bit64(vm, base, nargs, Op::Fold(init as i64 as u64, f64_of(f)));
+    }
     let mut acc = init;
     // At least one argument is required ("number expected, got no value").
     for i in 0..nargs.max(1) {
@@ -167,10 +184,140 @@ pub fn tohex_str(x: i32, n: i32) -> Vec<u8> {
 }
 
 fn tohex(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    if has_cdata(vm, base, nargs) {
+        return bit64(vm, base, nargs, Op::Tohex);
+    }
     let x = check_bit(vm, base, nargs, 0)?;
     let n = if nargs >= 2 { check_bit(vm, base, nargs, 1)? } else { 8 };
     let s = tohex_str(x, n);
     let v = vm.str_value(&s);
+    vm.push(v);
+    Ok(1)
+}
+
+// ----- 64-bit operations on cdata (LuaJIT's `lj_carith_check64` & co.) -----------
+
+fn has_cdata(vm: &Vm, base: usize, nargs: usize) -> bool {
+    (0..nargs).any(|i| vm.arg(base, nargs, i).is_cdata())
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    Tobit,
+    Bnot,
+    Bswap,
+    Shift(Shift),
+    /// `band`/`bor`/`bxor`: the start value and the 64-bit step.
+    Fold(u64, fn(u64, u64) -> u64),
+    Tohex,
+}
+
+/// The 64-bit step for a 32-bit fold function (band, bor and bxor are the
+/// same bit operation at either width).
+fn f64_of(f: fn(i32, i32) -> i32) -> fn(u64, u64) -> u64 {
+    if f(0, -1) == 0 {
+        |a, b| a & b
+    } else if f(-1, -1) == 0 {
+        |a, b| a ^ b
+    } else {
+        |a, b| a | b
+    }
+}
+
+/// Argument `i` as 64 bits: a cdata converted to `int64_t` (`uint64_t` if it is
+/// one, which then becomes the result type: `ty`), a number as its 32-bit
+/// `tobit` value zero-extended, as LuaJIT.
+fn check64(vm: &mut Vm, base: usize, nargs: usize, i: usize, ty: &mut Option<bool>) -> LResult<u64> {
+    let v = vm.arg(base, nargs, i);
+    if v.is_cdata() {
+        if let Some((k, unsigned)) = crate::ffi::lib::int64_of(vm, v, i + 1)? {
+            if unsigned {
+                *ty = Some(true);
+            } else if ty.is_none() {
+                *ty = Some(false);
+            }
+            return Ok(k);
+        }
+        return Err(vm.type_arg_error(base, nargs, i, "number"));
+    }
+    Ok(check_bit(vm, base, nargs, i)? as u32 as u64)
+}
+
+/// A number or cdata converted to the 64-bit result type with C's conversion
+/// (truncation), as LuaJIT converts the operands of `band` & co.
+fn conv64(vm: &mut Vm, base: usize, nargs: usize, i: usize) -> LResult<u64> {
+    let v = vm.arg(base, nargs, i);
+    if v.is_cdata() {
+        return Ok(crate::ffi::lib::int64_of(vm, v, i + 1)?.map_or(0, |(k, _)| k));
+    }
+    match Vm::to_arith_number(v) {
+        Some(n) => Ok(crate::ffi::conv::cvt64(n) as u64),
+        None => Err(vm.type_arg_error(base, nargs, i, "number")),
+    }
+}
+
+fn bit64(vm: &mut Vm, base: usize, nargs: usize, op: Op) -> LResult<usize> {
+    let mut ty = None;
+    let x = check64(vm, base, nargs, 0, &mut ty)?;
+    let r = match op {
+        Op::Tobit => return ret(vm, x as u32 as i32),
+        Op::Bnot => !x,
+        Op::Bswap => x.swap_bytes(),
+        Op::Shift(sh) => {
+            let mut ty2 = None;
+            let n = check64(vm, base, nargs, 1, &mut ty2)? as u32;
+            if ty.is_none() {
+                return ret(vm, shift(sh, x as u32 as i32, n as i32));
+            }
+            let n = n & 63;
+            match sh {
+                Shift::Lshift => x << n,
+                Shift::Rshift => x >> n,
+                Shift::Arshift => ((x as i64) >> n) as u64,
+                Shift::Rol => x.rotate_left(n),
+                Shift::Ror => x.rotate_right(n),
+            }
+        }
+        Op::Fold(init, f) => {
+            for i in 1..nargs {
+                check64(vm, base, nargs, i, &mut ty)?;
+            }
+            let mut acc = if init == 0 { 0 } else { u64::MAX };
+            for i in 0..nargs {
+                let k = conv64(vm, base, nargs, i)?;
+                acc = f(acc, k);
+            }
+            acc
+        }
+        Op::Tohex => {
+            let mut ty2 = None;
+            let n = if nargs >= 2 {
+                check64(vm, base, nargs, 1, &mut ty2)? as u32 as i32
+            } else if ty.is_some() {
+                16
+            } else {
+                8
+            };
+            let upper = n < 0;
+            let n = if upper { (!(n as u32)).wrapping_add(1) } else { n as u32 };
+            let n = n.min(254);
+            let b = if n < 16 { x & ((1u64 << (4 * n)) - 1) } else { x };
+            let digits: &[u8; 16] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
+            let mut rev = Vec::new();
+            let mut v = b;
+            while v != 0 {
+                rev.push(digits[(v & 15) as usize]);
+                v >>= 4;
+            }
+            let mut out = vec![b'0'; (n as usize).saturating_sub(rev.len())];
+            out.extend(rev.iter().rev());
+            let s = vm.str_value(&out);
+            vm.push(s);
+            return Ok(1);
+        }
+    };
+    let Some(unsigned) = ty else { return ret(vm, r as u32 as i32) };
+    let v = crate::ffi::lib::new_int64(vm, r, unsigned)?;
     vm.push(v);
     Ok(1)
 }

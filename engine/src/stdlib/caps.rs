@@ -29,6 +29,23 @@ pub enum ClockResolution {
     Coarse,
 }
 
+/// How much of LuaJIT's `ffi` library a state gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FfiLevel {
+    /// No `ffi` module (`require("ffi")` fails) and no cdata; 64-bit literals
+    /// (`1LL`) still compile, but every operation on them fails.
+    Off,
+    /// C data only: cdata, structs, arrays and byte buffers, 64-bit integers,
+    /// metatypes, `ffi.gc`; every access through a pointer is checked against the
+    /// live cdata objects of the state, and casts from numbers to pointers are
+    /// refused. `ffi.C` resolves nothing and `ffi.load` fails: both raise a
+    /// capability error (the one exception to "absent, not raising").
+    Data,
+    /// Everything, as LuaJIT: `ffi.C` (the process's symbols), `ffi.load`, calls
+    /// into C and callbacks, and raw pointers (a wrong one may crash the process).
+    Calls,
+}
+
 /// One file-system grant: a directory, and whether files in it may be written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirGrant {
@@ -67,6 +84,8 @@ pub struct Caps {
     /// `io.lines`, `loadfile`, `dofile`, `require` (Lua modules) and
     /// `package.searchpath` reach them, and nothing else.
     pub dirs: Vec<DirGrant>,
+    /// How much of the `ffi` library the state gets.
+    pub ffi: FfiLevel,
 }
 
 impl Caps {
@@ -82,6 +101,7 @@ impl Caps {
             string_dump: true,
             clock: ClockResolution::Precise,
             dirs: Vec::new(),
+            ffi: FfiLevel::Calls,
         }
     }
 
@@ -98,6 +118,7 @@ impl Caps {
             string_dump: false,
             clock: ClockResolution::Coarse,
             dirs: Vec::new(),
+            ffi: FfiLevel::Data,
         }
     }
 

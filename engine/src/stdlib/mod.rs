@@ -40,12 +40,17 @@ pub struct LibState {
     pub caps: caps::Caps,
     /// How files are opened: ambiently (with `io`) or through directory grants.
     pub files: fs::FileAccess,
+    /// The `ffi` library's state (made on first use).
+    pub ffi: Option<Box<crate::ffi::FfiState>>,
 }
 
 impl crate::vm::Extension for LibState {
     fn trace(&self, m: &mut Marker) {
         if let Some(t) = self.loaded {
             m.mark(t);
+        }
+        if let Some(f) = &self.ffi {
+            f.trace(m);
         }
     }
     fn as_any(&self) -> &dyn std::any::Any {
@@ -117,6 +122,7 @@ pub fn open_with(vm: &mut Vm, caps: &caps::Caps) {
     io::open(vm);
     debug::open(vm);
     string::open(vm);
+    crate::ffi::lib::open(vm);
 }
 
 /// Registers `funcs` in a new global table `name` (and in `package.loaded`).

@@ -613,6 +613,14 @@ impl FormatArgs for FmtArgs<'_> {
 
     fn number(&mut self, arg: usize) -> Option<FormatNumber> {
         let v = self.vm.arg(self.base, self.nargs, arg.wrapping_sub(1));
+        if v.is_cdata() {
+            // 64-bit integers (and other integer cdata) for `%d %x ...`, as LuaJIT.
+            return match crate::ffi::lib::int64_of(self.vm, v, 0) {
+                Ok(Some((k, true))) => Some(FormatNumber::UInt64(k)),
+                Ok(Some((k, false))) => Some(FormatNumber::Int64(k as i64)),
+                _ => None,
+            };
+        }
         Vm::to_arith_number(v).map(FormatNumber::Num)
     }
 

@@ -198,6 +198,14 @@ impl Vm {
     /// (namewhat, name), e.g. ("global", "print").
     pub fn frame_call_name(&self, idx: usize) -> Option<(&'static str, Vec<u8>)> {
         let f = self.frames.get(idx)?;
+        if f.tail && matches!(f.fun, FrameFn::Native) && idx > 0 {
+            // A builtin tail-called by a metamethod replaces it, as in LuaJIT: it
+            // is named after the metamethod (`bad argument #1 to '__index'`).
+            let prev = self.frames[idx - 1];
+            if !matches!(prev.cont, crate::vm::Cont::Call | crate::vm::Cont::Protected) && !prev.tail {
+                return self.frame_call_name(idx - 1);
+            }
+        }
         if f.tail || f.cont == crate::vm::Cont::Protected {
             // Reached by a tail call, or called by pcall (a C function): no name.
             return None;
@@ -312,7 +320,10 @@ impl Vm {
         /// Levels shown before and after the "..." of a long traceback.
         const LEVELS1: usize = 12;
         const LEVELS2: usize = 10;
-        let all: Vec<Level> = self.levels().collect();
+        // Natives marked hidden (the FFI's cdata metamethods, as LuaJIT's, which
+        // run as part of the instruction) have no line of their own.
+        let all: Vec<Level> =
+            self.levels().filter(|l| !matches!(l, Level::Frame(i) if self.hidden_native(*i))).collect();
         let levels = all.len();
         let nframes = levels + usize::from(host_frame && levels > 0);
         let line = |l: usize| -> String {
@@ -345,6 +356,16 @@ impl Vm {
             out.push_str(&line(l - 1));
         }
         out
+    }
+
+    /// Is frame `idx` a native function marked hidden from tracebacks?
+    fn hidden_native(&self, idx: usize) -> bool {
+        let f = self.frames[idx];
+        if !matches!(f.fun, FrameFn::Native) {
+            return false;
+        }
+        let v = self.stack.get(f.func).copied().unwrap_or(Value::NIL);
+        v.as_native_function().is_some_and(|nf| nf.hidden)
     }
 
     /// One traceback line for frame `idx`.

@@ -202,6 +202,23 @@ impl Vm {
                 }};
             }
 
+            // `x == k` for a constant `k`: raw equality, except that a cdata
+            // compares through the FFI's `__eq` (`p == nil`, `x == 0`), which only
+            // an unequal cdata reaches, out of line.
+            macro_rules! eq_const {
+                ($x:expr, $k:expr, $neg:expr) => {{
+                    let (x, k): (Value, Value) = ($x, $k);
+                    let eq = Vm::raw_equal(x, k);
+                    if !eq && x.is_cdata() {
+                        std::hint::cold_path();
+                        save!();
+                        self.eq_cdata_fallback(x, k, $neg)?;
+                        continue 'frame;
+                    }
+                    jump_if!(eq != $neg);
+                }};
+            }
+
             loop {
                 // The fetch keeps its bounds test: a predicted branch, where a
                 // branchless select put a compare on every dispatch's path from pc
@@ -284,16 +301,12 @@ impl Vm {
                             }
                         }
                     }
-                    opc::ISEQS => jump_if!(Vm::raw_equal(r!(a), kg!(ins.d()))),
-                    opc::ISNES => jump_if!(!Vm::raw_equal(r!(a), kg!(ins.d()))),
-                    opc::ISEQN => jump_if!(Vm::raw_equal(r!(a), kn!(ins.d()))),
-                    opc::ISNEN => jump_if!(!Vm::raw_equal(r!(a), kn!(ins.d()))),
-                    opc::ISEQP => {
-                        jump_if!(r!(a) == pri(ins.d()));
-                    }
-                    opc::ISNEP => {
-                        jump_if!(r!(a) != pri(ins.d()));
-                    }
+                    opc::ISEQS => eq_const!(r!(a), kg!(ins.d()), false),
+                    opc::ISNES => eq_const!(r!(a), kg!(ins.d()), true),
+                    opc::ISEQN => eq_const!(r!(a), kn!(ins.d()), false),
+                    opc::ISNEN => eq_const!(r!(a), kn!(ins.d()), true),
+                    opc::ISEQP => eq_const!(r!(a), pri(ins.d()), false),
+                    opc::ISNEP => eq_const!(r!(a), pri(ins.d()), true),
                     opc::ISTC => {
                         let v = r!(ins.rd());
                         if v.truthy() {
@@ -367,7 +380,7 @@ impl Vm {
                     }
 
                     // ----- Constants ------------------------------------------------------
-                    opc::KSTR => r!(a) = kg!(ins.d()),
+                    opc::KSTR | opc::KCDATA => r!(a) = kg!(ins.d()),
                     opc::KNUM => r!(a) = kn!(ins.d()),
                     opc::KSHORT => r!(a) = Value::number(ins.sd() as f64),
                     opc::KPRI => r!(a) = pri(ins.d()),
@@ -602,6 +615,13 @@ impl Vm {
                         if let Some(t) = t.as_table() {
                             let n = self.top.saturating_sub(base + a);
                             save!();
+                            // As LuaJIT: values past the array part resize it to
+                            // hold them plus one more (nil) slot, which decides
+                            // where `#` finds a border when they contain nils.
+                            let need = (start + n as i64).max(0) as usize;
+                            if n > 0 && need > t.arr_len() + 1 {
+                                self.tsetm_grow(t, need)?;
+                            }
                             for i in 0..n {
                                 let v = self.stack[base + a + i];
                                 let r = t.set_int(start + i as i64, v, self.heap.room());
@@ -1033,6 +1053,40 @@ impl Vm {
                 Err(self.op_error(bad, reg, "perform arithmetic on"))
             }
         }
+    }
+
+    /// `TSETM` past the array part: grows it to `need` slots first, as LuaJIT.
+    #[cold]
+    #[inline(never)]
+    fn tsetm_grow(&mut self, t: GcRef<Table>, need: usize) -> LResult<()> {
+        let r = t.grow_array(need, self.heap.room());
+        self.table_stored(r)
+    }
+
+    /// `x == k` (negated if `neg`) for an unequal cdata `x` and a constant `k`:
+    /// the FFI's `__eq`, whose result decides the branch after the comparison
+    /// (`Cont::Cond`); without the FFI, not equal. The loop reloads the frame.
+    #[cold]
+    #[inline(never)]
+    fn eq_cdata_fallback(&mut self, x: Value, k: Value, neg: bool) -> LResult<()> {
+        let h = self.cdata_handler(MetaEvent::Eq);
+        if !h.is_nil() {
+            self.meta_call(h, &[x, k], Cont::Cond { negate: neg })?;
+            return Ok(());
+        }
+        // No handler: not equal. Take the branch the comparison takes then.
+        if let Some(f) = self.frames.last_mut() {
+            if let FrameFn::Lua(_, p) = f.fun {
+                let j = p.code.get(f.pc).copied();
+                f.pc += 1;
+                if neg {
+                    if let Some(j) = j {
+                        f.pc = (f.pc as isize + j.j()) as usize;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `obj[key]` for register `a` after the dispatch loop's fast paths missed:

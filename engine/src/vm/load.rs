@@ -3,9 +3,9 @@
 use std::borrow::Cow;
 
 use crate::compiler::proto::{KVal, TableTemplate};
-use crate::compiler::{Const, FuncProto, Host};
+use crate::compiler::{CConst, Const, FuncProto, Host};
 use crate::gc::GcRef;
-use crate::object::{LuaFunction, Proto, Table, UpState, UpVal};
+use crate::object::{CData, LuaFunction, Proto, Table, UpState, UpVal};
 use crate::value::Value;
 use crate::vm::{ErrorKind, LResult, LuaError, Vm};
 
@@ -23,11 +23,15 @@ impl Vm {
             protos.push(self.load_proto_with(c, chunkname)?);
         }
         let kn: Vec<Value> = fp.knum.iter().map(|&n| Value::number(n)).collect();
+        if fp.kgc.iter().any(|c| matches!(c, Const::CData(_))) {
+            self.ensure_cdata_meta();
+        }
         let mut kgc: Vec<Value> = Vec::with_capacity(fp.kgc.len());
         for c in &fp.kgc {
             kgc.push(match c {
                 Const::Str(s) => self.str_value(s),
                 Const::Table(t) => self.template_table(t)?.to_value(),
+                Const::CData(c) => self.cdata_const(c),
             });
         }
         let p = Proto::new(
@@ -47,6 +51,23 @@ impl Vm {
             chunkname,
         );
         Ok(self.heap.alloc(p))
+    }
+
+    /// The cdata object of a literal (`1LL`): each literal has its own, as in
+    /// LuaJIT, where cdata constants are not interned.
+    fn cdata_const(&mut self, c: &CConst) -> Value {
+        use crate::object::cdata::{CTID_COMPLEX_DOUBLE, CTID_INT64, CTID_UINT64};
+        let obj = match *c {
+            CConst::Int64(i) => CData::with_bytes(CTID_INT64, &i.to_ne_bytes()),
+            CConst::UInt64(u) => CData::with_bytes(CTID_UINT64, &u.to_ne_bytes()),
+            CConst::Complex(re, im) => {
+                let mut b = [0u8; 16];
+                b[..8].copy_from_slice(&re.to_ne_bytes());
+                b[8..].copy_from_slice(&im.to_ne_bytes());
+                CData::with_bytes(CTID_COMPLEX_DOUBLE, &b)
+            }
+        };
+        self.heap.alloc(obj).to_value()
     }
 
     fn kval(&mut self, v: &KVal) -> Value {
@@ -89,9 +110,10 @@ impl Vm {
             kgc: p
                 .kgc
                 .iter()
-                .map(|v| match (v.as_string(), v.as_table()) {
-                    (Some(s), _) => Const::Str(s.as_bytes().into()),
-                    (None, Some(t)) => Const::Table(template_of(&t)),
+                .map(|v| match (v.as_string(), v.as_table(), v.as_cdata()) {
+                    (Some(s), _, _) => Const::Str(s.as_bytes().into()),
+                    (None, Some(t), _) => Const::Table(template_of(&t)),
+                    (None, None, Some(c)) => Const::CData(cconst_of(&c)),
                     _ => Const::Str(Box::default()),
                 })
                 .collect(),
@@ -318,4 +340,22 @@ pub enum ChunkSource<'s> {
     /// A reader: appends the next piece to the buffer and returns `Ok(true)`, or
     /// returns `Ok(false)` at the end. It is not called again after the end or an error.
     Reader(&'s mut dyn FnMut(&mut Vm, &mut Vec<u8>) -> LResult<bool>),
+}
+
+/// The literal a cdata constant was made from.
+fn cconst_of(c: &CData) -> CConst {
+    use crate::object::cdata::{CTID_COMPLEX_DOUBLE, CTID_UINT64};
+    let b = c.bytes();
+    let word = |i: usize| {
+        let mut w = [0u8; 8];
+        if let Some(s) = b.get(i * 8..i * 8 + 8) {
+            w.copy_from_slice(s);
+        }
+        u64::from_ne_bytes(w)
+    };
+    match c.ctype() {
+        CTID_UINT64 => CConst::UInt64(word(0)),
+        CTID_COMPLEX_DOUBLE => CConst::Complex(f64::from_bits(word(0)), f64::from_bits(word(1))),
+        _ => CConst::Int64(word(0) as i64),
+    }
 }

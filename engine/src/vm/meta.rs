@@ -267,6 +267,11 @@ impl Vm {
     pub fn eq_handler(&self, a: Value, b: Value) -> Value {
         let same_kind = (a.is_table() && b.is_table()) || (a.as_userdata().is_some() && b.as_userdata().is_some());
         if !same_kind {
+            // cdata compare with anything through the FFI's `__eq` (`1LL == 1`,
+            // `p == nil`), as in LuaJIT.
+            if a.is_cdata() || b.is_cdata() {
+                return self.cdata_handler(MetaEvent::Eq);
+            }
             return Value::NIL;
         }
         let (Some(ma), Some(mb)) = (self.metatable(a), self.metatable(b)) else { return Value::NIL };
@@ -303,6 +308,10 @@ impl Vm {
     /// operand's, else the second's; both operands must have the same type.
     pub fn compare_handler(&mut self, a: Value, b: Value, e: MetaEvent) -> Value {
         if a.lua_type() != b.lua_type() {
+            // cdata compare with numbers (`1LL < 2`) through the FFI's handlers.
+            if a.is_cdata() || b.is_cdata() {
+                return self.cdata_handler(e);
+            }
             return Value::NIL;
         }
         let h = self.metamethod(a, e);
@@ -310,6 +319,15 @@ impl Vm {
             return Value::NIL;
         }
         h
+    }
+
+    /// The FFI's metamethod `e` for cdata (nil without the FFI).
+    #[cold]
+    pub fn cdata_handler(&self, e: MetaEvent) -> Value {
+        match self.cdata_meta() {
+            Some(mt) => self.mt_get(mt, e),
+            None => Value::NIL,
+        }
     }
 
     /// The error for a failed comparison.

@@ -166,7 +166,7 @@ pub struct Vm {
     pub(crate) globals: GcRef<Table>,
     pub(crate) registry: GcRef<Table>,
     /// Metatables of non-table types, indexed by `type_slot`.
-    pub(crate) type_meta: [Option<GcRef<Table>>; 8],
+    pub(crate) type_meta: [Option<GcRef<Table>>; 9],
     /// Interned metamethod names, indexed by `MetaEvent`.
     pub(crate) mm_names: Vec<GcRef<LuaString>>,
     /// The names `type()` returns, interned once (indexed by `LuaType as usize`).
@@ -222,6 +222,11 @@ pub struct Vm {
     pub(crate) ext: Option<Box<dyn Extension>>,
     /// Debug hooks (`debug.sethook`); see `hook.rs`.
     pub(crate) hooks: hook::Hooks,
+    /// Installs the cdata metatable (the FFI's metamethods) on first need: the
+    /// `ffi` library sets it when the state may have cdata, and `load` calls it
+    /// before it makes the first cdata constant (`1LL`) while no cdata metatable
+    /// is installed. The VM knows the FFI only through this and that metatable.
+    pub(crate) cdata_init: Option<fn(&mut Vm)>,
 }
 
 /// Per-state data of a library floor above the VM, kept by the VM (which knows it
@@ -243,6 +248,7 @@ pub fn type_slot(t: LuaType) -> usize {
         LuaType::String => 4,
         LuaType::Function => 5,
         LuaType::Thread => 6,
+        LuaType::CData => 8,
         _ => 7,
     }
 }
@@ -308,7 +314,7 @@ impl Vm {
             main_thread,
             globals,
             registry,
-            type_meta: [None; 8],
+            type_meta: [None; 9],
             mm_names,
             type_names,
             oom_msg,
@@ -334,6 +340,7 @@ impl Vm {
             roots: Vec::new(),
             ext: None,
             hooks: hook::Hooks::default(),
+            cdata_init: None,
         }
     }
 
@@ -542,6 +549,58 @@ impl Vm {
         std::mem::replace(&mut self.output, out)
     }
 
+    /// Sets the function that installs the cdata metatable on first need (see
+    /// the field `cdata_init`).
+    pub fn set_cdata_init(&mut self, f: Option<fn(&mut Vm)>) {
+        self.cdata_init = f;
+    }
+
+    /// The metatable shared by all cdata (the FFI's metamethods), if installed.
+    pub fn cdata_meta(&self) -> Option<GcRef<Table>> {
+        self.type_meta[type_slot(LuaType::CData)]
+    }
+
+    /// Installs the metatable shared by all cdata.
+    pub fn set_cdata_meta(&mut self, mt: Option<GcRef<Table>>) {
+        self.type_meta[type_slot(LuaType::CData)] = mt;
+    }
+
+    /// Makes sure the cdata metatable is installed, if the state may have cdata.
+    pub fn ensure_cdata_meta(&mut self) {
+        if self.cdata_meta().is_none() {
+            if let Some(f) = self.cdata_init {
+                f(self);
+            }
+        }
+    }
+
+    /// A new cdata object.
+    pub fn alloc_cdata(&mut self, c: crate::object::CData) -> GcRef<crate::object::CData> {
+        self.heap.alloc(c)
+    }
+
+    /// Puts a cdata that was given a finalizer on the collector's finalizer list.
+    pub fn track_finalizer(&mut self, c: GcRef<crate::object::CData>) {
+        self.heap.barrier(c);
+        self.heap.track_finalizer(c);
+    }
+
+    /// Registers the payload of `c` as memory that checked (data-level FFI)
+    /// pointer accesses may reach, until `c` is freed.
+    pub fn register_cdata_range(&mut self, c: GcRef<crate::object::CData>) {
+        self.heap.register_range(c, c.payload_addr(), c.len());
+    }
+
+    /// Is `addr .. addr + len` inside the payload of a live registered cdata?
+    pub fn cdata_range_ok(&self, addr: usize, len: usize) -> bool {
+        self.heap.range_registered(addr, len)
+    }
+
+    /// The registered cdata payload containing `addr`, as (start, end).
+    pub fn cdata_range_at(&self, addr: usize) -> Option<(usize, usize)> {
+        self.heap.range_at(addr)
+    }
+
     /// Keeps `v` alive as long as the state.
     pub fn add_root(&mut self, v: Value) {
         self.roots.push(v);
@@ -617,6 +676,14 @@ impl Vm {
     /// A new native closure with upvalues.
     pub fn native_closure(&mut self, f: NativeFn, name: &'static str, upvals: Vec<Value>) -> Value {
         let mut nf = NativeFunction::new(f, name, upvals.into_boxed_slice());
+        self.alloc_native(&mut nf);
+        self.heap.alloc(nf).to_value()
+    }
+
+    /// A new native function left out of tracebacks (see `NativeFunction::hidden`).
+    pub fn native_hidden(&mut self, f: NativeFn, name: &'static str) -> Value {
+        let mut nf = NativeFunction::new(f, name, Box::new([]));
+        nf.hidden = true;
         self.alloc_native(&mut nf);
         self.heap.alloc(nf).to_value()
     }
@@ -1108,9 +1175,16 @@ impl Vm {
         self.in_finalizer = true;
         // The queue keeps the not-yet-run ones rooted while a finalizer runs Lua.
         while let Some(u) = self.heap.pending_finalizers.pop_front() {
-            let Some(ud) = u.as_userdata() else { continue };
-            let Some(mt) = ud.meta() else { continue };
-            let gc = mt.get_str(self.mm_names[MetaEvent::Gc as usize]);
+            let gc = if let Some(cd) = u.as_cdata() {
+                // `ffi.gc`: the finalizer runs once.
+                let f = cd.finalizer();
+                cd.set_finalizer(Value::NIL);
+                f
+            } else {
+                let Some(ud) = u.as_userdata() else { continue };
+                let Some(mt) = ud.meta() else { continue };
+                mt.get_str(self.mm_names[MetaEvent::Gc as usize])
+            };
             if gc.is_nil() {
                 continue;
             }

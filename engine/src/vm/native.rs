@@ -35,6 +35,8 @@ pub struct NativeFunction {
     pub name: &'static str,
     /// `tostring` shows natives as `function: builtin#<id>`, as LuaJIT does.
     pub id: u32,
+    /// Left out of tracebacks (the FFI's cdata metamethods).
+    pub hidden: bool,
 }
 
 impl NativeFunction {
@@ -47,6 +49,7 @@ impl NativeFunction {
             upvals: upvals.iter().copied().map(Cell::new).collect(),
             name,
             id: 0,
+            hidden: false,
         }
     }
 }

@@ -1,0 +1,3 @@
+local ffi = require("ffi")
+local p = ffi.new("int *")
+local x = p * 2

@@ -1,0 +1,5 @@
+local ffi = require("ffi")
+ffi.cdef[[
+struct s { int a; }
+int f(void);
+]]

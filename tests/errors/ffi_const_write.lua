@@ -1,0 +1,4 @@
+local ffi = require("ffi")
+local s = ffi.new("struct { const int k; int v; }")
+s.v = 1
+s.k = 2
