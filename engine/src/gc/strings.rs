@@ -171,15 +171,22 @@ impl StringTable {
     }
 
     /// [`intern`](StringTable::intern) of bytes the caller built: a long new string
-    /// takes over the buffer rather than copying it (no second copy of a big result
-    /// exists even for a moment; a buffer with spare capacity is shrunk first).
+    /// takes over the buffer when it has room for the two zero bytes around the data
+    /// (so no second copy of a big result exists even for a moment: producers of big
+    /// strings reserve them), else the bytes are copied into a padded buffer.
     pub(super) fn intern_owned(&mut self, bytes: Vec<u8>, white: u8) -> (GcRef<LuaString>, usize, bool) {
         let h = self.hash(&bytes);
         if let Some(s) = self.find(h, &bytes, white) {
             return (s, 0, false);
         }
-        let data =
-            if bytes.len() <= INLINE_MAX { StrData::new(&bytes) } else { StrData::Boxed(bytes.into_boxed_slice()) };
+        let data = if bytes.len() <= INLINE_MAX || bytes.capacity() - bytes.len() < 2 {
+            StrData::new(&bytes)
+        } else {
+            let mut v = bytes;
+            v.insert(0, 0);
+            v.push(0);
+            StrData::Boxed(v.into_boxed_slice())
+        };
         self.insert(h, data, white)
     }
 
@@ -341,6 +348,28 @@ mod tests {
         assert_eq!(std::mem::size_of::<StrData>(), 24);
         // Same prefix, different lengths: different strings.
         assert_ne!(heap.intern(b"abc"), heap.intern(b"abc\0"));
+    }
+
+    /// Built buffers become strings with the same bytes whether or not they have the
+    /// room to be taken over, short or long.
+    #[test]
+    fn owned_buffers_keep_their_bytes() {
+        // SAFETY: no collection; the handles die with the heap.
+        let mut heap = unsafe { Heap::new(7) };
+        for len in [0, 5, INLINE_MAX, INLINE_MAX + 1, 100, 5000] {
+            let bytes: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            let tight = bytes.clone().into_boxed_slice().into_vec();
+            let mut roomy = Vec::with_capacity(len + 2);
+            roomy.extend_from_slice(&bytes);
+            for v in [tight, roomy] {
+                let s = heap.intern_owned(v);
+                assert_eq!(s.as_bytes(), &bytes[..], "length {len}");
+                let p = s.as_bytes().as_ptr();
+                // SAFETY: both bytes belong to the string's storage (StrData docs).
+                let (before, after) = unsafe { (*p.sub(1), *p.add(len)) };
+                assert_eq!((before, after), (0, 0), "length {len}");
+            }
+        }
     }
 
     #[test]

@@ -310,7 +310,8 @@ fn rep(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     vm.reserve_mem(full)?;
     vm.charge_bytes(full)?;
     let mut out = Vec::new();
-    if out.try_reserve_exact(full).is_err() {
+    // Two bytes more: the string takes the buffer over with a zero byte on each side.
+    if out.try_reserve_exact(full + 2).is_err() {
         return Err(mem_error(vm));
     }
     out.extend_from_slice(sb);
