@@ -305,6 +305,14 @@ fn ffi_levels_by_profile() {
     assert!(r.contains("attempt to perform arithmetic on a cdata value"), "{r}");
 }
 
+/// Calling a NULL function pointer is an error (LuaJIT crashes on it, so this lives
+/// here rather than in tests/lua, whose scripts also run on luajit).
+#[test]
+fn ffi_null_function_pointer_is_an_error() {
+    let e = ffi_err(Capabilities::full(), "return ffi.new('int (*)(int)')(1)");
+    assert!(e.ends_with("attempt to call a NULL function pointer"), "{e}");
+}
+
 #[test]
 fn ffi_data_level_has_data_but_no_process_access() {
     let sb = Capabilities::sandboxed;

@@ -82,7 +82,6 @@ assert(errmsg(function() return C.abs("x") end):find("cannot convert 'string' to
 assert(errmsg(function() return C.no_such_function_declared end):find("missing declaration for symbol"))
 ffi.cdef("int ffi_test_no_such_symbol_anywhere(void);")
 assert(errmsg(function() return C.ffi_test_no_such_symbol_anywhere end):find("undefined symbol"))
-assert(errmsg(function() return ffi.new("int (*)(int)")(1) end))
 
 -- ffi.load.
 local m = ffi.load("libm.so.6")

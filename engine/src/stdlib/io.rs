@@ -77,7 +77,8 @@ fn append_limited(out: &mut Vec<u8>, add: &[u8], limit: usize) -> IoResult<()> {
     }
     if out.capacity() < want {
         let target = out.capacity().saturating_add((out.capacity() / 2).max(BUFSIZE)).min(limit).max(want);
-        out.try_reserve_exact(target - out.len()).map_err(|_| IoErr::nomem())?;
+        // Two bytes more, so the string can take the buffer over (its zero bytes).
+        out.try_reserve_exact(target + 2 - out.len()).map_err(|_| IoErr::nomem())?;
     }
     out.extend_from_slice(add);
     Ok(())
@@ -991,9 +992,10 @@ fn read_formats(
     ok: &mut bool,
 ) -> Result<(), ReadErr> {
     let Some(mut f) = lf(&u) else { return Err(ReadErr::Io(IoErr::badf())) };
-    // What a string read may take: what the memory limit leaves, below LuaJIT's
-    // longest string.
-    let limit = |vm: &Vm| vm.heap.room().min(crate::stdlib::string::MAX_STR - 1);
+    // What a string read may take: half what the memory limit leaves (while the
+    // buffer grows, its old and new blocks are both live), below LuaJIT's longest
+    // string.
+    let limit = |vm: &Vm| (vm.heap.room() / 2).min(crate::stdlib::string::MAX_STR - 1);
     if nargs <= start {
         let (s, good) = f.read_line(true, limit(vm))?;
         vm.charge_bytes(s.len()).map_err(ReadErr::Stop)?;
