@@ -60,6 +60,8 @@
 
 pub use moonbox_engine as engine;
 
+#[cfg(feature = "async")]
+mod asyncs;
 mod capabilities;
 mod chunk;
 pub mod conv;
@@ -72,6 +74,8 @@ mod multi;
 pub mod prelude;
 mod sandbox;
 mod scope;
+#[cfg(feature = "serde")]
+pub mod serde;
 mod state;
 mod stdlib;
 mod string;
@@ -84,6 +88,8 @@ mod value;
 
 pub use bstr::BString;
 
+#[cfg(feature = "async")]
+pub use crate::asyncs::{AsyncCallFuture, AsyncThread, LuaNativeAsyncFn};
 pub use crate::capabilities::{Capabilities, ClockResolution, DebugLevel};
 pub use crate::chunk::{AsChunk, Chunk, ChunkMode};
 pub use crate::conv::{FromLua, FromLuaMulti, IntoLua, IntoLuaMulti};
@@ -93,6 +99,8 @@ pub use crate::function::{Function, FunctionInfo, LuaNativeFn, LuaNativeFnMut};
 pub use crate::limits::{CancelHandle, Interrupt};
 pub use crate::multi::{MultiValue, Variadic};
 pub use crate::scope::Scope;
+#[cfg(feature = "serde")]
+pub use crate::serde::{DeserializeOptions, LuaSerdeExt, SerializableValue, SerializeOptions};
 pub use crate::state::{GCMode, Lua, LuaOptions, MemoryLimit, WeakLua};
 pub use crate::stdlib::StdLib;
 pub use crate::string::{BorrowedBytes, BorrowedStr, String};

@@ -88,6 +88,9 @@ pub(crate) struct Inner {
     pub(crate) hook: RefCell<Option<crate::debug::HookCallback>>,
     /// A closed state (see `Lua::closed`): its VM is never handed out.
     closed: Cell<bool>,
+    /// The waker of the task polling an `AsyncThread`, while it resumes.
+    #[cfg(feature = "async")]
+    waker: Cell<Option<std::task::Waker>>,
 }
 
 impl Inner {
@@ -113,7 +116,23 @@ impl Inner {
             ud_building: RefCell::new(std::collections::HashSet::new()),
             hook: RefCell::new(None),
             closed: Cell::new(false),
+            #[cfg(feature = "async")]
+            waker: Cell::new(None),
         }
+    }
+
+    /// The waker of the task polling the running `AsyncThread`, if any.
+    #[cfg(feature = "async")]
+    pub(crate) fn waker(&self) -> Option<std::task::Waker> {
+        let w = self.waker.take();
+        self.waker.set(w.clone());
+        w
+    }
+
+    /// Sets the current waker; returns the previous one.
+    #[cfg(feature = "async")]
+    pub(crate) fn set_waker(&self, w: Option<std::task::Waker>) -> Option<std::task::Waker> {
+        self.waker.replace(w)
     }
 
     /// Remembers the global table the state starts with (see `initial_globals`).

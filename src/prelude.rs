@@ -16,3 +16,14 @@ pub use crate::{
     UserDataRegistry as LuaUserDataRegistry, Value as LuaValue, Variadic as LuaVariadic, VmState as LuaVmState,
     WeakLua,
 };
+
+#[cfg(feature = "serde")]
+#[doc(no_inline)]
+pub use crate::{
+    DeserializeOptions as LuaDeserializeOptions, LuaSerdeExt, SerializableValue as LuaSerializableValue,
+    SerializeOptions as LuaSerializeOptions,
+};
+
+#[cfg(feature = "async")]
+#[doc(no_inline)]
+pub use crate::{AsyncThread as LuaAsyncThread, LuaNativeAsyncFn};

@@ -1099,7 +1099,7 @@ impl AnyUserData {
         })?
     }
 
-    fn cell<T: 'static>(&self) -> Result<UdCell<T>> {
+    pub(crate) fn cell<T: 'static>(&self) -> Result<UdCell<T>> {
         let lua = self.r.lua()?;
         let raw = self.r.raw_for(&lua.inner)?;
         lua.inner.with_vm(|_| cell_of::<T>(raw))?
@@ -1268,7 +1268,7 @@ impl AnyUserData {
     /// Wraps a serializable value as something that converts into a userdata.
     #[cfg(feature = "serde")]
     pub fn wrap_ser<T: serde::Serialize + MaybeSend + 'static>(data: T) -> impl IntoLua {
-        WrappedUserData(move |lua: &Lua| crate::LuaSerdeExt::create_ser_any_userdata(lua, data))
+        WrappedUserData(move |lua: &Lua| lua.create_ser_any_userdata(data))
     }
 
     /// A serializer of the value, for serializable userdata.
