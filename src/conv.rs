@@ -38,7 +38,7 @@ use moonbox_engine::Value as Raw;
 
 use crate::error::{Error, Result};
 use crate::state::Lua;
-use crate::types::{Either, Integer, LightUserData, MaybeSend};
+use crate::types::{Either, Integer, LightUserData, MaybeSend, MaybeSync};
 use crate::userdata::{AnyUserData, UserData, UserDataRef, UserDataRefMut};
 use crate::value::{MultiValue, Value, Variadic};
 use crate::{Function, String as LuaString, Table, Thread};
@@ -466,7 +466,7 @@ impl FromLua for LightUserData {
     }
 }
 
-impl<T: UserData + MaybeSend + 'static> IntoLua for T {
+impl<T: UserData + MaybeSend + MaybeSync + 'static> IntoLua for T {
     fn into_lua(self, lua: &Lua) -> Result<Value> {
         Ok(Value::UserData(lua.create_userdata(self)?))
     }

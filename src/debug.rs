@@ -286,7 +286,10 @@ impl Lua {
             Some(f) => (*f)(lua, d),
             None => Ok(VmState::Continue),
         });
-        *self.inner.hook.borrow_mut() = Some(cb.clone());
+        {
+            let _l = self.inner.lock();
+            *self.inner.hook.borrow_mut() = Some(cb.clone());
+        }
         let hook = self.create_function(move |lua, (event, _line): (String, Option<i64>)| {
             let event = match event.as_str() {
                 "call" => DebugEvent::Call,
@@ -314,6 +317,7 @@ impl Lua {
 
     /// Removes the hook.
     pub fn remove_hook(&self) {
+        let _l = self.inner.lock();
         *self.inner.hook.borrow_mut() = None;
         let _ = self.inner.with_vm(|vm| {
             let reg = vm.registry();

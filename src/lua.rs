@@ -91,7 +91,31 @@ pub(crate) struct Inner {
     /// The waker of the task polling an `AsyncThread`, while it resumes.
     #[cfg(feature = "async")]
     waker: Cell<Option<std::task::Waker>>,
+    /// Serializes every use of the fields above between threads (`send` feature).
+    #[cfg(feature = "send")]
+    lock: parking_lot::ReentrantMutex<()>,
 }
+
+#[cfg(feature = "send")]
+// SAFETY: `Inner`'s interior-mutable fields and the VM (whose heap has no thread
+// affinity: the engine keeps no per-thread state that outlives a call) are only
+// touched while `lock` is held: `with_vm`/`try_vm` take it around every use of the
+// VM (so also while Lua code, and the callbacks it calls, run), and the few fields
+// used outside the VM (slots released by `Drop`, app data, userdata metatables, the
+// hook, the waker, the interrupt hook) are reached through `Inner::lock` as well.
+// The lock is reentrant, so a callback on the thread that holds it re-enters as in
+// the single-threaded build; another thread waits. Everything stored inside (callbacks,
+// userdata, hooks, output) is `Send` by the `MaybeSend` bounds of this feature.
+unsafe impl Send for Inner {}
+#[cfg(feature = "send")]
+// SAFETY: as above: shared access goes through `lock`.
+unsafe impl Sync for Inner {}
+
+/// What `Inner::lock` returns: the reentrant lock's guard, or nothing.
+#[cfg(feature = "send")]
+pub(crate) type LockGuard<'a> = parking_lot::ReentrantMutexGuard<'a, ()>;
+#[cfg(not(feature = "send"))]
+pub(crate) type LockGuard<'a> = std::marker::PhantomData<&'a ()>;
 
 impl Inner {
     /// The shared state around a fresh VM.
@@ -118,12 +142,24 @@ impl Inner {
             closed: Cell::new(false),
             #[cfg(feature = "async")]
             waker: Cell::new(None),
+            #[cfg(feature = "send")]
+            lock: parking_lot::ReentrantMutex::new(()),
         }
+    }
+
+    /// Takes the state's lock (a no-op without the `send` feature).
+    #[inline(always)]
+    pub(crate) fn lock(&self) -> LockGuard<'_> {
+        #[cfg(feature = "send")]
+        return self.lock.lock();
+        #[cfg(not(feature = "send"))]
+        std::marker::PhantomData
     }
 
     /// The waker of the task polling the running `AsyncThread`, if any.
     #[cfg(feature = "async")]
     pub(crate) fn waker(&self) -> Option<std::task::Waker> {
+        let _l = self.lock();
         let w = self.waker.take();
         self.waker.set(w.clone());
         w
@@ -132,11 +168,13 @@ impl Inner {
     /// Sets the current waker; returns the previous one.
     #[cfg(feature = "async")]
     pub(crate) fn set_waker(&self, w: Option<std::task::Waker>) -> Option<std::task::Waker> {
+        let _l = self.lock();
         self.waker.replace(w)
     }
 
     /// Remembers the global table the state starts with (see `initial_globals`).
     pub(crate) fn init_globals(self: &XRc<Self>) {
+        let _l = self.lock();
         if let Ok(g) = self.with_vm(|vm| Table(self.make_ref(vm, vm.globals().to_value()))) {
             let _ = self.globals.set(g);
         }
@@ -144,6 +182,7 @@ impl Inner {
 
     /// The global table the state started with (for when the VM is busy).
     pub(crate) fn initial_globals(&self) -> Table {
+        let _l = self.lock();
         match self.globals.get() {
             Some(t) => t.clone(),
             None => unreachable!("set when the state is made"),
@@ -152,6 +191,7 @@ impl Inner {
 
     /// Closes the state: its VM is dropped and never handed out again.
     pub(crate) fn close(&self) {
+        let _l = self.lock();
         self.closed.set(true);
         drop(self.vm.take());
     }
@@ -283,6 +323,7 @@ impl Inner {
     /// again. It never unwinds through the engine.
     #[inline(always)]
     pub(crate) fn with_vm<R>(&self, f: impl FnOnce(&mut Vm) -> R) -> Result<R> {
+        let _l = self.lock();
         let Some(vm) = self.vm.take() else { return Err(self.busy()) };
         let mut g = VmGuard { cell: &self.vm, vm: Some(vm) };
         let r = f(g.vm());
@@ -294,6 +335,7 @@ impl Inner {
     /// [`with_vm`](Inner::with_vm) for a fallible `f`.
     #[inline(always)]
     pub(crate) fn try_vm<R>(&self, f: impl FnOnce(&mut Vm) -> Result<R>) -> Result<R> {
+        let _l = self.lock();
         let Some(vm) = self.vm.take() else { return Err(self.busy()) };
         let mut g = VmGuard { cell: &self.vm, vm: Some(vm) };
         let r = f(g.vm());
@@ -384,6 +426,7 @@ impl Inner {
 
     /// Frees a handle's slot (deferred if the VM is busy).
     pub(crate) fn release_slot(&self, slot: u32) {
+        let _l = self.lock();
         match self.vm.take() {
             Some(vm) => {
                 let _ = self.anchors.set_int(i64::from(slot), Raw::NIL, usize::MAX);

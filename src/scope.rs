@@ -4,18 +4,25 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use parking_lot::RwLock;
+use parking_lot::ReentrantMutex;
 
 use crate::conv::{FromLuaMulti, IntoLuaMulti};
 use crate::error::{Error, Result};
 use crate::lua::CallbackFn;
 use crate::state::Lua;
-use crate::types::{MaybeSend, XRefCell};
+use crate::types::{MaybeSend, MaybeSync, XRefCell};
 use crate::userdata::{AnyUserData, UserData};
 use crate::Function;
 
 /// A scoped callback: the closure, with its lifetime erased, until the scope ends.
-type Slot = Arc<RwLock<Option<Box<CallbackFn>>>>;
+/// (Reentrant: a scoped function may be called again from Lua while it runs.)
+type Slot = Arc<ReentrantMutex<RefCell<Option<Box<CallbackFn>>>>>;
+
+/// A scoped callback before its lifetime is erased.
+#[cfg(not(feature = "send"))]
+type ScopedFn<'a> = dyn Fn(&Lua, usize, usize) -> Result<usize> + 'a;
+#[cfg(feature = "send")]
+type ScopedFn<'a> = dyn Fn(&Lua, usize, usize) -> Result<usize> + Send + 'a;
 
 /// What [`Lua::scope`] lends to its closure: functions and userdata made through it
 /// may borrow from the Rust stack (`'env`), and stop working when the scope ends
@@ -64,7 +71,10 @@ impl<'scope, 'env: 'scope> Scope<'scope, 'env> {
 
     /// A userdata whose value is dropped when the scope ends (its methods then fail
     /// with [`Error::UserDataDestructed`]).
-    pub fn create_userdata<T: UserData + MaybeSend + 'static>(&'scope self, data: T) -> Result<AnyUserData> {
+    pub fn create_userdata<T: UserData + MaybeSend + MaybeSync + 'static>(
+        &'scope self,
+        data: T,
+    ) -> Result<AnyUserData> {
         let ud = self.lua.create_userdata(data)?;
         let u = ud.clone();
         self.add_destructor(move || drop(u.take::<T>()));
@@ -72,7 +82,7 @@ impl<'scope, 'env: 'scope> Scope<'scope, 'env> {
     }
 
     /// Like [`create_userdata`](Scope::create_userdata) for any `'static` value.
-    pub fn create_any_userdata<T: MaybeSend + 'static>(&'scope self, data: T) -> Result<AnyUserData> {
+    pub fn create_any_userdata<T: MaybeSend + MaybeSync + 'static>(&'scope self, data: T) -> Result<AnyUserData> {
         let ud = self.lua.create_any_userdata(data)?;
         let u = ud.clone();
         self.add_destructor(move || drop(u.take::<T>()));
@@ -84,36 +94,19 @@ impl<'scope, 'env: 'scope> Scope<'scope, 'env> {
         self.state.destructors.borrow_mut().push(Box::new(destructor));
     }
 
-    fn create_scoped_callback(
-        &'scope self,
-        f: Box<dyn Fn(&Lua, usize, usize) -> Result<usize> + 'scope>,
-    ) -> Result<Function> {
+    fn create_scoped_callback(&'scope self, f: Box<ScopedFn<'scope>>) -> Result<Function> {
         // SAFETY: only the lifetime changes (same vtable and layout). The closure is
-        // reachable only through `slot`, which `Scope::drop` empties before `'scope`
-        // ends, also on unwinding; calls read the slot under its lock and report
-        // `CallbackDestructed` once it is empty. So the closure is never called, nor
-        // dropped, after what it borrows is gone.
-        #[cfg(not(feature = "send"))]
-        let f: Box<CallbackFn> = unsafe {
-            std::mem::transmute::<Box<dyn Fn(&Lua, usize, usize) -> Result<usize> + 'scope>, Box<CallbackFn>>(f)
-        };
-        #[cfg(feature = "send")]
-        let f: Box<CallbackFn> = {
-            // Under `send` the closure is `Send` by its bound (`MaybeSend`); the box
-            // type says so.
-            let f: Box<dyn Fn(&Lua, usize, usize) -> Result<usize> + Send + 'scope> = unsafe_send(f);
-            // SAFETY: as above.
-            unsafe {
-                std::mem::transmute::<Box<dyn Fn(&Lua, usize, usize) -> Result<usize> + Send + 'scope>, Box<CallbackFn>>(
-                    f,
-                )
-            }
-        };
-        let slot: Slot = Arc::new(RwLock::new(Some(f)));
+        // reachable only through `slot`, which `ScopeState::drop` empties when the
+        // scope ends (before `'scope` does), also on unwinding; calls read the slot
+        // under its lock and report `CallbackDestructed` once it is empty. So the
+        // closure is never called, nor dropped, after what it borrows is gone.
+        let f: Box<CallbackFn> = unsafe { std::mem::transmute::<Box<ScopedFn<'scope>>, Box<CallbackFn>>(f) };
+        let slot: Slot = Arc::new(ReentrantMutex::new(RefCell::new(Some(f))));
         self.state.slots.borrow_mut().push(slot.clone());
         self.lua.create_callback(Box::new(move |lua, base, nargs| {
-            let g = slot.try_read_recursive().ok_or(Error::CallbackDestructed)?;
-            match &*g {
+            let g = slot.lock();
+            let f = g.try_borrow().map_err(|_| Error::CallbackDestructed)?;
+            match &*f {
                 Some(f) => f(lua, base, nargs),
                 None => Err(Error::CallbackDestructed),
             }
@@ -121,27 +114,19 @@ impl<'scope, 'env: 'scope> Scope<'scope, 'env> {
     }
 }
 
-#[cfg(feature = "send")]
-fn unsafe_send<'a>(
-    f: Box<dyn Fn(&Lua, usize, usize) -> Result<usize> + 'a>,
-) -> Box<dyn Fn(&Lua, usize, usize) -> Result<usize> + Send + 'a> {
-    struct AssertSend<T>(T);
-    // SAFETY: every closure passed here was built from callbacks bound by
-    // `MaybeSend`, which is `Send` under this feature.
-    unsafe impl<T> Send for AssertSend<T> {}
-    let f = AssertSend(f);
-    Box::new(move |lua, base, nargs| (f.0)(lua, base, nargs))
-}
-
 impl Drop for ScopeState<'_> {
     fn drop(&mut self) {
         for slot in self.slots.get_mut().drain(..) {
             // Never contended: the scope ends in the frame that made it, after its
-            // callbacks returned.
-            match slot.try_write() {
-                Some(mut g) => drop(g.take()),
-                None => std::process::abort(),
-            }
+            // callbacks returned (another thread waits for the state's lock, held by
+            // this one during the scope's calls).
+            let g = slot.lock();
+            let taken = match g.try_borrow_mut() {
+                Ok(mut f) => f.take(),
+                Err(_) => std::process::abort(),
+            };
+            drop(g);
+            drop(taken);
         }
         for d in self.destructors.get_mut().drain(..) {
             d();

@@ -131,7 +131,7 @@ impl Lua {
     /// userdata (e.g. inside a table written as JSON) serializes the value.
     pub fn create_ser_userdata<T>(&self, data: T) -> Result<crate::AnyUserData>
     where
-        T: UserData + Serialize + MaybeSend + 'static,
+        T: UserData + Serialize + MaybeSend + crate::types::MaybeSync + 'static,
     {
         let mt = self.userdata_metatable::<T>(T::register)?;
         self.new_userdata_with(data, mt, Some(ser_fn::<T> as SerFn))
@@ -140,7 +140,7 @@ impl Lua {
     /// Like [`create_ser_userdata`](Lua::create_ser_userdata) for any `Serialize` value.
     pub fn create_ser_any_userdata<T>(&self, data: T) -> Result<crate::AnyUserData>
     where
-        T: Serialize + MaybeSend + 'static,
+        T: Serialize + MaybeSend + crate::types::MaybeSync + 'static,
     {
         let mt = self.userdata_metatable::<T>(|_| {})?;
         self.new_userdata_with(data, mt, Some(ser_fn::<T> as SerFn))

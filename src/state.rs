@@ -777,41 +777,48 @@ impl Lua {
     /// # Ok::<(), moonbox::Error>(())
     /// ```
     pub fn set_app_data<T: MaybeSend + 'static>(&self, data: T) -> Option<T> {
+        let _l = self.inner.lock();
         self.inner.app_data.insert(data)
     }
 
     /// Like [`set_app_data`](Lua::set_app_data); never fails in moonbox (a value still
     /// borrowed stays valid for its borrower), so always `Ok`.
     pub fn try_set_app_data<T: MaybeSend + 'static>(&self, data: T) -> std::result::Result<Option<T>, T> {
+        let _l = self.inner.lock();
         Ok(self.inner.app_data.insert(data))
     }
 
     /// A shared borrow of the app data of type `T` (`None` if there is none, or if it
     /// is mutably borrowed).
     pub fn app_data_ref<T: 'static>(&self) -> Option<AppDataRef<'_, T>> {
+        let _l = self.inner.lock();
         self.inner.app_data.borrow::<T>()
     }
 
     /// Like [`app_data_ref`](Lua::app_data_ref), failing when the data is mutably
     /// borrowed.
     pub fn try_app_data_ref<T: 'static>(&self) -> std::result::Result<Option<AppDataRef<'_, T>>, Error> {
+        let _l = self.inner.lock();
         self.inner.app_data.try_borrow::<T>()
     }
 
     /// A mutable borrow of the app data of type `T` (`None` if there is none, or if it
     /// is borrowed).
     pub fn app_data_mut<T: 'static>(&self) -> Option<AppDataRefMut<'_, T>> {
+        let _l = self.inner.lock();
         self.inner.app_data.borrow_mut::<T>()
     }
 
     /// Like [`app_data_mut`](Lua::app_data_mut), failing when the data is borrowed.
     pub fn try_app_data_mut<T: 'static>(&self) -> std::result::Result<Option<AppDataRefMut<'_, T>>, Error> {
+        let _l = self.inner.lock();
         self.inner.app_data.try_borrow_mut::<T>()
     }
 
     /// Removes the app data of type `T` and returns it (`None` if there is none or it
     /// is still borrowed).
     pub fn remove_app_data<T: 'static>(&self) -> Option<T> {
+        let _l = self.inner.lock();
         self.inner.app_data.remove::<T>()
     }
 
@@ -978,11 +985,13 @@ impl Lua {
     /// the script as `Stop` would. (mlua's `set_interrupt` is Luau's and takes
     /// `Fn(&Lua) -> Result<VmState>`; this is moonbox's.)
     pub fn set_interrupt(&self, hook: impl FnMut() -> Interrupt + MaybeSend + 'static) {
+        let _l = self.inner.lock();
         self.inner.limits.set_interrupt(Some(Box::new(hook)));
     }
 
     /// Removes the interrupt hook.
     pub fn remove_interrupt(&self) {
+        let _l = self.inner.lock();
         self.inner.limits.set_interrupt(None);
     }
 

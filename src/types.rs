@@ -58,6 +58,20 @@ pub trait MaybeSend {}
 #[cfg(not(feature = "send"))]
 impl<T> MaybeSend for T {}
 
+/// `Sync` when the `send` feature is on, nothing otherwise: the extra bound on
+/// userdata values under `send` (they may be borrowed from several threads; mlua
+/// asks only `Send` there).
+#[cfg(feature = "send")]
+pub trait MaybeSync: Sync {}
+#[cfg(feature = "send")]
+impl<T: Sync> MaybeSync for T {}
+
+/// `Sync` when the `send` feature is on, nothing otherwise.
+#[cfg(not(feature = "send"))]
+pub trait MaybeSync {}
+#[cfg(not(feature = "send"))]
+impl<T> MaybeSync for T {}
+
 #[cfg(feature = "send")]
 pub(crate) type AnyBox = Box<dyn Any + Send>;
 #[cfg(not(feature = "send"))]

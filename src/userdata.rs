@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::lua::{CallbackFn, Inner, NoUnwind, StackGuard};
 use crate::state::Lua;
 use crate::sync::XRc;
-use crate::types::{AnyBox, MaybeSend, XRefCell};
+use crate::types::{AnyBox, MaybeSend, MaybeSync, XRefCell};
 use crate::value::{Ref, Value};
 use crate::{Function, Table};
 
@@ -448,7 +448,7 @@ pub(crate) struct UdPayload {
     pub(crate) ser: Option<crate::serde::SerFn>,
 }
 
-fn take_any<T: MaybeSend + 'static>(cell: &AnyBox) -> Result<AnyBox> {
+fn take_any<T: MaybeSend + MaybeSync + 'static>(cell: &AnyBox) -> Result<AnyBox> {
     let cell = cell.downcast_ref::<UdCell<T>>().ok_or(Error::UserDataTypeMismatch)?;
     let v = cell.try_write().ok_or(Error::UserDataBorrowMutError)?.take().ok_or(Error::UserDataDestructed)?;
     Ok(Box::new(v))
@@ -867,7 +867,7 @@ impl Lua {
     /// assert_eq!(lua.load("v:len()").eval::<f64>()?, 4.0);
     /// # Ok::<(), moonbox::Error>(())
     /// ```
-    pub fn create_userdata<T: UserData + MaybeSend + 'static>(&self, data: T) -> Result<AnyUserData> {
+    pub fn create_userdata<T: UserData + MaybeSend + MaybeSync + 'static>(&self, data: T) -> Result<AnyUserData> {
         let mt = self.userdata_metatable::<T>(T::register)?;
         self.new_userdata_with(data, mt, None)
     }
@@ -876,7 +876,7 @@ impl Lua {
     /// registered for `T` with [`register_userdata_type`](Lua::register_userdata_type),
     /// if any; else Lua code can only pass it around (Rust code reads it with
     /// [`AnyUserData::borrow`]).
-    pub fn create_any_userdata<T: MaybeSend + 'static>(&self, data: T) -> Result<AnyUserData> {
+    pub fn create_any_userdata<T: MaybeSend + MaybeSync + 'static>(&self, data: T) -> Result<AnyUserData> {
         let mt = self.userdata_metatable::<T>(|_| {})?;
         self.new_userdata_with(data, mt, None)
     }
@@ -897,12 +897,13 @@ impl Lua {
     /// ```
     pub fn register_userdata_type<T: 'static>(&self, f: impl FnOnce(&mut UserDataRegistry<T>)) -> Result<()> {
         // A replaced metatable stays rooted (values made with it keep working).
+        let _l = self.inner.lock();
         let mt = self.build_userdata_metatable::<T>(f)?;
         self.inner.ud_types.borrow_mut().insert(TypeId::of::<T>(), mt);
         Ok(())
     }
 
-    pub(crate) fn new_userdata_with<T: MaybeSend + 'static>(
+    pub(crate) fn new_userdata_with<T: MaybeSend + MaybeSync + 'static>(
         &self,
         data: T,
         mt: GcRef<RawTable>,
@@ -932,6 +933,7 @@ impl Lua {
         &self,
         register: impl FnOnce(&mut UserDataRegistry<T>),
     ) -> Result<GcRef<RawTable>> {
+        let _l = self.inner.lock();
         let tid = TypeId::of::<T>();
         if let Some(mt) = self.inner.ud_types.borrow().get(&tid) {
             return Ok(*mt);
@@ -1261,13 +1263,13 @@ impl AnyUserData {
 
     /// Wraps a value as something that converts into a userdata (see
     /// [`Lua::create_any_userdata`]).
-    pub fn wrap<T: MaybeSend + 'static>(data: T) -> impl IntoLua {
+    pub fn wrap<T: MaybeSend + MaybeSync + 'static>(data: T) -> impl IntoLua {
         WrappedUserData(move |lua: &Lua| lua.create_any_userdata(data))
     }
 
     /// Wraps a serializable value as something that converts into a userdata.
     #[cfg(feature = "serde")]
-    pub fn wrap_ser<T: serde::Serialize + MaybeSend + 'static>(data: T) -> impl IntoLua {
+    pub fn wrap_ser<T: serde::Serialize + MaybeSend + MaybeSync + 'static>(data: T) -> impl IntoLua {
         WrappedUserData(move |lua: &Lua| lua.create_ser_any_userdata(data))
     }
 

@@ -2,8 +2,7 @@
 //! be (through the prelude's `Lua*` names where mlua users do), and checks what mlua
 //! 0.11 with its `luajit` feature does.
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use moonbox::prelude::*;
@@ -183,7 +182,7 @@ fn userdata_fields_meta_fields_and_meta_methods() -> LuaResult<()> {
 fn scope_lends_non_static_closures() -> LuaResult<()> {
     let lua = Lua::new();
     let mut calls = 0;
-    let seen = Cell::new(0);
+    let seen = AtomicI32::new(0);
     lua.scope(|scope| {
         lua.globals().set(
             "bump",
@@ -192,17 +191,11 @@ fn scope_lends_non_static_closures() -> LuaResult<()> {
                 Ok(())
             })?,
         )?;
-        lua.globals().set(
-            "peek",
-            scope.create_function(|_, ()| {
-                seen.set(seen.get() + 1);
-                Ok(seen.get())
-            })?,
-        )?;
+        lua.globals().set("peek", scope.create_function(|_, ()| Ok(seen.fetch_add(1, Ordering::Relaxed) + 1))?)?;
         lua.load("bump(2) bump(3) peek()").exec()
     })?;
     assert_eq!(calls, 5);
-    assert_eq!(seen.get(), 1);
+    assert_eq!(seen.load(Ordering::Relaxed), 1);
     let e = lua.load("bump(1)").exec().unwrap_err();
     assert!(matches!(e.root_cause(), Error::CallbackDestructed), "{e:?}");
     Ok(())
@@ -458,14 +451,14 @@ fn function_helpers() -> LuaResult<()> {
     assert_eq!(f.environment().unwrap().get::<i32>("x")?, 9);
     let info = f.info();
     assert_eq!(info.what, "Lua");
-    let counter = Rc::new(Cell::new(0));
+    let counter = Arc::new(AtomicI32::new(0));
     let c = counter.clone();
     let g = lua.create_function(move |_, ()| {
-        c.set(c.get() + 1);
+        c.fetch_add(1, Ordering::Relaxed);
         Ok(())
     })?;
     g.call::<()>(())?;
-    assert_eq!(counter.get(), 1);
+    assert_eq!(counter.load(Ordering::Relaxed), 1);
     assert!(g.environment().is_none());
     Ok(())
 }
