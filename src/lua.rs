@@ -622,7 +622,12 @@ impl Inner {
         self.before_run(vm)?;
         match vm.resume(co, base, nargs) {
             Ok(Ok(n)) => Ok(n),
-            Ok(Err(ev)) => Err(self.convert_error(vm, LuaError::new(ErrorKind::Runtime, ev))),
+            Ok(Err(ev)) => {
+                // The coroutine's frames still show where it failed.
+                let mut e = LuaError::new(ErrorKind::Runtime, ev);
+                e.set_traceback(vm.thread_traceback(co, 0));
+                Err(self.convert_error(vm, e))
+            }
             Err(e) => Err(self.convert_error(vm, e)),
         }
     }

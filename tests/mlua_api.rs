@@ -462,3 +462,21 @@ fn function_helpers() -> LuaResult<()> {
     assert!(g.environment().is_none());
     Ok(())
 }
+
+#[test]
+fn coroutine_errors_carry_their_traceback() {
+    let lua = Lua::new();
+    let co: LuaThread = lua
+        .load("coroutine.create(function() local function inner() error('deep') end inner() end)")
+        .set_name("=co")
+        .eval()
+        .unwrap();
+    match co.resume::<()>(()) {
+        Err(Error::RuntimeError(m)) => {
+            assert!(m.starts_with("co:1: deep\nstack traceback:"), "{m}");
+            assert!(m.contains("in function 'inner'"), "{m}");
+        }
+        r => panic!("{r:?}"),
+    }
+    assert_eq!(co.status(), LuaThreadStatus::Error);
+}
