@@ -464,7 +464,7 @@ impl Inner {
             if err.is_uncatchable() || matches!(*err, Error::MemoryError(_)) {
                 return (*err).clone();
             }
-            let traceback = e.traceback().unwrap_or("stack traceback:\n\t[C]: in ?").to_owned();
+            let traceback = host_traceback(e.traceback()).unwrap_or_else(|| "stack traceback:\n\t[C]: in ?".to_owned());
             return Error::CallbackError { traceback, cause: err };
         }
         match e.kind() {
@@ -475,9 +475,9 @@ impl Inner {
             }
             ErrorKind::Runtime | ErrorKind::ErrorHandler => {
                 let mut message = vm.error_to_string(&e);
-                if let Some(tb) = e.traceback() {
+                if let Some(tb) = host_traceback(e.traceback()) {
                     message.push('\n');
-                    message.push_str(tb);
+                    message.push_str(&tb);
                 }
                 Error::RuntimeError(message)
             }
@@ -684,6 +684,14 @@ pub(crate) fn push_checked(vm: &mut Vm, vals: &[Raw]) -> Result<()> {
         vm.push(v);
     }
     Ok(())
+}
+
+/// A traceback as an embedder sees it: without the engine's line for the host's
+/// entry frame (`[C]: at 0x00000000`, which the `luajit` command shows for its own C
+/// caller; LuaJIT called from a host through `lua_pcall` has no such frame).
+fn host_traceback(tb: Option<&str>) -> Option<String> {
+    let tb = tb?;
+    Some(tb.strip_suffix("\n\t[C]: at 0x00000000").unwrap_or(tb).to_owned())
 }
 
 /// The text Lua code sees for a callback's error.
