@@ -15,7 +15,7 @@ use moonbox::{Function, Lua};
 fn calls(c: &mut Criterion) {
     let lua = Lua::new();
     let add_lua: Function = lua.load("function(a, b) return a + b end").eval().unwrap();
-    c.bench_function("rust_to_lua", |b| b.iter(|| add_lua.call::<_, f64>(black_box((1.0, 2.0))).unwrap()));
+    c.bench_function("rust_to_lua", |b| b.iter(|| add_lua.call::<f64>(black_box((1.0, 2.0))).unwrap()));
 
     let add = lua.create_function(|_, (a, b): (f64, f64)| Ok(a + b)).unwrap();
     lua.globals().set("add", add).unwrap();
@@ -29,9 +29,9 @@ fn calls(c: &mut Criterion) {
         lua.load("function() local s = 0 for i = 1, 1000 do s = add_lua(s, i) end return s end").eval().unwrap();
     let loop_str: Function =
         lua.load("function() local s = 0 for i = 1, 1000 do s = s + len('hello') end return s end").eval().unwrap();
-    c.bench_function("lua_to_rust_x1000", |b| b.iter(|| loop_rust.call::<_, f64>(()).unwrap()));
-    c.bench_function("lua_to_lua_x1000", |b| b.iter(|| loop_lua.call::<_, f64>(()).unwrap()));
-    c.bench_function("lua_to_rust_string_x1000", |b| b.iter(|| loop_str.call::<_, f64>(()).unwrap()));
+    c.bench_function("lua_to_rust_x1000", |b| b.iter(|| loop_rust.call::<f64>(()).unwrap()));
+    c.bench_function("lua_to_lua_x1000", |b| b.iter(|| loop_lua.call::<f64>(()).unwrap()));
+    c.bench_function("lua_to_rust_string_x1000", |b| b.iter(|| loop_str.call::<f64>(()).unwrap()));
 }
 
 criterion_group!(benches, calls);

@@ -32,14 +32,14 @@ fn tables(c: &mut Criterion) {
     );
     let globals =
         lua_fn(&lua, "function() counter = 0 for i = 1, 1000 do counter = counter + i end return counter end");
-    c.bench_function("table_array_set_get_x1000", |b| b.iter(|| arr.call::<_, f64>(()).unwrap()));
-    c.bench_function("table_field_get_set_x1000", |b| b.iter(|| fields.call::<_, f64>(()).unwrap()));
-    c.bench_function("table_global_get_set_x1000", |b| b.iter(|| globals.call::<_, f64>(()).unwrap()));
+    c.bench_function("table_array_set_get_x1000", |b| b.iter(|| arr.call::<f64>(()).unwrap()));
+    c.bench_function("table_field_get_set_x1000", |b| b.iter(|| fields.call::<f64>(()).unwrap()));
+    c.bench_function("table_global_get_set_x1000", |b| b.iter(|| globals.call::<f64>(()).unwrap()));
 
     let t: Table = lua.create_table().unwrap();
     t.set("key", 1.0).unwrap();
     c.bench_function("table_api_set", |b| b.iter(|| t.set(black_box("key"), black_box(2.0)).unwrap()));
-    c.bench_function("table_api_get", |b| b.iter(|| t.get::<_, f64>(black_box("key")).unwrap()));
+    c.bench_function("table_api_get", |b| b.iter(|| t.get::<f64>(black_box("key")).unwrap()));
 }
 
 fn calls(c: &mut Criterion) {
@@ -65,10 +65,10 @@ fn calls(c: &mut Criterion) {
         &lua,
         "function() local s = 0 for i = 1, 1000 do local f = function() return i end s = s + f() end return s end",
     );
-    c.bench_function("call_lua_x1000", |b| b.iter(|| direct.call::<_, f64>(()).unwrap()));
-    c.bench_function("call_tail_x1000", |b| b.iter(|| tail.call::<_, f64>(()).unwrap()));
-    c.bench_function("call_method_index_chain_x1000", |b| b.iter(|| method.call::<_, f64>(()).unwrap()));
-    c.bench_function("call_closure_new_x1000", |b| b.iter(|| closure.call::<_, f64>(()).unwrap()));
+    c.bench_function("call_lua_x1000", |b| b.iter(|| direct.call::<f64>(()).unwrap()));
+    c.bench_function("call_tail_x1000", |b| b.iter(|| tail.call::<f64>(()).unwrap()));
+    c.bench_function("call_method_index_chain_x1000", |b| b.iter(|| method.call::<f64>(()).unwrap()));
+    c.bench_function("call_closure_new_x1000", |b| b.iter(|| closure.call::<f64>(()).unwrap()));
 }
 
 fn strings(c: &mut Criterion) {
@@ -77,8 +77,8 @@ fn strings(c: &mut Criterion) {
         lua_fn(&lua, "function() local n = 0 for i = 1, 1000 do local s = 'k' .. i n = n + #s end return n end");
     let same =
         lua_fn(&lua, "function() local n = 0 for i = 1, 1000 do local s = 'k' .. 'v' n = n + #s end return n end");
-    c.bench_function("intern_concat_new_x1000", |b| b.iter(|| fresh.call::<_, f64>(()).unwrap()));
-    c.bench_function("intern_concat_existing_x1000", |b| b.iter(|| same.call::<_, f64>(()).unwrap()));
+    c.bench_function("intern_concat_new_x1000", |b| b.iter(|| fresh.call::<f64>(()).unwrap()));
+    c.bench_function("intern_concat_existing_x1000", |b| b.iter(|| same.call::<f64>(()).unwrap()));
     c.bench_function("intern_create_string", |b| b.iter(|| lua.create_string(black_box("hello world")).unwrap()));
 }
 

@@ -30,7 +30,7 @@ fn main() -> Result<()> {
     .exec()?;
 
     let fib: Function = lua.globals().get("fib")?;
-    println!("fib(20) = {}", fib.call::<_, u32>(20)?);
+    println!("fib(20) = {}", fib.call::<u32>(20)?);
 
     let stats: Function = lua.globals().get("stats")?;
     let (mean, min, max): (f64, f64, f64) = stats.call(vec![3.0, 1.0, 4.0, 1.0, 5.0])?;
@@ -41,7 +41,7 @@ fn main() -> Result<()> {
     let word_count = lua.create_function(|lua, text: String| {
         let counts = lua.create_table()?;
         for w in text.split_whitespace() {
-            let n: u32 = counts.get::<_, Option<u32>>(w)?.unwrap_or(0);
+            let n: u32 = counts.get::<Option<u32>>(w)?.unwrap_or(0);
             counts.set(w, n + 1)?;
         }
         Ok(counts)
@@ -53,7 +53,7 @@ fn main() -> Result<()> {
 
     let apply_twice = lua.create_function(|_, (f, x): (Function, f64)| {
         let once: f64 = f.call(x)?;
-        f.call::<_, f64>(once)
+        f.call::<f64>(once)
     })?;
     lua.globals().set("apply_twice", apply_twice)?;
 
@@ -94,6 +94,6 @@ fn main() -> Result<()> {
     // Tables go both ways as handles.
     let config: Table = lua.load("{ name = 'moonbox', tags = { 'lua', 'rust' } }").eval()?;
     let tags: Vec<String> = config.get("tags")?;
-    println!("{} tagged {:?}", config.get::<_, String>("name")?, tags);
+    println!("{} tagged {:?}", config.get::<String>("name")?, tags);
     Ok(())
 }

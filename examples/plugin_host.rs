@@ -34,7 +34,7 @@ impl Host {
         api.set(
             "log",
             lua.create_function(move |lua, msg: String| {
-                let plugin: String = lua.globals().get::<_, Option<String>>("__current_plugin")?.unwrap_or_default();
+                let plugin: String = lua.globals().get::<Option<String>>("__current_plugin")?.unwrap_or_default();
                 l.borrow_mut().push(format!("[{plugin}] {msg}"));
                 Ok(())
             })?,
@@ -74,7 +74,7 @@ impl Host {
             let Some(h) = p.handlers.get(event) else { continue };
             let _ = self.lua.globals().set("__current_plugin", p.name.as_str());
             self.lua.set_budget(Some(100_000));
-            match h.call::<_, Option<String>>(payload) {
+            match h.call::<Option<String>>(payload) {
                 Ok(Some(reply)) => replies.push((p.name.clone(), reply)),
                 Ok(None) => {}
                 Err(e) => replies.push((p.name.clone(), format!("failed: {e}"))),

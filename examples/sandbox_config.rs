@@ -19,10 +19,10 @@ struct ServerConfig {
 
 fn read_config(t: &Table) -> Result<ServerConfig> {
     Ok(ServerConfig {
-        host: t.get::<_, Option<String>>("host")?.unwrap_or_else(|| "127.0.0.1".into()),
+        host: t.get::<Option<String>>("host")?.unwrap_or_else(|| "127.0.0.1".into()),
         port: t.get("port")?,
-        workers: t.get::<_, Option<u32>>("workers")?.unwrap_or(1),
-        routes: t.get::<_, Option<Vec<String>>>("routes")?.unwrap_or_default(),
+        workers: t.get::<Option<u32>>("workers")?.unwrap_or(1),
+        routes: t.get::<Option<Vec<String>>>("routes")?.unwrap_or_default(),
     })
 }
 
@@ -32,6 +32,7 @@ fn evaluate(name: &str, source: &str) -> Result<ServerConfig> {
         sandboxed: true,
         memory_limit: Some(8 << 20),        // 8 MiB of live Lua heap
         instruction_limit: Some(2_000_000), // loop iterations and calls
+        ..LuaOptions::default()
     });
     // Capture `print` instead of letting it reach our stdout.
     let tag = name.to_string();

@@ -10,28 +10,38 @@
 //!
 //! | Rust | Lua |
 //! | --- | --- |
+//! These follow mlua 0.11 with its `luajit` feature (Lua numbers are doubles):
+//!
+//! | Rust | Lua |
+//! | --- | --- |
 //! | `bool` | boolean (from Lua: any value, by truthiness) |
-//! | `i8` ... `i64`, `u8` ... `u64`, `isize`, `usize` | number (from Lua: an integral number in range, or a string holding one) |
+//! | `i8` ... `i128`, `u8` ... `u128`, `isize`, `usize` | number (from Lua: a number, truncated toward zero, or a string holding one; "out of range" when it does not fit) |
 //! | `f32`, `f64` | number (from Lua: a number, or a string holding one) |
-//! | `String`, `&str` | string (from Lua: a string or a number; must be UTF-8) |
-//! | `Vec<T>`, `[T; N]` | sequence table |
+//! | `String`, `&str`, `Box<str>`, `Cow<str>`, `CString`, `BString`, `char`, `PathBuf`, `OsString` | string (from Lua: a string or a number; `String` & co. must be UTF-8) |
+//! | `Vec<T>`, `[T; N]`, `Box<[T]>` | sequence table |
 //! | `HashMap<K, V>`, `BTreeMap<K, V>` | table |
+//! | `HashSet<T>`, `BTreeSet<T>` | table of `key = true` (from Lua: the keys) |
 //! | `Option<T>` | `nil` or the value |
+//! | `Either<L, R>` | either (from Lua: `L` if it converts, else `R`) |
 //! | [`Value`], [`Table`], [`Function`], [`LuaString`], [`Thread`], [`AnyUserData`], [`LightUserData`] | themselves |
-//! | a type implementing [`UserData`] | a new userdata (to Lua only) |
+//! | a type implementing [`UserData`] | a new userdata (to Lua only; from Lua with `UserDataRef<T>`) |
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ffi::{CStr, CString, OsStr, OsString};
 use std::hash::{BuildHasher, Hash};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use moonbox_engine::value::LuaType;
+use bstr::{BStr, BString};
 use moonbox_engine::Value as Raw;
 
 use crate::error::{Error, Result};
-use crate::lua::Lua;
-use crate::userdata::{AnyUserData, UserData};
-use crate::value::{LightUserData, MultiValue, Value, Variadic};
-use crate::{Function, LuaString, Table, Thread};
+use crate::state::Lua;
+use crate::types::{Either, Integer, LightUserData, MaybeSend, MaybeSync};
+use crate::userdata::{AnyUserData, UserData, UserDataRef, UserDataRefMut};
+use crate::value::{MultiValue, Value, Variadic};
+use crate::{Function, String as LuaString, Table, Thread};
 
 /// Converts a Rust value into a Lua value.
 ///
@@ -117,7 +127,7 @@ pub trait FromLuaMulti: Sized {
     fn from_stack_multi(base: usize, n: usize, lua: &Lua) -> Result<Self> {
         let mut mv = MultiValue::new();
         for i in 0..n {
-            mv.push(lua.value_at(base + i)?);
+            mv.push_back(lua.value_at(base + i)?);
         }
         Self::from_lua_multi(mv, lua)
     }
@@ -134,7 +144,7 @@ pub(crate) fn bad_argument(pos: usize, e: Error) -> Error {
     match e {
         e @ Error::BadArgument { .. } => e,
         e if e.is_uncatchable() => e,
-        e => Error::BadArgument { to: None, pos, cause: Arc::new(e) },
+        e => Error::BadArgument { to: None, pos, name: None, cause: Arc::new(e) },
     }
 }
 
@@ -172,6 +182,18 @@ impl<T: FromLua> FromLuaMulti for T {
 impl IntoLuaMulti for MultiValue {
     fn into_lua_multi(self, _lua: &Lua) -> Result<MultiValue> {
         Ok(self)
+    }
+}
+
+impl IntoLuaMulti for &MultiValue {
+    fn into_lua_multi(self, _lua: &Lua) -> Result<MultiValue> {
+        Ok(self.clone())
+    }
+    fn push_into_stack_multi(self, lua: &Lua) -> Result<usize> {
+        for v in self.iter() {
+            lua.push_value(v)?;
+        }
+        Ok(self.len())
     }
 }
 
@@ -233,7 +255,7 @@ macro_rules! impl_tuple {
             fn into_lua_multi(self, lua: &Lua) -> Result<MultiValue> {
                 let ($($name,)* $last,) = self;
                 let mut out = MultiValue::new();
-                $(out.push($name.into_lua(lua)?);)*
+                $(out.push_back($name.into_lua(lua)?);)*
                 out.extend($last.into_lua_multi(lua)?.into_vec());
                 Ok(out)
             }
@@ -363,8 +385,8 @@ macro_rules! impl_handle {
     };
 }
 
-impl_handle!(Table, Table, "table", is_table);
-impl_handle!(Function, Function, "function", is_function);
+impl_handle!(Table, Table, "Table", is_table);
+impl_handle!(Function, Function, "Function", is_function);
 
 impl IntoLua for Thread {
     fn into_lua(self, _lua: &Lua) -> Result<Value> {
@@ -382,7 +404,7 @@ impl FromLua for Thread {
     fn from_lua(value: Value, _lua: &Lua) -> Result<Self> {
         match value {
             Value::Thread(t) => Ok(t),
-            v => Err(Error::from_lua_conversion(v.type_name(), "thread", None)),
+            v => Err(Error::from_lua_conversion(v.type_name(), "Thread", None)),
         }
     }
 }
@@ -402,11 +424,9 @@ impl IntoLua for &LuaString {
 impl FromLua for LuaString {
     /// Strings, and numbers converted to strings as Lua does.
     fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
-        match value {
-            Value::String(s) => Ok(s),
-            Value::Number(n) => lua.create_string(crate::string::number_to_string(n)),
-            v => Err(Error::from_lua_conversion(v.type_name(), "string", None)),
-        }
+        let ty = value.type_name();
+        lua.coerce_string(value)?
+            .ok_or_else(|| Error::from_lua_conversion(ty, "String", Some("expected string or number".to_string())))
     }
 }
 
@@ -426,7 +446,7 @@ impl FromLua for AnyUserData {
     fn from_lua(value: Value, _lua: &Lua) -> Result<Self> {
         match value {
             Value::UserData(u) => Ok(u),
-            v => Err(Error::from_lua_conversion(v.type_name(), "userdata", None)),
+            v => Err(Error::from_lua_conversion(v.type_name(), "AnyUserData", None)),
         }
     }
 }
@@ -441,14 +461,51 @@ impl FromLua for LightUserData {
     fn from_lua(value: Value, _lua: &Lua) -> Result<Self> {
         match value {
             Value::LightUserData(p) => Ok(p),
-            v => Err(Error::from_lua_conversion(v.type_name(), "light userdata", None)),
+            v => Err(Error::from_lua_conversion(v.type_name(), "LightUserData", None)),
         }
     }
 }
 
-impl<T: UserData> IntoLua for T {
+impl<T: UserData + MaybeSend + MaybeSync + 'static> IntoLua for T {
     fn into_lua(self, lua: &Lua) -> Result<Value> {
         Ok(Value::UserData(lua.create_userdata(self)?))
+    }
+}
+
+impl<T: 'static> FromLua for UserDataRef<T> {
+    fn from_lua(value: Value, _lua: &Lua) -> Result<Self> {
+        match value {
+            Value::UserData(u) => u.borrow::<T>(),
+            v => Err(Error::from_lua_conversion(v.type_name(), "userdata", None)),
+        }
+    }
+}
+
+impl<T: 'static> FromLua for UserDataRefMut<T> {
+    fn from_lua(value: Value, _lua: &Lua) -> Result<Self> {
+        match value {
+            Value::UserData(u) => u.borrow_mut::<T>(),
+            v => Err(Error::from_lua_conversion(v.type_name(), "userdata", None)),
+        }
+    }
+}
+
+impl IntoLua for Error {
+    fn into_lua(self, _lua: &Lua) -> Result<Value> {
+        Ok(Value::Error(Box::new(self)))
+    }
+}
+
+impl FromLua for Error {
+    fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
+        match value {
+            Value::Error(e) => Ok(*e),
+            v => Ok(Error::runtime(
+                lua.coerce_string(v.clone())?
+                    .map(|s| s.to_string_lossy())
+                    .unwrap_or_else(|| v.to_string().unwrap_or_else(|_| format!("{} error", v.type_name()))),
+            )),
+        }
     }
 }
 
@@ -475,7 +532,44 @@ impl FromLua for bool {
     }
 }
 
-/// A number, or a string convertible to one (as Lua's arithmetic coerces).
+const NOT_A_NUMBER: &str = "expected number or string coercible to number";
+
+/// `n` as an integer when it holds an exact `i64` value (not -0.0): what becomes a
+/// [`Value::Integer`].
+#[inline]
+pub(crate) fn f64_to_integer_exact(n: f64) -> Option<Integer> {
+    // The range test first: `as` saturates.
+    if n >= -9_223_372_036_854_775_808.0 && n < 9_223_372_036_854_775_808.0 {
+        let i = n as i64;
+        if (i as f64).to_bits() == n.to_bits() {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// `n` as an integer when it is integral (as LuaJIT's `lua_tointegerx` decides).
+pub(crate) fn f64_to_integer(n: f64) -> Option<Integer> {
+    if n >= -9_223_372_036_854_775_808.0 && n < 9_223_372_036_854_775_808.0 {
+        let i = n as i64;
+        if (n - i as f64).abs() < f64::EPSILON {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// A number truncated toward zero into an integer type (`None`: NaN or out of range).
+#[inline]
+fn trunc_cast<T: TryFrom<i128>>(n: f64) -> Option<T> {
+    let t = n.trunc();
+    if !(-1.7014118346046923e38..1.7014118346046923e38).contains(&t) {
+        return None;
+    }
+    T::try_from(t as i128).ok()
+}
+
+/// A number, or a string convertible to one (as Lua's arithmetic coerces), at a stack slot.
 #[inline]
 fn raw_to_number(lua: &Lua, idx: usize, to: &'static str) -> Result<f64> {
     let raw = lua.raw_at(idx)?;
@@ -484,18 +578,28 @@ fn raw_to_number(lua: &Lua, idx: usize, to: &'static str) -> Result<f64> {
     }
     match moonbox_engine::Vm::to_arith_number(raw) {
         Some(n) => Ok(n),
-        None => Err(conv_err(raw, to)),
+        None => Err(Error::from_lua_conversion(value_type_name(raw), to, Some(NOT_A_NUMBER.to_string()))),
+    }
+}
+
+/// mlua's type name of a raw value.
+fn value_type_name(raw: Raw) -> &'static str {
+    match raw.lua_type() {
+        moonbox_engine::value::LuaType::LightUserdata => "lightuserdata",
+        moonbox_engine::value::LuaType::Number => "number",
+        _ => raw.type_name(),
     }
 }
 
 fn value_to_number(lua: &Lua, v: &Value, to: &'static str) -> Result<f64> {
     match v {
+        Value::Integer(i) => Ok(*i as f64),
         Value::Number(n) => Ok(*n),
-        Value::String(s) => {
-            let raw = s.0.raw_for(&lua.inner)?;
-            moonbox_engine::Vm::to_arith_number(raw).ok_or_else(|| Error::from_lua_conversion("string", to, None))
-        }
-        v => Err(Error::from_lua_conversion(v.type_name(), to, None)),
+        Value::String(_) => match lua.coerce_number(v.clone())? {
+            Some(n) => Ok(n),
+            None => Err(Error::from_lua_conversion("string", to, Some(NOT_A_NUMBER.to_string()))),
+        },
+        v => Err(Error::from_lua_conversion(v.type_name(), to, Some(NOT_A_NUMBER.to_string()))),
     }
 }
 
@@ -524,54 +628,42 @@ macro_rules! impl_float {
 
 impl_float!(f32 f64);
 
-/// Largest integer magnitude a double holds exactly.
-const EXACT: f64 = 9_007_199_254_740_992.0;
-
 macro_rules! impl_int {
     ($($t:ty)*) => {$(
         impl IntoLua for $t {
             fn into_lua(self, _lua: &Lua) -> Result<Value> {
-                Ok(Value::Number(int_to_f64(self, stringify!($t))?))
+                Ok(match i64::try_from(self) {
+                    Ok(i) => Value::Integer(i),
+                    Err(_) => Value::Number(self as f64),
+                })
             }
             #[inline]
             fn push_into_stack(self, lua: &Lua) -> Result<()> {
-                lua.push_raw(Raw::number(int_to_f64(self, stringify!($t))?))
+                lua.push_raw(Raw::number(self as f64))
             }
         }
         impl FromLua for $t {
             fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
-                let n = value_to_number(lua, &value, stringify!($t))?;
-                f64_to_int::<$t>(n, value.type_name(), stringify!($t))
+                let ty = value.type_name();
+                let r = match &value {
+                    Value::Integer(i) => <$t>::try_from(*i).ok(),
+                    _ => trunc_cast::<$t>(value_to_number(lua, &value, stringify!($t))?),
+                };
+                r.ok_or_else(|| Error::from_lua_conversion(ty, stringify!($t), Some("out of range".to_string())))
             }
             #[inline]
             fn from_stack(idx: usize, lua: &Lua) -> Result<Self> {
                 let n = raw_to_number(lua, idx, stringify!($t))?;
-                f64_to_int::<$t>(n, "number", stringify!($t))
+                trunc_cast::<$t>(n).ok_or_else(|| {
+                    let from = if f64_to_integer(n).is_some() { "integer" } else { "number" };
+                    Error::from_lua_conversion(from, stringify!($t), Some("out of range".to_string()))
+                })
             }
         }
     )*};
 }
 
-fn int_to_f64<T: TryInto<i128> + Copy + std::fmt::Display>(x: T, name: &str) -> Result<f64> {
-    let wide: i128 = x.try_into().unwrap_or(i128::MAX);
-    let f = wide as f64;
-    if f.abs() > EXACT || f as i128 != wide {
-        return Err(Error::to_lua_conversion(name, "number", Some(format!("{x} cannot be represented exactly"))));
-    }
-    Ok(f)
-}
-
-fn f64_to_int<T: TryFrom<i64>>(n: f64, from: &'static str, to: &'static str) -> Result<T> {
-    if n.fract() != 0.0 || !n.is_finite() {
-        return Err(Error::from_lua_conversion(from, to, Some(format!("{n} is not an integer"))));
-    }
-    if n.abs() > EXACT {
-        return Err(Error::from_lua_conversion(from, to, Some("out of range".to_string())));
-    }
-    T::try_from(n as i64).map_err(|_| Error::from_lua_conversion(from, to, Some("out of range".to_string())))
-}
-
-impl_int!(i8 i16 i32 i64 isize u8 u16 u32 u64 usize);
+impl_int!(i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize);
 
 // ----- Strings ---------------------------------------------------------------------------
 
@@ -613,14 +705,17 @@ fn push_str(lua: &Lua, b: &[u8]) -> Result<()> {
     })?
 }
 
+/// A value as a Lua string (strings, and numbers formatted as Lua does).
+fn string_bytes(value: Value, lua: &Lua, to: &'static str) -> Result<LuaString> {
+    let ty = value.type_name();
+    lua.coerce_string(value)?
+        .ok_or_else(|| Error::from_lua_conversion(ty, to, Some("expected string or number".to_string())))
+}
+
 impl FromLua for String {
     /// A string (which must be valid UTF-8) or a number (formatted as Lua does).
-    fn from_lua(value: Value, _lua: &Lua) -> Result<Self> {
-        match value {
-            Value::String(s) => s.to_str().map(|s| s.to_string()),
-            Value::Number(n) => Ok(crate::string::number_to_string(n)),
-            v => Err(Error::from_lua_conversion(v.type_name(), "String", None)),
-        }
+    fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
+        Ok(string_bytes(value, lua, "String")?.to_str()?.to_owned())
     }
     #[inline]
     fn from_stack(idx: usize, lua: &Lua) -> Result<Self> {
@@ -629,17 +724,160 @@ impl FromLua for String {
             if let Some(s) = raw.as_string() {
                 return std::str::from_utf8(s.as_bytes())
                     .map(str::to_owned)
-                    .map_err(|e| Error::from_lua_conversion("string", "String", Some(e.to_string())));
+                    .map_err(|e| Error::from_lua_conversion("string", "&str", Some(e.to_string())));
             }
             if let Some(n) = raw.as_number() {
                 return Ok(crate::string::number_to_string(n));
             }
-            Err(conv_err(raw, "String"))
+            Err(Error::from_lua_conversion(
+                value_type_name(raw),
+                "String",
+                Some("expected string or number".to_string()),
+            ))
         })?
     }
 }
 
-// ----- Option ----------------------------------------------------------------------------
+macro_rules! impl_via_string {
+    ($($t:ty),*) => {$(
+        impl IntoLua for $t {
+            fn into_lua(self, lua: &Lua) -> Result<Value> {
+                let s: &str = &self;
+                s.into_lua(lua)
+            }
+        }
+        impl FromLua for $t {
+            fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
+                Ok(<$t>::from(String::from_lua(value, lua)?))
+            }
+        }
+    )*};
+}
+
+impl_via_string!(Box<str>, std::rc::Rc<str>, Arc<str>);
+
+impl IntoLua for Cow<'_, str> {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        (&*self).into_lua(lua)
+    }
+}
+
+impl FromLua for Cow<'_, str> {
+    fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
+        Ok(Cow::Owned(String::from_lua(value, lua)?))
+    }
+}
+
+impl IntoLua for BString {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::String(lua.create_string(&self)?))
+    }
+}
+
+impl IntoLua for &BStr {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::String(lua.create_string(self)?))
+    }
+}
+
+impl FromLua for BString {
+    fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
+        Ok(BString::from(string_bytes(value, lua, "BString")?.as_bytes().to_vec()))
+    }
+}
+
+impl IntoLua for CString {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::String(lua.create_string(self.as_bytes())?))
+    }
+}
+
+impl IntoLua for &CStr {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::String(lua.create_string(self.to_bytes())?))
+    }
+}
+
+impl FromLua for CString {
+    fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
+        let s = string_bytes(value, lua, "CString")?;
+        CString::new(s.as_bytes().to_vec())
+            .map_err(|e| Error::from_lua_conversion("string", "CString", Some(e.to_string())))
+    }
+}
+
+impl IntoLua for char {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        let mut buf = [0u8; 4];
+        Ok(Value::String(lua.create_string(self.encode_utf8(&mut buf).as_bytes())?))
+    }
+}
+
+impl FromLua for char {
+    fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
+        let ty = value.type_name();
+        match &value {
+            Value::Integer(i) => {
+                return u32::try_from(*i).ok().and_then(char::from_u32).ok_or_else(|| {
+                    Error::from_lua_conversion(ty, "char", Some("integer out of range when converting to char".into()))
+                })
+            }
+            Value::String(s) => {
+                let s = s.to_str()?;
+                let mut it = s.chars();
+                if let (Some(c), None) = (it.next(), it.next()) {
+                    return Ok(c);
+                }
+                return Err(Error::from_lua_conversion(
+                    ty,
+                    "char",
+                    Some("expected string to have exactly one char".into()),
+                ));
+            }
+            _ => {}
+        }
+        let _ = lua;
+        Err(Error::from_lua_conversion(ty, "char", Some("expected string or integer".into())))
+    }
+}
+
+impl IntoLua for &Path {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        self.as_os_str().into_lua(lua)
+    }
+}
+
+impl IntoLua for PathBuf {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        self.as_os_str().into_lua(lua)
+    }
+}
+
+impl FromLua for PathBuf {
+    fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
+        Ok(PathBuf::from(OsString::from_lua(value, lua)?))
+    }
+}
+
+impl IntoLua for &OsStr {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::String(lua.create_string(self.as_encoded_bytes())?))
+    }
+}
+
+impl IntoLua for OsString {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        self.as_os_str().into_lua(lua)
+    }
+}
+
+impl FromLua for OsString {
+    fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
+        Ok(OsString::from(String::from_lua(value, lua)?))
+    }
+}
+
+// ----- Option, Either, Box ----------------------------------------------------------------
 
 impl<T: IntoLua> IntoLua for Option<T> {
     fn into_lua(self, lua: &Lua) -> Result<Value> {
@@ -674,11 +912,65 @@ impl<T: FromLua> FromLua for Option<T> {
     }
 }
 
+impl<L: IntoLua, R: IntoLua> IntoLua for Either<L, R> {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        match self {
+            Either::Left(l) => l.into_lua(lua),
+            Either::Right(r) => r.into_lua(lua),
+        }
+    }
+    fn push_into_stack(self, lua: &Lua) -> Result<()> {
+        match self {
+            Either::Left(l) => l.push_into_stack(lua),
+            Either::Right(r) => r.push_into_stack(lua),
+        }
+    }
+}
+
+impl<L: FromLua, R: FromLua> FromLua for Either<L, R> {
+    /// `L` if the value converts to it, else `R`.
+    ///
+    /// ```
+    /// use moonbox::{Either, Lua};
+    ///
+    /// let lua = Lua::new();
+    /// let v: Either<i32, String> = lua.load("'x'").eval()?;
+    /// assert_eq!(v, Either::Right("x".to_string()));
+    /// # Ok::<(), moonbox::Error>(())
+    /// ```
+    fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
+        let ty = value.type_name();
+        match L::from_lua(value.clone(), lua) {
+            Ok(l) => Ok(Either::Left(l)),
+            Err(_) => match R::from_lua(value, lua) {
+                Ok(r) => Ok(Either::Right(r)),
+                Err(_) => Err(Error::from_lua_conversion(
+                    ty,
+                    format!("Either<{}, {}>", std::any::type_name::<L>(), std::any::type_name::<R>()),
+                    None,
+                )),
+            },
+        }
+    }
+}
+
+impl<T: FromLua> FromLua for Box<T> {
+    fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
+        T::from_lua(value, lua).map(Box::new)
+    }
+}
+
 // ----- Collections -----------------------------------------------------------------------
 
 impl<T: IntoLua> IntoLua for Vec<T> {
     fn into_lua(self, lua: &Lua) -> Result<Value> {
         Ok(Value::Table(lua.create_sequence_from(self)?))
+    }
+}
+
+impl<T: IntoLua + Clone> IntoLua for &[T] {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::Table(lua.create_sequence_from(self.iter().cloned())?))
     }
 }
 
@@ -688,35 +980,39 @@ impl<T: IntoLua, const N: usize> IntoLua for [T; N] {
     }
 }
 
+impl<T: IntoLua> IntoLua for Box<[T]> {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::Table(lua.create_sequence_from(self.into_vec())?))
+    }
+}
+
 impl<T: FromLua> FromLua for Vec<T> {
-    /// A table's sequence part `t[1] .. t[#t]` (raw access).
-    fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
+    /// A table's sequence `t[1], t[2], ...` up to the first nil (raw access).
+    fn from_lua(value: Value, _lua: &Lua) -> Result<Self> {
         match value {
-            Value::Table(t) => {
-                let n = t.raw_len()?;
-                let mut out = Vec::with_capacity(n.min(1 << 16));
-                for i in 1..=n {
-                    out.push(t.raw_get::<_, T>(i as f64).map_err(|e| index_error(e, i))?);
-                }
-                let _ = lua;
-                Ok(out)
-            }
-            v => Err(Error::from_lua_conversion(v.type_name(), "Vec", Some("expected a table".to_string()))),
+            Value::Table(t) => t.sequence_values::<T>().collect(),
+            v => Err(Error::from_lua_conversion(v.type_name(), "Vec", Some("expected table".to_string()))),
         }
     }
 }
 
-fn index_error(e: Error, i: usize) -> Error {
-    match e {
-        Error::FromLuaConversionError { from, to, message } => Error::FromLuaConversionError {
-            from,
-            to,
-            message: Some(match message {
-                Some(m) => format!("element {i}: {m}"),
-                None => format!("element {i}"),
-            }),
-        },
-        e => e,
+impl<T: FromLua> FromLua for Box<[T]> {
+    fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
+        Vec::<T>::from_lua(value, lua).map(Vec::into_boxed_slice)
+    }
+}
+
+impl<T: FromLua, const N: usize> FromLua for [T; N] {
+    fn from_lua(value: Value, lua: &Lua) -> Result<Self> {
+        let ty = value.type_name();
+        let v = match value {
+            Value::Table(_) => Vec::<T>::from_lua(value, lua)?,
+            _ => return Err(Error::from_lua_conversion(ty, "Array", Some("expected table".to_string()))),
+        };
+        let n = v.len();
+        v.try_into().map_err(|_| {
+            Error::from_lua_conversion("table", "Array", Some(format!("expected table of length {N}, got {n}")))
+        })
     }
 }
 
@@ -730,7 +1026,7 @@ impl<K: FromLua + Eq + Hash, V: FromLua, S: BuildHasher + Default> FromLua for H
     fn from_lua(value: Value, _lua: &Lua) -> Result<Self> {
         match value {
             Value::Table(t) => t.pairs::<K, V>().collect(),
-            v => Err(Error::from_lua_conversion(v.type_name(), "HashMap", Some("expected a table".to_string()))),
+            v => Err(Error::from_lua_conversion(v.type_name(), "HashMap", Some("expected table".to_string()))),
         }
     }
 }
@@ -745,13 +1041,37 @@ impl<K: FromLua + Ord, V: FromLua> FromLua for BTreeMap<K, V> {
     fn from_lua(value: Value, _lua: &Lua) -> Result<Self> {
         match value {
             Value::Table(t) => t.pairs::<K, V>().collect(),
-            v => Err(Error::from_lua_conversion(v.type_name(), "BTreeMap", Some("expected a table".to_string()))),
+            v => Err(Error::from_lua_conversion(v.type_name(), "BTreeMap", Some("expected table".to_string()))),
         }
     }
 }
 
-/// Is the raw value of this Lua type a number?
-#[allow(dead_code)]
-pub(crate) fn is_number(raw: Raw) -> bool {
-    raw.lua_type() == LuaType::Number
+impl<T: IntoLua, S> IntoLua for HashSet<T, S> {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::Table(lua.create_table_from(self.into_iter().map(|k| (k, true)))?))
+    }
+}
+
+impl<T: FromLua + Eq + Hash, S: BuildHasher + Default> FromLua for HashSet<T, S> {
+    fn from_lua(value: Value, _lua: &Lua) -> Result<Self> {
+        match value {
+            Value::Table(t) => t.pairs::<T, Value>().map(|kv| kv.map(|(k, _)| k)).collect(),
+            v => Err(Error::from_lua_conversion(v.type_name(), "HashSet", Some("expected table".to_string()))),
+        }
+    }
+}
+
+impl<T: IntoLua> IntoLua for BTreeSet<T> {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::Table(lua.create_table_from(self.into_iter().map(|k| (k, true)))?))
+    }
+}
+
+impl<T: FromLua + Ord> FromLua for BTreeSet<T> {
+    fn from_lua(value: Value, _lua: &Lua) -> Result<Self> {
+        match value {
+            Value::Table(t) => t.pairs::<T, Value>().map(|kv| kv.map(|(k, _)| k)).collect(),
+            v => Err(Error::from_lua_conversion(v.type_name(), "BTreeSet", Some("expected table".to_string()))),
+        }
+    }
 }

@@ -14,7 +14,6 @@
 
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -97,6 +96,12 @@ impl CancelHandle {
     }
 }
 
+/// The interrupt hook (`Send` under the `send` feature).
+#[cfg(not(feature = "send"))]
+pub(crate) type InterruptFn = Box<dyn FnMut() -> Interrupt>;
+#[cfg(feature = "send")]
+pub(crate) type InterruptFn = Box<dyn FnMut() -> Interrupt + Send>;
+
 /// The limit state shared by the facade and the budget hook.
 pub(crate) struct Limits {
     cancel: Arc<AtomicBool>,
@@ -105,8 +110,17 @@ pub(crate) struct Limits {
     /// Size of the slice the engine is counting down.
     granted: Cell<i64>,
     pub(crate) stop: Cell<Stop>,
-    interrupt: Cell<Option<Box<dyn FnMut() -> Interrupt>>>,
+    interrupt: Cell<Option<InterruptFn>>,
 }
+
+#[cfg(feature = "send")]
+// SAFETY: the `Cell`s are only touched under the state's lock (by the facade, or by
+// the budget hook while the engine runs inside a locked call); the interrupt hook is
+// `Send`. See `Inner`'s `Send`/`Sync`.
+unsafe impl Send for Limits {}
+#[cfg(feature = "send")]
+// SAFETY: as above.
+unsafe impl Sync for Limits {}
 
 impl Limits {
     pub(crate) fn new(budget: Option<u64>) -> Limits {
@@ -127,7 +141,7 @@ impl Limits {
         self.cancel.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn set_interrupt(&self, f: Option<Box<dyn FnMut() -> Interrupt>>) {
+    pub(crate) fn set_interrupt(&self, f: Option<InterruptFn>) {
         // The old hook is dropped outside the engine; a panic in its destructor is
         // contained.
         let old = self.interrupt.replace(f);
@@ -197,7 +211,7 @@ impl Limits {
 }
 
 /// Installs the budget hook into a fresh state.
-pub(crate) fn install(vm: &mut Vm, limits: &Rc<Limits>) {
+pub(crate) fn install(vm: &mut Vm, limits: &crate::sync::XRc<Limits>) {
     let l = limits.clone();
     vm.set_budget_hook(Some(Box::new(move || l.on_slice())));
     limits.grant(vm);

@@ -25,26 +25,24 @@
 //! into Lua, a metamethod, an explicit collection).
 
 use std::any::{Any, TypeId};
-use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::rc::{Rc, Weak};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use moonbox_engine::gc::GcRef;
-
-use crate::capabilities::Capabilities;
 use moonbox_engine::object::Table as RawTable;
 use moonbox_engine::vm::{ErrorKind, LResult, LuaError, Vm, EXTRA_STACK, MAX_STACK};
 use moonbox_engine::Value as Raw;
 
-use crate::conv::{FromLua, FromLuaMulti, IntoLua, IntoLuaMulti};
 use crate::error::{Error, Result};
-use crate::limits::{self, CancelHandle, Interrupt, Limits, Stop};
-use crate::value::{Ref, Value};
-use crate::{Function, LuaString, Table, Thread};
+use crate::limits::{Limits, Stop};
+use crate::sync::{XRc, XWeak};
+use crate::value::Ref;
+use crate::{Function, Table};
+
+pub use crate::state::Lua;
 
 /// A callback error's Lua text and the error.
 type RecentError = (Box<[u8]>, Arc<Error>);
@@ -55,49 +53,7 @@ const RECENT_ERRORS: usize = 16;
 /// Spare VMs kept for lending (deeper nesting allocates and frees extra ones).
 const MAX_SPARES: usize = 8;
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// Options for [`Lua::with_options`].
-///
-/// ```
-/// use moonbox::{Lua, LuaOptions};
-///
-/// let lua = Lua::with_options(LuaOptions {
-///     sandboxed: true,
-///     memory_limit: Some(16 << 20),
-///     instruction_limit: Some(1_000_000),
-/// });
-/// assert_eq!(lua.load("return 6 * 7").eval::<i32>()?, 42);
-/// # Ok::<(), moonbox::Error>(())
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct LuaOptions {
-    /// Open the sandboxed library set (see [`Lua::sandboxed`]) instead of the full one.
-    pub sandboxed: bool,
-    /// Memory limit in bytes of live heap (see [`Lua::set_memory_limit`]).
-    pub memory_limit: Option<usize>,
-    /// Instruction budget (see [`Lua::set_budget`]).
-    pub instruction_limit: Option<u64>,
-}
-
-/// A Lua state: the entry point of the embedding API.
-///
-/// `Lua` is not `Send`: the engine is single-threaded. Use a [`CancelHandle`] to stop
-/// a script from another thread. Dropping the `Lua` frees the whole Lua heap; handles
-/// that outlive it report [`Error::StateDropped`].
-///
-/// ```
-/// use moonbox::Lua;
-///
-/// let lua = Lua::new();
-/// lua.globals().set("name", "world")?;
-/// let greeting: String = lua.load(r#"return "hello, " .. name"#).eval()?;
-/// assert_eq!(greeting, "hello, world");
-/// # Ok::<(), moonbox::Error>(())
-/// ```
-pub struct Lua {
-    pub(crate) inner: Rc<Inner>,
-}
+pub(crate) static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The shared state behind a `Lua` and its handles.
 pub(crate) struct Inner {
@@ -113,16 +69,132 @@ pub(crate) struct Inner {
     next_slot: Cell<u32>,
     /// Slots released while the VM was busy; cleared at the next anchoring.
     deferred: Cell<Vec<u32>>,
-    pub(crate) limits: Rc<Limits>,
+    pub(crate) limits: XRc<Limits>,
     /// Errors recently raised by Rust callbacks, by the text Lua sees (newest last),
     /// so the original error can be recovered when that value propagates out.
     recent_errors: RefCell<VecDeque<RecentError>>,
+    /// A panic that reached the facade's boundary: resumed when control leaves the
+    /// engine (see [`Inner::with_vm`]).
+    pending_panic: Cell<Option<Box<dyn Any + Send>>>,
+    /// Data the application attached to the state (see [`Lua::set_app_data`]).
+    pub(crate) app_data: crate::types::AppData,
     /// The global table the state started with.
     globals: std::cell::OnceCell<Table>,
     /// Metatables of userdata types, by Rust type.
     pub(crate) ud_types: RefCell<HashMap<TypeId, GcRef<RawTable>>>,
     /// Userdata types whose metatable is being built.
     pub(crate) ud_building: RefCell<std::collections::HashSet<TypeId>>,
+    /// The hook set with [`Lua::set_hook`], if any.
+    pub(crate) hook: RefCell<Option<crate::debug::HookCallback>>,
+    /// A closed state (see `Lua::closed`): its VM is never handed out.
+    closed: Cell<bool>,
+    /// The waker of the task polling an `AsyncThread`, while it resumes.
+    #[cfg(feature = "async")]
+    waker: Cell<Option<std::task::Waker>>,
+    /// Serializes every use of the fields above between threads (`send` feature).
+    #[cfg(feature = "send")]
+    lock: parking_lot::ReentrantMutex<()>,
+}
+
+#[cfg(feature = "send")]
+// SAFETY: `Inner`'s interior-mutable fields and the VM (whose heap has no thread
+// affinity: the engine keeps no per-thread state that outlives a call) are only
+// touched while `lock` is held: `with_vm`/`try_vm` take it around every use of the
+// VM (so also while Lua code, and the callbacks it calls, run), and the few fields
+// used outside the VM (slots released by `Drop`, app data, userdata metatables, the
+// hook, the waker, the interrupt hook) are reached through `Inner::lock` as well.
+// The lock is reentrant, so a callback on the thread that holds it re-enters as in
+// the single-threaded build; another thread waits. Everything stored inside (callbacks,
+// userdata, hooks, output) is `Send` by the `MaybeSend` bounds of this feature.
+unsafe impl Send for Inner {}
+#[cfg(feature = "send")]
+// SAFETY: as above: shared access goes through `lock`.
+unsafe impl Sync for Inner {}
+
+/// What `Inner::lock` returns: the reentrant lock's guard, or nothing.
+#[cfg(feature = "send")]
+pub(crate) type LockGuard<'a> = parking_lot::ReentrantMutexGuard<'a, ()>;
+#[cfg(not(feature = "send"))]
+pub(crate) type LockGuard<'a> = std::marker::PhantomData<&'a ()>;
+
+impl Inner {
+    /// The shared state around a fresh VM.
+    pub(crate) fn new(mut vm: Box<Vm>, limits: XRc<Limits>, id: u64) -> Inner {
+        let anchors = vm.new_table(16, 0);
+        vm.add_root(anchors.to_value());
+        Inner {
+            id,
+            vm: Cell::new(Some(vm)),
+            spare: Cell::new(None),
+            spares: Cell::new(Vec::new()),
+            anchors,
+            free_slots: Cell::new(Vec::new()),
+            next_slot: Cell::new(0),
+            deferred: Cell::new(Vec::new()),
+            limits,
+            recent_errors: RefCell::new(VecDeque::new()),
+            pending_panic: Cell::new(None),
+            app_data: crate::types::AppData::default(),
+            globals: std::cell::OnceCell::new(),
+            ud_types: RefCell::new(HashMap::new()),
+            ud_building: RefCell::new(std::collections::HashSet::new()),
+            hook: RefCell::new(None),
+            closed: Cell::new(false),
+            #[cfg(feature = "async")]
+            waker: Cell::new(None),
+            #[cfg(feature = "send")]
+            lock: parking_lot::ReentrantMutex::new(()),
+        }
+    }
+
+    /// Takes the state's lock (a no-op without the `send` feature).
+    #[inline(always)]
+    pub(crate) fn lock(&self) -> LockGuard<'_> {
+        #[cfg(feature = "send")]
+        return self.lock.lock();
+        #[cfg(not(feature = "send"))]
+        std::marker::PhantomData
+    }
+
+    /// The waker of the task polling the running `AsyncThread`, if any.
+    #[cfg(feature = "async")]
+    pub(crate) fn waker(&self) -> Option<std::task::Waker> {
+        let _l = self.lock();
+        let w = self.waker.take();
+        self.waker.set(w.clone());
+        w
+    }
+
+    /// Sets the current waker; returns the previous one.
+    #[cfg(feature = "async")]
+    pub(crate) fn set_waker(&self, w: Option<std::task::Waker>) -> Option<std::task::Waker> {
+        let _l = self.lock();
+        self.waker.replace(w)
+    }
+
+    /// Remembers the global table the state starts with (see `initial_globals`).
+    pub(crate) fn init_globals(self: &XRc<Self>) {
+        let _l = self.lock();
+        if let Ok(g) = self.with_vm(|vm| Table(self.make_ref(vm, vm.globals().to_value()))) {
+            let _ = self.globals.set(g);
+        }
+    }
+
+    /// The global table the state started with (for when the VM is busy).
+    pub(crate) fn initial_globals(&self) -> Table {
+        let _l = self.lock();
+        match self.globals.get() {
+            Some(t) => t.clone(),
+            None => unreachable!("set when the state is made"),
+        }
+    }
+
+    /// Closes the state: its VM is dropped and never handed out again.
+    pub(crate) fn close(&self) {
+        let _l = self.lock();
+        self.closed.set(true);
+        drop(self.vm.take());
+    }
 }
 
 /// A value whose destructor must not unwind into the engine (userdata payloads are
@@ -147,10 +219,13 @@ impl<T> Drop for NoUnwind<T> {
 
 /// A Rust callback as the trampoline sees it: reads `nargs` arguments at
 /// `stack[base ..]`, pushes its results, returns how many.
+#[cfg(not(feature = "send"))]
 pub(crate) type CallbackFn = dyn Fn(&Lua, usize, usize) -> Result<usize>;
+#[cfg(feature = "send")]
+pub(crate) type CallbackFn = dyn Fn(&Lua, usize, usize) -> Result<usize> + Send;
 
 pub(crate) struct Callback {
-    inner: Weak<Inner>,
+    inner: XWeak<Inner>,
     f: Box<CallbackFn>,
 }
 
@@ -241,19 +316,50 @@ impl Drop for StackGuard<'_> {
 
 impl Inner {
     /// Runs `f` with exclusive access to the VM (see the module docs).
+    ///
+    /// When a Rust callback's panic reached the facade during `f` (as a Lua error that
+    /// left the engine), it is resumed here, after the VM is back in its cell: either
+    /// in the embedder's code, or inside an outer callback, whose trampoline catches it
+    /// again. It never unwinds through the engine.
     #[inline(always)]
     pub(crate) fn with_vm<R>(&self, f: impl FnOnce(&mut Vm) -> R) -> Result<R> {
-        let Some(vm) = self.vm.take() else { return Err(Error::StateBusy) };
+        let _l = self.lock();
+        let Some(vm) = self.vm.take() else { return Err(self.busy()) };
         let mut g = VmGuard { cell: &self.vm, vm: Some(vm) };
-        Ok(f(g.vm()))
+        let r = f(g.vm());
+        drop(g);
+        self.resume_panic();
+        Ok(r)
     }
 
     /// [`with_vm`](Inner::with_vm) for a fallible `f`.
     #[inline(always)]
     pub(crate) fn try_vm<R>(&self, f: impl FnOnce(&mut Vm) -> Result<R>) -> Result<R> {
-        let Some(vm) = self.vm.take() else { return Err(Error::StateBusy) };
+        let _l = self.lock();
+        let Some(vm) = self.vm.take() else { return Err(self.busy()) };
         let mut g = VmGuard { cell: &self.vm, vm: Some(vm) };
-        f(g.vm())
+        let r = f(g.vm());
+        drop(g);
+        self.resume_panic();
+        r
+    }
+
+    /// Why the VM is not in its cell.
+    #[cold]
+    fn busy(&self) -> Error {
+        if self.closed.get() {
+            Error::StateDropped
+        } else {
+            Error::StateBusy
+        }
+    }
+
+    /// Resumes a pending callback panic (see [`with_vm`](Inner::with_vm)).
+    #[inline(always)]
+    fn resume_panic(&self) {
+        if let Some(p) = self.pending_panic.take() {
+            resume_unwind(p);
+        }
     }
 
     /// Lends the VM that the engine holds as `vm` to Rust code for the duration of
@@ -285,7 +391,7 @@ impl Inner {
     // ----- Anchors ---------------------------------------------------------------------
 
     /// Clears the slots released while the VM was busy.
-    fn drain_deferred(&self) {
+    pub(crate) fn drain_deferred(&self) {
         let deferred = self.deferred.take();
         if !deferred.is_empty() {
             let mut free = self.free_slots.take();
@@ -320,6 +426,7 @@ impl Inner {
 
     /// Frees a handle's slot (deferred if the VM is busy).
     pub(crate) fn release_slot(&self, slot: u32) {
+        let _l = self.lock();
         match self.vm.take() {
             Some(vm) => {
                 let _ = self.anchors.set_int(i64::from(slot), Raw::NIL, usize::MAX);
@@ -337,9 +444,9 @@ impl Inner {
     }
 
     /// A handle core for `raw` (a reference value).
-    pub(crate) fn make_ref(self: &Rc<Self>, vm: &mut Vm, raw: Raw) -> Rc<Ref> {
+    pub(crate) fn make_ref(self: &XRc<Self>, vm: &mut Vm, raw: Raw) -> XRc<Ref> {
         let slot = self.anchor(vm, raw);
-        Rc::new(Ref { inner: Rc::downgrade(self), lua_id: self.id, slot, raw })
+        XRc::new(Ref { inner: XRc::downgrade(self), lua_id: self.id, slot, raw })
     }
 
     // ----- Errors ------------------------------------------------------------------------
@@ -347,11 +454,18 @@ impl Inner {
     /// Turns an engine error into a facade error (may run `__tostring`).
     pub(crate) fn convert_error(&self, vm: &mut Vm, e: LuaError) -> Error {
         let v = e.value();
+        if let Some(p) = self.recent_panic(v) {
+            // Resumed when control leaves the engine (see `with_vm`).
+            let message = panic_message(&*p);
+            self.pending_panic.set(Some(p));
+            return Error::RuntimeError(format!("panic: {message}"));
+        }
         if let Some(err) = self.recent_error(v) {
             if err.is_uncatchable() || matches!(*err, Error::MemoryError(_)) {
                 return (*err).clone();
             }
-            return Error::CallbackError { traceback: e.traceback().map(str::to_owned), cause: err };
+            let traceback = host_traceback(e.traceback()).unwrap_or_else(|| "stack traceback:\n\t[C]: in ?".to_owned());
+            return Error::CallbackError { traceback, cause: err };
         }
         // The text of a catchable error (its `__tostring` may run, and may be stopped by
         // a limit: then the stop is what the host sees).
@@ -369,7 +483,12 @@ impl Inner {
                 Error::SyntaxError { message, incomplete_input }
             }
             ErrorKind::Runtime | ErrorKind::ErrorHandler => {
-                Error::RuntimeError { message: text, traceback: e.traceback().map(str::to_owned) }
+                let mut message = text;
+                if let Some(tb) = host_traceback(e.traceback()) {
+                    message.push('\n');
+                    message.push_str(&tb);
+                }
+                Error::RuntimeError(message)
             }
             ErrorKind::Memory | ErrorKind::RetryAfterGc => {
                 // The engine's message, with the state's limit and use when one is set.
@@ -407,9 +526,9 @@ impl Inner {
             _ => ErrorKind::Runtime,
         };
         let e = match e {
-            Error::BadArgument { to: None, pos, cause } => {
-                let (name, _) = vm.native_name();
-                Error::BadArgument { to: (name != "?").then_some(name), pos, cause }
+            Error::BadArgument { to: None, pos, name, cause } => {
+                let (fname, _) = vm.native_name();
+                Error::BadArgument { to: (fname != "?").then_some(fname), pos, name, cause }
             }
             e => e,
         };
@@ -430,6 +549,33 @@ impl Inner {
         }
         recent.push_back((text.into_bytes().into_boxed_slice(), Arc::new(e)));
         LuaError::new(kind, v)
+    }
+
+    /// Turns a callback's panic into a Lua error: a userdata that carries the payload
+    /// (its `tostring` is the panic message, as in mlua) until it leaves the engine.
+    fn raise_panic(&self, vm: &mut Vm, payload: Box<dyn Any + Send>) -> LuaError {
+        let reg = vm.registry();
+        let mut mt = vm.get_field(reg, "moonbox.panic_mt").as_table();
+        if mt.is_none() {
+            let t = vm.new_table(0, 2);
+            let f = vm.native(panic_tostring, "__tostring");
+            vm.set_field(t, "__tostring", f);
+            vm.set_field(reg, "moonbox.panic_mt", t.to_value());
+            mt = Some(t);
+        }
+        let message = panic_message(&*payload);
+        let p = WrappedPanic { message, payload: Cell::new(Some(payload)) };
+        let ud = vm.new_userdata(Some(Box::new(NoUnwind::new(p))));
+        ud.set_meta(mt);
+        vm.barrier(ud);
+        LuaError::new(ErrorKind::Runtime, ud.to_value())
+    }
+
+    /// The panic carried by the error value `v`, taken out of it.
+    fn recent_panic(&self, v: Raw) -> Option<Box<dyn Any + Send>> {
+        let u = v.as_userdata()?;
+        let p = u.data()?.downcast_ref::<NoUnwind<WrappedPanic>>()?.get()?;
+        p.payload.take()
     }
 
     /// The callback error whose Lua text is `v`, if one was raised recently.
@@ -457,7 +603,7 @@ impl Inner {
     }
 
     /// Checks before running Lua code: cancellation, and a pending memory stop.
-    fn before_run(&self, vm: &mut Vm) -> Result<()> {
+    pub(crate) fn before_run(&self, vm: &mut Vm) -> Result<()> {
         if self.limits.is_cancelled() {
             self.limits.stop.set(Stop::Cancelled);
             return Err(Error::Cancelled);
@@ -485,20 +631,32 @@ impl Inner {
         self.before_run(vm)?;
         match vm.resume(co, base, nargs) {
             Ok(Ok(n)) => Ok(n),
-            Ok(Err(ev)) => Err(self.convert_error(vm, LuaError::new(ErrorKind::Runtime, ev))),
+            Ok(Err(ev)) => {
+                // The coroutine's frames still show where it failed.
+                let mut e = LuaError::new(ErrorKind::Runtime, ev);
+                e.set_traceback(vm.thread_traceback(co, 0));
+                Err(self.convert_error(vm, e))
+            }
             Err(e) => Err(self.convert_error(vm, e)),
         }
     }
 
     /// Compiles a chunk into a function handle.
-    fn load_chunk(self: &Rc<Self>, src: &[u8], name: &[u8], env: Option<&Table>) -> Result<Function> {
+    pub(crate) fn load_chunk(
+        self: &XRc<Self>,
+        src: &[u8],
+        name: &[u8],
+        env: Option<&Table>,
+        mode: Option<&[u8]>,
+    ) -> Result<Function> {
         let env = match env {
             Some(t) => Some(t.0.raw_for(self)?.as_table().ok_or(Error::MismatchedLua)?),
             None => None,
         };
         self.with_vm(|vm| {
             self.check_memory(vm)?;
-            match vm.load(src, name, env) {
+            let src = moonbox_engine::vm::load::ChunkSource::Bytes(src);
+            match vm.load_chunk(src, name, mode, env) {
                 Ok(f) => Ok(Function(self.make_ref(vm, f))),
                 Err(e) => Err(self.convert_error(vm, e)),
             }
@@ -506,8 +664,8 @@ impl Inner {
     }
 
     /// Wraps a callback as a Lua function value.
-    pub(crate) fn make_callback(self: &Rc<Self>, vm: &mut Vm, f: Box<CallbackFn>) -> Raw {
-        let cb = Rc::new(Callback { inner: Rc::downgrade(self), f });
+    pub(crate) fn make_callback(self: &XRc<Self>, vm: &mut Vm, f: Box<CallbackFn>) -> Raw {
+        let cb = XRc::new(Callback { inner: XRc::downgrade(self), f });
         let ud = vm.new_userdata(Some(Box::new(NoUnwind::new(cb))));
         vm.native_closure(callback_trampoline, "?", vec![ud.to_value()])
     }
@@ -537,12 +695,20 @@ pub(crate) fn push_checked(vm: &mut Vm, vals: &[Raw]) -> Result<()> {
     Ok(())
 }
 
+/// A traceback as an embedder sees it: without the engine's line for the host's
+/// entry frame (`[C]: at 0x00000000`, which the `luajit` command shows for its own C
+/// caller; LuaJIT called from a host through `lua_pcall` has no such frame).
+fn host_traceback(tb: Option<&str>) -> Option<String> {
+    let tb = tb?;
+    Some(tb.strip_suffix("\n\t[C]: at 0x00000000").unwrap_or(tb).to_owned())
+}
+
 /// The text Lua code sees for a callback's error.
 fn lua_text(e: &Error) -> String {
     match e {
-        Error::RuntimeError { message, .. } => message.clone(),
+        Error::RuntimeError(message) => message.clone(),
         Error::CallbackError { cause, .. } => lua_text(cause),
-        Error::BadArgument { to, pos, cause } => match to {
+        Error::BadArgument { to, pos, cause, .. } => match to {
             Some(t) => format!("bad argument #{pos} to '{t}' ({})", lua_text(cause)),
             None => format!("bad argument #{pos} ({})", lua_text(cause)),
         },
@@ -557,16 +723,39 @@ fn panic_message(p: &(dyn Any + Send)) -> String {
     } else if let Some(s) = p.downcast_ref::<String>() {
         s.clone()
     } else {
-        "non-string panic payload".to_string()
+        "<panic>".to_string()
     }
+}
+
+/// A Rust callback's panic travelling through Lua as an error value.
+struct WrappedPanic {
+    message: String,
+    /// Taken when the error leaves the engine (the panic then resumes).
+    payload: Cell<Option<Box<dyn Any + Send>>>,
+}
+
+/// `__tostring` of panic error values: the panic message.
+fn panic_tostring(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    let v = vm.arg(base, nargs, 0);
+    let msg = v
+        .as_userdata()
+        .and_then(|u| {
+            u.data()
+                .and_then(|d| d.downcast_ref::<NoUnwind<WrappedPanic>>())
+                .and_then(|p| p.get())
+                .map(|p| p.message.clone())
+        })
+        .unwrap_or_else(|| "<panic>".to_string());
+    let s = vm.str_value(msg.as_bytes());
+    vm.push(s);
+    Ok(1)
 }
 
 /// The native behind every Rust callback (upvalue 0: the callback).
 fn callback_trampoline(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
-    let cb = vm
-        .native_upval(0)
-        .as_userdata()
-        .and_then(|u| u.data().and_then(|d| d.downcast_ref::<NoUnwind<Rc<Callback>>>()).and_then(|c| c.get().cloned()));
+    let cb = vm.native_upval(0).as_userdata().and_then(|u| {
+        u.data().and_then(|d| d.downcast_ref::<NoUnwind<XRc<Callback>>>()).and_then(|c| c.get().cloned())
+    });
     let Some(cb) = cb else { return Err(vm.rt_error("moonbox: not a Rust callback")) };
     let Some(inner) = cb.inner.upgrade() else {
         return Err(vm.rt_error("the Lua state of this Rust callback was dropped"));
@@ -574,809 +763,13 @@ fn callback_trampoline(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize>
     if let Err(e) = inner.check_memory(vm) {
         return Err(inner.raise(vm, e));
     }
-    let lua = Lua { inner };
+    let lua = Lua::from_inner(inner);
     let r = lua.inner.lend(vm, || catch_unwind(AssertUnwindSafe(|| (cb.f)(&lua, base, nargs))));
     let e = match r {
         Ok(Ok(Ok(n))) => return Ok(n),
         Ok(Ok(Err(e))) => e,
-        Ok(Err(payload)) => {
-            let message = panic_message(&*payload);
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
-            Error::CallbackPanic { message }
-        }
+        Ok(Err(payload)) => return Err(lua.inner.raise_panic(vm, payload)),
         Err(e) => e,
     };
     Err(lua.inner.raise(vm, e))
-}
-
-// ----- The public API ---------------------------------------------------------------
-
-impl Default for Lua {
-    fn default() -> Self {
-        Lua::new()
-    }
-}
-
-impl std::fmt::Debug for Lua {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Lua(#{})", self.inner.id)
-    }
-}
-
-impl Lua {
-    /// A state with the full standard library, for trusted code: like the `luajit`
-    /// command (io, os, debug, `require` from the file system, binary chunks).
-    pub fn new() -> Lua {
-        Lua::with_options(LuaOptions::default())
-    }
-
-    /// A state for untrusted code, with [`Capabilities::sandboxed`]. Compared with
-    /// [`Lua::new`] it has:
-    ///
-    /// - no `io` library (nor in `package.loaded`);
-    /// - an `os` library without `execute`, `exit`, `remove`, `rename`, `tmpname` and
-    ///   `getenv` (it keeps `clock`, `date`, `time`, `difftime`, `setlocale`);
-    /// - no `dofile` and `loadfile`; `require` finds only modules already in
-    ///   `package.loaded` or `package.preload` (the file loaders, `package.loadlib` and
-    ///   `package.searchpath` are removed);
-    /// - a `debug` library with only `traceback`;
-    /// - `load`/`loadstring` that refuse binary chunks (source only), no `string.dump`;
-    /// - an `os.clock` rounded to whole milliseconds;
-    /// - a `collectgarbage` that refuses `"stop"`, `"setpause"` and `"setstepmul"`
-    ///   (which would defeat the memory limit).
-    ///
-    /// None of these functions is registered (they are absent, not failing).
-    /// `print` still writes to the process's stdout unless [`Lua::set_output`]
-    /// redirects it. No memory limit or instruction budget is set: use
-    /// [`Lua::with_options`] or the setters for those. To grant directories or
-    /// single capabilities, use [`Lua::with_capabilities`].
-    ///
-    /// ```
-    /// use moonbox::Lua;
-    ///
-    /// let lua = Lua::sandboxed();
-    /// let gone: bool = lua.load("return io == nil and os.execute == nil and dofile == nil").eval()?;
-    /// assert!(gone);
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn sandboxed() -> Lua {
-        Lua::with_options(LuaOptions { sandboxed: true, ..LuaOptions::default() })
-    }
-
-    /// A state configured by `options` ([`Capabilities::sandboxed`] if
-    /// `options.sandboxed`, else [`Capabilities::full`]).
-    pub fn with_options(options: LuaOptions) -> Lua {
-        let caps = if options.sandboxed { Capabilities::sandboxed() } else { Capabilities::full() };
-        Lua::new_with(caps, options)
-    }
-
-    /// A state with `caps` and no limits.
-    ///
-    /// ```
-    /// use moonbox::{Capabilities, Lua};
-    ///
-    /// // Sandboxed, but string.dump and binary chunks allowed.
-    /// let lua = Lua::with_capabilities(Capabilities::sandboxed().string_dump(true).binary_chunks(true));
-    /// let n: i32 = lua.load("return load(string.dump(function() return 7 end))()").eval()?;
-    /// assert_eq!(n, 7);
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn with_capabilities(caps: Capabilities) -> Lua {
-        Lua::new_with(caps, LuaOptions::default())
-    }
-
-    /// A state with `caps` and the limits of `options` (whose `sandboxed` flag is
-    /// not used: `caps` decides).
-    pub fn new_with(caps: Capabilities, options: LuaOptions) -> Lua {
-        // SAFETY: the facade keeps the state's contract: every handle it gives out
-        // is anchored in `anchors` (a root) and checked against this state's id,
-        // and it holds no other reference across a call into the state.
-        let mut vm = Box::new(unsafe { Vm::new_bare() });
-        moonbox_engine::stdlib::open_with(&mut vm, &caps.caps);
-        if !caps.gc_control || options.memory_limit.is_some() {
-            crate::sandbox::guard_collectgarbage(&mut vm);
-        }
-        let anchors = vm.new_table(16, 0);
-        vm.add_root(anchors.to_value());
-        vm.set_memory_limit(options.memory_limit);
-        let limits = Rc::new(Limits::new(options.instruction_limit));
-        limits::install(&mut vm, &limits);
-        let inner = Inner {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            vm: Cell::new(Some(vm)),
-            spare: Cell::new(None),
-            spares: Cell::new(Vec::new()),
-            anchors,
-            free_slots: Cell::new(Vec::new()),
-            next_slot: Cell::new(0),
-            deferred: Cell::new(Vec::new()),
-            limits,
-            recent_errors: RefCell::new(VecDeque::new()),
-            globals: std::cell::OnceCell::new(),
-            ud_types: RefCell::new(HashMap::new()),
-            ud_building: RefCell::new(std::collections::HashSet::new()),
-        };
-        let lua = Lua { inner: Rc::new(inner) };
-        if let Ok(g) = lua.inner.with_vm(|vm| Table(lua.inner.make_ref(vm, vm.globals().to_value()))) {
-            let _ = lua.inner.globals.set(g);
-        }
-        lua
-    }
-
-    /// Prepares a chunk of Lua source for running. See [`Chunk`].
-    ///
-    /// ```
-    /// use moonbox::Lua;
-    ///
-    /// let lua = Lua::new();
-    /// lua.load("x = 1 + 2").set_name("=setup").exec()?;
-    /// assert_eq!(lua.globals().get::<_, i32>("x")?, 3);
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn load<'a>(&'a self, source: impl AsChunk<'a>) -> Chunk<'a> {
-        Chunk { lua: self, source: source.into_source(), name: None, env: None }
-    }
-
-    /// The global table (the environment of the main thread).
-    ///
-    /// ```
-    /// use moonbox::Lua;
-    ///
-    /// let lua = Lua::new();
-    /// let print: moonbox::Function = lua.globals().get("print")?;
-    /// # let _ = print;
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn globals(&self) -> Table {
-        // The VM is only unavailable while the engine is busy (in a destructor run by
-        // the collector); then the table the state started with is returned.
-        match self.inner.with_vm(|vm| Table(self.inner.make_ref(vm, vm.globals().to_value()))) {
-            Ok(t) => t,
-            Err(_) => self.initial_globals(),
-        }
-    }
-
-    fn initial_globals(&self) -> Table {
-        match self.inner.globals.get() {
-            Some(t) => t.clone(),
-            None => unreachable!("set when the state is made"),
-        }
-    }
-
-    /// A new empty table.
-    pub fn create_table(&self) -> Result<Table> {
-        self.create_table_with_capacity(0, 0)
-    }
-
-    /// A new table with room for `narr` sequence and `nrec` other entries.
-    pub fn create_table_with_capacity(&self, narr: usize, nrec: usize) -> Result<Table> {
-        self.inner.with_vm(|vm| {
-            self.inner.check_memory(vm)?;
-            let t = vm.new_table(narr.min(1 << 24), nrec.min(1 << 24));
-            Ok(Table(self.inner.make_ref(vm, t.to_value())))
-        })?
-    }
-
-    /// A table filled from key/value pairs.
-    ///
-    /// ```
-    /// use moonbox::Lua;
-    ///
-    /// let lua = Lua::new();
-    /// let t = lua.create_table_from([("a", 1), ("b", 2)])?;
-    /// assert_eq!(t.get::<_, i32>("b")?, 2);
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn create_table_from<K, V, I>(&self, pairs: I) -> Result<Table>
-    where
-        K: IntoLua,
-        V: IntoLua,
-        I: IntoIterator<Item = (K, V)>,
-    {
-        let t = self.create_table()?;
-        for (k, v) in pairs {
-            t.raw_set(k, v)?;
-        }
-        Ok(t)
-    }
-
-    /// A sequence table (`{v1, v2, ...}`) from an iterator.
-    ///
-    /// ```
-    /// use moonbox::Lua;
-    ///
-    /// let lua = Lua::new();
-    /// let t = lua.create_sequence_from(["x", "y", "z"])?;
-    /// assert_eq!(t.len()?, 3);
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn create_sequence_from<V, I>(&self, values: I) -> Result<Table>
-    where
-        V: IntoLua,
-        I: IntoIterator<Item = V>,
-    {
-        let t = self.create_table()?;
-        for (i, v) in values.into_iter().enumerate() {
-            t.raw_set(i as f64 + 1.0, v)?;
-        }
-        Ok(t)
-    }
-
-    /// A Lua string with these bytes (any bytes, not only UTF-8).
-    ///
-    /// ```
-    /// use moonbox::Lua;
-    ///
-    /// let lua = Lua::new();
-    /// let s = lua.create_string(b"\xffbinary")?;
-    /// assert_eq!(&s.as_bytes()[1..], b"binary");
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn create_string(&self, bytes: impl AsRef<[u8]>) -> Result<LuaString> {
-        let b = bytes.as_ref();
-        self.inner.with_vm(|vm| {
-            self.inner.check_memory(vm)?;
-            let s = vm.str_value(b);
-            Ok(LuaString::from_ref(self.inner.make_ref(vm, s)))
-        })?
-    }
-
-    /// Wraps a Rust closure as a Lua function. Arguments and results are converted
-    /// with [`FromLuaMulti`] / [`IntoLuaMulti`]; an `Err` becomes a Lua error that
-    /// `pcall` can catch, and a panic is caught and becomes a Lua error too.
-    ///
-    /// ```
-    /// use moonbox::Lua;
-    ///
-    /// let lua = Lua::new();
-    /// let greet = lua.create_function(|_lua, (n, who): (f64, String)| {
-    ///     Ok(format!("{who} x{n}"))
-    /// })?;
-    /// lua.globals().set("greet", greet)?;
-    /// assert_eq!(lua.load("return greet(3, 'hi')").eval::<String>()?, "hi x3");
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn create_function<A, R, F>(&self, func: F) -> Result<Function>
-    where
-        A: FromLuaMulti,
-        R: IntoLuaMulti,
-        F: Fn(&Lua, A) -> Result<R> + 'static,
-    {
-        self.create_callback(Box::new(move |lua, base, nargs| {
-            let args = A::from_stack_args(base, nargs, 1, lua)?;
-            func(lua, args)?.push_into_stack_multi(lua)
-        }))
-    }
-
-    /// Like [`create_function`](Lua::create_function) for an `FnMut` closure. Calling
-    /// it again while it runs (through Lua) fails with
-    /// [`Error::RecursiveMutCallback`].
-    ///
-    /// ```
-    /// use moonbox::Lua;
-    ///
-    /// let lua = Lua::new();
-    /// let mut count = 0;
-    /// let counter = lua.create_function_mut(move |_, ()| { count += 1; Ok(count) })?;
-    /// counter.call::<_, ()>(())?;
-    /// assert_eq!(counter.call::<_, i32>(())?, 2);
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn create_function_mut<A, R, F>(&self, func: F) -> Result<Function>
-    where
-        A: FromLuaMulti,
-        R: IntoLuaMulti,
-        F: FnMut(&Lua, A) -> Result<R> + 'static,
-    {
-        let func = RefCell::new(func);
-        self.create_function(move |lua, args| {
-            let mut f = func.try_borrow_mut().map_err(|_| Error::RecursiveMutCallback)?;
-            f(lua, args)
-        })
-    }
-
-    pub(crate) fn create_callback(&self, f: Box<CallbackFn>) -> Result<Function> {
-        self.inner.with_vm(|vm| {
-            self.inner.check_memory(vm)?;
-            let fv = self.inner.make_callback(vm, f);
-            Ok(Function(self.inner.make_ref(vm, fv)))
-        })?
-    }
-
-    /// A coroutine that will run `func`.
-    ///
-    /// ```
-    /// use moonbox::{Lua, ThreadStatus};
-    ///
-    /// let lua = Lua::new();
-    /// let f = lua.load("return function(a) local b = coroutine.yield(a + 1) return b * 2 end").eval()?;
-    /// let co = lua.create_thread(f)?;
-    /// assert_eq!(co.resume::<_, i32>(1)?, 2);
-    /// assert_eq!(co.resume::<_, i32>(10)?, 20);
-    /// assert_eq!(co.status(), ThreadStatus::Finished);
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn create_thread(&self, func: Function) -> Result<Thread> {
-        let f = func.0.raw_for(&self.inner)?;
-        self.inner.with_vm(|vm| {
-            self.inner.check_memory(vm)?;
-            let co = vm.new_thread(f);
-            Ok(Thread(self.inner.make_ref(vm, co.to_value())))
-        })?
-    }
-
-    /// Converts a Rust value to a Lua value.
-    pub fn pack<T: IntoLua>(&self, v: T) -> Result<Value> {
-        v.into_lua(self)
-    }
-
-    /// Converts a Lua value to a Rust value.
-    pub fn unpack<T: FromLua>(&self, v: Value) -> Result<T> {
-        T::from_lua(v, self)
-    }
-
-    // ----- Registry ------------------------------------------------------------------
-
-    /// Keeps a value alive, and reachable from Rust, until the key is dropped.
-    ///
-    /// ```
-    /// use moonbox::Lua;
-    ///
-    /// let lua = Lua::new();
-    /// let key = lua.create_registry_value(lua.create_sequence_from([1, 2, 3])?)?;
-    /// lua.gc_collect()?;
-    /// let t: moonbox::Table = lua.registry_value(&key)?;
-    /// assert_eq!(t.len()?, 3);
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn create_registry_value<T: IntoLua>(&self, v: T) -> Result<RegistryKey> {
-        let value = v.into_lua(self)?;
-        if let Some(r) = value.as_ref_core() {
-            r.raw_for(&self.inner)?;
-        }
-        Ok(RegistryKey { lua_id: self.inner.id, value })
-    }
-
-    /// The value stored under a registry key.
-    pub fn registry_value<T: FromLua>(&self, key: &RegistryKey) -> Result<T> {
-        if key.lua_id != self.inner.id {
-            return Err(Error::MismatchedLua);
-        }
-        T::from_lua(key.value.clone(), self)
-    }
-
-    /// Removes a registry value (the same as dropping the key).
-    pub fn remove_registry_value(&self, key: RegistryKey) -> Result<()> {
-        if key.lua_id != self.inner.id {
-            return Err(Error::MismatchedLua);
-        }
-        drop(key);
-        Ok(())
-    }
-
-    /// Stores a value in the Lua registry under a string name (the same table Lua's
-    /// `debug.getregistry()` returns; pick names that will not clash, e.g. prefixed
-    /// by your crate's name).
-    pub fn set_named_registry_value<T: IntoLua>(&self, name: &str, v: T) -> Result<()> {
-        let g = StackGuard::new(&self.inner)?;
-        v.push_into_stack(self)?;
-        let at = g.base();
-        self.inner.with_vm(|vm| {
-            let v = vm.slot(at);
-            let reg = vm.registry();
-            vm.set_field(reg, name, v);
-        })
-    }
-
-    /// The registry value stored under `name` (nil if none).
-    pub fn named_registry_value<T: FromLua>(&self, name: &str) -> Result<T> {
-        let g = StackGuard::new(&self.inner)?;
-        let at = g.base();
-        self.inner.with_vm(|vm| {
-            let reg = vm.registry();
-            let v = vm.get_field(reg, name);
-            vm.push(v);
-        })?;
-        T::from_stack(at, self)
-    }
-
-    // ----- GC, memory, budget ----------------------------------------------------------
-
-    /// Runs a full garbage collection (and pending `__gc` finalizers). Fails when a
-    /// finalizer is stopped by a limit (budget, cancellation, interrupt, memory).
-    pub fn gc_collect(&self) -> Result<()> {
-        self.inner.try_vm(|vm| {
-            // Clear released slots first so their objects can go.
-            self.inner.drain_deferred();
-            let r = vm.full_gc();
-            // A finalizer stopped by a limit.
-            r.map_err(|e| self.inner.convert_error(vm, e))
-        })
-    }
-
-    /// Bytes used by the Lua heap (the engine's estimate: live objects plus garbage
-    /// not yet collected).
-    pub fn used_memory(&self) -> usize {
-        self.inner.with_vm(|vm| vm.used_memory()).unwrap_or(0)
-    }
-
-    /// Sets the memory limit in bytes (`None`: no limit); returns the previous one.
-    ///
-    /// Every allocation of the state is accounted (strings, tables, closures, stacks,
-    /// coroutines, buffers). One that would take the heap past the limit, even after a
-    /// collection, raises the Lua error "not enough memory": Lua code can catch it
-    /// with `pcall`, as in LuaJIT; uncaught, it reaches the host as
-    /// [`Error::MemoryError`]. Big builtins (`string.rep`, `table.concat`, `gsub`, `..`)
-    /// check before they allocate, so a gigabyte request fails without being made.
-    /// The state stays usable.
-    ///
-    /// ```
-    /// use moonbox::{Error, Lua};
-    ///
-    /// let lua = Lua::sandboxed();
-    /// lua.set_memory_limit(Some(4 << 20));
-    /// let err = lua.load("local t = {} for i = 1, 1e8 do t[i] = {} end").exec().unwrap_err();
-    /// assert!(matches!(err, Error::MemoryError(_)));
-    /// lua.set_memory_limit(None);
-    /// assert_eq!(lua.load("return 1").eval::<i32>()?, 1);
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn set_memory_limit(&self, limit: Option<usize>) -> Option<usize> {
-        self.inner
-            .with_vm(|vm| {
-                let old = vm.memory_limit();
-                vm.set_memory_limit(limit);
-                old
-            })
-            .unwrap_or(None)
-    }
-
-    /// Sets how many bytes of the calling thread's stack the engine may use below the
-    /// point where the host calls into it; returns the old setting. The default,
-    /// [`DEFAULT_NATIVE_STACK`](moonbox_engine::vm::DEFAULT_NATIVE_STACK) (1 MiB
-    /// natively), suits any thread with 2 MiB of stack, Rust's default for spawned
-    /// threads. Lua calls do not use the native stack, but native code calling Lua does
-    /// (metamethods called by library functions, sort comparators, coroutine resumes,
-    /// nested `load`s, deeply nested syntax): past the limit that is the Lua error "C
-    /// stack overflow" (or "chunk has too many syntax levels"), never a crash, as long
-    /// as the thread has the limit plus
-    /// [`NATIVE_STACK_SLACK`](moonbox_engine::vm::NATIVE_STACK_SLACK) left.
-    ///
-    /// ```
-    /// use moonbox::Lua;
-    ///
-    /// // A thread with a 512 KiB stack.
-    /// std::thread::Builder::new().stack_size(512 << 10).spawn(|| {
-    ///     let lua = Lua::new();
-    ///     lua.set_native_stack_limit(192 << 10);
-    ///     let r = lua.load("local t = setmetatable({}, {__tostring = function(s) return tostring(s) end}) return tostring(t)").exec();
-    ///     assert!(r.unwrap_err().to_string().contains("C stack overflow"));
-    /// }).unwrap().join().unwrap();
-    /// ```
-    pub fn set_native_stack_limit(&self, bytes: usize) -> usize {
-        self.inner
-            .with_vm(|vm| {
-                let old = vm.native_stack_limit();
-                vm.set_native_stack_limit(bytes);
-                old
-            })
-            .unwrap_or(0)
-    }
-
-    /// The memory limit, if any.
-    pub fn memory_limit(&self) -> Option<usize> {
-        self.inner.with_vm(|vm| vm.memory_limit()).unwrap_or(None)
-    }
-
-    /// Sets the instruction budget: how many budget checks (one per call and per loop
-    /// iteration or backward jump) Lua code may still make, across calls, before it is
-    /// stopped with [`Error::BudgetExhausted`] (`None`: unlimited). `pcall` cannot
-    /// catch the stop; setting a new budget makes the state usable again.
-    ///
-    /// ```
-    /// use moonbox::{Error, Lua};
-    ///
-    /// let lua = Lua::new();
-    /// lua.set_budget(Some(10_000));
-    /// let err = lua.load("while true do end").exec().unwrap_err();
-    /// assert!(matches!(err, Error::BudgetExhausted));
-    /// lua.set_budget(None);
-    /// lua.load("for i = 1, 100000 do end").exec()?;
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn set_budget(&self, budget: Option<u64>) {
-        let _ = self.inner.with_vm(|vm| self.inner.limits.set_budget(vm, budget));
-    }
-
-    /// What is left of the instruction budget (`None`: unlimited).
-    pub fn remaining_budget(&self) -> Option<u64> {
-        self.inner.with_vm(|vm| self.inner.limits.remaining(vm)).unwrap_or(Some(0))
-    }
-
-    /// A thread-safe handle that stops this state's scripts (see [`CancelHandle`]).
-    pub fn cancel_handle(&self) -> CancelHandle {
-        self.inner.limits.cancel_handle()
-    }
-
-    /// Sets a hook called about every thousand budget checks while Lua code runs;
-    /// returning [`Interrupt::Stop`] stops the script with [`Error::Interrupted`]
-    /// (`pcall` cannot catch it). The hook runs inside the engine, so it gets no `&Lua`;
-    /// capture what it needs (a deadline, an atomic flag). A panic in the hook stops
-    /// the script as `Stop` would.
-    pub fn set_interrupt(&self, hook: impl FnMut() -> Interrupt + 'static) {
-        self.inner.limits.set_interrupt(Some(Box::new(hook)));
-    }
-
-    /// Removes the interrupt hook.
-    pub fn remove_interrupt(&self) {
-        self.inner.limits.set_interrupt(None);
-    }
-
-    /// Runs `f` on this state's raw engine [`Vm`](moonbox_engine::vm::Vm), for hosts
-    /// that need the engine API (the `moonbox` command runs its chunks this way). The
-    /// state's limits stay in force: the budget hook, the memory check and the interrupt
-    /// hook are installed in the `Vm`. Values that `f` gets from the engine are only
-    /// safe to use inside `f` (nothing anchors them); turn an engine error into an
-    /// [`Error`] with [`Lua::error_from_raw`] when it says which limit stopped a script.
-    ///
-    /// Fails with [`Error::StateBusy`] when called from inside a running callback,
-    /// and with [`Error::Cancelled`] or [`Error::MemoryError`] when a limit is already
-    /// hit before `f` could run.
-    ///
-    /// # Safety
-    /// Inside `f` the caller holds the raw engine's contract (`Vm::new_bare`): no
-    /// handle (`GcRef`, or a GC-tagged `Value`) that `f` got from the engine is used
-    /// after a call into the engine that may collect unless it is reachable from the
-    /// state's roots, and none is used after `f` returns.
-    ///
-    /// ```
-    /// use moonbox::Lua;
-    ///
-    /// let lua = Lua::new();
-    /// // SAFETY: the loaded function is on the stack while it runs, and the result is
-    /// // read at once as a number.
-    /// let n = unsafe {
-    ///     lua.with_raw_vm(|vm| {
-    ///         let f = vm.load(b"return 6 * 7", b"=raw", None).unwrap();
-    ///         vm.call_value(f, &[], 1).unwrap()[0].as_number()
-    ///     })
-    /// }?;
-    /// assert_eq!(n, Some(42.0));
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub unsafe fn with_raw_vm<R>(&self, f: impl FnOnce(&mut Vm) -> R) -> Result<R> {
-        self.inner.try_vm(|vm| {
-            self.inner.before_run(vm)?;
-            Ok(f(vm))
-        })
-    }
-
-    /// Turns an error that the raw engine returned inside [`Lua::with_raw_vm`] into an
-    /// [`Error`], as the facade's own calls do: a stop by a limit becomes
-    /// [`Error::BudgetExhausted`], [`Error::Interrupted`], [`Error::Cancelled`] or
-    /// [`Error::MemoryError`]. `vm` must be the one `with_raw_vm` lent (the conversion
-    /// may run `__tostring`).
-    pub fn error_from_raw(&self, vm: &mut Vm, e: LuaError) -> Error {
-        self.inner.convert_error(vm, e)
-    }
-
-    /// Sends what `print` (and, in a trusted state, `io.write` to stdout) writes to
-    /// `out` instead of the process's stdout. The handler runs inside the engine, so it
-    /// gets no `&Lua`; a panic in it is contained (the output is dropped).
-    ///
-    /// ```
-    /// use std::{cell::RefCell, rc::Rc};
-    /// use moonbox::Lua;
-    ///
-    /// let lua = Lua::sandboxed();
-    /// let buf = Rc::new(RefCell::new(Vec::new()));
-    /// let b = buf.clone();
-    /// lua.set_output(move |bytes| b.borrow_mut().extend_from_slice(bytes))?;
-    /// lua.load("print('hi', 42)").exec()?;
-    /// assert_eq!(&*buf.borrow(), b"hi\t42\n");
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn set_output(&self, out: impl FnMut(&[u8]) + 'static) -> Result<()> {
-        let out = RefCell::new(out);
-        self.inner.with_vm(|vm| {
-            let old = vm.set_output(Some(Box::new(move |b: &[u8]| {
-                if let Ok(mut f) = out.try_borrow_mut() {
-                    let _ = catch_unwind(AssertUnwindSafe(|| (*f)(b)));
-                }
-            })));
-            drop(NoUnwind::new(old));
-        })
-    }
-
-    /// The unique id of this state (handles of other states are refused).
-    pub fn id(&self) -> u64 {
-        self.inner.id
-    }
-
-    // ----- Stack helpers for conversions ------------------------------------------------
-
-    /// Pushes a raw value.
-    #[inline]
-    pub(crate) fn push_raw(&self, v: Raw) -> Result<()> {
-        self.inner.try_vm(|vm| push1(vm, v))
-    }
-
-    /// Pushes an owned value.
-    pub(crate) fn push_value(&self, v: &Value) -> Result<()> {
-        let raw = v.to_raw(&self.inner)?;
-        self.push_raw(raw)
-    }
-
-    /// The raw value at stack slot `idx`.
-    #[inline]
-    pub(crate) fn raw_at(&self, idx: usize) -> Result<Raw> {
-        self.inner.with_vm(|vm| vm.slot(idx))
-    }
-
-    /// The owned value at stack slot `idx`.
-    pub(crate) fn value_at(&self, idx: usize) -> Result<Value> {
-        self.inner.with_vm(|vm| {
-            let raw = vm.slot(idx);
-            self.inner.value_from_raw(vm, raw)
-        })
-    }
-}
-
-/// A value kept alive by the state until the key is dropped (see
-/// [`Lua::create_registry_value`]).
-pub struct RegistryKey {
-    lua_id: u64,
-    value: Value,
-}
-
-impl std::fmt::Debug for RegistryKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RegistryKey({:?})", self.value)
-    }
-}
-
-// ----- Chunks -----------------------------------------------------------------------
-
-/// Lua source text accepted by [`Lua::load`]: `&str`, `String`, `&[u8]`, `Vec<u8>`.
-pub trait AsChunk<'a> {
-    /// The source bytes.
-    fn into_source(self) -> Cow<'a, [u8]>;
-}
-
-impl<'a> AsChunk<'a> for &'a str {
-    fn into_source(self) -> Cow<'a, [u8]> {
-        Cow::Borrowed(self.as_bytes())
-    }
-}
-
-impl<'a> AsChunk<'a> for &'a String {
-    fn into_source(self) -> Cow<'a, [u8]> {
-        Cow::Borrowed(self.as_bytes())
-    }
-}
-
-impl<'a> AsChunk<'a> for String {
-    fn into_source(self) -> Cow<'a, [u8]> {
-        Cow::Owned(self.into_bytes())
-    }
-}
-
-impl<'a> AsChunk<'a> for &'a [u8] {
-    fn into_source(self) -> Cow<'a, [u8]> {
-        Cow::Borrowed(self)
-    }
-}
-
-impl<'a, const N: usize> AsChunk<'a> for &'a [u8; N] {
-    fn into_source(self) -> Cow<'a, [u8]> {
-        Cow::Borrowed(self)
-    }
-}
-
-impl<'a> AsChunk<'a> for Vec<u8> {
-    fn into_source(self) -> Cow<'a, [u8]> {
-        Cow::Owned(self)
-    }
-}
-
-/// A chunk of Lua source being prepared to run (from [`Lua::load`]).
-///
-/// Chunk names follow Lua: `"=name"` is shown as `name`, `"@file.lua"` as a file name,
-/// anything else as `[string "..."]`. The default name is the source itself, as for
-/// Lua's `loadstring`.
-///
-/// ```
-/// use moonbox::{Error, Lua};
-///
-/// let lua = Lua::new();
-/// let err = lua.load("error('bad')").set_name("=config").exec().unwrap_err();
-/// assert!(err.to_string().contains("config:1: bad"));
-/// # let _: Result<(), Error> = Ok(());
-/// ```
-pub struct Chunk<'a> {
-    lua: &'a Lua,
-    source: Cow<'a, [u8]>,
-    name: Option<String>,
-    env: Option<Table>,
-}
-
-impl<'a> Chunk<'a> {
-    /// Sets the chunk name used in error messages and tracebacks.
-    pub fn set_name(mut self, name: impl Into<String>) -> Chunk<'a> {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Runs the chunk with `env` as its global environment instead of the globals.
-    ///
-    /// ```
-    /// use moonbox::Lua;
-    ///
-    /// let lua = Lua::new();
-    /// let env = lua.create_table()?;
-    /// lua.load("answer = 42").set_environment(env.clone()).exec()?;
-    /// assert_eq!(env.get::<_, i32>("answer")?, 42);
-    /// assert!(lua.globals().get::<_, Option<i32>>("answer")?.is_none());
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn set_environment(mut self, env: Table) -> Chunk<'a> {
-        self.env = Some(env);
-        self
-    }
-
-    fn chunk_name(&self) -> Vec<u8> {
-        match &self.name {
-            Some(n) => n.as_bytes().to_vec(),
-            None => self.source.to_vec(),
-        }
-    }
-
-    /// Compiles the chunk into a function without running it.
-    pub fn into_function(self) -> Result<Function> {
-        let name = self.chunk_name();
-        self.lua.inner.load_chunk(&self.source, &name, self.env.as_ref())
-    }
-
-    /// Runs the chunk, discarding its results.
-    pub fn exec(self) -> Result<()> {
-        self.into_function()?.call::<_, ()>(())
-    }
-
-    /// Evaluates the chunk as an expression (`return <source>`), or, if that does not
-    /// compile, runs it as statements; returns its results.
-    ///
-    /// ```
-    /// use moonbox::Lua;
-    ///
-    /// let lua = Lua::new();
-    /// assert_eq!(lua.load("1 + 2").eval::<i32>()?, 3);
-    /// assert_eq!(lua.load("local x = 5 return x * 2").eval::<i32>()?, 10);
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn eval<R: FromLuaMulti>(self) -> Result<R> {
-        let name = self.chunk_name();
-        let binary = self.source.first() == Some(&0x1b);
-        if !binary {
-            let mut expr = b"return ".to_vec();
-            expr.extend_from_slice(&self.source);
-            if let Ok(f) = self.lua.inner.load_chunk(&expr, &name, self.env.as_ref()) {
-                return f.call(());
-            }
-        }
-        self.lua.inner.load_chunk(&self.source, &name, self.env.as_ref())?.call(())
-    }
-
-    /// Runs the chunk with arguments (its `...`); returns its results.
-    ///
-    /// ```
-    /// use moonbox::Lua;
-    ///
-    /// let lua = Lua::new();
-    /// let sum: f64 = lua.load("local a, b = ... return a + b").call((1, 2.5))?;
-    /// assert_eq!(sum, 3.5);
-    /// # Ok::<(), moonbox::Error>(())
-    /// ```
-    pub fn call<A: IntoLuaMulti, R: FromLuaMulti>(self, args: A) -> Result<R> {
-        self.into_function()?.call(args)
-    }
 }

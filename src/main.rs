@@ -343,6 +343,7 @@ impl Cli {
             sandboxed: limits.sandbox,
             memory_limit: limits.memory.as_ref().map(|m| m.0),
             instruction_limit: limits.fuel,
+            ..LuaOptions::default()
         });
         // A debugging aid: collect in tiny steps everywhere and check the collector's
         // invariant after every mark phase (see ARCHITECTURE.md).

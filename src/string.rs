@@ -1,16 +1,20 @@
 //! Lua strings.
 
+use std::borrow::Borrow;
+use std::ffi::c_void;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::ops::Deref;
-use std::rc::Rc;
 
 use moonbox_engine::gc::{GcRef, LuaString as RawString};
 
 use crate::error::{Error, Result};
 use crate::lua::Inner;
+use crate::sync::XRc;
 use crate::value::Ref;
 
-/// A handle to a Lua string: immutable bytes, not necessarily UTF-8.
+/// A handle to a Lua string: immutable bytes, not necessarily UTF-8 (mlua's
+/// `mlua::String`; also exported as `LuaString`).
 ///
 /// ```
 /// use moonbox::{Lua, LuaString};
@@ -22,14 +26,22 @@ use crate::value::Ref;
 /// # Ok::<(), moonbox::Error>(())
 /// ```
 #[derive(Clone)]
-pub struct LuaString(pub(crate) Rc<Ref>, GcRef<RawString>);
+pub struct String(pub(crate) XRc<Ref>, GcRef<RawString>);
 
-impl LuaString {
+#[cfg(feature = "send")]
+// SAFETY: the string object is immutable and kept alive by the anchor that `Ref`
+// holds; only its bytes are read without the state's lock.
+unsafe impl Send for String {}
+#[cfg(feature = "send")]
+// SAFETY: as above.
+unsafe impl Sync for String {}
+
+impl String {
     /// A handle for an anchored string.
-    pub(crate) fn from_ref(r: Rc<Ref>) -> LuaString {
+    pub(crate) fn from_ref(r: XRc<Ref>) -> String {
         match r.raw.as_string() {
-            Some(s) => LuaString(r, s),
-            None => unreachable!("LuaString made from a non-string"),
+            Some(s) => String(r, s),
+            None => unreachable!("String made from a non-string"),
         }
     }
 
@@ -57,15 +69,51 @@ impl LuaString {
     }
 
     /// The contents as a `String`, replacing invalid UTF-8.
-    pub fn to_string_lossy(&self) -> String {
-        String::from_utf8_lossy(&self.as_bytes()).into_owned()
+    pub fn to_string_lossy(&self) -> std::string::String {
+        std::string::String::from_utf8_lossy(&self.as_bytes()).into_owned()
+    }
+
+    /// Displays the contents, replacing invalid UTF-8.
+    pub fn display(&self) -> impl fmt::Display + '_ {
+        struct D<'a>(&'a String);
+        impl fmt::Display for D<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", bstr::BStr::new(&*self.0.as_bytes()))
+            }
+        }
+        D(self)
+    }
+
+    /// The bytes followed by a NUL (Lua strings keep one after their contents).
+    pub fn as_bytes_with_nul(&self) -> Vec<u8> {
+        let mut v = self.as_bytes().to_vec();
+        v.push(0);
+        v
+    }
+
+    /// The string's address (for identity and printing).
+    pub fn to_pointer(&self) -> *const c_void {
+        self.0.to_pointer()
+    }
+
+    /// Wraps bytes as something that converts into a Lua string.
+    pub fn wrap(data: impl AsRef<[u8]>) -> impl crate::IntoLua {
+        WrappedString(data.as_ref().to_vec())
     }
 }
 
-/// The bytes of a [`LuaString`]; keeps the state alive while held.
+struct WrappedString(Vec<u8>);
+
+impl crate::IntoLua for WrappedString {
+    fn into_lua(self, lua: &crate::Lua) -> Result<crate::Value> {
+        lua.create_string(&self.0).map(crate::Value::String)
+    }
+}
+
+/// The bytes of a [`String`]; keeps the state alive while held.
 pub struct BorrowedBytes<'a> {
     bytes: &'a [u8],
-    _keep: Option<Rc<Inner>>,
+    _keep: Option<XRc<Inner>>,
 }
 
 impl Deref for BorrowedBytes<'_> {
@@ -81,10 +129,10 @@ impl AsRef<[u8]> for BorrowedBytes<'_> {
     }
 }
 
-/// The text of a [`LuaString`]; keeps the state alive while held.
+/// The text of a [`String`]; keeps the state alive while held.
 pub struct BorrowedStr<'a> {
     s: &'a str,
-    _keep: Option<Rc<Inner>>,
+    _keep: Option<XRc<Inner>>,
 }
 
 impl Deref for BorrowedStr<'_> {
@@ -124,39 +172,123 @@ impl PartialEq<&str> for BorrowedStr<'_> {
     }
 }
 
-impl fmt::Debug for LuaString {
+impl fmt::Debug for String {
+    /// As a Rust string literal when the bytes are UTF-8, else as `b"..."`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", String::from_utf8_lossy(&self.as_bytes()))
+        let b = self.as_bytes();
+        match std::str::from_utf8(&b) {
+            Ok(s) => fmt::Debug::fmt(s, f),
+            Err(_) => {
+                write!(f, "b")?;
+                fmt::Debug::fmt(bstr::BStr::new(&*b), f)
+            }
+        }
     }
 }
 
-impl PartialEq for LuaString {
-    fn eq(&self, o: &LuaString) -> bool {
+impl Eq for String {}
+
+impl Hash for String {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
+    }
+}
+
+impl PartialEq for String {
+    fn eq(&self, o: &String) -> bool {
         *self.as_bytes() == *o.as_bytes()
     }
 }
 
-impl PartialEq<str> for LuaString {
+impl PartialEq<str> for String {
     fn eq(&self, o: &str) -> bool {
         *self.as_bytes() == *o.as_bytes()
     }
 }
 
-impl PartialEq<&str> for LuaString {
+impl PartialEq<&str> for String {
     fn eq(&self, o: &&str) -> bool {
         *self.as_bytes() == *o.as_bytes()
     }
 }
 
-impl PartialEq<[u8]> for LuaString {
+impl PartialEq<[u8]> for String {
     fn eq(&self, o: &[u8]) -> bool {
         *self.as_bytes() == *o
     }
 }
 
 /// A number as Lua's `tostring` writes it (`%.14g`, `inf`, `nan`).
-pub(crate) fn number_to_string(n: f64) -> String {
+pub(crate) fn number_to_string(n: f64) -> std::string::String {
     let mut out = Vec::new();
     moonbox_engine::vm::meta::write_basic(&mut out, moonbox_engine::Value::number(n));
-    String::from_utf8_lossy(&out).into_owned()
+    std::string::String::from_utf8_lossy(&out).into_owned()
+}
+
+impl PartialEq<std::string::String> for String {
+    fn eq(&self, o: &std::string::String) -> bool {
+        *self.as_bytes() == *o.as_bytes()
+    }
+}
+
+impl PartialEq<[u8]> for BorrowedBytes<'_> {
+    fn eq(&self, o: &[u8]) -> bool {
+        self.bytes == o
+    }
+}
+
+impl PartialEq<&[u8]> for BorrowedBytes<'_> {
+    fn eq(&self, o: &&[u8]) -> bool {
+        self.bytes == *o
+    }
+}
+
+impl<const N: usize> PartialEq<[u8; N]> for BorrowedBytes<'_> {
+    fn eq(&self, o: &[u8; N]) -> bool {
+        self.bytes == o
+    }
+}
+
+impl<const N: usize> PartialEq<&[u8; N]> for BorrowedBytes<'_> {
+    fn eq(&self, o: &&[u8; N]) -> bool {
+        self.bytes == *o
+    }
+}
+
+impl fmt::Debug for BorrowedBytes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(bstr::BStr::new(self.bytes), f)
+    }
+}
+
+impl Borrow<[u8]> for BorrowedBytes<'_> {
+    fn borrow(&self) -> &[u8] {
+        self.bytes
+    }
+}
+
+impl Borrow<str> for BorrowedStr<'_> {
+    fn borrow(&self) -> &str {
+        self.s
+    }
+}
+
+impl PartialEq<std::string::String> for BorrowedStr<'_> {
+    fn eq(&self, o: &std::string::String) -> bool {
+        self.s == o
+    }
+}
+
+impl PartialEq<BorrowedStr<'_>> for &str {
+    fn eq(&self, o: &BorrowedStr<'_>) -> bool {
+        *self == o.s
+    }
+}
+
+impl<'a> IntoIterator for &'a BorrowedBytes<'_> {
+    type Item = &'a u8;
+    type IntoIter = std::slice::Iter<'a, u8>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.bytes.iter()
+    }
 }

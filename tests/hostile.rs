@@ -366,7 +366,12 @@ fn run_in_process(script: &Script) -> Option<String> {
         .or(sandboxed.then_some(Duration::from_secs(10)));
     let src = std::fs::read(&script.path).unwrap();
     let chunkname = format!("@{}", script.path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().display());
-    let lua = Lua::with_options(LuaOptions { sandboxed, memory_limit: memory, instruction_limit: fuel });
+    let lua = Lua::with_options(LuaOptions {
+        sandboxed,
+        memory_limit: memory,
+        instruction_limit: fuel,
+        ..LuaOptions::default()
+    });
     lua.set_output(|_| {}).unwrap();
     let arm_deadline = |lua: &Lua| {
         if let Some(t) = timeout {
@@ -383,7 +388,7 @@ fn run_in_process(script: &Script) -> Option<String> {
         (Expect::Memory, Err(Error::MemoryError(_))) => true,
         (Expect::Fuel, Err(Error::BudgetExhausted)) => true,
         (Expect::Timeout, Err(Error::Interrupted)) => true,
-        (Expect::Error(m), Err(Error::RuntimeError { message, .. })) => message.contains(m.as_str()),
+        (Expect::Error(m), Err(Error::RuntimeError(message))) => message.contains(m.as_str()),
         (Expect::Error(m), Err(Error::SyntaxError { message, .. })) => message.contains(m.as_str()),
         _ => false,
     };

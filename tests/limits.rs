@@ -104,7 +104,7 @@ fn limit_stops_in_error_tostring_are_reported_as_such() {
     let lua = Lua::new();
     let r = lua.load("error(setmetatable({}, { __tostring = function() error('no') end }))").exec();
     match r {
-        Err(Error::RuntimeError { message, .. }) => assert_eq!(message, "(error object is not a string)"),
+        Err(Error::RuntimeError(message)) => assert!(message.starts_with("(error object is not a string)"), "{message}"),
         r => panic!("{r:?}"),
     }
 }
@@ -304,7 +304,7 @@ fn builtin_memory_meets_the_limit_through_the_facade() {
         let r = lua.load(src).exec();
         let ok = match &r {
             Err(Error::MemoryError(_)) => true,
-            Err(Error::RuntimeError { message, .. }) => message.contains("not enough memory"),
+            Err(Error::RuntimeError(message)) => message.contains("not enough memory"),
             _ => false,
         };
         assert!(ok, "{name}: {r:?}");

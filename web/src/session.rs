@@ -234,7 +234,7 @@ impl<H: Host + 'static> Session<H> {
     /// `os.time()`, `os.clock()` and `os.date(fmt)` from the host's clocks; the forms
     /// with arguments go to the engine's functions (calendar arithmetic needs no clock).
     fn install_clock(&self) -> moonbox::Result<()> {
-        let Ok(os) = self.lua.globals().get::<_, moonbox::Table>("os") else { return Ok(()) };
+        let Ok(os) = self.lua.globals().get::<moonbox::Table>("os") else { return Ok(()) };
         let host = self.host.clone();
         let start = host.mono_ms();
         let h = host.clone();
@@ -246,7 +246,7 @@ impl<H: Host + 'static> Session<H> {
             if args.is_empty() || args[0].is_nil() {
                 return Ok(Value::Number((h.wall_ms() / 1000.0).floor()));
             }
-            time.call::<_, Value>(args)
+            time.call::<Value>(args)
         })?;
         os.set("time", f)?;
 
@@ -257,7 +257,7 @@ impl<H: Host + 'static> Session<H> {
                 args.resize(2, Value::Nil);
                 args[1] = Value::Number((h.wall_ms() / 1000.0).floor());
             }
-            date.call::<_, MultiValue>(args)
+            date.call::<MultiValue>(args)
         })?;
         os.set("date", f)
     }
@@ -327,7 +327,7 @@ impl<H: Host + 'static> Session<H> {
         vals.iter()
             .map(|v| match (v, &tostring) {
                 (Value::String(s), _) => s.to_string_lossy(),
-                (_, Some(ts)) => match ts.call::<_, moonbox::LuaString>(v.clone()) {
+                (_, Some(ts)) => match ts.call::<moonbox::LuaString>(v.clone()) {
                     Ok(s) => s.to_string_lossy(),
                     Err(e) => format!("<{}>", e),
                 },
@@ -357,7 +357,13 @@ fn flush_pending<H: Host>(o: &mut OutBuf, host: &H) {
 fn describe(e: Error, timed_out: bool, opts: &Options) -> (Status, String, Option<String>) {
     match e {
         Error::SyntaxError { message, .. } => (Status::SyntaxError, message, None),
-        Error::RuntimeError { message, traceback } => (Status::RuntimeError, message, traceback),
+        Error::RuntimeError(message) => {
+            // The message is followed by the traceback when the error left the outermost call.
+            match message.split_once("\nstack traceback:") {
+                Some((m, tb)) => (Status::RuntimeError, m.to_string(), Some(format!("stack traceback:{tb}"))),
+                None => (Status::RuntimeError, message, None),
+            }
+        }
         Error::MemoryError(m) => (Status::MemoryError, m, None),
         Error::BudgetExhausted => {
             let n = opts.budget.unwrap_or(0);
@@ -367,7 +373,7 @@ fn describe(e: Error, timed_out: bool, opts: &Options) -> (Status, String, Optio
             let t = opts.time_limit_ms.unwrap_or(0.0);
             (Status::Timeout, format!("time limit of {t} ms exceeded"), None)
         }
-        Error::CallbackError { traceback, cause } => (Status::RuntimeError, cause.to_string(), traceback),
+        Error::CallbackError { traceback, cause } => (Status::RuntimeError, cause.to_string(), Some(traceback)),
         e => (Status::Other, e.to_string(), None),
     }
 }

@@ -312,6 +312,20 @@ impl Vm {
         Ok("(error object is not a string)".to_string())
     }
 
+    /// The traceback of coroutine `co` from `level` (0 = its top frame), as
+    /// `debug.traceback(co)` lists it: after `co` died with an error, its frames
+    /// still show where.
+    pub fn thread_traceback(&mut self, co: GcRef<crate::object::Thread>, level: usize) -> String {
+        if co == self.cur_thread {
+            let on_main = self.cur_thread == self.main_thread;
+            return self.traceback_text(level, on_main);
+        }
+        co.swap_state(self.thread_state());
+        let t = self.traceback_text(level, false);
+        co.swap_state(self.thread_state());
+        t
+    }
+
     /// `luaL_traceback`'s listing, `stack traceback:` and one line per level from
     /// `level` on (0 = the top frame), with LuaJIT's cut: the first 12 levels, `...`,
     /// the last 10. `host_frame` adds the host's entry frame at the bottom, shown as

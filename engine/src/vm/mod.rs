@@ -355,6 +355,19 @@ impl Vm {
         self.globals
     }
 
+    /// Replaces the globals table (the environment new chunks get). The old table
+    /// stays wherever else it is referenced.
+    pub fn set_globals(&mut self, t: GcRef<Table>) {
+        self.globals = t;
+    }
+
+    /// Arms the debug hook events `mask` (`hook::MASK_*` bits; count events every
+    /// `count` instructions) for the function stored under `hook::HOOK_KEY` in the
+    /// registry, as `debug.sethook` does. A mask of 0 disarms the hook.
+    pub fn set_hook_mask(&mut self, mask: u8, count: i64) {
+        self.hooks.set(mask, count);
+    }
+
     /// The registry table.
     pub fn registry(&self) -> GcRef<Table> {
         self.registry
