@@ -539,7 +539,7 @@ const NOT_A_NUMBER: &str = "expected number or string coercible to number";
 #[inline]
 pub(crate) fn f64_to_integer_exact(n: f64) -> Option<Integer> {
     // The range test first: `as` saturates.
-    if n >= -9_223_372_036_854_775_808.0 && n < 9_223_372_036_854_775_808.0 {
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&n) {
         let i = n as i64;
         if (i as f64).to_bits() == n.to_bits() {
             return Some(i);
@@ -550,7 +550,7 @@ pub(crate) fn f64_to_integer_exact(n: f64) -> Option<Integer> {
 
 /// `n` as an integer when it is integral (as LuaJIT's `lua_tointegerx` decides).
 pub(crate) fn f64_to_integer(n: f64) -> Option<Integer> {
-    if n >= -9_223_372_036_854_775_808.0 && n < 9_223_372_036_854_775_808.0 {
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&n) {
         let i = n as i64;
         if (n - i as f64).abs() < f64::EPSILON {
             return Some(i);

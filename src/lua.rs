@@ -665,6 +665,8 @@ impl Inner {
 
     /// Wraps a callback as a Lua function value.
     pub(crate) fn make_callback(self: &XRc<Self>, vm: &mut Vm, f: Box<CallbackFn>) -> Raw {
+        // Under `send` the callback's lock makes it shareable; clippy cannot see it.
+        #[allow(clippy::arc_with_non_send_sync)]
         let cb = XRc::new(Callback { inner: XRc::downgrade(self), f });
         let ud = vm.new_userdata(Some(Box::new(NoUnwind::new(cb))));
         vm.native_closure(callback_trampoline, "?", vec![ud.to_value()])

@@ -101,6 +101,8 @@ impl<'scope, 'env: 'scope> Scope<'scope, 'env> {
         // under its lock and report `CallbackDestructed` once it is empty. So the
         // closure is never called, nor dropped, after what it borrows is gone.
         let f: Box<CallbackFn> = unsafe { std::mem::transmute::<Box<ScopedFn<'scope>>, Box<CallbackFn>>(f) };
+        // An `Arc` in every build, so that the `send` build shares this code.
+        #[allow(clippy::arc_with_non_send_sync)]
         let slot: Slot = Arc::new(ReentrantMutex::new(RefCell::new(Some(f))));
         self.state.slots.borrow_mut().push(slot.clone());
         self.lua.create_callback(Box::new(move |lua, base, nargs| {

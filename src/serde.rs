@@ -79,9 +79,11 @@ pub trait LuaSerdeExt: private::Sealed {
     fn to_value_with<T: Serialize + ?Sized>(&self, t: &T, options: SerializeOptions) -> Result<Value>;
 
     /// Converts a Lua value to a `Deserialize` value.
+    #[allow(clippy::wrong_self_convention)] // mlua's name
     fn from_value<T: DeserializeOwned>(&self, value: Value) -> Result<T>;
 
     /// Like [`from_value`](LuaSerdeExt::from_value) with options.
+    #[allow(clippy::wrong_self_convention)] // mlua's name
     fn from_value_with<T: DeserializeOwned>(&self, value: Value, options: DeserializeOptions) -> Result<T>;
 }
 
@@ -618,6 +620,7 @@ fn de_err(msg: &str) -> Error {
 }
 
 /// Skips (or refuses) values that cannot be written.
+#[allow(clippy::collapsible_match)]
 fn check_skip(v: &Value, options: DeserializeOptions, visited: &Visited) -> std::result::Result<bool, &'static str> {
     match v {
         Value::Table(t) => {

@@ -1102,7 +1102,7 @@ impl Lua {
         self.set_output_boxed(Box::new(out))
     }
 
-    fn set_output_boxed(&self, out: Box<dyn FnMut(&[u8])>) -> Result<()> {
+    fn set_output_boxed(&self, out: moonbox_engine::vm::OutputSink) -> Result<()> {
         let out = RefCell::new(out);
         self.inner.with_vm(|vm| {
             let old = vm.set_output(Some(Box::new(move |b: &[u8]| {

@@ -103,6 +103,8 @@ impl AppData {
     }
 
     pub(crate) fn insert<T: MaybeSend + 'static>(&self, data: T) -> Option<T> {
+        // An `Arc` in every build, so that the `send` build shares this code.
+        #[allow(clippy::arc_with_non_send_sync)]
         let new: Slot = Arc::new(RwLock::new(Box::new(data)));
         let old = match self.map.try_borrow_mut() {
             Ok(mut m) => m.insert(TypeId::of::<T>(), new),

@@ -104,7 +104,9 @@ fn limit_stops_in_error_tostring_are_reported_as_such() {
     let lua = Lua::new();
     let r = lua.load("error(setmetatable({}, { __tostring = function() error('no') end }))").exec();
     match r {
-        Err(Error::RuntimeError(message)) => assert!(message.starts_with("(error object is not a string)"), "{message}"),
+        Err(Error::RuntimeError(message)) => {
+            assert!(message.starts_with("(error object is not a string)"), "{message}")
+        }
         r => panic!("{r:?}"),
     }
 }

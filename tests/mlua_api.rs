@@ -77,7 +77,7 @@ fn value_integer_and_helpers() -> LuaResult<()> {
     // to_string calls __tostring.
     let t: Value = lua.load("setmetatable({}, { __tostring = function() return 'T!' end })").eval()?;
     assert_eq!(t.to_string()?, "T!");
-    assert!(t.to_pointer() != std::ptr::null());
+    assert!(!t.to_pointer().is_null());
     // equals calls __eq.
     let (a, b): (Value, Value) = lua
         .load("local mt = { __eq = function() return true end } return setmetatable({}, mt), setmetatable({}, mt)")

@@ -427,11 +427,12 @@ mod tests {
             assert_eq!(*op as usize, i);
             assert_eq!(Op::from_u8(i as u8), Some(*op));
         }
-        assert!(NUM_OPS < 256);
+        const { assert!(NUM_OPS < 256) };
         assert_eq!(Op::from_u8(NUM_OPS as u8), None);
     }
 
     #[test]
+    #[allow(clippy::manual_range_patterns)] // the explicit list is the point (see the macro)
     fn undefined_opcodes_are_exactly_the_rest() {
         for b in 0..=255u8 {
             let undefined = matches!(b, undefined_opcodes!());

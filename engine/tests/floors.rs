@@ -59,7 +59,7 @@ fn crate_refs(line: &str) -> Vec<String> {
         } else if !name.is_empty() {
             refs.push(name);
         }
-        rest = &after[..];
+        rest = after;
     }
     refs
 }

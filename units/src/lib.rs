@@ -23,7 +23,7 @@ pub fn parse_count(s: &str) -> Option<u64> {
         return s.parse().ok().filter(|&n| n > 0);
     }
     let x: f64 = s.parse().ok()?;
-    (x >= 1.0 && x < 1.8e19 && x.fract() == 0.0).then_some(x as u64)
+    ((1.0..1.8e19).contains(&x) && x.fract() == 0.0).then_some(x as u64)
 }
 
 /// `500ms`, `2s`, `1.5s`, `1m`, `3` (seconds; more than zero).

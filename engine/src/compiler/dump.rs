@@ -366,6 +366,8 @@ pub fn verify(p: &FuncProto) -> R<()> {
     verify_func(p, 0, None)
 }
 
+// One arm per opcode with its own range check reads better than guards folded in.
+#[allow(clippy::collapsible_match)]
 fn verify_func(p: &FuncProto, depth: usize, parent: Option<(&FuncProto, usize)>) -> R<()> {
     if depth > MAX_NESTING {
         return Err("nesting too deep");

@@ -48,6 +48,8 @@ pub struct FfiState {
 }
 
 impl FfiState {
+    // `Callbacks` is a unit struct where C calls are not built (nocall.rs).
+    #[allow(clippy::default_constructed_unit_structs)]
     pub fn new(level: FfiLevel) -> FfiState {
         FfiState {
             cts: CTState::new(Target::host()),

@@ -19,6 +19,13 @@ use std::ptr::NonNull;
 /// The most elements a `Slots` holds (lengths are `u32`).
 pub const MAX_SLOTS: usize = u32::MAX as usize;
 
+/// More than [`MAX_SLOTS`] elements? (Never on wasm32, where `usize` is `u32`.)
+#[inline(always)]
+#[allow(clippy::absurd_extreme_comparisons)]
+pub fn too_many(n: usize) -> bool {
+    n > MAX_SLOTS
+}
+
 /// Growth failed: past [`MAX_SLOTS`], a size overflow, or the allocator refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GrowError;
@@ -48,7 +55,7 @@ impl<T: Copy> Slots<T> {
         if n == 0 {
             return Ok(Slots::new());
         }
-        if n > MAX_SLOTS {
+        if too_many(n) {
             return Err(GrowError);
         }
         let layout = Layout::array::<T>(n).map_err(|_| GrowError)?;
@@ -109,7 +116,7 @@ impl<T: Copy> Slots<T> {
     #[inline]
     pub fn try_push(&mut self, v: T) -> Result<(), GrowError> {
         if self.len == self.cap {
-            let want = self.capacity().saturating_mul(2).max(4).min(MAX_SLOTS);
+            let want = self.capacity().saturating_mul(2).clamp(4, MAX_SLOTS);
             if want <= self.capacity() {
                 return Err(GrowError);
             }
@@ -149,7 +156,7 @@ impl<T: Copy> Slots<T> {
     }
 
     fn realloc(&mut self, new_cap: usize) -> Result<(), GrowError> {
-        if new_cap > MAX_SLOTS {
+        if too_many(new_cap) {
             return Err(GrowError);
         }
         let new_layout = Layout::array::<T>(new_cap).map_err(|_| GrowError)?;

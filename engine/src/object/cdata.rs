@@ -226,7 +226,7 @@ mod tests {
         assert!(big.read(992, &mut b));
         assert_eq!(b, [7; 8]);
         let empty = CData::try_new(99, 0, 32).unwrap();
-        assert!(empty.is_empty() && empty.payload_addr() % 32 == 0);
+        assert!(empty.is_empty() && empty.payload_addr().is_multiple_of(32));
         assert!(CData::try_new(1, usize::MAX, 8).is_none());
     }
 }

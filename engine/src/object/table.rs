@@ -382,6 +382,7 @@ impl Table {
 
     /// Traversal: the entry after `k` (`nil` to start). `Err` for a key not in the
     /// table ("invalid key to 'next'").
+    #[allow(clippy::result_unit_err)] // the one error has one message, made by the caller
     pub fn next(&self, k: Value) -> Result<Option<(Value, Value)>, ()> {
         // SAFETY: as in `get`.
         unsafe { self.body() }.next(k)
@@ -567,7 +568,7 @@ impl Body {
 
     fn grow_array(&mut self, n: usize, room: usize) -> Result<usize, SetError> {
         let len = self.arr.len();
-        if n <= len || n > crate::gc::slots::MAX_SLOTS {
+        if n <= len || crate::gc::slots::too_many(n) {
             return Ok(0);
         }
         let extra = (n - len).saturating_mul(VALUE_BYTES);
@@ -829,7 +830,7 @@ impl Body {
                 Some(p) => p,
                 None => {
                     let k = match k.as_number() {
-                        Some(n) if n == 0.0 => Value::number(0.0),
+                        Some(0.0) => Value::number(0.0),
                         _ => k,
                     };
                     match self.find_node(k) {

@@ -161,7 +161,7 @@ fn setfenv(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     match f {
         None => {
             vm.globals = t;
-            return Ok(0);
+            Ok(0)
         }
         Some(f) if f.func_kind() == Some(Kind::LuaFunction) => {
             let lf: GcRef<LuaFunction> = GcRef::from_value_payload(f);

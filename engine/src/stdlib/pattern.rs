@@ -1269,18 +1269,15 @@ mod tests {
                 let mut src = 0;
                 let mut n = 0;
                 let reference: Result<(), PatternError> = (|| loop {
-                    match m.match_at(subj, pat, src)? {
-                        Some(x) => {
-                            n += 1;
-                            want.extend_from_slice(b"<");
-                            want.extend_from_slice(&subj[x.start..x.end]);
-                            want.extend_from_slice(b">");
-                            if x.end > src {
-                                src = x.end;
-                                continue;
-                            }
+                    if let Some(x) = m.match_at(subj, pat, src)? {
+                        n += 1;
+                        want.extend_from_slice(b"<");
+                        want.extend_from_slice(&subj[x.start..x.end]);
+                        want.extend_from_slice(b">");
+                        if x.end > src {
+                            src = x.end;
+                            continue;
                         }
-                        None => {}
                     }
                     match subj.get(src) {
                         Some(&c) => {

@@ -37,7 +37,7 @@ fn slot_name_depth(p: &Proto, pc: usize, slot: usize, depth: usize) -> Option<(&
     while i > 0 {
         i -= 1;
         let ins = p.code[i];
-        let Some(op) = ins.op() else { return None };
+        let op = ins.op()?;
         let (ma, _, _) = op.modes();
         match ma {
             Mode::Base => {

@@ -38,6 +38,9 @@ impl Vm {
         }
     }
 
+    // The opcode match lists the undefined bytes one by one (see `undefined_opcodes`);
+    // `r!(i)` is a register access, not a plain index.
+    #[allow(clippy::manual_range_patterns, clippy::needless_range_loop)]
     fn run_loop<const HOOKED: bool>(&mut self) -> LResult<Option<ExecEnd>> {
         // The hook mask is checked where the frame changes and after native calls.
         macro_rules! check_hooks {

@@ -44,7 +44,7 @@ mod tests {
         assert_eq!(NODE_KEY, 0);
         assert_eq!(NODE_VAL, 8);
         assert_eq!(size_of::<Option<crate::gc::GcRef<crate::object::Table>>>(), size_of::<usize>());
-        assert!(TABLE_META > 0 && TABLE_ARR_PTR > 0 && TABLE_NOMM > 0);
+        const { assert!(TABLE_META > 0 && TABLE_ARR_PTR > 0 && TABLE_NOMM > 0) };
         assert_eq!(TABLE_ARR_LEN, TABLE_ARR_PTR + size_of::<usize>());
         assert_eq!(TABLE_NODE_LEN, TABLE_NODE_PTR + size_of::<usize>());
         assert_eq!(TABLE_HASH_SEED % 8, 0);

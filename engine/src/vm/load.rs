@@ -278,11 +278,14 @@ fn template_of(t: &Table) -> TableTemplate {
     TableTemplate { array, hash }
 }
 
+/// A `load` reader: appends the next piece to the buffer; false at the end.
+type ChunkReader<'r> = &'r mut dyn FnMut(&mut Vm, &mut Vec<u8>) -> LResult<bool>;
+
 /// The compiler's host while the VM loads a chunk: the `load` reader, the native
 /// stack floor.
 struct LoadHost<'v, 'r> {
     vm: &'v mut Vm,
-    read: Option<&'r mut dyn FnMut(&mut Vm, &mut Vec<u8>) -> LResult<bool>>,
+    read: Option<ChunkReader<'r>>,
     /// The reader's error, or the limit that stopped the compiler: the compiler sees
     /// an end of input or fails, and `load` returns this instead.
     failed: Option<LuaError>,

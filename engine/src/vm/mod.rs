@@ -150,6 +150,13 @@ impl HotCounters {
     }
 }
 
+/// The host's hook when the instruction budget runs out: more budget, or `None` to
+/// stop the script.
+pub type BudgetHook = Box<dyn FnMut() -> Option<i64>>;
+
+/// Where a state's output goes (see [`Vm::set_output`]).
+pub type OutputSink = Box<dyn FnMut(&[u8])>;
+
 /// A Lua state.
 pub struct Vm {
     pub(crate) heap: Heap,
@@ -211,10 +218,10 @@ pub struct Vm {
     pub(crate) resumers: Vec<GcRef<Thread>>,
     /// Called when the instruction budget runs out: `Some(n)` continues with `n` more
     /// instructions, `None` stops the script. Without a hook the budget is unlimited.
-    pub(crate) budget_hook: Option<Box<dyn FnMut() -> Option<i64>>>,
+    pub(crate) budget_hook: Option<BudgetHook>,
     /// Where `print`, `io.write` to stdout and warnings (errors in `__gc`
     /// finalizers) go; `None` means the process's stdout (warnings: stderr).
-    pub(crate) output: Option<Box<dyn FnMut(&[u8])>>,
+    pub(crate) output: Option<OutputSink>,
     /// Extra values kept alive with the state (e.g. the string metatable).
     pub(crate) roots: Vec<Value>,
     /// Per-state data of the libraries opened above the VM (the standard
@@ -558,7 +565,7 @@ impl Vm {
     /// Sets where `print` and `io.write` to stdout go (`None`: the process's stdout);
     /// returns the previous sink.
     #[allow(clippy::type_complexity)]
-    pub fn set_output(&mut self, out: Option<Box<dyn FnMut(&[u8])>>) -> Option<Box<dyn FnMut(&[u8])>> {
+    pub fn set_output(&mut self, out: Option<OutputSink>) -> Option<OutputSink> {
         std::mem::replace(&mut self.output, out)
     }
 
@@ -962,7 +969,7 @@ impl Vm {
         let cycles = if self.heap.phase() == Phase::Pause { 1 } else { 2 };
         for _ in 0..cycles {
             while !self.gc_work(usize::MAX, sweep) {
-                if self.heap.phase() != Phase::Propagate && !(sweep && !self.heap.pinned()) {
+                if self.heap.phase() != Phase::Propagate && (!sweep || self.heap.pinned()) {
                     // The mark is done and the sweep may not run now.
                     return;
                 }
@@ -1059,7 +1066,7 @@ impl Vm {
             "step" => {
                 // As LuaJIT: the argument (KB) lowers the step threshold; steps run
                 // until the heap is back under it. True if a cycle finished.
-                let kb = arg.max(0.0).min(1e12) as usize;
+                let kb = arg.clamp(0.0, 1e12) as usize;
                 let target = self.heap.total_bytes().saturating_sub(kb << 10);
                 let mut finished = false;
                 loop {

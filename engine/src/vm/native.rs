@@ -40,6 +40,7 @@ pub struct NativeFunction {
 }
 
 impl NativeFunction {
+    #[allow(clippy::boxed_local)] // callers hand over the list they built
     pub fn new(f: NativeFn, name: &'static str, upvals: Box<[Value]>) -> NativeFunction {
         NativeFunction {
             hdr: Heap::new_header::<NativeFunction>(),
