@@ -71,27 +71,3 @@ fn errors_and_limits() {
     let out = sandbox_cmd(d.path()).args(["missing.lua"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stderr), "moonbox: cannot open missing.lua: No such file or directory\n");
 }
-
-/// `moonbox --sandbox` hands the command line over (when the workspace built the
-/// native `moonbox` beside `moonbox-sandbox`, as `cargo test --workspace` does).
-#[test]
-fn moonbox_dash_dash_sandbox() {
-    let sandbox = std::path::Path::new(env!("CARGO_BIN_EXE_moonbox-sandbox"));
-    let native = sandbox.with_file_name(format!("moonbox{}", std::env::consts::EXE_SUFFIX));
-    if !native.exists() {
-        // tests/hostile.rs (root package) runs every hostile script through
-        // `moonbox --sandbox` and fails when moonbox-sandbox is missing; here the
-        // native binary is only there when the workspace was built.
-        eprintln!("skipped: {} not built", native.display());
-        return;
-    }
-    let out = Command::new(&native)
-        .args(["--sandbox", "--timeout", "1s", "-e", "print(os.execute, io, 6 * 7)"])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "nil\tnil\t42\n", "{}", String::from_utf8_lossy(&out.stderr));
-    let out =
-        Command::new(&native).args(["--timeout", "100ms", "--sandbox", "-e", "while true do end"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(5));
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "moonbox: (command line): timeout after 100ms (--timeout)\n");
-}

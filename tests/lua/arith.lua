@@ -128,3 +128,4 @@ do
     assert(not pcall(function() t[v] = 1 end))
   end
 end
+print("ok")

@@ -46,3 +46,4 @@ assert(popcount == 31, "popcount")
 local parity = 0
 for i = 0, 1023 do parity = bit.bxor(parity, i) end
 assert(parity == 0, "xor of 0..1023")
+print("ok")

@@ -189,3 +189,4 @@ local src = {"local "}
 for n = 1, 199 do src[#src + 1] = "v" .. n .. (n < 199 and "," or "") end
 src[#src + 1] = " = 1 return v1"
 assert(loadstring(table.concat(src))() == 1, "199 locals")
+print("ok")

@@ -88,3 +88,4 @@ assert(cnt == 49, "loop comparisons")
 local strs = {"b", "a", "c", "aa", "B"}
 table.sort(strs)
 assert(table.concat(strs, ",") == "B,a,aa,b,c", "sorted strings " .. table.concat(strs, ","))
+print("ok")

@@ -267,3 +267,4 @@ local counter = coroutine.wrap(function() local i = 0 while true do i = i + 1; c
 local last
 for _ = 1, 100000 do last = counter() end
 assert(last == 100000, "100000 yields")
+print("ok")

@@ -71,3 +71,4 @@ assert(debug.getmetatable(0) == nil, "number metatable removed")
 -- registry and environment helpers exist
 assert(type(debug.getregistry()) == "table", "registry")
 assert(debug.getfenv(f) == _G, "debug.getfenv")
+print("ok")

@@ -121,3 +121,4 @@ local counter_src = "local s = 0 for i = 1, 1000 do s = s + step end return s"
 local counter = loadstring(counter_src)
 setfenv(counter, {step = 2})
 assert(counter() == 2000, "globals from a custom environment in a loop")
+print("ok")

@@ -172,3 +172,4 @@ assert(errmsg(ffi.gc, ffi.new("int"), print):find("invalid C type"))
 -- C: a userdata namespace; constants resolve without symbols.
 assert(type(ffi.C) == "userdata")
 assert(errmsg(function() return ffi.C.api_not_declared end):find("missing declaration for symbol 'api_not_declared'"))
+print("ok")

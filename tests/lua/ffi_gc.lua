@@ -69,3 +69,4 @@ assert(collectgarbage("count") > c0 + 1000)
 big = nil
 collectgarbage()
 assert(collectgarbage("count") < c0 + 100)
+print("ok")

@@ -154,3 +154,4 @@ if null then else error("cdata is always true, even NULL") end
 
 -- Keys may be integer cdata.
 assert(a[2LL] == 4 and a[ffi.new("uint8_t", 1)] == 1)
+print("ok")

@@ -61,3 +61,4 @@ assert(ferr("%123d", 1):find("invalid option '%123' to 'format'", 1, true), "wid
 eq(F("%d", "42"), "42", "numeric string for %d")
 eq(F("%s", 42), "42", "number for %s")
 eq(F("%x", "0x10"), "10", "hex string for %x")
+print("ok")

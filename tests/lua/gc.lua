@@ -192,3 +192,4 @@ do
   full_gc()
   assert(seen == true, "finalizer saw the weak key but not the weak value")
 end
+print("ok")

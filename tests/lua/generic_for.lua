@@ -165,3 +165,4 @@ cnt = 0
 local k = next(mixed)
 while k ~= nil do cnt = cnt + 1; k = next(mixed, k) end
 assert(cnt == 100, "manual next loop")
+print("ok")

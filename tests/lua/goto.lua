@@ -140,3 +140,4 @@ for q = 1, 100000 do
   ::c1::
 end
 assert(cnt == 33333, "hot loop with gotos: " .. cnt)
+print("ok")

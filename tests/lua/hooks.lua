@@ -66,3 +66,4 @@ end
 for _ in it, nil, 0 do local _ = 1 end
 debug.sethook()
 assert(seen > 0)
+print("ok")

@@ -193,3 +193,4 @@ for i = 1, 300 do
 end
 -- every numeric pair is ordered; of the string pairs only "9" < "10" and "99" < "100" fail
 assert(lt == 298, "mixed compare: " .. lt)
+print("ok")

@@ -85,3 +85,4 @@ assert(#big == 100000, "large array")
 -- select('#') vs # of a packed table
 local packed = {nil, nil, nil}
 assert(select("#", nil, nil, nil) == 3 and is_border(packed, #packed), "packed nils")
+print("ok")

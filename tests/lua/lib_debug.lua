@@ -227,3 +227,4 @@ do
   debug.sethook()
   assert(lines > 0, "line hook set by a return hook")
 end
+print("ok")

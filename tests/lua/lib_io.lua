@@ -221,3 +221,4 @@ if p then
 end
 
 os.remove(name)
+print("ok")

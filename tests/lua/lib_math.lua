@@ -156,3 +156,4 @@ do
     == "bad argument #2 to 'random' (number expected, got string)", "random bad upper bound")
   assert(math.random(1, 2, 3) >= 1, "extra arguments are ignored")
 end
+print("ok")

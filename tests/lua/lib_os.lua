@@ -148,3 +148,4 @@ assert(os.setlocale() == "C" and os.setlocale("C") == "C" and os.setlocale(nil, 
 assert(os.setlocale("xx_YY.nonexistent") == nil, "unknown locale")
 assert(err(function() local r = os.setlocale(nil, "bad") return r end)
   == "bad argument #2 to 'setlocale' (invalid option 'bad')", "bad category")
+print("ok")

@@ -139,3 +139,4 @@ assert(E(function() local r = package.seeall(1) return r end) == at(here(), "bad
 package.path, package.cpath = opath, ocpath
 for _, p in ipairs(created) do os.remove(p) end
 os.remove(base)
+print("ok")

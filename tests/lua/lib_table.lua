@@ -231,3 +231,4 @@ do
   assert(err(function() local r = clone() return r end) == "bad argument #1 to 'clone' (table expected, got no value)",
     "clone needs a table")
 end
+print("ok")

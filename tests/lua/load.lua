@@ -167,3 +167,4 @@ assert(serr("local t = {1 2}") == "src:1: '}' expected near '2'", "missing comma
 assert(serr("f(1,)") == "src:1: unexpected symbol near ')'", "trailing comma in arguments")
 assert(serr("local t = {1, 2,}") == nil, "trailing separator in a constructor is fine")
 assert(serr("local t = {1; 2; x = 3;}") == nil, "semicolon separators")
+print("ok")

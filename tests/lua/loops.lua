@@ -108,3 +108,4 @@ assert(y == 3, "semicolons")
 -- empty statements are a 5.2 feature: LuaJIT rejects them
 assert(not loadstring("local a = 1;; a = 2"), "double semicolon is a syntax error")
 assert(not loadstring(";"), "lone semicolon is a syntax error")
+print("ok")

@@ -100,3 +100,4 @@ assert(not loadstring("return 1 & 2"), "no bitwise operators")
 -- arg table from the command line
 assert(type(arg) == "table" and type(arg[0]) == "string" and arg[0]:match("luajit_ext%.lua$"), "arg[0] is the script")
 assert(type(arg[-1]) == "string", "arg[-1] is the interpreter")
+print("ok")

@@ -87,3 +87,4 @@ assert(fl == 16665000, "floor in a loop: " .. fl)
 local mx = -math.huge
 for i = 1, 1000 do mx = math.max(mx, (i * 7919) % 1000) end
 assert(mx == 999, "max in a loop")
+print("ok")

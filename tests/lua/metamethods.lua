@@ -154,3 +154,4 @@ assert(acc == vec(500500, 1000), "hot __add")
 local cnt = 0
 for i = 1, 1000 do if lt(i) < lt(500) then cnt = cnt + 1 end end
 assert(cnt == 499, "hot __lt")
+print("ok")

@@ -226,3 +226,4 @@ do
   local direct = setmetatable({}, {__index = function(t, k) return rawequal(t, t) and k end})
   assert(direct.q == "q" and direct[7] == 7)
 end
+print("ok")

@@ -112,3 +112,4 @@ assert(s3 == 1000500, "float hot loop")
 local fns = {}
 for k = 1, 3 do fns[k] = function() return k end end
 assert(fns[1]() + fns[2]() + fns[3]() == 6, "fresh loop variable")
+print("ok")

@@ -124,3 +124,4 @@ for i = 1, 10000 do objs[i] = Rect.new(i, 2) end
 local total = 0
 for i = 1, #objs do total = total + objs[i]:area() end
 assert(total == 100010000, "10000 method calls: " .. total)
+print("ok")

@@ -85,3 +85,4 @@ do
   assert(tb:find("in function 'inner'", 1, true), tb)
   assert(coroutine.status(co) == "dead")
 end
+print("ok")

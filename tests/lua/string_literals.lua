@@ -105,3 +105,4 @@ local all = table.concat(bytes)
 assert(#all == 256, "256 bytes")
 for i = 0, 255 do assert(all:byte(i + 1) == i, "byte " .. i) end
 assert(loadstring("return " .. string.format("%q", all))() == all, "%q round trips every byte")
+print("ok")

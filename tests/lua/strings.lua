@@ -100,3 +100,4 @@ assert(("%d-%s"):format(1, "x") == "1-x", "format via method")
 -- string keys that look like numbers stay strings
 local m = {["10"] = "s", [10] = "n"}
 assert(m["10"] == "s" and m[10] == "n", "distinct keys")
+print("ok")

@@ -214,3 +214,4 @@ do
   assert(not ok and e:find("table index is NaN"))
   assert(t[0/0] == nil)
 end
+print("ok")

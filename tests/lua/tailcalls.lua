@@ -91,3 +91,4 @@ function states.a(n) visits = visits + 1; if n == 0 then return "end" end return
 function states.b(n) visits = visits + 1; return states.c(n) end
 function states.c(n) visits = visits + 1; return states.a(n) end
 assert(states.a(100000) == "end" and visits == 300001, "state machine")
+print("ok")

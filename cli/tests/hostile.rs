@@ -87,14 +87,14 @@ const KNOWN_GAPS: &[(&str, Mode, &str)] = &[
     (
         "block_fifo",
         Mode::Native,
-        "the native CLI has no --allow-read (src/main.rs: a usage error); and with a grant (Capabilities), the \
+        "the native CLI has no --allow-read (cli/src/main.rs: a usage error); and with a grant (Capabilities), the \
          engine opens files with a blocking open(2) on the interpreter's thread (engine/src/stdlib/fs.rs), so no \
          check point runs while a FIFO waits for a writer",
     ),
     (
         "block_stdin",
         Mode::Native,
-        "the native CLI reads the script from stdin on the interpreter's thread (src/main.rs), where no check \
+        "the native CLI reads the script from stdin on the interpreter's thread (cli/src/main.rs), where no check \
          point runs: only the watchdog ends the process (status 5, 'process killed'), a grace period late",
     ),
 ];
@@ -132,7 +132,7 @@ fn sandbox_binary() -> PathBuf {
     let built = std::fs::metadata(&exe)
         .and_then(|m| m.modified())
         .unwrap_or_else(|e| panic!("{} is missing ({e}): {how}", exe.display()));
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     for dir in ["engine/src", "host-wasi/src", "host-wasi/guest/src"] {
         if let Some(newer) = newest_file(&root.join(dir)).filter(|(t, _)| *t > built) {
             panic!("{} is older than {}: {how}", exe.display(), newer.1.display());
@@ -176,7 +176,7 @@ struct Script {
 }
 
 fn scripts() -> Vec<Script> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile");
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("tests/hostile");
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("tests/hostile exists") {
         let path = entry.unwrap().path();
@@ -198,7 +198,7 @@ fn scripts() -> Vec<Script> {
         };
         let flags = header("-- flags:").unwrap_or_default().split_whitespace().map(str::to_owned).collect();
         let fifo = header("-- setup:").map(|s| match s.strip_prefix("fifo ") {
-            Some(p) => Path::new(env!("CARGO_MANIFEST_DIR")).join(p.trim()),
+            Some(p) => Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(p.trim()),
             None => panic!("{name}: unknown setup '{s}'"),
         });
         let stdin_open = match header("-- stdin:").as_deref() {
@@ -259,7 +259,7 @@ fn setup(script: &Script) {
 /// from.) With `--sandbox`, `moonbox` execs `moonbox-sandbox` in the same process, so
 /// the samples follow the sandbox host.
 fn run_child(script: &Script, mode: Mode) -> ChildRun {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let rel = script.path.strip_prefix(root).unwrap_or(&script.path);
     setup(script);
     let start = Instant::now();
@@ -365,7 +365,8 @@ fn run_in_process(script: &Script) -> Option<String> {
         .map(|v| parse_duration(&v))
         .or(sandboxed.then_some(Duration::from_secs(10)));
     let src = std::fs::read(&script.path).unwrap();
-    let chunkname = format!("@{}", script.path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().display());
+    let chunkname =
+        format!("@{}", script.path.strip_prefix(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).unwrap().display());
     let lua = Lua::with_options(LuaOptions {
         sandboxed,
         memory_limit: memory,

@@ -242,3 +242,25 @@ fn a_closed_output_pipe_ends_the_process_quietly() {
     assert_eq!(o.status.signal(), Some(13), "{o:?}");
     assert_eq!(String::from_utf8_lossy(&o.stderr), "");
 }
+
+/// `moonbox --sandbox` hands the run to `moonbox-sandbox` beside it (built with the
+/// workspace: `cargo test --workspace`, as CI runs).
+#[test]
+fn moonbox_dash_dash_sandbox() {
+    let native = std::path::Path::new(MOONBOX);
+    let sandbox = native.with_file_name(format!("moonbox-sandbox{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        sandbox.exists(),
+        "{} is not built: run `cargo build --release -p moonbox-host-wasi` (or `cargo test --workspace --release`)",
+        sandbox.display()
+    );
+    let out = Command::new(native)
+        .args(["--sandbox", "--timeout", "1s", "-e", "print(os.execute, io, 6 * 7)"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "nil\tnil\t42\n", "{}", String::from_utf8_lossy(&out.stderr));
+    let out =
+        Command::new(native).args(["--timeout", "100ms", "--sandbox", "-e", "while true do end"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "moonbox: (command line): timeout after 100ms (--timeout)\n");
+}
