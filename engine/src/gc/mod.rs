@@ -10,7 +10,9 @@
 //! ends the mark in one atomic step (`finish_mark`: roots again, weak tables,
 //! finalizers), then sweeps a few objects at a time. A write barrier
 //! ([`Heap::barrier`]) keeps the tri-colour invariant while the program runs between
-//! steps.
+//! steps: an already traced object that is written to goes back to gray, and the
+//! mark drains those step by step too (`propagate`), so the atomic step only traces
+//! what was written during the last round, and its pause stays short.
 //!
 //! # The heap's rules
 //!
@@ -39,8 +41,9 @@
 //!    run time by a counter, not trusted to each caller.
 //! 4. **Handles do not outlive the heap**, and handles of one heap are not used
 //!    with another. The owner of a heap promises this, and rule 3's "top level"
-//!    part, by calling the `unsafe` constructor ([`Heap::new`], and `Vm::new` above
-//!    it); the embedding facade keeps the promise with handles it checks.
+//!    part, by calling the `unsafe` constructor ([`Heap::new`], and `Vm::new_bare`
+//!    and `stdlib::new_state` above it); the embedding facade keeps the promise with
+//!    handles it checks.
 //!
 //! A handle (`GcRef`, or a GC-tagged `Value`) can only be made from a live object:
 //! there is no safe way to build one from an address.
