@@ -216,7 +216,7 @@ impl Src {
     fn addr(&self, vm: &mut Vm) -> usize {
         match self {
             Src::At(p) => addr_of(vm, *p),
-            Src::Str(s) => s.as_bytes().as_ptr() as usize,
+            Src::Str(s) => s.padded_bytes()[1..].as_ptr() as usize,
             Src::Local(_) => 0,
         }
     }

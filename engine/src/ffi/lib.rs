@@ -626,7 +626,7 @@ fn operands(vm: &mut Vm, a: Value, b: Value) -> LResult<(bool, [Opnd; 2])> {
             ops[i] = Opnd { ct: Some(CTypeId::P_VOID), src: Src::Local(vec![0; 8]), p: 0, decay: None };
         } else if let Some(s) = o.as_string() {
             ok = false;
-            ops[i] = Opnd { ct: None, src: Src::Str(s), p: s.as_bytes().as_ptr() as usize, decay: None };
+            ops[i] = Opnd { ct: None, src: Src::Str(s), p: s.padded_bytes()[1..].as_ptr() as usize, decay: None };
             if let Some(ocd) = vals[1 - i].as_cdata() {
                 let oct = cts(vm).raw(CTypeId(ocd.ctype()));
                 if cts(vm).get(oct).info.is_enum() {
@@ -1418,7 +1418,7 @@ fn ffi_copy(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
             if st(vm).level != FfiLevel::Calls {
                 return Err(mem_error(vm, mem::MemError::OutOfBounds));
             }
-            let sp = s.as_bytes().as_ptr() as usize;
+            let sp = s.padded_bytes()[1..].as_ptr() as usize;
             let access = st(vm).access;
             return mem::copy(vm, access, dp, sp, len).map(|_| 0).map_err(|e| mem_error(vm, e));
         }

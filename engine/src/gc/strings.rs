@@ -32,11 +32,10 @@ const INLINE_MAX: usize = 20;
 /// LuaJIT's strings do: C functions that the FFI hands a string to see a
 /// NUL-terminated C string, and code that peeks at the byte before a string's data
 /// (as some FFI code written against LuaJIT's layout does) reads 0.
-#[repr(u8)]
 enum StrData {
-    /// `zero` and the rest of `buf` past `len` stay 0.
-    #[allow(dead_code)] // `zero` is read by C through pointers, never by Rust.
-    Inline { len: u8, zero: u8, buf: [u8; INLINE_MAX + 1] },
+    /// `buf` is `[0, bytes.., 0, ..]`: everything but the `len` bytes from index 1
+    /// stays 0.
+    Inline { len: u8, buf: [u8; INLINE_MAX + 2] },
     /// `[0, bytes.., 0]`.
     Boxed(Box<[u8]>),
 }
@@ -44,9 +43,9 @@ enum StrData {
 impl StrData {
     fn new(bytes: &[u8]) -> StrData {
         if bytes.len() <= INLINE_MAX {
-            let mut buf = [0u8; INLINE_MAX + 1];
-            buf[..bytes.len()].copy_from_slice(bytes);
-            StrData::Inline { len: bytes.len() as u8, zero: 0, buf }
+            let mut buf = [0u8; INLINE_MAX + 2];
+            buf[1..1 + bytes.len()].copy_from_slice(bytes);
+            StrData::Inline { len: bytes.len() as u8, buf }
         } else {
             let mut v = Vec::with_capacity(bytes.len() + 2);
             v.push(0);
@@ -58,9 +57,16 @@ impl StrData {
 
     #[inline(always)]
     fn bytes(&self) -> &[u8] {
+        let p = self.padded();
+        p.get(1..p.len().saturating_sub(1)).unwrap_or(&[])
+    }
+
+    /// The bytes with the zero byte before and after them.
+    #[inline(always)]
+    fn padded(&self) -> &[u8] {
         match self {
-            StrData::Inline { len, buf, .. } => &buf[..(*len as usize).min(INLINE_MAX)],
-            StrData::Boxed(b) => b.get(1..b.len().saturating_sub(1)).unwrap_or(&[]),
+            StrData::Inline { len, buf } => &buf[..(*len as usize).min(INLINE_MAX) + 2],
+            StrData::Boxed(b) => b,
         }
     }
 
@@ -77,6 +83,14 @@ impl LuaString {
     #[inline(always)]
     pub fn as_bytes(&self) -> &[u8] {
         self.data.bytes()
+    }
+
+    /// The bytes with a zero byte before and after them (`[0, bytes.., 0]`): a
+    /// pointer one past its start is a NUL-terminated C string of the bytes (the FFI
+    /// hands strings to C so).
+    #[inline]
+    pub fn padded_bytes(&self) -> &[u8] {
+        self.data.padded()
     }
     #[inline(always)]
     pub fn len(&self) -> usize {
@@ -340,10 +354,8 @@ mod tests {
             let boxed = if len > INLINE_MAX { len + 2 } else { 0 };
             assert_eq!(a.size(), std::mem::size_of::<LuaString>() + boxed);
             // A zero byte before and after the bytes (C strings, LuaJIT's layout).
-            let p = a.as_bytes().as_ptr();
-            // SAFETY: both bytes belong to the string's storage (StrData docs).
-            let (before, after) = unsafe { (*p.sub(1), *p.add(len)) };
-            assert_eq!((before, after), (0, 0), "length {len}");
+            let p = a.padded_bytes();
+            assert_eq!((p[0], &p[1..=len], p[len + 1], p.len()), (0, &bytes[..], 0, len + 2), "length {len}");
         }
         assert_eq!(std::mem::size_of::<StrData>(), 24);
         // Same prefix, different lengths: different strings.
@@ -364,10 +376,8 @@ mod tests {
             for v in [tight, roomy] {
                 let s = heap.intern_owned(v);
                 assert_eq!(s.as_bytes(), &bytes[..], "length {len}");
-                let p = s.as_bytes().as_ptr();
-                // SAFETY: both bytes belong to the string's storage (StrData docs).
-                let (before, after) = unsafe { (*p.sub(1), *p.add(len)) };
-                assert_eq!((before, after), (0, 0), "length {len}");
+                let p = s.padded_bytes();
+                assert_eq!((p[0], &p[1..=len], p[len + 1], p.len()), (0, &bytes[..], 0, len + 2), "length {len}");
             }
         }
     }
