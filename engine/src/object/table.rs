@@ -968,7 +968,7 @@ mod tests {
             (seed >> 33) % n
         };
         // Fewer rounds under Miri, which runs this some thousand times slower.
-        let rounds = if cfg!(miri) { 6 } else { 300 };
+        let rounds = if cfg!(miri) { 2 } else { 300 };
         for round in 0..rounds {
             let t = Table::new((round % 3) as usize, (round % 4) as usize, round);
             let mut model: HashMap<i64, f64> = HashMap::new();
@@ -1005,6 +1005,10 @@ mod tests {
     /// half run backwards from hashes whose low 20 bits are zero) spread out as
     /// random keys would under a table's seed; so do other structured sets.
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "a hash-quality check, arithmetic only; matches_a_map_model drives the table's unsafe paths"
+    )]
     fn crafted_number_keys_spread_under_a_seed() {
         const C_INV: u64 = 0x4f74_430c_22a5_4005;
         assert_eq!(0xff51_afd7_ed55_8ccd_u64.wrapping_mul(C_INV), 1);
