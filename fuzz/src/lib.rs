@@ -18,8 +18,12 @@ pub fn run_limited(src: &[u8]) {
 
 /// [`run_limited`] with `setup` applied to the state's engine `Vm` first.
 pub fn run_limited_with(src: &[u8], setup: impl FnOnce(&mut moonbox_engine::vm::Vm)) {
-    let lua =
-        Lua::with_options(LuaOptions { sandboxed: true, memory_limit: Some(MEMORY), instruction_limit: Some(FUEL) });
+    let lua = Lua::with_options(LuaOptions {
+        sandboxed: true,
+        memory_limit: Some(MEMORY),
+        instruction_limit: Some(FUEL),
+        ..Default::default()
+    });
     lua.set_output(|_| {}).expect("a fresh state is not busy");
     // SAFETY: `setup` only changes the engine's settings (stress modes, limits); it keeps no
     // handle past the call and leaves the stack as it found it.
@@ -28,7 +32,7 @@ pub fn run_limited_with(src: &[u8], setup: impl FnOnce(&mut moonbox_engine::vm::
     // The state stays usable after any error or stop.
     lua.set_budget(Some(10_000));
     lua.set_memory_limit(None);
-    let two = lua.load("local a, b = ... return a + b").call::<_, f64>((1, 1));
+    let two = lua.load("local a, b = ... return a + b").call::<f64>((1, 1));
     assert_eq!(two.as_ref().ok(), Some(&2.0), "the state is unusable after the script: {two:?}");
 }
 

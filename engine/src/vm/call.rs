@@ -54,11 +54,14 @@ impl Vm {
             let new_len = (need + need / 2).clamp(64, limit).max(need);
             let grown = (new_len - self.stack.len()) * std::mem::size_of::<Value>();
             self.check_mem(grown)?;
-            self.heap.account(grown);
             // Exactly: the 1.5x step above is the amortisation, and `resize` alone
             // would double the capacity on top of it (near `MAX_STACK`, a second
-            // 8 MiB the memory limit never saw).
-            self.stack.reserve_exact(new_len - self.stack.len());
+            // 8 MiB the memory limit never saw). Fallibly: without a memory limit an
+            // allocator that refuses is "not enough memory", not an abort.
+            if self.stack.try_reserve_exact(new_len - self.stack.len()).is_err() {
+                return Err(self.mem_error());
+            }
+            self.heap.account(grown);
             self.stack.resize(new_len, Value::NIL);
         }
         Ok(())
