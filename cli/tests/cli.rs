@@ -264,3 +264,27 @@ fn moonbox_dash_dash_sandbox() {
     assert_eq!(out.status.code(), Some(5));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "moonbox: (command line): timeout after 100ms (--timeout)\n");
 }
+
+/// A program run through `dofile` (as test suites run their files) gets its garbage
+/// freed by `collectgarbage()`: the library function's call into Lua does not pin the
+/// heap for the whole program.
+#[test]
+fn dofile_programs_collect_their_garbage() {
+    let dir = std::env::temp_dir().join(format!("moonbox-dofile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("inner.lua");
+    std::fs::write(
+        &file,
+        "collectgarbage() local before = collectgarbage('count')
+         do local t = {} for i = 1, 100000 do t[i] = { i } end end
+         collectgarbage()
+         local after = collectgarbage('count')
+         assert(after < before + 1000, ('kept %d KiB'):format(after - before))
+         print('freed')",
+    )
+    .unwrap();
+    let code = format!("dofile({:?})", file.display().to_string());
+    let out = moonbox(&["-e", &code]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "freed\n", "{}", String::from_utf8_lossy(&out.stderr));
+}

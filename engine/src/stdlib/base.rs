@@ -628,7 +628,12 @@ fn dofile(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let f = vm.load(&src, name.as_bytes(), None)?;
     let func = vm.top;
     vm.push(f);
-    let n = vm.call_at(func, 0, -1)?;
+    // Unpinned: a whole program may run in here (test suites run their files through
+    // `dofile`), and under a pin nothing it drops would be freed until it returns.
+    // SAFETY: from here on this function uses no GC reference (the chunk is a stack
+    // slot; `path` and `src` are Rust data); the frames below it are the interpreter's
+    // (rooted) or pin on their own.
+    let n = unsafe { vm.call_at_unpinned(func, 0, -1) }?;
     // Results are at stack[func .. func+n]: exactly the top `n` values.
     vm.top = func + n;
     Ok(n)
