@@ -189,6 +189,16 @@ fn scripts(dir: &str) -> Vec<String> {
 // Checking
 
 /// Runs `check` on every item on a small thread pool and collects failure messages.
+/// Runs `check` on every script of `tests/<dir>` and reports the failures as `what`.
+fn check_dir<F>(dir: &str, what: &str, check: F)
+where
+    F: Fn(&str) -> Option<String> + Send + Sync + 'static,
+{
+    let names = scripts(dir);
+    let total = names.len();
+    report(what, total, run_all(names, check));
+}
+
 fn run_all<F>(items: Vec<String>, check: F) -> Vec<String>
 where
     F: Fn(&str) -> Option<String> + Send + Sync + 'static,
@@ -508,10 +518,7 @@ fn error_messages() {
 /// its invariant: finds missing write barriers.
 #[test]
 fn lua_scripts_under_gc_stress() {
-    let names = scripts("lua");
-    let total = names.len();
-    let failures = run_all(names, |n| check_lua_script(Interp::MoonboxGcStress, n, false));
-    report("tests/lua on moonbox under GC stress", total, failures);
+    check_dir("lua", "tests/lua on moonbox under GC stress", |n| check_lua_script(Interp::MoonboxGcStress, n, false));
 }
 
 /// A script that fails on the reference LuaJIT is a wrong test, not an engine bug.
@@ -520,10 +527,9 @@ fn lua_scripts_on_reference_luajit() {
     if !reference_wanted() {
         return;
     }
-    let names = scripts("lua");
-    let total = names.len();
-    let failures = run_all(names, |n| check_lua_script(Interp::Reference, n, false));
-    report("tests/lua on the reference luajit (a failure here is a wrong test)", total, failures);
+    check_dir("lua", "tests/lua on the reference luajit (a failure here is a wrong test)", |n| {
+        check_lua_script(Interp::Reference, n, false)
+    });
 }
 
 #[test]
@@ -531,8 +537,7 @@ fn error_messages_on_reference_luajit() {
     if !reference_wanted() {
         return;
     }
-    let names = scripts("errors");
-    let total = names.len();
-    let failures = run_all(names, |n| check_error_script(Interp::Reference, n, false));
-    report("tests/errors on the reference luajit (a failure here is a wrong golden file)", total, failures);
+    check_dir("errors", "tests/errors on the reference luajit (a failure here is a wrong golden file)", |n| {
+        check_error_script(Interp::Reference, n, false)
+    });
 }
