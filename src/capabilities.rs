@@ -165,6 +165,15 @@ impl Capabilities {
         self
     }
 
+    /// Whether the trace JIT may compile this state's hot loops to machine code (on
+    /// in [`Capabilities::full`] where the native backend exists, x86-64; off in
+    /// [`Capabilities::sandboxed`]: untrusted code never runs native code we
+    /// generated). Without it `jit.status()` is false and everything is interpreted.
+    pub fn jit(mut self, on: bool) -> Capabilities {
+        self.caps.jit = on;
+        self
+    }
+
     /// How much of the `ffi` library the state gets (see [`FfiLevel`]). Untrusted
     /// code should get at most [`FfiLevel::Data`]: every pointer access is then
     /// checked against the state's own cdata objects, casts from numbers to

@@ -68,6 +68,7 @@ pub mod conv;
 mod debug;
 mod error;
 mod function;
+mod jit;
 mod limits;
 mod lua;
 mod multi;

@@ -328,6 +328,9 @@ impl Lua {
             crate::sandbox::guard_collectgarbage(&mut vm);
         }
         vm.set_memory_limit(options.memory_limit);
+        if caps.caps.jit {
+            crate::jit::install_native(&mut vm);
+        }
         let limits = XRc::new(Limits::new(options.instruction_limit));
         limits::install(&mut vm, &limits);
         let lua = Lua { inner: XRc::new(Inner::new(vm, limits, NEXT_ID.fetch_add(1, Ordering::Relaxed))) };

@@ -246,7 +246,7 @@ fn run(argv: Vec<String>) -> u8 {
             }
             "-v" => version = true,
             "-E" => no_env = true,
-            "-e" | "-l" | "-j" => {
+            "-e" | "-l" | "-j" | "-O" => {
                 let Some(v) = argv.get(i + 1) else {
                     eprintln!("{}", usage(&progname));
                     return EXIT_USAGE;
@@ -257,7 +257,8 @@ fn run(argv: Vec<String>) -> u8 {
             _ if a.starts_with("-b") => return bytecode_tool(&progname, &argv[i..]),
             _ if a.starts_with("-e") => actions.push(('e', a[2..].to_string())),
             _ if a.starts_with("-l") => actions.push(('l', a[2..].to_string())),
-            _ if a.starts_with("-j") || a.starts_with("-O") => {}
+            _ if a.starts_with("-j") => actions.push(('j', a[2..].to_string())),
+            _ if a.starts_with("-O") => actions.push(('O', a[2..].to_string())),
             _ => {
                 eprintln!("{}", usage(&progname));
                 return EXIT_USAGE;
@@ -290,6 +291,8 @@ fn run(argv: Vec<String>) -> u8 {
         let r = match kind {
             'e' => cli.do_string(v.as_bytes(), "=(command line)"),
             'l' => cli.require(v),
+            'j' => cli.jit_command(v),
+            'O' => cli.jit_opt(v),
             _ => Ok(()),
         };
         if let Err(code) = r {
@@ -350,6 +353,20 @@ impl Cli {
         if std::env::var_os("MOONBOX_GC_STRESS").is_some() {
             // SAFETY: the closure only sets a flag.
             let _ = unsafe { lua.with_raw_vm(|vm| vm.set_gc_stress(true)) };
+        }
+        // Test mode: force the trace JIT's exits (every exit the first time it is
+        // reached, or at random), to check that every snapshot resumes exactly.
+        if let Ok(mode) = std::env::var("MOONBOX_JIT_EXITS") {
+            let force = match mode.as_str() {
+                "first" => Some(moonbox::engine::jit::ForceExits::First),
+                m => {
+                    m.strip_prefix("random:").and_then(|s| s.parse().ok()).map(moonbox::engine::jit::ForceExits::Random)
+                }
+            };
+            if let Some(force) = force {
+                // SAFETY: the closure only changes a setting.
+                let _ = unsafe { lua.with_raw_vm(|vm| vm.jit_settings(|j| j.force = force)) };
+            }
         }
         if let Some((d, text)) = &limits.timeout {
             let deadline = Instant::now() + *d;
@@ -465,6 +482,61 @@ impl Cli {
             vm.set_field(g, "arg", t.to_value());
             Ok(())
         })
+    }
+
+    /// `-j cmd[=arg]`: LuaJIT's `-jon`, `-joff`, `-jflush`, `-jv`, `-jdump`; and
+    /// moonbox's `-jeval` (the reference IR evaluator as the backend: a test mode).
+    fn jit_command(&self, cmd: &str) -> Result<(), Status> {
+        let name = cmd.split_once('=').map_or(cmd, |(n, _)| n);
+        let sandboxed = self.limits.sandbox;
+        let r = self.raw(|vm| match name {
+            "on" => {
+                vm.jit_settings(|j| j.on = true);
+                true
+            }
+            "off" => {
+                vm.jit_settings(|j| j.on = false);
+                true
+            }
+            "flush" => {
+                vm.jit_flush();
+                true
+            }
+            "v" => {
+                vm.jit_settings(|j| j.verbose = true);
+                true
+            }
+            "dump" => {
+                vm.jit_settings(|j| j.dump = true);
+                true
+            }
+            "eval" => {
+                // Never in the sandbox profile: its states run no trace code.
+                if !sandboxed {
+                    vm.jit_install(Box::new(moonbox::engine::jit::eval::Evaluator));
+                }
+                true
+            }
+            _ => false,
+        });
+        match r {
+            Ok(true) => Ok(()),
+            _ => {
+                eprintln!("{}: unknown luaJIT command or jit.* modules not installed", self.progname);
+                Err(EXIT_ERROR)
+            }
+        }
+    }
+
+    /// `-O[opt,...]`: `jit.opt.start` with each comma-separated option (`-O` alone is
+    /// level 3).
+    fn jit_opt(&self, opts: &str) -> Result<(), Status> {
+        let opts = if opts.is_empty() { "3" } else { opts };
+        let src = format!(
+            "require('jit.opt').start({})",
+            opts.split(',').map(|o| format!("{o:?}")).collect::<Vec<_>>().join(", ")
+        );
+        self.do_string(src.as_bytes(), "=(command line)")
     }
 
     fn do_string(&self, src: &[u8], name: &str) -> Result<(), Status> {

@@ -45,8 +45,8 @@ fn run_with_timeout(
 ) -> Result<Outcome, String> {
     let start = Instant::now();
     let mut cmd = Command::new(program);
-    if interp == Interp::MoonboxGcStress {
-        cmd.env("MOONBOX_GC_STRESS", "1");
+    for (k, v) in interp.env() {
+        cmd.env(k, v);
     }
     let mut child = cmd
         .args(args)
@@ -106,6 +106,18 @@ enum Interp {
     /// moonbox collecting in tiny steps everywhere, checking the collector's
     /// tri-colour invariant after every mark phase (a missing write barrier fails).
     MoonboxGcStress,
+    /// The trace JIT forced on every loop (`-Ohotloop=1`), the interpreter as oracle:
+    /// the same output, exit status and first line of stderr.
+    Jit,
+    /// ... with every exit taken the first time its guard runs (each snapshot must
+    /// resume exactly where the interpreter would be).
+    JitExitsFirst,
+    /// ... with exits forced at random (1 in 16).
+    JitExitsRandom,
+    /// ... under GC stress.
+    JitGcStress,
+    /// The reference IR evaluator as the backend (`-jeval`), exits forced first.
+    JitEval,
     Reference,
 }
 
@@ -114,7 +126,32 @@ impl Interp {
         match self {
             Interp::Moonbox => "moonbox",
             Interp::MoonboxGcStress => "moonbox, MOONBOX_GC_STRESS=1",
+            Interp::Jit => "moonbox -Ohotloop=1",
+            Interp::JitExitsFirst => "moonbox -Ohotloop=1, MOONBOX_JIT_EXITS=first",
+            Interp::JitExitsRandom => "moonbox -Ohotloop=1, MOONBOX_JIT_EXITS=random:12345",
+            Interp::JitGcStress => "moonbox -Ohotloop=1, MOONBOX_GC_STRESS=1",
+            Interp::JitEval => "moonbox -jeval -Ohotloop=1, MOONBOX_JIT_EXITS=first",
             Interp::Reference => "luajit",
+        }
+    }
+
+    fn env(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Interp::MoonboxGcStress | Interp::JitGcStress => &[("MOONBOX_GC_STRESS", "1")],
+            Interp::JitExitsFirst | Interp::JitEval => &[("MOONBOX_JIT_EXITS", "first")],
+            Interp::JitExitsRandom => &[("MOONBOX_JIT_EXITS", "random:12345")],
+            _ => &[],
+        }
+    }
+
+    /// Flags before the script.
+    fn flags(self) -> &'static [&'static str] {
+        match self {
+            Interp::Jit | Interp::JitExitsFirst | Interp::JitExitsRandom | Interp::JitGcStress => {
+                &["-Ohotloop=1,hotexit=1"]
+            }
+            Interp::JitEval => &["-jeval", "-Ohotloop=1,hotexit=1"],
+            _ => &[],
         }
     }
 }
@@ -160,13 +197,14 @@ fn reference() -> Option<OsString> {
 
 fn command_for(interp: Interp, script_rel: &str) -> Option<(OsString, Vec<OsString>)> {
     match interp {
-        Interp::Moonbox | Interp::MoonboxGcStress => {
+        Interp::Reference => reference().map(|r| (r, vec![script_rel.into()])),
+        _ => {
             let mut args: Vec<OsString> =
                 env::var("MOONBOX_ARGS").unwrap_or_default().split_whitespace().map(OsString::from).collect();
+            args.extend(interp.flags().iter().map(OsString::from));
             args.push(script_rel.into());
             Some((MOONBOX.into(), args))
         }
-        Interp::Reference => reference().map(|r| (r, vec![script_rel.into()])),
     }
 }
 
@@ -519,6 +557,25 @@ fn error_messages() {
 #[test]
 fn lua_scripts_under_gc_stress() {
     check_dir("lua", "tests/lua on moonbox under GC stress", |n| check_lua_script(Interp::MoonboxGcStress, n, false));
+}
+
+/// The trace JIT's oracle runs: every script and error golden with every loop
+/// compiled, with forced exits, under GC stress and through the IR evaluator, must
+/// give the interpreter's output (the same `.expected` / `.stderr` files).
+#[test]
+fn lua_scripts_under_jit() {
+    for interp in [Interp::Jit, Interp::JitExitsFirst, Interp::JitExitsRandom, Interp::JitGcStress, Interp::JitEval] {
+        check_dir("lua", &format!("tests/lua on {}", interp.name()), move |n| check_lua_script(interp, n, false));
+    }
+}
+
+#[test]
+fn error_messages_under_jit() {
+    for interp in [Interp::Jit, Interp::JitExitsFirst, Interp::JitEval] {
+        check_dir("errors", &format!("tests/errors on {}", interp.name()), move |n| {
+            check_error_script(interp, n, false)
+        });
+    }
 }
 
 /// A script that fails on the reference LuaJIT is a wrong test, not an engine bug.

@@ -109,7 +109,7 @@ macro_rules! define_opcodes {
 #[rustfmt::skip]
 macro_rules! undefined_opcodes {
     () => {
-        73 | 74 | 75 | 76 | 77 | 78 | 79 | 80 | 81 | 82 | 83 | 84 | 85 | 86 | 87 | 88 |
+        77 | 78 | 79 | 80 | 81 | 82 | 83 | 84 | 85 | 86 | 87 | 88 |
         89 | 90 | 91 | 92 | 93 | 94 | 95 | 96 | 97 | 98 | 99 | 100 | 101 | 102 | 103 | 104 |
         105 | 106 | 107 | 108 | 109 | 110 | 111 | 112 | 113 | 114 | 115 | 116 | 117 | 118 |
         119 | 120 | 121 | 122 | 123 | 124 | 125 | 126 | 127 | 128 | 129 | 130 | 131 | 132 |
@@ -300,6 +300,18 @@ define_opcodes! {
     /// `R[A] = K[D]` (an FFI cdata constant: `1LL`, `1ULL`, `1i`). Last in the
     /// table, so that adding it renumbered no other opcode.
     KCDATA: Dst, None, CData;
+
+    // --- Patched loops (the trace JIT; never emitted, loaded or dumped). -------------
+    // The compiler emits FORL and LOOP; the JIT patches the opcode byte in place, so
+    // every other field stays the original's and `Ins::original` undoes the patch.
+    /// A `FORL` whose loop has a compiled trace: the FORL's work, then the trace.
+    JFORL: Base, None, Jump;
+    /// A `LOOP` whose loop has a compiled trace: the LOOP's work, then the trace.
+    JLOOP: Base, None, Jump;
+    /// A blacklisted `FORL`: the same without hot counting (it never compiles).
+    IFORL: Base, None, Jump;
+    /// A blacklisted `LOOP`.
+    ILOOP: Base, None, Jump;
 }
 
 impl Op {
@@ -394,6 +406,22 @@ impl Ins {
         (self.d() as isize) - JUMP_BIAS as isize
     }
     /// Replaces the A field.
+    /// The instruction as the compiler emitted it: a JIT-patched loop instruction
+    /// (`JFORL`, `IFORL`, `JLOOP`, `ILOOP`) back as its `FORL` or `LOOP`.
+    #[inline]
+    pub fn original(self) -> Ins {
+        let op = match self.op_byte() {
+            opc::JFORL | opc::IFORL => opc::FORL,
+            opc::JLOOP | opc::ILOOP => opc::LOOP,
+            _ => return self,
+        };
+        Ins((self.0 & !0xff) | op as u32)
+    }
+    /// The same instruction with opcode `op` (patching a loop).
+    #[inline]
+    pub fn with_op(self, op: Op) -> Ins {
+        Ins((self.0 & !0xff) | op as u32)
+    }
     pub fn set_a(&mut self, a: u8) {
         self.0 = (self.0 & !0xff00) | (a as u32) << 8;
     }

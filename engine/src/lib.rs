@@ -9,6 +9,7 @@ pub mod bytecode;
 pub mod compiler;
 pub mod ffi;
 pub mod gc;
+pub mod jit;
 pub mod native_stack;
 pub mod number;
 pub mod object;

@@ -16,6 +16,7 @@ const FLOORS: &[(&str, u32)] = &[
     ("object", 1),
     ("compiler", 1),
     ("vm", 2),
+    ("jit", 2),
     ("stdlib", 3),
     ("ffi", 3),
 ];

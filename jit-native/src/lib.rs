@@ -1,8 +1,8 @@
 //! moonbox-jit-native: the native trace backend's foundation, x86-64 first.
 //!
-//! Today this crate is standalone (it does not depend on `moonbox-engine` yet): an assembler
-//! and W^X executable memory, each tested on its own. The trace backend (register
-//! allocation, lowering, exit stubs, the `TraceBackend` impl) is built on top later.
+//! An assembler and W^X executable memory, each tested on its own, and on them the
+//! x86-64 trace backend ([`X64Backend`], the engine's `TraceBackend`): `x64::lower`
+//! (register allocation, lowering, exit stubs) and `entry.rs` (the call).
 //!
 //! # File map
 //!
@@ -11,6 +11,8 @@
 //! | `src/x64/regs.rs` | [`x64::Gpr`], [`x64::Xmm`], [`x64::Cond`]: registers and condition codes by hardware number |
 //! | `src/x64/asm.rs` | [`x64::Assembler`]: one method per instruction form, [`x64::Mem`] operands, labels, rel8/rel32 fixups, constant pool; errors as [`x64::AsmError`] values |
 //! | `src/code_memory.rs` | [`code_memory::CodeMemory`] → [`code_memory::CodeBuffer`] (RW) → [`code_memory::ExecutableCode`] (RX): `region` areas, the `maxmcode` budget, RX→RW→RX patching |
+//! | `src/x64/lower.rs` | trace IR → machine code: linear-scan homes, guards, snapshot stores, exit stubs |
+//! | `src/entry.rs` | [`entry::NativeTrace`]: the `unsafe` call into a trace, with its preconditions checked |
 //! | `src/disasm.rs` | `disassemble(code, base_addr)` listings in `-jdump` style (feature `disasm`, iced-x86) |
 //! | `tests/asm_iced.rs` | every assembler form over its operand space, checked by iced-x86's decoder; labels; the golden listing `tests/golden/x64_asm.txt` (`MOONBOX_BLESS=1` re-blesses) |
 //!
@@ -52,7 +54,81 @@
 pub mod code_memory;
 #[cfg(feature = "disasm")]
 pub mod disasm;
+mod entry;
 pub mod x64;
 
 #[cfg(feature = "disasm")]
 pub use disasm::disassemble;
+
+use moonbox_engine::jit::ir::TraceIr;
+use moonbox_engine::jit::{CompileOptions, CompiledTrace, TraceBackend};
+
+use code_memory::{CodeLimits, CodeMemory};
+
+/// What generated code gets from the engine at each entry (its offsets are
+/// `x64::lower::CTX_*`).
+#[repr(C)]
+pub struct TraceCtx {
+    /// The instruction budget, copied in and back out.
+    pub budget: i64,
+    /// One byte per exit in the forced-exit test mode (non-zero: take it).
+    pub force: *const u8,
+}
+
+/// The x86-64 trace backend.
+pub struct X64Backend {
+    memory: Option<CodeMemory>,
+    sse41: bool,
+}
+
+impl X64Backend {
+    pub fn new() -> X64Backend {
+        #[cfg(target_arch = "x86_64")]
+        let sse41 = std::arch::is_x86_feature_detected!("sse4.1");
+        #[cfg(not(target_arch = "x86_64"))]
+        let sse41 = false;
+        X64Backend { memory: None, sse41 }
+    }
+
+    /// Whether generated code can run on this machine (an x86-64 host).
+    pub fn supported() -> bool {
+        cfg!(target_arch = "x86_64")
+    }
+}
+
+impl Default for X64Backend {
+    fn default() -> X64Backend {
+        X64Backend::new()
+    }
+}
+
+impl TraceBackend for X64Backend {
+    fn name(&self) -> &'static str {
+        "x64"
+    }
+
+    fn compile(&mut self, ir: &TraceIr, opts: &CompileOptions) -> Result<Box<dyn CompiledTrace>, String> {
+        if !X64Backend::supported() {
+            return Err("NYI: no native backend for this machine".into());
+        }
+        let lopts = x64::lower::LowerOptions { force_checks: opts.force_checks, sse41: self.sse41 };
+        let bytes = x64::lower::lower(ir, lopts).map_err(|e| e.to_string())?;
+        let limits = CodeLimits { area_size: 4096, max_total: opts.maxmcode.max(4096) };
+        if self.memory.as_ref().is_none_or(|m| m.limits() != limits) {
+            self.memory = Some(CodeMemory::new(limits).map_err(|e| e.to_string())?);
+        }
+        let Some(mem) = self.memory.as_ref() else { return Err("failed to allocate mcode memory".into()) };
+        let code = mem.install(&bytes).map_err(|e| format!("failed to allocate mcode memory: {e}"))?;
+        #[cfg(feature = "disasm")]
+        let listing = opts.listing.then(|| disasm::disassemble(&bytes, code.base_addr() as u64));
+        #[cfg(not(feature = "disasm"))]
+        let listing = None;
+        Ok(Box::new(entry::NativeTrace {
+            code,
+            nslots: ir.nslots,
+            nsnaps: ir.snaps.len(),
+            force_checks: opts.force_checks,
+            listing,
+        }))
+    }
+}

@@ -415,6 +415,10 @@ fn verify_func(p: &FuncProto, depth: usize, parent: Option<(&FuncProto, usize)>)
     };
     for (pc, ins) in p.code.iter().enumerate() {
         let op = ins.op().ok_or("bad opcode")?;
+        // Patched loops exist only in running code (the JIT's); a chunk never has them.
+        if matches!(op, Op::JFORL | Op::JLOOP | Op::IFORL | Op::ILOOP) {
+            return Err("bad opcode");
+        }
         let (ma, mb, mcd) = op.modes();
         let (a, b, c, d) = (ins.a(), ins.b(), ins.c(), ins.d());
         let cd = if op.is_ad() { d } else { c };

@@ -11,7 +11,13 @@ use crate::value::{tag, Value};
 #[repr(C)]
 pub struct Proto {
     hdr: GcHeader,
-    pub code: Box<[Ins]>,
+    /// The bytecode. Interior-mutable because the trace JIT patches loop instructions
+    /// in place (`FORL` → `JFORL`, ...) while a dispatch loop may be reading this same
+    /// slice (a re-entrant call); everything but the interpreter reads it through
+    /// [`Proto::ins`], which undoes such patches.
+    pub code: Box<[Cell<Ins>]>,
+    /// Per-prototype JIT flags (`jit::PROTO_*`: `jit.off(f)`, ...).
+    pub jit_flags: Cell<u8>,
     /// Number constants (as values), indexed by number operands.
     pub kn: Box<[Value]>,
     /// GC constants: strings and table templates, indexed by string and table operands.
@@ -32,7 +38,7 @@ pub struct Proto {
 impl Proto {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        code: Box<[Ins]>,
+        code: &[Ins],
         kn: Box<[Value]>,
         kgc: Box<[Value]>,
         protos: Box<[GcRef<Proto>]>,
@@ -49,7 +55,8 @@ impl Proto {
     ) -> Proto {
         Proto {
             hdr: Heap::new_header::<Proto>(),
-            code,
+            code: code.iter().map(|&i| Cell::new(i)).collect(),
+            jit_flags: Cell::new(0),
             kn,
             kgc,
             protos,
@@ -64,6 +71,12 @@ impl Proto {
             lastlinedefined,
             chunkname,
         }
+    }
+
+    /// Instruction `pc` as the compiler emitted it (JIT patches undone).
+    #[inline]
+    pub fn ins(&self, pc: usize) -> Option<Ins> {
+        self.code.get(pc).map(|c| c.get().original())
     }
 
     /// Source line of instruction `pc` (0 if unknown).

@@ -86,6 +86,10 @@ pub struct Caps {
     pub dirs: Vec<DirGrant>,
     /// How much of the `ffi` library the state gets.
     pub ffi: FfiLevel,
+    /// The trace JIT may run machine code it generates for this state. Off in
+    /// [`Caps::sandboxed`]: untrusted code never runs native code we generated (the
+    /// sandbox's trace JIT is the Wasm one, contained by Wasm).
+    pub jit: bool,
 }
 
 impl Caps {
@@ -102,6 +106,7 @@ impl Caps {
             clock: ClockResolution::Precise,
             dirs: Vec::new(),
             ffi: FfiLevel::Calls,
+            jit: true,
         }
     }
 
@@ -119,6 +124,7 @@ impl Caps {
             clock: ClockResolution::Coarse,
             dirs: Vec::new(),
             ffi: FfiLevel::Data,
+            jit: false,
         }
     }
 

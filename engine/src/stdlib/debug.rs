@@ -123,7 +123,7 @@ fn pcall_level(vm: &Vm, i: usize) -> (Value, Option<(&'static str, Vec<u8>)>) {
     let name = i.checked_sub(1).and_then(|c| vm.frames.get(c)).and_then(|caller| {
         let FrameFn::Lua(c, _) = caller.fun else { return None };
         let pc = caller.pc.checked_sub(1)?;
-        let ins = *c.proto.code.get(pc)?;
+        let ins = c.proto.ins(pc)?;
         match ins.op()? {
             Op::CALL | Op::CALLT => slot_name(&c.proto, pc, ins.a()),
             _ => None,

@@ -1,95 +1,27 @@
-//! The `jit` library: LuaJIT's `jit.*` API over an engine that has no trace compiler
-//! yet.
+//! The `jit` library: LuaJIT's `jit.*` API over moonbox's trace JIT.
 //!
 //! - `jit.version` is `"LuaJIT 2.1.0-beta3 (moonbox x.y.z)"`: it starts the way scripts
 //!   that sniff for LuaJIT 2.1 expect (`jit.version:match("^LuaJIT 2%.1")`, luarocks'
 //!   `"LuaJIT%s+([^%s]+)"`), and says what is actually running. `jit.version_num` is
 //!   LuaJIT 2.1's 20100.
 //! - `jit.os` / `jit.arch` come from the build target (`"wasm32"` on WebAssembly).
-//! - `jit.on`, `jit.off`, `jit.flush` check their arguments as LuaJIT does and record
-//!   the requested state; `jit.status()` returns that recorded state (true unless
-//!   `jit.off()` was called), without LuaJIT's list of CPU/optimisation flags. Nothing
-//!   is compiled yet: the state is for the trace JIT to honour when it lands.
+//! - `jit.on`, `jit.off`, `jit.flush` check their arguments as LuaJIT does and act on
+//!   the state's trace JIT (`crate::jit`): off flushes every trace; `jit.off(f)` keeps
+//!   `f` (and with `true`, its children) from compiling; `jit.flush(n)` drops trace n.
+//!   `jit.status()` is true when a backend is installed and the JIT is on (false for
+//!   a sandboxed state, which has none), then the CPU and optimisation flags.
 //! - `jit.opt.start` accepts exactly LuaJIT's levels (`"0"`..`"3"`), flags
 //!   (`"+fold"`, `"-cse"`, `"nodce"`, ...) and parameters (`"hotloop=56"`, ...) and
-//!   rejects anything else with LuaJIT's message; the values are recorded in
-//!   [`JitState`] for the future trace recorder.
+//!   rejects anything else with LuaJIT's message; `hotloop`, `maxrecord`, `maxsnap`,
+//!   `maxtrace`, `sizemcode` and `maxmcode` are used today.
 //! - `jit.security`, `jit.attach` (no VM events exist: a no-op after its checks) and
 //!   OpenResty's `jit.prngstate` are present; `jit.util` and `jit.profile` are absent.
 
 use crate::gc::GcRef;
 use crate::gc::Kind;
-use crate::object::Userdata;
+use crate::object::Proto;
 use crate::value::Value;
 use crate::vm::{LResult, NativeFn, Vm};
-
-/// LuaJIT's optimisation flag names, in flag-bit order (`JIT_F_OPTSTRING`).
-const OPT_FLAGS: [&str; 11] = ["fold", "cse", "dce", "fwd", "dse", "narrow", "loop", "abc", "sink", "fuse", "fma"];
-/// Flags of optimisation levels 1, 2, 3 (3 is the default; `fma` is never default).
-const OPT_1: u32 = 0b111;
-const OPT_2: u32 = OPT_1 | (1 << 5) | (1 << 6);
-const OPT_3: u32 = OPT_2 | (1 << 3) | (1 << 4) | (1 << 7) | (1 << 8) | (1 << 9);
-
-/// LuaJIT's tunable parameters and their defaults (`JIT_PARAMDEF`).
-pub const PARAMS: [(&str, i32); 16] = [
-    ("maxtrace", 8000),
-    ("maxrecord", 16000),
-    ("maxirconst", 500),
-    ("maxside", 100),
-    ("maxsnap", 500),
-    ("minstitch", 3),
-    ("hotloop", 56),
-    ("hotexit", 10),
-    ("tryside", 4),
-    ("instunroll", 4),
-    ("loopunroll", 15),
-    ("callunroll", 3),
-    ("recunroll", 2),
-    ("sizemcode", 64),
-    ("maxmcode", 40960),
-    // Padding slot so the array size stays fixed if a parameter is added.
-    ("", 0),
-];
-
-/// What scripts asked of the JIT through `jit.on/off` and `jit.opt.start`.
-#[derive(Clone, Debug)]
-pub struct JitState {
-    /// `jit.on()` / `jit.off()` for the whole engine.
-    pub on: bool,
-    /// Optimisation flags, bit i = `OPT_FLAGS[i]`.
-    pub opt_flags: u32,
-    /// Parameter values, indexed like [`PARAMS`].
-    pub params: [i32; 16],
-}
-
-impl Default for JitState {
-    fn default() -> Self {
-        JitState { on: true, opt_flags: OPT_3, params: PARAMS.map(|(_, v)| v) }
-    }
-}
-
-/// The registry key under which the state's userdata lives.
-const STATE_KEY: &str = "moonbox.jit";
-
-/// The recorded JIT state of `vm` (defaults if the library is not open).
-pub fn state(vm: &mut Vm) -> JitState {
-    let reg = vm.registry;
-    let v = vm.get_field(reg, STATE_KEY);
-    with_state(v, |s| s.clone()).unwrap_or_default()
-}
-
-fn with_state<R>(v: Value, f: impl FnOnce(&mut JitState) -> R) -> Option<R> {
-    let u: GcRef<Userdata> = v.as_userdata()?;
-    let cell = u.data()?.downcast_ref::<std::cell::RefCell<JitState>>()?;
-    let mut s = cell.try_borrow_mut().ok()?;
-    Some(f(&mut s))
-}
-
-fn update(vm: &mut Vm, f: impl FnOnce(&mut JitState)) {
-    let reg = vm.registry;
-    let v = vm.get_field(reg, STATE_KEY);
-    with_state(v, f);
-}
 
 const OS_NAME: &str = if cfg!(target_os = "windows") {
     "Windows"
@@ -145,9 +77,6 @@ pub fn open(vm: &mut Vm) {
     if let Some(l) = crate::stdlib::lib(vm).loaded {
         vm.set_field(l, "jit.opt", opt.to_value());
     }
-    let u = vm.new_userdata(Some(Box::new(std::cell::RefCell::new(JitState::default()))));
-    let reg = vm.registry;
-    vm.set_field(reg, STATE_KEY, u.to_value());
 }
 
 /// `setjitmode`: the argument checks of `jit.on/off/flush`. Returns true for the
@@ -165,35 +94,80 @@ fn check_mode_args(vm: &mut Vm, base: usize, nargs: usize) -> LResult<bool> {
     Err(vm.type_arg_error(base, nargs, 0, "function"))
 }
 
+/// `jit.on(f)` / `jit.off(f)` / `jit.flush(f)`: the function's prototype (and, with
+/// `recursive` = true as second argument, its children's).
+fn func_protos(vm: &mut Vm, base: usize, nargs: usize) -> Vec<GcRef<Proto>> {
+    let Some(f) = vm.arg(base, nargs, 0).as_lua_function() else { return Vec::new() };
+    let mut out = vec![f.proto];
+    if vm.arg(base, nargs, 1) == Value::TRUE {
+        let mut i = 0;
+        while let Some(&p) = out.get(i) {
+            out.extend(p.protos.iter().copied());
+            i += 1;
+        }
+    }
+    out
+}
+
 fn jit_on(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     if check_mode_args(vm, base, nargs)? {
-        update(vm, |s| s.on = true);
+        vm.jit_settings(|j| j.on = true);
+    } else {
+        for p in func_protos(vm, base, nargs) {
+            p.jit_flags.set(p.jit_flags.get() & !crate::jit::PROTO_OFF);
+        }
     }
     Ok(0)
 }
 
 fn jit_off(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     if check_mode_args(vm, base, nargs)? {
-        update(vm, |s| s.on = false);
+        vm.jit_settings(|j| j.on = false);
+    } else {
+        // LuaJIT flushes the function's traces and keeps it from compiling.
+        for p in func_protos(vm, base, nargs) {
+            p.jit_flags.set(p.jit_flags.get() | crate::jit::PROTO_OFF);
+        }
+        vm.jit_flush();
     }
     Ok(0)
 }
 
 fn jit_flush(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     if vm.arg(base, nargs, 0).is_number() {
-        vm.check_int(base, nargs, 0)?; // jit.flush(traceno)
+        let n = vm.check_int(base, nargs, 0)?; // jit.flush(traceno)
+        if let Ok(n) = u32::try_from(n) {
+            vm.jit_flush_trace(n);
+        }
         return Ok(0);
     }
     check_mode_args(vm, base, nargs)?;
+    vm.jit_flush();
     Ok(0)
 }
 
-/// The recorded on/off state (true by default, as in LuaJIT). LuaJIT also returns
-/// its CPU and optimisation flags; there is no compiler to describe yet.
+/// True when the JIT exists on this state (a backend is installed) and is on, then
+/// LuaJIT's CPU and optimisation flag names.
 fn jit_status(vm: &mut Vm, _base: usize, _nargs: usize) -> LResult<usize> {
-    let on = state(vm).on;
+    let j = vm.jit();
+    let on = j.active();
+    // As LuaJIT: the status, then the CPU features the backend uses and the
+    // optimisation flags, whether on or off.
+    let mut names: Vec<&str> = Vec::new();
+    if cfg!(target_arch = "x86_64") {
+        names.extend(["SSE3", "SSE4.1"]);
+    }
+    for (i, f) in crate::jit::OPT_FLAGS.iter().enumerate() {
+        if j.opt_flags & (1 << i) != 0 {
+            names.push(f);
+        }
+    }
     vm.push(Value::boolean(on));
-    Ok(1)
+    for n in &names {
+        let v = vm.str_value(n.as_bytes());
+        vm.push(v);
+    }
+    Ok(1 + names.len())
 }
 
 fn jit_security(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
@@ -244,74 +218,18 @@ fn jit_prngstate(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 /// `jit.opt.start(...)`.
 fn opt_start(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     if nargs == 0 {
-        update(vm, |s| s.opt_flags = (s.opt_flags & (1 << 10)) | OPT_3);
+        vm.jit_settings(|j| j.opt_flags = (j.opt_flags & (1 << 10)) | crate::jit::OPT_3);
         return Ok(0);
     }
     for i in 0..nargs {
         let s = vm.check_str(base, nargs, i)?;
         let arg = s.as_bytes().to_vec();
-        let mut st = state(vm);
-        if !(opt_level(&mut st, &arg) || opt_flag(&mut st, &arg) || opt_param(&mut st, &arg)) {
+        let mut ok = false;
+        vm.jit_settings(|j| ok = j.opt(&arg));
+        if !ok {
             let a = String::from_utf8_lossy(&arg).into_owned();
             return Err(vm.rt_error(&format!("unknown or malformed optimization flag '{a}'")));
         }
-        update(vm, |s| *s = st);
     }
     Ok(0)
-}
-
-fn opt_level(s: &mut JitState, a: &[u8]) -> bool {
-    match a {
-        [d @ b'0'..=b'9'] => {
-            let flags = match d {
-                b'0' => 0,
-                b'1' => OPT_1,
-                b'2' => OPT_2,
-                _ => OPT_3,
-            };
-            s.opt_flags = flags | (s.opt_flags & !0x7ff);
-            true
-        }
-        _ => false,
-    }
-}
-
-fn opt_flag(s: &mut JitState, a: &[u8]) -> bool {
-    let (name, set) = if let Some(r) = a.strip_prefix(b"+") {
-        (r, true)
-    } else if let Some(r) = a.strip_prefix(b"-") {
-        (r, false)
-    } else if let Some(r) = a.strip_prefix(b"no") {
-        (r.strip_prefix(b"-").unwrap_or(r), false)
-    } else {
-        (a, true)
-    };
-    match OPT_FLAGS.iter().position(|f| f.as_bytes() == name) {
-        Some(i) => {
-            if set {
-                s.opt_flags |= 1 << i;
-            } else {
-                s.opt_flags &= !(1 << i);
-            }
-            true
-        }
-        None => false,
-    }
-}
-
-fn opt_param(s: &mut JitState, a: &[u8]) -> bool {
-    for (i, (name, _)) in PARAMS.iter().enumerate() {
-        if name.is_empty() {
-            continue;
-        }
-        let Some(rest) = a.strip_prefix(name.as_bytes()).and_then(|r| r.strip_prefix(b"=")) else { continue };
-        if !rest.iter().all(u8::is_ascii_digit) {
-            return false;
-        }
-        // LuaJIT accumulates in an int32 with wrap-around.
-        let n = rest.iter().fold(0i32, |n, &d| n.wrapping_mul(10).wrapping_add(i32::from(d - b'0')));
-        s.params[i] = n;
-        return true;
-    }
-    false
 }

@@ -282,7 +282,7 @@ impl Vm {
                 let res = n > 0 && self.stack[first].truthy();
                 if let Some(caller) = self.frames.last_mut() {
                     if let FrameFn::Lua(c, _) = caller.fun {
-                        let jmp = c.proto.code.get(caller.pc).copied();
+                        let jmp = c.proto.ins(caller.pc);
                         if res != negate {
                             if let Some(j) = jmp {
                                 caller.pc = (caller.pc as isize + 1 + j.j()) as usize;
@@ -298,7 +298,7 @@ impl Vm {
                 let Some(caller) = self.frames.last().copied() else { return Ok(()) };
                 self.stack[caller.base + at as usize] = v;
                 if let FrameFn::Lua(c, _) = caller.fun {
-                    if let Some(ins) = c.proto.code.get(caller.pc.wrapping_sub(1)).copied() {
+                    if let Some(ins) = c.proto.ins(caller.pc.wrapping_sub(1)) {
                         self.cat_run(ins.a(), ins.b(), at as usize)?;
                     }
                 }

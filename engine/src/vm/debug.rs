@@ -36,7 +36,7 @@ fn slot_name_depth(p: &Proto, pc: usize, slot: usize, depth: usize) -> Option<(&
     let mut i = pc.min(p.code.len());
     while i > 0 {
         i -= 1;
-        let ins = p.code[i];
+        let Some(ins) = p.ins(i) else { break };
         let op = ins.op()?;
         let (ma, _, _) = op.modes();
         match ma {
@@ -53,7 +53,7 @@ fn slot_name_depth(p: &Proto, pc: usize, slot: usize, depth: usize) -> Option<(&
                     Op::TGETS => {
                         let n = const_name(p, ins.c())?;
                         if i > 0 {
-                            let prev = p.code[i - 1];
+                            let Some(prev) = p.ins(i - 1) else { break };
                             if prev.op() == Some(Op::MOV) && prev.a() == slot + 1 && prev.d() == ins.b() {
                                 return Some(("method", n));
                             }
@@ -214,7 +214,7 @@ impl Vm {
         let FrameFn::Lua(c, _) = caller.fun else { return None };
         let p: GcRef<Proto> = c.proto;
         let pc = caller.pc.checked_sub(1)?;
-        let ins = *p.code.get(pc)?;
+        let ins = p.ins(pc)?;
         let op = ins.op()?;
         if !matches!(f.cont, crate::vm::Cont::Call | crate::vm::Cont::Protected) {
             // A metamethod: named after the event of the instruction that called it.

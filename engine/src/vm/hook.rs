@@ -25,6 +25,12 @@ pub const MASK_LINE: u8 = 4;
 pub const MASK_COUNT: u8 = 8;
 /// The events checked before every instruction.
 pub const MASK_INS: u8 = MASK_LINE | MASK_COUNT;
+/// Not a hook: the trace recorder is running (`jit` module). Like the instruction
+/// hooks it selects the instrumented dispatch loop, which calls the recorder before
+/// each instruction.
+pub const MASK_REC: u8 = 16;
+/// The bits that select the instrumented dispatch loop.
+pub const MASK_SLOW: u8 = MASK_INS | MASK_REC;
 /// Registry key of the hook function.
 pub const HOOK_KEY: &str = "moonbox.hook";
 
@@ -47,7 +53,8 @@ pub struct Hooks {
 impl Hooks {
     /// Arms the hook events `mask` (count events every `count` instructions).
     pub fn set(&mut self, mask: u8, count: i64) {
-        self.mask = mask;
+        // A recording in progress sees the hook and aborts itself.
+        self.mask = (mask & !MASK_REC) | (self.mask & MASK_REC);
         self.count = count;
         self.countdown = count;
         self.last_proto = 0;

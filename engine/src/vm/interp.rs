@@ -7,13 +7,15 @@
 //! pc into the frame first, so errors, tracebacks and continuations see where the
 //! frame is.
 
+use std::cell::Cell;
+
 use crate::bytecode::{opc, undefined_opcodes, Ins};
 use crate::gc::{GcRef, LuaString};
 use crate::object::table::SetError;
 use crate::object::{LuaFunction, Proto, Table, UpState, UpVal};
 use crate::value::Value;
 use crate::vm::call::{CallOutcome, ExecEnd};
-use crate::vm::hook::{MASK_CALL, MASK_INS, MASK_RET};
+use crate::vm::hook::{MASK_CALL, MASK_INS, MASK_REC, MASK_RET, MASK_SLOW};
 use crate::vm::meta::{Arith, ArithFail, IndexStep, MetaEvent, SetStep};
 use crate::vm::{window, Cont, Frame, FrameFn, LResult, Vm, EXTRA_STACK, MAX_FRAMES, REG_WINDOW};
 
@@ -31,7 +33,7 @@ impl Vm {
     pub(crate) fn run(&mut self) -> LResult<ExecEnd> {
         loop {
             let end =
-                if self.hooks.mask & MASK_INS != 0 { self.run_loop::<true>()? } else { self.run_loop::<false>()? };
+                if self.hooks.mask & MASK_SLOW != 0 { self.run_loop::<true>()? } else { self.run_loop::<false>()? };
             if let Some(end) = end {
                 return Ok(end);
             }
@@ -45,7 +47,7 @@ impl Vm {
         // The hook mask is checked where the frame changes and after native calls.
         macro_rules! check_hooks {
             () => {
-                if (self.hooks.mask & MASK_INS != 0) != HOOKED {
+                if (self.hooks.mask & MASK_SLOW != 0) != HOOKED {
                     return Ok(None);
                 }
             };
@@ -70,7 +72,7 @@ impl Vm {
                     (fr.base, fr.pc, cl, proto)
                 }
             };
-            let code: &[Ins] = &proto.code;
+            let code: &[Cell<Ins>] = &proto.code;
             // Number constants and GC constants (strings, templates) are two arrays,
             // read through `proto` at each use rather than hoisted: two more live
             // slices cost the dispatch loop registers (measured: fib 25% slower).
@@ -146,7 +148,7 @@ impl Vm {
             macro_rules! jump_if {
                 ($cond:expr) => {{
                     let c = $cond;
-                    let j = code[pc];
+                    let j = code[pc].get();
                     if c {
                         pc = (pc as isize + 1 + j.j()) as usize;
                     } else {
@@ -222,6 +224,38 @@ impl Vm {
                 }};
             }
 
+            // One unit of the instruction budget, charged at every loop back edge and
+            // call (the trace recorder charges at the same instructions).
+            macro_rules! budget_tick {
+                () => {{
+                    self.budget -= 1;
+                    if self.budget < 0 {
+                        save!();
+                        self.budget_exhausted()?;
+                        refresh!();
+                    }
+                }};
+            }
+            // FORL's work: step the index; if the loop goes on, jump back to the body,
+            // charge the budget and run `$then` with `$anchor` the FORL's own pc.
+            macro_rules! forl {
+                ($a:expr, $ins:expr, $anchor:ident => $then:block) => {{
+                    let (a, ins): (usize, Ins) = ($a, $ins);
+                    let $anchor = pc - 1;
+                    let step = r!(a + 2).num();
+                    let idx = r!(a).num() + step;
+                    let lim = r!(a + 1).num();
+                    r!(a) = Value::number(idx);
+                    let go = if step >= 0.0 { idx <= lim } else { idx >= lim };
+                    if go {
+                        r!(a + 3) = Value::number(idx);
+                        pc = (pc as isize + ins.j()) as usize;
+                        budget_tick!();
+                        $then
+                    }
+                }};
+            }
+
             loop {
                 // The fetch keeps its bounds test: a predicted branch, where a
                 // branchless select put a compare on every dispatch's path from pc
@@ -229,21 +263,28 @@ impl Vm {
                 // lists all 256 opcode bytes, so the jump table needs no range test.
                 // Verified code never runs off its end (`dump::verify` requires a
                 // last instruction that does not fall through).
-                let Some(&ins) = code.get(pc) else {
+                let Some(ins) = code.get(pc).map(Cell::get) else {
                     std::hint::cold_path();
                     return Err(self.rt_error("internal error: pc out of range"));
                 };
                 if HOOKED {
+                    // The trace recorder (jit module) sees the instruction first.
+                    if self.hooks.mask & MASK_REC != 0 {
+                        self.jit_record(proto, pc, base);
+                        refresh!();
+                    }
                     // Count / line hooks (hook.rs): the frame reports this instruction.
-                    save_at!(pc + 1);
-                    self.hook_ins(proto, pc)?;
-                    if self.hooks.mask & MASK_INS == 0 {
-                        // The hook function turned them off: the other loop runs
-                        // this instruction.
+                    if self.hooks.mask & MASK_INS != 0 {
+                        save_at!(pc + 1);
+                        self.hook_ins(proto, pc)?;
+                        refresh!();
+                    }
+                    if self.hooks.mask & MASK_SLOW == 0 {
+                        // The hook function turned them off, or recording ended: the
+                        // other loop runs this instruction.
                         save!();
                         return Ok(None);
                     }
-                    refresh!();
                 }
                 pc += 1;
                 let a = ins.a();
@@ -936,42 +977,50 @@ impl Vm {
                         }
                     }
                     opc::FORL => {
-                        let step = r!(a + 2).num();
-                        let idx = r!(a).num() + step;
-                        let lim = r!(a + 1).num();
-                        r!(a) = Value::number(idx);
-                        let go = if step >= 0.0 { idx <= lim } else { idx >= lim };
-                        if go {
-                            r!(a + 3) = Value::number(idx);
-                            pc = (pc as isize + ins.j()) as usize;
-                            self.hot.tick(code, pc);
-                            self.budget -= 1;
-                            if self.budget < 0 {
-                                save!();
-                                self.budget_exhausted()?;
+                        forl!(a, ins, anchor => {
+                            if self.hot.tick(code, pc) {
+                                if self.jit_hot(proto, anchor, pc, base) {
+                                    save!();
+                                    return Ok(None);
+                                }
                                 refresh!();
                             }
-                        }
+                        });
                     }
+                    opc::JFORL => {
+                        forl!(a, ins, anchor => {
+                            if !HOOKED {
+                                save!();
+                                self.jit_enter(proto, anchor, base);
+                                continue 'frame;
+                            }
+                        });
+                    }
+                    opc::IFORL => forl!(a, ins, _anchor => {}),
                     opc::LOOP => {
-                        self.hot.tick(code, pc);
-                        self.budget -= 1;
-                        if self.budget < 0 {
-                            save!();
-                            self.budget_exhausted()?;
+                        budget_tick!();
+                        if self.hot.tick(code, pc) {
+                            if self.jit_hot(proto, pc - 1, pc, base) {
+                                save!();
+                                return Ok(None);
+                            }
                             refresh!();
                         }
                     }
+                    opc::JLOOP => {
+                        budget_tick!();
+                        if !HOOKED {
+                            save!();
+                            self.jit_enter(proto, pc - 1, base);
+                            continue 'frame;
+                        }
+                    }
+                    opc::ILOOP => budget_tick!(),
                     opc::JMP => {
                         let j = ins.j();
                         pc = (pc as isize + j) as usize;
                         if j < 0 {
-                            self.budget -= 1;
-                            if self.budget < 0 {
-                                save!();
-                                self.budget_exhausted()?;
-                                refresh!();
-                            }
+                            budget_tick!();
                         }
                     }
                     // Loaded code is verified, so only a bug gets here. Listed rather
@@ -1080,7 +1129,7 @@ impl Vm {
         // No handler: not equal. Take the branch the comparison takes then.
         if let Some(f) = self.frames.last_mut() {
             if let FrameFn::Lua(_, p) = f.fun {
-                let j = p.code.get(f.pc).copied();
+                let j = p.ins(f.pc);
                 f.pc += 1;
                 if neg {
                     if let Some(j) = j {

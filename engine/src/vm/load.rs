@@ -35,7 +35,7 @@ impl Vm {
             });
         }
         let p = Proto::new(
-            fp.code.clone().into_boxed_slice(),
+            &fp.code,
             kn.into_boxed_slice(),
             kgc.into_boxed_slice(),
             protos.into_boxed_slice(),
@@ -104,7 +104,7 @@ impl Vm {
     /// The compiler-side form of a heap prototype (for `string.dump`).
     pub fn func_proto_of(&self, p: GcRef<Proto>) -> FuncProto {
         FuncProto {
-            code: p.code.to_vec(),
+            code: p.code.iter().map(|c| c.get().original()).collect(),
             lineinfo: p.lineinfo.to_vec(),
             knum: p.kn.iter().map(|v| v.num()).collect(),
             kgc: p

@@ -21,6 +21,8 @@ pub mod load;
 pub mod meta;
 pub mod native;
 
+use std::cell::Cell;
+
 use crate::gc::{GcRef, Heap, LuaString, Phase};
 use crate::object::table::SetError;
 use crate::object::{Table, UpVal, Userdata};
@@ -120,33 +122,43 @@ fn grow_window(stack: &mut Vec<Value>, base: usize) {
 
 /// Hot counters: the trace JIT's trigger. Loops (FORL, ITERL, LOOP) and function
 /// entries count down a small hashed counter table, as LuaJIT does; reaching zero
-/// will start the trace recorder. Until the recorder exists, a hot spot only resets
-/// its counter and bumps `hot_events`.
+/// is a hot spot (`tick` returns true), where a loop starts the trace recorder
+/// (`Vm::jit_hot`). Function entries count but start nothing yet.
 pub struct HotCounters {
     pub counts: [u16; 64],
     pub hot_events: u64,
+    /// The start value (`hotloop`).
+    pub reset: u16,
 }
 
 impl HotCounters {
     #[inline(always)]
-    pub fn tick(&mut self, code: &[crate::bytecode::Ins], pc: usize) {
+    pub fn tick(&mut self, code: &[Cell<crate::bytecode::Ins>], pc: usize) -> bool {
         // Hashed by the instruction's address, as LuaJIT does: the code pointer is
         // at hand in the dispatch loop, where a prototype's address is one more load.
         let slot = ((code.as_ptr() as usize >> 2) + pc) & 63;
-        // Counters start at HOT_LOOP and are reset there, so they never wrap.
+        // Counters start at `reset` (at least 1) and are reset there, so they never wrap.
         let c = self.counts[slot].wrapping_sub(1);
         self.counts[slot] = c;
         if c == 0 {
             self.hot_spot(slot);
+            return true;
         }
+        false
     }
 
-    /// A counter reached zero: a hot spot (the recorder will start here).
+    /// A counter reached zero: a hot spot.
     #[cold]
     #[inline(never)]
     fn hot_spot(&mut self, slot: usize) {
-        self.counts[slot] = interp::HOT_LOOP;
+        self.counts[slot] = self.reset;
         self.hot_events += 1;
+    }
+
+    /// Restarts every counter at `reset` (after `hotloop` changed).
+    pub fn reset_all(&mut self, reset: u16) {
+        self.reset = reset.max(1);
+        self.counts = [self.reset; 64];
     }
 }
 
@@ -195,6 +207,8 @@ pub struct Vm {
     /// Nested coroutine resumes.
     pub(crate) resume_depth: u32,
     pub(crate) hot: HotCounters,
+    /// The trace JIT (`jit` module): settings, traces, the recorder.
+    pub(crate) jit: crate::jit::Jit,
     /// Remaining instruction budget (checked on backward jumps and calls).
     pub(crate) budget: i64,
     /// May `load` accept binary chunks (`string.dump` output)?
@@ -331,7 +345,8 @@ impl Vm {
             native_stack_limit: DEFAULT_NATIVE_STACK,
             co_ccalls: 0,
             resume_depth: 0,
-            hot: HotCounters { counts: [interp::HOT_LOOP; 64], hot_events: 0 },
+            hot: HotCounters { counts: [interp::HOT_LOOP; 64], hot_events: 0, reset: interp::HOT_LOOP },
+            jit: crate::jit::Jit::default(),
             tail_pending: false,
             handler_extra: 0,
             next_builtin_id: 0,
@@ -1133,9 +1148,11 @@ impl Vm {
             resumers,
             roots,
             ext,
+            jit,
             ..
         } = self;
         let m = heap.marker();
+        jit.trace_roots(m);
         for &v in stack.iter() {
             m.mark_value(v);
         }

@@ -1,7 +1,8 @@
-//! The x86-64 backend: registers, assembler (later: lowering, ABI, exit stubs).
+//! The x86-64 backend: registers, assembler and the lowering of trace IR.
 #![forbid(unsafe_code)]
 
 pub mod asm;
+pub mod lower;
 pub mod regs;
 
 pub use asm::{AsmError, Assembler, Label, Mem, RoundMode, Scale, Size};

@@ -1,0 +1,115 @@
+//! The reference evaluator: runs a trace's IR directly, with the exact exit
+//! protocol a backend implements. It is a test oracle (`-jeval`, the JIT-forced test
+//! modes), never a fallback tier: the embedding API does not install it.
+
+use crate::jit::ir::{Cond, IrOp, TraceIr, Ty};
+use crate::jit::{CompiledTrace, TraceBackend};
+use crate::value::Value;
+use crate::vm::meta::lua_mod;
+use crate::vm::meta::pow;
+
+/// The evaluator as a backend.
+#[derive(Default)]
+pub struct Evaluator;
+
+impl TraceBackend for Evaluator {
+    fn name(&self) -> &'static str {
+        "eval"
+    }
+    fn compile(&mut self, ir: &TraceIr, _opts: &crate::jit::CompileOptions) -> Result<Box<dyn CompiledTrace>, String> {
+        Ok(Box::new(EvalTrace { live: ir.live(), ir: ir.clone() }))
+    }
+}
+
+struct EvalTrace {
+    ir: TraceIr,
+    live: Vec<bool>,
+}
+
+impl CompiledTrace for EvalTrace {
+    fn run(&self, budget: &mut i64, slots: &mut [Value], force: &[u8]) -> u32 {
+        let ir = &self.ir;
+        let mut vals = vec![Value::NIL; ir.ins.len()];
+        let val = |vals: &[Value], r: u16| vals.get(usize::from(r)).copied().unwrap_or(Value::NIL);
+        loop {
+            for (i, ins) in ir.ins.iter().enumerate() {
+                if !self.live.get(i).copied().unwrap_or(true) {
+                    continue;
+                }
+                let snap = u32::from(ins.snap);
+                if ins.is_guard() && force.get(usize::from(ins.snap)).is_some_and(|&f| f != 0) {
+                    return self.exit(snap, &vals, slots);
+                }
+                let (x, y) = (val(&vals, ins.a), val(&vals, ins.b));
+                let (a, b) = (x.num(), y.num());
+                let v: Value = match ins.op {
+                    IrOp::KNUM => Value::number(f64::from_bits(ins.k)),
+                    IrOp::KBOX => ir.consts.get(ins.k as usize).copied().unwrap_or(Value::NIL),
+                    IrOp::KPRI => match ins.ty {
+                        Ty::False => Value::FALSE,
+                        Ty::True => Value::TRUE,
+                        _ => Value::NIL,
+                    },
+                    IrOp::SLOAD => {
+                        let v = slots.get(ins.k as usize).copied().unwrap_or(Value::NIL);
+                        if Ty::of(v) != ins.ty {
+                            return self.exit(snap, &vals, slots);
+                        }
+                        v
+                    }
+                    IrOp::GUARD => {
+                        let ok = match ins.cond() {
+                            Cond::EqBits => x == y,
+                            Cond::NeBits => x != y,
+                            c => c.holds(a, b),
+                        };
+                        if !ok {
+                            return self.exit(snap, &vals, slots);
+                        }
+                        Value::NIL
+                    }
+                    IrOp::BUDGET => {
+                        if *budget < ins.k as i64 {
+                            return self.exit(snap, &vals, slots);
+                        }
+                        *budget -= ins.k as i64;
+                        Value::NIL
+                    }
+                    IrOp::ADD => Value::number(a + b),
+                    IrOp::SUB => Value::number(a - b),
+                    IrOp::MUL => Value::number(a * b),
+                    IrOp::DIV => Value::number(a / b),
+                    IrOp::MOD => Value::number(lua_mod(a, b)),
+                    IrOp::POW => Value::number(pow(a, b)),
+                    IrOp::NEG => Value::number(-a),
+                };
+                if let Some(slot) = vals.get_mut(i) {
+                    *slot = v;
+                }
+            }
+            // The back edge: the loop snapshot's slots, then the next iteration.
+            self.write(ir.loop_snap, &vals, slots);
+        }
+    }
+
+    fn code_size(&self) -> usize {
+        0
+    }
+}
+
+impl EvalTrace {
+    fn write(&self, s: usize, vals: &[Value], slots: &mut [Value]) {
+        let Some(snap) = self.ir.snaps.get(s) else { return };
+        for e in &snap.entries {
+            let v = vals.get(usize::from(e.r)).copied().unwrap_or(Value::NIL);
+            if let Some(slot) = slots.get_mut(usize::from(e.slot)) {
+                *slot = v;
+            }
+        }
+    }
+
+    fn exit(&self, s: u32, vals: &[Value], slots: &mut [Value]) -> u32 {
+        self.write(s as usize, vals, slots);
+        s
+    }
+}

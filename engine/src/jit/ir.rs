@@ -1,0 +1,358 @@
+//! The trace IR: one linear SSA list per trace, its constants, and its snapshots.
+//!
+//! An instruction is `{op, ty, a, b, k}`: `a` and `b` are operand references (indexes
+//! into the list; constants are instructions too), `k` a 64-bit literal (a constant's
+//! bits, a slot number, a condition). Values are unboxed by type: `Num` values are
+//! `f64`s, the primitive types (`Nil`, `False`, `True`) are known by their type alone,
+//! and every other type (`Boxed`) is carried as its 64-bit boxed value, whose tag a
+//! guard has checked.
+//!
+//! Every op is one row of [`ir_ops!`]; backends match on [`IrOp`] exhaustively, so an
+//! op added here is a compile error in each backend until it is lowered there (or
+//! turned into an `NYIIR` abort on purpose).
+
+use std::fmt::{self, Write as _};
+
+use crate::value::Value;
+
+/// A reference to an instruction of the trace.
+pub type IrRef = u16;
+
+/// A value's type inside a trace.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub enum Ty {
+    /// An `f64`.
+    Num,
+    Nil,
+    False,
+    True,
+    /// Any other value, carried boxed; the byte is its tag (`value::tag`).
+    Boxed(u8),
+    /// No value (guards, `BUDGET`).
+    Void,
+}
+
+impl Ty {
+    /// The type of a live value.
+    pub fn of(v: Value) -> Ty {
+        if v.is_number() {
+            Ty::Num
+        } else if v.is_nil() {
+            Ty::Nil
+        } else if v == Value::FALSE {
+            Ty::False
+        } else if v == Value::TRUE {
+            Ty::True
+        } else {
+            Ty::Boxed(v.tag() as u8)
+        }
+    }
+
+    /// Whether values of this type are true in a condition.
+    pub fn truthy(self) -> bool {
+        !matches!(self, Ty::Nil | Ty::False)
+    }
+
+    /// The boxed bits of a primitive type's only value.
+    pub fn pri_bits(self) -> Option<u64> {
+        match self {
+            Ty::Nil => Some(Value::NIL.to_bits()),
+            Ty::False => Some(Value::FALSE.to_bits()),
+            Ty::True => Some(Value::TRUE.to_bits()),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Ty::Num => "num",
+            Ty::Nil => "nil",
+            Ty::False => "fal",
+            Ty::True => "tru",
+            Ty::Boxed(t) if u64::from(t) == crate::value::tag::STR => "str",
+            Ty::Boxed(t) if u64::from(t) == crate::value::tag::TABLE => "tab",
+            Ty::Boxed(t) if u64::from(t) == crate::value::tag::FUNC => "fun",
+            Ty::Boxed(_) => "gco",
+            Ty::Void => "   ",
+        }
+    }
+}
+
+/// A guard's condition on its two operands: the trace continues while it holds.
+/// The ordered conditions are false when an operand is NaN; their `Not` forms are
+/// their exact negations (true on NaN), as `not (a < b)` is in Lua.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub enum Cond {
+    Lt,
+    NotLt,
+    Le,
+    NotLe,
+    /// Float equality (`0 == -0`, NaN unequal).
+    Eq,
+    Ne,
+    /// Equality of the boxed bits (interned strings, identity).
+    EqBits,
+    NeBits,
+}
+
+impl Cond {
+    /// Evaluates the condition on two numbers.
+    pub fn holds(self, x: f64, y: f64) -> bool {
+        match self {
+            Cond::Lt => x < y,
+            Cond::NotLt => x.partial_cmp(&y) != Some(std::cmp::Ordering::Less),
+            Cond::Le => x <= y,
+            Cond::NotLe => !matches!(x.partial_cmp(&y), Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)),
+            Cond::Eq => x == y,
+            Cond::Ne => x != y,
+            Cond::EqBits => x.to_bits() == y.to_bits(),
+            Cond::NeBits => x.to_bits() != y.to_bits(),
+        }
+    }
+
+    fn from_k(k: u64) -> Cond {
+        match k {
+            0 => Cond::Lt,
+            1 => Cond::NotLt,
+            2 => Cond::Le,
+            3 => Cond::NotLe,
+            4 => Cond::Eq,
+            5 => Cond::Ne,
+            6 => Cond::EqBits,
+            _ => Cond::NeBits,
+        }
+    }
+
+    pub fn to_k(self) -> u64 {
+        self as u64
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Cond::Lt => "LT",
+            Cond::NotLt => "UGE",
+            Cond::Le => "LE",
+            Cond::NotLe => "UGT",
+            Cond::Eq => "EQ",
+            Cond::Ne => "NE",
+            Cond::EqBits => "EQ",
+            Cond::NeBits => "NE",
+        }
+    }
+}
+
+macro_rules! ir_ops {
+    ($( $(#[doc = $doc:literal])* $name:ident, $flags:expr ; )*) => {
+        /// An IR opcode.
+        #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+        #[allow(clippy::upper_case_acronyms)]
+        pub enum IrOp {
+            $( $(#[doc = $doc])* $name, )*
+        }
+        impl IrOp {
+            pub fn name(self) -> &'static str {
+                match self { $( IrOp::$name => stringify!($name), )* }
+            }
+            /// The op's `F_*` flags.
+            pub fn flags(self) -> u8 {
+                match self { $( IrOp::$name => $flags, )* }
+            }
+        }
+    };
+}
+
+/// A constant.
+pub const F_CONST: u8 = 1;
+/// A guard: exits to its snapshot when its condition fails.
+pub const F_GUARD: u8 = 2;
+/// A side effect: never removed, never merged.
+pub const F_EFFECT: u8 = 4;
+/// Commutative.
+pub const F_COMM: u8 = 8;
+
+ir_ops! {
+    /// A number constant: `k` holds its bits.
+    KNUM, F_CONST;
+    /// A primitive constant: `nil`, `false` or `true` by its type.
+    KPRI, F_CONST;
+    /// A boxed constant (a string, a function): `k` indexes [`TraceIr::consts`].
+    KBOX, F_CONST;
+    /// Stack slot `k` (relative to the trace's base), type-checked against `ty`.
+    SLOAD, F_GUARD;
+    /// Guard `cond(a, b)`, `k` = the condition.
+    GUARD, F_GUARD;
+    /// The instruction budget: exits if fewer than 1 unit is left, else takes 1.
+    BUDGET, F_GUARD | F_EFFECT;
+    ADD, F_COMM;
+    SUB, 0;
+    MUL, F_COMM;
+    DIV, 0;
+    /// `a - floor(a / b) * b`, as the interpreter computes `%`.
+    MOD, 0;
+    /// `a ^ b` through the interpreter's function.
+    POW, 0;
+    NEG, 0;
+}
+
+/// One IR instruction.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub struct IrIns {
+    pub op: IrOp,
+    pub ty: Ty,
+    pub a: IrRef,
+    pub b: IrRef,
+    /// The literal (constant bits, slot, condition).
+    pub k: u64,
+    /// The snapshot a guard exits to.
+    pub snap: u16,
+}
+
+impl IrIns {
+    pub fn cond(&self) -> Cond {
+        Cond::from_k(self.k)
+    }
+    pub fn is_guard(&self) -> bool {
+        self.op.flags() & F_GUARD != 0
+    }
+    /// The operands this instruction reads.
+    pub fn operands(&self) -> impl Iterator<Item = IrRef> {
+        let n = match self.op {
+            IrOp::KNUM | IrOp::KPRI | IrOp::KBOX | IrOp::SLOAD | IrOp::BUDGET => 0,
+            IrOp::NEG => 1,
+            _ => 2,
+        };
+        [self.a, self.b].into_iter().take(n)
+    }
+}
+
+/// A stack slot the interpreter gets back at an exit: `slot` (relative to the base)
+/// holds the value of `r`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SnapEntry {
+    pub slot: u16,
+    pub r: IrRef,
+}
+
+/// The interpreter's state at a guard, before its bytecode instruction: the
+/// instruction to resume at and the slots the trace changed so far.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// The bytecode instruction the interpreter re-executes.
+    pub pc: u32,
+    pub entries: Vec<SnapEntry>,
+}
+
+/// A recorded trace's IR: a loop of one iteration from the loop body's first
+/// instruction back to it.
+#[derive(Clone, Debug, Default)]
+pub struct TraceIr {
+    pub ins: Vec<IrIns>,
+    /// Exits, by number; the last one is the loop's own back edge (see `loop_snap`).
+    pub snaps: Vec<Snapshot>,
+    /// The snapshot written at the end of each iteration, before jumping back to the
+    /// start (its `pc` is the loop body's first instruction).
+    pub loop_snap: usize,
+    /// One past the highest slot the trace reads or writes.
+    pub nslots: usize,
+    /// The boxed constants (`KBOX`), kept alive by the trace (GC roots).
+    pub consts: Vec<Value>,
+}
+
+impl TraceIr {
+    /// Whether instruction `r` is still needed: a guard or effect, or used by one,
+    /// or by a snapshot (dead-code elimination, computed backwards).
+    pub fn live(&self) -> Vec<bool> {
+        let mut live = vec![false; self.ins.len()];
+        for s in &self.snaps {
+            for e in &s.entries {
+                if let Some(l) = live.get_mut(usize::from(e.r)) {
+                    *l = true;
+                }
+            }
+        }
+        for i in (0..self.ins.len()).rev() {
+            let ins = self.ins[i];
+            if ins.op.flags() & (F_GUARD | F_EFFECT) != 0 {
+                live[i] = true;
+            }
+            if live[i] {
+                for o in ins.operands() {
+                    if let Some(l) = live.get_mut(usize::from(o)) {
+                        *l = true;
+                    }
+                }
+            }
+        }
+        live
+    }
+
+    /// The IR and snapshots as text (`-jdump`).
+    pub fn dump(&self, out: &mut String) {
+        let live = self.live();
+        let mut snap_shown = vec![false; self.snaps.len()];
+        for (i, ins) in self.ins.iter().enumerate() {
+            if ins.is_guard() {
+                let s = usize::from(ins.snap);
+                if let Some(shown @ false) = snap_shown.get_mut(s) {
+                    *shown = true;
+                    self.dump_snap(s, out);
+                }
+            }
+            let flag = if ins.is_guard() { '>' } else { ' ' };
+            let dead = if live[i] { ' ' } else { '!' };
+            let _ = write!(out, "{i:04} {dead}{flag} {} {:<6} ", ins.ty.name(), ins.op.name());
+            match ins.op {
+                IrOp::KNUM => {
+                    let mut b = Vec::new();
+                    crate::number::fmt_number(f64::from_bits(ins.k), &mut b);
+                    out.push_str(&String::from_utf8_lossy(&b));
+                }
+                IrOp::KPRI => {}
+                IrOp::KBOX => {
+                    let v = self.consts.get(ins.k as usize).copied().unwrap_or(Value::NIL);
+                    match v.as_string() {
+                        Some(s) => {
+                            let _ = write!(out, "{:?}", String::from_utf8_lossy(s.as_bytes()));
+                        }
+                        None => {
+                            let _ = write!(out, "{:#x}", v.to_bits());
+                        }
+                    }
+                }
+                IrOp::SLOAD => {
+                    let _ = write!(out, "#{}", ins.k);
+                }
+                IrOp::GUARD => {
+                    let _ = write!(out, "{} {:04} {:04}", ins.cond().name(), ins.a, ins.b);
+                }
+                IrOp::BUDGET => {
+                    let _ = write!(out, "1");
+                }
+                _ => {
+                    let ops: Vec<String> = ins.operands().map(|o| format!("{o:04}")).collect();
+                    out.push_str(&ops.join(" "));
+                }
+            }
+            out.push('\n');
+        }
+        let _ = write!(out, "---- LOOP ");
+        self.dump_snap(self.loop_snap, out);
+    }
+
+    fn dump_snap(&self, s: usize, out: &mut String) {
+        let Some(snap) = self.snaps.get(s) else { return };
+        let _ = write!(out, "....        SNAP   #{s:<3} [ pc {} ", snap.pc);
+        for e in &snap.entries {
+            let _ = write!(out, "{}={:04} ", e.slot, e.r);
+        }
+        out.push_str("]\n");
+    }
+}
+
+impl fmt::Display for TraceIr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        self.dump(&mut s);
+        f.write_str(&s)
+    }
+}

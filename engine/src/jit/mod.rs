@@ -1,0 +1,617 @@
+//! The trace JIT's engine side: state, hot loops, recording, trace entry and exit.
+//!
+//! The engine never depends on a backend crate: a backend (`moonbox-jit-native`'s
+//! x86-64 one, or the reference [`eval::Evaluator`] in tests) is installed on the
+//! state as a [`TraceBackend`]. Without one, nothing is recorded.
+//!
+//! Lifecycle (ARCHITECTURE.md, "The trace JIT"):
+//! 1. *Hot.* A `FORL` or `LOOP` whose hot counter runs out calls [`Vm::jit_hot`],
+//!    which starts a [`record::Recorder`] and sets `MASK_REC`, so the interpreter's
+//!    instrumented loop runs (the fast loop pays nothing for recording).
+//! 2. *Record.* The instrumented loop calls [`Vm::jit_record`] before each
+//!    instruction; the recorder emits IR and lets the interpreter execute it.
+//! 3. *Compile.* When the loop closes, the backend compiles the IR; the loop's
+//!    instruction is patched to `JFORL`/`JLOOP` (its operands unchanged).
+//! 4. *Enter.* The fast loop's `JFORL`/`JLOOP` arm does the loop instruction's work,
+//!    then [`Vm::jit_enter`] runs the trace on the frame's registers.
+//! 5. *Exit.* The trace has written its snapshot's slots; the frame resumes at the
+//!    snapshot's instruction, which the interpreter re-executes.
+//!
+//! Aborts back off (penalties) and, unless harmless, blacklist the loop after
+//! a few tries by patching it to `IFORL`/`ILOOP`, which never count again.
+
+pub mod eval;
+pub mod ir;
+pub mod record;
+
+use std::collections::HashMap;
+
+use crate::bytecode::{opc, Op};
+use crate::gc::{GcRef, Marker};
+use crate::object::Proto;
+use crate::value::Value;
+use crate::vm::Vm;
+use ir::TraceIr;
+use record::{Abort, Recorder, Step};
+
+/// `Proto::jit_flags`: `jit.off(f)` was called for this function.
+pub const PROTO_OFF: u8 = 1;
+
+/// LuaJIT's optimisation flag names, in flag-bit order (`JIT_F_OPTSTRING`).
+pub const OPT_FLAGS: [&str; 11] = ["fold", "cse", "dce", "fwd", "dse", "narrow", "loop", "abc", "sink", "fuse", "fma"];
+/// Flags of optimisation levels 1, 2, 3 (3 is the default; `fma` is never default).
+pub const OPT_1: u32 = 0b111;
+pub const OPT_2: u32 = OPT_1 | (1 << 5) | (1 << 6);
+pub const OPT_3: u32 = OPT_2 | (1 << 3) | (1 << 4) | (1 << 7) | (1 << 8) | (1 << 9);
+
+/// LuaJIT's tunable parameters and their defaults (`JIT_PARAMDEF`).
+pub const PARAMS: [(&str, i32); 15] = [
+    ("maxtrace", 8000),
+    ("maxrecord", 16000),
+    ("maxirconst", 500),
+    ("maxside", 100),
+    ("maxsnap", 500),
+    ("minstitch", 3),
+    ("hotloop", 56),
+    ("hotexit", 10),
+    ("tryside", 4),
+    ("instunroll", 4),
+    ("loopunroll", 15),
+    ("callunroll", 3),
+    ("recunroll", 2),
+    ("sizemcode", 64),
+    ("maxmcode", 40960),
+];
+const P_MAXTRACE: usize = 0;
+const P_MAXRECORD: usize = 1;
+const P_MAXSNAP: usize = 4;
+const P_HOTLOOP: usize = 6;
+
+/// Options a backend compiles with.
+#[derive(Clone, Debug, Default)]
+pub struct CompileOptions {
+    /// Emit a check of the per-exit force byte at every guard (test mode).
+    pub force_checks: bool,
+    /// Code memory: area size and total cap in bytes (`sizemcode`, `maxmcode`).
+    pub sizemcode: usize,
+    pub maxmcode: usize,
+    /// Also produce a machine-code listing (`-jdump`).
+    pub listing: bool,
+}
+
+/// A trace compiler.
+pub trait TraceBackend {
+    fn name(&self) -> &'static str;
+    /// Compiles a trace, or says why it cannot (an abort, never a crash).
+    fn compile(&mut self, ir: &TraceIr, opts: &CompileOptions) -> Result<Box<dyn CompiledTrace>, String>;
+}
+
+/// A compiled trace.
+pub trait CompiledTrace {
+    /// Runs the trace on a frame's registers `slots` (from its base; the trace touches
+    /// fewer than `TraceIr::nslots` of them, which the caller guarantees exist) with
+    /// the instruction budget, until it exits. Returns the snapshot it left by, whose
+    /// slots it has written. `force` holds one byte per snapshot in the forced-exit
+    /// test mode (non-zero: take that exit at its first guard), else it is empty.
+    fn run(&self, budget: &mut i64, slots: &mut [Value], force: &[u8]) -> u32;
+    /// Bytes of machine code.
+    fn code_size(&self) -> usize;
+    /// A machine-code listing, if one was asked for.
+    fn listing(&self) -> Option<String> {
+        None
+    }
+}
+
+/// A registered trace.
+pub struct Trace {
+    pub number: u32,
+    pub proto: GcRef<Proto>,
+    pub start_pc: usize,
+    pub anchor_pc: usize,
+    pub ir: TraceIr,
+    pub code: Box<dyn CompiledTrace>,
+    /// Exits taken, by snapshot.
+    pub exits: Vec<u32>,
+    pub entries: u64,
+    /// Force bytes, one per snapshot (forced-exit test mode).
+    force: Vec<u8>,
+}
+
+/// Forced exits, for testing the snapshots (`MOONBOX_JIT_EXITS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForceExits {
+    Off,
+    /// Every exit is taken the first time its guard runs.
+    First,
+    /// Before each entry, each exit is forced with probability 1/16.
+    Random(u64),
+}
+
+#[derive(Clone, Copy, Default)]
+struct Penalty {
+    tries: u32,
+    /// Hot events to let pass before the next try.
+    skip: u32,
+}
+
+/// The JIT's state on a `Vm`.
+pub struct Jit {
+    /// `jit.on()` / `jit.off()`.
+    pub on: bool,
+    /// Optimisation flags, bit i = `OPT_FLAGS[i]`.
+    pub opt_flags: u32,
+    /// Parameter values, indexed like [`PARAMS`].
+    pub params: [i32; 15],
+    /// `-jv`: report traces and aborts on stderr.
+    pub verbose: bool,
+    /// `-jdump`: print each trace's bytecode, IR and machine code on stderr.
+    pub dump: bool,
+    pub force: ForceExits,
+    backend: Option<Box<dyn TraceBackend>>,
+    traces: Vec<Option<Trace>>,
+    /// (prototype address, loop instruction pc) → trace number.
+    by_loop: HashMap<(usize, usize), u32>,
+    pub(crate) rec: Option<Box<Recorder>>,
+    penalties: HashMap<(usize, usize), Penalty>,
+    /// Bytecode lines seen while recording (`-jdump`).
+    rec_log: String,
+    pub stats: JitStats,
+}
+
+/// Counters for `-jv`'s summary and the tests.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JitStats {
+    pub traces: u64,
+    pub aborts: u64,
+    pub blacklisted: u64,
+    pub entries: u64,
+    pub exits: u64,
+    /// Total compile time (recording end to installed), nanoseconds.
+    pub compile_ns: u64,
+}
+
+impl Default for Jit {
+    fn default() -> Jit {
+        Jit {
+            on: true,
+            opt_flags: OPT_3,
+            params: PARAMS.map(|(_, v)| v),
+            verbose: false,
+            dump: false,
+            force: ForceExits::Off,
+            backend: None,
+            traces: Vec::new(),
+            by_loop: HashMap::new(),
+            rec: None,
+            penalties: HashMap::new(),
+            rec_log: String::new(),
+            stats: JitStats::default(),
+        }
+    }
+}
+
+impl Jit {
+    /// Whether a backend is installed (the JIT exists on this state).
+    pub fn available(&self) -> bool {
+        self.backend.is_some()
+    }
+
+    /// Whether loops may be compiled now.
+    pub fn active(&self) -> bool {
+        self.on && self.backend.is_some()
+    }
+
+    pub fn param(&self, name: &str) -> Option<i32> {
+        PARAMS.iter().position(|(n, _)| *n == name).and_then(|i| self.params.get(i).copied())
+    }
+
+    /// The registered traces.
+    pub fn traces(&self) -> impl Iterator<Item = &Trace> {
+        self.traces.iter().flatten()
+    }
+
+    /// Marks what the traces keep alive: their prototypes and constants.
+    pub fn trace_roots(&self, m: &mut Marker) {
+        for t in self.traces.iter().flatten() {
+            m.mark(t.proto);
+            for &v in &t.ir.consts {
+                m.mark_value(v);
+            }
+        }
+        if let Some(r) = &self.rec {
+            m.mark(r.proto);
+        }
+    }
+
+    /// `jit.opt.start` argument: a level (`"2"`), a flag (`"+fold"`, `"-cse"`,
+    /// `"nodce"`) or a parameter (`"hotloop=10"`). False if it is none of these.
+    pub fn opt(&mut self, a: &[u8]) -> bool {
+        self.opt_level(a) || self.opt_flag(a) || self.opt_param(a)
+    }
+
+    fn opt_level(&mut self, a: &[u8]) -> bool {
+        match a {
+            [d @ b'0'..=b'9'] => {
+                let flags = match d {
+                    b'0' => 0,
+                    b'1' => OPT_1,
+                    b'2' => OPT_2,
+                    _ => OPT_3,
+                };
+                self.opt_flags = flags | (self.opt_flags & !0x7ff);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn opt_flag(&mut self, a: &[u8]) -> bool {
+        let (name, set) = if let Some(r) = a.strip_prefix(b"+") {
+            (r, true)
+        } else if let Some(r) = a.strip_prefix(b"-") {
+            (r, false)
+        } else if let Some(r) = a.strip_prefix(b"no") {
+            (r.strip_prefix(b"-").unwrap_or(r), false)
+        } else {
+            (a, true)
+        };
+        match OPT_FLAGS.iter().position(|f| f.as_bytes() == name) {
+            Some(i) => {
+                if set {
+                    self.opt_flags |= 1 << i;
+                } else {
+                    self.opt_flags &= !(1 << i);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn opt_param(&mut self, a: &[u8]) -> bool {
+        for (i, (name, _)) in PARAMS.iter().enumerate() {
+            let Some(rest) = a.strip_prefix(name.as_bytes()).and_then(|r| r.strip_prefix(b"=")) else { continue };
+            if !rest.iter().all(u8::is_ascii_digit) {
+                return false;
+            }
+            // LuaJIT accumulates in an int32 with wrap-around.
+            let n = rest.iter().fold(0i32, |n, &d| n.wrapping_mul(10).wrapping_add(i32::from(d - b'0')));
+            if let Some(p) = self.params.get_mut(i) {
+                *p = n;
+            }
+            return true;
+        }
+        false
+    }
+
+    /// The hot counters' start value (`hotloop`).
+    pub fn hotloop(&self) -> u16 {
+        self.params[P_HOTLOOP].clamp(1, i32::from(u16::MAX)) as u16
+    }
+
+    fn next_force_seed(seed: &mut u64) -> u64 {
+        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *seed >> 33
+    }
+}
+
+/// How LuaJIT's `-jv` shows a chunk name: `"@dir/file.lua"` → `"file.lua"`,
+/// `"=name"` → `"name"`.
+fn short_src(p: &Proto) -> String {
+    let name = p.chunkname.as_bytes();
+    let s = match name.first() {
+        Some(b'@') => {
+            let path = &name[1..];
+            path.rsplit(|&c| c == b'/' || c == b'\\').next().unwrap_or(path)
+        }
+        Some(b'=') => &name[1..],
+        _ => name,
+    };
+    String::from_utf8_lossy(s).into_owned()
+}
+
+impl Vm {
+    /// Installs a trace compiler. The embedding facade installs the native backend
+    /// when the state's capabilities allow generated code (never for sandboxed
+    /// states); tests install the evaluator.
+    pub fn jit_install(&mut self, backend: Box<dyn TraceBackend>) {
+        self.jit_flush();
+        self.jit.backend = Some(backend);
+        let h = self.jit.hotloop();
+        self.hot.reset_all(h);
+    }
+
+    /// Removes the backend and every trace: the JIT is absent.
+    pub fn jit_uninstall(&mut self) {
+        self.jit_flush();
+        self.jit.backend = None;
+    }
+
+    /// The JIT's state (parameters, statistics, traces).
+    pub fn jit(&self) -> &Jit {
+        &self.jit
+    }
+
+    /// Changes the JIT's settings. Turning it off flushes every trace.
+    pub fn jit_settings(&mut self, f: impl FnOnce(&mut Jit)) {
+        let was_on = self.jit.on;
+        f(&mut self.jit);
+        if was_on && !self.jit.on {
+            self.jit_flush();
+        }
+        let h = self.jit.hotloop();
+        self.hot.reset_all(h);
+    }
+
+    /// `jit.flush()`: forgets every trace and un-patches their loops; blacklisted
+    /// loops may compile again.
+    pub fn jit_flush(&mut self) {
+        self.jit_abort_recording(None);
+        for t in self.jit.traces.drain(..).flatten() {
+            unpatch(t.proto, t.anchor_pc);
+        }
+        self.jit.by_loop.clear();
+        self.jit.penalties.clear();
+    }
+
+    /// Flushes one trace (`jit.flush(n)`).
+    pub fn jit_flush_trace(&mut self, n: u32) {
+        let Some(slot) = self.jit.traces.get_mut((n as usize).wrapping_sub(1)) else { return };
+        if let Some(t) = slot.take() {
+            unpatch(t.proto, t.anchor_pc);
+            self.jit.by_loop.remove(&(t.proto.addr(), t.anchor_pc));
+        }
+    }
+
+    fn jit_log(&self, line: &str) {
+        if self.jit.verbose || self.jit.dump {
+            eprintln!("{line}");
+        }
+    }
+
+    /// A loop's hot counter ran out: `anchor` is its `FORL`/`LOOP`, `start` the first
+    /// instruction of its body. Starts recording if the loop may be compiled; true if
+    /// it did (the caller then switches to the instrumented loop).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn jit_hot(&mut self, proto: GcRef<Proto>, anchor: usize, start: usize, base: usize) -> bool {
+        if !self.jit.active() || self.jit.rec.is_some() || self.hooks.mask != 0 {
+            return false;
+        }
+        if proto.jit_flags.get() & PROTO_OFF != 0 {
+            return false;
+        }
+        let key = (proto.addr(), anchor);
+        if let Some(p) = self.jit.penalties.get_mut(&key) {
+            if p.skip > 0 {
+                p.skip -= 1;
+                return false;
+            }
+        }
+        if self.jit.traces.iter().flatten().count() >= self.jit.params[P_MAXTRACE].max(1) as usize {
+            // Full: LuaJIT flushes everything and starts over.
+            self.jit_flush();
+        }
+        let params = (self.jit.params[P_MAXRECORD].max(1) as usize, self.jit.params[P_MAXSNAP].max(2) as usize);
+        let ident = (self.frames.len(), base, self.cur_thread.addr());
+        self.jit.rec = Some(Box::new(Recorder::new(proto, ident, start, anchor, params)));
+        self.jit.rec_log.clear();
+        if self.jit.dump {
+            let line = proto.line_at(start);
+            self.jit.rec_log =
+                format!("---- TRACE {} start {}:{}\n", self.next_trace_number(), short_src(&proto), line);
+        }
+        self.hooks.mask |= crate::vm::hook::MASK_REC;
+        true
+    }
+
+    fn next_trace_number(&self) -> u32 {
+        self.jit.traces.iter().position(Option::is_none).unwrap_or(self.jit.traces.len()) as u32 + 1
+    }
+
+    /// Records instruction `pc` of the running frame (the instrumented loop calls it
+    /// before executing each instruction while recording).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn jit_record(&mut self, proto: GcRef<Proto>, pc: usize, base: usize) {
+        let Some(rec) = self.jit.rec.as_mut() else {
+            self.hooks.mask &= !crate::vm::hook::MASK_REC;
+            return;
+        };
+        let same = rec.proto == proto
+            && rec.base == base
+            && rec.depth == self.frames.len()
+            && rec.thread == self.cur_thread.addr()
+            && self.hooks.mask & crate::vm::hook::MASK_INS == 0;
+        if !same {
+            self.jit_abort_recording(Some(Abort::FrameChanged));
+            return;
+        }
+        if self.jit.dump {
+            if let Some(ins) = proto.ins(pc) {
+                use std::fmt::Write as _;
+                let _ = writeln!(self.jit.rec_log, "{pc:04}  {ins:?}  ({}:{})", short_src(&proto), proto.line_at(pc));
+            }
+        }
+        let regs = self.stack.get(base..).unwrap_or(&[]);
+        let regs = &regs[..regs.len().min(record::MAX_SLOTS)];
+        let Some(rec) = self.jit.rec.as_mut() else { return };
+        match rec.ins(regs, pc) {
+            Step::Continue => {}
+            Step::Abort(a) => self.jit_abort_recording(Some(a)),
+            Step::Done => self.jit_finish_recording(),
+        }
+    }
+
+    /// Stops recording; with a reason, reports it and penalises the loop.
+    pub(crate) fn jit_abort_recording(&mut self, why: Option<Abort>) {
+        self.hooks.mask &= !crate::vm::hook::MASK_REC;
+        let Some(rec) = self.jit.rec.take() else { return };
+        let Some(why) = why else { return };
+        self.abort_report(rec.proto, rec.start_pc, rec.anchor_pc, rec.last_pc(), why);
+    }
+
+    fn abort_report(&mut self, proto: GcRef<Proto>, start: usize, anchor: usize, at: usize, why: Abort) {
+        self.jit.stats.aborts += 1;
+        if self.jit.verbose || self.jit.dump {
+            let src = short_src(&proto);
+            let msg = format!(
+                "[TRACE --- {}:{} -- {} at {}:{}]",
+                src,
+                proto.line_at(start),
+                why.message(),
+                src,
+                proto.line_at(at)
+            );
+            if self.jit.dump {
+                eprint!("{}", self.jit.rec_log);
+            }
+            self.jit_log(&msg);
+        }
+        self.penalise(proto, anchor, why.mild());
+    }
+
+    fn penalise(&mut self, proto: GcRef<Proto>, anchor: usize, mild: bool) {
+        let key = (proto.addr(), anchor);
+        let p = self.jit.penalties.entry(key).or_default();
+        p.tries += 1;
+        p.skip = (1u32 << p.tries.min(8)) - 1;
+        if !mild && p.tries >= 5 {
+            // Blacklisted: the loop instruction never counts again (until a flush).
+            self.jit.stats.blacklisted += 1;
+            let Some(cell) = proto.code.get(anchor) else { return };
+            let ins = cell.get();
+            match ins.op_byte() {
+                opc::FORL => cell.set(ins.with_op(Op::IFORL)),
+                opc::LOOP => cell.set(ins.with_op(Op::ILOOP)),
+                _ => {}
+            }
+        }
+    }
+
+    fn jit_finish_recording(&mut self) {
+        self.hooks.mask &= !crate::vm::hook::MASK_REC;
+        let Some(rec) = self.jit.rec.take() else { return };
+        let (proto, start, anchor) = (rec.proto, rec.start_pc, rec.anchor_pc);
+        let ir = rec.finish();
+        #[cfg(not(any(miri, all(target_arch = "wasm32", target_os = "unknown"))))]
+        let t0 = std::time::Instant::now();
+        let opts = CompileOptions {
+            force_checks: self.jit.force != ForceExits::Off,
+            sizemcode: (self.jit.params[13].max(4) as usize) * 1024,
+            maxmcode: (self.jit.params[14].max(64) as usize) * 1024,
+            listing: self.jit.dump,
+        };
+        let Some(backend) = self.jit.backend.as_mut() else { return };
+        let code = match backend.compile(&ir, &opts) {
+            Ok(c) => c,
+            Err(m) => {
+                self.abort_report(proto, start, anchor, anchor, Abort::Backend(m));
+                return;
+            }
+        };
+        #[cfg(not(any(miri, all(target_arch = "wasm32", target_os = "unknown"))))]
+        {
+            self.jit.stats.compile_ns += t0.elapsed().as_nanos() as u64;
+        }
+        let number = self.next_trace_number();
+        let slot = (number - 1) as usize;
+        if self.jit.dump {
+            let mut out = std::mem::take(&mut self.jit.rec_log);
+            out.push_str(&format!("---- TRACE {number} IR\n"));
+            ir.dump(&mut out);
+            if let Some(l) = code.listing() {
+                out.push_str(&format!("---- TRACE {number} mcode {}\n", code.code_size()));
+                out.push_str(&l);
+            }
+            out.push_str(&format!("---- TRACE {number} stop -> loop\n"));
+            eprint!("{out}");
+        }
+        if self.jit.verbose {
+            self.jit_log(&format!("[TRACE {number:>3} {}:{} loop]", short_src(&proto), proto.line_at(start)));
+        }
+        let nsnaps = ir.snaps.len();
+        let force = match self.jit.force {
+            ForceExits::Off => Vec::new(),
+            _ => vec![1; nsnaps],
+        };
+        let trace = Trace {
+            number,
+            proto,
+            start_pc: start,
+            anchor_pc: anchor,
+            ir,
+            code,
+            exits: vec![0; nsnaps],
+            entries: 0,
+            force,
+        };
+        if slot < self.jit.traces.len() {
+            self.jit.traces[slot] = Some(trace);
+        } else {
+            self.jit.traces.push(Some(trace));
+        }
+        self.jit.by_loop.insert((proto.addr(), anchor), number);
+        self.jit.penalties.remove(&(proto.addr(), anchor));
+        self.jit.stats.traces += 1;
+        if let Some(cell) = proto.code.get(anchor) {
+            let ins = cell.get();
+            match ins.op_byte() {
+                opc::FORL | opc::IFORL => cell.set(ins.with_op(Op::JFORL)),
+                opc::LOOP | opc::ILOOP => cell.set(ins.with_op(Op::JLOOP)),
+                _ => {}
+            }
+        }
+    }
+
+    /// Runs the trace of the loop whose instruction is at `anchor` on the frame at
+    /// `base`, and leaves the frame's saved pc where the trace exited. (The
+    /// interpreter has done the loop instruction's work and saved the frame's pc at
+    /// the loop body's start: without a trace, the frame just goes on there.)
+    #[inline(never)]
+    pub(crate) fn jit_enter(&mut self, proto: GcRef<Proto>, anchor: usize, base: usize) {
+        let key = (proto.addr(), anchor);
+        let Some(&number) = self.jit.by_loop.get(&key) else {
+            unpatch(proto, anchor);
+            return;
+        };
+        let Some(Some(trace)) = self.jit.traces.get_mut((number - 1) as usize) else {
+            unpatch(proto, anchor);
+            return;
+        };
+        let nslots = trace.ir.nslots;
+        // The frame's register window is always on the stack (`vm::window`).
+        let Some(slots) = self.stack.get_mut(base..base + nslots) else { return };
+        if let ForceExits::Random(ref mut seed) = self.jit.force {
+            let mut st = *seed;
+            for b in trace.force.iter_mut() {
+                *b = u8::from(Jit::next_force_seed(&mut st).is_multiple_of(16));
+            }
+            *seed = st;
+        }
+        trace.entries += 1;
+        self.jit.stats.entries += 1;
+        let exit = trace.code.run(&mut self.budget, slots, &trace.force);
+        self.jit.stats.exits += 1;
+        let Some(snap) = trace.ir.snaps.get(exit as usize) else { return };
+        if let Some(n) = trace.exits.get_mut(exit as usize) {
+            *n += 1;
+        }
+        if self.jit.force == ForceExits::First {
+            if let Some(b) = trace.force.get_mut(exit as usize) {
+                *b = 0;
+            }
+        }
+        let pc = snap.pc as usize;
+        if let Some(f) = self.frames.last_mut() {
+            f.pc = pc;
+        }
+    }
+}
+
+/// Undoes a loop instruction's patch.
+fn unpatch(proto: GcRef<Proto>, anchor: usize) {
+    if let Some(cell) = proto.code.get(anchor) {
+        cell.set(cell.get().original());
+    }
+}

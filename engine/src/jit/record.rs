@@ -1,0 +1,582 @@
+//! The trace recorder: follows the interpreter one bytecode instruction at a time
+//! (before the interpreter executes it) and emits IR for what it observes.
+//!
+//! Rules (ARCHITECTURE.md, "The trace JIT"):
+//! - A slot is read from the stack once (`SLOAD`, guarded by the type it holds now);
+//!   writes only update the slot map. The trace stores to the stack only at exits and
+//!   at the end of each iteration.
+//! - Every guard of an instruction comes before its effects, and its snapshot is the
+//!   state *before* the instruction, so an exit makes the interpreter re-execute that
+//!   instruction: any exit may be taken at any time.
+//! - The budget is charged where the interpreter charges it (`FORL` and `LOOP`, a
+//!   backward `JMP`), as a `BUDGET` guard with the same snapshot rule.
+//! - What is not handled aborts with a reason from [`Abort`].
+
+use std::collections::HashMap;
+
+use crate::bytecode::{opc, Ins, Op};
+use crate::gc::GcRef;
+use crate::jit::ir::{Cond, IrIns, IrOp, IrRef, SnapEntry, Snapshot, TraceIr, Ty, F_COMM, F_CONST, F_EFFECT, F_GUARD};
+use crate::object::Proto;
+use crate::value::{tag, Value};
+use crate::vm::meta::Arith;
+
+/// Why recording or compiling a trace stopped (LuaJIT's abort reasons, as far as
+/// moonbox has them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Abort {
+    /// A bytecode instruction the recorder does not handle.
+    NyiBytecode(Op),
+    /// An operation on values the recorder does not handle yet.
+    Nyi(&'static str),
+    /// The loop was left before it closed.
+    LeaveLoop,
+    /// An inner loop inside the recorded loop.
+    InnerLoop,
+    /// The recorded frame changed (a call, a return, an error, a coroutine switch) or a
+    /// hook was set.
+    FrameChanged,
+    TraceTooLong,
+    TooManySnapshots,
+    /// The backend could not compile the trace.
+    Backend(String),
+}
+
+impl Abort {
+    pub fn message(&self) -> String {
+        match self {
+            Abort::NyiBytecode(op) => format!("NYI: bytecode {}", op.name()),
+            Abort::Nyi(what) => format!("NYI: {what}"),
+            Abort::LeaveLoop => "leaving loop in root trace".into(),
+            Abort::InnerLoop => "inner loop in root trace".into(),
+            Abort::FrameChanged => "error thrown or hook called during recording".into(),
+            Abort::TraceTooLong => "trace too long".into(),
+            Abort::TooManySnapshots => "too many snapshots".into(),
+            Abort::Backend(m) => m.clone(),
+        }
+    }
+
+    /// Whether the loop may be tried again soon (no lasting penalty): a loop that
+    /// ran out while recording will run again.
+    pub fn mild(&self) -> bool {
+        matches!(self, Abort::LeaveLoop | Abort::InnerLoop | Abort::FrameChanged)
+    }
+}
+
+/// What the recorder says after an instruction.
+pub enum Step {
+    Continue,
+    /// The loop closed: the trace is complete.
+    Done,
+    Abort(Abort),
+}
+
+const NO_REF: IrRef = IrRef::MAX;
+/// The slots a trace may touch: a frame's registers plus the `for` loop's three above.
+pub const MAX_SLOTS: usize = 256;
+
+/// A recording in progress.
+pub struct Recorder {
+    pub proto: GcRef<Proto>,
+    /// Identity of the recorded frame: its depth, base and thread (by address).
+    pub depth: usize,
+    pub base: usize,
+    pub thread: usize,
+    /// The loop body's first instruction, where the trace starts.
+    pub start_pc: usize,
+    /// The loop instruction (`FORL` or `LOOP`) that closes the loop.
+    pub anchor_pc: usize,
+    /// The instructions inside the loop (`lo..=hi`): anything else leaves it.
+    lo: usize,
+    hi: usize,
+    ir: TraceIr,
+    /// Slot → the IR value it holds now (`NO_REF`: not read or written yet).
+    slots: Vec<IrRef>,
+    /// Slots written, in first-write order.
+    written: Vec<u16>,
+    cse: HashMap<(IrOp, Ty, IrRef, IrRef, u64), IrRef>,
+    /// The snapshot taken for the instruction being recorded.
+    snap_for: Option<(usize, u16)>,
+    /// Bytecode instructions recorded.
+    count: usize,
+    last_pc: usize,
+    max_ins: usize,
+    max_snaps: usize,
+}
+
+impl Recorder {
+    pub fn new(
+        proto: GcRef<Proto>,
+        (depth, base, thread): (usize, usize, usize),
+        start_pc: usize,
+        anchor_pc: usize,
+        (max_ins, max_snaps): (usize, usize),
+    ) -> Recorder {
+        let (lo, hi) = loop_range(&proto, start_pc, anchor_pc);
+        Recorder {
+            lo,
+            hi,
+            proto,
+            depth,
+            base,
+            thread,
+            start_pc,
+            anchor_pc,
+            ir: TraceIr::default(),
+            slots: vec![NO_REF; MAX_SLOTS],
+            written: Vec::new(),
+            cse: HashMap::new(),
+            snap_for: None,
+            count: 0,
+            last_pc: start_pc,
+            max_ins: max_ins.max(16),
+            max_snaps: max_snaps.max(2),
+        }
+    }
+
+    /// The last instruction recorded (or being recorded).
+    pub fn last_pc(&self) -> usize {
+        self.last_pc
+    }
+
+    /// The finished trace.
+    pub fn finish(self) -> TraceIr {
+        self.ir
+    }
+
+    // ----- Emitting -----------------------------------------------------------------
+
+    fn emit(&mut self, ins: IrIns) -> Result<IrRef, Abort> {
+        let f = ins.op.flags();
+        let key = if f & F_COMM != 0 && ins.a > ins.b {
+            (ins.op, ins.ty, ins.b, ins.a, ins.k)
+        } else {
+            (ins.op, ins.ty, ins.a, ins.b, ins.k)
+        };
+        // CSE: pure ops and constants are shared (guards are not: each has its own
+        // snapshot; a repeated guard on the same values is still cheap).
+        if f & (F_GUARD | F_EFFECT) == 0 {
+            if let Some(&r) = self.cse.get(&key) {
+                return Ok(r);
+            }
+        }
+        if self.ir.ins.len() >= usize::from(NO_REF) - 1 || self.ir.ins.len() >= self.max_ins * 4 {
+            return Err(Abort::TraceTooLong);
+        }
+        let r = self.ir.ins.len() as IrRef;
+        self.ir.ins.push(ins);
+        if f & (F_GUARD | F_EFFECT) == 0 {
+            self.cse.insert(key, r);
+        }
+        Ok(r)
+    }
+
+    fn ins_at(&self, r: IrRef) -> IrIns {
+        self.ir.ins[usize::from(r)]
+    }
+
+    fn knum(&mut self, n: f64) -> Result<IrRef, Abort> {
+        self.emit(IrIns { op: IrOp::KNUM, ty: Ty::Num, a: 0, b: 0, k: n.to_bits(), snap: 0 })
+    }
+
+    fn kpri(&mut self, ty: Ty) -> Result<IrRef, Abort> {
+        self.emit(IrIns { op: IrOp::KPRI, ty, a: 0, b: 0, k: 0, snap: 0 })
+    }
+
+    /// A constant for a live value (a number, a primitive, or a boxed value the
+    /// prototype keeps alive).
+    fn kvalue(&mut self, v: Value) -> Result<IrRef, Abort> {
+        match Ty::of(v) {
+            Ty::Num => self.knum(v.num()),
+            Ty::Boxed(t) => {
+                let k = match self.ir.consts.iter().position(|&c| c == v) {
+                    Some(k) => k,
+                    None => {
+                        self.ir.consts.push(v);
+                        self.ir.consts.len() - 1
+                    }
+                };
+                self.emit(IrIns { op: IrOp::KBOX, ty: Ty::Boxed(t), a: 0, b: 0, k: k as u64, snap: 0 })
+            }
+            ty => self.kpri(ty),
+        }
+    }
+
+    /// The snapshot for the instruction at `pc`: taken before its first guard.
+    fn snap(&mut self, pc: usize) -> Result<u16, Abort> {
+        if let Some((p, s)) = self.snap_for {
+            if p == pc {
+                return Ok(s);
+            }
+        }
+        if self.ir.snaps.len() >= self.max_snaps {
+            return Err(Abort::TooManySnapshots);
+        }
+        let s = self.ir.snaps.len() as u16;
+        let entries = self.entries();
+        self.ir.snaps.push(Snapshot { pc: pc as u32, entries });
+        self.snap_for = Some((pc, s));
+        Ok(s)
+    }
+
+    /// The slots written so far with their current values.
+    fn entries(&self) -> Vec<SnapEntry> {
+        let mut e: Vec<SnapEntry> =
+            self.written.iter().map(|&slot| SnapEntry { slot, r: self.slots[usize::from(slot)] }).collect();
+        e.sort_by_key(|e| e.slot);
+        e
+    }
+
+    fn guard(&mut self, pc: usize, cond: Cond, a: IrRef, b: IrRef) -> Result<(), Abort> {
+        // A guard on two constants holds (the recorder saw it hold): nothing to emit.
+        let (x, y) = (self.ins_at(a), self.ins_at(b));
+        if x.op.flags() & F_CONST != 0 && y.op.flags() & F_CONST != 0 {
+            return Ok(());
+        }
+        let snap = self.snap(pc)?;
+        self.emit(IrIns { op: IrOp::GUARD, ty: Ty::Void, a, b, k: cond.to_k(), snap })?;
+        Ok(())
+    }
+
+    fn budget(&mut self, pc: usize) -> Result<(), Abort> {
+        let snap = self.snap(pc)?;
+        self.emit(IrIns { op: IrOp::BUDGET, ty: Ty::Void, a: 0, b: 0, k: 1, snap })?;
+        Ok(())
+    }
+
+    /// The IR value of register `slot`, whose live value is `v` (loaded and
+    /// type-guarded on first use).
+    fn get(&mut self, pc: usize, slot: usize, v: Value) -> Result<IrRef, Abort> {
+        let Some(&r) = self.slots.get(slot) else { return Err(Abort::Nyi("slot out of range")) };
+        if r != NO_REF {
+            return Ok(r);
+        }
+        let ty = Ty::of(v);
+        let snap = self.snap(pc)?;
+        let r = self.emit(IrIns { op: IrOp::SLOAD, ty, a: 0, b: 0, k: slot as u64, snap })?;
+        self.ir.nslots = self.ir.nslots.max(slot + 1);
+        // A primitive's value is its type: after the guard it is a constant.
+        let r = if ty.pri_bits().is_some() { self.kpri(ty)? } else { r };
+        self.slots[slot] = r;
+        Ok(r)
+    }
+
+    fn set(&mut self, slot: usize, r: IrRef) -> Result<(), Abort> {
+        let Some(s) = self.slots.get_mut(slot) else { return Err(Abort::Nyi("slot out of range")) };
+        if *s == NO_REF || !self.written.contains(&(slot as u16)) {
+            self.written.push(slot as u16);
+        }
+        *s = r;
+        self.ir.nslots = self.ir.nslots.max(slot + 1);
+        Ok(())
+    }
+
+    fn ty(&self, r: IrRef) -> Ty {
+        self.ins_at(r).ty
+    }
+
+    /// A number operand: register `slot` must hold a number now.
+    fn num(&mut self, pc: usize, slot: usize, v: Value) -> Result<IrRef, Abort> {
+        if !v.is_number() {
+            return Err(Abort::Nyi("arithmetic on a non-number"));
+        }
+        self.get(pc, slot, v)
+    }
+
+    fn arith(&mut self, op: Arith, a: IrRef, b: IrRef) -> Result<IrRef, Abort> {
+        let (x, y) = (self.ins_at(a), self.ins_at(b));
+        // Constant folding, with the interpreter's own arithmetic.
+        if x.op == IrOp::KNUM && y.op == IrOp::KNUM {
+            let v = op.apply_value(f64::from_bits(x.k), f64::from_bits(y.k));
+            return self.knum(v.num());
+        }
+        let irop = match op {
+            Arith::Add => IrOp::ADD,
+            Arith::Sub => IrOp::SUB,
+            Arith::Mul => IrOp::MUL,
+            Arith::Div => IrOp::DIV,
+            Arith::Mod => IrOp::MOD,
+            Arith::Pow => IrOp::POW,
+            Arith::Unm => IrOp::NEG,
+        };
+        // Exact identities only: x*1, x/1, x-0 (never x+0: -0 + 0 is +0).
+        let one = |i: IrIns| i.op == IrOp::KNUM && f64::from_bits(i.k) == 1.0;
+        let pzero = |i: IrIns| i.op == IrOp::KNUM && i.k == 0;
+        match irop {
+            IrOp::MUL | IrOp::DIV if one(y) => return Ok(a),
+            IrOp::MUL if one(x) => return Ok(b),
+            IrOp::SUB if pzero(y) => return Ok(a),
+            _ => {}
+        }
+        let (a, b) = if irop == IrOp::NEG { (a, 0) } else { (a, b) };
+        self.emit(IrIns { op: irop, ty: Ty::Num, a, b, k: 0, snap: 0 })
+    }
+
+    // ----- Recording ------------------------------------------------------------------
+
+    /// Records instruction `pc` of the recorded frame, whose registers are `regs`,
+    /// before the interpreter executes it.
+    pub fn ins(&mut self, regs: &[Value], pc: usize) -> Step {
+        match self.record(regs, pc) {
+            Ok(s) => s,
+            Err(a) => Step::Abort(a),
+        }
+    }
+
+    fn record(&mut self, regs: &[Value], pc: usize) -> Result<Step, Abort> {
+        self.last_pc = pc;
+        if pc < self.lo || pc > self.hi {
+            return Err(Abort::LeaveLoop);
+        }
+        self.count += 1;
+        if self.count > self.max_ins {
+            return Err(Abort::TraceTooLong);
+        }
+        let proto = self.proto;
+        let Some(cell) = proto.code.get(pc) else { return Err(Abort::LeaveLoop) };
+        let ins = cell.get();
+        let reg = |i: usize| regs.get(i).copied().unwrap_or(Value::NIL);
+        let kn = |i: usize| proto.kn.get(i).copied().unwrap_or(Value::NIL);
+        let kg = |i: usize| proto.kgc.get(i).copied().unwrap_or(Value::NIL);
+        let a = ins.a();
+        let op_byte = ins.op_byte();
+        // The jump after a comparison or test, and where it goes.
+        let jump_target = |pc: usize| -> usize {
+            let j = proto.code.get(pc + 1).map_or(0, |c| c.get().j());
+            (pc as isize + 2 + j) as usize
+        };
+        match op_byte {
+            opc::MOV => {
+                let d = ins.rd();
+                let r = self.get(pc, d, reg(d))?;
+                self.set(a, r)?;
+            }
+            opc::KSHORT => {
+                let r = self.knum(f64::from(ins.sd()))?;
+                self.set(a, r)?;
+            }
+            opc::KNUM => {
+                let r = self.kvalue(kn(ins.d()))?;
+                self.set(a, r)?;
+            }
+            opc::KSTR => {
+                let r = self.kvalue(kg(ins.d()))?;
+                self.set(a, r)?;
+            }
+            opc::KPRI => {
+                let ty = match ins.d() {
+                    0 => Ty::Nil,
+                    1 => Ty::False,
+                    _ => Ty::True,
+                };
+                let r = self.kpri(ty)?;
+                self.set(a, r)?;
+            }
+            opc::KNIL => {
+                let r = self.kpri(Ty::Nil)?;
+                for i in a..=ins.d() {
+                    self.set(i, r)?;
+                }
+            }
+            opc::NOT => {
+                let d = ins.rd();
+                let r = self.get(pc, d, reg(d))?;
+                let ty = if self.ty(r).truthy() { Ty::False } else { Ty::True };
+                let k = self.kpri(ty)?;
+                self.set(a, k)?;
+            }
+            opc::UNM => {
+                let d = ins.rd();
+                let x = self.num(pc, d, reg(d))?;
+                let r = self.arith(Arith::Unm, x, x)?;
+                self.set(a, r)?;
+            }
+            opc::ADDVN..=opc::MODVN | opc::ADDNV..=opc::MODNV | opc::ADDVV..=opc::MODVV | opc::POW => {
+                let (arith, kind) = match op_byte {
+                    opc::ADDVN => (Arith::Add, 0),
+                    opc::SUBVN => (Arith::Sub, 0),
+                    opc::MULVN => (Arith::Mul, 0),
+                    opc::DIVVN => (Arith::Div, 0),
+                    opc::MODVN => (Arith::Mod, 0),
+                    opc::ADDNV => (Arith::Add, 1),
+                    opc::SUBNV => (Arith::Sub, 1),
+                    opc::MULNV => (Arith::Mul, 1),
+                    opc::DIVNV => (Arith::Div, 1),
+                    opc::MODNV => (Arith::Mod, 1),
+                    opc::ADDVV => (Arith::Add, 2),
+                    opc::SUBVV => (Arith::Sub, 2),
+                    opc::MULVV => (Arith::Mul, 2),
+                    opc::DIVVV => (Arith::Div, 2),
+                    opc::MODVV => (Arith::Mod, 2),
+                    _ => (Arith::Pow, 2),
+                };
+                let (b, c) = (ins.b(), ins.c());
+                let (x, y) = match kind {
+                    0 => {
+                        let k = kn(c);
+                        (self.num(pc, b, reg(b))?, self.knum(k.num())?)
+                    }
+                    1 => {
+                        let k = kn(c);
+                        let v = self.num(pc, b, reg(b))?;
+                        (self.knum(k.num())?, v)
+                    }
+                    _ => (self.num(pc, b, reg(b))?, self.num(pc, c, reg(c))?),
+                };
+                let r = self.arith(arith, x, y)?;
+                self.set(a, r)?;
+            }
+            opc::ISLT | opc::ISGE | opc::ISLE | opc::ISGT => {
+                let d = ins.rd();
+                let (va, vd) = (reg(a), reg(d));
+                if !va.is_number() || !vd.is_number() {
+                    return Err(Abort::Nyi("comparison of non-numbers"));
+                }
+                let (x, y) = (self.get(pc, a, va)?, self.get(pc, d, vd)?);
+                let (lt, negated) = match op_byte {
+                    opc::ISLT => (true, false),
+                    opc::ISGE => (true, true),
+                    opc::ISLE => (false, false),
+                    _ => (false, true),
+                };
+                let holds = if lt { va.num() < vd.num() } else { va.num() <= vd.num() };
+                // The condition as observed; the jump is taken when it holds != negated.
+                let cond = match (lt, holds) {
+                    (true, true) => Cond::Lt,
+                    (true, false) => Cond::NotLt,
+                    (false, true) => Cond::Le,
+                    (false, false) => Cond::NotLe,
+                };
+                self.guard(pc, cond, x, y)?;
+                let _ = negated;
+            }
+            opc::ISEQV | opc::ISNEV | opc::ISEQS | opc::ISNES | opc::ISEQN | opc::ISNEN | opc::ISEQP | opc::ISNEP => {
+                let va = reg(a);
+                let (vd, from_reg) = match op_byte {
+                    opc::ISEQV | opc::ISNEV => (reg(ins.rd()), true),
+                    opc::ISEQS | opc::ISNES => (kg(ins.d()), false),
+                    opc::ISEQN | opc::ISNEN => (kn(ins.d()), false),
+                    _ => (
+                        match ins.d() {
+                            0 => Value::NIL,
+                            1 => Value::FALSE,
+                            _ => Value::TRUE,
+                        },
+                        false,
+                    ),
+                };
+                // Equality runs a metamethod only for two unequal tables or two
+                // unequal userdata, or with a cdata: not handled yet.
+                let eq = crate::vm::Vm::raw_equal(va, vd);
+                let (ta, td) = (Ty::of(va), Ty::of(vd));
+                let mm_kind =
+                    |t: Ty| matches!(t, Ty::Boxed(t) if u64::from(t) == tag::TABLE || u64::from(t) == tag::UDATA);
+                if va.is_cdata() || vd.is_cdata() || (ta == td && mm_kind(ta) && !eq) {
+                    return Err(Abort::Nyi("comparison that may call __eq"));
+                }
+                let x = self.get(pc, a, va)?;
+                let y = if from_reg { self.get(pc, ins.rd(), vd)? } else { self.kvalue(vd)? };
+                let (tx, ty) = (self.ty(x), self.ty(y));
+                if tx != ty {
+                    // Types differ (each guarded): never equal, nothing to emit.
+                } else if tx == Ty::Num {
+                    self.guard(pc, if eq { Cond::Eq } else { Cond::Ne }, x, y)?;
+                } else if matches!(tx, Ty::Boxed(_)) {
+                    self.guard(pc, if eq { Cond::EqBits } else { Cond::NeBits }, x, y)?;
+                }
+                // Same primitive type: equal by type alone.
+            }
+            opc::IST | opc::ISF | opc::ISTC | opc::ISFC => {
+                // Truthiness follows from the (guarded) type: no guard needed.
+                let d = ins.rd();
+                let r = self.get(pc, d, reg(d))?;
+                let t = self.ty(r).truthy();
+                let jumps = match op_byte {
+                    opc::IST | opc::ISTC => t,
+                    _ => !t,
+                };
+                if jumps && matches!(op_byte, opc::ISTC | opc::ISFC) {
+                    self.set(a, r)?;
+                }
+                let _ = jump_target(pc);
+            }
+            opc::JMP => {
+                if ins.j() < 0 {
+                    self.budget(pc)?;
+                }
+            }
+            opc::FORL | opc::JFORL | opc::IFORL if pc == self.anchor_pc => {
+                let (vi, vl, vs) = (reg(a), reg(a + 1), reg(a + 2));
+                let (i, l, s) = (self.get(pc, a, vi)?, self.get(pc, a + 1, vl)?, self.get(pc, a + 2, vs)?);
+                if ![i, l, s].iter().all(|&r| self.ty(r) == Ty::Num) {
+                    return Err(Abort::Nyi("non-number for loop"));
+                }
+                let (idx, lim, step) = (vi.num() + vs.num(), vl.num(), vs.num());
+                let up = step >= 0.0;
+                let zero = self.knum(0.0)?;
+                self.guard(pc, if up { Cond::Le } else { Cond::NotLe }, zero, s)?;
+                let next = self.arith(Arith::Add, i, s)?;
+                let go = if up { idx <= lim } else { idx >= lim };
+                if !go {
+                    return Err(Abort::LeaveLoop);
+                }
+                if up {
+                    self.guard(pc, Cond::Le, next, l)?;
+                } else {
+                    self.guard(pc, Cond::Le, l, next)?;
+                }
+                self.budget(pc)?;
+                self.set(a, next)?;
+                self.set(a + 3, next)?;
+                return self.close();
+            }
+            opc::LOOP | opc::JLOOP | opc::ILOOP if pc == self.anchor_pc => {
+                self.budget(pc)?;
+                return self.close();
+            }
+            opc::FORI | opc::FORL | opc::JFORL | opc::IFORL | opc::LOOP | opc::JLOOP | opc::ILOOP => {
+                return Err(Abort::InnerLoop);
+            }
+            _ => {
+                let op = Ins(u32::from(op_byte)).op().unwrap_or(Op::JMP);
+                return Err(Abort::NyiBytecode(op));
+            }
+        }
+        Ok(Step::Continue)
+    }
+
+    /// Closes the loop: the back edge's snapshot (every slot written), resuming at
+    /// the loop body's first instruction.
+    fn close(&mut self) -> Result<Step, Abort> {
+        if self.ir.snaps.len() >= self.max_snaps {
+            return Err(Abort::TooManySnapshots);
+        }
+        let entries = self.entries();
+        self.ir.loop_snap = self.ir.snaps.len();
+        self.ir.snaps.push(Snapshot { pc: self.start_pc as u32, entries });
+        Ok(Step::Done)
+    }
+}
+
+/// The instructions of the loop closed at `anchor`: from the body's start through
+/// the `FORL`; for a `LOOP` (`while`, `repeat`), from the target of the backward
+/// jump that closes it (a `while` loop's condition comes before the `LOOP`) to
+/// the instruction before the loop's exit.
+fn loop_range(proto: &Proto, start: usize, anchor: usize) -> (usize, usize) {
+    let Some(ins) = proto.ins(anchor) else { return (start, anchor) };
+    if ins.op() != Some(Op::LOOP) {
+        return (start, anchor);
+    }
+    let exit = (anchor as isize + 1 + ins.j()).max(0) as usize;
+    let mut top = anchor;
+    for pc in anchor + 1..exit {
+        let Some(j) = proto.ins(pc) else { break };
+        if j.op() == Some(Op::JMP) && j.j() < 0 {
+            let target = (pc as isize + 1 + j.j()).max(0) as usize;
+            if target <= anchor {
+                top = top.min(target);
+            }
+        }
+    }
+    (top, exit.saturating_sub(1).max(anchor))
+}

@@ -1,0 +1,504 @@
+//! Lowering a trace's IR to x86-64 machine code.
+//!
+//! The trace function is `extern "sysv64" fn(ctx: *mut TraceCtx, base: *mut Value) ->
+//! u32`. Frame: the callee-saved registers are pushed and a fixed spill area is
+//! reserved; `r15` holds `ctx`, `r14` the base of the frame's registers, `r13` the
+//! first non-number bit pattern (a number check is one `cmp`). `rax`, `rcx`, `xmm13`,
+//! `xmm14` and `xmm15` are scratch.
+//!
+//! Code shape: the loop body (one iteration of the recorded loop, loading its slots
+//! from the stack), then the back edge's snapshot stores and `jmp` to the top; after
+//! the loop one stub per snapshot stores that snapshot's slots and returns its number.
+//!
+//! Register allocation: forward linear scan over the trace. A `Num` value lives in an
+//! xmm register (`xmm0`-`xmm12`) from its definition to its last use (snapshot uses
+//! count), or in a spill slot when none is free; a boxed value always lives in a
+//! spill slot; constants live nowhere (immediates, RIP-relative constants). Each value
+//! has one home for its whole life, so an exit stub finds every value where it is.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+
+use moonbox_engine::jit::ir::{Cond as IrCond, IrOp, IrRef, TraceIr, Ty};
+use moonbox_engine::value::Value;
+
+use super::asm::{Assembler, Label, Mem, RoundMode, Size};
+use super::regs::{Cond, Gpr, Xmm};
+
+/// Offsets in [`crate::TraceCtx`].
+pub const CTX_BUDGET: i32 = std::mem::offset_of!(crate::TraceCtx, budget) as i32;
+pub const CTX_FORCE: i32 = std::mem::offset_of!(crate::TraceCtx, force) as i32;
+
+/// Spill slots in the fixed frame.
+pub const MAX_SPILLS: usize = 64;
+/// Bytes reserved below the pushed registers: the spill area plus 8 to keep `rsp`
+/// 16-byte aligned (return address + 6 pushes = 56 bytes).
+const FRAME: i32 = (MAX_SPILLS as i32) * 8 + 8;
+
+const CTX: Gpr = Gpr::R15;
+const BASE: Gpr = Gpr::R14;
+const TAGGED: Gpr = Gpr::R13;
+const S0: Xmm = Xmm::Xmm14;
+const S1: Xmm = Xmm::Xmm15;
+const S2: Xmm = Xmm::Xmm13;
+const POOL: [Xmm; 13] = [
+    Xmm::Xmm0,
+    Xmm::Xmm1,
+    Xmm::Xmm2,
+    Xmm::Xmm3,
+    Xmm::Xmm4,
+    Xmm::Xmm5,
+    Xmm::Xmm6,
+    Xmm::Xmm7,
+    Xmm::Xmm8,
+    Xmm::Xmm9,
+    Xmm::Xmm10,
+    Xmm::Xmm11,
+    Xmm::Xmm12,
+];
+const SAVED: [Gpr; 6] = [Gpr::Rbx, Gpr::Rbp, Gpr::R12, Gpr::R13, Gpr::R14, Gpr::R15];
+
+/// Where a value lives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Home {
+    /// Not computed (dead) or not a value (guards).
+    None,
+    Reg(Xmm),
+    /// Spill slot `n`: `[rsp + 8n]`.
+    Spill(u32),
+    /// A constant's boxed bits (a number's bits for `Num`).
+    Const(u64),
+}
+
+/// Options for one compilation.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LowerOptions {
+    /// Check `ctx.force[snapshot]` at every guard (the forced-exit test mode).
+    pub force_checks: bool,
+    /// The CPU has SSE4.1 (`roundsd`, for `%`).
+    pub sse41: bool,
+}
+
+/// Why a trace could not be lowered.
+#[derive(Debug)]
+pub enum LowerError {
+    /// An IR op this backend does not lower yet.
+    Nyi(&'static str),
+    /// More simultaneously live values than spill slots.
+    SpillOverflow,
+    Asm(String),
+}
+
+impl std::fmt::Display for LowerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LowerError::Nyi(op) => write!(f, "NYI: cannot lower IR {op}"),
+            LowerError::SpillOverflow => f.write_str("too many spill slots"),
+            LowerError::Asm(m) => write!(f, "assembler: {m}"),
+        }
+    }
+}
+
+struct Lower<'a> {
+    ir: &'a TraceIr,
+    opts: LowerOptions,
+    asm: Assembler,
+    homes: Vec<Home>,
+    consts: HashMap<u64, Label>,
+    exits: Vec<Label>,
+    sign_mask: Option<Label>,
+}
+
+fn slot_mem(slot: u16) -> Mem {
+    Mem::base(BASE, i32::from(slot) * 8)
+}
+
+fn spill_mem(n: u32) -> Mem {
+    Mem::base(Gpr::Rsp, (n as i32) * 8)
+}
+
+/// Lowers `ir` to machine code (position-independent: constants are RIP-relative).
+pub fn lower(ir: &TraceIr, opts: LowerOptions) -> Result<Vec<u8>, LowerError> {
+    let n = ir.ins.len();
+    let live = ir.live();
+    // Last use of each value, counting guards' snapshots (their stubs read it).
+    let mut last = vec![0usize; n];
+    for (i, ins) in ir.ins.iter().enumerate() {
+        if !live.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        for o in ins.operands() {
+            if let Some(l) = last.get_mut(usize::from(o)) {
+                *l = (*l).max(i);
+            }
+        }
+        if ins.is_guard() {
+            if let Some(s) = ir.snaps.get(usize::from(ins.snap)) {
+                for e in &s.entries {
+                    if let Some(l) = last.get_mut(usize::from(e.r)) {
+                        *l = (*l).max(i);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(s) = ir.snaps.get(ir.loop_snap) {
+        for e in &s.entries {
+            if let Some(l) = last.get_mut(usize::from(e.r)) {
+                *l = n;
+            }
+        }
+    }
+    // Homes, by a forward scan.
+    let mut homes = vec![Home::None; n];
+    let mut free: Vec<Xmm> = POOL.iter().rev().copied().collect();
+    let mut free_spills: Vec<u32> = (0..MAX_SPILLS as u32).rev().collect();
+    let mut active: Vec<(usize, usize)> = Vec::new(); // (last use, ref)
+    for (i, ins) in ir.ins.iter().enumerate() {
+        // Values whose last use came before this instruction give their home back.
+        active.retain(|&(end, r)| {
+            if end < i {
+                match homes.get(r) {
+                    Some(&Home::Reg(x)) => free.push(x),
+                    Some(&Home::Spill(s)) => free_spills.push(s),
+                    _ => {}
+                }
+                false
+            } else {
+                true
+            }
+        });
+        if !live.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        let home = match ins.op {
+            IrOp::KNUM | IrOp::KBOX => Home::Const(match ins.op {
+                IrOp::KNUM => ins.k,
+                _ => ir.consts.get(ins.k as usize).copied().unwrap_or(Value::NIL).to_bits(),
+            }),
+            IrOp::KPRI => Home::Const(ins.ty.pri_bits().unwrap_or(Value::NIL.to_bits())),
+            IrOp::GUARD | IrOp::BUDGET => Home::None,
+            IrOp::SLOAD if ins.ty.pri_bits().is_some() => Home::Const(ins.ty.pri_bits().unwrap_or(0)),
+            _ if ins.ty == Ty::Num => {
+                // An operand that dies here may hand its register over.
+                let reuse = ins.operands().find_map(|o| {
+                    let o = usize::from(o);
+                    match homes.get(o) {
+                        Some(&Home::Reg(x)) if last.get(o).copied() == Some(i) => Some((o, x)),
+                        _ => None,
+                    }
+                });
+                if let Some((o, x)) = reuse {
+                    active.retain(|&(_, r)| r != o);
+                    Home::Reg(x)
+                } else if let Some(x) = free.pop() {
+                    Home::Reg(x)
+                } else {
+                    Home::Spill(free_spills.pop().ok_or(LowerError::SpillOverflow)?)
+                }
+            }
+            _ => Home::Spill(free_spills.pop().ok_or(LowerError::SpillOverflow)?),
+        };
+        if let Some(h) = homes.get_mut(i) {
+            *h = home;
+        }
+        if matches!(home, Home::Reg(_) | Home::Spill(_)) {
+            active.push((last.get(i).copied().unwrap_or(i).max(i), i));
+        }
+    }
+    let mut l = Lower {
+        ir,
+        opts,
+        asm: Assembler::with_capacity(1024),
+        homes,
+        consts: HashMap::new(),
+        exits: Vec::new(),
+        sign_mask: None,
+    };
+    l.exits = (0..ir.snaps.len()).map(|_| l.asm.new_label()).collect();
+    l.body(&live)?;
+    l.asm.finish().map_err(|e| LowerError::Asm(format!("{e:?}")))
+}
+
+impl Lower<'_> {
+    fn body(&mut self, live: &[bool]) -> Result<(), LowerError> {
+        let a = &mut self.asm;
+        for r in SAVED {
+            a.push(r);
+        }
+        a.sub_ri(Size::S64, Gpr::Rsp, FRAME);
+        a.mov_rr(Size::S64, CTX, Gpr::Rdi);
+        a.mov_rr(Size::S64, BASE, Gpr::Rsi);
+        a.mov_ri64(TAGGED, Value::FIRST_TAGGED);
+        let top = a.new_label();
+        a.align(16);
+        a.bind(top);
+        for (i, ins) in self.ir.ins.iter().enumerate() {
+            if !live.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            let ins = *ins;
+            if ins.is_guard() && self.opts.force_checks {
+                let exit = self.exit_label(ins.snap);
+                self.asm.mov_rm(Size::S64, Gpr::Rax, Mem::base(CTX, CTX_FORCE));
+                self.asm.cmp_m8i(Mem::base(Gpr::Rax, i32::from(ins.snap)), 0);
+                self.asm.jcc(Cond::Ne, exit);
+            }
+            match ins.op {
+                IrOp::KNUM | IrOp::KPRI | IrOp::KBOX => {}
+                IrOp::SLOAD => self.sload(i, ins.k as u16, ins.ty, ins.snap),
+                IrOp::GUARD => self.guard(ins.cond(), ins.a, ins.b, ins.snap),
+                IrOp::BUDGET => {
+                    let exit = self.exit_label(ins.snap);
+                    let m = Mem::base(CTX, CTX_BUDGET);
+                    let k = ins.k.min(i32::MAX as u64) as i32;
+                    self.asm.cmp_mi(Size::S64, m, k);
+                    self.asm.jcc(Cond::L, exit);
+                    self.asm.sub_mi(Size::S64, m, k);
+                }
+                IrOp::ADD => self.arith(i, ins.a, ins.b, |a, d, s| a.addsd_xx(d, s)),
+                IrOp::MUL => self.arith(i, ins.a, ins.b, |a, d, s| a.mulsd_xx(d, s)),
+                IrOp::SUB => self.arith(i, ins.a, ins.b, |a, d, s| a.subsd_xx(d, s)),
+                IrOp::DIV => self.arith(i, ins.a, ins.b, |a, d, s| a.divsd_xx(d, s)),
+                IrOp::NEG => {
+                    let x = self.load_num(ins.a, S0);
+                    let mask = match self.sign_mask {
+                        Some(l) => l,
+                        None => {
+                            let l = self.asm.const_xmm(0x8000_0000_0000_0000, 0);
+                            self.sign_mask = Some(l);
+                            l
+                        }
+                    };
+                    let d = self.dst(i);
+                    if d != x {
+                        self.asm.movapd_xx(d, x);
+                    }
+                    self.asm.xorpd_xm(d, Mem::rip(mask));
+                    self.store_dst(i, d);
+                }
+                IrOp::MOD => {
+                    if !self.opts.sse41 {
+                        return Err(LowerError::Nyi("MOD"));
+                    }
+                    // a - floor(a / b) * b, in the interpreter's order (number::lua_mod).
+                    let y = self.load_num(ins.b, S1);
+                    let x = self.load_num(ins.a, S0);
+                    self.asm.movapd_xx(S2, x);
+                    self.asm.divsd_xx(S2, y);
+                    self.asm.roundsd_xx(S2, S2, RoundMode::Floor);
+                    self.asm.mulsd_xx(S2, y);
+                    self.binop(i, x, S2, |a, d, s| a.subsd_xx(d, s));
+                }
+                IrOp::POW => return Err(LowerError::Nyi("POW")),
+            }
+        }
+        // The back edge: store the loop snapshot, then the next iteration.
+        self.write_snap(self.ir.loop_snap);
+        self.asm.jmp(top);
+        // Exit stubs.
+        let epilogue = self.asm.new_label();
+        for s in 0..self.ir.snaps.len() {
+            if s == self.ir.loop_snap {
+                continue;
+            }
+            let Some(&label) = self.exits.get(s) else { continue };
+            self.asm.bind(label);
+            self.write_snap(s);
+            self.asm.mov_ri(Size::S32, Gpr::Rax, s as i32);
+            self.asm.jmp(epilogue);
+        }
+        self.asm.bind(epilogue);
+        self.asm.add_ri(Size::S64, Gpr::Rsp, FRAME);
+        for r in SAVED.iter().rev() {
+            self.asm.pop(*r);
+        }
+        self.asm.ret();
+        Ok(())
+    }
+
+    fn exit_label(&mut self, snap: u16) -> Label {
+        match self.exits.get(usize::from(snap)) {
+            Some(&l) => l,
+            None => {
+                // Not reachable for a well-formed trace; an extra label that exits
+                // through the loop snapshot would be wrong, so bind a stub lazily.
+                let l = self.asm.new_label();
+                self.exits.push(l);
+                l
+            }
+        }
+    }
+
+    fn home(&self, r: IrRef) -> Home {
+        self.homes.get(usize::from(r)).copied().unwrap_or(Home::None)
+    }
+
+    fn const_label(&mut self, bits: u64) -> Label {
+        if let Some(&l) = self.consts.get(&bits) {
+            return l;
+        }
+        let l = self.asm.const_u64(bits);
+        self.consts.insert(bits, l);
+        l
+    }
+
+    /// The xmm register holding number `r`: its home, or `scratch` loaded from its
+    /// spill slot or constant.
+    fn load_num(&mut self, r: IrRef, scratch: Xmm) -> Xmm {
+        match self.home(r) {
+            Home::Reg(x) => x,
+            Home::Spill(s) => {
+                self.asm.movsd_xm(scratch, spill_mem(s));
+                scratch
+            }
+            Home::Const(bits) => {
+                let l = self.const_label(bits);
+                self.asm.movsd_xm(scratch, Mem::rip(l));
+                scratch
+            }
+            Home::None => scratch,
+        }
+    }
+
+    /// The register to compute value `i` into: its home, or xmm15 if it is spilled
+    /// (then [`Self::store_dst`] stores it).
+    fn dst(&self, i: usize) -> Xmm {
+        match self.homes.get(i) {
+            Some(&Home::Reg(x)) => x,
+            _ => S1,
+        }
+    }
+
+    fn store_dst(&mut self, i: usize, x: Xmm) {
+        if let Some(&Home::Spill(s)) = self.homes.get(i) {
+            self.asm.movsd_mx(spill_mem(s), x);
+        }
+    }
+
+    /// The 64 bits of value `r` (boxed, or a number's bits) into `gpr`.
+    fn load_bits(&mut self, r: IrRef, gpr: Gpr) {
+        match self.home(r) {
+            Home::Reg(x) => self.asm.movq_rx(gpr, x),
+            Home::Spill(s) => self.asm.mov_rm(Size::S64, gpr, spill_mem(s)),
+            Home::Const(bits) => self.asm.load_imm(gpr, bits),
+            Home::None => self.asm.load_imm(gpr, Value::NIL.to_bits()),
+        }
+    }
+
+    fn write_snap(&mut self, s: usize) {
+        let Some(snap) = self.ir.snaps.get(s) else { return };
+        for e in &snap.entries {
+            match self.home(e.r) {
+                Home::Reg(x) => self.asm.movsd_mx(slot_mem(e.slot), x),
+                _ => {
+                    self.load_bits(e.r, Gpr::Rax);
+                    self.asm.mov_mr(Size::S64, slot_mem(e.slot), Gpr::Rax);
+                }
+            }
+        }
+    }
+
+    fn sload(&mut self, i: usize, slot: u16, ty: Ty, snap: u16) {
+        let exit = self.exit_label(snap);
+        let m = slot_mem(slot);
+        match ty {
+            Ty::Num => {
+                self.asm.cmp_mr(Size::S64, m, TAGGED);
+                self.asm.jcc(Cond::Ae, exit);
+                match self.homes.get(i).copied() {
+                    Some(Home::Reg(x)) => self.asm.movsd_xm(x, m),
+                    Some(Home::Spill(s)) => {
+                        self.asm.mov_rm(Size::S64, Gpr::Rax, m);
+                        self.asm.mov_mr(Size::S64, spill_mem(s), Gpr::Rax);
+                    }
+                    _ => {}
+                }
+            }
+            Ty::Boxed(tag) => {
+                self.asm.mov_rm(Size::S64, Gpr::Rax, m);
+                self.asm.mov_rr(Size::S64, Gpr::Rcx, Gpr::Rax);
+                self.asm.shr_ri(Size::S64, Gpr::Rcx, 47);
+                let want = ((Value::NIL.to_bits() >> 47) & !0xF) | u64::from(tag);
+                self.asm.cmp_ri(Size::S32, Gpr::Rcx, want as i32);
+                self.asm.jcc(Cond::Ne, exit);
+                if let Some(Home::Spill(s)) = self.homes.get(i).copied() {
+                    self.asm.mov_mr(Size::S64, spill_mem(s), Gpr::Rax);
+                }
+            }
+            _ => {
+                let bits = ty.pri_bits().unwrap_or(0);
+                self.asm.load_imm(Gpr::Rax, bits);
+                self.asm.cmp_mr(Size::S64, m, Gpr::Rax);
+                self.asm.jcc(Cond::Ne, exit);
+            }
+        }
+    }
+
+    fn guard(&mut self, cond: IrCond, a: IrRef, b: IrRef, snap: u16) {
+        let exit = self.exit_label(snap);
+        match cond {
+            IrCond::EqBits | IrCond::NeBits => {
+                self.load_bits(a, Gpr::Rax);
+                self.load_bits(b, Gpr::Rcx);
+                self.asm.cmp_rr(Size::S64, Gpr::Rax, Gpr::Rcx);
+                self.asm.jcc(if cond == IrCond::EqBits { Cond::Ne } else { Cond::E }, exit);
+            }
+            IrCond::Eq | IrCond::Ne => {
+                let x = self.load_num(a, S0);
+                let y = self.load_num(b, S1);
+                self.asm.ucomisd_xx(x, y);
+                if cond == IrCond::Eq {
+                    // Exit unless equal and ordered.
+                    self.asm.jcc(Cond::Ne, exit);
+                    self.asm.jcc(Cond::P, exit);
+                } else {
+                    // Exit if equal and ordered.
+                    let go = self.asm.new_label();
+                    self.asm.jcc(Cond::P, go);
+                    self.asm.jcc(Cond::E, exit);
+                    self.asm.bind(go);
+                }
+            }
+            _ => {
+                // a < b is b > a: `ucomisd b, a` then "above" (false when unordered).
+                let x = self.load_num(a, S0);
+                let y = self.load_num(b, S1);
+                self.asm.ucomisd_xx(y, x);
+                let exit_if = match cond {
+                    IrCond::Lt => Cond::Be,
+                    IrCond::NotLt => Cond::A,
+                    IrCond::Le => Cond::B,
+                    _ => Cond::Ae,
+                };
+                self.asm.jcc(exit_if, exit);
+            }
+        }
+    }
+
+    fn arith(&mut self, i: usize, a: IrRef, b: IrRef, op: impl Fn(&mut Assembler, Xmm, Xmm)) {
+        let y = self.load_num(b, S1);
+        let x = self.load_num(a, S0);
+        self.binop(i, x, y, op);
+    }
+
+    /// Value `i` = `x op y`, with `x` as the instruction's first operand (never
+    /// commuted: with two NaNs the first one's sign wins, as in the interpreter).
+    fn binop(&mut self, i: usize, x: Xmm, y: Xmm, op: impl Fn(&mut Assembler, Xmm, Xmm)) {
+        let d = self.dst(i);
+        if d == x {
+            op(&mut self.asm, d, y);
+        } else if d == y {
+            // d holds the second operand: compute in xmm14 (x may already be there).
+            if x != S0 {
+                self.asm.movapd_xx(S0, x);
+            }
+            op(&mut self.asm, S0, y);
+            self.asm.movapd_xx(d, S0);
+        } else {
+            self.asm.movapd_xx(d, x);
+            op(&mut self.asm, d, y);
+        }
+        self.store_dst(i, d);
+    }
+}
