@@ -31,8 +31,10 @@ impl CompiledTrace for EvalTrace {
         let ir = &self.ir;
         let mut vals = vec![Value::NIL; ir.ins.len()];
         let val = |vals: &[Value], r: u16| vals.get(usize::from(r)).copied().unwrap_or(Value::NIL);
+        // With a LOOP, the body after it repeats; without, the whole trace does.
+        let mut from = 0;
         loop {
-            for (i, ins) in ir.ins.iter().enumerate() {
+            for (i, ins) in ir.ins.iter().enumerate().skip(from) {
                 if !self.live.get(i).copied().unwrap_or(true) {
                     continue;
                 }
@@ -82,13 +84,33 @@ impl CompiledTrace for EvalTrace {
                     IrOp::MOD => Value::number(lua_mod(a, b)),
                     IrOp::POW => Value::number(pow(a, b)),
                     IrOp::NEG => Value::number(-a),
+                    IrOp::LOOP | IrOp::PHI => Value::NIL,
                 };
                 if let Some(slot) = vals.get_mut(i) {
                     *slot = v;
                 }
             }
-            // The back edge: the loop snapshot's slots, then the next iteration.
-            self.write(ir.loop_snap, &vals, slots);
+            match ir.loop_at {
+                // The back edge: every PHI's left takes its right, all at once.
+                Some(l) => {
+                    let moves: Vec<(usize, Value)> = ir
+                        .ins
+                        .iter()
+                        .filter(|i| i.op == IrOp::PHI)
+                        .map(|i| (usize::from(i.a), val(&vals, i.b)))
+                        .collect();
+                    for (d, v) in moves {
+                        if let Some(x) = vals.get_mut(d) {
+                            *x = v;
+                        }
+                    }
+                    from = l + 1;
+                }
+                // A side trace's end: out by the loop snapshot.
+                None if ir.link => return self.exit(ir.loop_snap as u32, &vals, slots),
+                // The back edge: the loop snapshot's slots, then the next iteration.
+                None => self.write(ir.loop_snap, &vals, slots),
+            }
         }
     }
 

@@ -192,6 +192,13 @@ ir_ops! {
     /// `a ^ b` through the interpreter's function.
     POW, 0;
     NEG, 0;
+    /// The loop's head: instructions before it run once (the pre-roll, the recorded
+    /// iteration), those after it every further iteration (the body).
+    LOOP, F_EFFECT;
+    /// A loop-carried value: at the back edge `a` (a pre-roll value, which the body
+    /// reads as the value at the start of the iteration) takes `b` (its value at the
+    /// end of the body). PHIs come last.
+    PHI, F_EFFECT;
 }
 
 /// One IR instruction.
@@ -217,7 +224,7 @@ impl IrIns {
     /// The operands this instruction reads.
     pub fn operands(&self) -> impl Iterator<Item = IrRef> {
         let n = match self.op {
-            IrOp::KNUM | IrOp::KPRI | IrOp::KBOX | IrOp::SLOAD | IrOp::BUDGET => 0,
+            IrOp::KNUM | IrOp::KPRI | IrOp::KBOX | IrOp::SLOAD | IrOp::BUDGET | IrOp::LOOP => 0,
             IrOp::NEG => 1,
             _ => 2,
         };
@@ -256,6 +263,13 @@ pub struct TraceIr {
     pub nslots: usize,
     /// The boxed constants (`KBOX`), kept alive by the trace (GC roots).
     pub consts: Vec<Value>,
+    /// The `LOOP` instruction, when loop optimisation turned the trace into a pre-roll
+    /// and a body whose loop-carried values stay in registers (`PHI`s). Without it the
+    /// back edge stores `loop_snap` and the next iteration loads from the stack again.
+    pub loop_at: Option<usize>,
+    /// A side trace: instead of looping, its back edge writes `loop_snap` and exits
+    /// by that snapshot, and the engine goes on in the root trace.
+    pub link: bool,
 }
 
 impl TraceIr {
@@ -298,6 +312,10 @@ impl TraceIr {
                     self.dump_snap(s, out);
                 }
             }
+            if ins.op == IrOp::LOOP {
+                let _ = writeln!(out, "{i:04} ------------ LOOP ------------");
+                continue;
+            }
             let flag = if ins.is_guard() { '>' } else { ' ' };
             let dead = if live[i] { ' ' } else { '!' };
             let _ = write!(out, "{i:04} {dead}{flag} {} {:<6} ", ins.ty.name(), ins.op.name());
@@ -335,8 +353,10 @@ impl TraceIr {
             }
             out.push('\n');
         }
-        let _ = write!(out, "---- LOOP ");
-        self.dump_snap(self.loop_snap, out);
+        if self.loop_at.is_none() {
+            let _ = write!(out, "---- LOOP ");
+            self.dump_snap(self.loop_snap, out);
+        }
     }
 
     fn dump_snap(&self, s: usize, out: &mut String) {

@@ -66,6 +66,7 @@ const P_MAXTRACE: usize = 0;
 const P_MAXRECORD: usize = 1;
 const P_MAXSNAP: usize = 4;
 const P_HOTLOOP: usize = 6;
+const P_HOTEXIT: usize = 7;
 
 /// Options a backend compiles with.
 #[derive(Clone, Debug, Default)]
@@ -115,6 +116,17 @@ pub struct Trace {
     pub entries: u64,
     /// Force bytes, one per snapshot (forced-exit test mode).
     force: Vec<u8>,
+    /// For a side trace: the trace and exit it was recorded from.
+    pub parent: Option<(u32, u32)>,
+    /// The root trace of the loop (itself for a root trace).
+    pub root: u32,
+    /// Side traces attached to exits, by snapshot.
+    pub sides: Vec<Option<u32>>,
+    /// Failed attempts to record a side trace, by snapshot.
+    side_tries: Vec<u8>,
+    /// The first instruction it records (a side trace's exit's; a root trace's loop
+    /// body start).
+    pub first_pc: usize,
 }
 
 /// Forced exits, for testing the snapshots (`MOONBOX_JIT_EXITS`).
@@ -354,12 +366,27 @@ impl Vm {
         self.jit.penalties.clear();
     }
 
-    /// Flushes one trace (`jit.flush(n)`).
+    /// Flushes one trace (`jit.flush(n)`) with the side traces attached to it. A
+    /// root trace's loop is un-patched; a side trace's parent exit goes back to the
+    /// interpreter.
     pub fn jit_flush_trace(&mut self, n: u32) {
         let Some(slot) = self.jit.traces.get_mut((n as usize).wrapping_sub(1)) else { return };
-        if let Some(t) = slot.take() {
-            unpatch(t.proto, t.anchor_pc);
-            self.jit.by_loop.remove(&(t.proto.addr(), t.anchor_pc));
+        let Some(t) = slot.take() else { return };
+        match t.parent {
+            None => {
+                unpatch(t.proto, t.anchor_pc);
+                self.jit.by_loop.remove(&(t.proto.addr(), t.anchor_pc));
+            }
+            Some((parent, exit)) => {
+                if let Some(Some(p)) = self.jit.traces.get_mut((parent as usize).wrapping_sub(1)) {
+                    if let Some(s) = p.sides.get_mut(exit as usize) {
+                        *s = None;
+                    }
+                }
+            }
+        }
+        for side in t.sides.into_iter().flatten() {
+            self.jit_flush_trace(side);
         }
     }
 
@@ -394,7 +421,9 @@ impl Vm {
         }
         let params = (self.jit.params[P_MAXRECORD].max(1) as usize, self.jit.params[P_MAXSNAP].max(2) as usize);
         let ident = (self.frames.len(), base, self.cur_thread.addr());
-        self.jit.rec = Some(Box::new(Recorder::new(proto, ident, start, anchor, params)));
+        let mut rec = Recorder::new(proto, ident, start, anchor, params);
+        rec.loop_opt = self.jit.opt_flags & (1 << 6) != 0;
+        self.jit.rec = Some(Box::new(rec));
         self.jit.rec_log.clear();
         if self.jit.dump {
             let line = proto.line_at(start);
@@ -448,7 +477,37 @@ impl Vm {
         self.hooks.mask &= !crate::vm::hook::MASK_REC;
         let Some(rec) = self.jit.rec.take() else { return };
         let Some(why) = why else { return };
+        if let Some((pc, (parent, exit), _)) = rec.side() {
+            if self.jit.verbose || self.jit.dump {
+                let src = short_src(&rec.proto);
+                let msg = format!(
+                    "[TRACE --- ({parent}/{exit}) {}:{} -- {} at {}:{}]",
+                    src,
+                    rec.proto.line_at(pc),
+                    why.message(),
+                    src,
+                    rec.proto.line_at(rec.last_pc())
+                );
+                if self.jit.dump {
+                    eprint!("{}", self.jit.rec_log);
+                }
+                self.jit_log(&msg);
+            }
+            self.jit.stats.aborts += 1;
+            self.side_failed(parent, exit);
+            return;
+        }
         self.abort_report(rec.proto, rec.start_pc, rec.anchor_pc, rec.last_pc(), why);
+    }
+
+    /// A side trace could not be recorded: its exit counts again from zero, and after
+    /// a few failures it is left to the interpreter.
+    fn side_failed(&mut self, parent: u32, exit: u32) {
+        if let Some(Some(p)) = self.jit.traces.get_mut((parent - 1) as usize) {
+            if let Some(n) = p.exits.get_mut(exit as usize) {
+                *n = 0;
+            }
+        }
     }
 
     fn abort_report(&mut self, proto: GcRef<Proto>, start: usize, anchor: usize, at: usize, why: Abort) {
@@ -493,6 +552,8 @@ impl Vm {
         self.hooks.mask &= !crate::vm::hook::MASK_REC;
         let Some(rec) = self.jit.rec.take() else { return };
         let (proto, start, anchor) = (rec.proto, rec.start_pc, rec.anchor_pc);
+        let side = rec.side();
+        let first_pc = side.map_or(start, |s| s.0);
         let ir = rec.finish();
         #[cfg(not(any(miri, all(target_arch = "wasm32", target_os = "unknown"))))]
         let t0 = std::time::Instant::now();
@@ -506,7 +567,10 @@ impl Vm {
         let code = match backend.compile(&ir, &opts) {
             Ok(c) => c,
             Err(m) => {
-                self.abort_report(proto, start, anchor, anchor, Abort::Backend(m));
+                match side {
+                    Some((_, (parent, exit), _)) => self.side_failed(parent, exit),
+                    None => self.abort_report(proto, start, anchor, anchor, Abort::Backend(m)),
+                }
                 return;
             }
         };
@@ -524,13 +588,29 @@ impl Vm {
                 out.push_str(&format!("---- TRACE {number} mcode {}\n", code.code_size()));
                 out.push_str(&l);
             }
-            out.push_str(&format!("---- TRACE {number} stop -> loop\n"));
+            match side {
+                Some((_, _, root)) => out.push_str(&format!("---- TRACE {number} stop -> {root}\n")),
+                None => out.push_str(&format!("---- TRACE {number} stop -> loop\n")),
+            }
             eprint!("{out}");
         }
         if self.jit.verbose {
-            self.jit_log(&format!("[TRACE {number:>3} {}:{} loop]", short_src(&proto), proto.line_at(start)));
+            let at = format!("{}:{}", short_src(&proto), proto.line_at(first_pc));
+            match side {
+                Some((_, (parent, exit), root)) => {
+                    self.jit_log(&format!("[TRACE {number:>3} ({parent}/{exit}) {at} -> {root}]"))
+                }
+                None => self.jit_log(&format!("[TRACE {number:>3} {at} loop]")),
+            }
         }
         let nsnaps = ir.snaps.len();
+        // No side traces from budget exits (`u8::MAX` tries: never).
+        let mut side_tries = vec![0u8; nsnaps];
+        for ins in ir.ins.iter().filter(|i| i.op == ir::IrOp::BUDGET) {
+            if let Some(t) = side_tries.get_mut(usize::from(ins.snap)) {
+                *t = u8::MAX;
+            }
+        }
         let force = match self.jit.force {
             ForceExits::Off => Vec::new(),
             _ => vec![1; nsnaps],
@@ -545,15 +625,29 @@ impl Vm {
             exits: vec![0; nsnaps],
             entries: 0,
             force,
+            parent: side.map(|s| s.1),
+            root: side.map_or(number, |s| s.2),
+            sides: vec![None; nsnaps],
+            side_tries,
+            first_pc,
         };
         if slot < self.jit.traces.len() {
             self.jit.traces[slot] = Some(trace);
         } else {
             self.jit.traces.push(Some(trace));
         }
+        self.jit.stats.traces += 1;
+        if let Some((_, (parent, exit), _)) = side {
+            // Attach it to its parent's exit; the loop instruction is patched already.
+            if let Some(Some(p)) = self.jit.traces.get_mut((parent - 1) as usize) {
+                if let Some(s) = p.sides.get_mut(exit as usize) {
+                    *s = Some(number);
+                }
+            }
+            return;
+        }
         self.jit.by_loop.insert((proto.addr(), anchor), number);
         self.jit.penalties.remove(&(proto.addr(), anchor));
-        self.jit.stats.traces += 1;
         if let Some(cell) = proto.code.get(anchor) {
             let ins = cell.get();
             match ins.op_byte() {
@@ -565,47 +659,111 @@ impl Vm {
     }
 
     /// Runs the trace of the loop whose instruction is at `anchor` on the frame at
-    /// `base`, and leaves the frame's saved pc where the trace exited. (The
+    /// `base`, and leaves the frame's saved pc where the traces exited. (The
     /// interpreter has done the loop instruction's work and saved the frame's pc at
     /// the loop body's start: without a trace, the frame just goes on there.)
+    ///
+    /// Side traces are linked here: an exit with a side trace runs it, and a side
+    /// trace that reaches the loop's end (its link exit) runs the root trace again.
     #[inline(never)]
     pub(crate) fn jit_enter(&mut self, proto: GcRef<Proto>, anchor: usize, base: usize) {
         let key = (proto.addr(), anchor);
-        let Some(&number) = self.jit.by_loop.get(&key) else {
+        let Some(&first) = self.jit.by_loop.get(&key) else {
             unpatch(proto, anchor);
             return;
         };
-        let Some(Some(trace)) = self.jit.traces.get_mut((number - 1) as usize) else {
-            unpatch(proto, anchor);
-            return;
-        };
-        let nslots = trace.ir.nslots;
-        // The frame's register window is always on the stack (`vm::window`).
-        let Some(slots) = self.stack.get_mut(base..base + nslots) else { return };
-        if let ForceExits::Random(ref mut seed) = self.jit.force {
-            let mut st = *seed;
-            for b in trace.force.iter_mut() {
-                *b = u8::from(Jit::next_force_seed(&mut st).is_multiple_of(16));
+        let mut number = first;
+        loop {
+            let Some(Some(trace)) = self.jit.traces.get_mut((number - 1) as usize) else {
+                if number == first {
+                    unpatch(proto, anchor);
+                }
+                return;
+            };
+            let nslots = trace.ir.nslots;
+            // The frame's register window is always on the stack (`vm::window`).
+            let Some(slots) = self.stack.get_mut(base..base + nslots) else { return };
+            if let ForceExits::Random(ref mut seed) = self.jit.force {
+                let mut st = *seed;
+                for b in trace.force.iter_mut() {
+                    *b = u8::from(Jit::next_force_seed(&mut st).is_multiple_of(16));
+                }
+                *seed = st;
             }
-            *seed = st;
+            trace.entries += 1;
+            self.jit.stats.entries += 1;
+            let exit = trace.code.run(&mut self.budget, slots, &trace.force);
+            let Some(snap) = trace.ir.snaps.get(exit as usize) else { return };
+            let pc = snap.pc as usize;
+            if trace.ir.link && exit as usize == trace.ir.loop_snap {
+                // A side trace finished the iteration: on to the root trace (its
+                // slots are on the stack).
+                if let Some(f) = self.frames.last_mut() {
+                    f.pc = pc;
+                }
+                number = trace.root;
+                continue;
+            }
+            self.jit.stats.exits += 1;
+            if self.jit.force == ForceExits::First {
+                if let Some(b) = trace.force.get_mut(exit as usize) {
+                    *b = 0;
+                }
+            }
+            if let Some(f) = self.frames.last_mut() {
+                f.pc = pc;
+            }
+            if let Some(&Some(side)) = trace.sides.get(exit as usize) {
+                number = side;
+                continue;
+            }
+            let count = trace.exits.get_mut(exit as usize).map_or(0, |n| {
+                *n = n.saturating_add(1);
+                *n
+            });
+            let hotexit = self.jit.params[P_HOTEXIT].max(1) as u32;
+            let tries = trace.side_tries.get(exit as usize).copied().unwrap_or(u8::MAX);
+            // A side trace exiting at its own first instruction went the other way at
+            // the branch its parent exited at: a side trace from there would be
+            // its parent again (and so on, a chain), so that path stays interpreted.
+            let chain = trace.parent.is_some() && pc == trace.first_pc;
+            if count >= hotexit && tries < 4 && exit as usize != trace.ir.loop_snap && !chain {
+                self.jit_start_side(number, exit, pc, base);
+            }
+            return;
         }
-        trace.entries += 1;
-        self.jit.stats.entries += 1;
-        let exit = trace.code.run(&mut self.budget, slots, &trace.force);
-        self.jit.stats.exits += 1;
-        let Some(snap) = trace.ir.snaps.get(exit as usize) else { return };
-        if let Some(n) = trace.exits.get_mut(exit as usize) {
+    }
+
+    /// Starts recording a side trace from exit `exit` of trace `parent`, whose
+    /// snapshot resumes at `pc`.
+    fn jit_start_side(&mut self, parent: u32, exit: u32, pc: usize, base: usize) {
+        if !self.jit.active() || self.jit.rec.is_some() || self.hooks.mask != 0 {
+            return;
+        }
+        let Some(Some(t)) = self.jit.traces.get_mut((parent - 1) as usize) else { return };
+        if let Some(n) = t.side_tries.get_mut(exit as usize) {
             *n += 1;
         }
-        if self.jit.force == ForceExits::First {
-            if let Some(b) = trace.force.get_mut(exit as usize) {
-                *b = 0;
-            }
+        let root = t.root;
+        let Some(Some(r)) = self.jit.traces.get((root - 1) as usize) else { return };
+        let (proto, anchor, root_start) = (r.proto, r.anchor_pc, r.start_pc);
+        let params = (self.jit.params[P_MAXRECORD].max(1) as usize, self.jit.params[P_MAXSNAP].max(2) as usize);
+        let ident = (self.frames.len(), base, self.cur_thread.addr());
+        let mut rec = Recorder::new(proto, ident, root_start, anchor, params);
+        rec.side_of(pc, (parent, exit), root);
+        self.jit.rec = Some(Box::new(rec));
+        self.jit.rec_log.clear();
+        if self.jit.dump {
+            self.jit.rec_log = format!(
+                "---- TRACE {} start {}/{} {}:{}\n",
+                self.next_trace_number(),
+                parent,
+                exit,
+                short_src(&proto),
+                proto.line_at(pc)
+            );
         }
-        let pc = snap.pc as usize;
-        if let Some(f) = self.frames.last_mut() {
-            f.pc = pc;
-        }
+        self.hooks.mask |= crate::vm::hook::MASK_REC;
     }
 }
 

@@ -102,6 +102,10 @@ pub struct Recorder {
     last_pc: usize,
     max_ins: usize,
     max_snaps: usize,
+    /// Optimise the loop (`-Oloop`).
+    pub loop_opt: bool,
+    /// A side trace: where it starts, its parent trace and exit, its root trace.
+    side: Option<(usize, (u32, u32), u32)>,
 }
 
 impl Recorder {
@@ -131,7 +135,22 @@ impl Recorder {
             last_pc: start_pc,
             max_ins: max_ins.max(16),
             max_snaps: max_snaps.max(2),
+            loop_opt: true,
+            side: None,
         }
+    }
+
+    /// Makes this a side trace, starting at `pc` from exit `parent` = (trace, exit),
+    /// ending where the loop closes by going on in trace `root`.
+    pub fn side_of(&mut self, pc: usize, parent: (u32, u32), root: u32) {
+        self.side = Some((pc, parent, root));
+        self.last_pc = pc;
+        self.loop_opt = false;
+    }
+
+    /// For a side trace: its start pc, parent (trace, exit) and root trace.
+    pub fn side(&self) -> Option<(usize, (u32, u32), u32)> {
+        self.side
     }
 
     /// The last instruction recorded (or being recorded).
@@ -239,7 +258,15 @@ impl Recorder {
     }
 
     fn budget(&mut self, pc: usize) -> Result<(), Abort> {
-        let snap = self.snap(pc)?;
+        // Its own snapshot (a copy of the instruction's): a budget exit is no branch
+        // to record a side trace for, and must not make the other guards' exit hot.
+        let shared = self.snap(pc)?;
+        if self.ir.snaps.len() >= self.max_snaps {
+            return Err(Abort::TooManySnapshots);
+        }
+        let copy = self.ir.snaps[usize::from(shared)].clone();
+        self.ir.snaps.push(copy);
+        let snap = (self.ir.snaps.len() - 1) as u16;
         self.emit(IrIns { op: IrOp::BUDGET, ty: Ty::Void, a: 0, b: 0, k: 1, snap })?;
         Ok(())
     }
@@ -554,7 +581,140 @@ impl Recorder {
         let entries = self.entries();
         self.ir.loop_snap = self.ir.snaps.len();
         self.ir.snaps.push(Snapshot { pc: self.start_pc as u32, entries });
+        // A side trace ends here: it writes the loop snapshot and goes on in the root.
+        self.ir.link = self.side.is_some();
+        if self.loop_opt {
+            // A trace it cannot optimise stays as it is: correct, only slower.
+            let saved = (self.ir.clone(), self.cse.clone());
+            if self.optimise_loop().is_err() {
+                (self.ir, self.cse) = saved;
+            }
+        }
         Ok(Step::Done)
+    }
+
+    /// Loop optimisation by copy-substitution (the idea of LuaJIT's `lj_opt_loop.c`):
+    /// the recorded iteration becomes the pre-roll, and the body is emitted again
+    /// after a `LOOP` with every slot load replaced by the slot's value at the end of
+    /// the previous iteration. Through CSE, whatever does not depend on those values
+    /// (invariant loads, arithmetic, guards) stays in the pre-roll; the values that
+    /// change become `PHI`s and stay in registers across iterations.
+    fn optimise_loop(&mut self) -> Result<(), Abort> {
+        let pre_len = self.ir.ins.len();
+        let Some(loop_entries) = self.ir.snaps.get(self.ir.loop_snap).map(|s| s.entries.clone()) else {
+            return Err(Abort::Nyi("loop"));
+        };
+        let final_of = |slot: u16| loop_entries.iter().find(|e| e.slot == slot).map(|e| e.r);
+        // subst[r]: the body's version of pre-roll value r.
+        let mut subst: Vec<IrRef> = (0..pre_len as IrRef).collect();
+        for (i, ins) in self.ir.ins.iter().enumerate() {
+            if ins.op != IrOp::SLOAD {
+                continue;
+            }
+            if let Some(f) = final_of(ins.k as u16) {
+                // A slot whose type changes across the loop cannot be carried.
+                if self.ins_at(f).ty != ins.ty {
+                    return Err(Abort::Nyi("type-unstable loop"));
+                }
+                // A primitive's value is a constant of its type: nothing to carry.
+                if ins.ty.pri_bits().is_none() {
+                    subst[i] = f;
+                }
+            }
+        }
+        self.emit(IrIns { op: IrOp::LOOP, ty: Ty::Void, a: 0, b: 0, k: 0, snap: 0 })?;
+        let loop_ref = self.ir.ins.len() - 1;
+        // Body snapshots, by pre-roll snapshot.
+        let mut body_snaps: HashMap<u16, u16> = HashMap::new();
+        let pre_guards: Vec<IrIns> = self.ir.ins[..pre_len].iter().filter(|i| i.op == IrOp::GUARD).copied().collect();
+        for i in 0..pre_len {
+            let ins = self.ir.ins[i];
+            let sub = |r: IrRef| subst.get(usize::from(r)).copied().unwrap_or(r);
+            match ins.op {
+                IrOp::KNUM | IrOp::KPRI | IrOp::KBOX | IrOp::SLOAD | IrOp::LOOP | IrOp::PHI => continue,
+                _ => {}
+            }
+            let (a, b) = (sub(ins.a), sub(ins.b));
+            let snap = if ins.is_guard() {
+                if ins.op == IrOp::GUARD && pre_guards.iter().any(|g| g.a == a && g.b == b && g.k == ins.k) {
+                    // The same check on the same values: done once, in the pre-roll.
+                    continue;
+                }
+                match body_snaps.get(&ins.snap) {
+                    Some(&s) => s,
+                    None => {
+                        let s = self.body_snapshot(ins.snap, &loop_entries, &subst)?;
+                        body_snaps.insert(ins.snap, s);
+                        s
+                    }
+                }
+            } else {
+                0
+            };
+            let r = if ins.op == IrOp::GUARD {
+                // A guard on two constants after substitution held when recorded.
+                let (x, y) = (self.ins_at(a), self.ins_at(b));
+                if x.op.flags() & F_CONST != 0 && y.op.flags() & F_CONST != 0 {
+                    continue;
+                }
+                self.emit(IrIns { a, b, snap, ..ins })?
+            } else if matches!(
+                ins.op,
+                IrOp::ADD | IrOp::SUB | IrOp::MUL | IrOp::DIV | IrOp::MOD | IrOp::POW | IrOp::NEG
+            ) {
+                let arith = match ins.op {
+                    IrOp::ADD => Arith::Add,
+                    IrOp::SUB => Arith::Sub,
+                    IrOp::MUL => Arith::Mul,
+                    IrOp::DIV => Arith::Div,
+                    IrOp::MOD => Arith::Mod,
+                    IrOp::POW => Arith::Pow,
+                    _ => Arith::Unm,
+                };
+                self.arith(arith, a, b)?
+            } else {
+                self.emit(IrIns { a, b, snap, ..ins })?
+            };
+            subst[i] = r;
+        }
+        // The loop-carried values.
+        let mut phis: Vec<(IrRef, IrRef)> = Vec::new();
+        for e in &loop_entries {
+            let left = e.r;
+            let right = subst.get(usize::from(left)).copied().unwrap_or(left);
+            if left == right || phis.contains(&(left, right)) {
+                // Invariant, or already carried (a FORL's index is in two slots).
+                continue;
+            }
+            let l = self.ins_at(left);
+            if l.op.flags() & F_CONST != 0 || phis.iter().any(|p| p.0 == left) || l.ty != self.ins_at(right).ty {
+                return Err(Abort::Nyi("loop-carried value"));
+            }
+            phis.push((left, right));
+            self.emit(IrIns { op: IrOp::PHI, ty: l.ty, a: left, b: right, k: 0, snap: 0 })?;
+        }
+        self.ir.loop_at = Some(loop_ref);
+        Ok(())
+    }
+
+    /// The snapshot of a body guard whose pre-roll guard had snapshot `s`: every slot
+    /// the loop writes, with the value it has at that point of a body iteration.
+    fn body_snapshot(&mut self, s: u16, loop_entries: &[SnapEntry], subst: &[IrRef]) -> Result<u16, Abort> {
+        let Some(pre) = self.ir.snaps.get(usize::from(s)).cloned() else { return Err(Abort::Nyi("snapshot")) };
+        if self.ir.snaps.len() >= self.max_snaps {
+            return Err(Abort::TooManySnapshots);
+        }
+        let entries = loop_entries
+            .iter()
+            .map(|e| match pre.entries.iter().find(|p| p.slot == e.slot) {
+                // Written earlier in this iteration: its body value.
+                Some(p) => SnapEntry { slot: e.slot, r: subst.get(usize::from(p.r)).copied().unwrap_or(p.r) },
+                // Not yet: still the value carried from the previous iteration.
+                None => *e,
+            })
+            .collect();
+        self.ir.snaps.push(Snapshot { pc: pre.pc, entries });
+        Ok((self.ir.snaps.len() - 1) as u16)
     }
 }
 

@@ -142,10 +142,36 @@ pub fn lower(ir: &TraceIr, opts: LowerOptions) -> Result<Vec<u8>, LowerError> {
             }
         }
     }
-    if let Some(s) = ir.snaps.get(ir.loop_snap) {
-        for e in &s.entries {
-            if let Some(l) = last.get_mut(usize::from(e.r)) {
-                *l = n;
+    match ir.loop_at {
+        Some(lp) => {
+            // Values from before the LOOP that the body reads live through every
+            // iteration: to the end. So do both sides of each PHI.
+            for (i, ins) in ir.ins.iter().enumerate().skip(lp) {
+                if !live.get(i).copied().unwrap_or(false) {
+                    continue;
+                }
+                let mut uses: Vec<IrRef> = ins.operands().collect();
+                if ins.is_guard() {
+                    if let Some(s) = ir.snaps.get(usize::from(ins.snap)) {
+                        uses.extend(s.entries.iter().map(|e| e.r));
+                    }
+                }
+                for u in uses {
+                    if usize::from(u) < lp || ins.op == IrOp::PHI {
+                        if let Some(l) = last.get_mut(usize::from(u)) {
+                            *l = n;
+                        }
+                    }
+                }
+            }
+        }
+        None => {
+            if let Some(s) = ir.snaps.get(ir.loop_snap) {
+                for e in &s.entries {
+                    if let Some(l) = last.get_mut(usize::from(e.r)) {
+                        *l = n;
+                    }
+                }
             }
         }
     }
@@ -177,7 +203,7 @@ pub fn lower(ir: &TraceIr, opts: LowerOptions) -> Result<Vec<u8>, LowerError> {
                 _ => ir.consts.get(ins.k as usize).copied().unwrap_or(Value::NIL).to_bits(),
             }),
             IrOp::KPRI => Home::Const(ins.ty.pri_bits().unwrap_or(Value::NIL.to_bits())),
-            IrOp::GUARD | IrOp::BUDGET => Home::None,
+            IrOp::GUARD | IrOp::BUDGET | IrOp::LOOP | IrOp::PHI => Home::None,
             IrOp::SLOAD if ins.ty.pri_bits().is_some() => Home::Const(ins.ty.pri_bits().unwrap_or(0)),
             _ if ins.ty == Ty::Num => {
                 // An operand that dies here may hand its register over.
@@ -231,6 +257,7 @@ impl Lower<'_> {
         a.mov_rr(Size::S64, BASE, Gpr::Rsi);
         a.mov_ri64(TAGGED, Value::FIRST_TAGGED);
         let top = a.new_label();
+        let body_top = a.new_label();
         a.align(16);
         a.bind(top);
         for (i, ins) in self.ir.ins.iter().enumerate() {
@@ -291,15 +318,40 @@ impl Lower<'_> {
                     self.binop(i, x, S2, |a, d, s| a.subsd_xx(d, s));
                 }
                 IrOp::POW => return Err(LowerError::Nyi("POW")),
+                IrOp::LOOP => {
+                    self.asm.align(16);
+                    self.asm.bind(body_top);
+                }
+                IrOp::PHI => {}
             }
         }
-        // The back edge: store the loop snapshot, then the next iteration.
-        self.write_snap(self.ir.loop_snap);
-        self.asm.jmp(top);
+        if self.ir.loop_at.is_some() {
+            // The back edge: each PHI's left takes its right, as one parallel move.
+            let moves: Vec<(Home, Home)> = self
+                .ir
+                .ins
+                .iter()
+                .filter(|i| i.op == IrOp::PHI)
+                .map(|i| (self.home(i.a), self.home(i.b)))
+                .filter(|(d, s)| d != s)
+                .collect();
+            self.parallel_move(moves)?;
+            self.asm.jmp(body_top);
+        } else if self.ir.link {
+            // A side trace's end: the loop snapshot, then out by its number (the
+            // engine goes on in the root trace).
+            let s = self.ir.loop_snap;
+            let exit = self.exit_label(s as u16);
+            self.asm.jmp(exit);
+        } else {
+            // The back edge: store the loop snapshot, then the next iteration.
+            self.write_snap(self.ir.loop_snap);
+            self.asm.jmp(top);
+        }
         // Exit stubs.
         let epilogue = self.asm.new_label();
         for s in 0..self.ir.snaps.len() {
-            if s == self.ir.loop_snap {
+            if s == self.ir.loop_snap && !self.ir.link {
                 continue;
             }
             let Some(&label) = self.exits.get(s) else { continue };
@@ -314,6 +366,55 @@ impl Lower<'_> {
             self.asm.pop(*r);
         }
         self.asm.ret();
+        Ok(())
+    }
+
+    /// Moves every `(dst, src)` at once: no source is overwritten before it is read
+    /// (a cycle goes through xmm14).
+    fn parallel_move(&mut self, mut moves: Vec<(Home, Home)>) -> Result<(), LowerError> {
+        while !moves.is_empty() {
+            let ready = moves.iter().position(|&(d, _)| !moves.iter().any(|&(_, s)| s == d));
+            match ready {
+                Some(i) => {
+                    let (d, s) = moves.remove(i);
+                    self.move_home(d, s)?;
+                }
+                None => {
+                    // Every destination is still a source: a cycle. Save one
+                    // destination's value and read it from there instead.
+                    let Some(&(d, _)) = moves.first() else { break };
+                    let tmp = Home::Reg(S0);
+                    self.move_home(tmp, d)?;
+                    for m in moves.iter_mut() {
+                        if m.1 == d {
+                            m.1 = tmp;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn move_home(&mut self, d: Home, s: Home) -> Result<(), LowerError> {
+        match (d, s) {
+            (Home::Reg(x), Home::Reg(y)) => self.asm.movapd_xx(x, y),
+            (Home::Reg(x), Home::Spill(n)) => self.asm.movsd_xm(x, spill_mem(n)),
+            (Home::Reg(x), Home::Const(bits)) => {
+                let l = self.const_label(bits);
+                self.asm.movsd_xm(x, Mem::rip(l));
+            }
+            (Home::Spill(n), Home::Reg(y)) => self.asm.movsd_mx(spill_mem(n), y),
+            (Home::Spill(n), Home::Spill(m)) => {
+                self.asm.mov_rm(Size::S64, Gpr::Rax, spill_mem(m));
+                self.asm.mov_mr(Size::S64, spill_mem(n), Gpr::Rax);
+            }
+            (Home::Spill(n), Home::Const(bits)) => {
+                self.asm.load_imm(Gpr::Rax, bits);
+                self.asm.mov_mr(Size::S64, spill_mem(n), Gpr::Rax);
+            }
+            _ => return Err(LowerError::Nyi("PHI")),
+        }
         Ok(())
     }
 
