@@ -63,6 +63,9 @@ pub use disasm::disassemble;
 use moonbox_engine::jit::ir::TraceIr;
 use moonbox_engine::jit::{CompileOptions, CompiledTrace, TraceBackend};
 
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
 use code_memory::{CodeLimits, CodeMemory};
 
 /// What generated code gets from the engine at each entry (its offsets are
@@ -107,25 +110,51 @@ impl TraceBackend for X64Backend {
         "x64"
     }
 
-    fn compile(&mut self, ir: &TraceIr, opts: &CompileOptions) -> Result<Box<dyn CompiledTrace>, String> {
+    fn compile(
+        &mut self,
+        ir: &TraceIr,
+        opts: &CompileOptions,
+        link_to: Option<&dyn CompiledTrace>,
+    ) -> Result<Box<dyn CompiledTrace>, String> {
         if !X64Backend::supported() {
             return Err("NYI: no native backend for this machine".into());
         }
-        let lopts = x64::lower::LowerOptions { force_checks: opts.force_checks, sse41: self.sse41 };
-        let bytes = x64::lower::lower(ir, lopts).map_err(|e| e.to_string())?;
+        // Links only outside the forced-exit test mode (a linked trace would read
+        // another trace's force bytes).
+        let target = match link_to {
+            Some(t) if !opts.force_checks => {
+                t.as_any().downcast_ref::<entry::NativeTrace>().filter(|t| !t.force_checks).map(|t| Rc::clone(&t.tc))
+            }
+            _ => None,
+        };
+        let exit_links: Box<[Cell<u64>]> = (0..ir.snaps.len()).map(|_| Cell::new(0)).collect();
+        let lopts = x64::lower::LowerOptions {
+            force_checks: opts.force_checks,
+            sse41: self.sse41,
+            number: opts.number,
+            exit_links: (!opts.force_checks).then_some(exit_links.as_ptr() as u64),
+            link_to: target.as_ref().and_then(|t| t.inner_addr()),
+        };
+        let lowered = x64::lower::lower(ir, lopts).map_err(|e| e.to_string())?;
         let limits = CodeLimits { area_size: 4096, max_total: opts.maxmcode.max(4096) };
         if self.memory.as_ref().is_none_or(|m| m.limits() != limits) {
             self.memory = Some(CodeMemory::new(limits).map_err(|e| e.to_string())?);
         }
         let Some(mem) = self.memory.as_ref() else { return Err("failed to allocate mcode memory".into()) };
-        let code = mem.install(&bytes).map_err(|e| format!("failed to allocate mcode memory: {e}"))?;
+        let code = mem.install(&lowered.bytes).map_err(|e| format!("failed to allocate mcode memory: {e}"))?;
         #[cfg(feature = "disasm")]
-        let listing = opts.listing.then(|| disasm::disassemble(&bytes, code.base_addr() as u64));
+        let listing = opts.listing.then(|| disasm::disassemble(&lowered.bytes, code.base_addr() as u64));
         #[cfg(not(feature = "disasm"))]
         let listing = None;
-        Ok(Box::new(entry::NativeTrace {
+        let tc = entry::TraceCode {
             code,
-            nslots: ir.nslots,
+            inner_entry: lowered.inner_entry,
+            exit_links,
+            links: RefCell::new(Vec::new()),
+            _link_to: target,
+        };
+        Ok(Box::new(entry::NativeTrace {
+            tc: Rc::new(tc),
             nsnaps: ir.snaps.len(),
             force_checks: opts.force_checks,
             listing,

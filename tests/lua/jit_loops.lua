@@ -20,6 +20,20 @@ for i = 1, #vals do
   show(i, a, s, m, d, md, n, 1 / n)
 end
 
+-- division and % by powers of two (compiled as multiplications: must be exact)
+for i = 1, #vals do
+  local x = vals[i]
+  local h, q, m2, mq, d8 = 0, 0, 0, 0, 0
+  for k = 1, 3 do
+    h = x / 2
+    q = x / 0.25
+    m2 = x % 2
+    mq = x % 0.5
+    d8 = x / 2^-1000
+  end
+  show(i, h, q, m2, mq, d8)
+end
+
 -- % with negative operands, zero and infinite divisors
 for _, b in ipairs({ 3, -3, 0.75, -0.75, 0, 1/0, -1/0 }) do
   local r = {}

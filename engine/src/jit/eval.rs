@@ -16,14 +16,20 @@ impl TraceBackend for Evaluator {
     fn name(&self) -> &'static str {
         "eval"
     }
-    fn compile(&mut self, ir: &TraceIr, _opts: &crate::jit::CompileOptions) -> Result<Box<dyn CompiledTrace>, String> {
-        Ok(Box::new(EvalTrace { live: ir.live(), ir: ir.clone() }))
+    fn compile(
+        &mut self,
+        ir: &TraceIr,
+        opts: &crate::jit::CompileOptions,
+        _link_to: Option<&dyn CompiledTrace>,
+    ) -> Result<Box<dyn CompiledTrace>, String> {
+        Ok(Box::new(EvalTrace { live: ir.live(), ir: ir.clone(), number: opts.number }))
     }
 }
 
 struct EvalTrace {
     ir: TraceIr,
     live: Vec<bool>,
+    number: u32,
 }
 
 impl CompiledTrace for EvalTrace {
@@ -117,6 +123,10 @@ impl CompiledTrace for EvalTrace {
     fn code_size(&self) -> usize {
         0
     }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 impl EvalTrace {
@@ -132,6 +142,6 @@ impl EvalTrace {
 
     fn exit(&self, s: u32, vals: &[Value], slots: &mut [Value]) -> u32 {
         self.write(s as usize, vals, slots);
-        s
+        crate::jit::exit_code(self.number, s)
     }
 }

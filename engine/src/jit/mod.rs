@@ -78,23 +78,48 @@ pub struct CompileOptions {
     pub maxmcode: usize,
     /// Also produce a machine-code listing (`-jdump`).
     pub listing: bool,
+    /// The trace's number: an exit returns `(number << 16) | snapshot`, so that after
+    /// linked traces ran the engine knows whose snapshot it is.
+    pub number: u32,
+}
+
+/// The exit code a trace returns: its number and the snapshot it left by.
+pub fn exit_code(number: u32, snap: u32) -> u32 {
+    (number << 16) | (snap & 0xFFFF)
 }
 
 /// A trace compiler.
 pub trait TraceBackend {
     fn name(&self) -> &'static str;
-    /// Compiles a trace, or says why it cannot (an abort, never a crash).
-    fn compile(&mut self, ir: &TraceIr, opts: &CompileOptions) -> Result<Box<dyn CompiledTrace>, String>;
+    /// Compiles a trace, or says why it cannot (an abort, never a crash). A side
+    /// trace (`ir.link`) goes on in `link_to` at its end, if the backend can jump
+    /// there directly (else it exits by its last snapshot and the engine runs it).
+    fn compile(
+        &mut self,
+        ir: &TraceIr,
+        opts: &CompileOptions,
+        link_to: Option<&dyn CompiledTrace>,
+    ) -> Result<Box<dyn CompiledTrace>, String>;
 }
 
 /// A compiled trace.
 pub trait CompiledTrace {
-    /// Runs the trace on a frame's registers `slots` (from its base; the trace touches
-    /// fewer than `TraceIr::nslots` of them, which the caller guarantees exist) with
-    /// the instruction budget, until it exits. Returns the snapshot it left by, whose
-    /// slots it has written. `force` holds one byte per snapshot in the forced-exit
-    /// test mode (non-zero: take that exit at its first guard), else it is empty.
+    /// Runs the trace on a frame's registers `slots` (from its base: at least
+    /// [`record::MAX_SLOTS`], so that any trace linked from this one finds its slots)
+    /// with the instruction budget, until it exits. Returns the [`exit_code`] of the
+    /// trace and snapshot it left by, whose slots it has written (`u32::MAX`: it did
+    /// not run). `force` holds one byte per snapshot in the forced-exit test mode
+    /// (non-zero: take that exit at its first guard), else it is empty.
     fn run(&self, budget: &mut i64, slots: &mut [Value], force: &[u8]) -> u32;
+    /// Sends exit `exit` straight to `side` (a side trace recorded from it), if the
+    /// backend links traces itself; false if not (then the engine runs it).
+    fn attach(&self, _exit: u32, _side: &dyn CompiledTrace) -> bool {
+        false
+    }
+    /// Undoes [`CompiledTrace::attach`] for `exit`.
+    fn detach(&self, _exit: u32) {}
+    /// For backends to find their own traces among `dyn CompiledTrace`s.
+    fn as_any(&self) -> &dyn std::any::Any;
     /// Bytes of machine code.
     fn code_size(&self) -> usize;
     /// A machine-code listing, if one was asked for.
@@ -120,6 +145,8 @@ pub struct Trace {
     pub parent: Option<(u32, u32)>,
     /// The root trace of the loop (itself for a root trace).
     pub root: u32,
+    /// For a side trace: the trace it goes on in at its end.
+    pub link_to: u32,
     /// Side traces attached to exits, by snapshot.
     pub sides: Vec<Option<u32>>,
     /// Failed attempts to record a side trace, by snapshot.
@@ -382,11 +409,18 @@ impl Vm {
                     if let Some(s) = p.sides.get_mut(exit as usize) {
                         *s = None;
                     }
+                    p.code.detach(exit);
                 }
             }
         }
-        for side in t.sides.into_iter().flatten() {
-            self.jit_flush_trace(side);
+        for side in t.sides.iter().flatten() {
+            self.jit_flush_trace(*side);
+        }
+        // And every trace that goes on in this one.
+        let linked: Vec<u32> =
+            self.jit.traces().filter(|x| x.parent.is_some() && x.link_to == n).map(|x| x.number).collect();
+        for l in linked {
+            self.jit_flush_trace(l);
         }
     }
 
@@ -554,6 +588,7 @@ impl Vm {
         let (proto, start, anchor) = (rec.proto, rec.start_pc, rec.anchor_pc);
         let side = rec.side();
         let first_pc = side.map_or(start, |s| s.0);
+        let link_target = rec.link_target();
         let ir = rec.finish();
         #[cfg(not(any(miri, all(target_arch = "wasm32", target_os = "unknown"))))]
         let t0 = std::time::Instant::now();
@@ -562,9 +597,15 @@ impl Vm {
             sizemcode: (self.jit.params[13].max(4) as usize) * 1024,
             maxmcode: (self.jit.params[14].max(64) as usize) * 1024,
             listing: self.jit.dump,
+            number: self.next_trace_number(),
         };
+        let link_to = match side {
+            Some(_) => self.jit.traces.get((link_target as usize).wrapping_sub(1)).and_then(|t| t.as_ref()),
+            None => None,
+        };
+        let link_code = link_to.map(|t| &*t.code);
         let Some(backend) = self.jit.backend.as_mut() else { return };
-        let code = match backend.compile(&ir, &opts) {
+        let code = match backend.compile(&ir, &opts, link_code) {
             Ok(c) => c,
             Err(m) => {
                 match side {
@@ -589,7 +630,7 @@ impl Vm {
                 out.push_str(&l);
             }
             match side {
-                Some((_, _, root)) => out.push_str(&format!("---- TRACE {number} stop -> {root}\n")),
+                Some(_) => out.push_str(&format!("---- TRACE {number} stop -> {link_target}\n")),
                 None => out.push_str(&format!("---- TRACE {number} stop -> loop\n")),
             }
             eprint!("{out}");
@@ -597,8 +638,8 @@ impl Vm {
         if self.jit.verbose {
             let at = format!("{}:{}", short_src(&proto), proto.line_at(first_pc));
             match side {
-                Some((_, (parent, exit), root)) => {
-                    self.jit_log(&format!("[TRACE {number:>3} ({parent}/{exit}) {at} -> {root}]"))
+                Some((_, (parent, exit), _)) => {
+                    self.jit_log(&format!("[TRACE {number:>3} ({parent}/{exit}) {at} -> {link_target}]"))
                 }
                 None => self.jit_log(&format!("[TRACE {number:>3} {at} loop]")),
             }
@@ -627,6 +668,7 @@ impl Vm {
             force,
             parent: side.map(|s| s.1),
             root: side.map_or(number, |s| s.2),
+            link_to: link_target,
             sides: vec![None; nsnaps],
             side_tries,
             first_pc,
@@ -639,11 +681,19 @@ impl Vm {
         self.jit.stats.traces += 1;
         if let Some((_, (parent, exit), _)) = side {
             // Attach it to its parent's exit; the loop instruction is patched already.
-            if let Some(Some(p)) = self.jit.traces.get_mut((parent - 1) as usize) {
-                if let Some(s) = p.sides.get_mut(exit as usize) {
-                    *s = Some(number);
-                }
+            let [Some(Some(p)), Some(Some(t))] = self
+                .jit
+                .traces
+                .get_disjoint_mut([(parent - 1) as usize, slot])
+                .map(|[a, b]| [Some(a), Some(b)])
+                .unwrap_or([None, None])
+            else {
+                return;
+            };
+            if let Some(s) = p.sides.get_mut(exit as usize) {
+                *s = Some(number);
             }
+            p.code.attach(exit, &*t.code);
             return;
         }
         self.jit.by_loop.insert((proto.addr(), anchor), number);
@@ -680,9 +730,8 @@ impl Vm {
                 }
                 return;
             };
-            let nslots = trace.ir.nslots;
             // The frame's register window is always on the stack (`vm::window`).
-            let Some(slots) = self.stack.get_mut(base..base + nslots) else { return };
+            let Some(slots) = self.stack.get_mut(base..base + record::MAX_SLOTS) else { return };
             if let ForceExits::Random(ref mut seed) = self.jit.force {
                 let mut st = *seed;
                 for b in trace.force.iter_mut() {
@@ -692,7 +741,16 @@ impl Vm {
             }
             trace.entries += 1;
             self.jit.stats.entries += 1;
-            let exit = trace.code.run(&mut self.budget, slots, &trace.force);
+            let code = trace.code.run(&mut self.budget, slots, &trace.force);
+            if code == u32::MAX {
+                return;
+            }
+            // Linked traces may have run: the exit is the one the code names.
+            let (by, exit) = (code >> 16, code & 0xFFFF);
+            if by != number {
+                number = by;
+            }
+            let Some(Some(trace)) = self.jit.traces.get_mut((number as usize).wrapping_sub(1)) else { return };
             let Some(snap) = trace.ir.snaps.get(exit as usize) else { return };
             let pc = snap.pc as usize;
             if trace.ir.link && exit as usize == trace.ir.loop_snap {
@@ -701,7 +759,7 @@ impl Vm {
                 if let Some(f) = self.frames.last_mut() {
                     f.pc = pc;
                 }
-                number = trace.root;
+                number = trace.link_to;
                 continue;
             }
             self.jit.stats.exits += 1;
@@ -749,8 +807,14 @@ impl Vm {
         let (proto, anchor, root_start) = (r.proto, r.anchor_pc, r.start_pc);
         let params = (self.jit.params[P_MAXRECORD].max(1) as usize, self.jit.params[P_MAXSNAP].max(2) as usize);
         let ident = (self.frames.len(), base, self.cur_thread.addr());
+        let links: Vec<(usize, u32)> = self
+            .jit
+            .traces()
+            .filter(|t| t.parent.is_none() && t.proto == proto)
+            .map(|t| (t.start_pc, t.number))
+            .collect();
         let mut rec = Recorder::new(proto, ident, root_start, anchor, params);
-        rec.side_of(pc, (parent, exit), root);
+        rec.side_of(pc, (parent, exit), root, links);
         self.jit.rec = Some(Box::new(rec));
         self.jit.rec_log.clear();
         if self.jit.dump {

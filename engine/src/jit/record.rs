@@ -106,6 +106,12 @@ pub struct Recorder {
     pub loop_opt: bool,
     /// A side trace: where it starts, its parent trace and exit, its root trace.
     side: Option<(usize, (u32, u32), u32)>,
+    /// For a side trace: where root traces of this prototype start (loop body
+    /// starts), and their numbers.
+    links: Vec<(usize, u32)>,
+    link_target: u32,
+    /// Instructions a side trace has recorded.
+    visited: Vec<usize>,
 }
 
 impl Recorder {
@@ -137,13 +143,17 @@ impl Recorder {
             max_snaps: max_snaps.max(2),
             loop_opt: true,
             side: None,
+            links: Vec::new(),
+            link_target: 0,
+            visited: Vec::new(),
         }
     }
 
     /// Makes this a side trace, starting at `pc` from exit `parent` = (trace, exit),
     /// ending where the loop closes by going on in trace `root`.
-    pub fn side_of(&mut self, pc: usize, parent: (u32, u32), root: u32) {
+    pub fn side_of(&mut self, pc: usize, parent: (u32, u32), root: u32, links: Vec<(usize, u32)>) {
         self.side = Some((pc, parent, root));
+        self.links = links;
         self.last_pc = pc;
         self.loop_opt = false;
     }
@@ -333,6 +343,13 @@ impl Recorder {
             IrOp::MUL | IrOp::DIV if one(y) => return Ok(a),
             IrOp::MUL if one(x) => return Ok(b),
             IrOp::SUB if pzero(y) => return Ok(a),
+            IrOp::DIV if y.op == IrOp::KNUM => {
+                // x / 2^k is exactly x * 2^-k (both round the same real number).
+                if let Some(r) = pow2_reciprocal(f64::from_bits(y.k)) {
+                    let k = self.knum(r)?;
+                    return self.emit(IrIns { op: IrOp::MUL, ty: Ty::Num, a, b: k, k: 0, snap: 0 });
+                }
+            }
             _ => {}
         }
         let (a, b) = if irop == IrOp::NEG { (a, 0) } else { (a, b) };
@@ -352,7 +369,22 @@ impl Recorder {
 
     fn record(&mut self, regs: &[Value], pc: usize) -> Result<Step, Abort> {
         self.last_pc = pc;
-        if pc < self.lo || pc > self.hi {
+        if self.side.is_some() {
+            // A side trace ends where a loop's root trace starts (after at least one
+            // instruction: it must make progress), and goes on in that trace.
+            if self.count > 0 {
+                if let Some(&(start, target)) = self.links.iter().find(|l| l.0 == pc) {
+                    return self.close_link(start, target);
+                }
+            }
+            // Coming round a third time without reaching a compiled loop: that is a
+            // loop of its own (a root trace's job), not a side trace. (Twice is
+            // fine: an inner loop's condition comes before its compiled body.)
+            if self.visited.iter().filter(|&&v| v == pc).count() >= 2 {
+                return Err(Abort::Nyi("side trace loops back"));
+            }
+            self.visited.push(pc);
+        } else if pc < self.lo || pc > self.hi {
             return Err(Abort::LeaveLoop);
         }
         self.count += 1;
@@ -532,7 +564,7 @@ impl Recorder {
                     self.budget(pc)?;
                 }
             }
-            opc::FORL | opc::JFORL | opc::IFORL if pc == self.anchor_pc => {
+            opc::FORL | opc::JFORL | opc::IFORL if pc == self.anchor_pc || self.side.is_some() => {
                 let (vi, vl, vs) = (reg(a), reg(a + 1), reg(a + 2));
                 let (i, l, s) = (self.get(pc, a, vi)?, self.get(pc, a + 1, vl)?, self.get(pc, a + 2, vs)?);
                 if ![i, l, s].iter().all(|&r| self.ty(r) == Ty::Num) {
@@ -544,22 +576,46 @@ impl Recorder {
                 self.guard(pc, if up { Cond::Le } else { Cond::NotLe }, zero, s)?;
                 let next = self.arith(Arith::Add, i, s)?;
                 let go = if up { idx <= lim } else { idx >= lim };
-                if !go {
+                if self.side.is_none() && !go {
                     return Err(Abort::LeaveLoop);
                 }
-                if up {
-                    self.guard(pc, Cond::Le, next, l)?;
+                // The observed direction, guarded: on (idx <= lim going up) or out.
+                let (x, y) = if up { (next, l) } else { (l, next) };
+                self.guard(pc, if go { Cond::Le } else { Cond::NotLe }, x, y)?;
+                if go {
+                    self.budget(pc)?;
+                    self.set(a, next)?;
+                    self.set(a + 3, next)?;
                 } else {
-                    self.guard(pc, Cond::Le, l, next)?;
+                    self.set(a, next)?;
                 }
-                self.budget(pc)?;
-                self.set(a, next)?;
-                self.set(a + 3, next)?;
-                return self.close();
+                if self.side.is_none() {
+                    return self.close();
+                }
             }
-            opc::LOOP | opc::JLOOP | opc::ILOOP if pc == self.anchor_pc => {
+            opc::LOOP | opc::JLOOP | opc::ILOOP if pc == self.anchor_pc || self.side.is_some() => {
                 self.budget(pc)?;
-                return self.close();
+                if self.side.is_none() {
+                    return self.close();
+                }
+            }
+            opc::FORI if self.side.is_some() => {
+                // Only numbers (FORI would convert strings, or raise an error).
+                let (vi, vl, vs) = (reg(a), reg(a + 1), reg(a + 2));
+                if !(vi.is_number() && vl.is_number() && vs.is_number()) {
+                    return Err(Abort::Nyi("non-number for loop"));
+                }
+                let (i, l, s) = (self.get(pc, a, vi)?, self.get(pc, a + 1, vl)?, self.get(pc, a + 2, vs)?);
+                let (idx, lim, step) = (vi.num(), vl.num(), vs.num());
+                let up = step >= 0.0;
+                let zero = self.knum(0.0)?;
+                self.guard(pc, if up { Cond::Le } else { Cond::NotLe }, zero, s)?;
+                let go = if up { idx <= lim } else { idx >= lim };
+                let (x, y) = if up { (i, l) } else { (l, i) };
+                self.guard(pc, if go { Cond::Le } else { Cond::NotLe }, x, y)?;
+                if go {
+                    self.set(a + 3, i)?;
+                }
             }
             opc::FORI | opc::FORL | opc::JFORL | opc::IFORL | opc::LOOP | opc::JLOOP | opc::ILOOP => {
                 return Err(Abort::InnerLoop);
@@ -572,6 +628,25 @@ impl Recorder {
         Ok(Step::Continue)
     }
 
+    /// Ends a side trace where trace `target`'s loop body starts (`start`): its last
+    /// snapshot (every slot written) resumes there, and the engine runs `target`.
+    fn close_link(&mut self, start: usize, target: u32) -> Result<Step, Abort> {
+        if self.ir.snaps.len() >= self.max_snaps {
+            return Err(Abort::TooManySnapshots);
+        }
+        let entries = self.entries();
+        self.ir.loop_snap = self.ir.snaps.len();
+        self.ir.snaps.push(Snapshot { pc: start as u32, entries });
+        self.ir.link = true;
+        self.link_target = target;
+        Ok(Step::Done)
+    }
+
+    /// The trace a side trace goes on in.
+    pub fn link_target(&self) -> u32 {
+        self.link_target
+    }
+
     /// Closes the loop: the back edge's snapshot (every slot written), resuming at
     /// the loop body's first instruction.
     fn close(&mut self) -> Result<Step, Abort> {
@@ -581,8 +656,6 @@ impl Recorder {
         let entries = self.entries();
         self.ir.loop_snap = self.ir.snaps.len();
         self.ir.snaps.push(Snapshot { pc: self.start_pc as u32, entries });
-        // A side trace ends here: it writes the loop snapshot and goes on in the root.
-        self.ir.link = self.side.is_some();
         if self.loop_opt {
             // A trace it cannot optimise stays as it is: correct, only slower.
             let saved = (self.ir.clone(), self.cse.clone());
@@ -739,4 +812,19 @@ fn loop_range(proto: &Proto, start: usize, anchor: usize) -> (usize, usize) {
         }
     }
     (top, exit.saturating_sub(1).max(anchor))
+}
+
+/// `1 / c` when `c` is a power of two whose reciprocal is a normal number too: then
+/// `x / c` and `x * (1 / c)` are the same for every `x` (each is the correctly
+/// rounded value of the same real number).
+pub fn pow2_reciprocal(c: f64) -> Option<f64> {
+    if !c.is_normal() {
+        return None;
+    }
+    let bits = c.to_bits();
+    if bits & 0x000F_FFFF_FFFF_FFFF != 0 {
+        return None;
+    }
+    let r = 1.0 / c;
+    r.is_normal().then_some(r)
 }

@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 
 use moonbox_engine::jit::ir::{Cond as IrCond, IrOp, IrRef, TraceIr, Ty};
+use moonbox_engine::jit::record::pow2_reciprocal;
 use moonbox_engine::value::Value;
 
 use super::asm::{Assembler, Label, Mem, RoundMode, Size};
@@ -77,6 +78,21 @@ pub struct LowerOptions {
     pub force_checks: bool,
     /// The CPU has SSE4.1 (`roundsd`, for `%`).
     pub sse41: bool,
+    /// The trace's number (exit codes are `number << 16 | snapshot`).
+    pub number: u32,
+    /// The address of the trace's exit link table (one `u64` per snapshot: zero, or
+    /// the address to jump to after storing that snapshot). None: no links.
+    pub exit_links: Option<u64>,
+    /// A side trace's end: the address to jump to after its last snapshot (another
+    /// trace's inner entry). None: it returns that snapshot's exit code instead.
+    pub link_to: Option<u64>,
+}
+
+/// Machine code and where its inner entry is (after the prologue: linked traces
+/// jump there with the frame already set up).
+pub struct Lowered {
+    pub bytes: Vec<u8>,
+    pub inner_entry: usize,
 }
 
 /// Why a trace could not be lowered.
@@ -107,6 +123,7 @@ struct Lower<'a> {
     consts: HashMap<u64, Label>,
     exits: Vec<Label>,
     sign_mask: Option<Label>,
+    inner: Option<Label>,
 }
 
 fn slot_mem(slot: u16) -> Mem {
@@ -118,7 +135,14 @@ fn spill_mem(n: u32) -> Mem {
 }
 
 /// Lowers `ir` to machine code (position-independent: constants are RIP-relative).
-pub fn lower(ir: &TraceIr, opts: LowerOptions) -> Result<Vec<u8>, LowerError> {
+pub fn lower(ir: &TraceIr, opts: LowerOptions) -> Result<Lowered, LowerError> {
+    // Every slot must be inside the window the entry checks (`MAX_SLOTS`).
+    let max_slot = moonbox_engine::jit::record::MAX_SLOTS;
+    let slot_ok = ir.ins.iter().all(|i| i.op != IrOp::SLOAD || (i.k as usize) < max_slot)
+        && ir.snaps.iter().all(|s| s.entries.iter().all(|e| usize::from(e.slot) < max_slot));
+    if !slot_ok || ir.nslots > max_slot {
+        return Err(LowerError::Nyi("slot out of range"));
+    }
     let n = ir.ins.len();
     let live = ir.live();
     // Last use of each value, counting guards' snapshots (their stubs read it).
@@ -240,10 +264,13 @@ pub fn lower(ir: &TraceIr, opts: LowerOptions) -> Result<Vec<u8>, LowerError> {
         consts: HashMap::new(),
         exits: Vec::new(),
         sign_mask: None,
+        inner: None,
     };
     l.exits = (0..ir.snaps.len()).map(|_| l.asm.new_label()).collect();
     l.body(&live)?;
-    l.asm.finish().map_err(|e| LowerError::Asm(format!("{e:?}")))
+    let inner = l.inner.and_then(|t| l.asm.label_offset(t)).ok_or(LowerError::Asm("no inner entry".into()))?;
+    let bytes = l.asm.finish().map_err(|e| LowerError::Asm(format!("{e:?}")))?;
+    Ok(Lowered { bytes, inner_entry: inner })
 }
 
 impl Lower<'_> {
@@ -260,6 +287,7 @@ impl Lower<'_> {
         let body_top = a.new_label();
         a.align(16);
         a.bind(top);
+        self.inner = Some(top);
         for (i, ins) in self.ir.ins.iter().enumerate() {
             if !live.get(i).copied().unwrap_or(false) {
                 continue;
@@ -312,7 +340,19 @@ impl Lower<'_> {
                     let y = self.load_num(ins.b, S1);
                     let x = self.load_num(ins.a, S0);
                     self.asm.movapd_xx(S2, x);
-                    self.asm.divsd_xx(S2, y);
+                    // By a power of two: times its reciprocal, the same quotient
+                    // without a division's latency.
+                    let recip = match self.home(ins.b) {
+                        Home::Const(bits) => pow2_reciprocal(f64::from_bits(bits)),
+                        _ => None,
+                    };
+                    match recip {
+                        Some(r) => {
+                            let l = self.const_label(r.to_bits());
+                            self.asm.mulsd_xm(S2, Mem::rip(l));
+                        }
+                        None => self.asm.divsd_xx(S2, y),
+                    }
                     self.asm.roundsd_xx(S2, S2, RoundMode::Floor);
                     self.asm.mulsd_xx(S2, y);
                     self.binop(i, x, S2, |a, d, s| a.subsd_xx(d, s));
@@ -338,11 +378,19 @@ impl Lower<'_> {
             self.parallel_move(moves)?;
             self.asm.jmp(body_top);
         } else if self.ir.link {
-            // A side trace's end: the loop snapshot, then out by its number (the
-            // engine goes on in the root trace).
-            let s = self.ir.loop_snap;
-            let exit = self.exit_label(s as u16);
-            self.asm.jmp(exit);
+            match self.opts.link_to {
+                // A side trace's end: the loop snapshot, then on in the next trace.
+                Some(addr) => {
+                    self.write_snap(self.ir.loop_snap);
+                    self.asm.jmp_abs(addr);
+                }
+                // ... or out by the snapshot's number (the engine goes on).
+                None => {
+                    let s = self.ir.loop_snap;
+                    let exit = self.exit_label(s as u16);
+                    self.asm.jmp(exit);
+                }
+            }
         } else {
             // The back edge: store the loop snapshot, then the next iteration.
             self.write_snap(self.ir.loop_snap);
@@ -357,7 +405,18 @@ impl Lower<'_> {
             let Some(&label) = self.exits.get(s) else { continue };
             self.asm.bind(label);
             self.write_snap(s);
-            self.asm.mov_ri(Size::S32, Gpr::Rax, s as i32);
+            if let Some(table) = self.opts.exit_links {
+                // A side trace attached to this exit: jump to it.
+                let out = self.asm.new_label();
+                self.asm.load_imm(Gpr::Rax, table.wrapping_add(8 * s as u64));
+                self.asm.mov_rm(Size::S64, Gpr::Rax, Mem::base(Gpr::Rax, 0));
+                self.asm.test_rr(Size::S64, Gpr::Rax, Gpr::Rax);
+                self.asm.jcc(Cond::E, out);
+                self.asm.jmp_r(Gpr::Rax);
+                self.asm.bind(out);
+            }
+            let code = moonbox_engine::jit::exit_code(self.opts.number, s as u32);
+            self.asm.mov_ri(Size::S32, Gpr::Rax, code as i32);
             self.asm.jmp(epilogue);
         }
         self.asm.bind(epilogue);
