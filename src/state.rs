@@ -978,6 +978,39 @@ impl Lua {
             .unwrap_or(0)
     }
 
+    /// Turns the trace JIT on or off (`jit.on()` / `jit.off()`; off flushes every
+    /// trace). Without the `jit` capability there is no JIT and this does nothing.
+    pub fn set_jit_enabled(&self, on: bool) {
+        let _ = self.inner.with_vm(|vm| vm.jit_settings(|j| j.on = on));
+    }
+
+    /// Whether the trace JIT exists on this state and is on (`jit.status()`).
+    pub fn jit_enabled(&self) -> bool {
+        self.inner.with_vm(|vm| vm.jit().active()).unwrap_or(false)
+    }
+
+    /// LuaJIT's optimisation settings, as `jit.opt.start` takes them: a level
+    /// (`"3"`), a flag (`"-loop"`), a parameter (`"hotloop=10"`).
+    ///
+    /// ```
+    /// let lua = moonbox::Lua::new();
+    /// lua.set_jit_option("hotloop=10")?;
+    /// assert!(lua.set_jit_option("hotloop=x").is_err());
+    /// # Ok::<(), moonbox::Error>(())
+    /// ```
+    pub fn set_jit_option(&self, opt: &str) -> Result<()> {
+        let ok = self.inner.with_vm(|vm| {
+            let mut ok = false;
+            vm.jit_settings(|j| ok = j.opt(opt.as_bytes()));
+            ok
+        })?;
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::RuntimeError(format!("unknown or malformed optimization flag '{opt}'")))
+        }
+    }
+
     /// The memory limit, if any.
     pub fn memory_limit(&self) -> Option<usize> {
         self.inner.with_vm(|vm| vm.memory_limit()).unwrap_or(None)

@@ -387,3 +387,30 @@ fn ffi_calls_level_calls_c() {
     );
     assert_eq!(r, "5,5ULL");
 }
+
+/// The trace JIT is a capability: a sandboxed state never gets one, and a trusted
+/// state can be made without it.
+#[test]
+fn jit_is_a_capability() {
+    let native = cfg!(all(target_arch = "x86_64", not(target_family = "wasm")));
+    let lua = Lua::new();
+    assert_eq!(lua.jit_enabled(), native);
+    assert_eq!(lua.load("return (jit.status())").eval::<bool>().unwrap(), native);
+    lua.set_jit_enabled(false);
+    assert!(!lua.jit_enabled());
+    assert!(!lua.load("return (jit.status())").eval::<bool>().unwrap());
+    let sandboxed = Lua::sandboxed();
+    assert!(!sandboxed.jit_enabled());
+    sandboxed.set_jit_enabled(true);
+    assert!(!sandboxed.jit_enabled(), "no backend: turning it on does nothing");
+    let without = Lua::with_capabilities(moonbox::Capabilities::full().jit(false));
+    assert!(!without.jit_enabled());
+    // Compiled or not, the same results; the settings are LuaJIT's.
+    let lua = Lua::new();
+    lua.set_jit_option("hotloop=1").unwrap();
+    assert!(lua.set_jit_option("nonsense").is_err());
+    let src = "local s = 0 for i = 1, 1000 do if i % 3 == 0 then s = s + i / 4 else s = s - 1 end end return s";
+    let a: f64 = lua.load(src).eval().unwrap();
+    let b: f64 = without.load(src).eval().unwrap();
+    assert_eq!(a.to_bits(), b.to_bits());
+}

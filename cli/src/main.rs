@@ -32,8 +32,8 @@ Available options are:
   -e chunk  Execute string 'chunk'.
   -l name   Require library 'name'.
   -b ...    Save or list bytecode (-b input output, -bl input).
-  -j cmd    Accepted for compatibility with LuaJIT (the JIT is not built yet).
-  -O[opt]   Accepted for compatibility with LuaJIT.
+  -j cmd    Perform LuaJIT control command.
+  -O[opt]   Control LuaJIT optimizations.
   -i        Enter interactive mode after executing 'script'.
   -v        Show version information.
   -E        Ignore environment variables.
@@ -46,6 +46,9 @@ Available options are:
   --timeout T    Stop after T of wall-clock time (500ms, 2s, 1m; plain: seconds).
   --        Stop handling options.
   -         Execute stdin and stop handling options.";
+
+/// `-jstats`: print the JIT's summary at exit.
+static JIT_STATS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 const VERSION: &str = concat!(
     "moonbox ",
@@ -194,7 +197,12 @@ impl Drop for Cli {
     /// Closing the state runs the finalizers of the userdata still alive, as
     /// `lua_close` does at the end of `lua`/`luajit`.
     fn drop(&mut self) {
-        let _ = self.raw(|vm| vm.close());
+        let _ = self.raw(|vm| {
+            if JIT_STATS.load(std::sync::atomic::Ordering::Relaxed) {
+                eprintln!("{}", vm.jit().summary());
+            }
+            vm.close()
+        });
     }
 }
 
@@ -507,7 +515,17 @@ impl Cli {
                 true
             }
             "dump" => {
-                vm.jit_settings(|j| j.dump = true);
+                let flags = cmd.split_once('=').map_or("", |(_, f)| f);
+                let flags = moonbox::engine::jit::DumpFlags::parse(flags.split(',').next().unwrap_or(""));
+                vm.jit_settings(|j| {
+                    j.dump = true;
+                    j.dump_flags = flags;
+                });
+                true
+            }
+            "stats" => {
+                // Printed when the state closes (moonbox's own, not LuaJIT's).
+                JIT_STATS.store(true, std::sync::atomic::Ordering::Relaxed);
                 true
             }
             "eval" => {
@@ -528,15 +546,19 @@ impl Cli {
         }
     }
 
-    /// `-O[opt,...]`: `jit.opt.start` with each comma-separated option (`-O` alone is
-    /// level 3).
+    /// `-O[opt,...]`: what `jit.opt.start` does with each comma-separated option
+    /// (`-O` alone is level 3), without running any Lua (so no budget is charged).
     fn jit_opt(&self, opts: &str) -> Result<(), Status> {
         let opts = if opts.is_empty() { "3" } else { opts };
-        let src = format!(
-            "require('jit.opt').start({})",
-            opts.split(',').map(|o| format!("{o:?}")).collect::<Vec<_>>().join(", ")
-        );
-        self.do_string(src.as_bytes(), "=(command line)")
+        for o in opts.split(',') {
+            let mut ok = false;
+            let _ = self.raw(|vm| vm.jit_settings(|j| ok = j.opt(o.as_bytes())));
+            if !ok {
+                eprintln!("{}: unknown or malformed optimization flag '{o}'", self.progname);
+                return Err(EXIT_ERROR);
+            }
+        }
+        Ok(())
     }
 
     fn do_string(&self, src: &[u8], name: &str) -> Result<(), Status> {

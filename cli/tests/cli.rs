@@ -288,3 +288,84 @@ fn dofile_programs_collect_their_garbage() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "freed\n", "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+// ----- The trace JIT -------------------------------------------------------------------
+
+/// The JIT is a capability: on for the trusted command line (where a backend exists),
+/// never for the sandbox profile, and `-joff` turns it off.
+#[test]
+fn jit_status_follows_the_capability() {
+    let want_on = cfg!(target_arch = "x86_64");
+    let o = moonbox(&["-e", "print((jit.status()))"]);
+    assert_eq!(stdout(&o), format!("{want_on}\n"), "{o:?}");
+    let o = moonbox(&["--sandbox=native", "-e", "print((jit.status()))"]);
+    assert_eq!(stdout(&o), "false\n", "{o:?}");
+    let o = moonbox(&["-joff", "-e", "print((jit.status()))"]);
+    assert_eq!(stdout(&o), "false\n", "{o:?}");
+    let o = moonbox(&["--sandbox=native", "-Ohotloop=1", "-jv", "-e", "local s = 0 for i = 1, 100 do s = s + i end"]);
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "", "a sandboxed state compiles nothing: {o:?}");
+}
+
+/// `-jv` prints LuaJIT's shapes for traces, side traces and aborts.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn jit_verbose_reports_traces_and_aborts() {
+    let src = "local s = 0\nfor i = 1, 300 do\n  if i % 3 == 0 then s = s + 1 else s = s - 1 end\nend\n\
+               for i = 1, 100 do local f = function() end end\nprint(s)";
+    let o = moonbox(&["-jv", "-e", src]);
+    assert_eq!(stdout(&o), "-100\n", "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines.contains(&"[TRACE   1 (command line):3 loop]"), "{err}");
+    assert!(lines.iter().any(|l| l.starts_with("[TRACE   2 (1/") && l.ends_with(" -> 1]")), "{err}");
+    assert!(lines.contains(&"[TRACE --- (command line):5 -- NYI: bytecode FNEW at (command line):5]"), "{err}");
+}
+
+/// A traced loop charges the budget at the same instructions as the interpreter: the
+/// smallest `--fuel` that lets a script finish is the same with and without the JIT,
+/// and a stop gives the same message.
+#[test]
+fn jit_keeps_fuel_counts_exact() {
+    let src = "local s, x = 0, 0\nfor i = 1, 3000 do\n  if i % 7 < 3 then s = s + i else s = s - 1 end\n  \
+               local n = 0 while n < 3 do n = n + 1 end\nend\nrepeat x = x + 1 until x >= 500\nprint(s, x)";
+    let finishes = |fuel: u64, jit: &[&str]| {
+        let fuel = fuel.to_string();
+        let mut args: Vec<&str> = jit.to_vec();
+        args.extend(["--fuel", &fuel, "-e", src]);
+        moonbox(&args).status.code() == Some(0)
+    };
+    // The interpreter's exact need, by bisection.
+    let (mut lo, mut hi) = (1u64, 1_000_000u64);
+    assert!(finishes(hi, &["-joff"]));
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if finishes(mid, &["-joff"]) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    for jit in [&["-Ohotloop=1,hotexit=1"][..], &["-Ohotloop=3,hotexit=2"][..], &[][..]] {
+        assert!(finishes(lo, jit), "{jit:?} with --fuel {lo}");
+        assert!(!finishes(lo - 1, jit), "{jit:?} with --fuel {}", lo - 1);
+    }
+    let stop = |jit: &str| {
+        let o = moonbox(&[jit, "--fuel", "2000", "-e", src]);
+        (o.status.code(), stderr_line(&o))
+    };
+    assert_eq!(stop("-joff"), stop("-Ohotloop=1,hotexit=1"));
+}
+
+/// `--timeout` stops a compiled endless loop, and `pcall` cannot catch the stop.
+#[test]
+fn jit_loops_stop_at_the_timeout() {
+    let o = moonbox(&[
+        "-Ohotloop=1",
+        "--timeout",
+        "300ms",
+        "-e",
+        "print(pcall(function() local x = 0 while true do x = x + 1 end end))",
+    ]);
+    assert_eq!(o.status.code(), Some(5), "{o:?}");
+    assert!(stderr_line(&o).ends_with("timeout after 300ms (--timeout)"), "{o:?}");
+}

@@ -578,6 +578,40 @@ fn error_messages_under_jit() {
     }
 }
 
+/// IR goldens: `tests/jit/*.lua` with `-jdump=bi` (bytecode recorded, IR and
+/// snapshots), compared with `tests/jit/*.dump`; `MOONBOX_BLESS=1` re-blesses.
+#[test]
+fn jit_dumps() {
+    let bless = env_flag("MOONBOX_BLESS");
+    check_dir("jit", "tests/jit -jdump goldens", move |name| {
+        let rel = format!("tests/jit/{name}");
+        let golden = Path::new(ROOT).join("tests/jit").join(format!("{}.dump", name.trim_end_matches(".lua")));
+        let args: Vec<OsString> = ["-jdump=bi", "-Ohotloop=2,hotexit=2", &rel].iter().map(OsString::from).collect();
+        let o = match run_with_timeout(Interp::Moonbox, &MOONBOX.into(), &args, timeout()) {
+            Ok(o) => o,
+            Err(e) => return Some(format!("{rel}: {e}")),
+        };
+        if o.code != Some(0) {
+            return Some(format!("{rel}: {}; stderr:\n{}", describe_exit(&o), tail(&o.stderr, 15)));
+        }
+        let got = lossy(&o.stderr);
+        if bless {
+            if fs::read_to_string(&golden).ok().as_deref() != Some(got.as_str()) {
+                if let Err(e) = fs::write(&golden, &got) {
+                    return Some(format!("{rel}: cannot bless {}: {e}", golden.display()));
+                }
+                eprintln!("blessed {}", golden.display());
+            }
+            return None;
+        }
+        match fs::read_to_string(&golden) {
+            Ok(want) if want == got => None,
+            Ok(want) => Some(format!("{rel}: -jdump differs from {}:\n{}", golden.display(), diff(&want, &got))),
+            Err(_) => Some(format!("{rel}: no {} (MOONBOX_BLESS=1 creates it); got:\n{got}", golden.display())),
+        }
+    });
+}
+
 /// A script that fails on the reference LuaJIT is a wrong test, not an engine bug.
 #[test]
 fn lua_scripts_on_reference_luajit() {

@@ -361,7 +361,8 @@ impl TraceIr {
 
     fn dump_snap(&self, s: usize, out: &mut String) {
         let Some(snap) = self.snaps.get(s) else { return };
-        let _ = write!(out, "....        SNAP   #{s:<3} [ pc {} ", snap.pc);
+        // Bytecode positions from 1, as `-bl` and the bytecode lines show them.
+        let _ = write!(out, "....        SNAP   #{s:<3} [ pc {:04} ", snap.pc + 1);
         for e in &snap.entries {
             let _ = write!(out, "{}={:04} ", e.slot, e.r);
         }

@@ -156,6 +156,36 @@ pub struct Trace {
     pub first_pc: usize,
 }
 
+/// The parts of a trace `-jdump` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DumpFlags {
+    pub bytecode: bool,
+    pub ir: bool,
+    pub mcode: bool,
+}
+
+impl Default for DumpFlags {
+    fn default() -> DumpFlags {
+        DumpFlags { bytecode: true, ir: true, mcode: true }
+    }
+}
+
+impl DumpFlags {
+    /// LuaJIT's `-jdump=flags` letters: `b` bytecode, `i` IR (with `s`, snapshots,
+    /// which the IR listing includes), `m` machine code; others are accepted and
+    /// ignored. Empty: everything.
+    pub fn parse(flags: &str) -> DumpFlags {
+        if flags.is_empty() {
+            return DumpFlags::default();
+        }
+        DumpFlags {
+            bytecode: flags.contains('b'),
+            ir: flags.contains('i') || flags.contains('s'),
+            mcode: flags.contains('m'),
+        }
+    }
+}
+
 /// Forced exits, for testing the snapshots (`MOONBOX_JIT_EXITS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ForceExits {
@@ -185,6 +215,8 @@ pub struct Jit {
     pub verbose: bool,
     /// `-jdump`: print each trace's bytecode, IR and machine code on stderr.
     pub dump: bool,
+    /// What `-jdump` prints: bytecode (`b`), IR and snapshots (`i`), machine code (`m`).
+    pub dump_flags: DumpFlags,
     pub force: ForceExits,
     backend: Option<Box<dyn TraceBackend>>,
     traces: Vec<Option<Trace>>,
@@ -195,6 +227,7 @@ pub struct Jit {
     /// Bytecode lines seen while recording (`-jdump`).
     rec_log: String,
     pub stats: JitStats,
+    compile_times: Vec<u64>,
 }
 
 /// Counters for `-jv`'s summary and the tests.
@@ -207,6 +240,32 @@ pub struct JitStats {
     pub exits: u64,
     /// Total compile time (recording end to installed), nanoseconds.
     pub compile_ns: u64,
+    /// Bytes of machine code compiled.
+    pub mcode: u64,
+}
+
+impl Jit {
+    /// Compile times of the traces so far, nanoseconds each.
+    pub fn compile_times(&self) -> &[u64] {
+        &self.compile_times
+    }
+
+    /// A one-line summary (`-jstats`): traces, aborts, the median compile time.
+    pub fn summary(&self) -> String {
+        let mut t = self.compile_times.clone();
+        t.sort_unstable();
+        let median = t.get(t.len() / 2).copied().unwrap_or(0);
+        format!(
+            "[JIT: {} traces, {} aborts, {} blacklisted, {} entries, {} exits to the interpreter, median compile {:.1} us, {} bytes of machine code]",
+            self.stats.traces,
+            self.stats.aborts,
+            self.stats.blacklisted,
+            self.stats.entries,
+            self.stats.exits,
+            median as f64 / 1000.0,
+            self.stats.mcode
+        )
+    }
 }
 
 impl Default for Jit {
@@ -217,6 +276,7 @@ impl Default for Jit {
             params: PARAMS.map(|(_, v)| v),
             verbose: false,
             dump: false,
+            dump_flags: DumpFlags::default(),
             force: ForceExits::Off,
             backend: None,
             traces: Vec::new(),
@@ -225,6 +285,7 @@ impl Default for Jit {
             penalties: HashMap::new(),
             rec_log: String::new(),
             stats: JitStats::default(),
+            compile_times: Vec::new(),
         }
     }
 }
@@ -490,10 +551,19 @@ impl Vm {
             self.jit_abort_recording(Some(Abort::FrameChanged));
             return;
         }
-        if self.jit.dump {
+        if self.jit.dump && self.jit.dump_flags.bytecode {
             if let Some(ins) = proto.ins(pc) {
                 use std::fmt::Write as _;
-                let _ = writeln!(self.jit.rec_log, "{pc:04}  {ins:?}  ({}:{})", short_src(&proto), proto.line_at(pc));
+                // As `-bl` numbers them: from 1, jumps with their targets.
+                let text = match ins.op() {
+                    Some(op) if op.modes().2 == crate::bytecode::Mode::Jump => {
+                        let target = (pc as isize + 2 + ins.j()).max(0);
+                        format!("{:<6} {:>3} => {target:04}", op.name(), ins.a())
+                    }
+                    _ => format!("{ins:?}"),
+                };
+                let _ =
+                    writeln!(self.jit.rec_log, "{:04}  {text}  ({}:{})", pc + 1, short_src(&proto), proto.line_at(pc));
             }
         }
         let regs = self.stack.get(base..).unwrap_or(&[]);
@@ -569,7 +639,9 @@ impl Vm {
         let p = self.jit.penalties.entry(key).or_default();
         p.tries += 1;
         p.skip = (1u32 << p.tries.min(8)) - 1;
-        if !mild && p.tries >= 5 {
+        // Harmless aborts (an inner loop, a loop left early) back off and only
+        // blacklist after many tries: the loop's code runs in side traces anyway.
+        if p.tries >= if mild { 16 } else { 5 } {
             // Blacklisted: the loop instruction never counts again (until a flush).
             self.jit.stats.blacklisted += 1;
             let Some(cell) = proto.code.get(anchor) else { return };
@@ -596,7 +668,7 @@ impl Vm {
             force_checks: self.jit.force != ForceExits::Off,
             sizemcode: (self.jit.params[13].max(4) as usize) * 1024,
             maxmcode: (self.jit.params[14].max(64) as usize) * 1024,
-            listing: self.jit.dump,
+            listing: self.jit.dump && self.jit.dump_flags.mcode,
             number: self.next_trace_number(),
         };
         let link_to = match side {
@@ -617,15 +689,20 @@ impl Vm {
         };
         #[cfg(not(any(miri, all(target_arch = "wasm32", target_os = "unknown"))))]
         {
-            self.jit.stats.compile_ns += t0.elapsed().as_nanos() as u64;
+            let ns = t0.elapsed().as_nanos() as u64;
+            self.jit.stats.compile_ns += ns;
+            self.jit.compile_times.push(ns);
         }
+        self.jit.stats.mcode += code.code_size() as u64;
         let number = self.next_trace_number();
         let slot = (number - 1) as usize;
         if self.jit.dump {
             let mut out = std::mem::take(&mut self.jit.rec_log);
-            out.push_str(&format!("---- TRACE {number} IR\n"));
-            ir.dump(&mut out);
-            if let Some(l) = code.listing() {
+            if self.jit.dump_flags.ir {
+                out.push_str(&format!("---- TRACE {number} IR\n"));
+                ir.dump(&mut out);
+            }
+            if let Some(l) = code.listing().filter(|_| self.jit.dump_flags.mcode) {
                 out.push_str(&format!("---- TRACE {number} mcode {}\n", code.code_size()));
                 out.push_str(&l);
             }
