@@ -131,6 +131,10 @@ impl CompiledTrace for NativeTrace {
         self.listing.clone()
     }
 
+    fn mcode(&self) -> Option<Vec<u8>> {
+        self.tc.code.bytes().ok().map(<[u8]>::to_vec)
+    }
+
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }

@@ -765,6 +765,20 @@ impl Heap {
         }
     }
 
+    /// Marks everything reachable from what is marked so far (in the atomic phase,
+    /// after the roots: then an unmarked object is garbage, unless a finalizer
+    /// resurrects it in [`Heap::finish_mark`]).
+    pub fn mark_all(&mut self) {
+        let again = std::mem::take(&mut self.marker.grayagain);
+        self.marker.gray.extend(again);
+        self.marker.propagate(usize::MAX);
+    }
+
+    /// Whether `v` is marked (or not a collectable object), during marking.
+    pub fn is_marked_value(&self, v: Value) -> bool {
+        self.marker.is_marked(v)
+    }
+
     /// The atomic end of the mark phase. The caller has marked every root again
     /// (the mutator ran since the cycle started). Finishes marking, queues the
     /// finalizers of unreachable userdata (resurrecting them for one more cycle),

@@ -126,6 +126,10 @@ pub trait CompiledTrace {
     fn listing(&self) -> Option<String> {
         None
     }
+    /// The machine code's bytes (`jit.util.tracemc`), if there is machine code.
+    fn mcode(&self) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// A registered trace.
@@ -154,6 +158,9 @@ pub struct Trace {
     /// The first instruction it records (a side trace's exit's; a root trace's loop
     /// body start).
     pub first_pc: usize,
+    /// What it adds to the heap's size estimate (its IR and snapshots), so that
+    /// compiling many traces paces the collector as other allocation does.
+    bytes: usize,
 }
 
 /// The parts of a trace `-jdump` prints.
@@ -310,10 +317,16 @@ impl Jit {
         self.traces.iter().flatten()
     }
 
-    /// Marks what the traces keep alive: their prototypes and constants.
+    /// Trace `n` (numbers start at 1).
+    pub fn trace(&self, n: u32) -> Option<&Trace> {
+        self.traces.get((n as usize).wrapping_sub(1)).and_then(|t| t.as_ref())
+    }
+
+    /// Marks what the traces keep alive: their constants, and the prototype being
+    /// recorded. A trace does not keep its prototype alive: when the prototype
+    /// becomes garbage its traces go too (`Vm::jit_drop_dead_traces`), as in LuaJIT.
     pub fn trace_roots(&self, m: &mut Marker) {
         for t in self.traces.iter().flatten() {
-            m.mark(t.proto);
             for &v in &t.ir.consts {
                 m.mark_value(v);
             }
@@ -397,7 +410,7 @@ impl Jit {
 
 /// How LuaJIT's `-jv` shows a chunk name: `"@dir/file.lua"` → `"file.lua"`,
 /// `"=name"` → `"name"`.
-fn short_src(p: &Proto) -> String {
+pub fn short_src(p: &Proto) -> String {
     let name = p.chunkname.as_bytes();
     let s = match name.first() {
         Some(b'@') => {
@@ -449,9 +462,24 @@ impl Vm {
         self.jit_abort_recording(None);
         for t in self.jit.traces.drain(..).flatten() {
             unpatch(t.proto, t.anchor_pc);
+            self.heap.unaccount(t.bytes);
         }
         self.jit.by_loop.clear();
         self.jit.penalties.clear();
+    }
+
+    /// In the atomic phase, with everything reachable marked: forgets the traces of
+    /// prototypes about to be freed (the sweep comes after).
+    pub(crate) fn jit_drop_dead_traces(&mut self) {
+        let dead: Vec<u32> = self
+            .jit
+            .traces()
+            .filter(|t| t.parent.is_none() && !self.heap.is_marked_value(t.proto.to_value()))
+            .map(|t| t.number)
+            .collect();
+        for n in dead {
+            self.jit_flush_trace(n);
+        }
     }
 
     /// Flushes one trace (`jit.flush(n)`) with the side traces attached to it. A
@@ -460,6 +488,7 @@ impl Vm {
     pub fn jit_flush_trace(&mut self, n: u32) {
         let Some(slot) = self.jit.traces.get_mut((n as usize).wrapping_sub(1)) else { return };
         let Some(t) = slot.take() else { return };
+        self.heap.unaccount(t.bytes);
         match t.parent {
             None => {
                 unpatch(t.proto, t.anchor_pc);
@@ -497,7 +526,9 @@ impl Vm {
     #[cold]
     #[inline(never)]
     pub(crate) fn jit_hot(&mut self, proto: GcRef<Proto>, anchor: usize, start: usize, base: usize) -> bool {
-        if !self.jit.active() || self.jit.rec.is_some() || self.hooks.mask != 0 {
+        // Not while hooks are armed, except inside a running hook function (hooks do
+        // not fire there), whose loops compile as in LuaJIT.
+        if !self.jit.active() || self.jit.rec.is_some() || (self.hooks.mask != 0 && !self.hooks.is_running()) {
             return false;
         }
         if proto.jit_flags.get() & PROTO_OFF != 0 {
@@ -546,7 +577,7 @@ impl Vm {
             && rec.base == base
             && rec.depth == self.frames.len()
             && rec.thread == self.cur_thread.addr()
-            && self.hooks.mask & crate::vm::hook::MASK_INS == 0;
+            && (self.hooks.mask & crate::vm::hook::MASK_INS == 0 || self.hooks.is_running());
         if !same {
             self.jit_abort_recording(Some(Abort::FrameChanged));
             return;
@@ -749,7 +780,14 @@ impl Vm {
             sides: vec![None; nsnaps],
             side_tries,
             first_pc,
+            bytes: 0,
         };
+        let mut trace = trace;
+        trace.bytes = std::mem::size_of::<Trace>()
+            + trace.ir.ins.len() * std::mem::size_of::<ir::IrIns>()
+            + trace.ir.snaps.iter().map(|s| 32 + s.entries.len() * 4).sum::<usize>()
+            + nsnaps * 16;
+        self.heap.account(trace.bytes);
         if slot < self.jit.traces.len() {
             self.jit.traces[slot] = Some(trace);
         } else {

@@ -699,7 +699,10 @@ impl Recorder {
         let loop_ref = self.ir.ins.len() - 1;
         // Body snapshots, by pre-roll snapshot.
         let mut body_snaps: HashMap<u16, u16> = HashMap::new();
-        let pre_guards: Vec<IrIns> = self.ir.ins[..pre_len].iter().filter(|i| i.op == IrOp::GUARD).copied().collect();
+        // Pre-roll values the body reuses (through CSE) in place of its own
+        // instruction: they depend on the previous iteration, so they are carried
+        // (a PHI updates them at the back edge), not computed once.
+        let mut carried: Vec<IrRef> = Vec::new();
         for i in 0..pre_len {
             let ins = self.ir.ins[i];
             let sub = |r: IrRef| subst.get(usize::from(r)).copied().unwrap_or(r);
@@ -709,8 +712,8 @@ impl Recorder {
             }
             let (a, b) = (sub(ins.a), sub(ins.b));
             let snap = if ins.is_guard() {
-                if ins.op == IrOp::GUARD && pre_guards.iter().any(|g| g.a == a && g.b == b && g.k == ins.k) {
-                    // The same check on the same values: done once, in the pre-roll.
+                if ins.op == IrOp::GUARD && a == ins.a && b == ins.b {
+                    // A check on invariant values: done once, in the pre-roll.
                     continue;
                 }
                 match body_snaps.get(&ins.snap) {
@@ -748,12 +751,15 @@ impl Recorder {
             } else {
                 self.emit(IrIns { a, b, snap, ..ins })?
             };
+            if usize::from(r) < loop_ref && usize::from(r) != i && self.ins_at(r).op.flags() & F_CONST == 0 {
+                carried.push(r);
+            }
             subst[i] = r;
         }
-        // The loop-carried values.
+        // The loop-carried values: the slots' and the reused pre-roll values.
         let mut phis: Vec<(IrRef, IrRef)> = Vec::new();
-        for e in &loop_entries {
-            let left = e.r;
+        let lefts = loop_entries.iter().map(|e| e.r).chain(carried.iter().copied()).collect::<Vec<_>>();
+        for left in lefts {
             let right = subst.get(usize::from(left)).copied().unwrap_or(left);
             if left == right || phis.contains(&(left, right)) {
                 // Invariant, or already carried (a FORL's index is in two slots).

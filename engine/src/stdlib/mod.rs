@@ -14,6 +14,7 @@ pub mod debug;
 pub mod fs;
 pub mod io;
 pub mod jit;
+pub mod jit_util;
 pub mod math;
 pub mod os;
 pub mod package;
@@ -116,6 +117,7 @@ pub fn open_with(vm: &mut Vm, caps: &caps::Caps) {
     bit::open(vm);
     math::open(vm);
     jit::open(vm);
+    jit_util::open(vm);
     package::open(vm);
     table::open(vm);
     os::open(vm);

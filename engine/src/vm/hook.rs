@@ -51,6 +51,11 @@ pub struct Hooks {
 }
 
 impl Hooks {
+    /// Whether a hook function is running now (hooks do not fire meanwhile).
+    pub fn is_running(&self) -> bool {
+        self.running
+    }
+
     /// Arms the hook events `mask` (count events every `count` instructions).
     pub fn set(&mut self, mask: u8, count: i64) {
         // A recording in progress sees the hook and aborts itself.

@@ -1020,6 +1020,9 @@ impl Vm {
                     }
                     // The atomic phase: the mutator ran since the roots were marked.
                     self.mark_roots();
+                    // Traces whose prototype is unreachable go before it does.
+                    self.heap.mark_all();
+                    self.jit_drop_dead_traces();
                     // Lua 5.1 decides at collection time whether a userdata needs
                     // finalizing.
                     self.heap.finish_mark(has_gc_metamethod(self.mm_names[MetaEvent::Gc as usize]));
