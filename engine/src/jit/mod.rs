@@ -225,6 +225,8 @@ pub struct Jit {
     /// What `-jdump` prints: bytecode (`b`), IR and snapshots (`i`), machine code (`m`).
     pub dump_flags: DumpFlags,
     pub force: ForceExits,
+    /// The JIT's PRNG state (OpenResty's `jit.prngstate`): jitter for penalties.
+    pub prng: [u32; 8],
     backend: Option<Box<dyn TraceBackend>>,
     traces: Vec<Option<Trace>>,
     /// (prototype address, loop instruction pc) → trace number.
@@ -285,6 +287,7 @@ impl Default for Jit {
             dump: false,
             dump_flags: DumpFlags::default(),
             force: ForceExits::Off,
+            prng: [0; 8],
             backend: None,
             traces: Vec::new(),
             by_loop: HashMap::new(),
@@ -669,7 +672,16 @@ impl Vm {
         let key = (proto.addr(), anchor);
         let p = self.jit.penalties.entry(key).or_default();
         p.tries += 1;
-        p.skip = (1u32 << p.tries.min(8)) - 1;
+        // A few random extra hot events, so that loops aborting together do not
+        // retry in lockstep (LuaJIT adds random bits to its penalties too).
+        let st = &mut self.jit.prng;
+        let mut x = st[0] ^ st[7].rotate_left(13) ^ 0x9E37_79B9;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        st.rotate_left(1);
+        st[7] = x;
+        p.skip = (1u32 << p.tries.min(8)) - 1 + (x & 3);
         // Harmless aborts (an inner loop, a loop left early) back off and only
         // blacklist after many tries: the loop's code runs in side traces anyway.
         if p.tries >= if mild { 16 } else { 5 } {

@@ -195,21 +195,34 @@ fn jit_attach(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn jit_prngstate(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     const MSG: &str = "PRNG state must be an array with up to 8 integers or an integer";
     let a = vm.arg(base, nargs, 0);
-    let is_u32 = |v: Value| v.as_number().is_some_and(|n| n >= 0.0 && n <= u32::MAX as f64 && n.fract() == 0.0);
+    let as_u32 =
+        |v: Value| v.as_number().filter(|&n| n >= 0.0 && n <= u32::MAX as f64 && n.fract() == 0.0).map(|n| n as u32);
+    let mut new: Option<[u32; 8]> = None;
     if let Some(n) = a.as_number() {
-        if !is_u32(Value::number(n)) {
-            return Err(vm.arg_error(1, MSG));
-        }
+        // An integer: LuaJIT's older form, the first word.
+        let Some(w) = as_u32(Value::number(n)) else { return Err(vm.arg_error(1, MSG)) };
+        new = Some([w, 0, 0, 0, 0, 0, 0, 0]);
     } else if !a.is_nil() {
         let t = vm.check_table(base, nargs, 0)?;
         let len = t.len();
-        if len > 8 || (1..=len as i64).any(|i| !is_u32(t.get_int(i))) {
+        let mut st = [0u32; 8];
+        if len > 8 {
             return Err(vm.arg_error(1, MSG));
         }
+        for (i, w) in st.iter_mut().enumerate().take(len) {
+            let Some(x) = as_u32(t.get_int(i as i64 + 1)) else { return Err(vm.arg_error(1, MSG)) };
+            *w = x;
+        }
+        new = Some(st);
+    }
+    let old = vm.jit().prng;
+    if let Some(st) = new {
+        vm.jit_settings(|j| j.prng = st);
     }
     let cur = vm.new_table(8, 0);
-    for i in 1..=8 {
-        vm.raw_set(cur, Value::number(i as f64), Value::number(0.0))?;
+    for (i, w) in old.iter().enumerate() {
+        // As LuaJIT shows them: signed 32-bit words.
+        vm.raw_set(cur, Value::number((i + 1) as f64), Value::number(f64::from(*w as i32)))?;
     }
     vm.push(cur.to_value());
     Ok(1)

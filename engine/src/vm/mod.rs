@@ -325,6 +325,19 @@ impl Vm {
         let mm_names = MetaEvent::ALL.iter().map(|e| heap.intern(e.name().as_bytes())).collect();
         let type_names = crate::value::LuaType::ALL.iter().map(|t| heap.intern(t.name().as_bytes())).collect();
         let oom_msg = heap.intern(b"not enough memory");
+        let mut jit = crate::jit::Jit::default();
+        // The JIT's PRNG starts random, as LuaJIT's does (`jit.prngstate()`).
+        let (a, b) = (heap.table_seed(), heap.table_seed());
+        jit.prng = [
+            a as u32,
+            (a >> 32) as u32,
+            b as u32,
+            (b >> 32) as u32,
+            !a as u32,
+            !(a >> 32) as u32,
+            !b as u32,
+            !(b >> 32) as u32,
+        ];
         Vm {
             heap,
             stack: Vec::with_capacity(64),
@@ -346,7 +359,7 @@ impl Vm {
             co_ccalls: 0,
             resume_depth: 0,
             hot: HotCounters { counts: [interp::HOT_LOOP; 64], hot_events: 0, reset: interp::HOT_LOOP },
-            jit: crate::jit::Jit::default(),
+            jit,
             tail_pending: false,
             handler_extra: 0,
             next_builtin_id: 0,
