@@ -42,21 +42,11 @@ const TAGGED: Gpr = Gpr::R13;
 const S0: Xmm = Xmm::Xmm14;
 const S1: Xmm = Xmm::Xmm15;
 const S2: Xmm = Xmm::Xmm13;
-const POOL: [Xmm; 13] = [
-    Xmm::Xmm0,
-    Xmm::Xmm1,
-    Xmm::Xmm2,
-    Xmm::Xmm3,
-    Xmm::Xmm4,
-    Xmm::Xmm5,
-    Xmm::Xmm6,
-    Xmm::Xmm7,
-    Xmm::Xmm8,
-    Xmm::Xmm9,
-    Xmm::Xmm10,
-    Xmm::Xmm11,
-    Xmm::Xmm12,
-];
+/// The allocatable xmm registers: xmm0-xmm12 (13-15 are the scratch ones above).
+const POOL_LEN: usize = 13;
+fn pool() -> &'static [Xmm] {
+    Xmm::ALL.get(..POOL_LEN).unwrap_or(&[])
+}
 const SAVED: [Gpr; 6] = [Gpr::Rbx, Gpr::Rbp, Gpr::R12, Gpr::R13, Gpr::R14, Gpr::R15];
 
 /// Where a value lives.
@@ -201,7 +191,7 @@ pub fn lower(ir: &TraceIr, opts: LowerOptions) -> Result<Lowered, LowerError> {
     }
     // Homes, by a forward scan.
     let mut homes = vec![Home::None; n];
-    let mut free: Vec<Xmm> = POOL.iter().rev().copied().collect();
+    let mut free: Vec<Xmm> = pool().iter().rev().copied().collect();
     let mut free_spills: Vec<u32> = (0..MAX_SPILLS as u32).rev().collect();
     let mut active: Vec<(usize, usize)> = Vec::new(); // (last use, ref)
     for (i, ins) in ir.ins.iter().enumerate() {
