@@ -12,6 +12,7 @@
 //! `moonbox -e ''` (bench/README.md, "Startup").
 #![cfg_attr(all(target_os = "linux", target_env = "gnu"), no_main)]
 
+mod bcsave;
 mod sandbox_cli;
 
 #[cfg(not(target_family = "wasm"))]
@@ -31,7 +32,7 @@ const USAGE: &str = "usage: {prog} [options]... [script [args]...].
 Available options are:
   -e chunk  Execute string 'chunk'.
   -l name   Require library 'name'.
-  -b ...    Save or list bytecode (-b input output, -bl input).
+  -b ...    Save or list bytecode (-b input output, -bl input; -b alone for help).
   -j cmd    Perform LuaJIT control command.
   -O[opt]   Control LuaJIT optimizations.
   -i        Enter interactive mode after executing 'script'.
@@ -254,7 +255,7 @@ fn run(argv: Vec<String>) -> u8 {
             }
             "-v" => version = true,
             "-E" => no_env = true,
-            "-e" | "-l" | "-j" | "-O" => {
+            "-e" | "-l" | "-j" => {
                 let Some(v) = argv.get(i + 1) else {
                     eprintln!("{}", usage(&progname));
                     return EXIT_USAGE;
@@ -262,7 +263,7 @@ fn run(argv: Vec<String>) -> u8 {
                 actions.push((a.as_bytes()[1] as char, v.clone()));
                 i += 1;
             }
-            _ if a.starts_with("-b") => return bytecode_tool(&progname, &argv[i..]),
+            _ if a.starts_with("-b") => return bcsave::run(&progname, &argv[i..]),
             _ if a.starts_with("-e") => actions.push(('e', a[2..].to_string())),
             _ if a.starts_with("-l") => actions.push(('l', a[2..].to_string())),
             _ if a.starts_with("-j") => actions.push(('j', a[2..].to_string())),
@@ -624,62 +625,6 @@ fn spawn_watchdog(progname: &str, timeout: Duration, text: &str) {
         eprintln!("{msg}");
         std::process::exit(i32::from(EXIT_TIMEOUT));
     });
-}
-
-/// `-b`: `-b [-s] input output` saves a binary chunk (moonbox's format, loadable by
-/// `moonbox output`), `-bl input` (or `-b -l input`) lists the bytecode.
-fn bytecode_tool(prog: &str, args: &[String]) -> u8 {
-    let mut list = false;
-    let mut strip = false;
-    let mut files = Vec::new();
-    for a in args {
-        if let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) {
-            list |= flags.contains('l') || flags.contains('L');
-            strip |= flags.contains('s');
-        } else {
-            files.push(a.clone());
-        }
-    }
-    let need = if list { 1 } else { 2 };
-    if files.len() < need {
-        eprintln!("Save moonbox bytecode: {prog} -b[options] input output");
-        eprintln!("  -l        Only list bytecode.");
-        eprintln!("  -s        Strip debug info.");
-        return 1;
-    }
-    let input = &files[0];
-    let src = match read_source(if input == "-" { None } else { Some(input) }) {
-        Ok(s) => s,
-        Err(m) => {
-            eprintln!("{prog}: {m}");
-            return 1;
-        }
-    };
-    let name = format!("@{input}");
-    let src = src.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&src);
-    let p = match moonbox::engine::compiler::compile(src, name.as_bytes()) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("{prog}: {e}");
-            return 1;
-        }
-    };
-    if list {
-        let mut out = String::new();
-        moonbox::engine::compiler::disassemble(&p, &mut out);
-        print!("{out}");
-        return 0;
-    }
-    let bytes = moonbox::engine::compiler::dump::dump(&p, strip);
-    let out = &files[1];
-    let r = if out == "-" { std::io::stdout().write_all(&bytes) } else { std::fs::write(out, &bytes) };
-    match r {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("{prog}: cannot write {out}: {e}");
-            1
-        }
-    }
 }
 
 /// Reads REPL lines: with line editing and history on a terminal (rustyline).

@@ -1,9 +1,11 @@
-//! Bytecode listings in the format of `luajit -bl` (with line numbers, as LuaJIT's
-//! `jit.bc` prints them when asked for line info).
+//! Bytecode listings in the shape of OpenResty's `luajit -bl` and `-bL`.
 //!
-//! Contract: [`disassemble`] appends, for each function, children first, a header
-//! `-- BYTECODE -- chunk:linedefined-lastlinedefined`, then one line per instruction:
-//! index, `[line]`, `=>` if it is a jump target, op name, operands, and for constants a
+//! Contract: [`disassemble_with`] appends, for each function, children first, a header
+//! `-- BYTECODE -- chunk:linedefined-lastlinedefined`, then (when [`Listing::constants`]
+//! is set) the constant tables as `KGC    i    "str"` / `table` / `chunk:line` (child
+//! functions, under their `FNEW` index) and `KN    i    number`, then one line per
+//! instruction: index, `[line]` when [`Listing::lineinfo`] is set, `=>` if it is a jump
+//! target, op name, operands, and for constants a
 //! comment (`; "string"` or `; number`, the upvalue name, or the child's location); jumps
 //! print `=> target`. A blank line ends each function. Corrupt instructions print as
 //! `???` rather than panicking.
@@ -71,12 +73,30 @@ fn location(p: &FuncProto) -> String {
     format!("{}:{}", super::chunk_id(&p.chunkname), p.linedefined)
 }
 
-/// Appends the listing of `p` and all its children to `out`.
+/// What a listing shows besides the instructions.
+#[derive(Clone, Copy, Debug)]
+pub struct Listing {
+    /// `[line]` before each instruction (`-bL`).
+    pub lineinfo: bool,
+    /// The `KGC`/`KN` constant lines after the header (OpenResty's `-bl`/`-bL`).
+    pub constants: bool,
+}
+
+/// Appends the listing of `p` and all its children to `out`: line numbers, no constant
+/// lines (the form the compiler's goldens and `-jdump` use).
 pub fn disassemble(p: &FuncProto, out: &mut String) {
+    disassemble_with(p, out, Listing { lineinfo: true, constants: false });
+}
+
+/// Appends the listing of `p` and all its children to `out` in the form `how` asks for.
+pub fn disassemble_with(p: &FuncProto, out: &mut String, how: Listing) {
     for child in &p.protos {
-        disassemble(child, out);
+        disassemble_with(child, out, how);
     }
     let _ = writeln!(out, "-- BYTECODE -- {}-{}", location(p), p.lastlinedefined);
+    if how.constants {
+        constants(p, out);
+    }
     let mut targets = vec![false; p.code.len() + 1];
     for (pc, ins) in p.code.iter().enumerate() {
         if let Some(op) = ins.op() {
@@ -91,13 +111,17 @@ pub fn disassemble(p: &FuncProto, out: &mut String) {
     for (pc, ins) in p.code.iter().enumerate() {
         let line = p.lineinfo.get(pc).copied().unwrap_or(0);
         let mark = if targets[pc] { "=>" } else { "  " };
+        let _ = write!(out, "{:04} ", pc + 1);
+        if how.lineinfo {
+            let _ = write!(out, "{:>7} ", format!("[{}]", line));
+        }
         let Some(op) = ins.op() else {
-            let _ = writeln!(out, "{:04} {:>7} {} ???", pc + 1, format!("[{}]", line), mark);
+            let _ = writeln!(out, "{} ???", mark);
             continue;
         };
         let (ma, mb, mc) = op.modes();
         let a = if ma == Mode::None { String::new() } else { ins.a().to_string() };
-        let _ = write!(out, "{:04} {:>7} {} {:<6} {:>3} ", pc + 1, format!("[{}]", line), mark, op.name(), a);
+        let _ = write!(out, "{} {:<6} {:>3} ", mark, op.name(), a);
         if mc == Mode::Jump {
             let t = pc as isize + 2 + ins.j();
             let _ = writeln!(out, "=> {:04}", t);
@@ -134,6 +158,25 @@ pub fn disassemble(p: &FuncProto, out: &mut String) {
         .unwrap_or(());
     }
     out.push('\n');
+}
+
+/// The `KGC` and `KN` lines: string, table and function constants by the index their
+/// instructions use (cdata literals are not listed, as in LuaJIT), then numbers.
+fn constants(p: &FuncProto, out: &mut String) {
+    for (i, k) in p.kgc.iter().enumerate() {
+        match k {
+            Const::Str(s) => writeln!(out, "KGC    {}    {}", i, quote(s)),
+            Const::Table(_) => writeln!(out, "KGC    {}    table", i),
+            Const::CData(_) => Ok(()),
+        }
+        .unwrap_or(());
+    }
+    for (i, child) in p.protos.iter().enumerate() {
+        let _ = writeln!(out, "KGC    {}    {}", i, location(child));
+    }
+    for (i, n) in p.knum.iter().enumerate() {
+        let _ = writeln!(out, "KN    {}    {}", i, fmt_num(*n));
+    }
 }
 
 fn upval_name(p: &FuncProto, i: usize) -> String {

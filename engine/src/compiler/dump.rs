@@ -43,7 +43,8 @@ pub fn dump(p: &FuncProto, strip: bool) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
     out.push(VERSION);
-    put_bytes(&mut out, if strip { b"=?" } else { &p.chunkname });
+    // A stripped chunk has no name of its own: it takes the name it is loaded under.
+    put_bytes(&mut out, if strip { b"" } else { &p.chunkname });
     dump_func(&mut out, p, strip);
     out
 }
@@ -253,8 +254,14 @@ pub fn header_may_match(prefix: &[u8]) -> bool {
 }
 
 /// Loads and verifies a binary chunk. Errors are short reasons; the caller words
-/// the Lua message.
+/// the Lua message. A stripped chunk's functions are named `=?`.
 pub fn undump(b: &[u8]) -> R<FuncProto> {
+    undump_named(b, b"=?")
+}
+
+/// [`undump`], naming a stripped chunk's functions `chunkname` (the name the chunk is
+/// loaded under, as LuaJIT does).
+pub fn undump_named(b: &[u8], chunkname: &[u8]) -> R<FuncProto> {
     if !b.starts_with(MAGIC) {
         return Err("bad header");
     }
@@ -262,7 +269,8 @@ pub fn undump(b: &[u8]) -> R<FuncProto> {
     if r.u8()? != VERSION {
         return Err("bad version");
     }
-    let name: Rc<[u8]> = Rc::from(&*r.bytes()?);
+    let stored = r.bytes()?;
+    let name: Rc<[u8]> = Rc::from(if stored.is_empty() { chunkname } else { &*stored });
     let f = undump_func(&mut r, &name, 0)?;
     if r.pos != b.len() {
         return Err("trailing garbage");

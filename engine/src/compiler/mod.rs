@@ -24,7 +24,7 @@ mod tests;
 use std::fmt;
 
 pub use crate::bytecode::{LocalVarInfo, UpvalDesc};
-pub use disasm::disassemble;
+pub use disasm::{disassemble, disassemble_with, Listing};
 pub use proto::{CConst, Const, FuncProto};
 
 use lexer::Tok;

@@ -253,7 +253,7 @@ impl Vm {
     }
 
     fn undump(src: &[u8], chunkname: &[u8]) -> Result<FuncProto, crate::compiler::SyntaxError> {
-        crate::compiler::dump::undump(src).map_err(|why| {
+        crate::compiler::dump::undump_named(src, chunkname).map_err(|why| {
             let msg = format!("{}: bad binary chunk ({why})", crate::compiler::chunk_id(chunkname));
             crate::compiler::SyntaxError { message: msg.into_bytes() }
         })
