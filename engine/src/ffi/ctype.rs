@@ -557,6 +557,89 @@ impl CTState {
         self.get(id).info
     }
 
+    /// Entry `id` in LuaJIT's packed `CTInfo` form (what `ffi.typeinfo` reports): the
+    /// kind in the top 4 bits, then the kind's flags, the log2 alignment (or attribute
+    /// code, calling convention, bitfield container size) from bit 16, and the child id
+    /// in the low 16 bits. Keywords carry their C lexer token instead of a child.
+    pub fn packed_info(&self, id: CTypeId) -> u32 {
+        const CONST: u32 = 0x0200_0000;
+        const VOLATILE: u32 = 0x0100_0000;
+        let info = self.get(id).info;
+        let mut w = (info.kind.num() as u32) << 28;
+        if info.qual.is_const() {
+            w |= CONST;
+        }
+        if info.qual.is_volatile() {
+            w |= VOLATILE;
+        }
+        let flag = |on: bool, bit: u32| if on { bit } else { 0 };
+        let align = u32::from(info.align & 15) << 16;
+        let cid = info.child().map_or(0, |c| c.0 & 0xffff);
+        w | cid
+            | match info.kind {
+                Kind::Num { flags } => {
+                    align
+                        | flag(flags.is_bool(), 0x0800_0000)
+                        | flag(flags.is_fp(), 0x0400_0000)
+                        | flag(flags.is_unsigned(), 0x0080_0000)
+                        | flag(flags.is_long(), 0x0040_0000)
+                }
+                Kind::Struct { union, vla } => align | flag(union, 0x0080_0000) | flag(vla, 0x0010_0000),
+                Kind::Ptr { reference, .. } => align | flag(reference, 0x0080_0000),
+                Kind::Array { vla, vector, complex, .. } => {
+                    align | flag(vector, 0x0800_0000) | flag(complex, 0x0400_0000) | flag(vla, 0x0010_0000)
+                }
+                Kind::Enum { .. } => align,
+                Kind::Void | Kind::Typedef { .. } | Kind::Extern { .. } => 0,
+                Kind::Func { vararg, cconv, sseregparm, regparm, .. } => {
+                    // The calling convention only exists on 32-bit x86; LuaJIT drops it elsewhere.
+                    let cc = if self.target.ptr_size == 4 { cconv as u32 } else { 0 };
+                    flag(vararg, 0x0080_0000)
+                        | flag(sseregparm, 0x0040_0000)
+                        | (cc << 16)
+                        | (u32::from(regparm & 3) << 18)
+                }
+                Kind::Attrib { attr, .. } => {
+                    let code = match attr {
+                        Attr::Qual => 1,
+                        Attr::Align => 2,
+                        Attr::Subtype => 3,
+                        Attr::Redir => 4,
+                        Attr::Bad => 5,
+                    };
+                    code << 16
+                }
+                // LuaJIT leaves its "plain field" marker (127) in the member's bitfield
+                // size bits; function parameters never had it.
+                Kind::Field { .. } => flag(self.is_member(id), 0x7f << 16),
+                Kind::Bitfield { unsigned, is_bool, csz, bsz, pos } => {
+                    flag(is_bool, 0x0800_0000)
+                        | flag(unsigned, 0x0080_0000)
+                        | (u32::from(csz) << 16)
+                        | (u32::from(bsz) << 8)
+                        | u32::from(pos)
+                }
+                Kind::ConstVal { .. } => CONST,
+                Kind::Keyword { kw } => 0x10d + kw as u32,
+            }
+    }
+
+    /// Whether `id` is on a struct's or union's member chain.
+    fn is_member(&self, id: CTypeId) -> bool {
+        self.tab.iter().filter(|ct| matches!(ct.info.kind, Kind::Struct { .. })).any(|ct| {
+            let mut m = ct.sib;
+            let mut steps = 0;
+            while m != CTypeId::NONE && steps < MAX_TYPES {
+                if m == id {
+                    return true;
+                }
+                m = self.get(m).sib;
+                steps += 1;
+            }
+            false
+        })
+    }
+
     /// Allocates a new unique entry ("table overflow" past [`MAX_TYPES`]).
     pub(crate) fn new_entry(&mut self, info: Info, size: u32) -> Result<CTypeId, &'static str> {
         if self.tab.len() >= MAX_TYPES {

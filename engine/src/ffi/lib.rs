@@ -81,6 +81,7 @@ const FUNCS: &[(&str, NativeFn)] = &[
     ("metatype", ffi_metatype),
     ("gc", ffi_gc),
     ("load", ffi_load),
+    ("typeinfo", ffi_typeinfo),
 ];
 
 /// Installs the cdata metatable (and the FFI state). Idempotent.
@@ -1264,6 +1265,35 @@ fn ffi_typeof(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let id = check_ctype(vm, base, nargs, true)?;
     let c = new_ctype(vm, id)?;
     vm.push(c);
+    Ok(1)
+}
+
+/// `ffi.typeinfo(id)`: entry `id` of the type table as `{info, size, sib, name}`
+/// (`info` packed as LuaJIT packs it, see `CTState::packed_info`; `size` absent when
+/// invalid, `sib` when 0, `name` when anonymous), or nothing for an id out of range.
+fn ffi_typeinfo(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
+    let id = check_int(vm, base, nargs, 0)?;
+    let Ok(id) = u32::try_from(id) else { return Ok(0) };
+    if id == 0 || id as usize >= cts(vm).len() {
+        return Ok(0);
+    }
+    let id = CTypeId(id);
+    let info = cts(vm).packed_info(id);
+    let ct = cts(vm).get(id);
+    let (size, sib, name) = (ct.size, ct.sib, ct.name.clone());
+    let t = vm.new_table(0, 4);
+    vm.set_field(t, "info", Value::number(f64::from(info as i32)));
+    if size != super::ctype::SIZE_INVALID {
+        vm.set_field(t, "size", Value::number(f64::from(size as i32)));
+    }
+    if sib != CTypeId::NONE {
+        vm.set_field(t, "sib", Value::number(f64::from(sib.0)));
+    }
+    if let Some(n) = name {
+        let s = vm.str_value(&n);
+        vm.set_field(t, "name", s);
+    }
+    vm.push(t.to_value());
     Ok(1)
 }
 
