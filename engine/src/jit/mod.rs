@@ -30,7 +30,7 @@ use crate::bytecode::{opc, Op};
 use crate::gc::{GcRef, Marker};
 use crate::object::Proto;
 use crate::value::Value;
-use crate::vm::Vm;
+use crate::vm::{LResult, Vm};
 use ir::TraceIr;
 use record::{Abort, Recorder, Step};
 
@@ -237,6 +237,69 @@ pub struct Jit {
     rec_log: String,
     pub stats: JitStats,
     compile_times: Vec<u64>,
+    /// `EV_*` bits of the `jit.attach` events that have a handler.
+    pub events: u8,
+    /// A `jit.attach` handler is running: no events, no recording, no new traces.
+    in_event: bool,
+    /// Trace events waiting for the next point where Lua may run (`jit_send_events`).
+    pending: Vec<Event>,
+    /// The function being recorded and the number its trace will get (for events).
+    rec_func: Value,
+    rec_number: u32,
+}
+
+/// Registry key of the `jit.attach` handlers: a table from event name to function.
+pub const EVENTS_KEY: &str = "moonbox.vmevents";
+/// `jit.attach(f, "trace")`: traces start, stop, abort, and all are flushed.
+pub const EV_TRACE: u8 = 1;
+/// `jit.attach(f, "record")`: each instruction as it is recorded.
+pub const EV_RECORD: u8 = 2;
+/// `jit.attach(f, "texit")`: each exit from a trace to the interpreter.
+pub const EV_TEXIT: u8 = 4;
+
+/// The event bit of a `jit.attach` event name (0 for names moonbox never sends,
+/// such as LuaJIT's `"bc"`).
+pub fn event_bit(name: &[u8]) -> u8 {
+    match name {
+        b"trace" => EV_TRACE,
+        b"record" => EV_RECORD,
+        b"texit" => EV_TEXIT,
+        _ => 0,
+    }
+}
+
+/// A VM event for the `jit.attach` handlers, with LuaJIT's arguments. `pc`s are
+/// instruction indexes as `jit.util.funcbc` takes them.
+enum Event {
+    /// `("start", tr, func, pc [, parent, exit])`.
+    Start { tr: u32, func: Value, pc: usize, parent: Option<(u32, u32)> },
+    /// `("stop", tr, func)`.
+    Stop { tr: u32, func: Value },
+    /// `("abort", tr, func, pc, reason)`: the reason is the message `-jv` prints.
+    Abort { tr: u32, func: Value, pc: usize, why: String },
+    /// `("flush")`.
+    Flush,
+    /// `(tr, func, pc, depth)` to the "record" handler.
+    Record { tr: u32, func: Value, pc: usize, depth: usize },
+    /// `(tr, exit, ngpr, nfpr)` to the "texit" handler (no register dump: 0, 0).
+    Texit { tr: u32, exit: u32 },
+}
+
+impl Event {
+    fn bit(&self) -> u8 {
+        match self {
+            Event::Record { .. } => EV_RECORD,
+            Event::Texit { .. } => EV_TEXIT,
+            _ => EV_TRACE,
+        }
+    }
+
+    fn func(&self) -> Value {
+        match *self {
+            Event::Start { func, .. } | Event::Stop { func, .. } | Event::Abort { func, .. } | Event::Record { func, .. } => func,
+            Event::Flush | Event::Texit { .. } => Value::NIL,
+        }
+    }
 }
 
 /// Counters for `-jv`'s summary and the tests.
@@ -296,6 +359,11 @@ impl Default for Jit {
             rec_log: String::new(),
             stats: JitStats::default(),
             compile_times: Vec::new(),
+            events: 0,
+            in_event: false,
+            pending: Vec::new(),
+            rec_func: Value::NIL,
+            rec_number: 0,
         }
     }
 }
@@ -325,6 +393,16 @@ impl Jit {
         self.traces.get((n as usize).wrapping_sub(1)).and_then(|t| t.as_ref())
     }
 
+    /// The IR of trace `n`: a compiled trace's, or the one being recorded (its number
+    /// is reserved while it records, as in LuaJIT).
+    pub fn trace_ir(&self, n: u32) -> Option<&TraceIr> {
+        match (self.trace(n), &self.rec) {
+            (Some(t), _) => Some(&t.ir),
+            (None, Some(r)) if n == self.rec_number => Some(r.ir()),
+            _ => None,
+        }
+    }
+
     /// Marks what the traces keep alive: their constants, and the prototype being
     /// recorded. A trace does not keep its prototype alive: when the prototype
     /// becomes garbage its traces go too (`Vm::jit_drop_dead_traces`), as in LuaJIT.
@@ -336,6 +414,13 @@ impl Jit {
         }
         if let Some(r) = &self.rec {
             m.mark(r.proto);
+            for &v in &r.ir().consts {
+                m.mark_value(v);
+            }
+        }
+        m.mark_value(self.rec_func);
+        for e in &self.pending {
+            m.mark_value(e.func());
         }
     }
 
@@ -469,6 +554,78 @@ impl Vm {
         }
         self.jit.by_loop.clear();
         self.jit.penalties.clear();
+        if self.jit.available() {
+            self.jit_queue(Event::Flush);
+        }
+    }
+
+    // ----- jit.attach events ------------------------------------------------------
+
+    fn jit_queue(&mut self, e: Event) {
+        if self.jit.events & e.bit() != 0 && !self.jit.in_event {
+            self.jit.pending.push(e);
+        }
+    }
+
+    /// Sends the queued events to their handlers. Called where Lua may run: before
+    /// an instruction is recorded, after a trace exit, from `jit.flush`. A handler's
+    /// error is reported on stderr and dropped, as LuaJIT does; a limit stop (fuel,
+    /// cancellation) is not an error of the handler and goes on.
+    pub fn jit_send_events(&mut self) -> LResult<()> {
+        while !self.jit.pending.is_empty() && !self.jit.in_event {
+            let e = self.jit.pending.remove(0);
+            self.jit_send(e)?;
+        }
+        Ok(())
+    }
+
+    fn jit_send(&mut self, e: Event) -> LResult<()> {
+        let name: &[u8] = match e.bit() {
+            EV_RECORD => b"record",
+            EV_TEXIT => b"texit",
+            _ => b"trace",
+        };
+        let reg = self.registry;
+        let Some(handlers) = self.get_field(reg, EVENTS_KEY).as_table() else { return Ok(()) };
+        let key = self.str_value(name);
+        let f = handlers.get(key);
+        if !f.is_function() {
+            return Ok(());
+        }
+        let num = |n: usize| Value::number(n as f64);
+        let args: Vec<Value> = match e {
+            Event::Start { tr, func, pc, parent } => {
+                let mut a = vec![self.str_value(b"start"), num(tr as usize), func, num(pc)];
+                if let Some((p, x)) = parent {
+                    a.extend([num(p as usize), num(x as usize)]);
+                }
+                a
+            }
+            Event::Stop { tr, func } => vec![self.str_value(b"stop"), num(tr as usize), func],
+            Event::Abort { tr, func, pc, why } => {
+                let w = self.str_value(why.as_bytes());
+                vec![self.str_value(b"abort"), num(tr as usize), func, num(pc), w]
+            }
+            Event::Flush => vec![self.str_value(b"flush")],
+            Event::Record { tr, func, pc, depth } => vec![num(tr as usize), func, num(pc), num(depth)],
+            Event::Texit { tr, exit } => vec![num(tr as usize), num(exit as usize), num(0), num(0)],
+        };
+        // Hooks do not fire inside a handler, and nothing it runs is recorded.
+        let hooks_were = self.hooks.set_running(true);
+        self.jit.in_event = true;
+        let r = self.call_value(f, &args, 0);
+        self.jit.in_event = false;
+        self.hooks.set_running(hooks_were);
+        match r {
+            Ok(_) => Ok(()),
+            Err(err) if !err.kind().catchable() => Err(err),
+            Err(err) => {
+                let v = err.value();
+                let msg = v.as_string().map_or_else(|| "?".to_string(), |s| String::from_utf8_lossy(s.as_bytes()).into_owned());
+                eprintln!("VM handler failed: {msg}");
+                Ok(())
+            }
+        }
     }
 
     /// In the atomic phase, with everything reachable marked: forgets the traces of
@@ -531,7 +688,11 @@ impl Vm {
     pub(crate) fn jit_hot(&mut self, proto: GcRef<Proto>, anchor: usize, start: usize, base: usize) -> bool {
         // Not while hooks are armed, except inside a running hook function (hooks do
         // not fire there), whose loops compile as in LuaJIT.
-        if !self.jit.active() || self.jit.rec.is_some() || (self.hooks.mask != 0 && !self.hooks.is_running()) {
+        if !self.jit.active()
+            || self.jit.rec.is_some()
+            || self.jit.in_event
+            || (self.hooks.mask != 0 && !self.hooks.is_running())
+        {
             return false;
         }
         if proto.jit_flags.get() & PROTO_OFF != 0 {
@@ -554,6 +715,7 @@ impl Vm {
         rec.loop_opt = self.jit.opt_flags & (1 << 6) != 0;
         self.jit.rec = Some(Box::new(rec));
         self.jit.rec_log.clear();
+        self.jit_started(start, None);
         if self.jit.dump {
             let line = proto.line_at(start);
             self.jit.rec_log =
@@ -561,6 +723,19 @@ impl Vm {
         }
         self.hooks.mask |= crate::vm::hook::MASK_REC;
         true
+    }
+
+    /// A recording started at `pc`: remembers its function and number, and queues the
+    /// "start" event (sent before its first instruction is recorded).
+    fn jit_started(&mut self, pc: usize, parent: Option<(u32, u32)>) {
+        let func = match self.frames.last().map(|f| &f.fun) {
+            Some(crate::vm::FrameFn::Lua(c, _)) => c.to_value(),
+            _ => Value::NIL,
+        };
+        self.jit.rec_func = func;
+        self.jit.rec_number = self.next_trace_number();
+        let tr = self.jit.rec_number;
+        self.jit_queue(Event::Start { tr, func, pc, parent });
     }
 
     fn next_trace_number(&self) -> u32 {
@@ -571,10 +746,21 @@ impl Vm {
     /// before executing each instruction while recording).
     #[cold]
     #[inline(never)]
-    pub(crate) fn jit_record(&mut self, proto: GcRef<Proto>, pc: usize, base: usize) {
+    pub(crate) fn jit_record(&mut self, proto: GcRef<Proto>, pc: usize, base: usize) -> LResult<()> {
+        if self.jit.in_event {
+            // A handler's own code: not part of the trace.
+            return Ok(());
+        }
+        if !self.jit.pending.is_empty() || self.jit.events & EV_RECORD != 0 {
+            self.jit_send_events()?;
+            if self.jit.events & EV_RECORD != 0 && self.jit.rec.is_some() {
+                let (tr, func, depth) = (self.jit.rec_number, self.jit.rec_func, self.frames.len());
+                self.jit_send(Event::Record { tr, func, pc, depth })?;
+            }
+        }
         let Some(rec) = self.jit.rec.as_mut() else {
             self.hooks.mask &= !crate::vm::hook::MASK_REC;
-            return;
+            return Ok(());
         };
         let same = rec.proto == proto
             && rec.base == base
@@ -583,7 +769,7 @@ impl Vm {
             && (self.hooks.mask & crate::vm::hook::MASK_INS == 0 || self.hooks.is_running());
         if !same {
             self.jit_abort_recording(Some(Abort::FrameChanged));
-            return;
+            return self.jit_send_events();
         }
         if self.jit.dump && self.jit.dump_flags.bytecode {
             if let Some(ins) = proto.ins(pc) {
@@ -602,19 +788,23 @@ impl Vm {
         }
         let regs = self.stack.get(base..).unwrap_or(&[]);
         let regs = &regs[..regs.len().min(record::MAX_SLOTS)];
-        let Some(rec) = self.jit.rec.as_mut() else { return };
+        let Some(rec) = self.jit.rec.as_mut() else { return Ok(()) };
         match rec.ins(regs, pc) {
             Step::Continue => {}
             Step::Abort(a) => self.jit_abort_recording(Some(a)),
             Step::Done => self.jit_finish_recording(),
         }
+        self.jit_send_events()
     }
 
     /// Stops recording; with a reason, reports it and penalises the loop.
     pub(crate) fn jit_abort_recording(&mut self, why: Option<Abort>) {
         self.hooks.mask &= !crate::vm::hook::MASK_REC;
         let Some(rec) = self.jit.rec.take() else { return };
+        let func = std::mem::replace(&mut self.jit.rec_func, Value::NIL);
         let Some(why) = why else { return };
+        let tr = self.jit.rec_number;
+        self.jit_queue(Event::Abort { tr, func, pc: rec.last_pc(), why: why.message() });
         if let Some((pc, (parent, exit), _)) = rec.side() {
             if self.jit.verbose || self.jit.dump {
                 let src = short_src(&rec.proto);
@@ -719,10 +909,13 @@ impl Vm {
             None => None,
         };
         let link_code = link_to.map(|t| &*t.code);
+        let func = std::mem::replace(&mut self.jit.rec_func, Value::NIL);
         let Some(backend) = self.jit.backend.as_mut() else { return };
         let code = match backend.compile(&ir, &opts, link_code) {
             Ok(c) => c,
             Err(m) => {
+                let tr = self.jit.rec_number;
+                self.jit_queue(Event::Abort { tr, func, pc: anchor, why: Abort::Backend(m.clone()).message() });
                 match side {
                     Some((_, (parent, exit), _)) => self.side_failed(parent, exit),
                     None => self.abort_report(proto, start, anchor, anchor, Abort::Backend(m)),
@@ -806,6 +999,7 @@ impl Vm {
             self.jit.traces.push(Some(trace));
         }
         self.jit.stats.traces += 1;
+        self.jit_queue(Event::Stop { tr: number, func });
         if let Some((_, (parent, exit), _)) = side {
             // Attach it to its parent's exit; the loop instruction is patched already.
             let [Some(Some(p)), Some(Some(t))] = self
@@ -843,7 +1037,16 @@ impl Vm {
     /// Side traces are linked here: an exit with a side trace runs it, and a side
     /// trace that reaches the loop's end (its link exit) runs the root trace again.
     #[inline(never)]
-    pub(crate) fn jit_enter(&mut self, proto: GcRef<Proto>, anchor: usize, base: usize) {
+    pub(crate) fn jit_enter(&mut self, proto: GcRef<Proto>, anchor: usize, base: usize) -> LResult<()> {
+        self.jit_run_traces(proto, anchor, base);
+        if self.jit.pending.is_empty() {
+            Ok(())
+        } else {
+            self.jit_send_events()
+        }
+    }
+
+    fn jit_run_traces(&mut self, proto: GcRef<Proto>, anchor: usize, base: usize) {
         let key = (proto.addr(), anchor);
         let Some(&first) = self.jit.by_loop.get(&key) else {
             unpatch(proto, anchor);
@@ -890,6 +1093,10 @@ impl Vm {
                 continue;
             }
             self.jit.stats.exits += 1;
+            if self.jit.events & EV_TEXIT != 0 {
+                self.jit_queue(Event::Texit { tr: number, exit });
+            }
+            let Some(Some(trace)) = self.jit.traces.get_mut((number as usize).wrapping_sub(1)) else { return };
             if self.jit.force == ForceExits::First {
                 if let Some(b) = trace.force.get_mut(exit as usize) {
                     *b = 0;
@@ -922,7 +1129,7 @@ impl Vm {
     /// Starts recording a side trace from exit `exit` of trace `parent`, whose
     /// snapshot resumes at `pc`.
     fn jit_start_side(&mut self, parent: u32, exit: u32, pc: usize, base: usize) {
-        if !self.jit.active() || self.jit.rec.is_some() || self.hooks.mask != 0 {
+        if !self.jit.active() || self.jit.rec.is_some() || self.jit.in_event || self.hooks.mask != 0 {
             return;
         }
         let Some(Some(t)) = self.jit.traces.get_mut((parent - 1) as usize) else { return };
@@ -944,6 +1151,7 @@ impl Vm {
         rec.side_of(pc, (parent, exit), root, links);
         self.jit.rec = Some(Box::new(rec));
         self.jit.rec_log.clear();
+        self.jit_started(pc, Some((parent, exit)));
         if self.jit.dump {
             self.jit.rec_log = format!(
                 "---- TRACE {} start {}/{} {}:{}\n",

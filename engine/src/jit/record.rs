@@ -164,6 +164,11 @@ impl Recorder {
     }
 
     /// The last instruction recorded (or being recorded).
+    /// The IR recorded so far.
+    pub fn ir(&self) -> &TraceIr {
+        &self.ir
+    }
+
     pub fn last_pc(&self) -> usize {
         self.last_pc
     }

@@ -14,8 +14,12 @@
 //!   (`"+fold"`, `"-cse"`, `"nodce"`, ...) and parameters (`"hotloop=56"`, ...) and
 //!   rejects anything else with LuaJIT's message; `hotloop`, `maxrecord`, `maxsnap`,
 //!   `maxtrace`, `sizemcode` and `maxmcode` are used today.
-//! - `jit.security`, `jit.attach` (no VM events exist: a no-op after its checks) and
-//!   OpenResty's `jit.prngstate` are present; `jit.util` and `jit.profile` are absent.
+//! - `jit.attach(f, event)` sets the handler of a VM event (one per event; `jit.attach(f)`
+//!   removes `f` from every event): `"trace"` (`"start"`, `"stop"`, `"abort"`,
+//!   `"flush"`), `"record"` and `"texit"` are sent with LuaJIT's arguments (see
+//!   `crate::jit`, `Event`); `"bc"` is accepted and never sent.
+//! - `jit.security` and OpenResty's `jit.prngstate` (the JIT's PRNG state) are present;
+//!   `jit.util` is `require("jit.util")` (`jit_util.rs`); `jit.profile` is absent.
 
 use crate::gc::GcRef;
 use crate::gc::Kind;
@@ -143,6 +147,7 @@ fn jit_flush(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     }
     check_mode_args(vm, base, nargs)?;
     vm.jit_flush();
+    vm.jit_send_events()?;
     Ok(0)
 }
 
@@ -184,8 +189,42 @@ fn jit_security(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 }
 
 fn jit_attach(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
-    vm.check_function(base, nargs, 0)?;
-    vm.opt_str(base, nargs, 1)?;
+    let f = vm.check_function(base, nargs, 0)?;
+    let ev = vm.opt_str(base, nargs, 1)?;
+    let reg = vm.registry;
+    let handlers = match vm.get_field(reg, crate::jit::EVENTS_KEY).as_table() {
+        Some(t) => t,
+        None => {
+            let t = vm.new_table(0, 4);
+            vm.set_field(reg, crate::jit::EVENTS_KEY, t.to_value());
+            t
+        }
+    };
+    match ev {
+        Some(name) => {
+            let k = name.to_value();
+            vm.raw_set(handlers, k, f)?;
+        }
+        None => {
+            // Detach `f` from every event.
+            let mut k = Value::NIL;
+            while let Ok(Some((key, v))) = handlers.next(k) {
+                if v == f {
+                    vm.raw_set(handlers, key, Value::NIL)?;
+                }
+                k = key;
+            }
+        }
+    }
+    let mut mask = 0;
+    let mut k = Value::NIL;
+    while let Ok(Some((key, v))) = handlers.next(k) {
+        if v.is_function() {
+            mask |= key.as_string().map_or(0, |s| crate::jit::event_bit(s.as_bytes()));
+        }
+        k = key;
+    }
+    vm.jit_settings(|j| j.events = mask);
     Ok(0)
 }
 

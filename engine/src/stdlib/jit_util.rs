@@ -116,17 +116,19 @@ fn trace_arg(vm: &mut Vm, base: usize, nargs: usize) -> LResult<u32> {
     Ok(u32::try_from(n).unwrap_or(0))
 }
 
-/// `traceinfo(tr)`: `{nins, nk, link, nexit, linktype}`, nil for no such trace.
+/// `traceinfo(tr)`: `{nins, nk, link, nexit, linktype}`, nil for no such trace. The
+/// trace being recorded (inside a `jit.attach` handler) has link 0, linktype "none".
 fn traceinfo(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let n = trace_arg(vm, base, nargs)?;
-    let Some(t) = vm.jit().trace(n) else { return Ok(0) };
-    let nk = t.ir.ins.iter().filter(|i| matches!(i.op, IrOp::KNUM | IrOp::KPRI | IrOp::KBOX)).count();
-    let nins = t.ir.ins.len() - nk;
-    let (link, linktype) = match t.parent {
-        None => (t.number, "loop"),
-        Some(_) => (t.link_to, "root"),
+    let Some(ir) = vm.jit().trace_ir(n) else { return Ok(0) };
+    let nk = ir.ins.iter().filter(|i| matches!(i.op, IrOp::KNUM | IrOp::KPRI | IrOp::KBOX)).count();
+    let nins = ir.ins.len() - nk;
+    let nexit = ir.snaps.len();
+    let (link, linktype) = match vm.jit().trace(n) {
+        None => (0, "none"),
+        Some(t) if t.parent.is_none() => (t.number, "loop"),
+        Some(t) => (t.link_to, "root"),
     };
-    let nexit = t.ir.snaps.len();
     let tab = vm.new_table(0, 5);
     vm.set_field(tab, "nins", Value::number(nins as f64));
     vm.set_field(tab, "nk", Value::number(nk as f64));
@@ -154,7 +156,7 @@ fn ty_index(ty: Ty) -> f64 {
 fn traceir(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let n = trace_arg(vm, base, nargs)?;
     let r = vm.check_int(base, nargs, 1)?;
-    let ins = vm.jit().trace(n).and_then(|t| usize::try_from(r).ok().and_then(|r| t.ir.ins.get(r).copied()));
+    let ins = vm.jit().trace_ir(n).and_then(|ir| usize::try_from(r).ok().and_then(|r| ir.ins.get(r).copied()));
     let Some(ins) = ins else { return Ok(0) };
     vm.push(Value::number(f64::from(ins.op.flags())));
     vm.push(Value::number(f64::from(ins.op as u32) * 256.0 + ty_index(ins.ty)));
@@ -168,14 +170,14 @@ fn traceir(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn tracek(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let n = trace_arg(vm, base, nargs)?;
     let idx = vm.check_int(base, nargs, 1)?;
-    let k = vm.jit().trace(n).and_then(|t| {
+    let k = vm.jit().trace_ir(n).and_then(|ir| {
         let consts: Vec<_> =
-            t.ir.ins.iter().filter(|i| matches!(i.op, IrOp::KNUM | IrOp::KPRI | IrOp::KBOX)).copied().collect();
+            ir.ins.iter().filter(|i| matches!(i.op, IrOp::KNUM | IrOp::KPRI | IrOp::KBOX)).copied().collect();
         let i = usize::try_from(-idx).ok()?.checked_sub(1)?;
         let ins = *consts.get(i)?;
         let v = match ins.op {
             IrOp::KNUM => Value::number(f64::from_bits(ins.k)),
-            IrOp::KBOX => t.ir.consts.get(ins.k as usize).copied()?,
+            IrOp::KBOX => ir.consts.get(ins.k as usize).copied()?,
             _ => match ins.ty {
                 Ty::False => Value::FALSE,
                 Ty::True => Value::TRUE,
@@ -194,7 +196,7 @@ fn tracek(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn tracesnap(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let n = trace_arg(vm, base, nargs)?;
     let sn = vm.check_int(base, nargs, 1)?;
-    let snap = vm.jit().trace(n).and_then(|t| usize::try_from(sn).ok().and_then(|s| t.ir.snaps.get(s).cloned()));
+    let snap = vm.jit().trace_ir(n).and_then(|ir| usize::try_from(sn).ok().and_then(|s| ir.snaps.get(s).cloned()));
     let Some(snap) = snap else { return Ok(0) };
     let tab = vm.new_table(snap.entries.len() + 1, 1);
     vm.raw_set(tab, Value::number(0.0), Value::number(f64::from(snap.pc)))?;

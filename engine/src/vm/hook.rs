@@ -56,6 +56,11 @@ impl Hooks {
         self.running
     }
 
+    /// Marks a hook (or a `jit.attach` handler) as running or not; returns the old state.
+    pub(crate) fn set_running(&mut self, on: bool) -> bool {
+        std::mem::replace(&mut self.running, on)
+    }
+
     /// Arms the hook events `mask` (count events every `count` instructions).
     pub fn set(&mut self, mask: u8, count: i64) {
         // A recording in progress sees the hook and aborts itself.

@@ -270,7 +270,9 @@ impl Vm {
                 if HOOKED {
                     // The trace recorder (jit module) sees the instruction first.
                     if self.hooks.mask & MASK_REC != 0 {
-                        self.jit_record(proto, pc, base);
+                        // Handlers of `jit.attach` may run: the frame is at this instruction.
+                        save_at!(pc + 1);
+                        self.jit_record(proto, pc, base)?;
                         refresh!();
                     }
                     // Count / line hooks (hook.rs): the frame reports this instruction.
@@ -987,7 +989,7 @@ impl Vm {
                         forl!(a, ins, anchor => {
                             if !HOOKED {
                                 save!();
-                                self.jit_enter(proto, anchor, base);
+                                self.jit_enter(proto, anchor, base)?;
                                 continue 'frame;
                             }
                         });
@@ -1007,7 +1009,7 @@ impl Vm {
                         budget_tick!();
                         if !HOOKED {
                             save!();
-                            self.jit_enter(proto, pc - 1, base);
+                            self.jit_enter(proto, pc - 1, base)?;
                             continue 'frame;
                         }
                     }
