@@ -321,6 +321,28 @@ fn jit_verbose_reports_traces_and_aborts() {
     assert!(lines.contains(&"[TRACE --- (command line):5 -- NYI: bytecode FNEW at (command line):5]"), "{err}");
 }
 
+/// The bad-trace rule: a loop whose trace leaves mid-iteration on most entries (a
+/// branch whose side trace cannot compile, taken often) is flushed and left to the
+/// interpreter; a loop that leaves its trace now and then keeps it.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn jit_leaves_bad_traces_to_the_interpreter() {
+    // The loop starts (and is recorded) in the part where the branch goes one way.
+    let bad = "local t, s = {0}, 0\nfor i = 1, 20000 do\n  if i % 1000 < 700 then s = s + 1 else t[1] = i end\nend\nprint(s, t[1])";
+    let o = moonbox(&["-jv", "-jstats", "-e", bad]);
+    assert_eq!(stdout(&o), "14000\t19999\n", "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.lines().any(|l| l.starts_with("[TRACE --- (command line):3 -- bad trace 1: 1024 of 1024 entries left mid-iteration")),
+        "{err}"
+    );
+    assert!(err.contains(" 1 blacklisted, 2048 entries,"), "no entries after the verdict: {err}");
+    let good = "local t, s = {0}, 0\nfor i = 1, 300000 do\n  if i % 1000 < 990 then s = s + 1 else t[1] = i end\nend\nprint(s, t[1])";
+    let o = moonbox(&["-jv", "-e", good]);
+    assert_eq!(stdout(&o), "297000\t299999\n", "{o:?}");
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("bad trace"), "{o:?}");
+}
+
 /// A traced loop charges the budget at the same instructions as the interpreter: the
 /// smallest `--fuel` that lets a script finish is the same with and without the JIT,
 /// and a stop gives the same message.

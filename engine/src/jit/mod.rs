@@ -161,7 +161,27 @@ pub struct Trace {
     /// What it adds to the heap's size estimate (its IR and snapshots), so that
     /// compiling many traces paces the collector as other allocation does.
     bytes: usize,
+    /// The first and last instruction of the root loop's body.
+    body: (usize, usize),
+    /// A root trace's record of its recent entries, for the bad-trace rule.
+    window: Window,
 }
+
+/// Entries into a root trace from the interpreter, counted in windows of
+/// [`WINDOW`]: how many ended in an exit inside the loop's body (the rest of that
+/// iteration then runs in the interpreter), and how many loop iterations ran in
+/// traces meanwhile (the budget they charged: one per backward branch).
+#[derive(Clone, Copy, Default)]
+struct Window {
+    entries: u32,
+    inside: u32,
+    iterations: u64,
+    /// Windows judged so far; the first is warm-up (side traces still compiling).
+    rounds: u32,
+}
+
+/// Entries per bad-trace window.
+const WINDOW: u32 = 1024;
 
 /// The parts of a trace `-jdump` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -875,15 +895,8 @@ impl Vm {
         // Harmless aborts (an inner loop, a loop left early) back off and only
         // blacklist after many tries: the loop's code runs in side traces anyway.
         if p.tries >= if mild { 16 } else { 5 } {
-            // Blacklisted: the loop instruction never counts again (until a flush).
             self.jit.stats.blacklisted += 1;
-            let Some(cell) = proto.code.get(anchor) else { return };
-            let ins = cell.get();
-            match ins.op_byte() {
-                opc::FORL => cell.set(ins.with_op(Op::IFORL)),
-                opc::LOOP => cell.set(ins.with_op(Op::ILOOP)),
-                _ => {}
-            }
+            blacklist(proto, anchor);
         }
     }
 
@@ -894,6 +907,7 @@ impl Vm {
         let side = rec.side();
         let first_pc = side.map_or(start, |s| s.0);
         let link_target = rec.link_target();
+        let body = rec.body();
         let ir = rec.finish();
         #[cfg(not(any(miri, all(target_arch = "wasm32", target_os = "unknown"))))]
         let t0 = std::time::Instant::now();
@@ -986,6 +1000,8 @@ impl Vm {
             side_tries,
             first_pc,
             bytes: 0,
+            body,
+            window: Window::default(),
         };
         let mut trace = trace;
         trace.bytes = std::mem::size_of::<Trace>()
@@ -1052,6 +1068,7 @@ impl Vm {
             unpatch(proto, anchor);
             return;
         };
+        let budget_before = self.budget;
         let mut number = first;
         loop {
             let Some(Some(trace)) = self.jit.traces.get_mut((number - 1) as usize) else {
@@ -1119,11 +1136,50 @@ impl Vm {
             // the branch its parent exited at: a side trace from there would be
             // its parent again (and so on, a chain), so that path stays interpreted.
             let chain = trace.parent.is_some() && pc == trace.first_pc;
+            let inside = (trace.body.0..=trace.body.1).contains(&pc);
             if count >= hotexit && tries < 4 && exit as usize != trace.ir.loop_snap && !chain {
                 self.jit_start_side(number, exit, pc, base);
             }
+            let iterations = budget_before.saturating_sub(self.budget).max(0) as u64;
+            self.jit_judge(first, inside, iterations);
             return;
         }
+    }
+
+    /// The bad-trace rule: a loop whose trace keeps leaving in the middle of an
+    /// iteration after a few iterations (a branch whose side trace cannot be
+    /// compiled, taken often) pays an entry and an exit for little traced work, and
+    /// runs slower than the interpreter. Judged per window of [`WINDOW`] entries
+    /// after the first: when at least half the entries ended inside the loop body
+    /// and the traces ran fewer than 4 iterations per entry, the trace is flushed
+    /// and the loop left to the interpreter (blacklisted, until `jit.flush()`).
+    fn jit_judge(&mut self, first: u32, inside: bool, iterations: u64) {
+        let Some(Some(t)) = self.jit.traces.get_mut((first as usize).wrapping_sub(1)) else { return };
+        let w = &mut t.window;
+        w.entries += 1;
+        w.inside += u32::from(inside);
+        w.iterations += iterations;
+        if w.entries < WINDOW {
+            return;
+        }
+        let bad = w.rounds > 0 && w.inside * 2 >= w.entries && w.iterations < 4 * u64::from(w.entries);
+        let (inside, iterations) = (w.inside, w.iterations);
+        *w = Window { rounds: w.rounds + 1, ..Window::default() };
+        if !bad {
+            return;
+        }
+        let (proto, anchor, start) = (t.proto, t.anchor_pc, t.start_pc);
+        if self.jit.verbose || self.jit.dump {
+            let src = short_src(&proto);
+            self.jit_log(&format!(
+                "[TRACE --- {src}:{} -- bad trace {first}: {inside} of {WINDOW} entries left mid-iteration, {:.1} iterations per entry]",
+                proto.line_at(start),
+                iterations as f64 / f64::from(WINDOW)
+            ));
+        }
+        self.jit_flush_trace(first);
+        self.jit.stats.blacklisted += 1;
+        blacklist(proto, anchor);
     }
 
     /// Starts recording a side trace from exit `exit` of trace `parent`, whose
@@ -1163,6 +1219,18 @@ impl Vm {
             );
         }
         self.hooks.mask |= crate::vm::hook::MASK_REC;
+    }
+}
+
+/// Blacklists a loop: its instruction never counts again (until a flush).
+fn blacklist(proto: GcRef<Proto>, anchor: usize) {
+    if let Some(cell) = proto.code.get(anchor) {
+        let ins = cell.get();
+        match ins.op_byte() {
+            opc::FORL => cell.set(ins.with_op(Op::IFORL)),
+            opc::LOOP => cell.set(ins.with_op(Op::ILOOP)),
+            _ => {}
+        }
     }
 }
 

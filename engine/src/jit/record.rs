@@ -164,6 +164,11 @@ impl Recorder {
     }
 
     /// The last instruction recorded (or being recorded).
+    /// The first and last instruction of the root loop's body.
+    pub fn body(&self) -> (usize, usize) {
+        (self.lo, self.hi)
+    }
+
     /// The IR recorded so far.
     pub fn ir(&self) -> &TraceIr {
         &self.ir
