@@ -39,6 +39,9 @@ const FRAME: i32 = (MAX_SPILLS as i32) * 8 + 8;
 const CTX: Gpr = Gpr::R15;
 const BASE: Gpr = Gpr::R14;
 const TAGGED: Gpr = Gpr::R13;
+/// The instruction budget (`TraceCtx::budget`) while traces run: loaded at the
+/// entry, kept across linked traces, stored back at the common epilogue.
+const BUDGET: Gpr = Gpr::Rbx;
 const S0: Xmm = Xmm::Xmm14;
 const S1: Xmm = Xmm::Xmm15;
 const S2: Xmm = Xmm::Xmm13;
@@ -273,6 +276,7 @@ impl Lower<'_> {
         a.mov_rr(Size::S64, CTX, Gpr::Rdi);
         a.mov_rr(Size::S64, BASE, Gpr::Rsi);
         a.mov_ri64(TAGGED, Value::FIRST_TAGGED);
+        a.mov_rm(Size::S64, BUDGET, Mem::base(CTX, CTX_BUDGET));
         let top = a.new_label();
         let body_top = a.new_label();
         a.align(16);
@@ -294,12 +298,13 @@ impl Lower<'_> {
                 IrOp::SLOAD => self.sload(i, ins.k as u16, ins.ty, ins.snap),
                 IrOp::GUARD => self.guard(ins.cond(), ins.a, ins.b, ins.snap),
                 IrOp::BUDGET => {
+                    // In a register: a memory counter would chain every iteration
+                    // through a store and a reload.
                     let exit = self.exit_label(ins.snap);
-                    let m = Mem::base(CTX, CTX_BUDGET);
                     let k = ins.k.min(i32::MAX as u64) as i32;
-                    self.asm.cmp_mi(Size::S64, m, k);
+                    self.asm.cmp_ri(Size::S64, BUDGET, k);
                     self.asm.jcc(Cond::L, exit);
-                    self.asm.sub_mi(Size::S64, m, k);
+                    self.asm.sub_ri(Size::S64, BUDGET, k);
                 }
                 IrOp::ADD => self.arith(i, ins.a, ins.b, |a, d, s| a.addsd_xx(d, s)),
                 IrOp::MUL => self.arith(i, ins.a, ins.b, |a, d, s| a.mulsd_xx(d, s)),
@@ -410,6 +415,7 @@ impl Lower<'_> {
             self.asm.jmp(epilogue);
         }
         self.asm.bind(epilogue);
+        self.asm.mov_mr(Size::S64, Mem::base(CTX, CTX_BUDGET), BUDGET);
         self.asm.add_ri(Size::S64, Gpr::Rsp, FRAME);
         for r in SAVED.iter().rev() {
             self.asm.pop(*r);
