@@ -216,7 +216,7 @@ impl Vm {
         let pc = caller.pc.checked_sub(1)?;
         let ins = p.ins(pc)?;
         let op = ins.op()?;
-        if !matches!(f.cont, crate::vm::Cont::Call | crate::vm::Cont::Protected) {
+        if !matches!(f.cont, crate::vm::Cont::Call | crate::vm::Cont::Protected) || self.finalizer_frame == Some(idx) {
             // A metamethod: named after the event of the instruction that called it.
             let ev = match op {
                 Op::TGETV | Op::TGETS | Op::TGETB | Op::GGET => "__index",
@@ -233,7 +233,9 @@ impl Vm {
                 Op::ISLT | Op::ISGE => "__lt",
                 Op::ISLE | Op::ISGT => "__le",
                 Op::ISEQV | Op::ISNEV => "__eq",
-                _ => "?",
+                // A finalizer run by the collector step of an allocating instruction.
+                Op::TNEW | Op::TDUP | Op::FNEW => "__gc",
+                _ => return None,
             };
             return Some(("metamethod", ev.as_bytes().to_vec()));
         }

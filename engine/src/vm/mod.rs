@@ -221,6 +221,9 @@ pub struct Vm {
     pub(crate) tail_pending: bool,
     /// Set while `__gc` finalizers run, so they don't recurse.
     pub(crate) in_finalizer: bool,
+    /// While a finalizer runs: the index of its frame (its name in `debug.getinfo`
+    /// comes from the instruction that ran the collector, as in LuaJIT: `__gc`).
+    pub(crate) finalizer_frame: Option<usize>,
     /// Finalizer errors reported so far (capped at [`MAX_GC_ERROR_REPORTS`]).
     pub(crate) gc_errors_reported: u32,
     /// May scripts stop or slow the collector (`collectgarbage("stop")`, ...)?
@@ -366,6 +369,7 @@ impl Vm {
             allow_binary: true,
             budget: i64::MAX,
             in_finalizer: false,
+            finalizer_frame: None,
             gc_errors_reported: 0,
             gc_retried: false,
             gc_control: true,
@@ -1241,7 +1245,10 @@ impl Vm {
             if gc.is_nil() {
                 continue;
             }
-            let r = match self.call_value(gc, &[u], 0) {
+            self.finalizer_frame = Some(self.frames.len());
+            let called = self.call_value(gc, &[u], 0);
+            self.finalizer_frame = None;
+            let r = match called {
                 Ok(_) => Ok(()),
                 // The error object's `__tostring` may be stopped by a limit too.
                 Err(e) if e.kind().catchable() => match self.error_text(&e) {
