@@ -63,7 +63,10 @@ impl FileType {
 
     /// The type an output file name implies: its last extension, letters only.
     fn detect(output: &str) -> FileType {
-        let ext = output.rsplit_once('.').map(|(_, e)| e).filter(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_alphabetic()));
+        let ext = output
+            .rsplit_once('.')
+            .map(|(_, e)| e)
+            .filter(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_alphabetic()));
         ext.and_then(FileType::from_name).unwrap_or(FileType::Raw)
     }
 }
@@ -146,7 +149,9 @@ fn parse(args: &[String]) -> Result<Options, Fail> {
                     i += 1;
                     match c {
                         'n' => o.modname = Some(check_modname(&v)?),
-                        't' => o.filetype = Some(FileType::from_name(&v).map_or_else(|| fail("unknown file type"), Ok)?),
+                        't' => {
+                            o.filetype = Some(FileType::from_name(&v).map_or_else(|| fail("unknown file type"), Ok)?)
+                        }
                         'a' => check_arch(&v)?,
                         'o' => check_os(&v)?,
                         'F' => o.filename = Some(v),
@@ -173,8 +178,20 @@ fn parse(args: &[String]) -> Result<Options, Fail> {
 /// Object files are written for the machine we run on; other targets are refused
 /// rather than silently ignored.
 fn check_arch(a: &str) -> Result<(), Fail> {
-    const KNOWN: &[&str] =
-        &["x86", "x64", "arm", "arm64", "arm64be", "ppc", "mips", "mipsel", "mips64", "mips64el", "mips64r6", "mips64r6el"];
+    const KNOWN: &[&str] = &[
+        "x86",
+        "x64",
+        "arm",
+        "arm64",
+        "arm64be",
+        "ppc",
+        "mips",
+        "mipsel",
+        "mips64",
+        "mips64el",
+        "mips64r6",
+        "mips64r6el",
+    ];
     let a = a.to_ascii_lowercase();
     if !KNOWN.contains(&a.as_str()) {
         return fail("unknown architecture");
@@ -244,7 +261,8 @@ fn load_input(o: &Options) -> Result<FuncProto, Fail> {
     let chunkname = o.filename.as_ref().map_or(chunkname, |f| format!("@{f}"));
     let src = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     if dump::is_binary(src) {
-        return dump::undump_named(src, chunkname.as_bytes()).or_else(|e| fail(format!("{}: bad binary chunk ({e})", compiler::chunk_id(chunkname.as_bytes()))));
+        return dump::undump_named(src, chunkname.as_bytes())
+            .or_else(|e| fail(format!("{}: bad binary chunk ({e})", compiler::chunk_id(chunkname.as_bytes()))));
     }
     compiler::compile(src, chunkname.as_bytes()).or_else(|e| fail(e.to_string()))
 }
@@ -360,18 +378,19 @@ fn elf_object(symbol: &str, chunk: &[u8]) -> Result<Vec<u8>, Fail> {
         o.extend_from_slice(&v.to_le_bytes());
     }
     // Section headers: name, type, flags, addr, offset, size, link, info, align, entsize.
-    let mut shdr = |name: u32, ty: u32, flags: u64, off: usize, size: usize, link: u32, info: u32, align: u64, ent: u64| {
-        o.extend_from_slice(&name.to_le_bytes());
-        o.extend_from_slice(&ty.to_le_bytes());
-        o.extend_from_slice(&flags.to_le_bytes());
-        o.extend_from_slice(&0u64.to_le_bytes());
-        o.extend_from_slice(&(off as u64).to_le_bytes());
-        o.extend_from_slice(&(size as u64).to_le_bytes());
-        o.extend_from_slice(&link.to_le_bytes());
-        o.extend_from_slice(&info.to_le_bytes());
-        o.extend_from_slice(&align.to_le_bytes());
-        o.extend_from_slice(&ent.to_le_bytes());
-    };
+    let mut shdr =
+        |name: u32, ty: u32, flags: u64, off: usize, size: usize, link: u32, info: u32, align: u64, ent: u64| {
+            o.extend_from_slice(&name.to_le_bytes());
+            o.extend_from_slice(&ty.to_le_bytes());
+            o.extend_from_slice(&flags.to_le_bytes());
+            o.extend_from_slice(&0u64.to_le_bytes());
+            o.extend_from_slice(&(off as u64).to_le_bytes());
+            o.extend_from_slice(&(size as u64).to_le_bytes());
+            o.extend_from_slice(&link.to_le_bytes());
+            o.extend_from_slice(&info.to_le_bytes());
+            o.extend_from_slice(&align.to_le_bytes());
+            o.extend_from_slice(&ent.to_le_bytes());
+        };
     shdr(0, 0, 0, 0, 0, 0, 0, 0, 0);
     shdr(names[0], 2, 0, symoff, 2 * SYM, 3, 1, 8, SYM as u64); // SHT_SYMTAB, one local
     shdr(names[1], 3, 0, shstroff, shstrtab.len(), 0, 0, 1, 0); // SHT_STRTAB

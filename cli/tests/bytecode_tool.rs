@@ -66,8 +66,10 @@ fn listings_have_luajit_bl_shape() {
 fn saved_chunks_run_and_strip_debug_info_by_default() {
     let dir = scratch("save");
     std::fs::write(dir.join("err.lua"), "local x = nil\nreturn x.field\n").unwrap();
-    for (flags, want) in [("-b", "err.out:0: attempt to index a nil value"), ("-bg", "err.lua:2: attempt to index local 'x' (a nil value)")]
-    {
+    for (flags, want) in [
+        ("-b", "err.out:0: attempt to index a nil value"),
+        ("-bg", "err.lua:2: attempt to index local 'x' (a nil value)"),
+    ] {
         let o = moonbox_in(&dir, &[flags, "err.lua", "err.out"]);
         assert!(o.status.success(), "{}", text(&o.stderr));
         let o = moonbox_in(&dir, &["err.out"]);
@@ -95,7 +97,15 @@ fn c_files_and_objects_link_into_a_program() {
     let head: Vec<&str> = c.lines().take(7).collect();
     assert_eq!(
         head,
-        ["#ifdef __cplusplus", "extern \"C\"", "#endif", "#ifdef _WIN32", "__declspec(dllexport)", "#endif", "const unsigned char luaJIT_BC_hello_1[] = {"]
+        [
+            "#ifdef __cplusplus",
+            "extern \"C\"",
+            "#endif",
+            "#ifdef _WIN32",
+            "__declspec(dllexport)",
+            "#endif",
+            "const unsigned char luaJIT_BC_hello_1[] = {"
+        ]
     );
     let o = moonbox_in(&dir, &["-b", "-n", "mod.name", "hello-1.lua", "x.h"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -117,7 +127,11 @@ fn c_files_and_objects_link_into_a_program() {
     let o = moonbox_in(&dir, &["-b", "hello-1.lua", "hello-1.o"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     for part in ["hello-1.c", "hello-1.o"] {
-        let cc = Command::new("cc").args(["-o", "prog", "main.c", part]).current_dir(&dir).output().expect("a C compiler (cc)");
+        let cc = Command::new("cc")
+            .args(["-o", "prog", "main.c", part])
+            .current_dir(&dir)
+            .output()
+            .expect("a C compiler (cc)");
         assert!(cc.status.success(), "{part}: {}", text(&cc.stderr));
         let run = Command::new(dir.join("prog")).output().unwrap();
         assert_eq!(run.stdout, chunk, "{part}");
@@ -127,7 +141,13 @@ fn c_files_and_objects_link_into_a_program() {
 #[test]
 fn bad_options_print_usage_or_a_reason() {
     let dir = scratch("bad");
-    for args in [&["-b"][..], &["-b", "hello-1.lua"], &["-bn", "hello-1.lua"], &["-bx", "a", "b"], &["-bnl", "m", "hello-1.lua", "x.c"]] {
+    for args in [
+        &["-b"][..],
+        &["-b", "hello-1.lua"],
+        &["-bn", "hello-1.lua"],
+        &["-bx", "a", "b"],
+        &["-bnl", "m", "hello-1.lua", "x.c"],
+    ] {
         let o = moonbox_in(&dir, args);
         assert_eq!(o.status.code(), Some(1), "{args:?}");
         assert!(text(&o.stderr).contains("-b[options] input output"), "{args:?}: {}", text(&o.stderr));

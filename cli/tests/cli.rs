@@ -333,7 +333,9 @@ fn jit_leaves_bad_traces_to_the_interpreter() {
     assert_eq!(stdout(&o), "14000\t19999\n", "{o:?}");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.lines().any(|l| l.starts_with("[TRACE --- (command line):3 -- bad trace 1: 1024 of 1024 entries left mid-iteration")),
+        err.lines()
+            .any(|l| l
+                .starts_with("[TRACE --- (command line):3 -- bad trace 1: 1024 of 1024 entries left mid-iteration")),
         "{err}"
     );
     assert!(err.contains(" 1 blacklisted, 2048 entries,"), "no entries after the verdict: {err}");

@@ -316,7 +316,10 @@ impl Event {
 
     fn func(&self) -> Value {
         match *self {
-            Event::Start { func, .. } | Event::Stop { func, .. } | Event::Abort { func, .. } | Event::Record { func, .. } => func,
+            Event::Start { func, .. }
+            | Event::Stop { func, .. }
+            | Event::Abort { func, .. }
+            | Event::Record { func, .. } => func,
             Event::Flush | Event::Texit { .. } => Value::NIL,
         }
     }
@@ -641,7 +644,9 @@ impl Vm {
             Err(err) if !err.kind().catchable() => Err(err),
             Err(err) => {
                 let v = err.value();
-                let msg = v.as_string().map_or_else(|| "?".to_string(), |s| String::from_utf8_lossy(s.as_bytes()).into_owned());
+                let msg = v
+                    .as_string()
+                    .map_or_else(|| "?".to_string(), |s| String::from_utf8_lossy(s.as_bytes()).into_owned());
                 eprintln!("VM handler failed: {msg}");
                 Ok(())
             }
