@@ -116,6 +116,7 @@ pub use crate::userdata::{
     UserDataRegistry,
 };
 pub use crate::value::{CData, Nil, Value};
+pub use moonbox_engine::ffi::grants::CValue;
 
 /// moonbox's older name for [`String`] (mlua's `prelude` exports it too).
 pub use crate::string::String as LuaString;

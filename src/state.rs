@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 
+use moonbox_engine::ffi::grants::CValue;
 use moonbox_engine::vm::{LuaError, Vm};
 
 use crate::capabilities::Capabilities;
@@ -1009,6 +1010,43 @@ impl Lua {
         } else {
             Err(Error::RuntimeError(format!("unknown or malformed optimization flag '{opt}'")))
         }
+    }
+
+    /// Grants the C function `name` to a state whose FFI cannot call C itself (the
+    /// `data` level of [`Capabilities::sandboxed`]): after
+    /// `ffi.cdef("int32_t add(int32_t, int32_t);")`, `ffi.C.add(2, 3)` calls `f`.
+    /// `signature` is `ret(param, ...)` over `void`, `bool`, `int8_t` .. `uint64_t`,
+    /// `float`, `double` and `string` (`const char *`; no pointer crosses, the
+    /// bytes do), and the script's declaration must match it exactly. Arguments
+    /// are converted by LuaJIT's C conversion rules; `f`'s `Err` is raised in the
+    /// script. At the `calls` level `ffi.C` resolves real symbols and grants are
+    /// not consulted.
+    ///
+    /// ```
+    /// use moonbox::{CValue, Capabilities, Lua};
+    /// let lua = Lua::with_capabilities(Capabilities::sandboxed());
+    /// lua.grant_c_function("add", "int32_t(int32_t, int32_t)", |args| match args {
+    ///     [CValue::Num(a), CValue::Num(b)] => Ok(CValue::Num(a + b)),
+    ///     _ => Err("add: two numbers".into()),
+    /// })?;
+    /// let n: i32 = lua.load(r#"
+    ///     local ffi = require("ffi")
+    ///     ffi.cdef("int add(int a, int b);")
+    ///     return ffi.C.add(2, 3)
+    /// "#).eval()?;
+    /// assert_eq!(n, 5);
+    /// # Ok::<(), moonbox::Error>(())
+    /// ```
+    pub fn grant_c_function<F>(&self, name: &str, signature: &str, f: F) -> Result<()>
+    where
+        F: Fn(&[CValue]) -> std::result::Result<CValue, std::string::String> + MaybeSend + 'static,
+    {
+        let f: moonbox_engine::ffi::grants::GrantFn = std::rc::Rc::new(move |_vm: &mut Vm, args: &[CValue]| {
+            catch_unwind(AssertUnwindSafe(|| f(args))).unwrap_or_else(|_| Err("granted C function panicked".into()))
+        });
+        self.inner
+            .with_vm(|vm| moonbox_engine::ffi::grants::grant_c_function(vm, name, signature, f))?
+            .map_err(Error::RuntimeError)
     }
 
     /// The memory limit, if any.

@@ -414,3 +414,63 @@ fn jit_is_a_capability() {
     let b: f64 = without.load(src).eval().unwrap();
     assert_eq!(a.to_bits(), b.to_bits());
 }
+
+/// Granted C functions at the data level: resolved by `ffi.C` when the script's
+/// declaration matches the grant, called with LuaJIT's argument conversions.
+#[test]
+fn ffi_granted_c_functions() {
+    use moonbox::CValue;
+    let lua = Lua::with_capabilities(Capabilities::sandboxed());
+    lua.grant_c_function("add", "int32_t(int32_t, int32_t)", |args| match args {
+        [CValue::Num(a), CValue::Num(b)] => Ok(CValue::Num(a + b)),
+        _ => Err("add: bad arguments".into()),
+    })
+    .unwrap();
+    lua.grant_c_function("greet", "string(string, bool)", |args| match args {
+        [CValue::Str(s), CValue::Bool(loud)] => {
+            let t = format!("hello, {}", String::from_utf8_lossy(s));
+            Ok(CValue::Str(if *loud { t.to_uppercase() } else { t }.into_bytes()))
+        }
+        _ => Err("greet: bad arguments".into()),
+    })
+    .unwrap();
+    lua.grant_c_function("big", "uint64_t(void)", |_| Ok(CValue::Num(2f64.powi(40)))).unwrap();
+    lua.grant_c_function("fail", "void(double)", |_| Err("the host says no".into())).unwrap();
+    assert!(lua.grant_c_function("bad name", "void()", |_| Ok(CValue::Void)).is_err());
+    assert!(lua.grant_c_function("x", "int(char *)", |_| Ok(CValue::Void)).is_err());
+    let run = |code: &str| -> String {
+        let wrapped = format!(
+            "local ffi = require('ffi') local ok, e = pcall(function() {code} end) return ok and tostring(e) or 'error: ' .. tostring(e)"
+        );
+        lua.load(&wrapped).eval::<String>().unwrap_or_else(|e| format!("host error: {e}"))
+    };
+    run("ffi.cdef[[int add(int, int); const char *greet(const char *who, bool loud); \
+         unsigned long long big(void); void fail(double); double add2(double, double); int ungranted(int);]]");
+    assert_eq!(run("return ffi.C.add(2, 3)"), "5");
+    assert_eq!(run("return ffi.C.add(2.9, -1)"), "1", "number to int32_t truncates, as LuaJIT");
+    assert_eq!(run("return type(ffi.C.add)"), "function");
+    assert_eq!(run("return ffi.C.greet('moon', false)"), "hello, moon");
+    let buf = "local b = ffi.new('char[8]') ffi.copy(b, 'box') return ffi.C.greet(b, true)";
+    assert_eq!(run(buf), "HELLO, BOX", "a char array passes its C string");
+    assert_eq!(run("return tostring(ffi.C.big())"), "1099511627776ULL");
+    assert_eq!(run("return ffi.C.fail(1)"), "error: the host says no");
+    assert_eq!(run("return ffi.C.add(1)"), "error: wrong number of arguments for function call");
+    let e = run("return ffi.C.add({}, 1)");
+    assert!(e.starts_with("error: ") && e.contains("cannot convert 'table' to 'int'"), "{e}");
+    // The declaration must match the grant; ungranted functions stay capability errors.
+    let e = run("ffi.cdef('double sub(double, double);') return ffi.C.sub");
+    assert!(e.contains("not granted"), "{e}");
+    let e = run("return ffi.C.ungranted(1)");
+    assert!(e.contains("C symbol 'ungranted' is not available: not granted"), "{e}");
+    let other = Lua::with_capabilities(Capabilities::sandboxed());
+    other.grant_c_function("add", "int32_t(int32_t, int32_t)", |_| Ok(CValue::Num(0.0))).unwrap();
+    let e = other
+        .load("local ffi = require('ffi') ffi.cdef('double add(double, double);') return ffi.C.add(1, 2)")
+        .exec()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("C function 'add' is declared as double(double, double), but granted as int32_t(int32_t, int32_t)"),
+        "{e}"
+    );
+}

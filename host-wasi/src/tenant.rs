@@ -103,6 +103,10 @@ pub enum GrantError {
     /// A host function name that is not a dotted Lua name (`log`, `kv.get`).
     #[error("bad host function name '{0}' (expected names like log or kv.get)")]
     Name(String),
+    /// A C function grant whose name is not a C identifier or whose signature is
+    /// not `ret(param, ...)` over the grantable types.
+    #[error("bad C function grant '{0}'")]
+    CFunction(String),
     /// A directory that covers what the host keeps from tenants (the compiled-guest
     /// cache, whose files the host executes): the directory itself, an ancestor of
     /// it, or inside it. Refused read-only too.
@@ -253,6 +257,50 @@ impl Tenant {
         }
         self.functions.retain(|(n, _)| n != name);
         self.functions.push((name.to_string(), Arc::new(f)));
+        Ok(self)
+    }
+
+    /// Grants a C function to the tenant's FFI: after
+    /// `ffi.cdef("int32_t add(int32_t, int32_t);")` the script calls it as
+    /// `ffi.C.add(2, 3)`. `signature` is `ret(param, ...)` over `void`, `bool`,
+    /// `int8_t` .. `uint64_t`, `float`, `double` and `string` (a `const char *`: the
+    /// bytes cross, never a pointer); the script's declaration must match it
+    /// exactly, or `ffi.C.add` is an error naming both. Arguments arrive converted
+    /// by LuaJIT's C rules (integers and floats as numbers, `bool` as a boolean,
+    /// strings as strings, NULL as nil); the result is converted to the declared
+    /// type (ignored for `void`). Runs like [`Tenant::function`]'s functions.
+    ///
+    /// ```
+    /// # use moonbox_host_wasi::{HostValue, Tenant};
+    /// let tenant = Tenant::new().c_function("add", "int32_t(int32_t, int32_t)", |args| {
+    ///     let n = |i: usize| args.get(i).and_then(HostValue::as_number).unwrap_or(0.0);
+    ///     Ok(HostValue::Number(n(0) + n(1)))
+    /// })?;
+    /// # Ok::<(), moonbox_host_wasi::GrantError>(())
+    /// ```
+    pub fn c_function(
+        mut self,
+        name: &str,
+        signature: &str,
+        f: impl Fn(&[HostValue]) -> Result<HostValue, String> + Send + Sync + 'static,
+    ) -> Result<Tenant, GrantError> {
+        let ident = {
+            let mut cs = name.chars();
+            cs.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        // The guest parses the signature; here only its shape and length are checked.
+        let sig_ok = signature.len() <= 512
+            && signature.ends_with(')')
+            && signature.contains('(')
+            && signature.chars().all(|c| c.is_ascii_alphanumeric() || "_(), ".contains(c));
+        if !ident || name.len() > 200 || !sig_ok {
+            return Err(GrantError::CFunction(format!("{name}: {signature}")));
+        }
+        let key = format!("ffi.C:{name}:{signature}");
+        let prefix = format!("ffi.C:{name}:");
+        self.functions.retain(|(n, _)| !n.starts_with(&prefix));
+        self.functions.push((key, Arc::new(move |args: &[HostValue]| f(args).map(|v| vec![v]))));
         Ok(self)
     }
 

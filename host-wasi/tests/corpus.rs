@@ -32,6 +32,8 @@ const SKIPPED: &[(&str, &str)] = &[
     ("ffi_calls", "C calls"),
     ("ffi_headers", "x86-64 struct layouts"),
     ("ffi_index", "number-to-pointer casts"),
+    ("ffi_typeinfo", "x86-64 type sizes and alignments"),
+    ("gc_finalizer_name", "debug.getinfo"),
 ];
 
 #[test]

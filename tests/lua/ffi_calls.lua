@@ -127,3 +127,16 @@ assert(errmsg(bad):find("from callback"))
 local conv = ffi.cast("int (*)(void)", function() return "x" end)
 assert(errmsg(conv):find("cannot convert 'string' to 'int'"))
 print("ok")
+
+-- os.setlocale sets the C library's locale for the C functions the FFI calls.
+ffi.cdef[[int towupper(int c); int towlower(int c);]]
+assert(os.setlocale("C.UTF-8", "ctype") == "C.UTF-8")
+assert(ffi.C.towupper(0x430) == 0x410 and ffi.C.towlower(0x416) == 0x436)
+assert(os.setlocale("C", "ctype") == "C")
+assert(ffi.C.towupper(0x430) == 0x430)
+assert(os.setlocale("no_such_locale") == nil)
+
+-- Reading an array object out of range does not fail (LuaJIT reads whatever lies
+-- there; libraries do it harmlessly): utf8.lua reads index -1 of a uint32_t[?].
+local arr = ffi.new("uint32_t[?]", 4)
+assert(pcall(function() return arr[-1], arr[4] end))

@@ -1565,6 +1565,12 @@ fn clib_resolve(vm: &mut Vm, idx: usize, name: GcRef<LuaString>) -> LResult<Valu
         Kind::ConstVal { .. } => const_value(vm, id),
         Kind::Func { .. } | Kind::Extern { .. } => {
             if st(vm).level != FfiLevel::Calls {
+                if idx == 0 && matches!(info.kind, Kind::Func { .. }) {
+                    if let Some(f) = super::grants::resolve(vm, &n, id)? {
+                        vm.raw_set(cache, name.to_value(), f)?;
+                        return Ok(f);
+                    }
+                }
                 return Err(vm.rt_error(&format!(
                     "C symbol '{nm}' is not available: not granted to this state (FFI level 'data')"
                 )));

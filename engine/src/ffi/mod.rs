@@ -94,6 +94,7 @@ pub mod call;
 pub mod conv;
 pub mod cparse;
 pub mod ctype;
+pub mod grants;
 pub mod layout;
 pub mod lib;
 pub mod state;

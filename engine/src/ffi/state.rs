@@ -45,6 +45,8 @@ pub struct FfiState {
     pub errno: i32,
     /// The native callback machinery (`calls` level only).
     pub callbacks: super::call::Callbacks,
+    /// C functions the embedder granted (`ffi.C.name` below the `calls` level).
+    pub grants: HashMap<Vec<u8>, super::grants::Grant>,
 }
 
 impl FfiState {
@@ -65,6 +67,7 @@ impl FfiState {
             pending_error: None,
             errno: 0,
             callbacks: super::call::Callbacks::default(),
+            grants: HashMap::new(),
         }
     }
 

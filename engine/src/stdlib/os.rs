@@ -13,7 +13,10 @@
 //! - Without processes or a file system (wasm32), `execute` answers -1 (0 without a
 //!   command), file operations fail like the C library would, `exit` is an error on
 //!   wasm32-unknown-unknown, and `time`/`clock` read 0 there (no clock).
-//! - `setlocale` knows only the "C" locale ("POSIX" and "" select it).
+//! - `setlocale` sets the C library's locale in a state that may call C (the FFI's
+//!   `calls` level: C functions called through the FFI see it, as in LuaJIT);
+//!   elsewhere it knows only the "C" locale ("POSIX" and "" select it). moonbox's
+//!   own string and number functions behave as in the "C" locale either way.
 
 mod calendar;
 mod tz;
@@ -430,11 +433,20 @@ fn time(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
 fn setlocale(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
     let name = vm.opt_str(base, nargs, 0)?.map(|s| c_bytes(s.as_bytes()).to_vec());
     const CATS: [&[u8]; 7] = [b"ctype", b"numeric", b"time", b"collate", b"monetary", b"\xff", b"all"];
+    let mut cat: &[u8] = b"all";
     if let Some(c) = vm.opt_str(base, nargs, 1)? {
         if !CATS.contains(&c.as_bytes()) {
             let msg = format!("invalid option '{}'", c.to_str_lossy());
             return Err(vm.arg_error(2, &msg));
         }
+        cat = CATS.iter().copied().find(|k| *k == c.as_bytes()).unwrap_or(b"all");
+    }
+    if crate::ffi::state::level(vm) == crate::stdlib::caps::FfiLevel::Calls {
+        // A state that calls C sets the C library's locale, for the C functions it
+        // calls (`towupper`), as LuaJIT does.
+        let r = crate::ffi::call::set_c_locale(cat, name.as_deref()).map_or(Value::NIL, |n| vm.str_value(&n));
+        vm.push(r);
+        return Ok(1);
     }
     let r = match name.as_deref() {
         None | Some(b"C") | Some(b"POSIX") | Some(b"") => vm.str_value(b"C"),

@@ -1,10 +1,15 @@
 //! Host functions granted to this tenant, seen by the script as globals (`kv.get`
-//! becomes the field `get` of a global table `kv`).
+//! becomes the field `get` of a global table `kv`), and C functions granted to its
+//! FFI (named `ffi.C:<name>:<signature>`; `ffi.C.name` resolves them once the script
+//! declares them with that signature: `moonbox_engine::ffi::grants`).
 //!
 //! The host serves them through four imports in the `moonbox` module. Every one of
 //! them answers 0 for "not available", so under a WASI runtime that fills unknown
 //! imports with default values the guest simply has no host functions.
 
+use std::rc::Rc;
+
+use moonbox_engine::ffi::grants::{grant_c_function, CValue, GrantFn};
 use moonbox_engine::value::Value;
 use moonbox_engine::vm::{LResult, Vm};
 
@@ -55,7 +60,7 @@ mod ffi {
     }
 
     pub fn name(index: usize) -> Option<String> {
-        let mut buf = vec![0u8; 256];
+        let mut buf = vec![0u8; 1024];
         let _ = (&mut buf, index);
         #[cfg(target_os = "wasi")]
         {
@@ -119,10 +124,22 @@ mod ffi {
 
 pub use ffi::{report_error, script};
 
-/// Makes every granted function reachable from Lua.
+/// Host grants of C functions are named `ffi.C:<name>:<signature>`.
+const C_GRANT: &str = "ffi.C:";
+
+/// Makes every granted function reachable from Lua: dotted names as globals, C
+/// functions through `ffi.C` (once the script declares them with a matching type).
 pub fn install(vm: &mut Vm) {
     for index in 0..ffi::count() {
         let Some(name) = ffi::name(index) else { continue };
+        if let Some(c) = name.strip_prefix(C_GRANT) {
+            if let Some((cname, sig)) = c.split_once(':') {
+                let f: GrantFn = Rc::new(move |_vm: &mut Vm, args: &[CValue]| call_c_grant(index, args));
+                // A grant the engine refuses (a malformed name or signature) is left out.
+                let _ = grant_c_function(vm, cname, sig, f);
+            }
+            continue;
+        }
         let parts: Vec<&str> = name.split('.').collect();
         let (last, path) = parts.split_last().expect("split yields at least one part");
         // Walk (or create) the tables on the path from the globals.
@@ -152,6 +169,38 @@ pub fn install(vm: &mut Vm) {
         let f = vm.native_closure(call_host, static_name, vec![Value::number(index as f64)]);
         vm.set_field(t, last, f);
     }
+}
+
+/// A granted C function: the converted arguments go over the wire as values, and
+/// its one result comes back (none for `void`).
+fn call_c_grant(index: usize, args: &[CValue]) -> Result<CValue, String> {
+    let wire_args: Vec<WireValue> = args
+        .iter()
+        .map(|a| match a {
+            CValue::Void => WireValue::Nil,
+            CValue::Bool(b) => WireValue::Bool(*b),
+            CValue::Num(n) => WireValue::Number(*n),
+            CValue::Str(s) => WireValue::Str(s.clone()),
+        })
+        .collect();
+    let mut bytes = Vec::new();
+    wire::encode(&wire_args, &mut bytes);
+    drop(wire_args);
+    let result = ffi::call(index, &bytes).ok_or_else(|| "host function not available".to_string())?;
+    let (status, rest) = result.split_first().map(|(s, r)| (*s, r)).unwrap_or((1, &[]));
+    let values = wire::decode(rest).ok_or_else(|| "malformed host function result".to_string())?;
+    if status != 0 {
+        return Err(match values.first() {
+            Some(WireValue::Str(s)) => String::from_utf8_lossy(s).into_owned(),
+            _ => "host function failed".to_string(),
+        });
+    }
+    Ok(match values.into_iter().next() {
+        None | Some(WireValue::Nil) => CValue::Void,
+        Some(WireValue::Bool(b)) => CValue::Bool(b),
+        Some(WireValue::Number(n)) => CValue::Num(n),
+        Some(WireValue::Str(s)) => CValue::Str(s),
+    })
 }
 
 /// The Lua side of a granted function: encode the arguments, call, decode.

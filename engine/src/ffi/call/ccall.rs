@@ -162,6 +162,38 @@ pub fn set_errno(v: i32) {
     let _ = v;
 }
 
+/// The C library's `setlocale` for category `cat` (`LC_ALL`, `LC_CTYPE`, ...
+/// by name: "all", "ctype", "numeric", "time", "collate", "monetary"): sets
+/// `name` (or only queries, for `None`) and returns the locale now in effect, or
+/// `None` if the C library refuses. The engine's own string and number functions do
+/// not depend on it; C functions called through the FFI (`towupper`) do.
+pub fn set_c_locale(cat: &[u8], name: Option<&[u8]>) -> Option<Vec<u8>> {
+    let cat = match cat {
+        b"all" => libc::LC_ALL,
+        b"ctype" => libc::LC_CTYPE,
+        b"numeric" => libc::LC_NUMERIC,
+        b"time" => libc::LC_TIME,
+        b"collate" => libc::LC_COLLATE,
+        b"monetary" => libc::LC_MONETARY,
+        _ => return None,
+    };
+    let name = match name {
+        Some(n) => Some(std::ffi::CString::new(n).ok()?),
+        None => None,
+    };
+    let arg = name.as_ref().map_or(std::ptr::null(), |n| n.as_ptr());
+    // SAFETY: `arg` is NULL or a NUL-terminated string alive for the call; the
+    // result is NULL or a NUL-terminated string that stays valid until the next
+    // `setlocale` call, and is copied before returning.
+    unsafe {
+        let r = libc::setlocale(cat, arg);
+        if r.is_null() {
+            return None;
+        }
+        Some(std::ffi::CStr::from_ptr(r).to_bytes().to_vec())
+    }
+}
+
 /// What a callback's handler needs: its slot and signature.
 struct Ctx {
     slot: usize,

@@ -14,9 +14,9 @@ pub mod mem;
 mod ccall;
 
 #[cfg(not(target_family = "wasm"))]
-pub use ccall::{call, errno, set_errno, CType as ArgType, Callbacks};
+pub use ccall::{call, errno, set_c_locale, set_errno, CType as ArgType, Callbacks};
 
 #[cfg(target_family = "wasm")]
 mod nocall;
 #[cfg(target_family = "wasm")]
-pub use nocall::{call, errno, set_errno, CType as ArgType, Callbacks};
+pub use nocall::{call, errno, set_c_locale, set_errno, CType as ArgType, Callbacks};

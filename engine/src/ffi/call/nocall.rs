@@ -32,6 +32,11 @@ pub fn errno() -> i32 {
 
 pub fn set_errno(_v: i32) {}
 
+/// No C library locale.
+pub fn set_c_locale(_cat: &[u8], _name: Option<&[u8]>) -> Option<Vec<u8>> {
+    None
+}
+
 /// No callbacks.
 #[derive(Default)]
 pub struct Callbacks;
