@@ -199,6 +199,9 @@ impl Drop for Cli {
     /// `lua_close` does at the end of `lua`/`luajit`.
     fn drop(&mut self) {
         let _ = self.raw(|vm| {
+            if vm.jit().verbose {
+                eprint!("{}", vm.jit().abort_summary(10));
+            }
             if JIT_STATS.load(std::sync::atomic::Ordering::Relaxed) {
                 eprintln!("{}", vm.jit().summary());
             }

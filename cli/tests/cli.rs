@@ -319,6 +319,9 @@ fn jit_verbose_reports_traces_and_aborts() {
     assert!(lines.contains(&"[TRACE   1 (command line):3 loop]"), "{err}");
     assert!(lines.iter().any(|l| l.starts_with("[TRACE   2 (1/") && l.ends_with(" -> 1]")), "{err}");
     assert!(lines.contains(&"[TRACE --- (command line):5 -- NYI: bytecode FNEW at (command line):5]"), "{err}");
+    // It ends with the abort sites, most frequent first.
+    let summary = lines.iter().position(|l| l.ends_with("sites; the most frequent:]")).expect("abort summary");
+    assert!(lines[summary + 1].ends_with("x (command line):5 -- NYI: bytecode FNEW]"), "{err}");
 }
 
 /// The bad-trace rule: a loop whose trace leaves mid-iteration on most entries (a

@@ -266,6 +266,8 @@ pub struct Jit {
     /// The function being recorded and the number its trace will get (for events).
     rec_func: Value,
     rec_number: u32,
+    /// Aborts by (where, why): `-jv`'s closing summary.
+    abort_sites: HashMap<(String, String), u32>,
 }
 
 /// Registry key of the `jit.attach` handlers: a table from event name to function.
@@ -345,6 +347,22 @@ impl Jit {
         &self.compile_times
     }
 
+    /// `-jv`'s closing lines: the `top` sites where recording aborted most often,
+    /// with their counts and reasons (empty when nothing aborted).
+    pub fn abort_summary(&self, top: usize) -> String {
+        if self.abort_sites.is_empty() {
+            return String::new();
+        }
+        let mut sites: Vec<(&(String, String), &u32)> = self.abort_sites.iter().collect();
+        sites.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        let total: u32 = self.abort_sites.values().sum();
+        let mut out = format!("[TRACE --- {total} aborts at {} sites; the most frequent:]\n", sites.len());
+        for ((at, why), n) in sites.into_iter().take(top) {
+            out.push_str(&format!("[TRACE --- {n:>5}x {at} -- {why}]\n"));
+        }
+        out
+    }
+
     /// A one-line summary (`-jstats`): traces, aborts, the median compile time.
     pub fn summary(&self) -> String {
         let mut t = self.compile_times.clone();
@@ -387,6 +405,7 @@ impl Default for Jit {
             pending: Vec::new(),
             rec_func: Value::NIL,
             rec_number: 0,
+            abort_sites: HashMap::new(),
         }
     }
 }
@@ -847,10 +866,21 @@ impl Vm {
                 self.jit_log(&msg);
             }
             self.jit.stats.aborts += 1;
+            self.count_abort_site(rec.proto, rec.last_pc(), &why);
             self.side_failed(parent, exit);
             return;
         }
         self.abort_report(rec.proto, rec.start_pc, rec.anchor_pc, rec.last_pc(), why);
+    }
+
+    fn count_abort_site(&mut self, proto: GcRef<Proto>, at: usize, why: &Abort) {
+        let sites = &mut self.jit.abort_sites;
+        // Bounded: a program with very many abort sites keeps the first ones.
+        if sites.len() >= 4096 {
+            return;
+        }
+        let key = (format!("{}:{}", short_src(&proto), proto.line_at(at)), why.message());
+        *sites.entry(key).or_insert(0) += 1;
     }
 
     /// A side trace could not be recorded: its exit counts again from zero, and after
@@ -865,6 +895,7 @@ impl Vm {
 
     fn abort_report(&mut self, proto: GcRef<Proto>, start: usize, anchor: usize, at: usize, why: Abort) {
         self.jit.stats.aborts += 1;
+        self.count_abort_site(proto, at, &why);
         if self.jit.verbose || self.jit.dump {
             let src = short_src(&proto);
             let msg = format!(
