@@ -16,7 +16,7 @@
 use std::io::Write;
 
 use moonbox::engine::compiler::{self, dump, FuncProto, Listing};
-use moonbox::engine::stdlib::base::read_source;
+use moonbox::engine::stdlib::base::{io_error_text, read_source};
 
 const USAGE: &str = "Save moonbox bytecode: {prog} -b[options] input output
   -l        Only list bytecode.
@@ -304,7 +304,7 @@ fn write_out(output: &str, bytes: &[u8]) -> Result<(), Fail> {
     } else {
         std::fs::write(output, bytes)
     };
-    r.or_else(|e| fail(format!("cannot write {output}: {e}")))
+    r.or_else(|e| fail(format!("{output}: {}", io_error_text(&e))))
 }
 
 /// The chunk as a C array: `.c` exports it, `.h` makes it static with a size macro.
