@@ -148,6 +148,8 @@ fn granted_c_functions_through_ffi() {
         local u = ffi.new("union { uint64_t i; const char *p; }")
         u.i = 0x10000
         print(pcall(ffi.C.shout, u.p))
+        print(pcall(ffi.load, "c"))
+        print(pcall(ffi.cast, "int *", 4096))
         "#,
     );
     assert_eq!(r.outcome, Outcome::Ok, "{}", stderr(&r));
@@ -160,6 +162,8 @@ fn granted_c_functions_through_ffi() {
     assert!(lines[4].contains("C symbol 'abs' is not available: not granted"), "{}", lines[4]);
     assert!(lines[5].contains("not granted"), "{}", lines[5]);
     assert!(lines[6].starts_with("false\t") && lines[6].contains("outside of cdata objects"), "{}", lines[6]);
+    assert!(lines[7].starts_with("false\t") && lines[7].contains("not allowed"), "{}", lines[7]);
+    assert!(lines[8].starts_with("false\t") && lines[8].contains("not allowed"), "{}", lines[8]);
     // A declaration that differs from the grant is refused by name.
     let r = run(&t, "local ffi = require('ffi') ffi.cdef('double add(double, double);') print(pcall(function() return ffi.C.add end))");
     assert!(
