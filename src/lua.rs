@@ -281,24 +281,32 @@ impl Drop for LendGuard<'_> {
 }
 
 /// Restores the stack top on drop (pops what an operation pushed).
+///
+/// It holds the state's lock for its whole life (the `send` feature's reentrant
+/// lock; nothing without it): an operation pushes a function, then its arguments,
+/// then calls, each step taking the VM on its own, and another thread must not push
+/// onto the same stack in between.
 pub(crate) struct StackGuard<'a> {
     inner: &'a Inner,
     top: usize,
+    _lock: LockGuard<'a>,
 }
 
 impl<'a> StackGuard<'a> {
     pub(crate) fn new(inner: &'a Inner) -> Result<StackGuard<'a>> {
+        let lock = inner.lock();
         let top = inner.with_vm(|vm| vm.top())?;
-        Ok(StackGuard { inner, top })
+        Ok(StackGuard { inner, top, _lock: lock })
     }
     /// A guard, then pushes `v` (at [`base`](StackGuard::base)).
     #[inline]
     pub(crate) fn with_pushed(inner: &'a Inner, v: Raw) -> Result<StackGuard<'a>> {
+        let lock = inner.lock();
         let top = inner.try_vm(|vm| {
             let top = vm.top();
             push1(vm, v).map(|_| top)
         })?;
-        Ok(StackGuard { inner, top })
+        Ok(StackGuard { inner, top, _lock: lock })
     }
 
     /// The stack top when the guard was made: where the first pushed value went.

@@ -61,3 +61,28 @@ fn threads_share_one_state() -> Result<()> {
     assert_eq!(t.join().unwrap()?, 2);
     Ok(())
 }
+
+/// Calls from many threads at once: each pushes its function and arguments and
+/// reads its results while holding the state (a call's steps never interleave with
+/// another thread's).
+#[test]
+fn concurrent_calls_keep_their_arguments() -> Result<()> {
+    let lua = Lua::new();
+    let f: Function = lua.load("function(a, b) return a * 1000 + b, a end").eval()?;
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let f = f.clone();
+            std::thread::spawn(move || -> Result<()> {
+                for i in 0..20000 {
+                    let (x, a): (i64, i64) = f.call((t, i))?;
+                    assert_eq!((x, a), (t * 1000 + i, t), "thread {t}, call {i}");
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap()?;
+    }
+    Ok(())
+}
