@@ -727,6 +727,13 @@ impl CTState {
         Members { cts: self, cur: id, left: self.tab.len() }
     }
 
+    /// The parameter types of function type `func`, in order.
+    pub fn params(&self, func: CTypeId) -> Vec<CTypeId> {
+        self.members(func)
+            .filter_map(|(_, m)| if let Kind::Field { ty } = m.info.kind { Some(ty) } else { None })
+            .collect()
+    }
+
     /// Skips attributes: the raw type of `id`.
     pub fn raw(&self, id: CTypeId) -> CTypeId {
         let mut id = id;

@@ -173,10 +173,7 @@ fn declared_sig(vm: &mut Vm, func: CTypeId) -> Option<Sig> {
     if vararg {
         return None;
     }
-    let params: Vec<CTypeId> = cts(vm)
-        .members(func)
-        .filter_map(|(_, m)| if let Kind::Field { ty } = m.info.kind { Some(ty) } else { None })
-        .collect();
+    let params = cts(vm).params(func);
     let ret = code_of(vm, ret)?;
     let params = params.into_iter().map(|p| code_of(vm, p).filter(|c| *c != Code::Void)).collect::<Option<_>>()?;
     Some(Sig { ret, params })
@@ -211,10 +208,7 @@ fn call_granted(vm: &mut Vm, base: usize, nargs: usize) -> LResult<usize> {
         return Err(vm.rt_error("granted C function is gone"));
     };
     let Kind::Func { ret, .. } = cts(vm).get(func).info.kind else { return Ok(0) };
-    let params: Vec<CTypeId> = cts(vm)
-        .members(func)
-        .filter_map(|(_, m)| if let Kind::Field { ty } = m.info.kind { Some(ty) } else { None })
-        .collect();
+    let params = cts(vm).params(func);
     if nargs != params.len() {
         return Err(vm.rt_error("wrong number of arguments for function call"));
     }

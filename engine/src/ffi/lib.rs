@@ -1806,10 +1806,7 @@ fn ccall(vm: &mut Vm, cd: GcRef<CData>, base: usize, nargs: usize) -> LResult<Op
         return Err(vm.rt_error("attempt to call a NULL function pointer"));
     }
     let nfixed = cts(vm).get(id).size as usize;
-    let params: Vec<CTypeId> = cts(vm)
-        .members(id)
-        .filter_map(|(_, m)| if let Kind::Field { ty } = m.info.kind { Some(ty) } else { None })
-        .collect();
+    let params = cts(vm).params(id);
     let given = nargs.saturating_sub(1);
     if given < nfixed || (!vararg && given > nfixed) {
         return Err(vm.rt_error("wrong number of arguments for function call"));
@@ -1932,10 +1929,7 @@ pub fn make_callback(vm: &mut Vm, d: CTypeId, f: Value) -> LResult<Option<usize>
     if vararg {
         return Err(vm.rt_error("NYI: vararg callbacks"));
     }
-    let params: Vec<CTypeId> = cts(vm)
-        .members(fid)
-        .filter_map(|(_, m)| if let Kind::Field { ty } = m.info.kind { Some(ty) } else { None })
-        .collect();
+    let params = cts(vm).params(fid);
     let mut targs = Vec::new();
     for &p in &params {
         targs.push(abi_type(vm, p, true)?);
