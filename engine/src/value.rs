@@ -46,7 +46,7 @@ pub mod tag {
 pub struct Value(u64);
 
 const PREFIX: u64 = 0xFFF8_0000_0000_0000;
-const PAYLOAD_MASK: u64 = (1 << 47) - 1;
+pub(crate) const PAYLOAD_MASK: u64 = (1 << 47) - 1;
 
 /// Lua's basic types, in the order `type()` names them.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -14,7 +14,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use moonbox_engine::jit::record::MAX_SLOTS;
-use moonbox_engine::jit::CompiledTrace;
+use moonbox_engine::jit::{CompiledTrace, TraceEnv};
 use moonbox_engine::value::Value;
 
 use crate::code_memory::ExecutableCode;
@@ -64,14 +64,22 @@ impl Drop for NativeTrace {
 }
 
 impl CompiledTrace for NativeTrace {
-    fn run(&self, budget: &mut i64, slots: &mut [Value], force: &[u8]) -> u32 {
+    fn run(&self, budget: &mut i64, slots: &mut [Value], force: &[u8], env: TraceEnv) -> u32 {
         // What the code (and any trace linked from it) touches must exist; otherwise
         // nothing runs, and the interpreter goes on where the trace would have started.
-        if slots.len() < MAX_SLOTS || (self.force_checks && force.len() < self.nsnaps) {
+        if slots.len() < MAX_SLOTS
+            || (self.force_checks && force.len() < self.nsnaps)
+            || env.func.as_lua_function().is_none()
+        {
             return u32::MAX;
         }
         let Ok(entry) = self.tc.code.entry_ptr(0) else { return u32::MAX };
-        let mut ctx = TraceCtx { budget: *budget, force: force.as_ptr() };
+        let mut ctx = TraceCtx {
+            budget: *budget,
+            force: force.as_ptr(),
+            func: env.func.to_bits(),
+            marking: u64::from(env.marking),
+        };
         // SAFETY: `entry` is the start of code that `x64::lower` generated for this
         // trace, a complete `extern "sysv64" fn(*mut TraceCtx, *mut Value) -> u32` that
         // keeps the ABI (callee-saved registers restored, stack balanced and aligned),
@@ -85,6 +93,19 @@ impl CompiledTrace for NativeTrace {
         // linked). It stores only values of the types its guards checked, numbers, or
         // constants, so every slot holds a valid `Value` afterwards. `Value` is
         // `repr(transparent)` over `u64`.
+        //
+        // Heap objects: the code reads the closure in `ctx.func` (checked above to be
+        // a Lua function) and tables it found in values whose tag a guard checked
+        // (in `slots`, the closure's environment, or loaded from such tables), at
+        // the offsets of `vm::layout`. Every such object is alive: a `Value` is only
+        // made from a live object, and nothing can free one while the trace runs
+        // (it never allocates, calls out or runs the collector). It reads an array
+        // element only after checking the index against the array part's length,
+        // and a hash node only after checking the node count, and writes only
+        // through such element and node-value addresses (a store never resizes a
+        // part, so addresses computed earlier stay inside it). A value it stores
+        // into a table is a valid `Value`, and the write barrier's guard has exited
+        // first when the collector needed one.
         let exit = unsafe {
             let f: TraceFn = std::mem::transmute::<*const u8, TraceFn>(entry);
             f(&mut ctx, slots.as_mut_ptr())

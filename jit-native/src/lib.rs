@@ -76,6 +76,10 @@ pub struct TraceCtx {
     pub budget: i64,
     /// One byte per exit in the forced-exit test mode (non-zero: take it).
     pub force: *const u8,
+    /// The frame's closure (a boxed Lua function value).
+    pub func: u64,
+    /// Non-zero while the collector marks (a store into a black table exits).
+    pub marking: u64,
 }
 
 /// The x86-64 trace backend.

@@ -102,6 +102,14 @@ const WHITE1: u8 = 2;
 const WHITES: u8 = WHITE0 | WHITE1;
 /// Marked and traced.
 const BLACK: u8 = 4;
+
+/// What generated code reads of an object's header (through `vm::layout`): the
+/// colour byte's offset from the object's start (every object starts with its
+/// header) and the value that means black.
+pub(crate) mod offsets {
+    pub const COLOR: usize = std::mem::offset_of!(super::GcHeader, color);
+    pub const BLACK: u8 = super::BLACK;
+}
 /// Marked, waiting to be traced (no bits set).
 const GRAY: u8 = 0;
 
@@ -200,6 +208,15 @@ impl<T> GcRef<T> {
     #[inline(always)]
     pub fn addr(self) -> usize {
         self.ptr.as_ptr() as usize
+    }
+
+    /// Whether the object is black (marked and traced): in the mark phase a store
+    /// into it needs the write barrier (what a trace's `TBAR` checks).
+    pub fn is_black(self) -> bool
+    where
+        T: GcObject,
+    {
+        self.header().color.get() == BLACK
     }
 
     fn header_ptr(self) -> NonNull<GcHeader> {

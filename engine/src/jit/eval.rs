@@ -2,8 +2,10 @@
 //! protocol a backend implements. It is a test oracle (`-jeval`, the JIT-forced test
 //! modes), never a fallback tier: the embedding API does not install it.
 
+use crate::gc::GcRef;
 use crate::jit::ir::{Cond, IrOp, TraceIr, Ty};
-use crate::jit::{CompiledTrace, TraceBackend};
+use crate::jit::{CompiledTrace, TraceBackend, TraceEnv};
+use crate::object::Table;
 use crate::value::Value;
 use crate::vm::meta::lua_mod;
 use crate::vm::meta::pow;
@@ -26,6 +28,13 @@ impl TraceBackend for Evaluator {
     }
 }
 
+/// Where an address points: array slot `i` (`t[i + 1]`) or hash node `n`.
+#[derive(Clone, Copy)]
+enum Place {
+    Arr(usize),
+    Node(usize),
+}
+
 struct EvalTrace {
     ir: TraceIr,
     live: Vec<bool>,
@@ -33,9 +42,12 @@ struct EvalTrace {
 }
 
 impl CompiledTrace for EvalTrace {
-    fn run(&self, budget: &mut i64, slots: &mut [Value], force: &[u8]) -> u32 {
+    fn run(&self, budget: &mut i64, slots: &mut [Value], force: &[u8], env: TraceEnv) -> u32 {
         let ir = &self.ir;
         let mut vals = vec![Value::NIL; ir.ins.len()];
+        // The addresses (`Ty::Ptr` values), as a table and a place in it.
+        let mut refs: Vec<Option<(GcRef<Table>, Place)>> = vec![None; ir.ins.len()];
+        let table = |v: Value| v.as_table();
         let val = |vals: &[Value], r: u16| vals.get(usize::from(r)).copied().unwrap_or(Value::NIL);
         // With a LOOP, the body after it repeats; without, the whole trace does.
         let mut from = 0;
@@ -91,6 +103,79 @@ impl CompiledTrace for EvalTrace {
                     IrOp::POW => Value::number(pow(a, b)),
                     IrOp::NEG => Value::number(-a),
                     IrOp::LOOP | IrOp::PHI => Value::NIL,
+                    IrOp::FUNC => {
+                        if env.func.as_lua_function().is_none() {
+                            return self.exit(snap, &vals, slots);
+                        }
+                        env.func
+                    }
+                    IrOp::FENV => match x.as_lua_function() {
+                        Some(f) => f.env().to_value(),
+                        None => return self.exit(snap, &vals, slots),
+                    },
+                    IrOp::TMETA => {
+                        let ok = table(x).is_some_and(|t| match t.meta() {
+                            None => true,
+                            Some(mt) => ins.k != 0 && u64::from(mt.nomm()) & ins.k == ins.k,
+                        });
+                        if !ok {
+                            return self.exit(snap, &vals, slots);
+                        }
+                        Value::NIL
+                    }
+                    IrOp::TBAR => {
+                        if table(x).is_none_or(|t| env.marking && t.is_black()) {
+                            return self.exit(snap, &vals, slots);
+                        }
+                        Value::NIL
+                    }
+                    IrOp::AREF => {
+                        let at = table(x).and_then(|t| {
+                            let i = crate::object::table::exact_i32(b)?;
+                            let i = usize::try_from(i).ok()?.checked_sub(1)?;
+                            t.arr_get(i).map(|_| (t, Place::Arr(i)))
+                        });
+                        let Some(at) = at else { return self.exit(snap, &vals, slots) };
+                        refs[i] = Some(at);
+                        Value::NIL
+                    }
+                    IrOp::HREFK => {
+                        let at = table(x).and_then(|t| {
+                            let n = ins.k as usize;
+                            let (key, _) = t.node_at(n)?;
+                            (key == y).then_some((t, Place::Node(n)))
+                        });
+                        let Some(at) = at else { return self.exit(snap, &vals, slots) };
+                        refs[i] = Some(at);
+                        Value::NIL
+                    }
+                    IrOp::XLOAD | IrOp::XNNIL => {
+                        let v = match refs.get(usize::from(ins.a)).copied().flatten() {
+                            Some((t, Place::Arr(i))) => t.arr_get(i),
+                            Some((t, Place::Node(n))) => t.node_at(n).map(|(_, v)| v),
+                            None => None,
+                        };
+                        let ok = match ins.op {
+                            IrOp::XLOAD => v.is_some_and(|v| Ty::of(v) == ins.ty),
+                            _ => v.is_some_and(|v| !v.is_nil()),
+                        };
+                        if !ok {
+                            return self.exit(snap, &vals, slots);
+                        }
+                        v.unwrap_or(Value::NIL)
+                    }
+                    IrOp::XSTORE => {
+                        match refs.get(usize::from(ins.a)).copied().flatten() {
+                            Some((t, Place::Arr(i))) => {
+                                t.arr_set(i, y);
+                            }
+                            Some((t, Place::Node(n))) => {
+                                t.set_node_val(n, y);
+                            }
+                            None => {}
+                        }
+                        Value::NIL
+                    }
                 };
                 if let Some(slot) = vals.get_mut(i) {
                     *slot = v;

@@ -30,6 +30,8 @@ pub enum Ty {
     Boxed(u8),
     /// No value (guards, `BUDGET`).
     Void,
+    /// An address inside a heap object (`AREF`, `HREFK`): never in a snapshot.
+    Ptr,
 }
 
 impl Ty {
@@ -74,6 +76,7 @@ impl Ty {
             Ty::Boxed(t) if u64::from(t) == crate::value::tag::FUNC => "fun",
             Ty::Boxed(_) => "gco",
             Ty::Void => "   ",
+            Ty::Ptr => "p64",
         }
     }
 }
@@ -169,6 +172,12 @@ pub const F_GUARD: u8 = 2;
 pub const F_EFFECT: u8 = 4;
 /// Commutative.
 pub const F_COMM: u8 = 8;
+/// A guard whose condition cannot change while a trace runs (a trace neither runs
+/// the collector nor calls out): shared by CSE like a pure op, so the loop
+/// optimisation hoists it when its operands are invariant.
+pub const F_CSEG: u8 = 16;
+/// A load from a heap object's value slot: shared by CSE until a store (`XSTORE`).
+pub const F_LOAD: u8 = 32;
 
 ir_ops! {
     /// A number constant: `k` holds its bits.
@@ -195,6 +204,28 @@ ir_ops! {
     /// The loop's head: instructions before it run once (the pre-roll, the recorded
     /// iteration), those after it every further iteration (the body).
     LOOP, F_EFFECT;
+    /// The running closure (`Boxed(FUNC)`), from the trace's context.
+    FUNC, 0;
+    /// The environment table of closure `a` (`Boxed(TABLE)`).
+    FENV, 0;
+    /// Guard: table `a` has no metatable, or (when `k` is not 0) its metatable's
+    /// absent-metamethod bits (`Table::nomm`) include all of `k`.
+    TMETA, F_GUARD | F_CSEG;
+    /// Guard: storing a GC value into table `a` needs no write barrier (exits when
+    /// the table is black and the collector is marking).
+    TBAR, F_GUARD | F_CSEG;
+    /// The address of element `b` (a number) of table `a`'s array part; guard that
+    /// `b` is an integer from 1 to the array part's length.
+    AREF, F_GUARD | F_CSEG;
+    /// The address of the value of hash node `k` of table `a`; guard that the node
+    /// exists and its key is `b` (a constant string).
+    HREFK, F_GUARD | F_CSEG;
+    /// The value at address `a`, guarded to have type `ty`.
+    XLOAD, F_GUARD | F_LOAD;
+    /// Guard: the value at address `a` is not nil.
+    XNNIL, F_GUARD;
+    /// Stores `b` at address `a`.
+    XSTORE, F_EFFECT;
     /// A loop-carried value: at the back edge `a` (a pre-roll value, which the body
     /// reads as the value at the start of the iteration) takes `b` (its value at the
     /// end of the body). PHIs come last.
@@ -224,8 +255,8 @@ impl IrIns {
     /// The operands this instruction reads.
     pub fn operands(&self) -> impl Iterator<Item = IrRef> {
         let n = match self.op {
-            IrOp::KNUM | IrOp::KPRI | IrOp::KBOX | IrOp::SLOAD | IrOp::BUDGET | IrOp::LOOP => 0,
-            IrOp::NEG => 1,
+            IrOp::KNUM | IrOp::KPRI | IrOp::KBOX | IrOp::SLOAD | IrOp::BUDGET | IrOp::LOOP | IrOp::FUNC => 0,
+            IrOp::NEG | IrOp::FENV | IrOp::TMETA | IrOp::TBAR | IrOp::XLOAD | IrOp::XNNIL => 1,
             _ => 2,
         };
         [self.a, self.b].into_iter().take(n)
@@ -345,6 +376,12 @@ impl TraceIr {
                 }
                 IrOp::BUDGET => {
                     let _ = write!(out, "1");
+                }
+                IrOp::HREFK => {
+                    let _ = write!(out, "{:04} {:04} @{}", ins.a, ins.b, ins.k);
+                }
+                IrOp::TMETA if ins.k != 0 => {
+                    let _ = write!(out, "{:04} {:#x}", ins.a, ins.k);
                 }
                 _ => {
                     let ops: Vec<String> = ins.operands().map(|o| format!("{o:04}")).collect();

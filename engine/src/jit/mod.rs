@@ -103,6 +103,23 @@ pub trait TraceBackend {
 }
 
 /// A compiled trace.
+/// What a running trace reads besides its frame's registers.
+#[derive(Clone, Copy, Debug)]
+pub struct TraceEnv {
+    /// The frame's closure: a Lua function value (a trace using `FUNC` does not run
+    /// without one).
+    pub func: Value,
+    /// The collector is in its mark phase: a store into a black object needs the
+    /// write barrier (`TBAR` exits).
+    pub marking: bool,
+}
+
+impl Default for TraceEnv {
+    fn default() -> TraceEnv {
+        TraceEnv { func: Value::NIL, marking: false }
+    }
+}
+
 pub trait CompiledTrace {
     /// Runs the trace on a frame's registers `slots` (from its base: at least
     /// [`record::MAX_SLOTS`], so that any trace linked from this one finds its slots)
@@ -110,7 +127,8 @@ pub trait CompiledTrace {
     /// trace and snapshot it left by, whose slots it has written (`u32::MAX`: it did
     /// not run). `force` holds one byte per snapshot in the forced-exit test mode
     /// (non-zero: take that exit at its first guard), else it is empty.
-    fn run(&self, budget: &mut i64, slots: &mut [Value], force: &[u8]) -> u32;
+    /// `env` is what else the trace may read of its frame and the heap.
+    fn run(&self, budget: &mut i64, slots: &mut [Value], force: &[u8], env: TraceEnv) -> u32;
     /// Sends exit `exit` straight to `side` (a side trace recorded from it), if the
     /// backend links traces itself; false if not (then the engine runs it).
     fn attach(&self, _exit: u32, _side: &dyn CompiledTrace) -> bool {
@@ -832,7 +850,9 @@ impl Vm {
         }
         let regs = self.stack.get(base..).unwrap_or(&[]);
         let regs = &regs[..regs.len().min(record::MAX_SLOTS)];
+        let func = self.frames.last().and_then(|f| self.stack.get(f.func).copied()).unwrap_or(Value::NIL);
         let Some(rec) = self.jit.rec.as_mut() else { return Ok(()) };
+        rec.func = func;
         match rec.ins(regs, pc) {
             Step::Continue => {}
             Step::Abort(a) => self.jit_abort_recording(Some(a)),
@@ -1105,6 +1125,10 @@ impl Vm {
             return;
         };
         let budget_before = self.budget;
+        let env = TraceEnv {
+            func: self.frames.last().and_then(|f| self.stack.get(f.func).copied()).unwrap_or(Value::NIL),
+            marking: self.heap.phase() == crate::gc::Phase::Propagate,
+        };
         let mut number = first;
         loop {
             let Some(Some(trace)) = self.jit.traces.get_mut((number - 1) as usize) else {
@@ -1124,7 +1148,7 @@ impl Vm {
             }
             trace.entries += 1;
             self.jit.stats.entries += 1;
-            let code = trace.code.run(&mut self.budget, slots, &trace.force);
+            let code = trace.code.run(&mut self.budget, slots, &trace.force, env);
             if code == u32::MAX {
                 return;
             }

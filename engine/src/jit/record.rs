@@ -16,10 +16,12 @@ use std::collections::HashMap;
 
 use crate::bytecode::{opc, Ins, Op};
 use crate::gc::GcRef;
-use crate::jit::ir::{Cond, IrIns, IrOp, IrRef, SnapEntry, Snapshot, TraceIr, Ty, F_COMM, F_CONST, F_EFFECT, F_GUARD};
-use crate::object::Proto;
+use crate::jit::ir::{
+    Cond, IrIns, IrOp, IrRef, SnapEntry, Snapshot, TraceIr, Ty, F_COMM, F_CONST, F_CSEG, F_EFFECT, F_GUARD, F_LOAD,
+};
+use crate::object::{Proto, Table};
 use crate::value::{tag, Value};
-use crate::vm::meta::Arith;
+use crate::vm::meta::{Arith, MetaEvent};
 
 /// Why recording or compiling a trace stopped (LuaJIT's abort reasons, as far as
 /// moonbox has them).
@@ -72,6 +74,8 @@ pub enum Step {
 }
 
 const NO_REF: IrRef = IrRef::MAX;
+/// `Table::nomm`'s bit for an absent `__newindex`.
+const NO_NEWINDEX: u32 = 1 << (MetaEvent::NewIndex as u32);
 /// The slots a trace may touch: a frame's registers plus the `for` loop's three above.
 pub const MAX_SLOTS: usize = 256;
 
@@ -112,6 +116,8 @@ pub struct Recorder {
     link_target: u32,
     /// Instructions a side trace has recorded.
     visited: Vec<usize>,
+    /// The recorded frame's closure (the engine sets it before each instruction).
+    pub func: Value,
 }
 
 impl Recorder {
@@ -146,6 +152,7 @@ impl Recorder {
             links: Vec::new(),
             link_target: 0,
             visited: Vec::new(),
+            func: Value::NIL,
         }
     }
 
@@ -192,22 +199,139 @@ impl Recorder {
         } else {
             (ins.op, ins.ty, ins.a, ins.b, ins.k)
         };
-        // CSE: pure ops and constants are shared (guards are not: each has its own
-        // snapshot; a repeated guard on the same values is still cheap).
-        if f & (F_GUARD | F_EFFECT) == 0 {
+        // CSE: pure ops and constants are shared, and so are the guards whose
+        // condition cannot change during a trace (`F_CSEG`) and loads until a store
+        // (`F_LOAD`). Other guards are not: each has its own snapshot.
+        let shared = f & (F_GUARD | F_EFFECT) == 0 || f & (F_CSEG | F_LOAD) != 0;
+        if shared {
             if let Some(&r) = self.cse.get(&key) {
                 return Ok(r);
             }
+        }
+        if ins.op == IrOp::XSTORE {
+            self.forget_loads();
         }
         if self.ir.ins.len() >= usize::from(NO_REF) - 1 || self.ir.ins.len() >= self.max_ins * 4 {
             return Err(Abort::TraceTooLong);
         }
         let r = self.ir.ins.len() as IrRef;
         self.ir.ins.push(ins);
-        if f & (F_GUARD | F_EFFECT) == 0 {
+        if shared {
             self.cse.insert(key, r);
         }
         Ok(r)
+    }
+
+    /// A store may change what any load read: later loads read memory again.
+    fn forget_loads(&mut self) {
+        self.cse.retain(|k, _| k.0.flags() & F_LOAD == 0);
+    }
+
+    /// A guard shared by CSE (`F_CSEG`, `F_LOAD`): an earlier one on the same
+    /// operands answers for it; otherwise it is emitted with the snapshot for `pc`.
+    fn shared_guard(&mut self, pc: usize, op: IrOp, ty: Ty, a: IrRef, b: IrRef, k: u64) -> Result<IrRef, Abort> {
+        if let Some(&r) = self.cse.get(&(op, ty, a, b, k)) {
+            return Ok(r);
+        }
+        let snap = self.snap(pc)?;
+        self.emit(IrIns { op, ty, a, b, k, snap })
+    }
+
+    /// The value at address `at`, guarded to have the type of `v` (its value now):
+    /// a primitive's value is then a constant.
+    fn load(&mut self, pc: usize, at: IrRef, v: Value) -> Result<IrRef, Abort> {
+        let ty = Ty::of(v);
+        let r = self.shared_guard(pc, IrOp::XLOAD, ty, at, 0, 0)?;
+        if ty.pri_bits().is_some() {
+            self.kpri(ty)
+        } else {
+            Ok(r)
+        }
+    }
+
+    /// Register `slot`, which holds table `v` now.
+    fn table(&mut self, pc: usize, slot: usize, v: Value) -> Result<(IrRef, GcRef<Table>), Abort> {
+        let Some(t) = v.as_table() else { return Err(Abort::Nyi("indexing a non-table")) };
+        Ok((self.get(pc, slot, v)?, t))
+    }
+
+    /// The address of `t[n]` (`tr` its IR value, `key` the IR number `n`) in the
+    /// array part, and the value there now. Keys outside the array part abort.
+    fn array_ref(
+        &mut self,
+        pc: usize,
+        (tr, t): (IrRef, GcRef<Table>),
+        key: IrRef,
+        n: f64,
+    ) -> Result<(IrRef, Value), Abort> {
+        let i = crate::object::table::exact_i32(n).and_then(|i| usize::try_from(i).ok()).and_then(|i| i.checked_sub(1));
+        let Some(v) = i.and_then(|i| t.arr_get(i)) else { return Err(Abort::Nyi("key outside the array part")) };
+        let at = self.shared_guard(pc, IrOp::AREF, Ty::Ptr, tr, key, 0)?;
+        Ok((at, v))
+    }
+
+    /// The address of `t[s]` for a string key present in `t`'s hash part (live or
+    /// dead), and the value there now.
+    fn hash_ref(&mut self, pc: usize, (tr, t): (IrRef, GcRef<Table>), key: Value) -> Result<(IrRef, Value), Abort> {
+        let Some(s) = key.as_string() else { return Err(Abort::Nyi("non-string constant key")) };
+        let Some(n) = t.str_node(s) else { return Err(Abort::Nyi("key not in the table")) };
+        let Some((_, v)) = t.node_at(n) else { return Err(Abort::Nyi("key not in the table")) };
+        let k = self.kvalue(key)?;
+        let at = self.shared_guard(pc, IrOp::HREFK, Ty::Ptr, tr, k, n as u64)?;
+        Ok((at, v))
+    }
+
+    /// `t[key]` read at `at` where the value is `v` now: a nil needs a table with no
+    /// metatable (no `__index` to consult), as the interpreter's fast paths do.
+    fn index_load(&mut self, pc: usize, (tr, t): (IrRef, GcRef<Table>), at: IrRef, v: Value) -> Result<IrRef, Abort> {
+        if v.is_nil() {
+            if t.meta().is_some() {
+                return Err(Abort::Nyi("__index"));
+            }
+            self.shared_guard(pc, IrOp::TMETA, Ty::Void, tr, 0, 0)?;
+        }
+        self.load(pc, at, v)
+    }
+
+    /// `t[key] = val` at `at` (the value there now is `old`): the interpreter's fast
+    /// paths store without `__newindex` when the table has no metatable, over a
+    /// non-nil value (arrays), or when the metatable is known to lack `__newindex`
+    /// (`nomm`, string keys). Then the write barrier's guard and the store.
+    fn index_store(
+        &mut self,
+        pc: usize,
+        (tr, t): (IrRef, GcRef<Table>),
+        at: IrRef,
+        old: Value,
+        val: IrRef,
+        nomm_ok: bool,
+    ) -> Result<(), Abort> {
+        match t.meta() {
+            None => {
+                self.shared_guard(pc, IrOp::TMETA, Ty::Void, tr, 0, 0)?;
+            }
+            Some(mt) if nomm_ok && mt.nomm() & NO_NEWINDEX != 0 => {
+                self.shared_guard(pc, IrOp::TMETA, Ty::Void, tr, 0, u64::from(NO_NEWINDEX))?;
+            }
+            Some(_) if !nomm_ok && !old.is_nil() => {
+                let snap = self.snap(pc)?;
+                self.emit(IrIns { op: IrOp::XNNIL, ty: Ty::Void, a: at, b: 0, k: 0, snap })?;
+            }
+            Some(_) => return Err(Abort::Nyi("__newindex")),
+        }
+        if matches!(self.ty(val), Ty::Boxed(_)) {
+            self.shared_guard(pc, IrOp::TBAR, Ty::Void, tr, 0, 0)?;
+        }
+        self.emit(IrIns { op: IrOp::XSTORE, ty: Ty::Void, a: at, b: val, k: 0, snap: 0 })?;
+        Ok(())
+    }
+
+    /// The running closure's environment table (`GGET`, `GSET`).
+    fn env(&mut self) -> Result<(IrRef, GcRef<Table>), Abort> {
+        let Some(f) = self.func.as_lua_function() else { return Err(Abort::Nyi("globals without a closure")) };
+        let func = self.emit(IrIns { op: IrOp::FUNC, ty: Ty::Boxed(tag::FUNC as u8), a: 0, b: 0, k: 0, snap: 0 })?;
+        let env = self.emit(IrIns { op: IrOp::FENV, ty: Ty::Boxed(tag::TABLE as u8), a: func, b: 0, k: 0, snap: 0 })?;
+        Ok((env, f.env()))
     }
 
     fn ins_at(&self, r: IrRef) -> IrIns {
@@ -569,6 +693,69 @@ impl Recorder {
                 }
                 let _ = jump_target(pc);
             }
+            opc::TGETV | opc::TGETB => {
+                let b = ins.b();
+                let t = self.table(pc, b, reg(b))?;
+                let (key, n) = if op_byte == opc::TGETV {
+                    let c = ins.c();
+                    let k = reg(c);
+                    let Some(n) = k.as_number() else { return Err(Abort::Nyi("non-number key")) };
+                    (self.get(pc, c, k)?, n)
+                } else {
+                    let n = ins.c() as f64;
+                    (self.knum(n)?, n)
+                };
+                let (at, v) = self.array_ref(pc, t, key, n)?;
+                let r = self.index_load(pc, t, at, v)?;
+                self.set(a, r)?;
+            }
+            opc::TGETS | opc::GGET => {
+                let (t, key) = if op_byte == opc::TGETS {
+                    let b = ins.b();
+                    (self.table(pc, b, reg(b))?, kg(ins.c()))
+                } else {
+                    (self.env()?, kg(ins.d()))
+                };
+                let (at, v) = self.hash_ref(pc, t, key)?;
+                let r = self.index_load(pc, t, at, v)?;
+                self.set(a, r)?;
+            }
+            opc::TSETV | opc::TSETB => {
+                let b = ins.b();
+                let t = self.table(pc, b, reg(b))?;
+                let (key, n) = if op_byte == opc::TSETV {
+                    let c = ins.c();
+                    let k = reg(c);
+                    let Some(n) = k.as_number() else { return Err(Abort::Nyi("non-number key")) };
+                    (self.get(pc, c, k)?, n)
+                } else {
+                    let n = ins.c() as f64;
+                    (self.knum(n)?, n)
+                };
+                let (at, old) = self.array_ref(pc, t, key, n)?;
+                let val = self.get(pc, a, reg(a))?;
+                self.index_store(pc, t, at, old, val, false)?;
+            }
+            opc::TSETS | opc::GSET => {
+                let (t, key, raw_nomm) = if op_byte == opc::TSETS {
+                    let b = ins.b();
+                    (self.table(pc, b, reg(b))?, kg(ins.c()), true)
+                } else {
+                    // A global store needs an environment without a metatable.
+                    (self.env()?, kg(ins.d()), false)
+                };
+                // A store of a metamethod's name clears the table's `nomm` cache
+                // in the interpreter; the trace leaves such stores to it.
+                if key.as_string().is_some_and(|s| s.as_bytes().starts_with(b"__")) {
+                    return Err(Abort::Nyi("store of a metamethod name"));
+                }
+                let (at, old) = self.hash_ref(pc, t, key)?;
+                let val = self.get(pc, a, reg(a))?;
+                if !raw_nomm && t.1.meta().is_some() {
+                    return Err(Abort::Nyi("__newindex"));
+                }
+                self.index_store(pc, t, at, old, val, raw_nomm)?;
+            }
             opc::JMP => {
                 if ins.j() < 0 {
                     self.budget(pc)?;
@@ -707,6 +894,11 @@ impl Recorder {
         }
         self.emit(IrIns { op: IrOp::LOOP, ty: Ty::Void, a: 0, b: 0, k: 0, snap: 0 })?;
         let loop_ref = self.ir.ins.len() - 1;
+        // The pre-roll's loads read memory before its stores: after a store the
+        // body reads again.
+        if self.ir.ins.iter().any(|i| i.op == IrOp::XSTORE) {
+            self.forget_loads();
+        }
         // Body snapshots, by pre-roll snapshot.
         let mut body_snaps: HashMap<u16, u16> = HashMap::new();
         // Pre-roll values the body reuses (through CSE) in place of its own
@@ -721,6 +913,16 @@ impl Recorder {
                 _ => {}
             }
             let (a, b) = (sub(ins.a), sub(ins.b));
+            // A shared guard or load the body already has (in the pre-roll when its
+            // operands are invariant: hoisted).
+            let shared = ins.op.flags() & (F_CSEG | F_LOAD) != 0;
+            if let Some(&r) = self.cse.get(&(ins.op, ins.ty, a, b, ins.k)).filter(|_| shared) {
+                if usize::from(r) < loop_ref && usize::from(r) != i && self.ins_at(r).op.flags() & F_CONST == 0 {
+                    carried.push(r);
+                }
+                subst[i] = r;
+                continue;
+            }
             let snap = if ins.is_guard() {
                 if ins.op == IrOp::GUARD && a == ins.a && b == ins.b {
                     // A check on invariant values: done once, in the pre-roll.

@@ -209,6 +209,11 @@ pub struct LuaFunction {
     upvals: Box<[Cell<GcRef<UpVal>>]>,
 }
 
+/// Field offsets generated code reads (through `vm::layout`).
+pub(crate) mod offsets {
+    pub const ENV: usize = std::mem::offset_of!(super::LuaFunction, env);
+}
+
 impl LuaFunction {
     pub fn new(proto: GcRef<Proto>, env: GcRef<Table>, upvals: Vec<GcRef<UpVal>>) -> LuaFunction {
         let upvals = upvals.into_iter().map(Cell::new).collect();

@@ -341,6 +341,32 @@ impl Table {
     /// `t[s] = v` when the string `s` is already a key (its node may hold nil):
     /// the store that never grows the table. False when `s` is not a key.
     #[inline]
+    /// The hash node holding string key `s` (live or dead), if any: a trace guards
+    /// that the key is still there and reads or writes the node's value.
+    pub fn str_node(&self, s: GcRef<crate::gc::LuaString>) -> Option<usize> {
+        // SAFETY: a lookup that only reads this table's nodes.
+        unsafe { self.body() }.find_str(s)
+    }
+
+    /// Hash node `i`'s key and value (the trace evaluator's view of a node).
+    pub fn node_at(&self, i: usize) -> Option<(Value, Value)> {
+        // SAFETY: a read of one node.
+        unsafe { self.body() }.nodes.get(i).map(|n| (n.key, n.val))
+    }
+
+    /// Sets hash node `i`'s value, if the node exists (the caller runs the write
+    /// barrier and knows the node holds the key it means).
+    pub fn set_node_val(&self, i: usize, v: Value) -> bool {
+        // SAFETY: a write of one node's value; nothing else runs meanwhile.
+        match unsafe { self.body_mut() }.nodes.get_mut(i) {
+            Some(n) => {
+                n.val = v;
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn replace_str(&self, s: GcRef<crate::gc::LuaString>, v: Value) -> bool {
         // SAFETY: as in `set`.
         let b = unsafe { self.body_mut() };

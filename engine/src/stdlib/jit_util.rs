@@ -148,6 +148,7 @@ fn ty_index(ty: Ty) -> f64 {
         Ty::Boxed(t) => f64::from(t),
         Ty::Num => 14.0,
         Ty::Void => 19.0,
+        Ty::Ptr => 9.0,
     }
 }
 

@@ -32,6 +32,14 @@ pub const TABLE_HASH_SEED: usize = crate::object::table::offsets::SEED;
 pub const NODE_KEY: usize = offset_of!(Node, key);
 pub const NODE_VAL: usize = offset_of!(Node, val);
 pub const NODE_SIZE: usize = size_of::<Node>();
+/// The payload of a boxed GC value (its object's address) is its low bits.
+pub const PAYLOAD_BITS: u32 = 47;
+/// An object's colour byte (every object starts with its header), and the colour a
+/// write barrier acts on (in the mark phase).
+pub const GC_COLOR: usize = crate::gc::offsets::COLOR;
+pub const GC_BLACK: u8 = crate::gc::offsets::BLACK;
+/// A Lua closure's environment table (a non-null pointer).
+pub const FUNC_ENV: usize = crate::object::func::offsets::ENV;
 
 #[cfg(test)]
 mod tests {
@@ -48,6 +56,9 @@ mod tests {
         assert_eq!(TABLE_ARR_LEN, TABLE_ARR_PTR + size_of::<usize>());
         assert_eq!(TABLE_NODE_LEN, TABLE_NODE_PTR + size_of::<usize>());
         assert_eq!(TABLE_HASH_SEED % 8, 0);
+        assert_eq!(FUNC_ENV % 8, 0);
+        assert_eq!(size_of::<crate::gc::GcRef<crate::object::Table>>(), 8);
+        assert_eq!((1u64 << PAYLOAD_BITS) - 1, crate::value::PAYLOAD_MASK);
         // The seed fills what was padding: a table is no larger for it.
         #[cfg(target_pointer_width = "64")]
         assert_eq!(size_of::<crate::object::Table>(), 88);

@@ -21,7 +21,8 @@ use std::collections::HashMap;
 
 use moonbox_engine::jit::ir::{Cond as IrCond, IrOp, IrRef, TraceIr, Ty};
 use moonbox_engine::jit::record::pow2_reciprocal;
-use moonbox_engine::value::Value;
+use moonbox_engine::value::{tag, Value};
+use moonbox_engine::vm::layout;
 
 use super::asm::{Assembler, Label, Mem, RoundMode, Size};
 use super::regs::{Cond, Gpr, Xmm};
@@ -29,6 +30,8 @@ use super::regs::{Cond, Gpr, Xmm};
 /// Offsets in [`crate::TraceCtx`].
 pub const CTX_BUDGET: i32 = std::mem::offset_of!(crate::TraceCtx, budget) as i32;
 pub const CTX_FORCE: i32 = std::mem::offset_of!(crate::TraceCtx, force) as i32;
+pub const CTX_FUNC: i32 = std::mem::offset_of!(crate::TraceCtx, func) as i32;
+pub const CTX_MARKING: i32 = std::mem::offset_of!(crate::TraceCtx, marking) as i32;
 
 /// Spill slots in the fixed frame.
 pub const MAX_SPILLS: usize = 64;
@@ -117,6 +120,16 @@ struct Lower<'a> {
     exits: Vec<Label>,
     sign_mask: Option<Label>,
     inner: Option<Label>,
+}
+
+/// A layout offset as a displacement.
+fn disp(offset: usize) -> Result<i32, LowerError> {
+    i32::try_from(offset).map_err(|_| LowerError::Nyi("layout offset"))
+}
+
+/// The high bits of a boxed GC value with tag `t` (its payload is the address).
+fn boxed_prefix(t: u64) -> u64 {
+    (Value::FIRST_TAGGED - (1 << 47)) | t << 47
 }
 
 fn slot_mem(slot: u16) -> Mem {
@@ -220,8 +233,15 @@ pub fn lower(ir: &TraceIr, opts: LowerOptions) -> Result<Lowered, LowerError> {
                 _ => ir.consts.get(ins.k as usize).copied().unwrap_or(Value::NIL).to_bits(),
             }),
             IrOp::KPRI => Home::Const(ins.ty.pri_bits().unwrap_or(Value::NIL.to_bits())),
-            IrOp::GUARD | IrOp::BUDGET | IrOp::LOOP | IrOp::PHI => Home::None,
-            IrOp::SLOAD if ins.ty.pri_bits().is_some() => Home::Const(ins.ty.pri_bits().unwrap_or(0)),
+            IrOp::GUARD
+            | IrOp::BUDGET
+            | IrOp::LOOP
+            | IrOp::PHI
+            | IrOp::TMETA
+            | IrOp::TBAR
+            | IrOp::XNNIL
+            | IrOp::XSTORE => Home::None,
+            IrOp::SLOAD | IrOp::XLOAD if ins.ty.pri_bits().is_some() => Home::Const(ins.ty.pri_bits().unwrap_or(0)),
             _ if ins.ty == Ty::Num => {
                 // An operand that dies here may hand its register over.
                 let reuse = ins.operands().find_map(|o| {
@@ -358,6 +378,107 @@ impl Lower<'_> {
                     self.asm.bind(body_top);
                 }
                 IrOp::PHI => {}
+                IrOp::FUNC => {
+                    self.asm.mov_rm(Size::S64, Gpr::Rax, Mem::base(CTX, CTX_FUNC));
+                    self.store_gpr(i, Gpr::Rax);
+                }
+                IrOp::FENV => {
+                    self.load_ptr(ins.a, Gpr::Rax);
+                    self.asm.mov_rm(Size::S64, Gpr::Rax, Mem::base(Gpr::Rax, disp(layout::FUNC_ENV)?));
+                    self.asm.load_imm(Gpr::Rcx, boxed_prefix(tag::TABLE));
+                    self.asm.or_rr(Size::S64, Gpr::Rax, Gpr::Rcx);
+                    self.store_gpr(i, Gpr::Rax);
+                }
+                IrOp::TMETA => {
+                    let exit = self.exit_label(ins.snap);
+                    self.load_ptr(ins.a, Gpr::Rax);
+                    self.asm.mov_rm(Size::S64, Gpr::Rcx, Mem::base(Gpr::Rax, disp(layout::TABLE_META)?));
+                    self.asm.test_rr(Size::S64, Gpr::Rcx, Gpr::Rcx);
+                    if ins.k == 0 {
+                        self.asm.jcc(Cond::Ne, exit);
+                    } else {
+                        // No metatable, or one whose absent-metamethod bits have all of k.
+                        let bits = i32::try_from(ins.k).map_err(|_| LowerError::Nyi("TMETA"))?;
+                        let ok = self.asm.new_label();
+                        self.asm.jcc(Cond::E, ok);
+                        self.asm.mov_rm(Size::S32, Gpr::Rcx, Mem::base(Gpr::Rcx, disp(layout::TABLE_NOMM)?));
+                        self.asm.and_ri(Size::S32, Gpr::Rcx, bits);
+                        self.asm.cmp_ri(Size::S32, Gpr::Rcx, bits);
+                        self.asm.jcc(Cond::Ne, exit);
+                        self.asm.bind(ok);
+                    }
+                }
+                IrOp::TBAR => {
+                    let exit = self.exit_label(ins.snap);
+                    let ok = self.asm.new_label();
+                    self.asm.cmp_m8i(Mem::base(CTX, CTX_MARKING), 0);
+                    self.asm.jcc(Cond::E, ok);
+                    self.load_ptr(ins.a, Gpr::Rax);
+                    self.asm.cmp_m8i(Mem::base(Gpr::Rax, disp(layout::GC_COLOR)?), layout::GC_BLACK);
+                    self.asm.jcc(Cond::E, exit);
+                    self.asm.bind(ok);
+                }
+                IrOp::AREF => {
+                    // An integer index from 1 to the array part's length (unsigned
+                    // compare of index - 1: 0 and negatives are huge).
+                    let exit = self.exit_label(ins.snap);
+                    let x = self.load_num(ins.b, S0);
+                    self.asm.cvttsd2si_rx(Size::S64, Gpr::Rax, x);
+                    self.asm.cvtsi2sd_xr(Size::S64, S1, Gpr::Rax);
+                    self.asm.ucomisd_xx(S1, x);
+                    self.asm.jcc(Cond::Ne, exit);
+                    self.asm.jcc(Cond::P, exit);
+                    self.asm.sub_ri(Size::S64, Gpr::Rax, 1);
+                    self.load_ptr(ins.a, Gpr::Rcx);
+                    self.asm.mov_rm(Size::S32, Gpr::Rdx, Mem::base(Gpr::Rcx, disp(layout::TABLE_ARR_LEN)?));
+                    self.asm.cmp_rr(Size::S64, Gpr::Rax, Gpr::Rdx);
+                    self.asm.jcc(Cond::Ae, exit);
+                    self.asm.mov_rm(Size::S64, Gpr::Rcx, Mem::base(Gpr::Rcx, disp(layout::TABLE_ARR_PTR)?));
+                    let m = Mem::indexed(Gpr::Rcx, Gpr::Rax, super::asm::Scale::X8, 0)
+                        .map_err(|e| LowerError::Asm(format!("{e:?}")))?;
+                    self.asm.lea(Size::S64, Gpr::Rax, m);
+                    self.store_gpr(i, Gpr::Rax);
+                }
+                IrOp::HREFK => {
+                    // Node k exists and holds the key.
+                    let exit = self.exit_label(ins.snap);
+                    let node = ins.k.checked_mul(layout::NODE_SIZE as u64).filter(|&o| o <= (i32::MAX as u64) / 2);
+                    let (Some(node), Ok(k)) = (node, i32::try_from(ins.k)) else {
+                        return Err(LowerError::Nyi("HREFK"));
+                    };
+                    self.load_ptr(ins.a, Gpr::Rcx);
+                    self.asm.mov_rm(Size::S32, Gpr::Rdx, Mem::base(Gpr::Rcx, disp(layout::TABLE_NODE_LEN)?));
+                    self.asm.cmp_ri(Size::S64, Gpr::Rdx, k);
+                    self.asm.jcc(Cond::Be, exit);
+                    self.asm.mov_rm(Size::S64, Gpr::Rcx, Mem::base(Gpr::Rcx, disp(layout::TABLE_NODE_PTR)?));
+                    self.load_bits(ins.b, Gpr::Rax);
+                    let key = node as i32 + disp(layout::NODE_KEY)?;
+                    self.asm.cmp_mr(Size::S64, Mem::base(Gpr::Rcx, key), Gpr::Rax);
+                    self.asm.jcc(Cond::Ne, exit);
+                    self.asm.lea(Size::S64, Gpr::Rax, Mem::base(Gpr::Rcx, node as i32 + disp(layout::NODE_VAL)?));
+                    self.store_gpr(i, Gpr::Rax);
+                }
+                IrOp::XLOAD => {
+                    self.load_bits(ins.a, Gpr::Rax);
+                    self.typed_load(i, Mem::base(Gpr::Rax, 0), ins.ty, ins.snap);
+                }
+                IrOp::XNNIL => {
+                    let exit = self.exit_label(ins.snap);
+                    self.load_bits(ins.a, Gpr::Rax);
+                    self.asm.load_imm(Gpr::Rcx, Value::NIL.to_bits());
+                    self.asm.cmp_mr(Size::S64, Mem::base(Gpr::Rax, 0), Gpr::Rcx);
+                    self.asm.jcc(Cond::E, exit);
+                }
+                IrOp::XSTORE => {
+                    self.load_bits(ins.a, Gpr::Rdx);
+                    match self.home(ins.b) {
+                        Home::Reg(x) => self.asm.movsd_mx(Mem::base(Gpr::Rdx, 0), x),
+                        _ => {
+                            self.load_bits(ins.b, Gpr::Rax);
+                            self.asm.mov_mr(Size::S64, Mem::base(Gpr::Rdx, 0), Gpr::Rax);
+                        }
+                    }
+                }
             }
         }
         if self.ir.loop_at.is_some() {
@@ -555,9 +676,29 @@ impl Lower<'_> {
         }
     }
 
+    /// Value `i` (a GC object's address, or any 64 bits) from `gpr` into its home.
+    fn store_gpr(&mut self, i: usize, gpr: Gpr) {
+        if let Some(Home::Spill(s)) = self.homes.get(i).copied() {
+            self.asm.mov_mr(Size::S64, spill_mem(s), gpr);
+        }
+    }
+
+    /// The address of the object boxed in value `r` into `gpr` (its payload).
+    fn load_ptr(&mut self, r: IrRef, gpr: Gpr) {
+        self.load_bits(r, gpr);
+        let high = 64 - layout::PAYLOAD_BITS as u8;
+        self.asm.shl_ri(Size::S64, gpr, high);
+        self.asm.shr_ri(Size::S64, gpr, high);
+    }
+
     fn sload(&mut self, i: usize, slot: u16, ty: Ty, snap: u16) {
+        self.typed_load(i, slot_mem(slot), ty, snap);
+    }
+
+    /// Value `i` from `m` (which may be based on rax, not on rcx), exiting by
+    /// `snap` unless it has type `ty`.
+    fn typed_load(&mut self, i: usize, m: Mem, ty: Ty, snap: u16) {
         let exit = self.exit_label(snap);
-        let m = slot_mem(slot);
         match ty {
             Ty::Num => {
                 self.asm.cmp_mr(Size::S64, m, TAGGED);
@@ -584,8 +725,8 @@ impl Lower<'_> {
             }
             _ => {
                 let bits = ty.pri_bits().unwrap_or(0);
-                self.asm.load_imm(Gpr::Rax, bits);
-                self.asm.cmp_mr(Size::S64, m, Gpr::Rax);
+                self.asm.load_imm(Gpr::Rcx, bits);
+                self.asm.cmp_mr(Size::S64, m, Gpr::Rcx);
                 self.asm.jcc(Cond::Ne, exit);
             }
         }
