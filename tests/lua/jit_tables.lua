@@ -139,3 +139,17 @@ for n = 1, 20 do
   for i = 1, #grow do sum = sum + grow[i] end
   assert(sum == n * (n + 1) / 2)
 end
+
+-- A loop-carried index that is a different constant in each iteration: the loop
+-- body's guard on it fails, so the trace must not assume it holds.
+do
+  local pair = {1, 2}
+  for start = 1, 2 do
+    local k, x = start, 0
+    for _ = 1, 200 do
+      x = x + pair[k]
+      k = k == 1 and 2 or 1
+    end
+    assert(x == 300 and k == start, x)
+  end
+end

@@ -940,10 +940,15 @@ impl Recorder {
                 0
             };
             let r = if ins.op == IrOp::GUARD {
-                // A guard on two constants after substitution held when recorded.
+                // A guard on two constants after substitution: it holds in every
+                // iteration, or fails in every one after the first (then the loop
+                // has no body to optimise: the trace stays unoptimised).
                 let (x, y) = (self.ins_at(a), self.ins_at(b));
                 if x.op.flags() & F_CONST != 0 && y.op.flags() & F_CONST != 0 {
-                    continue;
+                    if self.const_guard_holds(ins.cond(), x, y) {
+                        continue;
+                    }
+                    return Err(Abort::Nyi("guard fails in the loop body"));
                 }
                 self.emit(IrIns { a, b, snap, ..ins })?
             } else if matches!(
@@ -986,6 +991,21 @@ impl Recorder {
         }
         self.ir.loop_at = Some(loop_ref);
         Ok(())
+    }
+
+    /// Whether a guard on two constants holds.
+    fn const_guard_holds(&self, cond: Cond, x: IrIns, y: IrIns) -> bool {
+        let bits = |i: IrIns| match i.op {
+            IrOp::KNUM => i.k,
+            IrOp::KBOX => self.ir.consts.get(i.k as usize).map_or(0, |v| v.to_bits()),
+            _ => i.ty.pri_bits().unwrap_or(0),
+        };
+        let (bx, by) = (bits(x), bits(y));
+        match cond {
+            Cond::EqBits => bx == by,
+            Cond::NeBits => bx != by,
+            c => c.holds(f64::from_bits(bx), f64::from_bits(by)),
+        }
     }
 
     /// The snapshot of a body guard whose pre-roll guard had snapshot `s`: every slot
