@@ -153,3 +153,5 @@ do
     assert(x == 300 and k == start, x)
   end
 end
+
+print(s, table.concat(perm, ""), p.x, p.y, check, counter, total, table.concat(kinds, " ", 8, 11))

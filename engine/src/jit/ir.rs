@@ -377,9 +377,6 @@ impl TraceIr {
                 IrOp::BUDGET => {
                     let _ = write!(out, "1");
                 }
-                IrOp::HREFK => {
-                    let _ = write!(out, "{:04} {:04} @{}", ins.a, ins.b, ins.k);
-                }
                 IrOp::TMETA if ins.k != 0 => {
                     let _ = write!(out, "{:04} {:#x}", ins.a, ins.k);
                 }

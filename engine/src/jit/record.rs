@@ -118,6 +118,8 @@ pub struct Recorder {
     visited: Vec<usize>,
     /// The recorded frame's closure (the engine sets it before each instruction).
     pub func: Value,
+    /// Stores since the last one that may alias each: (address, value stored).
+    stored: Vec<(IrRef, IrRef)>,
 }
 
 impl Recorder {
@@ -153,6 +155,7 @@ impl Recorder {
             link_target: 0,
             visited: Vec::new(),
             func: Value::NIL,
+            stored: Vec::new(),
         }
     }
 
@@ -209,7 +212,16 @@ impl Recorder {
             }
         }
         if ins.op == IrOp::XSTORE {
-            self.forget_loads();
+            self.forget_loads(ins.a);
+        }
+        // Store-to-load forwarding: a load from the address last stored to, with
+        // no store in between that may alias it, is the stored value.
+        if ins.op == IrOp::XLOAD {
+            if let Some(&(_, v)) = self.stored.iter().find(|s| s.0 == ins.a) {
+                if self.ty(v) == ins.ty {
+                    return Ok(v);
+                }
+            }
         }
         if self.ir.ins.len() >= usize::from(NO_REF) - 1 || self.ir.ins.len() >= self.max_ins * 4 {
             return Err(Abort::TraceTooLong);
@@ -219,12 +231,38 @@ impl Recorder {
         if shared {
             self.cse.insert(key, r);
         }
+        if ins.op == IrOp::XSTORE {
+            self.stored.push((ins.a, ins.b));
+        }
         Ok(r)
     }
 
-    /// A store may change what any load read: later loads read memory again.
-    fn forget_loads(&mut self) {
-        self.cse.retain(|k, _| k.0.flags() & F_LOAD == 0);
+    /// Whether stores through addresses `x` and `y` may touch the same value: an
+    /// array element and a hash node's value never do, nor two hash nodes found by
+    /// different keys (in one table a key has one node; in two tables, two nodes).
+    fn may_alias(&self, x: IrRef, y: IrRef) -> bool {
+        let (a, b) = (self.ins_at(x), self.ins_at(y));
+        match (a.op, b.op) {
+            (IrOp::AREF, IrOp::AREF) => true,
+            (IrOp::HREFK, IrOp::HREFK) => a.b == b.b,
+            _ => x == y,
+        }
+    }
+
+    /// A store through `at` may change what loads that may alias it read: later
+    /// such loads read memory again, and forwarding forgets them.
+    fn forget_loads(&mut self, at: IrRef) {
+        let stale: Vec<_> = self
+            .cse
+            .iter()
+            .filter(|(k, _)| k.0.flags() & F_LOAD != 0 && self.may_alias(k.2, at))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in stale {
+            self.cse.remove(&k);
+        }
+        let keep: Vec<_> = self.stored.iter().copied().filter(|s| !self.may_alias(s.0, at)).collect();
+        self.stored = keep;
     }
 
     /// A guard shared by CSE (`F_CSEG`, `F_LOAD`): an earlier one on the same
@@ -241,6 +279,9 @@ impl Recorder {
     /// a primitive's value is then a constant.
     fn load(&mut self, pc: usize, at: IrRef, v: Value) -> Result<IrRef, Abort> {
         let ty = Ty::of(v);
+        if let Some(&(_, v)) = self.stored.iter().find(|s| s.0 == at).filter(|s| self.ty(s.1) == ty) {
+            return Ok(v);
+        }
         let r = self.shared_guard(pc, IrOp::XLOAD, ty, at, 0, 0)?;
         if ty.pri_bits().is_some() {
             self.kpri(ty)
@@ -896,9 +937,12 @@ impl Recorder {
         let loop_ref = self.ir.ins.len() - 1;
         // The pre-roll's loads read memory before its stores: after a store the
         // body reads again.
-        if self.ir.ins.iter().any(|i| i.op == IrOp::XSTORE) {
-            self.forget_loads();
+        let stores: Vec<IrRef> = self.ir.ins.iter().filter(|i| i.op == IrOp::XSTORE).map(|i| i.a).collect();
+        for at in stores {
+            self.forget_loads(at);
         }
+        // Nor does a body load see the previous iteration's stores forwarded.
+        self.stored.clear();
         // Body snapshots, by pre-roll snapshot.
         let mut body_snaps: HashMap<u16, u16> = HashMap::new();
         // Pre-roll values the body reuses (through CSE) in place of its own
