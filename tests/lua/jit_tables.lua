@@ -119,11 +119,8 @@ gv = 1
 assert(envloop() == 25 * 1 + 25 * 2)
 
 -- Tables stored into tables while the collector runs (write barriers).
-collectgarbage("stop")
 local keep = {}
 for i = 1, 50 do keep[i] = false end
-collectgarbage("restart")
-collectgarbage("setstepmul", 1000)
 for round = 1, 40 do
   for i = 1, 50 do keep[i] = {round, i, string.rep("x", i)} end
   collectgarbage("step", 1)
