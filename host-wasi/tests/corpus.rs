@@ -34,6 +34,7 @@ const SKIPPED: &[(&str, &str)] = &[
     ("ffi_index", "number-to-pointer casts"),
     ("ffi_typeinfo", "x86-64 type sizes and alignments"),
     ("gc_finalizer_name", "debug.getinfo"),
+    ("jit_upvalues", "debug.upvaluejoin"),
 ];
 
 #[test]

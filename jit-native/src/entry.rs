@@ -64,51 +64,62 @@ impl Drop for NativeTrace {
 }
 
 impl CompiledTrace for NativeTrace {
-    fn run(&self, budget: &mut i64, slots: &mut [Value], force: &[u8], env: TraceEnv) -> u32 {
+    fn run(&self, budget: &mut i64, stack: &mut [Value], base: usize, force: &[u8], env: TraceEnv) -> u32 {
         // What the code (and any trace linked from it) touches must exist; otherwise
         // nothing runs, and the interpreter goes on where the trace would have started.
-        if slots.len() < MAX_SLOTS
+        if base.checked_add(MAX_SLOTS).is_none_or(|end| end > stack.len())
             || (self.force_checks && force.len() < self.nsnaps)
             || env.func.as_lua_function().is_none()
         {
             return u32::MAX;
         }
         let Ok(entry) = self.tc.code.entry_ptr(0) else { return u32::MAX };
+        let stack_ptr = stack.as_mut_ptr();
         let mut ctx = TraceCtx {
             budget: *budget,
             force: force.as_ptr(),
             func: env.func.to_bits(),
             marking: u64::from(env.marking),
+            stack: stack_ptr,
+            base: base as u64,
+            thread: env.thread as u64,
         };
         // SAFETY: `entry` is the start of code that `x64::lower` generated for this
         // trace, a complete `extern "sysv64" fn(*mut TraceCtx, *mut Value) -> u32` that
         // keeps the ABI (callee-saved registers restored, stack balanced and aligned),
-        // made executable and not patched or freed while `self` is borrowed here. The
-        // code, and the code of any trace it jumps to (kept alive by `TraceCode`
-        // links, and compiled by the same lowering with the same frame), reads and
-        // writes only `ctx`'s fields, its own stack frame, its constant pool, its exit
-        // link table (owned by its `TraceCode`), slots below `MAX_SLOTS` of `slots`
-        // (checked above; the lowering rejects any other slot), and, compiled with
-        // force checks, `force[0..nsnaps]` (checked above; such traces are never
-        // linked). It stores only values of the types its guards checked, numbers, or
+        // made executable and not patched or freed while `self` is borrowed here.
+        // `stack_ptr.add(base)` stays inside `stack` (checked above).
+        //
+        // Memory: the code, and the code of any trace it jumps to (kept alive by
+        // `TraceCode` links, and compiled by the same lowering with the same frame),
+        // reads and writes only `ctx`'s fields, its own stack frame, its constant
+        // pool, its exit link table (owned by its `TraceCode`), the frame's slots
+        // `stack[base..base + MAX_SLOTS]` (checked above; the lowering rejects any
+        // other slot), slots below `base` through open upvalues (the code checks
+        // `slot < ctx.base` first), the heap objects below, and, compiled with force
+        // checks, `force[0..nsnaps]` (checked above; such traces are never linked).
+        // It stores only values of the types its guards checked, numbers, or
         // constants, so every slot holds a valid `Value` afterwards. `Value` is
         // `repr(transparent)` over `u64`.
         //
         // Heap objects: the code reads the closure in `ctx.func` (checked above to be
-        // a Lua function) and tables it found in values whose tag a guard checked
-        // (in `slots`, the closure's environment, or loaded from such tables), at
-        // the offsets of `vm::layout`. Every such object is alive: a `Value` is only
-        // made from a live object, and nothing can free one while the trace runs
-        // (it never allocates, calls out or runs the collector). It reads an array
-        // element only after checking the index against the array part's length,
-        // and a hash node only after checking the node count, and writes only
-        // through such element and node-value addresses (a store never resizes a
-        // part, so addresses computed earlier stay inside it). A value it stores
-        // into a table is a valid `Value`, and the write barrier's guard has exited
-        // first when the collector needed one.
+        // a Lua function), closures it holds as constants (kept alive by the trace),
+        // and tables found in values whose tag a guard checked (in the slots, a
+        // closure's environment, or loaded from such tables), at the offsets of
+        // `vm::layout`. Every such object is alive: a `Value` is only made from a live
+        // object, and nothing can free one while the trace runs (it never allocates,
+        // calls out or runs the collector). The lowering checks every operand's IR
+        // type, so an address it dereferences is only ever one these checks made:
+        // an array element after checking the index against the array part's
+        // length, a hash node's value after checking the node count, an upvalue's
+        // value (closed) or stack slot (open, below `base`) read through the
+        // closure's upvalue cell. Stores go only through such addresses, and never
+        // resize a part, so addresses computed earlier stay inside it. A value it
+        // stores is a valid `Value`, and the write barrier's guard has exited first
+        // when the collector needed one.
         let exit = unsafe {
             let f: TraceFn = std::mem::transmute::<*const u8, TraceFn>(entry);
-            f(&mut ctx, slots.as_mut_ptr())
+            f(&mut ctx, stack_ptr.add(base))
         };
         *budget = ctx.budget;
         exit

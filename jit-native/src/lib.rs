@@ -62,6 +62,7 @@ pub use disasm::disassemble;
 
 use moonbox_engine::jit::ir::TraceIr;
 use moonbox_engine::jit::{CompileOptions, CompiledTrace, TraceBackend};
+use moonbox_engine::value::Value;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -80,6 +81,12 @@ pub struct TraceCtx {
     pub func: u64,
     /// Non-zero while the collector marks (a store into a black table exits).
     pub marking: u64,
+    /// The stack's first slot, the frame's base index in it, and the running
+    /// thread's address: an open upvalue of this thread below the base is
+    /// `stack[slot]`.
+    pub stack: *mut Value,
+    pub base: u64,
+    pub thread: u64,
 }
 
 /// The x86-64 trace backend.

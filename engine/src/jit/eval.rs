@@ -5,6 +5,7 @@
 use crate::gc::GcRef;
 use crate::jit::ir::{Cond, IrOp, TraceIr, Ty};
 use crate::jit::{CompiledTrace, TraceBackend, TraceEnv};
+use crate::object::func::{UpState, UpVal};
 use crate::object::Table;
 use crate::value::Value;
 use crate::vm::meta::lua_mod;
@@ -33,6 +34,10 @@ impl TraceBackend for Evaluator {
 enum Place {
     Arr(usize),
     Node(usize),
+    /// A closed upvalue's value.
+    Upval(GcRef<UpVal>),
+    /// An open upvalue's stack slot (below the frame).
+    Stack(usize),
 }
 
 struct EvalTrace {
@@ -42,11 +47,17 @@ struct EvalTrace {
 }
 
 impl CompiledTrace for EvalTrace {
-    fn run(&self, budget: &mut i64, slots: &mut [Value], force: &[u8], env: TraceEnv) -> u32 {
+    fn run(&self, budget: &mut i64, stack: &mut [Value], base: usize, force: &[u8], env: TraceEnv) -> u32 {
+        if env.func.as_lua_function().is_none() || stack.len() < base {
+            return u32::MAX;
+        }
+        // The lower frames (open upvalues) and this frame's registers.
+        let (lower, slots) = stack.split_at_mut(base);
         let ir = &self.ir;
         let mut vals = vec![Value::NIL; ir.ins.len()];
         // The addresses (`Ty::Ptr` values), as a table and a place in it.
         let mut refs: Vec<Option<(GcRef<Table>, Place)>> = vec![None; ir.ins.len()];
+        let mut urefs: Vec<Option<Place>> = vec![None; ir.ins.len()];
         let table = |v: Value| v.as_table();
         let val = |vals: &[Value], r: u16| vals.get(usize::from(r)).copied().unwrap_or(Value::NIL);
         // With a LOOP, the body after it repeats; without, the whole trace does.
@@ -103,12 +114,7 @@ impl CompiledTrace for EvalTrace {
                     IrOp::POW => Value::number(pow(a, b)),
                     IrOp::NEG => Value::number(-a),
                     IrOp::LOOP | IrOp::PHI => Value::NIL,
-                    IrOp::FUNC => {
-                        if env.func.as_lua_function().is_none() {
-                            return self.exit(snap, &vals, slots);
-                        }
-                        env.func
-                    }
+                    IrOp::FUNC => env.func,
                     IrOp::FENV => match x.as_lua_function() {
                         Some(f) => f.env().to_value(),
                         None => return self.exit(snap, &vals, slots),
@@ -136,7 +142,9 @@ impl CompiledTrace for EvalTrace {
                             t.arr_get(i).map(|_| (t, Place::Arr(i)))
                         });
                         let Some(at) = at else { return self.exit(snap, &vals, slots) };
-                        refs[i] = Some(at);
+                        if let Some(r) = refs.get_mut(i) {
+                            *r = Some(at);
+                        }
                         Value::NIL
                     }
                     IrOp::HREFK => {
@@ -146,14 +154,48 @@ impl CompiledTrace for EvalTrace {
                             (key == y).then_some((t, Place::Node(n)))
                         });
                         let Some(at) = at else { return self.exit(snap, &vals, slots) };
-                        refs[i] = Some(at);
+                        if let Some(r) = refs.get_mut(i) {
+                            *r = Some(at);
+                        }
+                        Value::NIL
+                    }
+                    IrOp::UREF => {
+                        let u = x.as_lua_function().and_then(|f| f.upval(ins.k as usize));
+                        let at = match u.map(|u| (u, u.state())) {
+                            Some((u, UpState::Closed(_))) => Some(Place::Upval(u)),
+                            Some((_, UpState::Open { thread, slot })) if thread.addr() == env.thread && slot < base => {
+                                Some(Place::Stack(slot))
+                            }
+                            _ => None,
+                        };
+                        let Some(at) = at else { return self.exit(snap, &vals, slots) };
+                        if let Some(r) = urefs.get_mut(i) {
+                            *r = Some(at);
+                        }
+                        Value::NIL
+                    }
+                    IrOp::UBAR => {
+                        let u = x.as_lua_function().and_then(|f| f.upval(ins.k as usize));
+                        let needs =
+                            u.is_none_or(|u| matches!(u.state(), UpState::Closed(_)) && env.marking && u.is_black());
+                        if needs {
+                            return self.exit(snap, &vals, slots);
+                        }
                         Value::NIL
                     }
                     IrOp::XLOAD | IrOp::XNNIL => {
-                        let v = match refs.get(usize::from(ins.a)).copied().flatten() {
-                            Some((t, Place::Arr(i))) => t.arr_get(i),
-                            Some((t, Place::Node(n))) => t.node_at(n).map(|(_, v)| v),
-                            None => None,
+                        let v = match (
+                            refs.get(usize::from(ins.a)).copied().flatten(),
+                            urefs.get(usize::from(ins.a)).copied().flatten(),
+                        ) {
+                            (Some((t, Place::Arr(i))), _) => t.arr_get(i),
+                            (Some((t, Place::Node(n))), _) => t.node_at(n).map(|(_, v)| v),
+                            (_, Some(Place::Upval(u))) => match u.state() {
+                                UpState::Closed(v) => Some(v),
+                                UpState::Open { .. } => None,
+                            },
+                            (_, Some(Place::Stack(s))) => lower.get(s).copied(),
+                            _ => None,
                         };
                         let ok = match ins.op {
                             IrOp::XLOAD => v.is_some_and(|v| Ty::of(v) == ins.ty),
@@ -165,14 +207,23 @@ impl CompiledTrace for EvalTrace {
                         v.unwrap_or(Value::NIL)
                     }
                     IrOp::XSTORE => {
-                        match refs.get(usize::from(ins.a)).copied().flatten() {
-                            Some((t, Place::Arr(i))) => {
+                        match (
+                            refs.get(usize::from(ins.a)).copied().flatten(),
+                            urefs.get(usize::from(ins.a)).copied().flatten(),
+                        ) {
+                            (Some((t, Place::Arr(i))), _) => {
                                 t.arr_set(i, y);
                             }
-                            Some((t, Place::Node(n))) => {
+                            (Some((t, Place::Node(n))), _) => {
                                 t.set_node_val(n, y);
                             }
-                            None => {}
+                            (_, Some(Place::Upval(u))) => u.set_closed(y),
+                            (_, Some(Place::Stack(s))) => {
+                                if let Some(d) = lower.get_mut(s) {
+                                    *d = y;
+                                }
+                            }
+                            _ => {}
                         }
                         Value::NIL
                     }

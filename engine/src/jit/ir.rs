@@ -30,7 +30,8 @@ pub enum Ty {
     Boxed(u8),
     /// No value (guards, `BUDGET`).
     Void,
-    /// An address inside a heap object (`AREF`, `HREFK`): never in a snapshot.
+    /// An address inside a heap object or the stack (`AREF`, `HREFK`, `UREF`):
+    /// never in a snapshot.
     Ptr,
 }
 
@@ -220,6 +221,13 @@ ir_ops! {
     /// The address of the value of hash node `k` of table `a`; guard that the node
     /// exists and its key is `b` (a constant string).
     HREFK, F_GUARD | F_CSEG;
+    /// The address of upvalue `k` of closure `a` (a constant): the upvalue's value
+    /// when closed, its stack slot when open in the running thread below the
+    /// trace's frame; exits otherwise.
+    UREF, F_GUARD | F_CSEG;
+    /// Guard: storing a GC value into upvalue `k` of closure `a` (a constant) needs no
+    /// write barrier (exits when it is closed, black, and the collector is marking).
+    UBAR, F_GUARD | F_CSEG;
     /// The value at address `a`, guarded to have type `ty`.
     XLOAD, F_GUARD | F_LOAD;
     /// Guard: the value at address `a` is not nil.
@@ -256,7 +264,9 @@ impl IrIns {
     pub fn operands(&self) -> impl Iterator<Item = IrRef> {
         let n = match self.op {
             IrOp::KNUM | IrOp::KPRI | IrOp::KBOX | IrOp::SLOAD | IrOp::BUDGET | IrOp::LOOP | IrOp::FUNC => 0,
-            IrOp::NEG | IrOp::FENV | IrOp::TMETA | IrOp::TBAR | IrOp::XLOAD | IrOp::XNNIL => 1,
+            IrOp::NEG | IrOp::FENV | IrOp::TMETA | IrOp::TBAR | IrOp::XLOAD | IrOp::XNNIL | IrOp::UREF | IrOp::UBAR => {
+                1
+            }
             _ => 2,
         };
         [self.a, self.b].into_iter().take(n)

@@ -112,23 +112,26 @@ pub struct TraceEnv {
     /// The collector is in its mark phase: a store into a black object needs the
     /// write barrier (`TBAR` exits).
     pub marking: bool,
+    /// The running thread's address (an open upvalue of another thread exits).
+    pub thread: usize,
 }
 
 impl Default for TraceEnv {
     fn default() -> TraceEnv {
-        TraceEnv { func: Value::NIL, marking: false }
+        TraceEnv { func: Value::NIL, marking: false, thread: 0 }
     }
 }
 
 pub trait CompiledTrace {
-    /// Runs the trace on a frame's registers `slots` (from its base: at least
-    /// [`record::MAX_SLOTS`], so that any trace linked from this one finds its slots)
+    /// Runs the trace on the frame whose registers start at `stack[base]` (at least
+    /// [`record::MAX_SLOTS`] of them, so that any trace linked from this one finds
+    /// its slots; the slots below are the lower frames', where open upvalues live)
     /// with the instruction budget, until it exits. Returns the [`exit_code`] of the
     /// trace and snapshot it left by, whose slots it has written (`u32::MAX`: it did
     /// not run). `force` holds one byte per snapshot in the forced-exit test mode
     /// (non-zero: take that exit at its first guard), else it is empty.
     /// `env` is what else the trace may read of its frame and the heap.
-    fn run(&self, budget: &mut i64, slots: &mut [Value], force: &[u8], env: TraceEnv) -> u32;
+    fn run(&self, budget: &mut i64, stack: &mut [Value], base: usize, force: &[u8], env: TraceEnv) -> u32;
     /// Sends exit `exit` straight to `side` (a side trace recorded from it), if the
     /// backend links traces itself; false if not (then the engine runs it).
     fn attach(&self, _exit: u32, _side: &dyn CompiledTrace) -> bool {
@@ -848,12 +851,12 @@ impl Vm {
                     writeln!(self.jit.rec_log, "{:04}  {text}  ({}:{})", pc + 1, short_src(&proto), proto.line_at(pc));
             }
         }
-        let regs = self.stack.get(base..).unwrap_or(&[]);
+        let (below, regs) = self.stack.split_at(base.min(self.stack.len()));
         let regs = &regs[..regs.len().min(record::MAX_SLOTS)];
         let func = self.frames.last().and_then(|f| self.stack.get(f.func).copied()).unwrap_or(Value::NIL);
         let Some(rec) = self.jit.rec.as_mut() else { return Ok(()) };
         rec.func = func;
-        match rec.ins(regs, pc) {
+        match rec.ins(below, regs, pc) {
             Step::Continue => {}
             Step::Abort(a) => self.jit_abort_recording(Some(a)),
             Step::Done => self.jit_finish_recording(),
@@ -1128,6 +1131,7 @@ impl Vm {
         let env = TraceEnv {
             func: self.frames.last().and_then(|f| self.stack.get(f.func).copied()).unwrap_or(Value::NIL),
             marking: self.heap.phase() == crate::gc::Phase::Propagate,
+            thread: self.cur_thread.addr(),
         };
         let mut number = first;
         loop {
@@ -1138,7 +1142,9 @@ impl Vm {
                 return;
             };
             // The frame's register window is always on the stack (`vm::window`).
-            let Some(slots) = self.stack.get_mut(base..base + record::MAX_SLOTS) else { return };
+            if self.stack.len() < base + record::MAX_SLOTS {
+                return;
+            }
             if let ForceExits::Random(ref mut seed) = self.jit.force {
                 let mut st = *seed;
                 for b in trace.force.iter_mut() {
@@ -1148,7 +1154,7 @@ impl Vm {
             }
             trace.entries += 1;
             self.jit.stats.entries += 1;
-            let code = trace.code.run(&mut self.budget, slots, &trace.force, env);
+            let code = trace.code.run(&mut self.budget, &mut self.stack, base, &trace.force, env);
             if code == u32::MAX {
                 return;
             }

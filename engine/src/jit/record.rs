@@ -19,6 +19,7 @@ use crate::gc::GcRef;
 use crate::jit::ir::{
     Cond, IrIns, IrOp, IrRef, SnapEntry, Snapshot, TraceIr, Ty, F_COMM, F_CONST, F_CSEG, F_EFFECT, F_GUARD, F_LOAD,
 };
+use crate::object::func::UpState;
 use crate::object::{Proto, Table};
 use crate::value::{tag, Value};
 use crate::vm::meta::{Arith, MetaEvent};
@@ -120,6 +121,8 @@ pub struct Recorder {
     pub func: Value,
     /// Stores since the last one that may alias each: (address, value stored).
     stored: Vec<(IrRef, IrRef)>,
+    /// The trace has guarded the running closure's identity.
+    closure_guarded: bool,
 }
 
 impl Recorder {
@@ -156,6 +159,7 @@ impl Recorder {
             visited: Vec::new(),
             func: Value::NIL,
             stored: Vec::new(),
+            closure_guarded: false,
         }
     }
 
@@ -245,6 +249,8 @@ impl Recorder {
         match (a.op, b.op) {
             (IrOp::AREF, IrOp::AREF) => true,
             (IrOp::HREFK, IrOp::HREFK) => a.b == b.b,
+            // Two upvalues may be one (`debug.upvaluejoin`).
+            (IrOp::UREF, IrOp::UREF) => true,
             _ => x == y,
         }
     }
@@ -362,6 +368,41 @@ impl Recorder {
         }
         if matches!(self.ty(val), Ty::Boxed(_)) {
             self.shared_guard(pc, IrOp::TBAR, Ty::Void, tr, 0, 0)?;
+        }
+        self.emit(IrIns { op: IrOp::XSTORE, ty: Ty::Void, a: at, b: val, k: 0, snap: 0 })?;
+        Ok(())
+    }
+
+    /// The address of upvalue `idx` of the running closure, and its value now
+    /// (`below`: the stack under the recorded frame, where open upvalues live). The
+    /// trace is specialised to the closure (guarded once), whose upvalue cells the
+    /// code reads.
+    fn upval_ref(&mut self, pc: usize, below: &[Value], idx: usize) -> Result<(IrRef, Value), Abort> {
+        let Some(f) = self.func.as_lua_function() else { return Err(Abort::Nyi("upvalue without a closure")) };
+        let Some(u) = f.upval(idx) else { return Err(Abort::Nyi("upvalue out of range")) };
+        let v = match u.state() {
+            UpState::Closed(v) => v,
+            UpState::Open { thread, slot } if thread.addr() == self.thread && slot < self.base => {
+                below.get(slot).copied().ok_or(Abort::Nyi("upvalue slot"))?
+            }
+            UpState::Open { .. } => return Err(Abort::Nyi("upvalue of another coroutine")),
+        };
+        let k = self.kvalue(self.func)?;
+        if !self.closure_guarded {
+            let fr = self.emit(IrIns { op: IrOp::FUNC, ty: Ty::Boxed(tag::FUNC as u8), a: 0, b: 0, k: 0, snap: 0 })?;
+            self.guard(pc, Cond::EqBits, fr, k)?;
+            self.closure_guarded = true;
+        }
+        let at = self.shared_guard(pc, IrOp::UREF, Ty::Ptr, k, 0, idx as u64)?;
+        Ok((at, v))
+    }
+
+    /// `upvalue[idx] = val`: guards, the barrier's guard for a GC value, the store.
+    fn upval_store(&mut self, pc: usize, below: &[Value], idx: usize, val: IrRef) -> Result<(), Abort> {
+        let (at, _) = self.upval_ref(pc, below, idx)?;
+        if matches!(self.ty(val), Ty::Boxed(_)) {
+            let k = self.ins_at(at).a;
+            self.shared_guard(pc, IrOp::UBAR, Ty::Void, k, 0, idx as u64)?;
         }
         self.emit(IrIns { op: IrOp::XSTORE, ty: Ty::Void, a: at, b: val, k: 0, snap: 0 })?;
         Ok(())
@@ -535,14 +576,14 @@ impl Recorder {
 
     /// Records instruction `pc` of the recorded frame, whose registers are `regs`,
     /// before the interpreter executes it.
-    pub fn ins(&mut self, regs: &[Value], pc: usize) -> Step {
-        match self.record(regs, pc) {
+    pub fn ins(&mut self, below: &[Value], regs: &[Value], pc: usize) -> Step {
+        match self.record(below, regs, pc) {
             Ok(s) => s,
             Err(a) => Step::Abort(a),
         }
     }
 
-    fn record(&mut self, regs: &[Value], pc: usize) -> Result<Step, Abort> {
+    fn record(&mut self, below: &[Value], regs: &[Value], pc: usize) -> Result<Step, Abort> {
         self.last_pc = pc;
         if self.side.is_some() {
             // A side trace ends where a loop's root trace starts (after at least one
@@ -796,6 +837,24 @@ impl Recorder {
                     return Err(Abort::Nyi("__newindex"));
                 }
                 self.index_store(pc, t, at, old, val, raw_nomm)?;
+            }
+            opc::UGET => {
+                let (at, v) = self.upval_ref(pc, below, ins.d())?;
+                let r = self.load(pc, at, v)?;
+                self.set(a, r)?;
+            }
+            opc::USETV | opc::USETS | opc::USETN | opc::USETP => {
+                let val = match op_byte {
+                    opc::USETV => self.get(pc, ins.rd(), reg(ins.rd()))?,
+                    opc::USETS => self.kvalue(kg(ins.d()))?,
+                    opc::USETN => self.kvalue(kn(ins.d()))?,
+                    _ => self.kpri(match ins.d() {
+                        0 => Ty::Nil,
+                        1 => Ty::False,
+                        _ => Ty::True,
+                    })?,
+                };
+                self.upval_store(pc, below, a, val)?;
             }
             opc::JMP => {
                 if ins.j() < 0 {

@@ -212,6 +212,11 @@ pub struct LuaFunction {
 /// Field offsets generated code reads (through `vm::layout`).
 pub(crate) mod offsets {
     pub const ENV: usize = std::mem::offset_of!(super::LuaFunction, env);
+    /// An upvalue's closed value, its thread while open (null once closed) and its
+    /// stack slot while open.
+    pub const UV_VALUE: usize = std::mem::offset_of!(super::UpVal, value);
+    pub const UV_THREAD: usize = std::mem::offset_of!(super::UpVal, thread);
+    pub const UV_SLOT: usize = std::mem::offset_of!(super::UpVal, slot);
 }
 
 impl LuaFunction {
@@ -235,6 +240,13 @@ impl LuaFunction {
     #[inline(always)]
     pub fn upval(&self, i: usize) -> Option<GcRef<UpVal>> {
         self.upvals.get(i).map(Cell::get)
+    }
+
+    /// The address of the cell holding upvalue `i`: fixed for the closure's life
+    /// (the cells are one allocation that never moves). A trace that keeps the
+    /// closure alive reads the current upvalue from there.
+    pub fn upval_cell_addr(&self, i: usize) -> Option<usize> {
+        self.upvals.get(i).map(|c| c as *const Cell<GcRef<UpVal>> as usize)
     }
 
     /// Number of upvalues.

@@ -40,6 +40,13 @@ pub const GC_COLOR: usize = crate::gc::offsets::COLOR;
 pub const GC_BLACK: u8 = crate::gc::offsets::BLACK;
 /// A Lua closure's environment table (a non-null pointer).
 pub const FUNC_ENV: usize = crate::object::func::offsets::ENV;
+/// An upvalue (`UpVal`): its closed value, its thread while open (a pointer, null
+/// once closed: the same thread pointer as `TraceEnv::thread`) and its stack slot
+/// while open (a `usize`). A closure's upvalue cell (`LuaFunction::upval_cell_addr`)
+/// holds a non-null `UpVal` pointer.
+pub const UV_VALUE: usize = crate::object::func::offsets::UV_VALUE;
+pub const UV_THREAD: usize = crate::object::func::offsets::UV_THREAD;
+pub const UV_SLOT: usize = crate::object::func::offsets::UV_SLOT;
 
 #[cfg(test)]
 mod tests {
@@ -57,6 +64,9 @@ mod tests {
         assert_eq!(TABLE_NODE_LEN, TABLE_NODE_PTR + size_of::<usize>());
         assert_eq!(TABLE_HASH_SEED % 8, 0);
         assert_eq!(FUNC_ENV % 8, 0);
+        assert_eq!(size_of::<Option<crate::gc::GcRef<crate::object::Thread>>>(), 8);
+        assert_eq!(size_of::<core::cell::Cell<crate::gc::GcRef<crate::object::func::UpVal>>>(), 8);
+        assert_eq!(UV_VALUE % 8 + UV_THREAD % 8 + UV_SLOT % 8, 0);
         assert_eq!(size_of::<crate::gc::GcRef<crate::object::Table>>(), 8);
         assert_eq!((1u64 << PAYLOAD_BITS) - 1, crate::value::PAYLOAD_MASK);
         // The seed fills what was padding: a table is no larger for it.

@@ -19,8 +19,10 @@
 
 use std::collections::HashMap;
 
+use moonbox_engine::gc::GcRef;
 use moonbox_engine::jit::ir::{Cond as IrCond, IrOp, IrRef, TraceIr, Ty};
 use moonbox_engine::jit::record::pow2_reciprocal;
+use moonbox_engine::object::LuaFunction;
 use moonbox_engine::value::{tag, Value};
 use moonbox_engine::vm::layout;
 
@@ -32,6 +34,9 @@ pub const CTX_BUDGET: i32 = std::mem::offset_of!(crate::TraceCtx, budget) as i32
 pub const CTX_FORCE: i32 = std::mem::offset_of!(crate::TraceCtx, force) as i32;
 pub const CTX_FUNC: i32 = std::mem::offset_of!(crate::TraceCtx, func) as i32;
 pub const CTX_MARKING: i32 = std::mem::offset_of!(crate::TraceCtx, marking) as i32;
+pub const CTX_STACK: i32 = std::mem::offset_of!(crate::TraceCtx, stack) as i32;
+pub const CTX_BASE: i32 = std::mem::offset_of!(crate::TraceCtx, base) as i32;
+pub const CTX_THREAD: i32 = std::mem::offset_of!(crate::TraceCtx, thread) as i32;
 
 /// Spill slots in the fixed frame.
 pub const MAX_SPILLS: usize = 64;
@@ -122,6 +127,56 @@ struct Lower<'a> {
     inner: Option<Label>,
 }
 
+/// The Lua function that constant `r` is, if it is one.
+fn closure_const(ir: &TraceIr, r: IrRef) -> Option<GcRef<LuaFunction>> {
+    let k = ir.ins.get(usize::from(r)).filter(|i| i.op == IrOp::KBOX)?;
+    ir.consts.get(k.k as usize)?.as_lua_function()
+}
+
+/// Checks what the memory safety of the generated code rests on, whatever IR it is
+/// given: every value of a GC type or an address (`Ty::Ptr`) comes from an op that
+/// guarantees it (a type guard, a checked constant, a checked address), and every
+/// op that dereferences an operand gets one of the type it reads.
+fn validate(ir: &TraceIr) -> Result<(), LowerError> {
+    let table = Ty::Boxed(tag::TABLE as u8);
+    let func = Ty::Boxed(tag::FUNC as u8);
+    let ty = |r: IrRef| ir.ins.get(usize::from(r)).map(|i| i.ty);
+    for (i, ins) in ir.ins.iter().enumerate() {
+        if ins.operands().any(|o| usize::from(o) >= i) {
+            return Err(LowerError::Nyi("IR operand after its use"));
+        }
+        let (a, b) = (ty(ins.a), ty(ins.b));
+        let result_ok = match ins.ty {
+            Ty::Ptr => matches!(ins.op, IrOp::AREF | IrOp::HREFK | IrOp::UREF | IrOp::PHI),
+            Ty::Boxed(_) => {
+                matches!(ins.op, IrOp::SLOAD | IrOp::XLOAD | IrOp::KBOX | IrOp::FUNC | IrOp::FENV | IrOp::PHI)
+            }
+            _ => true,
+        };
+        let ok = match ins.op {
+            IrOp::KBOX => ir.consts.get(ins.k as usize).is_some_and(|v| Ty::of(*v) == ins.ty),
+            IrOp::FUNC => ins.ty == func,
+            IrOp::FENV => ins.ty == table && a == Some(func),
+            IrOp::TMETA | IrOp::TBAR => a == Some(table),
+            IrOp::AREF => a == Some(table) && b == Some(Ty::Num),
+            IrOp::HREFK => a == Some(table),
+            IrOp::UREF | IrOp::UBAR => {
+                closure_const(ir, ins.a).is_some_and(|f| f.upval_cell_addr(ins.k as usize).is_some())
+            }
+            IrOp::XLOAD => a == Some(Ty::Ptr) && !matches!(ins.ty, Ty::Ptr | Ty::Void),
+            IrOp::XNNIL => a == Some(Ty::Ptr),
+            IrOp::XSTORE => a == Some(Ty::Ptr) && !matches!(b, Some(Ty::Ptr | Ty::Void) | None),
+            IrOp::SLOAD => !matches!(ins.ty, Ty::Ptr | Ty::Void),
+            IrOp::PHI => a == Some(ins.ty) && b == Some(ins.ty),
+            _ => true,
+        };
+        if !(ok && result_ok) {
+            return Err(LowerError::Nyi("ill-typed IR"));
+        }
+    }
+    Ok(())
+}
+
 /// A layout offset as a displacement.
 fn disp(offset: usize) -> Result<i32, LowerError> {
     i32::try_from(offset).map_err(|_| LowerError::Nyi("layout offset"))
@@ -149,6 +204,7 @@ pub fn lower(ir: &TraceIr, opts: LowerOptions) -> Result<Lowered, LowerError> {
     if !slot_ok || ir.nslots > max_slot {
         return Err(LowerError::Nyi("slot out of range"));
     }
+    validate(ir)?;
     let n = ir.ins.len();
     let live = ir.live();
     // Last use of each value, counting guards' snapshots (their stubs read it).
@@ -240,6 +296,7 @@ pub fn lower(ir: &TraceIr, opts: LowerOptions) -> Result<Lowered, LowerError> {
             | IrOp::TMETA
             | IrOp::TBAR
             | IrOp::XNNIL
+            | IrOp::UBAR
             | IrOp::XSTORE => Home::None,
             IrOp::SLOAD | IrOp::XLOAD if ins.ty.pri_bits().is_some() => Home::Const(ins.ty.pri_bits().unwrap_or(0)),
             _ if ins.ty == Ty::Num => {
@@ -457,6 +514,47 @@ impl Lower<'_> {
                     self.asm.jcc(Cond::Ne, exit);
                     self.asm.lea(Size::S64, Gpr::Rax, Mem::base(Gpr::Rcx, node as i32 + disp(layout::NODE_VAL)?));
                     self.store_gpr(i, Gpr::Rax);
+                }
+                IrOp::UREF => {
+                    // The closure's upvalue cell holds the upvalue: closed, its value;
+                    // open in this thread below the frame, its stack slot.
+                    let exit = self.exit_label(ins.snap);
+                    let cell = self.upval_cell(ins.a, ins.k)?;
+                    let (open, done) = (self.asm.new_label(), self.asm.new_label());
+                    self.asm.load_imm(Gpr::Rax, cell);
+                    self.asm.mov_rm(Size::S64, Gpr::Rax, Mem::base(Gpr::Rax, 0));
+                    self.asm.mov_rm(Size::S64, Gpr::Rcx, Mem::base(Gpr::Rax, disp(layout::UV_THREAD)?));
+                    self.asm.test_rr(Size::S64, Gpr::Rcx, Gpr::Rcx);
+                    self.asm.jcc(Cond::Ne, open);
+                    self.asm.lea(Size::S64, Gpr::Rax, Mem::base(Gpr::Rax, disp(layout::UV_VALUE)?));
+                    self.asm.jmp(done);
+                    self.asm.bind(open);
+                    self.asm.cmp_rm(Size::S64, Gpr::Rcx, Mem::base(CTX, CTX_THREAD));
+                    self.asm.jcc(Cond::Ne, exit);
+                    self.asm.mov_rm(Size::S64, Gpr::Rcx, Mem::base(Gpr::Rax, disp(layout::UV_SLOT)?));
+                    self.asm.cmp_rm(Size::S64, Gpr::Rcx, Mem::base(CTX, CTX_BASE));
+                    self.asm.jcc(Cond::Ae, exit);
+                    self.asm.mov_rm(Size::S64, Gpr::Rax, Mem::base(CTX, CTX_STACK));
+                    let m = Mem::indexed(Gpr::Rax, Gpr::Rcx, super::asm::Scale::X8, 0)
+                        .map_err(|e| LowerError::Asm(format!("{e:?}")))?;
+                    self.asm.lea(Size::S64, Gpr::Rax, m);
+                    self.asm.bind(done);
+                    self.store_gpr(i, Gpr::Rax);
+                }
+                IrOp::UBAR => {
+                    // Only a closed upvalue needs the barrier (a stack slot is a root).
+                    let exit = self.exit_label(ins.snap);
+                    let cell = self.upval_cell(ins.a, ins.k)?;
+                    let ok = self.asm.new_label();
+                    self.asm.cmp_m8i(Mem::base(CTX, CTX_MARKING), 0);
+                    self.asm.jcc(Cond::E, ok);
+                    self.asm.load_imm(Gpr::Rax, cell);
+                    self.asm.mov_rm(Size::S64, Gpr::Rax, Mem::base(Gpr::Rax, 0));
+                    self.asm.cmp_mi(Size::S64, Mem::base(Gpr::Rax, disp(layout::UV_THREAD)?), 0);
+                    self.asm.jcc(Cond::Ne, ok);
+                    self.asm.cmp_m8i(Mem::base(Gpr::Rax, disp(layout::GC_COLOR)?), layout::GC_BLACK);
+                    self.asm.jcc(Cond::E, exit);
+                    self.asm.bind(ok);
                 }
                 IrOp::XLOAD => {
                     self.load_bits(ins.a, Gpr::Rax);
@@ -676,6 +774,15 @@ impl Lower<'_> {
         }
     }
 
+    /// The address of upvalue cell `k` of the closure constant `r` (`validate` has
+    /// checked that it is a Lua function with that upvalue; the trace keeps it alive).
+    fn upval_cell(&self, r: IrRef, k: u64) -> Result<u64, LowerError> {
+        closure_const(self.ir, r)
+            .and_then(|f| f.upval_cell_addr(k as usize))
+            .map(|a| a as u64)
+            .ok_or(LowerError::Nyi("upvalue of a non-constant closure"))
+    }
+
     /// Value `i` (a GC object's address, or any 64 bits) from `gpr` into its home.
     fn store_gpr(&mut self, i: usize, gpr: Gpr) {
         if let Some(Home::Spill(s)) = self.homes.get(i).copied() {
@@ -797,5 +904,57 @@ impl Lower<'_> {
             op(&mut self.asm, d, y);
         }
         self.store_dst(i, d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moonbox_engine::jit::ir::IrIns;
+
+    fn ins(op: IrOp, ty: Ty, a: IrRef, b: IrRef, k: u64) -> IrIns {
+        IrIns { op, ty, a, b, k, snap: 0 }
+    }
+
+    fn ir_of(ins: Vec<IrIns>, consts: Vec<Value>) -> TraceIr {
+        TraceIr { ins, consts, ..TraceIr::default() }
+    }
+
+    /// The lowering refuses IR whose types would make the code dereference
+    /// something that is not what its op reads (IR is public: anyone may build it).
+    #[test]
+    fn ill_typed_ir_is_refused() {
+        let table = Ty::Boxed(tag::TABLE as u8);
+        let num = |n: f64| ins(IrOp::KNUM, Ty::Num, 0, 0, n.to_bits());
+        // A load through a number (its bits as an address).
+        let bad = ir_of(vec![num(4096.0), ins(IrOp::XLOAD, Ty::Num, 0, 0, 0)], vec![]);
+        assert!(validate(&bad).is_err());
+        // An array reference into a number.
+        let bad = ir_of(vec![num(1.0), ins(IrOp::AREF, Ty::Ptr, 0, 0, 0)], vec![]);
+        assert!(validate(&bad).is_err());
+        // A constant claiming to be a table.
+        let bad =
+            ir_of(vec![ins(IrOp::KBOX, table, 0, 0, 0), ins(IrOp::TMETA, Ty::Void, 0, 0, 0)], vec![Value::number(1.0)]);
+        assert!(validate(&bad).is_err());
+        // An address made by arithmetic.
+        let bad = ir_of(vec![num(1.0), ins(IrOp::ADD, Ty::Ptr, 0, 0, 0), ins(IrOp::XNNIL, Ty::Void, 1, 0, 0)], vec![]);
+        assert!(validate(&bad).is_err());
+        // An upvalue of something that is not a closure constant.
+        let bad = ir_of(vec![num(1.0), ins(IrOp::UREF, Ty::Ptr, 0, 0, 0)], vec![]);
+        assert!(validate(&bad).is_err());
+        // An operand defined after its use.
+        let bad = ir_of(vec![ins(IrOp::AREF, Ty::Ptr, 1, 2, 0), ins(IrOp::SLOAD, table, 0, 0, 0), num(1.0)], vec![]);
+        assert!(validate(&bad).is_err());
+        // What the recorder emits for `t[1]`: a guarded table, a checked element.
+        let good = ir_of(
+            vec![
+                ins(IrOp::SLOAD, table, 0, 0, 0),
+                num(1.0),
+                ins(IrOp::AREF, Ty::Ptr, 0, 1, 0),
+                ins(IrOp::XLOAD, Ty::Num, 2, 0, 0),
+            ],
+            vec![],
+        );
+        assert!(validate(&good).is_ok());
     }
 }
