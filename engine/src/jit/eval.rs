@@ -113,6 +113,12 @@ impl CompiledTrace for EvalTrace {
                     IrOp::MOD => Value::number(lua_mod(a, b)),
                     IrOp::POW => Value::number(pow(a, b)),
                     IrOp::NEG => Value::number(-a),
+                    IrOp::SQRT => Value::number(a.sqrt()),
+                    IrOp::ABS => Value::number(a.abs()),
+                    IrOp::FLOOR => Value::number(a.floor()),
+                    IrOp::CEIL => Value::number(a.ceil()),
+                    IrOp::MIN => Value::number(if a < b { a } else { b }),
+                    IrOp::MAX => Value::number(if a > b { a } else { b }),
                     IrOp::LOOP | IrOp::PHI => Value::NIL,
                     IrOp::FUNC => env.func,
                     IrOp::FENV => match x.as_lua_function() {

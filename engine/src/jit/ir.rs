@@ -202,6 +202,15 @@ ir_ops! {
     /// `a ^ b` through the interpreter's function.
     POW, 0;
     NEG, 0;
+    /// `math.sqrt`, `math.abs`, `math.floor`, `math.ceil` of `a`.
+    SQRT, 0;
+    ABS, 0;
+    FLOOR, 0;
+    CEIL, 0;
+    /// `math.min(a, b)`: `a < b ? a : b`; `math.max(a, b)`: `a > b ? a : b` (so a
+    /// NaN or an equal `b` is the result, as the library's fold computes it).
+    MIN, 0;
+    MAX, 0;
     /// The loop's head: instructions before it run once (the pre-roll, the recorded
     /// iteration), those after it every further iteration (the body).
     LOOP, F_EFFECT;
@@ -288,6 +297,9 @@ pub struct Snapshot {
     /// The bytecode instruction the interpreter re-executes.
     pub pc: u32,
     pub entries: Vec<SnapEntry>,
+    /// For an instruction that takes a variable number of values (`CALL` with
+    /// B = 0), the stack top the previous call left (relative to the base).
+    pub top: Option<u16>,
 }
 
 /// A recorded trace's IR: a loop of one iteration from the loop body's first
@@ -407,6 +419,9 @@ impl TraceIr {
         let Some(snap) = self.snaps.get(s) else { return };
         // Bytecode positions from 1, as `-bl` and the bytecode lines show them.
         let _ = write!(out, "....        SNAP   #{s:<3} [ pc {:04} ", snap.pc + 1);
+        if let Some(t) = snap.top {
+            let _ = write!(out, "top={t} ");
+        }
         for e in &snap.entries {
             let _ = write!(out, "{}={:04} ", e.slot, e.r);
         }

@@ -289,6 +289,9 @@ pub struct Jit {
     rec_number: u32,
     /// Aborts by (where, why): `-jv`'s closing summary.
     abort_sites: HashMap<(String, String), u32>,
+    /// Natives the recorder turns into one IR op (`math.sqrt` → `SQRT`), by the
+    /// function's address; the libraries register them (`Vm::jit_builtin`).
+    builtins: Vec<(usize, ir::IrOp)>,
 }
 
 /// Registry key of the `jit.attach` handlers: a table from event name to function.
@@ -427,6 +430,7 @@ impl Default for Jit {
             rec_func: Value::NIL,
             rec_number: 0,
             abort_sites: HashMap::new(),
+            builtins: Vec::new(),
         }
     }
 }
@@ -777,6 +781,7 @@ impl Vm {
         let params = (self.jit.params[P_MAXRECORD].max(1) as usize, self.jit.params[P_MAXSNAP].max(2) as usize);
         let ident = (self.frames.len(), base, self.cur_thread.addr());
         let mut rec = Recorder::new(proto, ident, start, anchor, params);
+        rec.builtins = self.jit.builtins.clone();
         rec.loop_opt = self.jit.opt_flags & (1 << 6) != 0;
         self.jit.rec = Some(Box::new(rec));
         self.jit.rec_log.clear();
@@ -865,6 +870,12 @@ impl Vm {
     }
 
     /// Stops recording; with a reason, reports it and penalises the loop.
+    /// Registers native `f` as a builtin the recorder compiles to `op` (one of the
+    /// IR's math ops): `f` must compute exactly what `op` does on numbers.
+    pub fn jit_builtin(&mut self, f: crate::vm::native::NativeFn, op: ir::IrOp) {
+        self.jit.builtins.push((f as usize, op));
+    }
+
     pub(crate) fn jit_abort_recording(&mut self, why: Option<Abort>) {
         self.hooks.mask &= !crate::vm::hook::MASK_REC;
         let Some(rec) = self.jit.rec.take() else { return };
@@ -1127,6 +1138,11 @@ impl Vm {
             unpatch(proto, anchor);
             return;
         };
+        // A builtin called from a trace needs a frame in the interpreter: where it
+        // would overflow, the interpreter runs the loop and raises the error.
+        if self.frames.len() + 1 >= crate::vm::MAX_FRAMES + self.handler_extra {
+            return;
+        }
         let budget_before = self.budget;
         let env = TraceEnv {
             func: self.frames.last().and_then(|f| self.stack.get(f.func).copied()).unwrap_or(Value::NIL),
@@ -1166,6 +1182,10 @@ impl Vm {
             let Some(Some(trace)) = self.jit.traces.get_mut((number as usize).wrapping_sub(1)) else { return };
             let Some(snap) = trace.ir.snaps.get(exit as usize) else { return };
             let pc = snap.pc as usize;
+            if let Some(t) = snap.top {
+                // The instruction resumed at takes values up to this top.
+                self.top = base + usize::from(t);
+            }
             if trace.ir.link && exit as usize == trace.ir.loop_snap {
                 // A side trace finished the iteration: on to the root trace (its
                 // slots are on the stack).
@@ -1270,6 +1290,7 @@ impl Vm {
             .map(|t| (t.start_pc, t.number))
             .collect();
         let mut rec = Recorder::new(proto, ident, root_start, anchor, params);
+        rec.builtins = self.jit.builtins.clone();
         rec.side_of(pc, (parent, exit), root, links);
         self.jit.rec = Some(Box::new(rec));
         self.jit.rec_log.clear();

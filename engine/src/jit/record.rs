@@ -123,6 +123,13 @@ pub struct Recorder {
     stored: Vec<(IrRef, IrRef)>,
     /// The trace has guarded the running closure's identity.
     closure_guarded: bool,
+    /// Natives compiled to one IR op, by function address (`Vm::jit_builtin`).
+    pub builtins: Vec<(usize, IrOp)>,
+    /// The stack top a call with all its results left (for the next instruction,
+    /// which takes them all).
+    multres: Option<usize>,
+    /// The top the snapshots of the instruction being recorded restore.
+    snap_top: Option<u16>,
 }
 
 impl Recorder {
@@ -160,6 +167,9 @@ impl Recorder {
             func: Value::NIL,
             stored: Vec::new(),
             closure_guarded: false,
+            builtins: Vec::new(),
+            multres: None,
+            snap_top: None,
         }
     }
 
@@ -459,7 +469,7 @@ impl Recorder {
         }
         let s = self.ir.snaps.len() as u16;
         let entries = self.entries();
-        self.ir.snaps.push(Snapshot { pc: pc as u32, entries });
+        self.ir.snaps.push(Snapshot { pc: pc as u32, entries, top: self.snap_top });
         self.snap_for = Some((pc, s));
         Ok(s)
     }
@@ -615,6 +625,8 @@ impl Recorder {
         let kg = |i: usize| proto.kgc.get(i).copied().unwrap_or(Value::NIL);
         let a = ins.a();
         let op_byte = ins.op_byte();
+        let multres = self.multres.take();
+        self.snap_top = None;
         // The jump after a comparison or test, and where it goes.
         let jump_target = |pc: usize| -> usize {
             let j = proto.code.get(pc + 1).map_or(0, |c| c.get().j());
@@ -838,6 +850,67 @@ impl Recorder {
                 }
                 self.index_store(pc, t, at, old, val, raw_nomm)?;
             }
+            opc::CALL => {
+                let fv = reg(a);
+                let Some(nf) = fv.as_native_function() else { return Err(Abort::NyiBytecode(Op::CALL)) };
+                let Some(&(_, op)) = self.builtins.iter().find(|b| b.0 == nf.f as usize) else {
+                    return Err(Abort::Nyi("unsupported builtin"));
+                };
+                // B = 0: the arguments run to the top the previous call left (an
+                // exit before this call restores that top for the interpreter).
+                let nargs = match ins.b() {
+                    0 => {
+                        let top = multres.ok_or(Abort::Nyi("variable arguments"))?;
+                        self.snap_top = Some(u16::try_from(top).map_err(|_| Abort::Nyi("slot out of range"))?);
+                        top.checked_sub(a + 1).ok_or(Abort::Nyi("variable arguments"))?
+                    }
+                    b => b - 1,
+                };
+                if nargs == 0 {
+                    return Err(Abort::Nyi("builtin without arguments"));
+                }
+                let args: Vec<Value> = (0..nargs).map(|i| reg(a + 1 + i)).collect();
+                if !args.iter().all(|v| v.is_number()) {
+                    return Err(Abort::Nyi("builtin on a non-number"));
+                }
+                // The function value is that builtin.
+                let f = self.get(pc, a, fv)?;
+                let k = self.kvalue(fv)?;
+                self.guard(pc, Cond::EqBits, f, k)?;
+                let mut xs = Vec::with_capacity(nargs);
+                for (i, v) in args.iter().enumerate() {
+                    xs.push(self.get(pc, a + 1 + i, *v)?);
+                }
+                // The call's budget unit, as the interpreter charges it.
+                self.budget(pc)?;
+                let first = xs.first().copied().ok_or(Abort::Nyi("builtin without arguments"))?;
+                let r = match op {
+                    IrOp::MIN | IrOp::MAX => {
+                        let mut r = first;
+                        for &x in xs.iter().skip(1) {
+                            r = self.emit(IrIns { op, ty: Ty::Num, a: r, b: x, k: 0, snap: 0 })?;
+                        }
+                        r
+                    }
+                    _ => self.emit(IrIns { op, ty: Ty::Num, a: first, b: 0, k: 0, snap: 0 })?,
+                };
+                match ins.c() {
+                    // All results (one), for the next instruction to take.
+                    0 => {
+                        self.set(a, r)?;
+                        self.multres = Some(a + 1);
+                    }
+                    c => {
+                        if c >= 2 {
+                            self.set(a, r)?;
+                        }
+                        let nil = self.kpri(Ty::Nil)?;
+                        for i in 1..c.saturating_sub(1) {
+                            self.set(a + i, nil)?;
+                        }
+                    }
+                }
+            }
             opc::UGET => {
                 let (at, v) = self.upval_ref(pc, below, ins.d())?;
                 let r = self.load(pc, at, v)?;
@@ -933,7 +1006,7 @@ impl Recorder {
         }
         let entries = self.entries();
         self.ir.loop_snap = self.ir.snaps.len();
-        self.ir.snaps.push(Snapshot { pc: start as u32, entries });
+        self.ir.snaps.push(Snapshot { pc: start as u32, entries, top: None });
         self.ir.link = true;
         self.link_target = target;
         Ok(Step::Done)
@@ -952,7 +1025,7 @@ impl Recorder {
         }
         let entries = self.entries();
         self.ir.loop_snap = self.ir.snaps.len();
-        self.ir.snaps.push(Snapshot { pc: self.start_pc as u32, entries });
+        self.ir.snaps.push(Snapshot { pc: self.start_pc as u32, entries, top: None });
         if self.loop_opt {
             // A trace it cannot optimise stays as it is: correct, only slower.
             let saved = (self.ir.clone(), self.cse.clone());
@@ -1127,7 +1200,7 @@ impl Recorder {
                 None => *e,
             })
             .collect();
-        self.ir.snaps.push(Snapshot { pc: pre.pc, entries });
+        self.ir.snaps.push(Snapshot { pc: pre.pc, entries, top: pre.top });
         Ok((self.ir.snaps.len() - 1) as u16)
     }
 }

@@ -51,6 +51,18 @@ pub fn open(vm: &mut Vm) {
             ("max", max),
         ],
     );
+    // What the trace recorder compiles inline (each computes exactly the op).
+    use crate::jit::ir::IrOp;
+    for (f, op) in [
+        (sqrt as crate::vm::native::NativeFn, IrOp::SQRT),
+        (abs, IrOp::ABS),
+        (floor, IrOp::FLOOR),
+        (ceil, IrOp::CEIL),
+        (min, IrOp::MIN),
+        (max, IrOp::MAX),
+    ] {
+        vm.jit_builtin(f, op);
+    }
     vm.set_field(t, "pi", Value::number(std::f64::consts::PI));
     vm.set_field(t, "huge", Value::number(f64::INFINITY));
     let state = vm.new_userdata(Some(Box::new(std::cell::Cell::new(Tw223::fixed()))));

@@ -430,6 +430,35 @@ impl Lower<'_> {
                     self.binop(i, x, S2, |a, d, s| a.subsd_xx(d, s));
                 }
                 IrOp::POW => return Err(LowerError::Nyi("POW")),
+                IrOp::SQRT => {
+                    let x = self.load_num(ins.a, S0);
+                    let d = self.dst(i);
+                    self.asm.sqrtsd_xx(d, x);
+                    self.store_dst(i, d);
+                }
+                IrOp::ABS => {
+                    let x = self.load_num(ins.a, S0);
+                    let mask = self.asm.const_xmm(0x7FFF_FFFF_FFFF_FFFF, 0x7FFF_FFFF_FFFF_FFFF);
+                    let d = self.dst(i);
+                    if d != x {
+                        self.asm.movapd_xx(d, x);
+                    }
+                    self.asm.andpd_xm(d, Mem::rip(mask));
+                    self.store_dst(i, d);
+                }
+                IrOp::FLOOR | IrOp::CEIL => {
+                    if !self.opts.sse41 {
+                        return Err(LowerError::Nyi("FLOOR"));
+                    }
+                    let x = self.load_num(ins.a, S0);
+                    let d = self.dst(i);
+                    let mode = if ins.op == IrOp::FLOOR { RoundMode::Floor } else { RoundMode::Ceil };
+                    self.asm.roundsd_xx(d, x, mode);
+                    self.store_dst(i, d);
+                }
+                // `minsd d, s` is `d < s ? d : s`: with `a` in d, the library's fold.
+                IrOp::MIN => self.arith(i, ins.a, ins.b, |a, d, s| a.minsd_xx(d, s)),
+                IrOp::MAX => self.arith(i, ins.a, ins.b, |a, d, s| a.maxsd_xx(d, s)),
                 IrOp::LOOP => {
                     self.asm.align(16);
                     self.asm.bind(body_top);
