@@ -354,7 +354,9 @@ fn jit_leaves_bad_traces_to_the_interpreter() {
 #[test]
 fn jit_keeps_fuel_counts_exact() {
     let src = "local s, x = 0, 0\nfor i = 1, 3000 do\n  if i % 7 < 3 then s = s + i else s = s - 1 end\n  \
-               local n = 0 while n < 3 do n = n + 1 end\nend\nrepeat x = x + 1 until x >= 500\nprint(s, x)";
+               local n = 0 while n < 3 do n = n + 1 end\nend\nrepeat x = x + 1 until x >= 500\n\
+               local t, m = {1, 2}, math.max\nlocal function f(a) return a + t[2] end\n\
+               for i = 1, 2000 do t[2] = f(i) % 5; s = s + m(i, 3) end\nprint(s, x, t[2])";
     let finishes = |fuel: u64, jit: &[&str]| {
         let fuel = fuel.to_string();
         let mut args: Vec<&str> = jit.to_vec();

@@ -180,6 +180,17 @@ impl CompiledTrace for EvalTrace {
                         }
                         Value::NIL
                     }
+                    IrOp::UOPEN => {
+                        let u = x.as_lua_function().and_then(|f| f.upval((ins.k & 0xFFFF_FFFF) as usize));
+                        let want = base + (ins.k >> 32) as usize;
+                        let ok = u.is_some_and(|u| {
+                            matches!(u.state(), UpState::Open { thread, slot } if thread.addr() == env.thread && slot == want)
+                        });
+                        if !ok {
+                            return self.exit(snap, &vals, slots);
+                        }
+                        Value::NIL
+                    }
                     IrOp::UBAR => {
                         let u = x.as_lua_function().and_then(|f| f.upval(ins.k as usize));
                         let needs =

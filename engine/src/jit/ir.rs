@@ -234,6 +234,10 @@ ir_ops! {
     /// when closed, its stack slot when open in the running thread below the
     /// trace's frame; exits otherwise.
     UREF, F_GUARD | F_CSEG;
+    /// Guard: upvalue `k & 0xFFFF_FFFF` of closure `a` (a constant) is open in the
+    /// running thread at slot `k >> 32` of the trace's frames (relative to its base),
+    /// which the trace keeps in its slot map.
+    UOPEN, F_GUARD | F_CSEG;
     /// Guard: storing a GC value into upvalue `k` of closure `a` (a constant) needs no
     /// write barrier (exits when it is closed, black, and the collector is marking).
     UBAR, F_GUARD | F_CSEG;
@@ -300,6 +304,21 @@ pub struct Snapshot {
     /// For an instruction that takes a variable number of values (`CALL` with
     /// B = 0), the stack top the previous call left (relative to the base).
     pub top: Option<u16>,
+    /// The calls inlined at this point, outermost first: an exit makes their
+    /// frames, and `pc` is in the innermost.
+    pub frames: Vec<SnapFrame>,
+}
+
+/// An inlined call's frame at an exit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SnapFrame {
+    /// The called function's slot (relative to the trace's base; the frame's
+    /// registers start one above).
+    pub func: u16,
+    /// The caller's next instruction.
+    pub ret_pc: u32,
+    /// Results the caller wants.
+    pub nresults: i32,
 }
 
 /// A recorded trace's IR: a loop of one iteration from the loop body's first
@@ -421,6 +440,9 @@ impl TraceIr {
         let _ = write!(out, "....        SNAP   #{s:<3} [ pc {:04} ", snap.pc + 1);
         if let Some(t) = snap.top {
             let _ = write!(out, "top={t} ");
+        }
+        for f in &snap.frames {
+            let _ = write!(out, "frame={} ", f.func);
         }
         for e in &snap.entries {
             let _ = write!(out, "{}={:04} ", e.slot, e.r);

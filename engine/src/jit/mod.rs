@@ -30,7 +30,7 @@ use crate::bytecode::{opc, Op};
 use crate::gc::{GcRef, Marker};
 use crate::object::Proto;
 use crate::value::Value;
-use crate::vm::{LResult, Vm};
+use crate::vm::{Cont, Frame, LResult, Vm};
 use ir::TraceIr;
 use record::{Abort, Recorder, Step};
 
@@ -832,9 +832,10 @@ impl Vm {
             self.hooks.mask &= !crate::vm::hook::MASK_REC;
             return Ok(());
         };
-        let same = rec.proto == proto
-            && rec.base == base
-            && rec.depth == self.frames.len()
+        let (want_proto, want_base, want_depth) = rec.expect();
+        let same = want_proto == proto
+            && want_base == base
+            && want_depth == self.frames.len()
             && rec.thread == self.cur_thread.addr()
             && (self.hooks.mask & crate::vm::hook::MASK_INS == 0 || self.hooks.is_running());
         if !same {
@@ -891,8 +892,8 @@ impl Vm {
                     src,
                     rec.proto.line_at(pc),
                     why.message(),
-                    src,
-                    rec.proto.line_at(rec.last_pc())
+                    short_src(&rec.last_proto()),
+                    rec.last_proto().line_at(rec.last_pc())
                 );
                 if self.jit.dump {
                     eprint!("{}", self.jit.rec_log);
@@ -900,11 +901,11 @@ impl Vm {
                 self.jit_log(&msg);
             }
             self.jit.stats.aborts += 1;
-            self.count_abort_site(rec.proto, rec.last_pc(), &why);
+            self.count_abort_site(rec.last_proto(), rec.last_pc(), &why);
             self.side_failed(parent, exit);
             return;
         }
-        self.abort_report(rec.proto, rec.start_pc, rec.anchor_pc, rec.last_pc(), why);
+        self.abort_report(rec.proto, rec.start_pc, rec.anchor_pc, (rec.last_proto(), rec.last_pc()), why);
     }
 
     fn count_abort_site(&mut self, proto: GcRef<Proto>, at: usize, why: &Abort) {
@@ -927,18 +928,26 @@ impl Vm {
         }
     }
 
-    fn abort_report(&mut self, proto: GcRef<Proto>, start: usize, anchor: usize, at: usize, why: Abort) {
+    /// Reports an abort of the root trace for the loop of `proto` at `start`; `at`
+    /// is where recording stopped (in an inlined callee, its proto).
+    fn abort_report(
+        &mut self,
+        proto: GcRef<Proto>,
+        start: usize,
+        anchor: usize,
+        (at_proto, at): (GcRef<Proto>, usize),
+        why: Abort,
+    ) {
         self.jit.stats.aborts += 1;
-        self.count_abort_site(proto, at, &why);
+        self.count_abort_site(at_proto, at, &why);
         if self.jit.verbose || self.jit.dump {
-            let src = short_src(&proto);
             let msg = format!(
                 "[TRACE --- {}:{} -- {} at {}:{}]",
-                src,
+                short_src(&proto),
                 proto.line_at(start),
                 why.message(),
-                src,
-                proto.line_at(at)
+                short_src(&at_proto),
+                at_proto.line_at(at)
             );
             if self.jit.dump {
                 eprint!("{}", self.jit.rec_log);
@@ -1002,7 +1011,7 @@ impl Vm {
                 self.jit_queue(Event::Abort { tr, func, pc: anchor, why: Abort::Backend(m.clone()).message() });
                 match side {
                     Some((_, (parent, exit), _)) => self.side_failed(parent, exit),
-                    None => self.abort_report(proto, start, anchor, anchor, Abort::Backend(m)),
+                    None => self.abort_report(proto, start, anchor, (proto, anchor), Abort::Backend(m)),
                 }
                 return;
             }
@@ -1138,9 +1147,15 @@ impl Vm {
             unpatch(proto, anchor);
             return;
         };
-        // A builtin called from a trace needs a frame in the interpreter: where it
-        // would overflow, the interpreter runs the loop and raises the error.
-        if self.frames.len() + 1 >= crate::vm::MAX_FRAMES + self.handler_extra {
+        // Calls made in a trace need frames in the interpreter (an exit inside an
+        // inlined call makes them) and room on the stack for their registers:
+        // where that would overflow, the interpreter runs the loop and raises
+        // the error.
+        if self.frames.len() + 1 + record::MAX_INLINE >= crate::vm::MAX_FRAMES + self.handler_extra {
+            return;
+        }
+        let room = base + record::MAX_SLOTS + crate::vm::REG_WINDOW + crate::vm::EXTRA_STACK;
+        if self.stack.len() < room && self.ensure_stack(room).is_err() {
             return;
         }
         let budget_before = self.budget;
@@ -1186,6 +1201,7 @@ impl Vm {
                 // The instruction resumed at takes values up to this top.
                 self.top = base + usize::from(t);
             }
+            let inline_frames = (!snap.frames.is_empty()).then(|| snap.frames.clone());
             if trace.ir.link && exit as usize == trace.ir.loop_snap {
                 // A side trace finished the iteration: on to the root trace (its
                 // slots are on the stack).
@@ -1205,9 +1221,13 @@ impl Vm {
                     *b = 0;
                 }
             }
-            if let Some(f) = self.frames.last_mut() {
+            let inlined = inline_frames.is_some();
+            if let Some(frames) = inline_frames {
+                self.jit_make_frames(base, &frames, pc);
+            } else if let Some(f) = self.frames.last_mut() {
                 f.pc = pc;
             }
+            let Some(Some(trace)) = self.jit.traces.get_mut((number as usize).wrapping_sub(1)) else { return };
             if let Some(&Some(side)) = trace.sides.get(exit as usize) {
                 number = side;
                 continue;
@@ -1223,12 +1243,31 @@ impl Vm {
             // its parent again (and so on, a chain), so that path stays interpreted.
             let chain = trace.parent.is_some() && pc == trace.first_pc;
             let inside = (trace.body.0..=trace.body.1).contains(&pc);
-            if count >= hotexit && tries < 4 && exit as usize != trace.ir.loop_snap && !chain {
+            // (An exit inside an inlined call is in another function: no side trace.)
+            if count >= hotexit && tries < 4 && exit as usize != trace.ir.loop_snap && !chain && !inlined {
                 self.jit_start_side(number, exit, pc, base);
             }
             let iterations = budget_before.saturating_sub(self.budget).max(0) as u64;
             self.jit_judge(first, inside, iterations);
             return;
+        }
+    }
+
+    /// After an exit inside inlined calls: the frames the interpreter would have
+    /// (each function is in its slot: the call guarded it), the caller of each
+    /// resuming after its call, the innermost at `pc`.
+    fn jit_make_frames(&mut self, base: usize, frames: &[ir::SnapFrame], pc: usize) {
+        let mut resume = frames.first().map_or(pc, |f| f.ret_pc as usize);
+        if let Some(f) = self.frames.last_mut() {
+            f.pc = resume;
+        }
+        for (i, sf) in frames.iter().enumerate() {
+            let func = base + usize::from(sf.func);
+            let Some(cl) = self.stack.get(func).and_then(|v| v.as_lua_function()) else { return };
+            let mut fr = Frame::lua(func, func + 1, sf.nresults, Cont::Call, (cl, cl.proto), false);
+            resume = frames.get(i + 1).map_or(pc, |next| next.ret_pc as usize);
+            fr.pc = resume;
+            self.frames.push(fr);
         }
     }
 

@@ -17,7 +17,8 @@ use std::collections::HashMap;
 use crate::bytecode::{opc, Ins, Op};
 use crate::gc::GcRef;
 use crate::jit::ir::{
-    Cond, IrIns, IrOp, IrRef, SnapEntry, Snapshot, TraceIr, Ty, F_COMM, F_CONST, F_CSEG, F_EFFECT, F_GUARD, F_LOAD,
+    Cond, IrIns, IrOp, IrRef, SnapEntry, SnapFrame, Snapshot, TraceIr, Ty, F_COMM, F_CONST, F_CSEG, F_EFFECT, F_GUARD,
+    F_LOAD,
 };
 use crate::object::func::UpState;
 use crate::object::{Proto, Table};
@@ -130,7 +131,33 @@ pub struct Recorder {
     multres: Option<usize>,
     /// The top the snapshots of the instruction being recorded restore.
     snap_top: Option<u16>,
+    /// Lua functions called from the trace and not yet returned (inlined).
+    frames: Vec<InlineFrame>,
 }
+
+/// An inlined call's frame while recording.
+#[derive(Clone, Copy)]
+struct InlineFrame {
+    proto: GcRef<Proto>,
+    /// Where its registers start, relative to the trace's base (its function is
+    /// one below).
+    off: usize,
+    /// The caller's next instruction.
+    ret_pc: usize,
+    /// Results the caller wants.
+    nresults: i32,
+}
+
+/// Where an upvalue is, for a trace.
+enum Up {
+    /// Slot `rel` of a traced frame (relative to the trace's base), its value now.
+    Slot(usize, Value),
+    /// Through address `IrRef` (`UREF`), its value now.
+    Mem(IrRef, Value),
+}
+
+/// How many calls deep a trace inlines.
+pub const MAX_INLINE: usize = 8;
 
 impl Recorder {
     pub fn new(
@@ -170,6 +197,7 @@ impl Recorder {
             builtins: Vec::new(),
             multres: None,
             snap_top: None,
+            frames: Vec::new(),
         }
     }
 
@@ -196,6 +224,11 @@ impl Recorder {
     /// The IR recorded so far.
     pub fn ir(&self) -> &TraceIr {
         &self.ir
+    }
+
+    /// The function of the last instruction recorded (an inlined callee's, inside one).
+    pub fn last_proto(&self) -> GcRef<Proto> {
+        self.frames.last().map_or(self.proto, |f| f.proto)
     }
 
     pub fn last_pc(&self) -> usize {
@@ -383,45 +416,74 @@ impl Recorder {
         Ok(())
     }
 
-    /// The address of upvalue `idx` of the running closure, and its value now
-    /// (`below`: the stack under the recorded frame, where open upvalues live). The
-    /// trace is specialised to the closure (guarded once), whose upvalue cells the
-    /// code reads.
-    fn upval_ref(&mut self, pc: usize, below: &[Value], idx: usize) -> Result<(IrRef, Value), Abort> {
+    /// Upvalue `idx` of the running closure and its value now (`below` and `regs`:
+    /// the stack under and from the recorded frame's base). The trace is
+    /// specialised to the closure (its identity guarded once: in an inlined callee
+    /// by the call). A closed upvalue, or an open one in a lower frame, is read
+    /// through the closure's upvalue cell at run time; an open one in a traced
+    /// frame is that frame's slot, in the slot map, once a guard has checked that
+    /// the upvalue still points there.
+    fn upval(&mut self, pc: usize, (below, regs): (&[Value], &[Value]), idx: usize) -> Result<Up, Abort> {
         let Some(f) = self.func.as_lua_function() else { return Err(Abort::Nyi("upvalue without a closure")) };
         let Some(u) = f.upval(idx) else { return Err(Abort::Nyi("upvalue out of range")) };
-        let v = match u.state() {
-            UpState::Closed(v) => v,
-            UpState::Open { thread, slot } if thread.addr() == self.thread && slot < self.base => {
-                below.get(slot).copied().ok_or(Abort::Nyi("upvalue slot"))?
-            }
-            UpState::Open { .. } => return Err(Abort::Nyi("upvalue of another coroutine")),
+        let cur = self.base + self.off();
+        let at_slot = |slot: usize| match slot.checked_sub(cur) {
+            None => below.get(slot).copied(),
+            Some(i) => regs.get(i).copied(),
         };
         let k = self.kvalue(self.func)?;
-        if !self.closure_guarded {
+        if !self.closure_guarded && self.frames.is_empty() {
             let fr = self.emit(IrIns { op: IrOp::FUNC, ty: Ty::Boxed(tag::FUNC as u8), a: 0, b: 0, k: 0, snap: 0 })?;
             self.guard(pc, Cond::EqBits, fr, k)?;
             self.closure_guarded = true;
         }
-        let at = self.shared_guard(pc, IrOp::UREF, Ty::Ptr, k, 0, idx as u64)?;
-        Ok((at, v))
+        match u.state() {
+            UpState::Open { thread, slot } if thread.addr() == self.thread && slot >= self.base => {
+                let rel = slot - self.base;
+                if rel >= MAX_SLOTS {
+                    return Err(Abort::Nyi("upvalue slot out of range"));
+                }
+                let v = at_slot(slot).ok_or(Abort::Nyi("upvalue slot"))?;
+                self.shared_guard(pc, IrOp::UOPEN, Ty::Void, k, 0, idx as u64 | (rel as u64) << 32)?;
+                Ok(Up::Slot(rel, v))
+            }
+            UpState::Open { thread, slot } if thread.addr() == self.thread => {
+                let v = at_slot(slot).ok_or(Abort::Nyi("upvalue slot"))?;
+                let at = self.shared_guard(pc, IrOp::UREF, Ty::Ptr, k, 0, idx as u64)?;
+                Ok(Up::Mem(at, v))
+            }
+            UpState::Open { .. } => Err(Abort::Nyi("upvalue of another coroutine")),
+            UpState::Closed(v) => {
+                let at = self.shared_guard(pc, IrOp::UREF, Ty::Ptr, k, 0, idx as u64)?;
+                Ok(Up::Mem(at, v))
+            }
+        }
     }
 
     /// `upvalue[idx] = val`: guards, the barrier's guard for a GC value, the store.
-    fn upval_store(&mut self, pc: usize, below: &[Value], idx: usize, val: IrRef) -> Result<(), Abort> {
-        let (at, _) = self.upval_ref(pc, below, idx)?;
-        if matches!(self.ty(val), Ty::Boxed(_)) {
-            let k = self.ins_at(at).a;
-            self.shared_guard(pc, IrOp::UBAR, Ty::Void, k, 0, idx as u64)?;
+    fn upval_store(&mut self, pc: usize, stack: (&[Value], &[Value]), idx: usize, val: IrRef) -> Result<(), Abort> {
+        match self.upval(pc, stack, idx)? {
+            Up::Slot(rel, _) => self.set_abs(rel, val),
+            Up::Mem(at, _) => {
+                if matches!(self.ty(val), Ty::Boxed(_)) {
+                    let k = self.ins_at(at).a;
+                    self.shared_guard(pc, IrOp::UBAR, Ty::Void, k, 0, idx as u64)?;
+                }
+                self.emit(IrIns { op: IrOp::XSTORE, ty: Ty::Void, a: at, b: val, k: 0, snap: 0 })?;
+                Ok(())
+            }
         }
-        self.emit(IrIns { op: IrOp::XSTORE, ty: Ty::Void, a: at, b: val, k: 0, snap: 0 })?;
-        Ok(())
     }
 
     /// The running closure's environment table (`GGET`, `GSET`).
     fn env(&mut self) -> Result<(IrRef, GcRef<Table>), Abort> {
         let Some(f) = self.func.as_lua_function() else { return Err(Abort::Nyi("globals without a closure")) };
-        let func = self.emit(IrIns { op: IrOp::FUNC, ty: Ty::Boxed(tag::FUNC as u8), a: 0, b: 0, k: 0, snap: 0 })?;
+        // An inlined callee's closure is a constant (its call guarded it).
+        let func = if self.frames.is_empty() {
+            self.emit(IrIns { op: IrOp::FUNC, ty: Ty::Boxed(tag::FUNC as u8), a: 0, b: 0, k: 0, snap: 0 })?
+        } else {
+            self.kvalue(self.func)?
+        };
         let env = self.emit(IrIns { op: IrOp::FENV, ty: Ty::Boxed(tag::TABLE as u8), a: func, b: 0, k: 0, snap: 0 })?;
         Ok((env, f.env()))
     }
@@ -469,9 +531,18 @@ impl Recorder {
         }
         let s = self.ir.snaps.len() as u16;
         let entries = self.entries();
-        self.ir.snaps.push(Snapshot { pc: pc as u32, entries, top: self.snap_top });
+        let frames = self.snap_frames();
+        self.ir.snaps.push(Snapshot { pc: pc as u32, entries, top: self.snap_top, frames });
         self.snap_for = Some((pc, s));
         Ok(s)
+    }
+
+    /// The inlined frames, for a snapshot.
+    fn snap_frames(&self) -> Vec<SnapFrame> {
+        self.frames
+            .iter()
+            .map(|f| SnapFrame { func: (f.off - 1) as u16, ret_pc: f.ret_pc as u32, nresults: f.nresults })
+            .collect()
     }
 
     /// The slots written so far with their current values.
@@ -510,6 +581,31 @@ impl Recorder {
     /// The IR value of register `slot`, whose live value is `v` (loaded and
     /// type-guarded on first use).
     fn get(&mut self, pc: usize, slot: usize, v: Value) -> Result<IrRef, Abort> {
+        self.get_abs(pc, slot + self.off(), v)
+    }
+
+    /// Register `slot` of the frame being recorded (an inlined callee's registers
+    /// lie above its caller's), set to `r`.
+    fn set(&mut self, slot: usize, r: IrRef) -> Result<(), Abort> {
+        self.set_abs(slot + self.off(), r)
+    }
+
+    /// Where the registers of the frame being recorded start, relative to the
+    /// trace's base.
+    fn off(&self) -> usize {
+        self.frames.last().map_or(0, |f| f.off)
+    }
+
+    /// The proto, base and frame depth the next recorded instruction must come from.
+    pub fn expect(&self) -> (GcRef<Proto>, usize, usize) {
+        match self.frames.last() {
+            Some(f) => (f.proto, self.base + f.off, self.depth + self.frames.len()),
+            None => (self.proto, self.base, self.depth),
+        }
+    }
+
+    /// Slot `slot` (relative to the trace's base), whose live value is `v`.
+    fn get_abs(&mut self, pc: usize, slot: usize, v: Value) -> Result<IrRef, Abort> {
         let Some(&r) = self.slots.get(slot) else { return Err(Abort::Nyi("slot out of range")) };
         if r != NO_REF {
             return Ok(r);
@@ -524,7 +620,7 @@ impl Recorder {
         Ok(r)
     }
 
-    fn set(&mut self, slot: usize, r: IrRef) -> Result<(), Abort> {
+    fn set_abs(&mut self, slot: usize, r: IrRef) -> Result<(), Abort> {
         let Some(s) = self.slots.get_mut(slot) else { return Err(Abort::Nyi("slot out of range")) };
         if *s == NO_REF || !self.written.contains(&(slot as u16)) {
             self.written.push(slot as u16);
@@ -595,7 +691,10 @@ impl Recorder {
 
     fn record(&mut self, below: &[Value], regs: &[Value], pc: usize) -> Result<Step, Abort> {
         self.last_pc = pc;
-        if self.side.is_some() {
+        let inlined = !self.frames.is_empty();
+        if inlined {
+            // Inside a callee: its own instructions, wherever they are.
+        } else if self.side.is_some() {
             // A side trace ends where a loop's root trace starts (after at least one
             // instruction: it must make progress), and goes on in that trace.
             if self.count > 0 {
@@ -617,7 +716,7 @@ impl Recorder {
         if self.count > self.max_ins {
             return Err(Abort::TraceTooLong);
         }
-        let proto = self.proto;
+        let proto = self.frames.last().map_or(self.proto, |f| f.proto);
         let Some(cell) = proto.code.get(pc) else { return Err(Abort::LeaveLoop) };
         let ins = cell.get();
         let reg = |i: usize| regs.get(i).copied().unwrap_or(Value::NIL);
@@ -852,6 +951,9 @@ impl Recorder {
             }
             opc::CALL => {
                 let fv = reg(a);
+                if let Some(cl) = fv.as_lua_function() {
+                    return self.inline_call(pc, a, ins, cl, regs);
+                }
                 let Some(nf) = fv.as_native_function() else { return Err(Abort::NyiBytecode(Op::CALL)) };
                 let Some(&(_, op)) = self.builtins.iter().find(|b| b.0 == nf.f as usize) else {
                     return Err(Abort::Nyi("unsupported builtin"));
@@ -861,7 +963,8 @@ impl Recorder {
                 let nargs = match ins.b() {
                     0 => {
                         let top = multres.ok_or(Abort::Nyi("variable arguments"))?;
-                        self.snap_top = Some(u16::try_from(top).map_err(|_| Abort::Nyi("slot out of range"))?);
+                        self.snap_top =
+                            Some(u16::try_from(top + self.off()).map_err(|_| Abort::Nyi("slot out of range"))?);
                         top.checked_sub(a + 1).ok_or(Abort::Nyi("variable arguments"))?
                     }
                     b => b - 1,
@@ -911,9 +1014,34 @@ impl Recorder {
                     }
                 }
             }
+            opc::RET0 | opc::RET1 | opc::RET if inlined => {
+                let n = match op_byte {
+                    opc::RET0 => 0,
+                    opc::RET1 => 1,
+                    _ if ins.d() == 0 => return Err(Abort::Nyi("return of all results")),
+                    _ => ins.d() - 1,
+                };
+                let vals = (0..n).map(|i| self.get(pc, a + i, reg(a + i))).collect::<Result<Vec<_>, _>>()?;
+                let Some(f) = self.frames.pop() else { return Err(Abort::FrameChanged) };
+                // The results go where the function was; the callee's other slots are
+                // dead (the caller writes its temporaries before reading them).
+                let dest = f.off - 1;
+                let want = usize::try_from(f.nresults).unwrap_or(0);
+                let nil = self.kpri(Ty::Nil)?;
+                for i in 0..want {
+                    self.set_abs(dest + i, vals.get(i).copied().unwrap_or(nil))?;
+                }
+                let dead = dest + want;
+                self.written.retain(|&w| usize::from(w) < dead);
+                for s in self.slots.iter_mut().skip(dead) {
+                    *s = NO_REF;
+                }
+            }
             opc::UGET => {
-                let (at, v) = self.upval_ref(pc, below, ins.d())?;
-                let r = self.load(pc, at, v)?;
+                let r = match self.upval(pc, (below, regs), ins.d())? {
+                    Up::Slot(rel, v) => self.get_abs(pc, rel, v)?,
+                    Up::Mem(at, v) => self.load(pc, at, v)?,
+                };
                 self.set(a, r)?;
             }
             opc::USETV | opc::USETS | opc::USETN | opc::USETP => {
@@ -927,14 +1055,14 @@ impl Recorder {
                         _ => Ty::True,
                     })?,
                 };
-                self.upval_store(pc, below, a, val)?;
+                self.upval_store(pc, (below, regs), a, val)?;
             }
             opc::JMP => {
                 if ins.j() < 0 {
                     self.budget(pc)?;
                 }
             }
-            opc::FORL | opc::JFORL | opc::IFORL if pc == self.anchor_pc || self.side.is_some() => {
+            opc::FORL | opc::JFORL | opc::IFORL if !inlined && (pc == self.anchor_pc || self.side.is_some()) => {
                 let (vi, vl, vs) = (reg(a), reg(a + 1), reg(a + 2));
                 let (i, l, s) = (self.get(pc, a, vi)?, self.get(pc, a + 1, vl)?, self.get(pc, a + 2, vs)?);
                 if ![i, l, s].iter().all(|&r| self.ty(r) == Ty::Num) {
@@ -963,13 +1091,13 @@ impl Recorder {
                     return self.close();
                 }
             }
-            opc::LOOP | opc::JLOOP | opc::ILOOP if pc == self.anchor_pc || self.side.is_some() => {
+            opc::LOOP | opc::JLOOP | opc::ILOOP if !inlined && (pc == self.anchor_pc || self.side.is_some()) => {
                 self.budget(pc)?;
                 if self.side.is_none() {
                     return self.close();
                 }
             }
-            opc::FORI if self.side.is_some() => {
+            opc::FORI if !inlined && self.side.is_some() => {
                 // Only numbers (FORI would convert strings, or raise an error).
                 let (vi, vl, vs) = (reg(a), reg(a + 1), reg(a + 2));
                 if !(vi.is_number() && vl.is_number() && vs.is_number()) {
@@ -998,6 +1126,48 @@ impl Recorder {
         Ok(Step::Continue)
     }
 
+    /// A call of Lua function `cl` from register `a`, inlined: the callee's
+    /// identity is guarded, the call's budget unit charged, missing parameters set
+    /// to nil; its instructions follow, in its own frame, until it returns.
+    fn inline_call(
+        &mut self,
+        pc: usize,
+        a: usize,
+        ins: Ins,
+        cl: GcRef<crate::object::LuaFunction>,
+        regs: &[Value],
+    ) -> Result<Step, Abort> {
+        let p = cl.proto;
+        if p.is_vararg {
+            return Err(Abort::Nyi("call of a vararg function"));
+        }
+        if ins.b() == 0 || ins.c() == 0 {
+            return Err(Abort::Nyi("call with all arguments or all results"));
+        }
+        if self.frames.len() >= MAX_INLINE {
+            return Err(Abort::Nyi("calls nested too deeply"));
+        }
+        if p == self.proto || self.frames.iter().any(|f| f.proto == p) {
+            return Err(Abort::Nyi("recursive call"));
+        }
+        let off = self.off() + a + 1;
+        if off + usize::from(p.framesize) + 1 >= MAX_SLOTS {
+            return Err(Abort::Nyi("call frame beyond the trace's slots"));
+        }
+        let fv = regs.get(a).copied().unwrap_or(Value::NIL);
+        let f = self.get(pc, a, fv)?;
+        let k = self.kvalue(fv)?;
+        self.guard(pc, Cond::EqBits, f, k)?;
+        self.budget(pc)?;
+        let nargs = ins.b() - 1;
+        let nil = self.kpri(Ty::Nil)?;
+        for i in nargs..usize::from(p.numparams) {
+            self.set(a + 1 + i, nil)?;
+        }
+        self.frames.push(InlineFrame { proto: p, off, ret_pc: pc + 1, nresults: ins.c() as i32 - 1 });
+        Ok(Step::Continue)
+    }
+
     /// Ends a side trace where trace `target`'s loop body starts (`start`): its last
     /// snapshot (every slot written) resumes there, and the engine runs `target`.
     fn close_link(&mut self, start: usize, target: u32) -> Result<Step, Abort> {
@@ -1006,7 +1176,7 @@ impl Recorder {
         }
         let entries = self.entries();
         self.ir.loop_snap = self.ir.snaps.len();
-        self.ir.snaps.push(Snapshot { pc: start as u32, entries, top: None });
+        self.ir.snaps.push(Snapshot { pc: start as u32, entries, top: None, frames: Vec::new() });
         self.ir.link = true;
         self.link_target = target;
         Ok(Step::Done)
@@ -1025,7 +1195,7 @@ impl Recorder {
         }
         let entries = self.entries();
         self.ir.loop_snap = self.ir.snaps.len();
-        self.ir.snaps.push(Snapshot { pc: self.start_pc as u32, entries, top: None });
+        self.ir.snaps.push(Snapshot { pc: self.start_pc as u32, entries, top: None, frames: Vec::new() });
         if self.loop_opt {
             // A trace it cannot optimise stays as it is: correct, only slower.
             let saved = (self.ir.clone(), self.cse.clone());
@@ -1191,16 +1361,22 @@ impl Recorder {
         if self.ir.snaps.len() >= self.max_snaps {
             return Err(Abort::TooManySnapshots);
         }
-        let entries = loop_entries
+        // Written earlier in this iteration: its body value (also a slot the
+        // iteration's end no longer writes: a returned callee's register, which an
+        // exit inside that callee still needs).
+        let mut entries: Vec<SnapEntry> = pre
+            .entries
             .iter()
-            .map(|e| match pre.entries.iter().find(|p| p.slot == e.slot) {
-                // Written earlier in this iteration: its body value.
-                Some(p) => SnapEntry { slot: e.slot, r: subst.get(usize::from(p.r)).copied().unwrap_or(p.r) },
-                // Not yet: still the value carried from the previous iteration.
-                None => *e,
-            })
+            .map(|p| SnapEntry { slot: p.slot, r: subst.get(usize::from(p.r)).copied().unwrap_or(p.r) })
             .collect();
-        self.ir.snaps.push(Snapshot { pc: pre.pc, entries, top: pre.top });
+        // Not yet: still the value carried from the previous iteration.
+        for e in loop_entries {
+            if !pre.entries.iter().any(|p| p.slot == e.slot) {
+                entries.push(*e);
+            }
+        }
+        entries.sort_by_key(|e| e.slot);
+        self.ir.snaps.push(Snapshot { pc: pre.pc, entries, top: pre.top, frames: pre.frames });
         Ok((self.ir.snaps.len() - 1) as u16)
     }
 }

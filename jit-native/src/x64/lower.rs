@@ -160,8 +160,8 @@ fn validate(ir: &TraceIr) -> Result<(), LowerError> {
             IrOp::TMETA | IrOp::TBAR => a == Some(table),
             IrOp::AREF => a == Some(table) && b == Some(Ty::Num),
             IrOp::HREFK => a == Some(table),
-            IrOp::UREF | IrOp::UBAR => {
-                closure_const(ir, ins.a).is_some_and(|f| f.upval_cell_addr(ins.k as usize).is_some())
+            IrOp::UREF | IrOp::UBAR | IrOp::UOPEN => {
+                closure_const(ir, ins.a).is_some_and(|f| f.upval_cell_addr((ins.k & 0xFFFF_FFFF) as usize).is_some())
             }
             IrOp::XLOAD => a == Some(Ty::Ptr) && !matches!(ins.ty, Ty::Ptr | Ty::Void),
             IrOp::XNNIL => a == Some(Ty::Ptr),
@@ -297,6 +297,7 @@ pub fn lower(ir: &TraceIr, opts: LowerOptions) -> Result<Lowered, LowerError> {
             | IrOp::TBAR
             | IrOp::XNNIL
             | IrOp::UBAR
+            | IrOp::UOPEN
             | IrOp::XSTORE => Home::None,
             IrOp::SLOAD | IrOp::XLOAD if ins.ty.pri_bits().is_some() => Home::Const(ins.ty.pri_bits().unwrap_or(0)),
             _ if ins.ty == Ty::Num => {
@@ -569,6 +570,21 @@ impl Lower<'_> {
                     self.asm.lea(Size::S64, Gpr::Rax, m);
                     self.asm.bind(done);
                     self.store_gpr(i, Gpr::Rax);
+                }
+                IrOp::UOPEN => {
+                    // Open in this thread, at the frame's slot the trace keeps.
+                    let exit = self.exit_label(ins.snap);
+                    let cell = self.upval_cell(ins.a, ins.k & 0xFFFF_FFFF)?;
+                    let rel = i32::try_from(ins.k >> 32).map_err(|_| LowerError::Nyi("UOPEN"))?;
+                    self.asm.load_imm(Gpr::Rax, cell);
+                    self.asm.mov_rm(Size::S64, Gpr::Rax, Mem::base(Gpr::Rax, 0));
+                    self.asm.mov_rm(Size::S64, Gpr::Rcx, Mem::base(Gpr::Rax, disp(layout::UV_THREAD)?));
+                    self.asm.cmp_rm(Size::S64, Gpr::Rcx, Mem::base(CTX, CTX_THREAD));
+                    self.asm.jcc(Cond::Ne, exit);
+                    self.asm.mov_rm(Size::S64, Gpr::Rdx, Mem::base(CTX, CTX_BASE));
+                    self.asm.add_ri(Size::S64, Gpr::Rdx, rel);
+                    self.asm.cmp_rm(Size::S64, Gpr::Rdx, Mem::base(Gpr::Rax, disp(layout::UV_SLOT)?));
+                    self.asm.jcc(Cond::Ne, exit);
                 }
                 IrOp::UBAR => {
                     // Only a closed upvalue needs the barrier (a stack slot is a root).
