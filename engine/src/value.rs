@@ -107,6 +107,17 @@ impl Value {
     pub const FALSE: Value = Value(PREFIX | tag::FALSE << 47);
     pub const TRUE: Value = Value(PREFIX | tag::TRUE << 47);
 
+    /// The value whose bits are `bits` (what generated code hands back).
+    ///
+    /// # Safety
+    /// `bits` are the bits of a value ([`Value::to_bits`]) whose object, if it is
+    /// a GC type, is still alive.
+    #[inline(always)]
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) const unsafe fn from_bits_unchecked(bits: u64) -> Value {
+        Value(bits)
+    }
+
     /// The raw bits (what the JIT sees).
     #[inline(always)]
     pub const fn to_bits(self) -> u64 {

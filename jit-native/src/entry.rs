@@ -116,7 +116,11 @@ impl CompiledTrace for NativeTrace {
         // closure's upvalue cell. Stores go only through such addresses, and never
         // resize a part, so addresses computed earlier stay inside it. A value it
         // stores is a valid `Value`, and the write barrier's guard has exited first
-        // when the collector needed one.
+        // when the collector needed one. It calls only `moonbox_engine::jit::helpers`
+        // functions, with 16-byte aligned `rsp`, passing operands of the IR types
+        // their contracts ask for (validated), while no Rust reference to any table
+        // is live: `run` holds only `stack`, `budget`, `force` and `ctx`, which
+        // the helpers do not touch.
         let exit = unsafe {
             let f: TraceFn = std::mem::transmute::<*const u8, TraceFn>(entry);
             f(&mut ctx, stack_ptr.add(base))

@@ -113,6 +113,7 @@ impl CompiledTrace for EvalTrace {
                     IrOp::MOD => Value::number(lua_mod(a, b)),
                     IrOp::POW => Value::number(pow(a, b)),
                     IrOp::NEG => Value::number(-a),
+                    IrOp::ALEN => Value::number(crate::jit::helpers::len_of(x)),
                     IrOp::SQRT => Value::number(a.sqrt()),
                     IrOp::ABS => Value::number(a.abs()),
                     IrOp::FLOOR => Value::number(a.floor()),

@@ -211,6 +211,9 @@ ir_ops! {
     /// NaN or an equal `b` is the result, as the library's fold computes it).
     MIN, 0;
     MAX, 0;
+    /// `#a` for a table or a string (`helpers::len`, called): a load, shared until
+    /// a table store.
+    ALEN, F_LOAD;
     /// The loop's head: instructions before it run once (the pre-roll, the recorded
     /// iteration), those after it every further iteration (the body).
     LOOP, F_EFFECT;

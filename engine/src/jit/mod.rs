@@ -21,6 +21,7 @@
 //! a few tries by patching it to `IFORL`/`ILOOP`, which never count again.
 
 pub mod eval;
+pub mod helpers;
 pub mod ir;
 pub mod record;
 

@@ -304,7 +304,11 @@ impl Recorder {
         let stale: Vec<_> = self
             .cse
             .iter()
-            .filter(|(k, _)| k.0.flags() & F_LOAD != 0 && self.may_alias(k.2, at))
+            .filter(|(k, _)| match k.0 {
+                // A length changes with any table store.
+                IrOp::ALEN => matches!(self.ins_at(at).op, IrOp::AREF | IrOp::HREFK),
+                op => op.flags() & F_LOAD != 0 && self.may_alias(k.2, at),
+            })
             .map(|(k, _)| *k)
             .collect();
         for k in stale {
@@ -1036,6 +1040,18 @@ impl Recorder {
                 for s in self.slots.iter_mut().skip(dead) {
                     *s = NO_REF;
                 }
+            }
+            opc::LEN => {
+                // Tables (whatever their metatable: Lua 5.1 has no `__len` for
+                // them) and strings.
+                let d = ins.rd();
+                let v = reg(d);
+                if v.as_table().is_none() && v.as_string().is_none() {
+                    return Err(Abort::Nyi("length of a non-table"));
+                }
+                let x = self.get(pc, d, v)?;
+                let r = self.emit(IrIns { op: IrOp::ALEN, ty: Ty::Num, a: x, b: 0, k: 0, snap: 0 })?;
+                self.set(a, r)?;
             }
             opc::UGET => {
                 let r = match self.upval(pc, (below, regs), ins.d())? {

@@ -40,9 +40,14 @@ pub const CTX_THREAD: i32 = std::mem::offset_of!(crate::TraceCtx, thread) as i32
 
 /// Spill slots in the fixed frame.
 pub const MAX_SPILLS: usize = 64;
-/// Bytes reserved below the pushed registers: the spill area plus 8 to keep `rsp`
-/// 16-byte aligned (return address + 6 pushes = 56 bytes).
-const FRAME: i32 = (MAX_SPILLS as i32) * 8 + 8;
+/// Where a helper call saves the live xmm registers: one slot per pool register,
+/// above the spill area.
+const XMM_SAVE: i32 = (MAX_SPILLS as i32) * 8;
+/// Bytes reserved below the pushed registers: the spill area and the xmm save
+/// area, `rsp` 16-byte aligned (return address + 6 pushes = 56 bytes; the total
+/// must be a multiple of 16, so this is 8 more than one).
+const FRAME: i32 = XMM_SAVE + (POOL_LEN as i32) * 8;
+const _: () = assert!((FRAME + 56) % 16 == 0);
 
 const CTX: Gpr = Gpr::R15;
 const BASE: Gpr = Gpr::R14;
@@ -125,6 +130,8 @@ struct Lower<'a> {
     exits: Vec<Label>,
     sign_mask: Option<Label>,
     inner: Option<Label>,
+    /// Each value's last use (`n`: live to the loop's end).
+    last: Vec<usize>,
 }
 
 /// The Lua function that constant `r` is, if it is one.
@@ -165,6 +172,7 @@ fn validate(ir: &TraceIr) -> Result<(), LowerError> {
             }
             IrOp::XLOAD => a == Some(Ty::Ptr) && !matches!(ins.ty, Ty::Ptr | Ty::Void),
             IrOp::XNNIL => a == Some(Ty::Ptr),
+            IrOp::ALEN => ins.ty == Ty::Num && matches!(a, Some(t) if t == table || t == Ty::Boxed(tag::STR as u8)),
             IrOp::XSTORE => a == Some(Ty::Ptr) && !matches!(b, Some(Ty::Ptr | Ty::Void) | None),
             IrOp::SLOAD => !matches!(ins.ty, Ty::Ptr | Ty::Void),
             IrOp::PHI => a == Some(ins.ty) && b == Some(ins.ty),
@@ -336,6 +344,7 @@ pub fn lower(ir: &TraceIr, opts: LowerOptions) -> Result<Lowered, LowerError> {
         exits: Vec::new(),
         sign_mask: None,
         inner: None,
+        last,
     };
     l.exits = (0..ir.snaps.len()).map(|_| l.asm.new_label()).collect();
     l.body(&live)?;
@@ -431,6 +440,10 @@ impl Lower<'_> {
                     self.binop(i, x, S2, |a, d, s| a.subsd_xx(d, s));
                 }
                 IrOp::POW => return Err(LowerError::Nyi("POW")),
+                IrOp::ALEN => {
+                    let f: unsafe extern "sysv64" fn(u64) -> f64 = moonbox_engine::jit::helpers::len;
+                    self.call_helper(i, f as usize as u64, &[ins.a]);
+                }
                 IrOp::SQRT => {
                     let x = self.load_num(ins.a, S0);
                     let d = self.dst(i);
@@ -817,6 +830,40 @@ impl Lower<'_> {
                 }
             }
         }
+    }
+
+    /// Calls the helper at `addr` with the bits of `args` (in rdi, rsi) and makes its
+    /// `f64` result value `i`. The xmm registers of values live past the call are
+    /// saved around it (the ABI lets the helper change them all); the pinned GPRs
+    /// are callee-saved.
+    fn call_helper(&mut self, i: usize, addr: u64, args: &[IrRef]) {
+        let live: Vec<Xmm> = self
+            .homes
+            .iter()
+            .enumerate()
+            .filter(|&(r, _)| r < i && self.last.get(r).is_some_and(|&l| l > i))
+            .filter_map(|(_, h)| match h {
+                Home::Reg(x) => Some(*x),
+                _ => None,
+            })
+            .collect();
+        for &x in &live {
+            self.asm.movsd_mx(Mem::base(Gpr::Rsp, XMM_SAVE + 8 * i32::from(x.num())), x);
+        }
+        for (&a, reg) in args.iter().zip([Gpr::Rdi, Gpr::Rsi]) {
+            self.load_bits(a, reg);
+        }
+        self.asm.load_imm(Gpr::Rax, addr);
+        self.asm.call_r(Gpr::Rax);
+        self.asm.movapd_xx(S1, Xmm::Xmm0);
+        for &x in &live {
+            self.asm.movsd_xm(x, Mem::base(Gpr::Rsp, XMM_SAVE + 8 * i32::from(x.num())));
+        }
+        let d = self.dst(i);
+        if d != S1 {
+            self.asm.movapd_xx(d, S1);
+        }
+        self.store_dst(i, d);
     }
 
     /// The address of upvalue cell `k` of the closure constant `r` (`validate` has

@@ -1,0 +1,27 @@
+//! The functions generated code calls (`ALEN`, ...): each one reads what a guard
+//! of the trace has checked, and none allocates, runs the collector or calls Lua.
+//!
+//! The entry points take and return raw bits across the `sysv64` ABI (x86-64
+//! hosts), so each is `unsafe`: its caller promises what the bits are. The
+//! backends pass their addresses into generated code; safe Rust has no reason to
+//! call them. The evaluator calls the safe function each one wraps.
+
+use crate::value::Value;
+
+/// `#v` for a table or a string: the interpreter's length (`Vm::len_basic`), as
+/// a number.
+pub fn len_of(v: Value) -> f64 {
+    crate::vm::Vm::len_basic(v).unwrap_or(0.0)
+}
+
+/// [`len_of`] for the value whose bits are `bits`.
+///
+/// # Safety
+/// `bits` is a value (a table or a string: a guard checked its tag) made from a
+/// live object, and no Rust reference to that table's parts is live (a trace runs
+/// no Rust code but its helpers, one at a time).
+#[cfg(target_arch = "x86_64")]
+pub unsafe extern "sysv64" fn len(bits: u64) -> f64 {
+    // SAFETY: the caller passes the bits of a value made from a live object.
+    len_of(unsafe { Value::from_bits_unchecked(bits) })
+}
