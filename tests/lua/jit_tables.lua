@@ -152,3 +152,41 @@ do
 end
 
 print(s, table.concat(perm, ""), p.x, p.y, check, counter, total, table.concat(kinds, " ", 8, 11))
+
+-- Keys found at run time: numbers in the hash part (negative, fractional, -0,
+-- past the array part), strings in registers, booleans; keys that go away.
+-- (Results go into preallocated arrays: the traced loops only index.)
+do
+  local h = {[0] = 0, [-1] = -1, [0.5] = 0.5, [100] = 100, a = "A", b = "B", [true] = "T"}
+  local keys = {0, -0.0, -1, 0.5, 100, "a", "b", true}
+  local got = {}
+  for i = 1, 24 do got[i] = false end
+  local n = 0
+  for round = 1, 3 do
+    for i = 1, #keys do
+      local k = keys[i]
+      n = n + 1
+      got[n] = h[k]
+      if type(k) == "number" then h[k] = h[k] + 1 end
+    end
+  end
+  for i = 1, 24 do got[i] = tostring(got[i]) end
+  assert(table.concat(got, ",") ==
+    "0,1,-1,0.5,100,A,B,T,2,3,0,1.5,101,A,B,T,4,5,1,2.5,102,A,B,T", table.concat(got, ","))
+  local counts = {}
+  for i = 1, 9 do counts[10 - i] = 0 end
+  for i = 1, 900 do
+    local k = i % 9 + 1
+    counts[k] = counts[k] + 1
+  end
+  for i = 1, 9 do assert(counts[i] == 100) end
+  local gone = {x = 1, y = 2}
+  local names = {"x", "y", "x", "y"}
+  local seen = {}
+  for i = 1, 40 do seen[i] = false end
+  for i = 1, 40 do
+    if i == 20 then gone.x = nil end
+    seen[i] = gone[names[i % 4 + 1]]
+  end
+  assert(seen[18] == 1 and seen[19] == 2 and seen[20] == nil and seen[21] == 2)
+end

@@ -38,6 +38,8 @@ enum Place {
     Upval(GcRef<UpVal>),
     /// An open upvalue's stack slot (below the frame).
     Stack(usize),
+    /// The slot of a key in the table (array part or node).
+    Key(Value),
 }
 
 struct EvalTrace {
@@ -201,6 +203,14 @@ impl CompiledTrace for EvalTrace {
                         }
                         Value::NIL
                     }
+                    IrOp::HREF => {
+                        let at = table(x).filter(|t| t.slot_addr(y).is_some()).map(|t| (t, Place::Key(y)));
+                        let Some(at) = at else { return self.exit(snap, &vals, slots) };
+                        if let Some(r) = refs.get_mut(i) {
+                            *r = Some(at);
+                        }
+                        Value::NIL
+                    }
                     IrOp::XLOAD | IrOp::XNNIL => {
                         let v = match (
                             refs.get(usize::from(ins.a)).copied().flatten(),
@@ -208,6 +218,7 @@ impl CompiledTrace for EvalTrace {
                         ) {
                             (Some((t, Place::Arr(i))), _) => t.arr_get(i),
                             (Some((t, Place::Node(n))), _) => t.node_at(n).map(|(_, v)| v),
+                            (Some((t, Place::Key(k))), _) => Some(t.get(k)),
                             (_, Some(Place::Upval(u))) => match u.state() {
                                 UpState::Closed(v) => Some(v),
                                 UpState::Open { .. } => None,
@@ -234,6 +245,9 @@ impl CompiledTrace for EvalTrace {
                             }
                             (Some((t, Place::Node(n))), _) => {
                                 t.set_node_val(n, y);
+                            }
+                            (Some((t, Place::Key(k))), _) => {
+                                t.set_existing(k, y);
                             }
                             (_, Some(Place::Upval(u))) => u.set_closed(y),
                             (_, Some(Place::Stack(s))) => {

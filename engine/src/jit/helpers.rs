@@ -25,3 +25,22 @@ pub unsafe extern "sysv64" fn len(bits: u64) -> f64 {
     // SAFETY: the caller passes the bits of a value made from a live object.
     len_of(unsafe { Value::from_bits_unchecked(bits) })
 }
+
+/// The address of `t[k]`'s value slot (`Table::slot_addr`), or 0 when `k` is not
+/// in `t`.
+pub fn slot_of(t: Value, k: Value) -> usize {
+    t.as_table().and_then(|t| t.slot_addr(k)).unwrap_or(0)
+}
+
+/// [`slot_of`] for the values whose bits are `t` and `k`.
+///
+/// # Safety
+/// `t` is a table value (a guard checked its tag) made from a live table, `k` any
+/// value made from a live object if a GC type, and no Rust reference to the
+/// table's parts is live.
+#[cfg(target_arch = "x86_64")]
+pub unsafe extern "sysv64" fn slot(t: u64, k: u64) -> u64 {
+    // SAFETY: the caller passes the bits of values made from live objects.
+    let (t, k) = unsafe { (Value::from_bits_unchecked(t), Value::from_bits_unchecked(k)) };
+    slot_of(t, k) as u64
+}

@@ -244,6 +244,9 @@ ir_ops! {
     /// Guard: storing a GC value into upvalue `k` of closure `a` (a constant) needs no
     /// write barrier (exits when it is closed, black, and the collector is marking).
     UBAR, F_GUARD | F_CSEG;
+    /// The address of the value of key `b` (any value) in table `a` (array part or
+    /// hash node, found by `helpers::slot`); guard that the key is there.
+    HREF, F_GUARD | F_CSEG;
     /// The value at address `a`, guarded to have type `ty`.
     XLOAD, F_GUARD | F_LOAD;
     /// Guard: the value at address `a` is not nil.

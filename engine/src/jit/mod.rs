@@ -783,6 +783,7 @@ impl Vm {
         let ident = (self.frames.len(), base, self.cur_thread.addr());
         let mut rec = Recorder::new(proto, ident, start, anchor, params);
         rec.builtins = self.jit.builtins.clone();
+        rec.type_names = self.type_names.iter().map(|s| s.to_value()).collect();
         rec.loop_opt = self.jit.opt_flags & (1 << 6) != 0;
         self.jit.rec = Some(Box::new(rec));
         self.jit.rec_log.clear();
@@ -1331,6 +1332,7 @@ impl Vm {
             .collect();
         let mut rec = Recorder::new(proto, ident, root_start, anchor, params);
         rec.builtins = self.jit.builtins.clone();
+        rec.type_names = self.type_names.iter().map(|s| s.to_value()).collect();
         rec.side_of(pc, (parent, exit), root, links);
         self.jit.rec = Some(Box::new(rec));
         self.jit.rec_log.clear();

@@ -33,6 +33,8 @@ pub enum Abort {
     NyiBytecode(Op),
     /// An operation on values the recorder does not handle yet.
     Nyi(&'static str),
+    /// A native function the recorder does not compile (by its name).
+    NyiBuiltin(&'static str),
     /// The loop was left before it closed.
     LeaveLoop,
     /// An inner loop inside the recorded loop.
@@ -51,6 +53,7 @@ impl Abort {
         match self {
             Abort::NyiBytecode(op) => format!("NYI: bytecode {}", op.name()),
             Abort::Nyi(what) => format!("NYI: {what}"),
+            Abort::NyiBuiltin(name) => format!("NYI: unsupported builtin {name}"),
             Abort::LeaveLoop => "leaving loop in root trace".into(),
             Abort::InnerLoop => "inner loop in root trace".into(),
             Abort::FrameChanged => "error thrown or hook called during recording".into(),
@@ -124,8 +127,11 @@ pub struct Recorder {
     stored: Vec<(IrRef, IrRef)>,
     /// The trace has guarded the running closure's identity.
     closure_guarded: bool,
-    /// Natives compiled to one IR op, by function address (`Vm::jit_builtin`).
+    /// Natives compiled to one IR op, by function address (`Vm::jit_builtin`;
+    /// `KBOX` stands for `type`).
     pub builtins: Vec<(usize, IrOp)>,
+    /// The names `type` returns, by `LuaType` (interned strings the state keeps).
+    pub type_names: Vec<Value>,
     /// The stack top a call with all its results left (for the next instruction,
     /// which takes them all).
     multres: Option<usize>,
@@ -195,6 +201,7 @@ impl Recorder {
             stored: Vec::new(),
             closure_guarded: false,
             builtins: Vec::new(),
+            type_names: Vec::new(),
             multres: None,
             snap_top: None,
             frames: Vec::new(),
@@ -294,6 +301,8 @@ impl Recorder {
             (IrOp::HREFK, IrOp::HREFK) => a.b == b.b,
             // Two upvalues may be one (`debug.upvaluejoin`).
             (IrOp::UREF, IrOp::UREF) => true,
+            // A key found at run time may be any element or node of any table.
+            (IrOp::HREF, IrOp::AREF | IrOp::HREFK | IrOp::HREF) | (IrOp::AREF | IrOp::HREFK, IrOp::HREF) => true,
             _ => x == y,
         }
     }
@@ -306,7 +315,7 @@ impl Recorder {
             .iter()
             .filter(|(k, _)| match k.0 {
                 // A length changes with any table store.
-                IrOp::ALEN => matches!(self.ins_at(at).op, IrOp::AREF | IrOp::HREFK),
+                IrOp::ALEN => matches!(self.ins_at(at).op, IrOp::AREF | IrOp::HREFK | IrOp::HREF),
                 op => op.flags() & F_LOAD != 0 && self.may_alias(k.2, at),
             })
             .map(|(k, _)| *k)
@@ -359,8 +368,28 @@ impl Recorder {
         n: f64,
     ) -> Result<(IrRef, Value), Abort> {
         let i = crate::object::table::exact_i32(n).and_then(|i| usize::try_from(i).ok()).and_then(|i| i.checked_sub(1));
-        let Some(v) = i.and_then(|i| t.arr_get(i)) else { return Err(Abort::Nyi("key outside the array part")) };
+        let Some(v) = i.and_then(|i| t.arr_get(i)) else {
+            // In the hash part: found at run time.
+            return self.key_ref(pc, (tr, t), key, Value::number(n));
+        };
         let at = self.shared_guard(pc, IrOp::AREF, Ty::Ptr, tr, key, 0)?;
+        Ok((at, v))
+    }
+
+    /// The address of `t[k]` for a key `k` in the table (`key` its IR value) found
+    /// at run time, and the value there now. A key not in the table aborts.
+    fn key_ref(
+        &mut self,
+        pc: usize,
+        (tr, t): (IrRef, GcRef<Table>),
+        key: IrRef,
+        k: Value,
+    ) -> Result<(IrRef, Value), Abort> {
+        if t.slot_addr(k).is_none() {
+            return Err(Abort::Nyi("key not in the table"));
+        }
+        let v = t.get(k);
+        let at = self.shared_guard(pc, IrOp::HREF, Ty::Ptr, tr, key, 0)?;
         Ok((at, v))
     }
 
@@ -893,16 +922,19 @@ impl Recorder {
             opc::TGETV | opc::TGETB => {
                 let b = ins.b();
                 let t = self.table(pc, b, reg(b))?;
-                let (key, n) = if op_byte == opc::TGETV {
+                let (at, v) = if op_byte == opc::TGETV {
                     let c = ins.c();
                     let k = reg(c);
-                    let Some(n) = k.as_number() else { return Err(Abort::Nyi("non-number key")) };
-                    (self.get(pc, c, k)?, n)
+                    let key = self.get(pc, c, k)?;
+                    match k.as_number() {
+                        Some(n) => self.array_ref(pc, t, key, n)?,
+                        None => self.key_ref(pc, t, key, k)?,
+                    }
                 } else {
                     let n = ins.c() as f64;
-                    (self.knum(n)?, n)
+                    let key = self.knum(n)?;
+                    self.array_ref(pc, t, key, n)?
                 };
-                let (at, v) = self.array_ref(pc, t, key, n)?;
                 let r = self.index_load(pc, t, at, v)?;
                 self.set(a, r)?;
             }
@@ -920,16 +952,19 @@ impl Recorder {
             opc::TSETV | opc::TSETB => {
                 let b = ins.b();
                 let t = self.table(pc, b, reg(b))?;
-                let (key, n) = if op_byte == opc::TSETV {
+                let (at, old) = if op_byte == opc::TSETV {
                     let c = ins.c();
                     let k = reg(c);
-                    let Some(n) = k.as_number() else { return Err(Abort::Nyi("non-number key")) };
-                    (self.get(pc, c, k)?, n)
+                    let key = self.get(pc, c, k)?;
+                    match k.as_number() {
+                        Some(n) => self.array_ref(pc, t, key, n)?,
+                        None => self.key_ref(pc, t, key, k)?,
+                    }
                 } else {
                     let n = ins.c() as f64;
-                    (self.knum(n)?, n)
+                    let key = self.knum(n)?;
+                    self.array_ref(pc, t, key, n)?
                 };
-                let (at, old) = self.array_ref(pc, t, key, n)?;
                 let val = self.get(pc, a, reg(a))?;
                 self.index_store(pc, t, at, old, val, false)?;
             }
@@ -960,7 +995,7 @@ impl Recorder {
                 }
                 let Some(nf) = fv.as_native_function() else { return Err(Abort::NyiBytecode(Op::CALL)) };
                 let Some(&(_, op)) = self.builtins.iter().find(|b| b.0 == nf.f as usize) else {
-                    return Err(Abort::Nyi("unsupported builtin"));
+                    return Err(Abort::NyiBuiltin(nf.name));
                 };
                 // B = 0: the arguments run to the top the previous call left (an
                 // exit before this call restores that top for the interpreter).
@@ -977,7 +1012,8 @@ impl Recorder {
                     return Err(Abort::Nyi("builtin without arguments"));
                 }
                 let args: Vec<Value> = (0..nargs).map(|i| reg(a + 1 + i)).collect();
-                if !args.iter().all(|v| v.is_number()) {
+                // `type` (registered as `KBOX`) takes any value; the math ones numbers.
+                if op != IrOp::KBOX && !args.iter().all(|v| v.is_number()) {
                     return Err(Abort::Nyi("builtin on a non-number"));
                 }
                 // The function value is that builtin.
@@ -992,6 +1028,12 @@ impl Recorder {
                 self.budget(pc)?;
                 let first = xs.first().copied().ok_or(Abort::Nyi("builtin without arguments"))?;
                 let r = match op {
+                    // `type(x)`: x's type is guarded, so its name is a constant.
+                    IrOp::KBOX => {
+                        let v = args.first().copied().unwrap_or(Value::NIL);
+                        let name = self.type_names.get(v.lua_type() as usize).copied();
+                        self.kvalue(name.ok_or(Abort::Nyi("type name"))?)?
+                    }
                     IrOp::MIN | IrOp::MAX => {
                         let mut r = first;
                         for &x in xs.iter().skip(1) {

@@ -348,6 +348,57 @@ impl Table {
         unsafe { self.body() }.find_str(s)
     }
 
+    /// The address where the value of `t[k]` is stored, if key `k` is in the table
+    /// (in the array part, or a live or dead hash node). A trace reads and writes
+    /// through it; it stays valid until the table's parts are resized.
+    pub fn slot_addr(&self, k: Value) -> Option<usize> {
+        // SAFETY: a lookup that only reads this table's parts and key strings.
+        let b = unsafe { self.body() };
+        let k = if k.is_number() {
+            let n = k.num();
+            if let Some(v) = array_index(n).and_then(|i| b.arr.get(i - 1)) {
+                return Some(v as *const Value as usize);
+            }
+            // -0 and 0 are the same key.
+            if n == 0.0 {
+                Value::number(0.0)
+            } else {
+                k
+            }
+        } else if k.is_nil() {
+            return None;
+        } else {
+            k
+        };
+        let i = b.find_node(k)?;
+        b.nodes.get(i).map(|n| &n.val as *const Value as usize)
+    }
+
+    /// `t[k] = v` when key `k` is in the table (see [`Table::slot_addr`]); false, and
+    /// nothing stored, otherwise (the caller runs the write barrier).
+    pub fn set_existing(&self, k: Value, v: Value) -> bool {
+        let k = if k.is_number() && k.num() == 0.0 { Value::number(0.0) } else { k };
+        if let Some(i) = k.as_number().and_then(array_index).map(|i| i - 1) {
+            if self.arr_set(i, v) {
+                return true;
+            }
+        }
+        if k.is_nil() {
+            return false;
+        }
+        // SAFETY: a lookup, then a write of one node's value; nothing else runs.
+        let b = unsafe { self.body_mut() };
+        match b.find_node(k) {
+            Some(i) => {
+                if let Some(n) = b.nodes.get_mut(i) {
+                    n.val = v;
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Hash node `i`'s key and value (the trace evaluator's view of a node).
     pub fn node_at(&self, i: usize) -> Option<(Value, Value)> {
         // SAFETY: a read of one node.

@@ -56,6 +56,8 @@ pub fn open(vm: &mut Vm) {
         let fv = vm.heap.alloc(nf).to_value();
         vm.set_field(g, n, fv);
     }
+    // `type` in a trace: the name of the argument's (guarded) type, a constant.
+    vm.jit_builtin(type_, crate::jit::ir::IrOp::KBOX);
     vm.set_field(g, "_G", g.to_value());
     let ver = vm.str_value(b"Lua 5.1");
     vm.set_field(g, "_VERSION", ver);

@@ -154,7 +154,7 @@ fn validate(ir: &TraceIr) -> Result<(), LowerError> {
         }
         let (a, b) = (ty(ins.a), ty(ins.b));
         let result_ok = match ins.ty {
-            Ty::Ptr => matches!(ins.op, IrOp::AREF | IrOp::HREFK | IrOp::UREF | IrOp::PHI),
+            Ty::Ptr => matches!(ins.op, IrOp::AREF | IrOp::HREFK | IrOp::HREF | IrOp::UREF | IrOp::PHI),
             Ty::Boxed(_) => {
                 matches!(ins.op, IrOp::SLOAD | IrOp::XLOAD | IrOp::KBOX | IrOp::FUNC | IrOp::FENV | IrOp::PHI)
             }
@@ -167,6 +167,7 @@ fn validate(ir: &TraceIr) -> Result<(), LowerError> {
             IrOp::TMETA | IrOp::TBAR => a == Some(table),
             IrOp::AREF => a == Some(table) && b == Some(Ty::Num),
             IrOp::HREFK => a == Some(table),
+            IrOp::HREF => a == Some(table) && !matches!(b, Some(Ty::Ptr | Ty::Void) | None),
             IrOp::UREF | IrOp::UBAR | IrOp::UOPEN => {
                 closure_const(ir, ins.a).is_some_and(|f| f.upval_cell_addr((ins.k & 0xFFFF_FFFF) as usize).is_some())
             }
@@ -440,6 +441,16 @@ impl Lower<'_> {
                     self.binop(i, x, S2, |a, d, s| a.subsd_xx(d, s));
                 }
                 IrOp::POW => return Err(LowerError::Nyi("POW")),
+                IrOp::HREF => {
+                    // The key's value slot, or 0 (not in the table: exit).
+                    let exit = self.exit_label(ins.snap);
+                    let f: unsafe extern "sysv64" fn(u64, u64) -> u64 = moonbox_engine::jit::helpers::slot;
+                    self.call_raw(i, f as usize as u64, &[ins.a, ins.b]);
+                    self.restore_live(i);
+                    self.asm.test_rr(Size::S64, Gpr::Rax, Gpr::Rax);
+                    self.asm.jcc(Cond::E, exit);
+                    self.store_gpr(i, Gpr::Rax);
+                }
                 IrOp::ALEN => {
                     let f: unsafe extern "sysv64" fn(u64) -> f64 = moonbox_engine::jit::helpers::len;
                     self.call_helper(i, f as usize as u64, &[ins.a]);
@@ -837,8 +848,19 @@ impl Lower<'_> {
     /// saved around it (the ABI lets the helper change them all); the pinned GPRs
     /// are callee-saved.
     fn call_helper(&mut self, i: usize, addr: u64, args: &[IrRef]) {
-        let live: Vec<Xmm> = self
-            .homes
+        self.call_raw(i, addr, args);
+        self.asm.movapd_xx(S1, Xmm::Xmm0);
+        self.restore_live(i);
+        let d = self.dst(i);
+        if d != S1 {
+            self.asm.movapd_xx(d, S1);
+        }
+        self.store_dst(i, d);
+    }
+
+    /// The registers [`Self::call_raw`] saved for a call at instruction `i`.
+    fn live_xmm(&self, i: usize) -> Vec<Xmm> {
+        self.homes
             .iter()
             .enumerate()
             .filter(|&(r, _)| r < i && self.last.get(r).is_some_and(|&l| l > i))
@@ -846,8 +868,19 @@ impl Lower<'_> {
                 Home::Reg(x) => Some(*x),
                 _ => None,
             })
-            .collect();
-        for &x in &live {
+            .collect()
+    }
+
+    fn restore_live(&mut self, i: usize) {
+        for x in self.live_xmm(i) {
+            self.asm.movsd_xm(x, Mem::base(Gpr::Rsp, XMM_SAVE + 8 * i32::from(x.num())));
+        }
+    }
+
+    /// Saves the live xmm registers and calls `addr` with `args` in rdi, rsi; the
+    /// result is in rax or xmm0, the live registers still to restore.
+    fn call_raw(&mut self, i: usize, addr: u64, args: &[IrRef]) {
+        for x in self.live_xmm(i) {
             self.asm.movsd_mx(Mem::base(Gpr::Rsp, XMM_SAVE + 8 * i32::from(x.num())), x);
         }
         for (&a, reg) in args.iter().zip([Gpr::Rdi, Gpr::Rsi]) {
@@ -855,15 +888,6 @@ impl Lower<'_> {
         }
         self.asm.load_imm(Gpr::Rax, addr);
         self.asm.call_r(Gpr::Rax);
-        self.asm.movapd_xx(S1, Xmm::Xmm0);
-        for &x in &live {
-            self.asm.movsd_xm(x, Mem::base(Gpr::Rsp, XMM_SAVE + 8 * i32::from(x.num())));
-        }
-        let d = self.dst(i);
-        if d != S1 {
-            self.asm.movapd_xx(d, S1);
-        }
-        self.store_dst(i, d);
     }
 
     /// The address of upvalue cell `k` of the closure constant `r` (`validate` has
