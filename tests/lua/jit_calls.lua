@@ -103,4 +103,32 @@ local fsum = 0
 for i = 1, 100 do fsum = fsum + fact(10) end
 say(fsum)
 
+-- Tail calls from inlined callees: the results, a traceback through the tail call.
+local function leaf(x, y) return x * 2 + (y or 0) end
+local function mid(x) return leaf(x) end
+local function top(x) return mid(x + 1) end
+local tsum = 0
+for i = 1, 200 do tsum = tsum + top(i) end
+say(tsum)
+local tbs = {}
+local function deep(x)
+  if x == 90 then
+    -- Up to the loop's function (the main chunk's lines differ between calls).
+    local tb = debug.traceback("tail", 1)
+    tbs[#tbs + 1] = tb:gsub("\n[^\n]*main chunk.*", "")
+  end
+  return x
+end
+local function via(x) return deep(x) end
+local function vialoop() local d = 0 for i = 1, 100 do d = d + via(i) end return d end
+-- The same traceback from the interpreter and after an exit inside the inlined
+-- tail call (LuaJIT's text differs from Lua 5.1's here: compared, not printed).
+jit.off()
+jit.flush()
+local d1 = vialoop()
+jit.on()
+local d2 = vialoop()
+local d3 = vialoop()
+say(d1, d2, d3, #tbs, tbs[1] == tbs[2], tbs[2] == tbs[3])
+
 print(table.concat(out, "\n"))

@@ -325,6 +325,8 @@ pub struct SnapFrame {
     pub ret_pc: u32,
     /// Results the caller wants.
     pub nresults: i32,
+    /// Reached by a tail call.
+    pub tail: bool,
 }
 
 /// A recorded trace's IR: a loop of one iteration from the loop body's first

@@ -1266,7 +1266,7 @@ impl Vm {
         for (i, sf) in frames.iter().enumerate() {
             let func = base + usize::from(sf.func);
             let Some(cl) = self.stack.get(func).and_then(|v| v.as_lua_function()) else { return };
-            let mut fr = Frame::lua(func, func + 1, sf.nresults, Cont::Call, (cl, cl.proto), false);
+            let mut fr = Frame::lua(func, func + 1, sf.nresults, Cont::Call, (cl, cl.proto), sf.tail);
             resume = frames.get(i + 1).map_or(pc, |next| next.ret_pc as usize);
             fr.pc = resume;
             self.frames.push(fr);

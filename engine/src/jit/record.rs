@@ -152,6 +152,8 @@ struct InlineFrame {
     ret_pc: usize,
     /// Results the caller wants.
     nresults: i32,
+    /// Reached by a tail call (tracebacks show it).
+    tail: bool,
 }
 
 /// Where an upvalue is, for a trace.
@@ -574,7 +576,12 @@ impl Recorder {
     fn snap_frames(&self) -> Vec<SnapFrame> {
         self.frames
             .iter()
-            .map(|f| SnapFrame { func: (f.off - 1) as u16, ret_pc: f.ret_pc as u32, nresults: f.nresults })
+            .map(|f| SnapFrame {
+                func: (f.off - 1) as u16,
+                ret_pc: f.ret_pc as u32,
+                nresults: f.nresults,
+                tail: f.tail,
+            })
             .collect()
     }
 
@@ -1060,6 +1067,40 @@ impl Recorder {
                     }
                 }
             }
+            opc::CALLT if inlined => {
+                // A tail call from an inlined callee: the called function takes its
+                // frame (its function and arguments move down to the frame's
+                // function slot), returning where the callee would have.
+                let fv = reg(a);
+                let Some(cl) = fv.as_lua_function() else { return Err(Abort::Nyi("tail call of a non-Lua function")) };
+                let p = cl.proto;
+                if p.is_vararg || ins.b() == 0 {
+                    return Err(Abort::Nyi("tail call of a vararg function or with all arguments"));
+                }
+                if p == self.proto || self.frames.iter().any(|f| f.proto == p) {
+                    return Err(Abort::Nyi("recursive call"));
+                }
+                let Some(&cur) = self.frames.last() else { return Err(Abort::FrameChanged) };
+                if cur.off + usize::from(p.framesize) + 1 >= MAX_SLOTS {
+                    return Err(Abort::Nyi("call frame beyond the trace's slots"));
+                }
+                let nargs = ins.b() - 1;
+                let f = self.get(pc, a, fv)?;
+                let k = self.kvalue(fv)?;
+                self.guard(pc, Cond::EqBits, f, k)?;
+                self.budget(pc)?;
+                let vals = (0..=nargs).map(|i| self.get(pc, a + i, reg(a + i))).collect::<Result<Vec<_>, _>>()?;
+                for (i, &v) in vals.iter().enumerate() {
+                    self.set_abs(cur.off - 1 + i, v)?;
+                }
+                let nil = self.kpri(Ty::Nil)?;
+                for i in nargs..usize::from(p.numparams) {
+                    self.set_abs(cur.off + i, nil)?;
+                }
+                if let Some(fr) = self.frames.last_mut() {
+                    *fr = InlineFrame { proto: p, tail: true, ..cur };
+                }
+            }
             opc::RET0 | opc::RET1 | opc::RET if inlined => {
                 let n = match op_byte {
                     opc::RET0 => 0,
@@ -1222,7 +1263,7 @@ impl Recorder {
         for i in nargs..usize::from(p.numparams) {
             self.set(a + 1 + i, nil)?;
         }
-        self.frames.push(InlineFrame { proto: p, off, ret_pc: pc + 1, nresults: ins.c() as i32 - 1 });
+        self.frames.push(InlineFrame { proto: p, off, ret_pc: pc + 1, nresults: ins.c() as i32 - 1, tail: false });
         Ok(Step::Continue)
     }
 
