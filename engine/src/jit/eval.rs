@@ -203,6 +203,16 @@ impl CompiledTrace for EvalTrace {
                         }
                         Value::NIL
                     }
+                    IrOp::HNIL => {
+                        if !crate::jit::helpers::rawget_of(x, y).is_nil() {
+                            return self.exit(snap, &vals, slots);
+                        }
+                        Value::NIL
+                    }
+                    IrOp::TMT => match table(x).and_then(|t| t.meta()) {
+                        Some(mt) => mt.to_value(),
+                        None => return self.exit(snap, &vals, slots),
+                    },
                     IrOp::HREF => {
                         let at = table(x).filter(|t| t.slot_addr(y).is_some()).map(|t| (t, Place::Key(y)));
                         let Some(at) = at else { return self.exit(snap, &vals, slots) };

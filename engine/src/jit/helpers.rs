@@ -44,3 +44,19 @@ pub unsafe extern "sysv64" fn slot(t: u64, k: u64) -> u64 {
     let (t, k) = unsafe { (Value::from_bits_unchecked(t), Value::from_bits_unchecked(k)) };
     slot_of(t, k) as u64
 }
+
+/// The raw value of `t[k]` (nil when `k` is not in `t`).
+pub fn rawget_of(t: Value, k: Value) -> Value {
+    t.as_table().map_or(Value::NIL, |t| t.get(k))
+}
+
+/// [`rawget_of`] for the values whose bits are `t` and `k`; the value's bits.
+///
+/// # Safety
+/// As for [`slot`].
+#[cfg(target_arch = "x86_64")]
+pub unsafe extern "sysv64" fn rawget(t: u64, k: u64) -> u64 {
+    // SAFETY: the caller passes the bits of values made from live objects.
+    let (t, k) = unsafe { (Value::from_bits_unchecked(t), Value::from_bits_unchecked(k)) };
+    rawget_of(t, k).to_bits()
+}

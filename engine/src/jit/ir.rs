@@ -247,6 +247,11 @@ ir_ops! {
     /// The address of the value of key `b` (any value) in table `a` (array part or
     /// hash node, found by `helpers::slot`); guard that the key is there.
     HREF, F_GUARD | F_CSEG;
+    /// Guard: key `b` of table `a` is absent or holds nil (`helpers::rawget`): a
+    /// load, shared until a table store.
+    HNIL, F_GUARD | F_LOAD;
+    /// The metatable of table `a` (`Boxed(TABLE)`); guard that it has one.
+    TMT, F_GUARD | F_CSEG;
     /// The value at address `a`, guarded to have type `ty`.
     XLOAD, F_GUARD | F_LOAD;
     /// Guard: the value at address `a` is not nil.

@@ -784,6 +784,7 @@ impl Vm {
         let mut rec = Recorder::new(proto, ident, start, anchor, params);
         rec.builtins = self.jit.builtins.clone();
         rec.type_names = self.type_names.iter().map(|s| s.to_value()).collect();
+        rec.index_name = self.mm_names[crate::vm::meta::MetaEvent::Index as usize].to_value();
         rec.loop_opt = self.jit.opt_flags & (1 << 6) != 0;
         self.jit.rec = Some(Box::new(rec));
         self.jit.rec_log.clear();
@@ -1333,6 +1334,7 @@ impl Vm {
         let mut rec = Recorder::new(proto, ident, root_start, anchor, params);
         rec.builtins = self.jit.builtins.clone();
         rec.type_names = self.type_names.iter().map(|s| s.to_value()).collect();
+        rec.index_name = self.mm_names[crate::vm::meta::MetaEvent::Index as usize].to_value();
         rec.side_of(pc, (parent, exit), root, links);
         self.jit.rec = Some(Box::new(rec));
         self.jit.rec_log.clear();

@@ -132,6 +132,8 @@ pub struct Recorder {
     pub builtins: Vec<(usize, IrOp)>,
     /// The names `type` returns, by `LuaType` (interned strings the state keeps).
     pub type_names: Vec<Value>,
+    /// `"__index"` (the state's interned name).
+    pub index_name: Value,
     /// The stack top a call with all its results left (for the next instruction,
     /// which takes them all).
     multres: Option<usize>,
@@ -204,6 +206,7 @@ impl Recorder {
             closure_guarded: false,
             builtins: Vec::new(),
             type_names: Vec::new(),
+            index_name: Value::NIL,
             multres: None,
             snap_top: None,
             frames: Vec::new(),
@@ -317,7 +320,7 @@ impl Recorder {
             .iter()
             .filter(|(k, _)| match k.0 {
                 // A length changes with any table store.
-                IrOp::ALEN => matches!(self.ins_at(at).op, IrOp::AREF | IrOp::HREFK | IrOp::HREF),
+                IrOp::ALEN | IrOp::HNIL => matches!(self.ins_at(at).op, IrOp::AREF | IrOp::HREFK | IrOp::HREF),
                 op => op.flags() & F_LOAD != 0 && self.may_alias(k.2, at),
             })
             .map(|(k, _)| *k)
@@ -404,6 +407,57 @@ impl Recorder {
         let k = self.kvalue(key)?;
         let at = self.shared_guard(pc, IrOp::HREFK, Ty::Ptr, tr, k, n as u64)?;
         Ok((at, v))
+    }
+
+    /// `t[key]` for a constant string key, as the interpreter's `TGETS` (`chain`) and
+    /// `GGET` fast paths read it: the raw value when it is not nil or the table has
+    /// no metatable; for `TGETS`, else along `__index` tables (`index_chain_str`),
+    /// each step guarded (the key's absence from the table, its metatable, the
+    /// metatable's `__index` table).
+    fn index_str(
+        &mut self,
+        pc: usize,
+        (tr, t): (IrRef, GcRef<Table>),
+        key: Value,
+        chain: bool,
+    ) -> Result<IrRef, Abort> {
+        let Some(s) = key.as_string() else { return Err(Abort::Nyi("non-string constant key")) };
+        let v = t.get_str(s);
+        if !v.is_nil() || t.str_node(s).is_some() && t.meta().is_none() {
+            let (at, v) = self.hash_ref(pc, (tr, t), key)?;
+            return self.index_load(pc, (tr, t), at, v);
+        }
+        let k = self.kvalue(key)?;
+        // Not in the table (or dead): nil without a metatable.
+        self.shared_guard(pc, IrOp::HNIL, Ty::Void, tr, k, 0)?;
+        if t.meta().is_none() {
+            self.shared_guard(pc, IrOp::TMETA, Ty::Void, tr, 0, 0)?;
+            return self.kpri(Ty::Nil);
+        }
+        if !chain {
+            return Err(Abort::Nyi("global through __index"));
+        }
+        let index_name = self.index_name;
+        let (mut cur, mut cur_t) = (tr, t);
+        for _ in 0..4 {
+            let Some(mt) = cur_t.meta() else {
+                self.shared_guard(pc, IrOp::TMETA, Ty::Void, cur, 0, 0)?;
+                return self.kpri(Ty::Nil);
+            };
+            let Some(h) = index_name.as_string().map(|n| mt.get_str(n)) else { return Err(Abort::Nyi("__index")) };
+            let Some(ht) = h.as_table() else { return Err(Abort::Nyi("__index that is not a table")) };
+            let mtr = self.shared_guard(pc, IrOp::TMT, Ty::Boxed(tag::TABLE as u8), cur, 0, 0)?;
+            let (hat, hv) = self.hash_ref(pc, (mtr, mt), index_name)?;
+            let htr = self.load(pc, hat, hv)?;
+            let v = ht.get_str(s);
+            if !v.is_nil() {
+                let (at, v) = self.hash_ref(pc, (htr, ht), key)?;
+                return self.load(pc, at, v);
+            }
+            self.shared_guard(pc, IrOp::HNIL, Ty::Void, htr, k, 0)?;
+            (cur, cur_t) = (htr, ht);
+        }
+        Err(Abort::Nyi("__index chain too long"))
     }
 
     /// `t[key]` read at `at` where the value is `v` now: a nil needs a table with no
@@ -952,8 +1006,7 @@ impl Recorder {
                 } else {
                     (self.env()?, kg(ins.d()))
                 };
-                let (at, v) = self.hash_ref(pc, t, key)?;
-                let r = self.index_load(pc, t, at, v)?;
+                let r = self.index_str(pc, t, key, op_byte == opc::TGETS)?;
                 self.set(a, r)?;
             }
             opc::TSETV | opc::TSETB => {

@@ -156,7 +156,10 @@ fn validate(ir: &TraceIr) -> Result<(), LowerError> {
         let result_ok = match ins.ty {
             Ty::Ptr => matches!(ins.op, IrOp::AREF | IrOp::HREFK | IrOp::HREF | IrOp::UREF | IrOp::PHI),
             Ty::Boxed(_) => {
-                matches!(ins.op, IrOp::SLOAD | IrOp::XLOAD | IrOp::KBOX | IrOp::FUNC | IrOp::FENV | IrOp::PHI)
+                matches!(
+                    ins.op,
+                    IrOp::SLOAD | IrOp::XLOAD | IrOp::KBOX | IrOp::FUNC | IrOp::FENV | IrOp::TMT | IrOp::PHI
+                )
             }
             _ => true,
         };
@@ -167,7 +170,8 @@ fn validate(ir: &TraceIr) -> Result<(), LowerError> {
             IrOp::TMETA | IrOp::TBAR => a == Some(table),
             IrOp::AREF => a == Some(table) && b == Some(Ty::Num),
             IrOp::HREFK => a == Some(table),
-            IrOp::HREF => a == Some(table) && !matches!(b, Some(Ty::Ptr | Ty::Void) | None),
+            IrOp::HREF | IrOp::HNIL => a == Some(table) && !matches!(b, Some(Ty::Ptr | Ty::Void) | None),
+            IrOp::TMT => a == Some(table) && ins.ty == table,
             IrOp::UREF | IrOp::UBAR | IrOp::UOPEN => {
                 closure_const(ir, ins.a).is_some_and(|f| f.upval_cell_addr((ins.k & 0xFFFF_FFFF) as usize).is_some())
             }
@@ -307,6 +311,7 @@ pub fn lower(ir: &TraceIr, opts: LowerOptions) -> Result<Lowered, LowerError> {
             | IrOp::XNNIL
             | IrOp::UBAR
             | IrOp::UOPEN
+            | IrOp::HNIL
             | IrOp::XSTORE => Home::None,
             IrOp::SLOAD | IrOp::XLOAD if ins.ty.pri_bits().is_some() => Home::Const(ins.ty.pri_bits().unwrap_or(0)),
             _ if ins.ty == Ty::Num => {
@@ -449,6 +454,25 @@ impl Lower<'_> {
                     self.restore_live(i);
                     self.asm.test_rr(Size::S64, Gpr::Rax, Gpr::Rax);
                     self.asm.jcc(Cond::E, exit);
+                    self.store_gpr(i, Gpr::Rax);
+                }
+                IrOp::HNIL => {
+                    let exit = self.exit_label(ins.snap);
+                    let f: unsafe extern "sysv64" fn(u64, u64) -> u64 = moonbox_engine::jit::helpers::rawget;
+                    self.call_raw(i, f as usize as u64, &[ins.a, ins.b]);
+                    self.restore_live(i);
+                    self.asm.load_imm(Gpr::Rcx, Value::NIL.to_bits());
+                    self.asm.cmp_rr(Size::S64, Gpr::Rax, Gpr::Rcx);
+                    self.asm.jcc(Cond::Ne, exit);
+                }
+                IrOp::TMT => {
+                    let exit = self.exit_label(ins.snap);
+                    self.load_ptr(ins.a, Gpr::Rax);
+                    self.asm.mov_rm(Size::S64, Gpr::Rax, Mem::base(Gpr::Rax, disp(layout::TABLE_META)?));
+                    self.asm.test_rr(Size::S64, Gpr::Rax, Gpr::Rax);
+                    self.asm.jcc(Cond::E, exit);
+                    self.asm.load_imm(Gpr::Rcx, boxed_prefix(tag::TABLE));
+                    self.asm.or_rr(Size::S64, Gpr::Rax, Gpr::Rcx);
                     self.store_gpr(i, Gpr::Rax);
                 }
                 IrOp::ALEN => {
