@@ -70,4 +70,28 @@ for i = 1, 100 do
 end
 say("chain", s1, s2)
 
+-- Objects of one class with different field layouts: the method's field
+-- accesses exit inside the inlined call, side traces start there, and an error
+-- raised in the method after such an exit has the interpreter's frames.
+local P = {}
+P.__index = P
+function P:bump(d)
+  self.v = self.v + d
+  if self.v == 1234 then error("v reached " .. self.v) end
+  return self.v
+end
+local ps = {}
+for i = 1, 40 do
+  local o = {}
+  if i % 2 == 0 then o.a = 1 end
+  if i % 3 == 0 then o.b = 2; o.c = 3 end
+  o.v = i
+  ps[i] = setmetatable(o, P)
+end
+local acc = 0
+for _ = 1, 20 do for i = 1, 40 do acc = acc + ps[i]:bump(1) end end
+say("layouts", acc)
+say(pcall(function() for _ = 1, 2000 do for i = 1, 40 do acc = acc + ps[i]:bump(3) end end end))
+say("after", acc)
+
 print(table.concat(out, "\n"))

@@ -889,11 +889,11 @@ impl Vm {
         self.jit_queue(Event::Abort { tr, func, pc: rec.last_pc(), why: why.message() });
         if let Some((pc, (parent, exit), _)) = rec.side() {
             if self.jit.verbose || self.jit.dump {
-                let src = short_src(&rec.proto);
+                let sp = rec.start_proto();
                 let msg = format!(
                     "[TRACE --- ({parent}/{exit}) {}:{} -- {} at {}:{}]",
-                    src,
-                    rec.proto.line_at(pc),
+                    short_src(&sp),
+                    sp.line_at(pc),
                     why.message(),
                     short_src(&rec.last_proto()),
                     rec.last_proto().line_at(rec.last_pc())
@@ -988,6 +988,7 @@ impl Vm {
         let (proto, start, anchor) = (rec.proto, rec.start_pc, rec.anchor_pc);
         let side = rec.side();
         let first_pc = side.map_or(start, |s| s.0);
+        let first_proto = rec.start_proto();
         let link_target = rec.link_target();
         let body = rec.body();
         let ir = rec.finish();
@@ -1045,7 +1046,7 @@ impl Vm {
             eprint!("{out}");
         }
         if self.jit.verbose {
-            let at = format!("{}:{}", short_src(&proto), proto.line_at(first_pc));
+            let at = format!("{}:{}", short_src(&first_proto), first_proto.line_at(first_pc));
             match side {
                 Some((_, (parent, exit), _)) => {
                     self.jit_log(&format!("[TRACE {number:>3} ({parent}/{exit}) {at} -> {link_target}]"))
@@ -1224,17 +1225,25 @@ impl Vm {
                     *b = 0;
                 }
             }
-            let inlined = inline_frames.is_some();
+            if let Some(&Some(side)) = trace.sides.get(exit as usize) {
+                // The side trace goes on from this snapshot (inside inlined calls too:
+                // it records from their frames), on the same stack.
+                if inline_frames.is_none() {
+                    if let Some(f) = self.frames.last_mut() {
+                        f.pc = pc;
+                    }
+                }
+                number = side;
+                continue;
+            }
+            // Back to the interpreter: with the frames of the calls it was inside.
+            let inlined = inline_frames.clone();
             if let Some(frames) = inline_frames {
                 self.jit_make_frames(base, &frames, pc);
             } else if let Some(f) = self.frames.last_mut() {
                 f.pc = pc;
             }
             let Some(Some(trace)) = self.jit.traces.get_mut((number as usize).wrapping_sub(1)) else { return };
-            if let Some(&Some(side)) = trace.sides.get(exit as usize) {
-                number = side;
-                continue;
-            }
             let count = trace.exits.get_mut(exit as usize).map_or(0, |n| {
                 *n = n.saturating_add(1);
                 *n
@@ -1246,9 +1255,8 @@ impl Vm {
             // its parent again (and so on, a chain), so that path stays interpreted.
             let chain = trace.parent.is_some() && pc == trace.first_pc;
             let inside = (trace.body.0..=trace.body.1).contains(&pc);
-            // (An exit inside an inlined call is in another function: no side trace.)
-            if count >= hotexit && tries < 4 && exit as usize != trace.ir.loop_snap && !chain && !inlined {
-                self.jit_start_side(number, exit, pc, base);
+            if count >= hotexit && tries < 4 && exit as usize != trace.ir.loop_snap && !chain {
+                self.jit_start_side(number, exit, pc, base, inlined.unwrap_or_default());
             }
             let iterations = budget_before.saturating_sub(self.budget).max(0) as u64;
             self.jit_judge(first, inside, iterations);
@@ -1312,7 +1320,7 @@ impl Vm {
 
     /// Starts recording a side trace from exit `exit` of trace `parent`, whose
     /// snapshot resumes at `pc`.
-    fn jit_start_side(&mut self, parent: u32, exit: u32, pc: usize, base: usize) {
+    fn jit_start_side(&mut self, parent: u32, exit: u32, pc: usize, base: usize, inlined: Vec<ir::SnapFrame>) {
         if !self.jit.active() || self.jit.rec.is_some() || self.jit.in_event || self.hooks.mask != 0 {
             return;
         }
@@ -1324,7 +1332,16 @@ impl Vm {
         let Some(Some(r)) = self.jit.traces.get((root - 1) as usize) else { return };
         let (proto, anchor, root_start) = (r.proto, r.anchor_pc, r.start_pc);
         let params = (self.jit.params[P_MAXRECORD].max(1) as usize, self.jit.params[P_MAXSNAP].max(2) as usize);
-        let ident = (self.frames.len(), base, self.cur_thread.addr());
+        // The loop's frame is below the inlined calls' (made by the exit).
+        let Some(depth) = self.frames.len().checked_sub(inlined.len()) else { return };
+        let ident = (depth, base, self.cur_thread.addr());
+        let mut calls = Vec::with_capacity(inlined.len());
+        for f in &inlined {
+            let Some(cl) = self.stack.get(base + usize::from(f.func)).and_then(|v| v.as_lua_function()) else {
+                return;
+            };
+            calls.push((cl.proto, *f));
+        }
         let links: Vec<(usize, u32)> = self
             .jit
             .traces()
@@ -1336,6 +1353,8 @@ impl Vm {
         rec.type_names = self.type_names.iter().map(|s| s.to_value()).collect();
         rec.index_name = self.mm_names[crate::vm::meta::MetaEvent::Index as usize].to_value();
         rec.side_of(pc, (parent, exit), root, links);
+        rec.inside_calls(&calls);
+        let start_proto = rec.start_proto();
         self.jit.rec = Some(Box::new(rec));
         self.jit.rec_log.clear();
         self.jit_started(pc, Some((parent, exit)));
@@ -1345,8 +1364,8 @@ impl Vm {
                 self.next_trace_number(),
                 parent,
                 exit,
-                short_src(&proto),
-                proto.line_at(pc)
+                short_src(&start_proto),
+                start_proto.line_at(pc)
             );
         }
         self.hooks.mask |= crate::vm::hook::MASK_REC;

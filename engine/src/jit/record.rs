@@ -141,6 +141,8 @@ pub struct Recorder {
     snap_top: Option<u16>,
     /// Lua functions called from the trace and not yet returned (inlined).
     frames: Vec<InlineFrame>,
+    /// A side trace starting inside inlined calls: the innermost one's function.
+    start_in: Option<GcRef<Proto>>,
 }
 
 /// An inlined call's frame while recording.
@@ -210,6 +212,7 @@ impl Recorder {
             multres: None,
             snap_top: None,
             frames: Vec::new(),
+            start_in: None,
         }
     }
 
@@ -220,6 +223,28 @@ impl Recorder {
         self.links = links;
         self.last_pc = pc;
         self.loop_opt = false;
+    }
+
+    /// The function the trace's first instruction is in (a side trace may start
+    /// inside an inlined call).
+    pub fn start_proto(&self) -> GcRef<Proto> {
+        self.start_in.unwrap_or(self.proto)
+    }
+
+    /// For a side trace starting inside inlined calls (its parent's exit snapshot
+    /// had frames): those calls, outermost first, with their functions' protos.
+    pub fn inside_calls(&mut self, calls: &[(GcRef<Proto>, SnapFrame)]) {
+        self.frames = calls
+            .iter()
+            .map(|&(proto, f)| InlineFrame {
+                proto,
+                off: usize::from(f.func) + 1,
+                ret_pc: f.ret_pc as usize,
+                nresults: f.nresults,
+                tail: f.tail,
+            })
+            .collect();
+        self.start_in = calls.last().map(|c| c.0);
     }
 
     /// For a side trace: its start pc, parent (trace, exit) and root trace.
