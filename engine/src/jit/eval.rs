@@ -116,6 +116,13 @@ impl CompiledTrace for EvalTrace {
                     IrOp::POW => Value::number(pow(a, b)),
                     IrOp::NEG => Value::number(-a),
                     IrOp::ALEN => Value::number(crate::jit::helpers::len_of(x)),
+                    IrOp::SBYTE => {
+                        let c = crate::jit::helpers::byte_of(x, b);
+                        if c < 0.0 {
+                            return self.exit(snap, &vals, slots);
+                        }
+                        Value::number(c)
+                    }
                     IrOp::SQRT => Value::number(a.sqrt()),
                     IrOp::ABS => Value::number(a.abs()),
                     IrOp::FLOOR => Value::number(a.floor()),

@@ -60,3 +60,26 @@ pub unsafe extern "sysv64" fn rawget(t: u64, k: u64) -> u64 {
     let (t, k) = unsafe { (Value::from_bits_unchecked(t), Value::from_bits_unchecked(k)) };
     rawget_of(t, k).to_bits()
 }
+
+/// `string.byte(s, i)` when it is one byte: that byte; -1 otherwise (no byte at
+/// `i`, or `i` not an integer: the interpreter does those).
+pub fn byte_of(s: Value, i: f64) -> f64 {
+    let Some(s) = s.as_string() else { return -1.0 };
+    let Some(i) = crate::object::table::exact_i32(i) else { return -1.0 };
+    let len = s.len() as i64;
+    let p = if i < 0 { len + i64::from(i) + 1 } else { i64::from(i) };
+    match usize::try_from(p - 1).ok().and_then(|p| s.as_bytes().get(p)) {
+        Some(&b) if p >= 1 => f64::from(b),
+        _ => -1.0,
+    }
+}
+
+/// [`byte_of`] for the string whose bits are `s`.
+///
+/// # Safety
+/// `s` is a string value (a guard checked its tag) made from a live string.
+#[cfg(target_arch = "x86_64")]
+pub unsafe extern "sysv64" fn byte(s: u64, i: f64) -> f64 {
+    // SAFETY: the caller passes the bits of a value made from a live string.
+    byte_of(unsafe { Value::from_bits_unchecked(s) }, i)
+}

@@ -211,6 +211,9 @@ ir_ops! {
     /// NaN or an equal `b` is the result, as the library's fold computes it).
     MIN, 0;
     MAX, 0;
+    /// `string.byte(a, b)` for one byte (`helpers::byte`, called); guard that there
+    /// is one (the helper's result is not negative).
+    SBYTE, F_GUARD;
     /// `#a` for a table or a string (`helpers::len`, called): a load, shared until
     /// a table store.
     ALEN, F_LOAD;

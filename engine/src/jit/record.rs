@@ -1097,9 +1097,19 @@ impl Recorder {
                     return Err(Abort::Nyi("builtin without arguments"));
                 }
                 let args: Vec<Value> = (0..nargs).map(|i| reg(a + 1 + i)).collect();
-                // `type` (registered as `KBOX`) takes any value; the math ones numbers.
-                if op != IrOp::KBOX && !args.iter().all(|v| v.is_number()) {
-                    return Err(Abort::Nyi("builtin on a non-number"));
+                // `type` (registered as `KBOX`) takes any value; `string.len` a
+                // string, `string.byte` a string and at most an index; the math ones
+                // numbers.
+                let args_ok = match op {
+                    IrOp::KBOX => true,
+                    IrOp::ALEN => args.len() == 1 && args[0].as_string().is_some(),
+                    IrOp::SBYTE => {
+                        args.len() <= 2 && args[0].as_string().is_some() && args.iter().skip(1).all(|v| v.is_number())
+                    }
+                    _ => args.iter().all(|v| v.is_number()),
+                };
+                if !args_ok {
+                    return Err(Abort::NyiBuiltin(nf.name));
                 }
                 // The function value is that builtin.
                 let f = self.get(pc, a, fv)?;
@@ -1109,16 +1119,34 @@ impl Recorder {
                 for (i, v) in args.iter().enumerate() {
                     xs.push(self.get(pc, a + 1 + i, *v)?);
                 }
+                let first = xs.first().copied().ok_or(Abort::Nyi("builtin without arguments"))?;
+                // A builtin that may exit (`SBYTE`) does so before the call's effects.
+                let guarded = if op == IrOp::SBYTE {
+                    // The trace follows what the call does now: one byte.
+                    let idx = args.get(1).map_or(1.0, |v| v.num());
+                    if crate::jit::helpers::byte_of(args[0], idx) < 0.0 {
+                        return Err(Abort::NyiBuiltin(nf.name));
+                    }
+                    let i = match xs.get(1) {
+                        Some(&i) => i,
+                        None => self.knum(1.0)?,
+                    };
+                    let snap = self.snap(pc)?;
+                    Some(self.emit(IrIns { op, ty: Ty::Num, a: first, b: i, k: 0, snap })?)
+                } else {
+                    None
+                };
                 // The call's budget unit, as the interpreter charges it.
                 self.budget(pc)?;
-                let first = xs.first().copied().ok_or(Abort::Nyi("builtin without arguments"))?;
                 let r = match op {
+                    IrOp::SBYTE => guarded.ok_or(Abort::Nyi("string.byte"))?,
                     // `type(x)`: x's type is guarded, so its name is a constant.
                     IrOp::KBOX => {
                         let v = args.first().copied().unwrap_or(Value::NIL);
                         let name = self.type_names.get(v.lua_type() as usize).copied();
                         self.kvalue(name.ok_or(Abort::Nyi("type name"))?)?
                     }
+                    IrOp::ALEN => self.emit(IrIns { op, ty: Ty::Num, a: first, b: 0, k: 0, snap: 0 })?,
                     IrOp::MIN | IrOp::MAX => {
                         let mut r = first;
                         for &x in xs.iter().skip(1) {

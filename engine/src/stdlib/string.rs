@@ -52,6 +52,10 @@ const FUNCS: &[(&str, NativeFn)] = &[
 pub fn open(vm: &mut Vm) {
     let dump = crate::stdlib::lib(vm).caps.string_dump;
     let t = super::register_lib_granted(vm, "string", FUNCS, |n| dump || n != "dump");
+    // What the trace recorder compiles inline: `string.byte(s, i)` for one byte,
+    // `string.len(s)`.
+    vm.jit_builtin(byte, crate::jit::ir::IrOp::SBYTE);
+    vm.jit_builtin(len, crate::jit::ir::IrOp::ALEN);
     let mt = vm.new_table(0, 1);
     vm.set_field(mt, "__index", t.to_value());
     vm.type_meta[crate::vm::type_slot(LuaType::String)] = Some(mt);

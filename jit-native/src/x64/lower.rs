@@ -178,6 +178,7 @@ fn validate(ir: &TraceIr) -> Result<(), LowerError> {
             IrOp::XLOAD => a == Some(Ty::Ptr) && !matches!(ins.ty, Ty::Ptr | Ty::Void),
             IrOp::XNNIL => a == Some(Ty::Ptr),
             IrOp::ALEN => ins.ty == Ty::Num && matches!(a, Some(t) if t == table || t == Ty::Boxed(tag::STR as u8)),
+            IrOp::SBYTE => ins.ty == Ty::Num && a == Some(Ty::Boxed(tag::STR as u8)) && b == Some(Ty::Num),
             IrOp::XSTORE => a == Some(Ty::Ptr) && !matches!(b, Some(Ty::Ptr | Ty::Void) | None),
             IrOp::SLOAD => !matches!(ins.ty, Ty::Ptr | Ty::Void),
             IrOp::PHI => a == Some(ins.ty) && b == Some(ins.ty),
@@ -474,6 +475,12 @@ impl Lower<'_> {
                     self.asm.load_imm(Gpr::Rcx, boxed_prefix(tag::TABLE));
                     self.asm.or_rr(Size::S64, Gpr::Rax, Gpr::Rcx);
                     self.store_gpr(i, Gpr::Rax);
+                }
+                IrOp::SBYTE => {
+                    // The byte, or a negative number: exit.
+                    let exit = self.exit_label(ins.snap);
+                    let f: unsafe extern "sysv64" fn(u64, f64) -> f64 = moonbox_engine::jit::helpers::byte;
+                    self.call_byte(i, f as usize as u64, ins.a, ins.b, exit);
                 }
                 IrOp::ALEN => {
                     let f: unsafe extern "sysv64" fn(u64) -> f64 = moonbox_engine::jit::helpers::len;
@@ -875,6 +882,30 @@ impl Lower<'_> {
         self.call_raw(i, addr, args);
         self.asm.movapd_xx(S1, Xmm::Xmm0);
         self.restore_live(i);
+        let d = self.dst(i);
+        if d != S1 {
+            self.asm.movapd_xx(d, S1);
+        }
+        self.store_dst(i, d);
+    }
+
+    /// `helpers::byte(s, i)`: `s`'s bits in rdi, the number `i` in xmm0; a negative
+    /// result exits.
+    fn call_byte(&mut self, i: usize, addr: u64, s: IrRef, idx: IrRef, exit: Label) {
+        for x in self.live_xmm(i) {
+            self.asm.movsd_mx(Mem::base(Gpr::Rsp, XMM_SAVE + 8 * i32::from(x.num())), x);
+        }
+        self.load_bits(s, Gpr::Rdi);
+        // The index from its home (a saved register still holds it).
+        let x = self.load_num(idx, S0);
+        self.asm.movapd_xx(Xmm::Xmm0, x);
+        self.asm.load_imm(Gpr::Rax, addr);
+        self.asm.call_r(Gpr::Rax);
+        self.asm.movapd_xx(S1, Xmm::Xmm0);
+        self.restore_live(i);
+        let zero = self.const_label(0);
+        self.asm.ucomisd_xm(S1, Mem::rip(zero));
+        self.asm.jcc(Cond::B, exit);
         let d = self.dst(i);
         if d != S1 {
             self.asm.movapd_xx(d, S1);
