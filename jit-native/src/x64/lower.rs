@@ -892,9 +892,7 @@ impl Lower<'_> {
     /// `helpers::byte(s, i)`: `s`'s bits in rdi, the number `i` in xmm0; a negative
     /// result exits.
     fn call_byte(&mut self, i: usize, addr: u64, s: IrRef, idx: IrRef, exit: Label) {
-        for x in self.live_xmm(i) {
-            self.asm.movsd_mx(Mem::base(Gpr::Rsp, XMM_SAVE + 8 * i32::from(x.num())), x);
-        }
+        self.save_live(i);
         self.load_bits(s, Gpr::Rdi);
         // The index from its home (a saved register still holds it).
         let x = self.load_num(idx, S0);
@@ -926,6 +924,12 @@ impl Lower<'_> {
             .collect()
     }
 
+    fn save_live(&mut self, i: usize) {
+        for x in self.live_xmm(i) {
+            self.asm.movsd_mx(Mem::base(Gpr::Rsp, XMM_SAVE + 8 * i32::from(x.num())), x);
+        }
+    }
+
     fn restore_live(&mut self, i: usize) {
         for x in self.live_xmm(i) {
             self.asm.movsd_xm(x, Mem::base(Gpr::Rsp, XMM_SAVE + 8 * i32::from(x.num())));
@@ -935,9 +939,7 @@ impl Lower<'_> {
     /// Saves the live xmm registers and calls `addr` with `args` in rdi, rsi; the
     /// result is in rax or xmm0, the live registers still to restore.
     fn call_raw(&mut self, i: usize, addr: u64, args: &[IrRef]) {
-        for x in self.live_xmm(i) {
-            self.asm.movsd_mx(Mem::base(Gpr::Rsp, XMM_SAVE + 8 * i32::from(x.num())), x);
-        }
+        self.save_live(i);
         for (&a, reg) in args.iter().zip([Gpr::Rdi, Gpr::Rsi]) {
             self.load_bits(a, reg);
         }
