@@ -406,6 +406,31 @@ impl Recorder {
         Ok((at, v))
     }
 
+    /// The address of `t[key]` for `TGETV`/`TSETV` (`var`: the key's register and
+    /// value now) or `TGETB`/`TSETB` (the literal key `lit`), and the value there now.
+    fn elem_ref(
+        &mut self,
+        pc: usize,
+        t: (IrRef, GcRef<Table>),
+        var: Option<(usize, Value)>,
+        lit: usize,
+    ) -> Result<(IrRef, Value), Abort> {
+        match var {
+            Some((c, k)) => {
+                let key = self.get(pc, c, k)?;
+                match k.as_number() {
+                    Some(n) => self.array_ref(pc, t, key, n),
+                    None => self.key_ref(pc, t, key, k),
+                }
+            }
+            None => {
+                let n = lit as f64;
+                let key = self.knum(n)?;
+                self.array_ref(pc, t, key, n)
+            }
+        }
+    }
+
     /// The address of `t[k]` for a key `k` in the table (`key` its IR value) found
     /// at run time, and the value there now. A key not in the table aborts.
     fn key_ref(
@@ -1008,19 +1033,8 @@ impl Recorder {
             opc::TGETV | opc::TGETB => {
                 let b = ins.b();
                 let t = self.table(pc, b, reg(b))?;
-                let (at, v) = if op_byte == opc::TGETV {
-                    let c = ins.c();
-                    let k = reg(c);
-                    let key = self.get(pc, c, k)?;
-                    match k.as_number() {
-                        Some(n) => self.array_ref(pc, t, key, n)?,
-                        None => self.key_ref(pc, t, key, k)?,
-                    }
-                } else {
-                    let n = ins.c() as f64;
-                    let key = self.knum(n)?;
-                    self.array_ref(pc, t, key, n)?
-                };
+                let var = (op_byte == opc::TGETV).then(|| (ins.c(), reg(ins.c())));
+                let (at, v) = self.elem_ref(pc, t, var, ins.c())?;
                 let r = self.index_load(pc, t, at, v)?;
                 self.set(a, r)?;
             }
@@ -1037,19 +1051,8 @@ impl Recorder {
             opc::TSETV | opc::TSETB => {
                 let b = ins.b();
                 let t = self.table(pc, b, reg(b))?;
-                let (at, old) = if op_byte == opc::TSETV {
-                    let c = ins.c();
-                    let k = reg(c);
-                    let key = self.get(pc, c, k)?;
-                    match k.as_number() {
-                        Some(n) => self.array_ref(pc, t, key, n)?,
-                        None => self.key_ref(pc, t, key, k)?,
-                    }
-                } else {
-                    let n = ins.c() as f64;
-                    let key = self.knum(n)?;
-                    self.array_ref(pc, t, key, n)?
-                };
+                let var = (op_byte == opc::TSETV).then(|| (ins.c(), reg(ins.c())));
+                let (at, old) = self.elem_ref(pc, t, var, ins.c())?;
                 let val = self.get(pc, a, reg(a))?;
                 self.index_store(pc, t, at, old, val, false)?;
             }
