@@ -113,7 +113,7 @@ impl Value {
     /// `bits` are the bits of a value ([`Value::to_bits`]) whose object, if it is
     /// a GC type, is still alive.
     #[inline(always)]
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
     pub(crate) const unsafe fn from_bits_unchecked(bits: u64) -> Value {
         Value(bits)
     }

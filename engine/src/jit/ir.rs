@@ -13,7 +13,9 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::value::Value;
+use crate::gc::GcRef;
+use crate::object::LuaFunction;
+use crate::value::{tag, Value};
 
 /// A reference to an instruction of the trace.
 pub type IrRef = u16;
@@ -361,6 +363,65 @@ pub struct TraceIr {
 }
 
 impl TraceIr {
+    /// The Lua function that constant `r` is, if it is one.
+    pub fn closure_const(&self, r: IrRef) -> Option<GcRef<LuaFunction>> {
+        let k = self.ins.get(usize::from(r)).filter(|i| i.op == IrOp::KBOX)?;
+        self.consts.get(k.k as usize)?.as_lua_function()
+    }
+
+    /// Checks what the memory safety of generated code rests on, whatever IR it is
+    /// given (the IR types are public: anyone may build a `TraceIr`): every value of
+    /// a GC type or an address (`Ty::Ptr`) comes from an op that guarantees it (a
+    /// type guard, a checked constant, a checked address), and every op that
+    /// dereferences an operand gets one of the type it reads. Every backend runs it
+    /// before lowering.
+    pub fn check_types(&self) -> Result<(), &'static str> {
+        let table = Ty::Boxed(tag::TABLE as u8);
+        let func = Ty::Boxed(tag::FUNC as u8);
+        let ty = |r: IrRef| self.ins.get(usize::from(r)).map(|i| i.ty);
+        for (i, ins) in self.ins.iter().enumerate() {
+            if ins.operands().any(|o| usize::from(o) >= i) {
+                return Err("IR operand after its use");
+            }
+            let (a, b) = (ty(ins.a), ty(ins.b));
+            let result_ok = match ins.ty {
+                Ty::Ptr => matches!(ins.op, IrOp::AREF | IrOp::HREFK | IrOp::HREF | IrOp::UREF | IrOp::PHI),
+                Ty::Boxed(_) => {
+                    matches!(
+                        ins.op,
+                        IrOp::SLOAD | IrOp::XLOAD | IrOp::KBOX | IrOp::FUNC | IrOp::FENV | IrOp::TMT | IrOp::PHI
+                    )
+                }
+                _ => true,
+            };
+            let ok = match ins.op {
+                IrOp::KBOX => self.consts.get(ins.k as usize).is_some_and(|v| Ty::of(*v) == ins.ty),
+                IrOp::FUNC => ins.ty == func,
+                IrOp::FENV => ins.ty == table && a == Some(func),
+                IrOp::TMETA | IrOp::TBAR => a == Some(table),
+                IrOp::AREF => a == Some(table) && b == Some(Ty::Num),
+                IrOp::HREFK => a == Some(table),
+                IrOp::HREF | IrOp::HNIL => a == Some(table) && !matches!(b, Some(Ty::Ptr | Ty::Void) | None),
+                IrOp::TMT => a == Some(table) && ins.ty == table,
+                IrOp::UREF | IrOp::UBAR | IrOp::UOPEN => self
+                    .closure_const(ins.a)
+                    .is_some_and(|f| f.upval_cell_addr((ins.k & 0xFFFF_FFFF) as usize).is_some()),
+                IrOp::XLOAD => a == Some(Ty::Ptr) && !matches!(ins.ty, Ty::Ptr | Ty::Void),
+                IrOp::XNNIL => a == Some(Ty::Ptr),
+                IrOp::ALEN => ins.ty == Ty::Num && matches!(a, Some(t) if t == table || t == Ty::Boxed(tag::STR as u8)),
+                IrOp::SBYTE => ins.ty == Ty::Num && a == Some(Ty::Boxed(tag::STR as u8)) && b == Some(Ty::Num),
+                IrOp::XSTORE => a == Some(Ty::Ptr) && !matches!(b, Some(Ty::Ptr | Ty::Void) | None),
+                IrOp::SLOAD => !matches!(ins.ty, Ty::Ptr | Ty::Void),
+                IrOp::PHI => a == Some(ins.ty) && b == Some(ins.ty),
+                _ => true,
+            };
+            if !(ok && result_ok) {
+                return Err("ill-typed IR");
+            }
+        }
+        Ok(())
+    }
+
     /// Whether instruction `r` is still needed: a guard or effect, or used by one,
     /// or by a snapshot (dead-code elimination, computed backwards).
     pub fn live(&self) -> Vec<bool> {
@@ -472,5 +533,56 @@ impl fmt::Display for TraceIr {
         let mut s = String::new();
         self.dump(&mut s);
         f.write_str(&s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ins(op: IrOp, ty: Ty, a: IrRef, b: IrRef, k: u64) -> IrIns {
+        IrIns { op, ty, a, b, k, snap: 0 }
+    }
+
+    fn ir_of(ins: Vec<IrIns>, consts: Vec<Value>) -> TraceIr {
+        TraceIr { ins, consts, ..TraceIr::default() }
+    }
+
+    /// IR whose types would make generated code dereference something that is not
+    /// what its op reads is refused (IR is public: anyone may build it).
+    #[test]
+    fn ill_typed_ir_is_refused() {
+        let table = Ty::Boxed(tag::TABLE as u8);
+        let num = |n: f64| ins(IrOp::KNUM, Ty::Num, 0, 0, n.to_bits());
+        // A load through a number (its bits as an address).
+        let bad = ir_of(vec![num(4096.0), ins(IrOp::XLOAD, Ty::Num, 0, 0, 0)], vec![]);
+        assert_eq!(bad.check_types(), Err("ill-typed IR"));
+        // An array reference into a number.
+        let bad = ir_of(vec![num(1.0), ins(IrOp::AREF, Ty::Ptr, 0, 0, 0)], vec![]);
+        assert_eq!(bad.check_types(), Err("ill-typed IR"));
+        // A constant claiming to be a table.
+        let bad =
+            ir_of(vec![ins(IrOp::KBOX, table, 0, 0, 0), ins(IrOp::TMETA, Ty::Void, 0, 0, 0)], vec![Value::number(1.0)]);
+        assert_eq!(bad.check_types(), Err("ill-typed IR"));
+        // An address made by arithmetic.
+        let bad = ir_of(vec![num(1.0), ins(IrOp::ADD, Ty::Ptr, 0, 0, 0), ins(IrOp::XNNIL, Ty::Void, 1, 0, 0)], vec![]);
+        assert_eq!(bad.check_types(), Err("ill-typed IR"));
+        // An upvalue of something that is not a closure constant.
+        let bad = ir_of(vec![num(1.0), ins(IrOp::UREF, Ty::Ptr, 0, 0, 0)], vec![]);
+        assert_eq!(bad.check_types(), Err("ill-typed IR"));
+        // An operand defined after its use.
+        let bad = ir_of(vec![ins(IrOp::AREF, Ty::Ptr, 1, 2, 0), ins(IrOp::SLOAD, table, 0, 0, 0), num(1.0)], vec![]);
+        assert_eq!(bad.check_types(), Err("IR operand after its use"));
+        // What the recorder emits for `t[1]`: a guarded table, a checked element.
+        let good = ir_of(
+            vec![
+                ins(IrOp::SLOAD, table, 0, 0, 0),
+                num(1.0),
+                ins(IrOp::AREF, Ty::Ptr, 0, 1, 0),
+                ins(IrOp::XLOAD, Ty::Num, 2, 0, 0),
+            ],
+            vec![],
+        );
+        assert_eq!(good.check_types(), Ok(()));
     }
 }

@@ -19,10 +19,8 @@
 
 use std::collections::HashMap;
 
-use moonbox_engine::gc::GcRef;
 use moonbox_engine::jit::ir::{Cond as IrCond, IrOp, IrRef, TraceIr, Ty};
 use moonbox_engine::jit::record::pow2_reciprocal;
-use moonbox_engine::object::LuaFunction;
 use moonbox_engine::value::{tag, Value};
 use moonbox_engine::vm::layout;
 
@@ -134,63 +132,6 @@ struct Lower<'a> {
     last: Vec<usize>,
 }
 
-/// The Lua function that constant `r` is, if it is one.
-fn closure_const(ir: &TraceIr, r: IrRef) -> Option<GcRef<LuaFunction>> {
-    let k = ir.ins.get(usize::from(r)).filter(|i| i.op == IrOp::KBOX)?;
-    ir.consts.get(k.k as usize)?.as_lua_function()
-}
-
-/// Checks what the memory safety of the generated code rests on, whatever IR it is
-/// given: every value of a GC type or an address (`Ty::Ptr`) comes from an op that
-/// guarantees it (a type guard, a checked constant, a checked address), and every
-/// op that dereferences an operand gets one of the type it reads.
-fn validate(ir: &TraceIr) -> Result<(), LowerError> {
-    let table = Ty::Boxed(tag::TABLE as u8);
-    let func = Ty::Boxed(tag::FUNC as u8);
-    let ty = |r: IrRef| ir.ins.get(usize::from(r)).map(|i| i.ty);
-    for (i, ins) in ir.ins.iter().enumerate() {
-        if ins.operands().any(|o| usize::from(o) >= i) {
-            return Err(LowerError::Nyi("IR operand after its use"));
-        }
-        let (a, b) = (ty(ins.a), ty(ins.b));
-        let result_ok = match ins.ty {
-            Ty::Ptr => matches!(ins.op, IrOp::AREF | IrOp::HREFK | IrOp::HREF | IrOp::UREF | IrOp::PHI),
-            Ty::Boxed(_) => {
-                matches!(
-                    ins.op,
-                    IrOp::SLOAD | IrOp::XLOAD | IrOp::KBOX | IrOp::FUNC | IrOp::FENV | IrOp::TMT | IrOp::PHI
-                )
-            }
-            _ => true,
-        };
-        let ok = match ins.op {
-            IrOp::KBOX => ir.consts.get(ins.k as usize).is_some_and(|v| Ty::of(*v) == ins.ty),
-            IrOp::FUNC => ins.ty == func,
-            IrOp::FENV => ins.ty == table && a == Some(func),
-            IrOp::TMETA | IrOp::TBAR => a == Some(table),
-            IrOp::AREF => a == Some(table) && b == Some(Ty::Num),
-            IrOp::HREFK => a == Some(table),
-            IrOp::HREF | IrOp::HNIL => a == Some(table) && !matches!(b, Some(Ty::Ptr | Ty::Void) | None),
-            IrOp::TMT => a == Some(table) && ins.ty == table,
-            IrOp::UREF | IrOp::UBAR | IrOp::UOPEN => {
-                closure_const(ir, ins.a).is_some_and(|f| f.upval_cell_addr((ins.k & 0xFFFF_FFFF) as usize).is_some())
-            }
-            IrOp::XLOAD => a == Some(Ty::Ptr) && !matches!(ins.ty, Ty::Ptr | Ty::Void),
-            IrOp::XNNIL => a == Some(Ty::Ptr),
-            IrOp::ALEN => ins.ty == Ty::Num && matches!(a, Some(t) if t == table || t == Ty::Boxed(tag::STR as u8)),
-            IrOp::SBYTE => ins.ty == Ty::Num && a == Some(Ty::Boxed(tag::STR as u8)) && b == Some(Ty::Num),
-            IrOp::XSTORE => a == Some(Ty::Ptr) && !matches!(b, Some(Ty::Ptr | Ty::Void) | None),
-            IrOp::SLOAD => !matches!(ins.ty, Ty::Ptr | Ty::Void),
-            IrOp::PHI => a == Some(ins.ty) && b == Some(ins.ty),
-            _ => true,
-        };
-        if !(ok && result_ok) {
-            return Err(LowerError::Nyi("ill-typed IR"));
-        }
-    }
-    Ok(())
-}
-
 /// A layout offset as a displacement.
 fn disp(offset: usize) -> Result<i32, LowerError> {
     i32::try_from(offset).map_err(|_| LowerError::Nyi("layout offset"))
@@ -218,7 +159,7 @@ pub fn lower(ir: &TraceIr, opts: LowerOptions) -> Result<Lowered, LowerError> {
     if !slot_ok || ir.nslots > max_slot {
         return Err(LowerError::Nyi("slot out of range"));
     }
-    validate(ir)?;
+    ir.check_types().map_err(LowerError::Nyi)?;
     let n = ir.ins.len();
     let live = ir.live();
     // Last use of each value, counting guards' snapshots (their stubs read it).
@@ -950,7 +891,8 @@ impl Lower<'_> {
     /// The address of upvalue cell `k` of the closure constant `r` (`validate` has
     /// checked that it is a Lua function with that upvalue; the trace keeps it alive).
     fn upval_cell(&self, r: IrRef, k: u64) -> Result<u64, LowerError> {
-        closure_const(self.ir, r)
+        self.ir
+            .closure_const(r)
             .and_then(|f| f.upval_cell_addr(k as usize))
             .map(|a| a as u64)
             .ok_or(LowerError::Nyi("upvalue of a non-constant closure"))
@@ -1077,57 +1019,5 @@ impl Lower<'_> {
             op(&mut self.asm, d, y);
         }
         self.store_dst(i, d);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use moonbox_engine::jit::ir::IrIns;
-
-    fn ins(op: IrOp, ty: Ty, a: IrRef, b: IrRef, k: u64) -> IrIns {
-        IrIns { op, ty, a, b, k, snap: 0 }
-    }
-
-    fn ir_of(ins: Vec<IrIns>, consts: Vec<Value>) -> TraceIr {
-        TraceIr { ins, consts, ..TraceIr::default() }
-    }
-
-    /// The lowering refuses IR whose types would make the code dereference
-    /// something that is not what its op reads (IR is public: anyone may build it).
-    #[test]
-    fn ill_typed_ir_is_refused() {
-        let table = Ty::Boxed(tag::TABLE as u8);
-        let num = |n: f64| ins(IrOp::KNUM, Ty::Num, 0, 0, n.to_bits());
-        // A load through a number (its bits as an address).
-        let bad = ir_of(vec![num(4096.0), ins(IrOp::XLOAD, Ty::Num, 0, 0, 0)], vec![]);
-        assert!(validate(&bad).is_err());
-        // An array reference into a number.
-        let bad = ir_of(vec![num(1.0), ins(IrOp::AREF, Ty::Ptr, 0, 0, 0)], vec![]);
-        assert!(validate(&bad).is_err());
-        // A constant claiming to be a table.
-        let bad =
-            ir_of(vec![ins(IrOp::KBOX, table, 0, 0, 0), ins(IrOp::TMETA, Ty::Void, 0, 0, 0)], vec![Value::number(1.0)]);
-        assert!(validate(&bad).is_err());
-        // An address made by arithmetic.
-        let bad = ir_of(vec![num(1.0), ins(IrOp::ADD, Ty::Ptr, 0, 0, 0), ins(IrOp::XNNIL, Ty::Void, 1, 0, 0)], vec![]);
-        assert!(validate(&bad).is_err());
-        // An upvalue of something that is not a closure constant.
-        let bad = ir_of(vec![num(1.0), ins(IrOp::UREF, Ty::Ptr, 0, 0, 0)], vec![]);
-        assert!(validate(&bad).is_err());
-        // An operand defined after its use.
-        let bad = ir_of(vec![ins(IrOp::AREF, Ty::Ptr, 1, 2, 0), ins(IrOp::SLOAD, table, 0, 0, 0), num(1.0)], vec![]);
-        assert!(validate(&bad).is_err());
-        // What the recorder emits for `t[1]`: a guarded table, a checked element.
-        let good = ir_of(
-            vec![
-                ins(IrOp::SLOAD, table, 0, 0, 0),
-                num(1.0),
-                ins(IrOp::AREF, Ty::Ptr, 0, 1, 0),
-                ins(IrOp::XLOAD, Ty::Num, 2, 0, 0),
-            ],
-            vec![],
-        );
-        assert!(validate(&good).is_ok());
     }
 }
