@@ -1,0 +1,339 @@
+(module
+  (type (;0;) (func (param i32 i32) (result i32)))
+  (type (;1;) (func (param i64) (result f64)))
+  (type (;2;) (func (param i64 i64) (result i64)))
+  (type (;3;) (func (param i64 f64) (result f64)))
+  (import "env" "memory" (memory (;0;) 1))
+  (export "trace" (func $trace_1))
+  (func $trace_1 (;0;) (type 0) (param i32 i32) (result i32)
+    (local i64 i64 i32 i32 f64 f64 f64 f64 f64 f64 f64 f64 f64 f64 f64 f64 f64 f64 f64 f64 f64 f64)
+    local.get 0
+    i64.load
+    local.set 2
+    block ;; label = @1
+      block ;; label = @2
+        block ;; label = @3
+          block ;; label = @4
+            block ;; label = @5
+              block ;; label = @6
+                block ;; label = @7
+                  block ;; label = @8
+                    local.get 1
+                    i64.load offset=40
+                    local.set 3
+                    local.get 3
+                    i64.const -2111062325329920
+                    i64.ge_u
+                    br_if 0 (;@8;)
+                    local.get 3
+                    f64.reinterpret_i64
+                    local.set 6
+                    local.get 6
+                    f64.const 0x1p+1 (;=2;)
+                    f64.mul
+                    local.set 7
+                    local.get 1
+                    i64.load
+                    local.set 3
+                    local.get 3
+                    i64.const -2111062325329920
+                    i64.ge_u
+                    br_if 1 (;@7;)
+                    local.get 3
+                    f64.reinterpret_i64
+                    local.set 8
+                    local.get 8
+                    local.get 7
+                    f64.add
+                    local.set 9
+                    local.get 1
+                    i64.load offset=8
+                    local.set 3
+                    local.get 3
+                    i64.const -2111062325329920
+                    i64.ge_u
+                    br_if 2 (;@6;)
+                    local.get 3
+                    f64.reinterpret_i64
+                    local.set 10
+                    local.get 10
+                    f64.const 0x1.8p+0 (;=1.5;)
+                    f64.mul
+                    local.set 11
+                    local.get 9
+                    f64.const 0x1p-2 (;=0.25;)
+                    f64.mul
+                    local.set 12
+                    local.get 11
+                    local.get 12
+                    f64.sub
+                    local.set 13
+                    local.get 1
+                    i64.load offset=16
+                    local.set 3
+                    local.get 3
+                    i64.const -2111062325329920
+                    i64.ge_u
+                    br_if 3 (;@5;)
+                    local.get 3
+                    f64.reinterpret_i64
+                    local.set 14
+                    local.get 1
+                    i64.load offset=24
+                    local.set 3
+                    local.get 3
+                    i64.const -2111062325329920
+                    i64.ge_u
+                    br_if 3 (;@5;)
+                    local.get 3
+                    f64.reinterpret_i64
+                    local.set 15
+                    local.get 1
+                    i64.load offset=32
+                    local.set 3
+                    local.get 3
+                    i64.const -2111062325329920
+                    i64.ge_u
+                    br_if 3 (;@5;)
+                    local.get 3
+                    f64.reinterpret_i64
+                    local.set 16
+                    f64.const 0x0p+0 (;=0;)
+                    local.get 16
+                    f64.le
+                    i32.eqz
+                    br_if 3 (;@5;)
+                    local.get 14
+                    local.get 16
+                    f64.add
+                    local.set 17
+                    local.get 17
+                    local.get 15
+                    f64.le
+                    i32.eqz
+                    br_if 3 (;@5;)
+                    local.get 2
+                    i64.const 1
+                    i64.lt_s
+                    br_if 4 (;@4;)
+                    local.get 2
+                    i64.const 1
+                    i64.sub
+                    local.set 2
+                    loop ;; label = @9
+                      local.get 17
+                      f64.const 0x1p+1 (;=2;)
+                      f64.mul
+                      local.set 18
+                      local.get 9
+                      local.get 18
+                      f64.add
+                      local.set 19
+                      local.get 13
+                      f64.const 0x1.8p+0 (;=1.5;)
+                      f64.mul
+                      local.set 20
+                      local.get 19
+                      f64.const 0x1p-2 (;=0.25;)
+                      f64.mul
+                      local.set 21
+                      local.get 20
+                      local.get 21
+                      f64.sub
+                      local.set 22
+                      local.get 17
+                      local.get 16
+                      f64.add
+                      local.set 23
+                      local.get 23
+                      local.get 15
+                      f64.le
+                      i32.eqz
+                      br_if 7 (;@2;)
+                      local.get 2
+                      i64.const 1
+                      i64.lt_s
+                      br_if 8 (;@1;)
+                      local.get 2
+                      i64.const 1
+                      i64.sub
+                      local.set 2
+                      local.get 19
+                      local.get 22
+                      local.get 23
+                      local.get 20
+                      local.get 21
+                      local.set 12
+                      local.set 11
+                      local.set 17
+                      local.set 13
+                      local.set 9
+                      br 0 (;@9;)
+                    end
+                    unreachable
+                  end
+                  local.get 0
+                  local.get 2
+                  i64.store
+                  i32.const 65536
+                  return
+                end
+                local.get 1
+                local.get 7
+                i64.reinterpret_f64
+                i64.store offset=48
+                local.get 0
+                local.get 2
+                i64.store
+                i32.const 65537
+                return
+              end
+              local.get 1
+              local.get 9
+              i64.reinterpret_f64
+              i64.store
+              local.get 1
+              local.get 7
+              i64.reinterpret_f64
+              i64.store offset=48
+              local.get 0
+              local.get 2
+              i64.store
+              i32.const 65538
+              return
+            end
+            local.get 1
+            local.get 9
+            i64.reinterpret_f64
+            i64.store
+            local.get 1
+            local.get 13
+            i64.reinterpret_f64
+            i64.store offset=8
+            local.get 1
+            local.get 11
+            i64.reinterpret_f64
+            i64.store offset=48
+            local.get 1
+            local.get 12
+            i64.reinterpret_f64
+            i64.store offset=56
+            local.get 0
+            local.get 2
+            i64.store
+            i32.const 65539
+            return
+          end
+          local.get 1
+          local.get 9
+          i64.reinterpret_f64
+          i64.store
+          local.get 1
+          local.get 13
+          i64.reinterpret_f64
+          i64.store offset=8
+          local.get 1
+          local.get 11
+          i64.reinterpret_f64
+          i64.store offset=48
+          local.get 1
+          local.get 12
+          i64.reinterpret_f64
+          i64.store offset=56
+          local.get 0
+          local.get 2
+          i64.store
+          i32.const 65540
+          return
+        end
+        local.get 1
+        local.get 9
+        i64.reinterpret_f64
+        i64.store
+        local.get 1
+        local.get 13
+        i64.reinterpret_f64
+        i64.store offset=8
+        local.get 1
+        local.get 17
+        i64.reinterpret_f64
+        i64.store offset=16
+        local.get 1
+        local.get 17
+        i64.reinterpret_f64
+        i64.store offset=40
+        local.get 1
+        local.get 11
+        i64.reinterpret_f64
+        i64.store offset=48
+        local.get 1
+        local.get 12
+        i64.reinterpret_f64
+        i64.store offset=56
+        local.get 0
+        local.get 2
+        i64.store
+        i32.const 65541
+        return
+      end
+      local.get 1
+      local.get 19
+      i64.reinterpret_f64
+      i64.store
+      local.get 1
+      local.get 22
+      i64.reinterpret_f64
+      i64.store offset=8
+      local.get 1
+      local.get 17
+      i64.reinterpret_f64
+      i64.store offset=16
+      local.get 1
+      local.get 17
+      i64.reinterpret_f64
+      i64.store offset=40
+      local.get 1
+      local.get 20
+      i64.reinterpret_f64
+      i64.store offset=48
+      local.get 1
+      local.get 21
+      i64.reinterpret_f64
+      i64.store offset=56
+      local.get 0
+      local.get 2
+      i64.store
+      i32.const 65542
+      return
+    end
+    local.get 1
+    local.get 19
+    i64.reinterpret_f64
+    i64.store
+    local.get 1
+    local.get 22
+    i64.reinterpret_f64
+    i64.store offset=8
+    local.get 1
+    local.get 17
+    i64.reinterpret_f64
+    i64.store offset=16
+    local.get 1
+    local.get 17
+    i64.reinterpret_f64
+    i64.store offset=40
+    local.get 1
+    local.get 20
+    i64.reinterpret_f64
+    i64.store offset=48
+    local.get 1
+    local.get 21
+    i64.reinterpret_f64
+    i64.store offset=56
+    local.get 0
+    local.get 2
+    i64.store
+    i32.const 65543
+    return
+  )
+)

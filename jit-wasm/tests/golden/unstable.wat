@@ -1,0 +1,173 @@
+(module
+  (type (;0;) (func (param i32 i32) (result i32)))
+  (type (;1;) (func (param i64) (result f64)))
+  (type (;2;) (func (param i64 i64) (result i64)))
+  (type (;3;) (func (param i64 f64) (result f64)))
+  (import "env" "memory" (memory (;0;) 1))
+  (export "trace" (func $trace_1))
+  (func $trace_1 (;0;) (type 0) (param i32 i32) (result i32)
+    (local i64 i64 i32 i32 f64 f64 f64 f64 f64 f64)
+    local.get 0
+    i64.load
+    local.set 2
+    block ;; label = @1
+      block ;; label = @2
+        block ;; label = @3
+          block ;; label = @4
+            block ;; label = @5
+              loop ;; label = @6
+                local.get 1
+                i64.load
+                local.set 3
+                local.get 3
+                i64.const -1970324836974592
+                i64.ne
+                br_if 1 (;@5;)
+                local.get 1
+                i64.load offset=8
+                local.set 3
+                local.get 3
+                i64.const -2111062325329920
+                i64.ge_u
+                br_if 2 (;@4;)
+                local.get 3
+                f64.reinterpret_i64
+                local.set 6
+                local.get 6
+                f64.const 0x1p+0 (;=1;)
+                f64.add
+                local.set 7
+                local.get 1
+                i64.load offset=16
+                local.set 3
+                local.get 3
+                i64.const -2111062325329920
+                i64.ge_u
+                br_if 3 (;@3;)
+                local.get 3
+                f64.reinterpret_i64
+                local.set 8
+                local.get 1
+                i64.load offset=24
+                local.set 3
+                local.get 3
+                i64.const -2111062325329920
+                i64.ge_u
+                br_if 3 (;@3;)
+                local.get 3
+                f64.reinterpret_i64
+                local.set 9
+                local.get 1
+                i64.load offset=32
+                local.set 3
+                local.get 3
+                i64.const -2111062325329920
+                i64.ge_u
+                br_if 3 (;@3;)
+                local.get 3
+                f64.reinterpret_i64
+                local.set 10
+                f64.const 0x0p+0 (;=0;)
+                local.get 10
+                f64.le
+                i32.eqz
+                br_if 3 (;@3;)
+                local.get 8
+                local.get 10
+                f64.add
+                local.set 11
+                local.get 11
+                local.get 9
+                f64.le
+                i32.eqz
+                br_if 3 (;@3;)
+                local.get 2
+                i64.const 1
+                i64.lt_s
+                br_if 4 (;@2;)
+                local.get 2
+                i64.const 1
+                i64.sub
+                local.set 2
+                local.get 1
+                i64.const -1829587348619264
+                i64.store
+                local.get 1
+                local.get 7
+                i64.reinterpret_f64
+                i64.store offset=8
+                local.get 1
+                local.get 11
+                i64.reinterpret_f64
+                i64.store offset=16
+                local.get 1
+                local.get 11
+                i64.reinterpret_f64
+                i64.store offset=40
+                br 0 (;@6;)
+              end
+              unreachable
+            end
+            local.get 0
+            local.get 2
+            i64.store
+            i32.const 65536
+            return
+          end
+          local.get 1
+          i64.const -1829587348619264
+          i64.store
+          local.get 0
+          local.get 2
+          i64.store
+          i32.const 65537
+          return
+        end
+        local.get 1
+        i64.const -1829587348619264
+        i64.store
+        local.get 1
+        local.get 7
+        i64.reinterpret_f64
+        i64.store offset=8
+        local.get 0
+        local.get 2
+        i64.store
+        i32.const 65538
+        return
+      end
+      local.get 1
+      i64.const -1829587348619264
+      i64.store
+      local.get 1
+      local.get 7
+      i64.reinterpret_f64
+      i64.store offset=8
+      local.get 0
+      local.get 2
+      i64.store
+      i32.const 65539
+      return
+    end
+    local.get 1
+    i64.const -1829587348619264
+    i64.store
+    local.get 1
+    local.get 7
+    i64.reinterpret_f64
+    i64.store offset=8
+    local.get 1
+    local.get 11
+    i64.reinterpret_f64
+    i64.store offset=16
+    local.get 1
+    local.get 11
+    i64.reinterpret_f64
+    i64.store offset=40
+    local.get 0
+    local.get 2
+    i64.store
+    i32.const 65540
+    return
+  )
+)
