@@ -23,7 +23,15 @@ fn main() {
     }
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let root = manifest.parent().expect("host-wasi lives in the workspace").to_path_buf();
-    for p in ["host-wasi/guest", "engine/src", "engine/Cargo.toml", "Cargo.lock", "Cargo.toml"] {
+    for p in [
+        "host-wasi/guest",
+        "jit-wasm/src",
+        "jit-wasm/Cargo.toml",
+        "engine/src",
+        "engine/Cargo.toml",
+        "Cargo.lock",
+        "Cargo.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
     let target_dir = env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));

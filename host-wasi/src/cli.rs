@@ -2,9 +2,12 @@
 //! binary, and what the `moonbox` command runs when given `--sandbox`).
 //!
 //! ```text
-//! moonbox --sandbox [--memory SIZE] [--fuel N] [--timeout TIME]
+//! moonbox --sandbox [--memory SIZE] [--fuel N] [--timeout TIME] [-jCMD]... [-O[OPTS]]...
 //!                   [--allow-read DIR]... [--allow-write DIR]... [-e chunk | script | -] [args]...
 //! ```
+//!
+//! `-j` and `-O` are the native CLI's JIT flags; the tenant's trace JIT is the Wasm
+//! one (`moonbox-jit-wasm`), its traces compiled and checked by this host.
 //!
 //! The script (read by the host: naming it is granting it) runs in a fresh instance
 //! with the sandboxed Lua profile. It sees only the granted directories, each at its
@@ -24,7 +27,7 @@ use std::time::Duration;
 
 use crate::{Outcome, Sandbox, SandboxConfig, Script, Stdio, Tenant};
 
-const USAGE: &str = "usage: moonbox --sandbox [--memory SIZE] [--fuel N] [--timeout TIME] \
+const USAGE: &str = "usage: moonbox --sandbox [--memory SIZE] [--fuel N] [--timeout TIME] [-jCMD] [-O[OPTS]] \
 [--allow-read DIR]... [--allow-write DIR]... [-e chunk | script | -] [args]...";
 
 use moonbox_units::{parse_count, parse_duration, parse_size};
@@ -77,6 +80,7 @@ fn run(argv: &[String]) -> Result<u8, String> {
     let (mut memory_text, mut fuel_text, mut timeout_text) = ("64M".to_string(), String::new(), "10s".to_string());
     let mut i = 1;
     let mut script: Option<Script> = None;
+    let mut jit_flags: Vec<String> = Vec::new();
     while i < argv.len() {
         let a = argv[i].as_str();
         let next = || argv.get(i + 1).ok_or_else(|| format!("option '{a}' needs an argument\n{USAGE}"));
@@ -112,8 +116,11 @@ fn run(argv: &[String]) -> Result<u8, String> {
                 break;
             }
             "-v" => println!("moonbox {} (sandbox)", env!("CARGO_PKG_VERSION")),
-            "-j" | "-O" => i += 1,
-            _ if a.starts_with("-j") || a.starts_with("-O") => {}
+            "-j" => {
+                jit_flags.push(format!("-j{}", next()?));
+                i += 1;
+            }
+            _ if a.starts_with("-j") || a.starts_with("-O") => jit_flags.push(a.to_string()),
             "--" => {
                 i += 1;
                 break;
@@ -139,6 +146,11 @@ fn run(argv: &[String]) -> Result<u8, String> {
             None => return Err(format!("no script given\n{USAGE}")),
         },
     };
+    // The forced-exit test mode, as natively (`MOONBOX_JIT_EXITS=first|random:SEED`).
+    if let Ok(mode) = std::env::var("MOONBOX_JIT_EXITS") {
+        jit_flags.push(format!("--jit-exits={mode}"));
+    }
+    tenant = tenant.jit_flags(&jit_flags).map_err(|e| e.to_string())?;
     if let Ok(cwd) = std::env::current_dir().and_then(std::fs::canonicalize) {
         tenant = tenant.cwd(cwd.to_string_lossy().into_owned());
     }

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, ImportSection, MemorySection,
-    MemoryType, Module as EncodedModule, TypeSection, ValType as EncValType,
+    MemoryType, Module as EncodedModule, RefType, TableSection, TableType, TypeSection, ValType as EncValType,
 };
 use wasmtime::{Config, Engine, ExternType, Func, InstancePre, Linker, Module, Store, Val, ValType};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
@@ -137,8 +137,14 @@ impl ImportFuzzer {
             pending: Vec::new(),
             lua_error: None,
             script,
+            jit: crate::jit::JitLinks {
+                enabled: true,
+                caps: crate::JitCaps { traces: 4, ..Default::default() },
+                ..Default::default()
+            },
         };
         let mut store = Store::new(&self.engine, state);
+        store.data_mut().limiter.instances = 5;
         store.limiter(|s| &mut s.limiter);
         let _ = store.set_fuel(10_000_000);
         store.set_epoch_deadline(u64::MAX / 2);
@@ -273,9 +279,142 @@ fn stand_in(imports: &[(String, String, Vec<ValType>, Vec<ValType>)]) -> wasmtim
         page_size_log2: None,
     });
     exports.export("memory", ExportKind::Memory, 0);
+    // The function table, as the guest exports it (trace modules link into it).
+    let mut tables = TableSection::new();
+    tables.table(TableType {
+        element_type: RefType::FUNCREF,
+        table64: false,
+        minimum: 1,
+        maximum: None,
+        shared: false,
+    });
+    exports.export("__indirect_function_table", ExportKind::Table, 0);
     let mut m = EncodedModule::new();
-    m.section(&types).section(&imps).section(&funcs).section(&mems).section(&exports).section(&code);
+    m.section(&types).section(&imps).section(&funcs).section(&tables).section(&mems).section(&exports).section(&code);
     Ok(m.finish())
+}
+
+/// A stand-in guest for the trace-link import (`moonbox.jit_link`): it hands the
+/// host whatever bytes, pointers and lengths a test chooses, and calls what the
+/// host linked through its table, as the real guest does. Not part of the
+/// supported API (`tests/jit_link.rs`).
+pub struct LinkProbe {
+    store: Store<TenantState>,
+    instance: wasmtime::Instance,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// Where [`LinkProbe::link`] puts a module in the probe's memory.
+const PROBE_AT: i32 = 4096;
+
+impl LinkProbe {
+    /// A fresh probe: a tenant with `caps`, `fuel` units of fuel, the sandbox's
+    /// imports.
+    pub fn new(caps: crate::JitCaps, fuel: u64) -> wasmtime::Result<LinkProbe> {
+        let mut c = Config::new();
+        c.consume_fuel(true);
+        let engine = Engine::new(&c)?;
+        // link(ptr, len) -> i32; release(i); call(index, ctx, base) -> i32.
+        let mut types = TypeSection::new();
+        types.ty().function([EncValType::I32, EncValType::I32], [EncValType::I32]);
+        types.ty().function([EncValType::I32], []);
+        types.ty().function([EncValType::I32, EncValType::I32, EncValType::I32], [EncValType::I32]);
+        let mut imps = ImportSection::new();
+        imps.import("moonbox", "jit_link", EntityType::Function(0));
+        imps.import("moonbox", "jit_release", EntityType::Function(1));
+        let mut funcs = FunctionSection::new();
+        funcs.function(0).function(1).function(2);
+        let mut tables = TableSection::new();
+        tables.table(TableType {
+            element_type: RefType::FUNCREF,
+            table64: false,
+            minimum: 1,
+            maximum: None,
+            shared: false,
+        });
+        let mut mems = MemorySection::new();
+        mems.memory(MemoryType { minimum: 40, maximum: None, memory64: false, shared: false, page_size_log2: None });
+        let mut exports = ExportSection::new();
+        exports
+            .export("memory", ExportKind::Memory, 0)
+            .export("__indirect_function_table", ExportKind::Table, 0)
+            .export("link", ExportKind::Func, 2)
+            .export("release", ExportKind::Func, 3)
+            .export("call", ExportKind::Func, 4);
+        let mut code = CodeSection::new();
+        let mut f = Function::new([]);
+        f.instructions().local_get(0).local_get(1).call(0).end();
+        code.function(&f);
+        let mut f = Function::new([]);
+        f.instructions().local_get(0).call(1).end();
+        code.function(&f);
+        let mut f = Function::new([]);
+        f.instructions().local_get(1).local_get(2).local_get(0).call_indirect(0, 0).end();
+        code.function(&f);
+        let mut m = EncodedModule::new();
+        m.section(&types)
+            .section(&imps)
+            .section(&funcs)
+            .section(&tables)
+            .section(&mems)
+            .section(&exports)
+            .section(&code);
+        let module = Module::new(&engine, m.finish())?;
+        let mut linker: Linker<TenantState> = Linker::new(&engine);
+        crate::imports::add_to_linker(&mut linker)?;
+        let state = TenantState {
+            wasi: WasiCtxBuilder::new().build_p1(),
+            limiter: Limiter::new(64 << 20),
+            functions: Vec::new(),
+            max_call_bytes: 1 << 20,
+            pending: Vec::new(),
+            lua_error: None,
+            script: None,
+            jit: crate::jit::JitLinks { enabled: true, caps, ..Default::default() },
+        };
+        let mut store = Store::new(&engine, state);
+        store.data_mut().limiter.instances = 1 + caps.traces as usize;
+        store.limiter(|s| &mut s.limiter);
+        store.set_fuel(fuel)?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+        let instance = runtime.block_on(linker.instantiate_async(&mut store, &module))?;
+        Ok(LinkProbe { store, instance, runtime })
+    }
+
+    fn call_export(&mut self, name: &str, args: &[Val], results: usize) -> wasmtime::Result<Option<i32>> {
+        let f = self.instance.get_func(&mut self.store, name).ok_or_else(|| wasmtime::format_err!("no {name}"))?;
+        let mut out = vec![Val::I32(0); results];
+        self.runtime.block_on(f.call_async(&mut self.store, args, &mut out))?;
+        Ok(out.first().and_then(Val::i32))
+    }
+
+    /// Hands `module` to the host (copied into the probe's memory first): what
+    /// `jit_link` answered.
+    pub fn link(&mut self, module: &[u8]) -> wasmtime::Result<i32> {
+        let mem = self.instance.get_memory(&mut self.store, "memory").ok_or_else(|| wasmtime::format_err!("memory"))?;
+        mem.write(&mut self.store, PROBE_AT as usize, module)?;
+        self.link_raw(PROBE_AT, module.len() as i32)
+    }
+
+    /// `jit_link(ptr, len)` as given.
+    pub fn link_raw(&mut self, ptr: i32, len: i32) -> wasmtime::Result<i32> {
+        Ok(self.call_export("link", &[Val::I32(ptr), Val::I32(len)], 1)?.unwrap_or(0))
+    }
+
+    /// `jit_release(index)`.
+    pub fn release(&mut self, index: i32) -> wasmtime::Result<()> {
+        self.call_export("release", &[Val::I32(index)], 0).map(|_| ())
+    }
+
+    /// Calls table slot `index` as a trace, `(ctx, base) -> i32`.
+    pub fn call(&mut self, index: i32, ctx: i32, base: i32) -> wasmtime::Result<i32> {
+        Ok(self.call_export("call", &[Val::I32(index), Val::I32(ctx), Val::I32(base)], 1)?.unwrap_or(0))
+    }
+
+    /// Trace modules refused so far.
+    pub fn refused(&self) -> u32 {
+        self.store.data().jit.refused
+    }
 }
 
 impl Drop for ImportFuzzer {

@@ -24,7 +24,7 @@ fn memory(caller: &mut Caller<'_, TenantState>) -> Option<Memory> {
     caller.get_export("memory").and_then(Extern::into_memory)
 }
 
-fn read(caller: &mut Caller<'_, TenantState>, ptr: i32, len: i32, max: usize) -> Result<Vec<u8>, String> {
+pub(crate) fn read(caller: &mut Caller<'_, TenantState>, ptr: i32, len: i32, max: usize) -> Result<Vec<u8>, String> {
     let len = usize::try_from(len).map_err(|_| "negative length".to_string())?;
     if len > max {
         return Err(format!("host call too large ({len} bytes, limit {max})"));
@@ -122,6 +122,15 @@ pub(crate) fn add_to_linker(linker: &mut Linker<TenantState>) -> wasmtime::Resul
     linker.func_wrap("moonbox", "script_read", |mut caller: Caller<'_, TenantState>, buf: i32, len: i32| -> i32 {
         let Some(s) = caller.data().script.clone() else { return 0 };
         i32::from(s.len() == len.max(0) as usize && write(&mut caller, buf, &s))
+    })?;
+    linker.func_wrap("moonbox", "jit_available", |caller: Caller<'_, TenantState>| -> i32 {
+        i32::from(caller.data().jit.enabled)
+    })?;
+    linker.func_wrap_async("moonbox", "jit_link", |mut caller: Caller<'_, TenantState>, (ptr, len): (i32, i32)| {
+        Box::new(async move { crate::jit::link(&mut caller, ptr, len).await })
+    })?;
+    linker.func_wrap("moonbox", "jit_release", |mut caller: Caller<'_, TenantState>, index: i32| {
+        crate::jit::release(&mut caller, index)
     })?;
     linker.func_wrap("moonbox", "report_error", |mut caller: Caller<'_, TenantState>, ptr: i32, len: i32| {
         let len = len.clamp(0, MAX_ERROR_BYTES as i32);

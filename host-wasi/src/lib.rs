@@ -35,6 +35,7 @@ pub mod cli;
 #[doc(hidden)]
 pub mod fuzzing;
 mod imports;
+mod jit;
 mod outcome;
 mod pipe;
 mod sandbox;
@@ -43,6 +44,7 @@ mod tenant;
 mod wire;
 
 pub use cache::CacheStatus;
+pub use jit::{JitCaps, MAX_MODULE_BYTES};
 pub use outcome::{Outcome, RunResult};
 pub use sandbox::{Error, Sandbox, SandboxConfig, Script, GUEST_WASM};
 pub use tenant::{DirGrant, GrantError, HostFn, Stdio, Tenant};

@@ -68,4 +68,9 @@ pub struct RunResult {
     pub wall_time: Duration,
     /// The part of `wall_time` spent making the fresh instance (start latency).
     pub start_time: Duration,
+    /// Trace modules the guest's JIT linked, and how long each took to compile and
+    /// instantiate (in the order linked).
+    pub jit_link_times: Vec<Duration>,
+    /// Trace modules refused (malformed, or failed to compile).
+    pub jit_refused: u32,
 }

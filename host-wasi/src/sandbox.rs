@@ -51,6 +51,10 @@ pub struct SandboxConfig {
     pub fuel: bool,
     /// The epoch tick: wall-clock deadlines are checked with this precision.
     pub tick: Duration,
+    /// The most trace modules any tenant may link in one run (each is an instance
+    /// of the pool: it is sized for `max_concurrent × (1 + max_traces)`); a
+    /// tenant's [`JitCaps::traces`](crate::JitCaps) is capped by it.
+    pub max_traces: u32,
     /// The Wasm stack a run may use on the calling thread.
     pub max_wasm_stack: usize,
     /// Use the pooling allocator (fast instantiation); off, each run maps memory.
@@ -70,6 +74,7 @@ impl Default for SandboxConfig {
             fuel: true,
             tick: Duration::from_millis(1),
             max_wasm_stack: 1 << 20,
+            max_traces: crate::JitCaps::default().traces,
             pooling: true,
             cache_dir: crate::cache::cache_dir(),
         }
@@ -135,7 +140,8 @@ impl Sandbox {
         c.async_stack_size(config.max_wasm_stack + (512 << 10));
         if config.pooling {
             let mut pool = PoolingAllocationConfig::default();
-            pool.total_core_instances(config.max_concurrent)
+            let instances = u64::from(config.max_concurrent) * (1 + u64::from(config.max_traces));
+            pool.total_core_instances(u32::try_from(instances).unwrap_or(u32::MAX))
                 .total_memories(config.max_concurrent)
                 .total_tables(config.max_concurrent)
                 .total_stacks(config.max_concurrent)
@@ -237,6 +243,7 @@ impl Sandbox {
             argv.extend(["--cwd".into(), cwd.clone()]);
         }
         argv.extend(["--memory".into(), tenant.lua_memory_limit().to_string()]);
+        argv.extend(tenant.jit_flags.iter().cloned());
         for g in &tenant.dirs {
             argv.extend([if g.writable { "--grant-write" } else { "--grant-read" }.into(), g.guest.clone()]);
         }
@@ -279,8 +286,14 @@ impl Sandbox {
             pending: Vec::new(),
             lua_error: None,
             script: main_chunk,
+            jit: crate::jit::JitLinks {
+                caps: crate::JitCaps { traces: tenant.jit_caps.traces.min(self.config.max_traces), ..tenant.jit_caps },
+                enabled: tenant.jit,
+                ..Default::default()
+            },
         };
         let mut store = Store::new(&self.engine, state);
+        store.data_mut().limiter.instances = 1 + store.data().jit.caps.traces as usize;
         store.limiter(|s| &mut s.limiter);
         let fuel = tenant.fuel.unwrap_or(u64::MAX);
         if self.config.fuel {
@@ -323,6 +336,8 @@ impl Sandbox {
             peak_memory: state.limiter.peak,
             wall_time: t0.elapsed(),
             start_time,
+            jit_link_times: state.jit.link_times,
+            jit_refused: state.jit.refused,
         })
     }
 }

@@ -20,18 +20,22 @@ pub(crate) struct TenantState {
     pub lua_error: Option<Vec<u8>>,
     /// The main chunk handed over by the host.
     pub script: Option<Arc<[u8]>>,
+    /// The trace modules linked so far.
+    pub jit: crate::jit::JitLinks,
 }
 
 /// The memory cap, with the peak and whether the cap refused anything.
 pub(crate) struct Limiter {
     cap: usize,
+    /// Instances a run may have: the guest and its traces.
+    pub instances: usize,
     pub peak: usize,
     pub denied: bool,
 }
 
 impl Limiter {
     pub fn new(cap: usize) -> Limiter {
-        Limiter { cap, peak: 0, denied: false }
+        Limiter { cap, instances: 1, peak: 0, denied: false }
     }
 }
 
@@ -53,8 +57,8 @@ impl ResourceLimiter for Limiter {
     }
 
     fn instances(&self) -> usize {
-        // The guest itself; trace modules will be counted here when they arrive.
-        1
+        // The guest itself and its trace modules (`jit::JitCaps::traces`).
+        self.instances
     }
 
     fn memories(&self) -> usize {

@@ -1,5 +1,6 @@
 //! What one tenant may do: its limits, its directory grants and its host functions.
 
+use crate::jit::JitCaps;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +68,9 @@ pub struct Tenant {
     pub(crate) cwd: Option<String>,
     pub(crate) functions: Vec<(String, HostFn)>,
     pub(crate) max_call_bytes: usize,
+    pub(crate) jit: bool,
+    pub(crate) jit_caps: JitCaps,
+    pub(crate) jit_flags: Vec<String>,
 }
 
 impl Default for Tenant {
@@ -85,6 +89,9 @@ impl std::fmt::Debug for Tenant {
             .field("dirs", &self.dirs)
             .field("cwd", &self.cwd)
             .field("functions", &self.functions.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>())
+            .field("jit", &self.jit)
+            .field("jit_caps", &self.jit_caps)
+            .field("jit_flags", &self.jit_flags)
             .finish()
     }
 }
@@ -103,6 +110,9 @@ pub enum GrantError {
     /// A host function name that is not a dotted Lua name (`log`, `kv.get`).
     #[error("bad host function name '{0}' (expected names like log or kv.get)")]
     Name(String),
+    /// A JIT flag that is not one of `-j...`, `-O...`, `--jit-exits=...`.
+    #[error("bad JIT flag '{0}' (expected -jCMD, -OOPTS or --jit-exits=MODE)")]
+    JitFlag(String),
     /// A C function grant whose name is not a C identifier or whose signature is
     /// not `ret(param, ...)` over the grantable types.
     #[error("bad C function grant '{0}'")]
@@ -136,7 +146,40 @@ impl Tenant {
             cwd: None,
             functions: Vec::new(),
             max_call_bytes: 1 << 20,
+            jit: true,
+            jit_caps: JitCaps::default(),
+            jit_flags: Vec::new(),
         }
+    }
+
+    /// Whether the guest may compile traces (default: yes). Traces are Wasm
+    /// modules the host checks, compiles with the tenant's engine (fuel and
+    /// deadlines apply inside them) and links into the tenant's own instance.
+    pub fn jit(mut self, on: bool) -> Tenant {
+        self.jit = on;
+        self
+    }
+
+    /// Caps on what the guest's JIT may link in one run (see [`JitCaps`]).
+    pub fn jit_caps(mut self, caps: JitCaps) -> Tenant {
+        self.jit_caps = caps;
+        self
+    }
+
+    /// The native CLI's JIT flags, in order: `-jon`, `-joff`, `-jflush`, `-jv`,
+    /// `-jdump[=FLAGS]`, `-O[OPTS]` (`jit.opt.start`'s options), and the forced-exit
+    /// test mode `--jit-exits=first|random:SEED`. Anything else is refused here; a
+    /// flag the guest does not know ends the run with its message (exit status 1).
+    pub fn jit_flags<S: AsRef<str>>(mut self, flags: &[S]) -> Result<Tenant, GrantError> {
+        for f in flags {
+            let f = f.as_ref();
+            let ok = (f.len() > 2 && f.starts_with("-j")) || f.starts_with("-O") || f.starts_with("--jit-exits=");
+            if !ok || f.chars().any(char::is_whitespace) {
+                return Err(GrantError::JitFlag(f.to_string()));
+            }
+            self.jit_flags.push(f.to_string());
+        }
+        Ok(self)
     }
 
     /// The tenant's memory limit, in bytes: what a platform sizes its machines by.

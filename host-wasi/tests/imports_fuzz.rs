@@ -32,7 +32,9 @@ fn every_import_survives_garbage() {
     let mut f = ImportFuzzer::new().expect("the fuzzer starts");
     f.panicking_function = true;
     let names: Vec<&str> = f.imports().collect();
-    for must in ["moonbox.host_call", "moonbox.host_result", "moonbox.script_read", "moonbox.report_error"] {
+    for must in
+        ["moonbox.host_call", "moonbox.host_result", "moonbox.script_read", "moonbox.report_error", "moonbox.jit_link"]
+    {
         assert!(names.contains(&must), "{must} not among the guest's imports: {names:?}");
     }
     assert!(names.iter().any(|n| n.starts_with("wasi_snapshot_preview1.path_open")), "{names:?}");

@@ -3,8 +3,14 @@
 //!
 //! ```text
 //! moonbox [--cwd DIR] [--memory BYTES] [--grant-read DIR]... [--grant-write DIR]...
+//!         [-jCMD]... [-O[OPTS]]... [--jit-exits=MODE]
 //!         [--host-script NAME] [--] (-e CHUNK | SCRIPT | -) [ARGS]...
 //! ```
+//!
+//! `-j` and `-O` are the native CLI's (`-jon`, `-joff`, `-jflush`, `-jv`,
+//! `-jdump[=FLAGS]`; `-O` with `jit.opt.start`'s options), in order; `--jit-exits=
+//! first|random:SEED` is the forced-exit test mode (`MOONBOX_JIT_EXITS` natively).
+//! The JIT is the Wasm one (`jit.rs`): on when the host links traces.
 //!
 //! `--host-script NAME` takes the main chunk from the host (the `moonbox.script_*`
 //! imports) instead of a file: the host reads the script the user named, which need
@@ -24,6 +30,7 @@
 //! matcher recurse within fixed limits, which the stack size in `build.rs` covers.
 
 mod host;
+mod jit;
 mod profile;
 mod wire;
 
@@ -51,6 +58,7 @@ fn run(argv: &[String]) -> u8 {
     let mut memory: Option<usize> = None;
     let mut chunk: Option<String> = None;
     let mut host_script: Option<String> = None;
+    let mut jit_args: Vec<String> = Vec::new();
     while i < argv.len() {
         let a = argv[i].as_str();
         let value = argv.get(i + 1);
@@ -68,6 +76,10 @@ fn run(argv: &[String]) -> u8 {
             ("--grant-read" | "--grant-write", Some(dir)) => {
                 grants.add(dir, a == "--grant-write");
                 i += 2;
+            }
+            (j, _) if (j.len() > 2 && j.starts_with("-j")) || j.starts_with("-O") || j.starts_with("--jit-exits=") => {
+                jit_args.push(j.to_string());
+                i += 1;
             }
             ("--host-script", Some(name)) => {
                 host_script = Some(name.clone());
@@ -89,6 +101,13 @@ fn run(argv: &[String]) -> u8 {
     let mut vm = profile::new_state(grants);
     vm.set_memory_limit(memory);
     host::install(&mut vm);
+    jit::install(&mut vm);
+    for a in &jit_args {
+        if let Err(m) = jit::apply(&mut vm, a) {
+            eprintln!("{prog}: {m}");
+            return 1;
+        }
+    }
     let (script, name, src) = match (chunk, &host_script) {
         (Some(src), _) => (None, "=(command line)".to_string(), Ok(src.into_bytes())),
         (None, Some(path)) => {
@@ -125,13 +144,15 @@ fn run(argv: &[String]) -> u8 {
         }
     };
     let args: Vec<Value> = argv[i..].iter().map(|a| vm.str_value(a.as_bytes())).collect();
-    match vm.call_value(f, &args, 0) {
+    let status = match vm.call_value(f, &args, 0) {
         Ok(_) => 0,
         Err(e) => {
             report(&mut vm, &prog, &e);
             exit_status(&e)
         }
-    }
+    };
+    jit::finish(&vm);
+    status
 }
 
 /// 1 for an error, [`EXIT_MEMORY`] when the engine's memory limit raised it: so the host
