@@ -7,7 +7,9 @@
 //! ```
 //!
 //! `-j` and `-O` are the native CLI's JIT flags; the tenant's trace JIT is the Wasm
-//! one (`moonbox-jit-wasm`), its traces compiled and checked by this host.
+//! one (`moonbox-jit-wasm`), its traces compiled and checked by this host. `-jstats`
+//! prints, at the end, how many trace modules the host linked and how long each
+//! link (compile + instantiate) took.
 //!
 //! The script (read by the host: naming it is granting it) runs in a fresh instance
 //! with the sandboxed Lua profile. It sees only the granted directories, each at its
@@ -81,6 +83,7 @@ fn run(argv: &[String]) -> Result<u8, String> {
     let mut i = 1;
     let mut script: Option<Script> = None;
     let mut jit_flags: Vec<String> = Vec::new();
+    let mut jit_stats = false;
     while i < argv.len() {
         let a = argv[i].as_str();
         let next = || argv.get(i + 1).ok_or_else(|| format!("option '{a}' needs an argument\n{USAGE}"));
@@ -116,6 +119,8 @@ fn run(argv: &[String]) -> Result<u8, String> {
                 break;
             }
             "-v" => println!("moonbox {} (sandbox)", env!("CARGO_PKG_VERSION")),
+            // moonbox's own: the host's record of trace links, at the end.
+            "-jstats" => jit_stats = true,
             "-j" => {
                 jit_flags.push(format!("-j{}", next()?));
                 i += 1;
@@ -167,6 +172,11 @@ fn run(argv: &[String]) -> Result<u8, String> {
     sandbox.check_grants(&tenant).map_err(|e| e.to_string())?;
     let args: Vec<&str> = argv[i..].iter().map(String::as_str).collect();
     let r = sandbox.run(&tenant, &script, &args).map_err(|e| format!("{e:#}"))?;
+    if jit_stats {
+        let ms: Vec<String> = r.jit_link_times.iter().map(|d| format!("{:.3}", d.as_secs_f64() * 1e3)).collect();
+        eprintln!("jit: {} traces linked, {} refused", r.jit_link_times.len(), r.jit_refused);
+        eprintln!("jit: link times ms: {}", ms.join(" "));
+    }
     // As the native CLI names the chunk in a limit's message.
     let name = match &script {
         Script::Eval(_) => "(command line)",

@@ -70,6 +70,13 @@ pub struct EmitOptions {
     pub force_checks: bool,
     /// Where the helpers are in the guest's table.
     pub helpers: HelperIndices,
+    /// The address of the trace's exit link table (one `u32` per snapshot: 0, or
+    /// the table index of a side trace to go on in after storing that snapshot).
+    /// None: no links.
+    pub exit_links: Option<u32>,
+    /// A side trace's end: the table index of the trace it goes on in (a tail
+    /// call, after storing its last snapshot). None: it exits by that snapshot.
+    pub link_to: Option<u32>,
 }
 
 /// Why a trace could not be emitted.
@@ -193,7 +200,7 @@ pub fn emit(ir: &TraceIr, opts: &EmitOptions) -> Result<Vec<u8>, EmitError> {
             page_size_log2: None,
         }),
     );
-    if calls_helpers(ir, &live) {
+    if calls_helpers(ir, &live) || opts.exit_links.is_some() || opts.link_to.is_some() {
         imports.import(
             "env",
             "table",
@@ -740,10 +747,27 @@ impl Emitter<'_> {
             }
             self.sink().br(0).end();
         } else if ir.link {
-            // A side trace's end: out by the loop snapshot (the engine goes on in
-            // the trace it links to).
-            let d = self.depth + ir.loop_snap as u32;
-            self.sink().br(d).end();
+            match self.opts.link_to {
+                // A side trace's end: the loop snapshot, then on in the next trace.
+                Some(index) => {
+                    self.write_snap(ir.loop_snap);
+                    self.sink()
+                        .local_get(L_CTX)
+                        .local_get(L_BUDGET)
+                        .i64_store(mem(CTX_BUDGET, 3))
+                        .local_get(L_CTX)
+                        .local_get(L_BASE)
+                        .i32_const(index as i32)
+                        .return_call_indirect(0, TY_TRACE)
+                        .end();
+                }
+                // ... or out by the loop snapshot (the engine goes on in the trace
+                // it links to).
+                None => {
+                    let d = self.depth + ir.loop_snap as u32;
+                    self.sink().br(d).end();
+                }
+            }
         } else {
             self.write_snap(ir.loop_snap);
             self.sink().br(0).end();
@@ -755,12 +779,22 @@ impl Emitter<'_> {
             self.sink().end();
             self.write_snap(s);
             let code = exit_code(self.opts.number, s as u32);
-            self.sink()
-                .local_get(L_CTX)
-                .local_get(L_BUDGET)
-                .i64_store(mem(CTX_BUDGET, 3))
-                .i32_const(code as i32)
-                .return_();
+            self.sink().local_get(L_CTX).local_get(L_BUDGET).i64_store(mem(CTX_BUDGET, 3));
+            if let Some(links) = self.opts.exit_links {
+                // A side trace attached to this exit: go on in it.
+                let at = links.wrapping_add(4 * s as u32) as i32;
+                self.sink()
+                    .i32_const(at)
+                    .i32_load(mem(0, 2))
+                    .local_tee(L_T32A)
+                    .if_(BlockType::Empty)
+                    .local_get(L_CTX)
+                    .local_get(L_BASE)
+                    .local_get(L_T32A)
+                    .return_call_indirect(0, TY_TRACE)
+                    .end();
+            }
+            self.sink().i32_const(code as i32).return_();
         }
         self.sink().end();
         Ok(())

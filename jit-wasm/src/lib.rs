@@ -47,7 +47,7 @@
 mod call;
 pub mod emit;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use moonbox_engine::jit::ir::TraceIr;
@@ -149,15 +149,26 @@ impl TraceBackend for WasmBackend {
         &mut self,
         ir: &TraceIr,
         opts: &CompileOptions,
-        _link_to: Option<&dyn CompiledTrace>,
+        link_to: Option<&dyn CompiledTrace>,
     ) -> Result<Box<dyn CompiledTrace>, String> {
         if self.full {
             return Err("TRACECAP: the host's trace cap is reached".into());
         }
+        // Links only outside the forced-exit test mode (a linked trace would read
+        // another trace's force bytes).
+        let target = match link_to {
+            Some(t) if !opts.force_checks => {
+                t.as_any().downcast_ref::<WasmTrace>().filter(|t| !t.force_checks).map(|t| Rc::clone(&t.tc))
+            }
+            _ => None,
+        };
+        let exit_links: Box<[Cell<u32>]> = (0..ir.snaps.len()).map(|_| Cell::new(0)).collect();
         let eopts = emit::EmitOptions {
             number: opts.number,
             force_checks: opts.force_checks,
             helpers: HelperIndices::current(),
+            exit_links: (!opts.force_checks).then_some(exit_links.as_ptr() as usize as u32),
+            link_to: target.as_ref().map(|t| t.index),
         };
         let module = emit::emit(ir, &eopts).map_err(|e| e.to_string())?;
         let index = match self.linker.borrow_mut().link(&module) {
@@ -168,33 +179,59 @@ impl TraceBackend for WasmBackend {
             }
             Err(LinkError::Refused) => return Err("the host refused the trace module".into()),
         };
-        Ok(Box::new(WasmTrace {
+        let tc = TraceCode {
             index,
             linker: Rc::clone(&self.linker),
-            nsnaps: ir.snaps.len(),
-            force_checks: opts.force_checks,
-            size: module.len(),
-            module: opts.listing.then_some(module),
-        }))
+            exit_links,
+            links: RefCell::new(Vec::new()),
+            _link_to: target,
+        };
+        Ok(Box::new(WasmTrace { tc: Rc::new(tc), nsnaps: ir.snaps.len(), force_checks: opts.force_checks, module }))
     }
 }
 
-/// A linked trace: its function's table index.
-pub struct WasmTrace {
+/// A linked trace's table slot and the memory its code reads. Links: an exit of a
+/// trace tail-calls the table index in its exit link table (when not zero), and a
+/// side trace's end tail-calls the trace it goes on in. Whatever a trace may call
+/// is kept alive (its slot not released, its link table not freed) by an `Rc` per
+/// link, so no call ever lands in a released or reused slot. Dropping a
+/// [`WasmTrace`] zeroes its link table and lets go of its links, which also breaks
+/// the cycles links form.
+struct TraceCode {
     index: u32,
     linker: Rc<RefCell<dyn TraceLinker>>,
-    nsnaps: usize,
-    force_checks: bool,
-    size: usize,
-    /// The module's bytes, kept when a listing was asked for.
-    module: Option<Vec<u8>>,
+    /// One table index per snapshot, 0 when the exit returns to the engine: read by
+    /// the code (its address is in the module).
+    exit_links: Box<[Cell<u32>]>,
+    /// The code each non-zero entry of `exit_links` calls.
+    links: RefCell<Vec<Option<Rc<TraceCode>>>>,
+    /// The trace a side trace's end calls (held only to keep it alive).
+    _link_to: Option<Rc<TraceCode>>,
 }
 
-impl Drop for WasmTrace {
+impl Drop for TraceCode {
     fn drop(&mut self) {
         if let Ok(mut l) = self.linker.try_borrow_mut() {
             l.release(self.index);
         }
+    }
+}
+
+/// A linked trace.
+pub struct WasmTrace {
+    tc: Rc<TraceCode>,
+    nsnaps: usize,
+    force_checks: bool,
+    /// The module's bytes (`jit.util.tracemc`, the playground's Wasm view).
+    module: Vec<u8>,
+}
+
+impl Drop for WasmTrace {
+    fn drop(&mut self) {
+        for l in self.tc.exit_links.iter() {
+            l.set(0);
+        }
+        self.tc.links.borrow_mut().clear();
     }
 }
 
@@ -219,17 +256,45 @@ impl CompiledTrace for WasmTrace {
             thread: env.thread as u32,
             _pad: 0,
         };
-        let exit = call::call(self.index, &mut ctx, stack_ptr.wrapping_add(base));
+        let exit = call::call(self.tc.index, &mut ctx, stack_ptr.wrapping_add(base));
         *budget = ctx.budget;
         exit
     }
 
+    fn attach(&self, exit: u32, side: &dyn CompiledTrace) -> bool {
+        let Some(side) = side.as_any().downcast_ref::<WasmTrace>() else { return false };
+        if self.force_checks || side.force_checks {
+            return false;
+        }
+        let Some(slot) = self.tc.exit_links.get(exit as usize) else { return false };
+        let mut links = self.tc.links.borrow_mut();
+        if links.len() < self.tc.exit_links.len() {
+            links.resize(self.tc.exit_links.len(), None);
+        }
+        // Keep the target alive first, then publish its index.
+        if let Some(l) = links.get_mut(exit as usize) {
+            *l = Some(Rc::clone(&side.tc));
+            slot.set(side.tc.index);
+            return true;
+        }
+        false
+    }
+
+    fn detach(&self, exit: u32) {
+        if let Some(slot) = self.tc.exit_links.get(exit as usize) {
+            slot.set(0);
+        }
+        if let Some(l) = self.tc.links.borrow_mut().get_mut(exit as usize) {
+            *l = None;
+        }
+    }
+
     fn code_size(&self) -> usize {
-        self.size
+        self.module.len()
     }
 
     fn mcode(&self) -> Option<Vec<u8>> {
-        self.module.clone()
+        Some(self.module.clone())
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

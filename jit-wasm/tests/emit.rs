@@ -40,7 +40,15 @@ impl TraceBackend for Checking {
         link_to: Option<&dyn CompiledTrace>,
     ) -> Result<Box<dyn CompiledTrace>, String> {
         for force_checks in [false, true] {
-            let eopts = EmitOptions { number: opts.number, force_checks, helpers: HelperIndices::current() };
+            // Linked as the backend links them (a link table, a side trace's target),
+            // or, in the forced-exit mode, not at all.
+            let eopts = EmitOptions {
+                number: opts.number,
+                force_checks,
+                helpers: HelperIndices::current(),
+                exit_links: (!force_checks).then_some(0x10000),
+                link_to: (ir.link && !force_checks).then_some(7),
+            };
             let mut seen = self.seen.borrow_mut();
             match emit(ir, &eopts) {
                 Ok(m) => {

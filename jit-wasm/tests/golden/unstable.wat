@@ -4,6 +4,7 @@
   (type (;2;) (func (param i64 i64) (result i64)))
   (type (;3;) (func (param i64 f64) (result f64)))
   (import "env" "memory" (memory (;0;) 1))
+  (import "env" "table" (table (;0;) 1 funcref))
   (export "trace" (func $trace_1))
   (func $trace_1 (;0;) (type 0) (param i32 i32) (result i32)
     (local i64 i64 i32 i32 f64 f64 f64 f64 f64 f64)
@@ -112,6 +113,15 @@
             local.get 2
             i64.store
             i32.const 65536
+            i32.load
+            local.tee 4
+            if ;; label = @5
+              local.get 0
+              local.get 1
+              local.get 4
+              return_call_indirect (type 0)
+            end
+            i32.const 65536
             return
           end
           local.get 1
@@ -120,6 +130,15 @@
           local.get 0
           local.get 2
           i64.store
+          i32.const 65540
+          i32.load
+          local.tee 4
+          if ;; label = @4
+            local.get 0
+            local.get 1
+            local.get 4
+            return_call_indirect (type 0)
+          end
           i32.const 65537
           return
         end
@@ -133,6 +152,15 @@
         local.get 0
         local.get 2
         i64.store
+        i32.const 65544
+        i32.load
+        local.tee 4
+        if ;; label = @3
+          local.get 0
+          local.get 1
+          local.get 4
+          return_call_indirect (type 0)
+        end
         i32.const 65538
         return
       end
@@ -146,6 +174,15 @@
       local.get 0
       local.get 2
       i64.store
+      i32.const 65548
+      i32.load
+      local.tee 4
+      if ;; label = @2
+        local.get 0
+        local.get 1
+        local.get 4
+        return_call_indirect (type 0)
+      end
       i32.const 65539
       return
     end
@@ -167,6 +204,15 @@
     local.get 0
     local.get 2
     i64.store
+    i32.const 65552
+    i32.load
+    local.tee 4
+    if ;; label = @1
+      local.get 0
+      local.get 1
+      local.get 4
+      return_call_indirect (type 0)
+    end
     i32.const 65540
     return
   )

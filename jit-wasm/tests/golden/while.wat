@@ -4,6 +4,7 @@
   (type (;2;) (func (param i64 i64) (result i64)))
   (type (;3;) (func (param i64 f64) (result f64)))
   (import "env" "memory" (memory (;0;) 1))
+  (import "env" "table" (table (;0;) 1 funcref))
   (export "trace" (func $trace_1))
   (func $trace_1 (;0;) (type 0) (param i32 i32) (result i32)
     (local i64 i64 i32 i32 f64 f64 f64 f64 f64 f64)
@@ -112,6 +113,15 @@
                         local.get 2
                         i64.store
                         i32.const 65536
+                        i32.load
+                        local.tee 4
+                        if ;; label = @11
+                          local.get 0
+                          local.get 1
+                          local.get 4
+                          return_call_indirect (type 0)
+                        end
+                        i32.const 65536
                         return
                       end
                       local.get 1
@@ -121,6 +131,15 @@
                       local.get 0
                       local.get 2
                       i64.store
+                      i32.const 65540
+                      i32.load
+                      local.tee 4
+                      if ;; label = @10
+                        local.get 0
+                        local.get 1
+                        local.get 4
+                        return_call_indirect (type 0)
+                      end
                       i32.const 65537
                       return
                     end
@@ -135,6 +154,15 @@
                     local.get 0
                     local.get 2
                     i64.store
+                    i32.const 65544
+                    i32.load
+                    local.tee 4
+                    if ;; label = @9
+                      local.get 0
+                      local.get 1
+                      local.get 4
+                      return_call_indirect (type 0)
+                    end
                     i32.const 65538
                     return
                   end
@@ -149,6 +177,15 @@
                   local.get 0
                   local.get 2
                   i64.store
+                  i32.const 65548
+                  i32.load
+                  local.tee 4
+                  if ;; label = @8
+                    local.get 0
+                    local.get 1
+                    local.get 4
+                    return_call_indirect (type 0)
+                  end
                   i32.const 65539
                   return
                 end
@@ -166,6 +203,15 @@
                 local.get 0
                 local.get 2
                 i64.store
+                i32.const 65552
+                i32.load
+                local.tee 4
+                if ;; label = @7
+                  local.get 0
+                  local.get 1
+                  local.get 4
+                  return_call_indirect (type 0)
+                end
                 i32.const 65540
                 return
               end
@@ -183,6 +229,15 @@
               local.get 0
               local.get 2
               i64.store
+              i32.const 65556
+              i32.load
+              local.tee 4
+              if ;; label = @6
+                local.get 0
+                local.get 1
+                local.get 4
+                return_call_indirect (type 0)
+              end
               i32.const 65541
               return
             end
@@ -200,6 +255,15 @@
             local.get 0
             local.get 2
             i64.store
+            i32.const 65560
+            i32.load
+            local.tee 4
+            if ;; label = @5
+              local.get 0
+              local.get 1
+              local.get 4
+              return_call_indirect (type 0)
+            end
             i32.const 65542
             return
           end
@@ -217,6 +281,15 @@
           local.get 0
           local.get 2
           i64.store
+          i32.const 65564
+          i32.load
+          local.tee 4
+          if ;; label = @4
+            local.get 0
+            local.get 1
+            local.get 4
+            return_call_indirect (type 0)
+          end
           i32.const 65543
           return
         end
@@ -234,6 +307,15 @@
         local.get 0
         local.get 2
         i64.store
+        i32.const 65568
+        i32.load
+        local.tee 4
+        if ;; label = @3
+          local.get 0
+          local.get 1
+          local.get 4
+          return_call_indirect (type 0)
+        end
         i32.const 65544
         return
       end
@@ -251,6 +333,15 @@
       local.get 0
       local.get 2
       i64.store
+      i32.const 65572
+      i32.load
+      local.tee 4
+      if ;; label = @2
+        local.get 0
+        local.get 1
+        local.get 4
+        return_call_indirect (type 0)
+      end
       i32.const 65545
       return
     end
@@ -268,6 +359,15 @@
     local.get 0
     local.get 2
     i64.store
+    i32.const 65576
+    i32.load
+    local.tee 4
+    if ;; label = @1
+      local.get 0
+      local.get 1
+      local.get 4
+      return_call_indirect (type 0)
+    end
     i32.const 65546
     return
   )
