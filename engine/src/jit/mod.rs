@@ -264,6 +264,9 @@ pub struct Jit {
     pub verbose: bool,
     /// `-jdump`: print each trace's bytecode, IR and machine code on stderr.
     pub dump: bool,
+    /// Where `-jv` and `-jdump` text goes (whole lines); `None`: stderr. The
+    /// playground shows it in its JIT view.
+    pub sink: Option<std::rc::Rc<dyn Fn(&str)>>,
     /// What `-jdump` prints: bytecode (`b`), IR and snapshots (`i`), machine code (`m`).
     pub dump_flags: DumpFlags,
     pub force: ForceExits,
@@ -413,6 +416,7 @@ impl Default for Jit {
             opt_flags: OPT_3,
             params: PARAMS.map(|(_, v)| v),
             verbose: false,
+            sink: None,
             dump: false,
             dump_flags: DumpFlags::default(),
             force: ForceExits::Off,
@@ -437,6 +441,14 @@ impl Default for Jit {
 }
 
 impl Jit {
+    /// Writes `-jv`/`-jdump` text to the sink (stderr by default).
+    fn write(&self, text: &str) {
+        match &self.sink {
+            Some(f) => f(text),
+            None => eprint!("{text}"),
+        }
+    }
+
     /// Whether a backend is installed (the JIT exists on this state).
     pub fn available(&self) -> bool {
         self.backend.is_some()
@@ -746,7 +758,7 @@ impl Vm {
 
     fn jit_log(&self, line: &str) {
         if self.jit.verbose || self.jit.dump {
-            eprintln!("{line}");
+            self.jit.write(&format!("{line}\n"));
         }
     }
 
@@ -899,7 +911,7 @@ impl Vm {
                     rec.last_proto().line_at(rec.last_pc())
                 );
                 if self.jit.dump {
-                    eprint!("{}", self.jit.rec_log);
+                    self.jit.write(&self.jit.rec_log);
                 }
                 self.jit_log(&msg);
             }
@@ -953,7 +965,7 @@ impl Vm {
                 at_proto.line_at(at)
             );
             if self.jit.dump {
-                eprint!("{}", self.jit.rec_log);
+                self.jit.write(&self.jit.rec_log);
             }
             self.jit_log(&msg);
         }
@@ -1043,10 +1055,17 @@ impl Vm {
                 Some(_) => out.push_str(&format!("---- TRACE {number} stop -> {link_target}\n")),
                 None => out.push_str(&format!("---- TRACE {number} stop -> loop\n")),
             }
-            eprint!("{out}");
+            self.jit.write(&out);
         }
         if self.jit.verbose {
-            let at = format!("{}:{}", short_src(&first_proto), first_proto.line_at(first_pc));
+            // A root trace is named by its loop instruction's line (the `for`,
+            // `while` or `repeat` line), as LuaJIT names it; a side trace by its
+            // first instruction's.
+            let line = match side {
+                Some(_) => first_proto.line_at(first_pc),
+                None => proto.line_at(anchor),
+            };
+            let at = format!("{}:{line}", short_src(&first_proto));
             match side {
                 Some((_, (parent, exit), _)) => {
                     self.jit_log(&format!("[TRACE {number:>3} ({parent}/{exit}) {at} -> {link_target}]"))
