@@ -7,11 +7,62 @@
 //! that `lastPanic()` can say what happened before the worker is replaced.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
-use js_sys::{Array, Function, Object, Reflect};
+use js_sys::{Array, Function, Object, Reflect, Uint8Array, WebAssembly};
+use moonbox_jit_wasm::{LinkError, TraceLinker, WasmBackend};
 use wasm_bindgen::prelude::*;
 
 use crate::session::{Host, Options, RunOutcome, Session};
+
+/// Trace modules linked per state; past it, no more traces (the engine says so).
+const MAX_TRACES: u32 = 1000;
+
+/// Links trace modules into this module's own function table: compiled and
+/// instantiated synchronously (the engine runs in a Worker), against the engine's
+/// memory and table, their `trace` function put into a free slot of the table.
+struct PageLinker {
+    linked: u32,
+    free: Vec<u32>,
+}
+
+impl PageLinker {
+    fn try_link(&mut self, module: &[u8]) -> Result<u32, JsValue> {
+        let bytes = Uint8Array::from(module);
+        let module = WebAssembly::Module::new(&bytes.into())?;
+        let env = Object::new();
+        Reflect::set(&env, &"memory".into(), &wasm_bindgen::memory())?;
+        let table: WebAssembly::Table = wasm_bindgen::function_table().dyn_into()?;
+        Reflect::set(&env, &"table".into(), &table)?;
+        let imports = Object::new();
+        Reflect::set(&imports, &"env".into(), &env)?;
+        let instance = WebAssembly::Instance::new(&module, &imports)?;
+        let f: Function = Reflect::get(&instance.exports(), &"trace".into())?.dyn_into()?;
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None => table.grow(1)?,
+        };
+        table.set(index, &f)?;
+        Ok(index)
+    }
+}
+
+impl TraceLinker for PageLinker {
+    fn link(&mut self, module: &[u8]) -> Result<u32, LinkError> {
+        if self.linked >= MAX_TRACES {
+            return Err(LinkError::Full);
+        }
+        let index = self.try_link(module).map_err(|_| LinkError::Refused)?;
+        self.linked += 1;
+        Ok(index)
+    }
+
+    fn release(&mut self, index: u32) {
+        // The slot keeps its function until it is reused: nothing calls it (the
+        // engine releases a trace only when no other trace links to it).
+        self.free.push(index);
+    }
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -52,6 +103,7 @@ pub fn version() -> String {
 
 struct BrowserHost {
     on_output: Option<Function>,
+    on_jit: Option<Function>,
 }
 
 impl Host for BrowserHost {
@@ -67,6 +119,11 @@ impl Host for BrowserHost {
             let _ = f.call1(&JsValue::NULL, &JsValue::from_str(text));
         }
     }
+    fn jit_text(&self, text: &str) {
+        if let Some(f) = &self.on_jit {
+            let _ = f.call1(&JsValue::NULL, &JsValue::from_str(text));
+        }
+    }
 }
 
 /// A Lua state for JavaScript.
@@ -74,6 +131,7 @@ impl Host for BrowserHost {
 pub struct Lua {
     session: Session<BrowserHost>,
     on_output: Option<Function>,
+    on_jit: Option<Function>,
 }
 
 fn get(o: &JsValue, key: &str) -> JsValue {
@@ -106,6 +164,8 @@ fn options(o: &JsValue) -> Options {
         time_limit_ms: limit(o, "timeLimitMs", None),
         host_clock: true,
         flush_interval_ms: limit(o, "flushIntervalMs", Some(100.0)),
+        jit: get(o, "jit").as_bool().unwrap_or(true),
+        jit_verbose: get(o, "onJit").is_function(),
     }
 }
 
@@ -131,6 +191,20 @@ fn to_js(r: RunOutcome) -> JsValue {
     set(&o, "budgetUsed", opt_num(r.budget_used.map(|b| b as f64)));
     set(&o, "elapsedMs", r.elapsed_ms);
     set(&o, "truncated", r.truncated);
+    let traces: Array = r
+        .traces
+        .into_iter()
+        .map(|t| {
+            let v = Object::new();
+            set(&v, "number", t.number);
+            set(&v, "title", t.title);
+            set(&v, "ir", t.ir);
+            let wasm = t.code.and_then(|c| wasmprinter::print_bytes(c).ok());
+            set(&v, "wasm", wasm.map_or(JsValue::NULL, JsValue::from));
+            JsValue::from(v)
+        })
+        .collect();
+    set(&o, "traces", traces);
     o.into()
 }
 
@@ -138,12 +212,24 @@ fn to_js(r: RunOutcome) -> JsValue {
 impl Lua {
     /// `new Lua(options)`: `sandboxed` (bool), `memoryLimit` (bytes), `budget` (calls
     /// and loop iterations per run), `timeLimitMs`, `flushIntervalMs`, `onOutput`
-    /// (a function given output while a script runs). `null` disables a limit.
+    /// (a function given output while a script runs), `jit` (bool, default true: the
+    /// Wasm trace JIT), `onJit` (a function given the JIT's `-jv` lines as they
+    /// happen; with it, results carry `traces`: `{number, title, ir, wasm}`). `null`
+    /// disables a limit.
     #[wasm_bindgen(constructor)]
     pub fn new(opts: JsValue) -> Lua {
         let on_output = get(&opts, "onOutput").dyn_into::<Function>().ok();
-        let host = BrowserHost { on_output: on_output.clone() };
-        Lua { session: Session::new(host, options(&opts)), on_output }
+        let on_jit = get(&opts, "onJit").dyn_into::<Function>().ok();
+        let host = BrowserHost { on_output: on_output.clone(), on_jit: on_jit.clone() };
+        let lua = Lua { session: Session::new(host, options(&opts)), on_output, on_jit };
+        lua.install_jit();
+        lua
+    }
+
+    /// The Wasm trace JIT: traces linked into this module's table.
+    fn install_jit(&self) {
+        let linker = PageLinker { linked: 0, free: Vec::new() };
+        self.session.install_jit(Box::new(WasmBackend::new(Rc::new(RefCell::new(linker)))));
     }
 
     /// Runs a chunk; returns `{status, ok, output, values, error, line, traceback,
@@ -168,7 +254,8 @@ impl Lua {
     /// Replaces the state with a fresh one (same options and output callback).
     pub fn reset(&mut self) {
         let opts = self.session.options().clone();
-        let host = BrowserHost { on_output: self.on_output.clone() };
+        let host = BrowserHost { on_output: self.on_output.clone(), on_jit: self.on_jit.clone() };
         self.session = Session::new(host, opts);
+        self.install_jit();
     }
 }

@@ -25,6 +25,8 @@ pub trait Host {
     /// Called with output while a script runs, at most every `flush_interval_ms`
     /// (so a long script shows progress). The default keeps it until the run ends.
     fn flush(&self, _text: &str) {}
+    /// With [`Options::jit_verbose`]: the trace JIT's `-jv` lines, as they happen.
+    fn jit_text(&self, _text: &str) {}
 }
 
 /// Settings of a session.
@@ -44,6 +46,11 @@ pub struct Options {
     pub host_clock: bool,
     /// Stream output through [`Host::flush`] at this interval (`None`: only at the end).
     pub flush_interval_ms: Option<f64>,
+    /// The trace JIT on (when the state has a backend: see [`Session::install_jit`]).
+    pub jit: bool,
+    /// Report the JIT's `-jv` lines through [`Host::jit_text`], and each run's traces
+    /// in [`RunOutcome::traces`].
+    pub jit_verbose: bool,
 }
 
 impl Default for Options {
@@ -55,6 +62,8 @@ impl Default for Options {
             time_limit_ms: None,
             host_clock: false,
             flush_interval_ms: None,
+            jit: true,
+            jit_verbose: false,
         }
     }
 }
@@ -116,6 +125,20 @@ pub struct RunOutcome {
     pub elapsed_ms: f64,
     /// Output was cut at [`MAX_OUTPUT`] bytes.
     pub truncated: bool,
+    /// With [`Options::jit_verbose`]: the traces the state has after the run.
+    pub traces: Vec<TraceView>,
+}
+
+/// One compiled trace, for the JIT view.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceView {
+    pub number: u32,
+    /// Where it starts and what it is: `main.lua:3 loop`, `main.lua:5 (1/2) -> 1`.
+    pub title: String,
+    /// Its IR and snapshots, as `-jdump` prints them.
+    pub ir: String,
+    /// Its code: a Wasm module in the browser, machine code natively.
+    pub code: Option<Vec<u8>>,
 }
 
 /// Captured output: bytes until the next flush or the end of the run.
@@ -154,11 +177,64 @@ impl<H: Host + 'static> Session<H> {
         let s = Session { lua, opts, host, out, clock };
         s.install_output();
         s.install_interrupt();
+        s.install_jit_settings();
         if s.opts.host_clock {
             // Failure here leaves the engine's own (zero) clocks: not worth failing for.
             let _ = s.install_clock();
         }
         s
+    }
+
+    /// Installs a trace compiler (the browser's Wasm backend), replacing the one the
+    /// state came with.
+    pub fn install_jit(&self, backend: Box<dyn moonbox::engine::jit::TraceBackend>) {
+        // SAFETY: the closure only installs the backend; it keeps no reference into
+        // the state.
+        let _ = unsafe { self.lua.with_raw_vm(|vm| vm.jit_install(backend)) };
+    }
+
+    fn install_jit_settings(&self) {
+        let on = self.opts.jit;
+        let sink: Option<std::rc::Rc<dyn Fn(&str)>> = self.opts.jit_verbose.then(|| {
+            let host = self.host.clone();
+            std::rc::Rc::new(move |text: &str| host.jit_text(text)) as std::rc::Rc<dyn Fn(&str)>
+        });
+        // SAFETY: the closure only changes settings; the sink it installs holds the
+        // host, not the state.
+        let _ = unsafe {
+            self.lua.with_raw_vm(|vm| {
+                vm.jit_settings(|j| {
+                    j.on = on;
+                    j.verbose = sink.is_some();
+                    j.sink = sink;
+                })
+            })
+        };
+    }
+
+    /// The state's traces, for the JIT view.
+    fn traces(&self) -> Vec<TraceView> {
+        // SAFETY: the closure reads the JIT's traces and copies what it needs.
+        let r = unsafe {
+            self.lua.with_raw_vm(|vm| {
+                vm.jit()
+                    .traces()
+                    .map(|t| {
+                        // Named as `-jv` names it: a root trace by its loop's line.
+                        let pc = if t.parent.is_some() { t.first_pc } else { t.anchor_pc };
+                        let at = format!("{}:{}", moonbox::engine::jit::short_src(&t.proto), t.proto.line_at(pc));
+                        let title = match t.parent {
+                            Some((p, e)) => format!("{at} ({p}/{e}) -> {}", t.link_to),
+                            None => format!("{at} loop"),
+                        };
+                        let mut ir = String::new();
+                        t.ir.dump(&mut ir);
+                        TraceView { number: t.number, title, ir, code: t.code.mcode() }
+                    })
+                    .collect()
+            })
+        };
+        r.unwrap_or_default()
     }
 
     /// The options this session was made with.
@@ -310,6 +386,7 @@ impl<H: Host + 'static> Session<H> {
             budget_used,
             elapsed_ms,
             truncated,
+            traces: if self.opts.jit_verbose { self.traces() } else { Vec::new() },
         };
         if let Err(e) = result {
             let (status, message, traceback) = describe(e, timed_out, &self.opts);

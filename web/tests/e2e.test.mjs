@@ -106,6 +106,42 @@ for (const name of ["fib", "nbody", "json", "patterns", "coroutines", "oop"]) {
   });
 }
 
+test("hot loops run as linked Wasm traces, and the JIT view shows them", async () => {
+  await setCode("local s = 0\nfor i = 1, 100000 do\n  s = s + i % 7\nend\nprint(s)");
+  const r = await runAndRead();
+  assert.equal(r.status, "ok", r.error ?? "");
+  assert.equal(r.output, "300000\n");
+  await page.click("#jit-view summary");
+  const view = await page.evaluate(() => ({
+    log: document.getElementById("jit-log").textContent,
+    summary: document.getElementById("jit-summary").textContent,
+    options: [...document.getElementById("jit-trace").options].map((o) => o.textContent),
+    ir: document.getElementById("jit-ir").textContent,
+    wasm: document.getElementById("jit-wasm").textContent,
+  }));
+  // The -jv line as the program ran: the trace compiled to a module, linked into the
+  // engine's own (growable, exported) table after wasm-opt.
+  assert.equal(view.log, "[TRACE   1 main.lua:2 loop]\n");
+  assert.equal(view.summary, "· 1 trace");
+  assert.deepEqual(view.options, ["TRACE 1: main.lua:2 loop"]);
+  assert.match(view.ir, /SLOAD/);
+  assert.match(view.ir, /LOOP/);
+  assert.match(view.wasm, /^\(module/);
+  assert.match(view.wasm, /\(export "trace" \(func \$trace_1\)\)/);
+  await page.screenshot({ path: path.join(ARTIFACTS, "jit-view.png") });
+  // With the JIT off (Limits menu) the same result, no traces.
+  if (!(await page.$eval("#limits-menu", (d) => d.open))) await page.click("#limits-menu summary");
+  await page.uncheck("#jit");
+  await page.click("#limits-menu summary");
+  const off = await runAndRead();
+  assert.equal(off.output, "300000\n");
+  assert.equal(await page.textContent("#jit-summary"), "· no traces");
+  if (!(await page.$eval("#limits-menu", (d) => d.open))) await page.click("#limits-menu summary");
+  await page.check("#jit");
+  await page.click("#limits-menu summary");
+  await page.click("#jit-view summary");
+});
+
 test("the budget stops an infinite loop, even inside pcall", async () => {
   await page.selectOption("#examples", "limits");
   await page.waitForFunction(() => document.getElementById("filename").textContent === "limits.lua");

@@ -19,8 +19,9 @@ const $ = (id) => document.getElementById(id);
 // ----- The engine: a worker that can always be stopped ----------------------------------
 
 class Engine {
-  constructor({ onOutput, onState }) {
+  constructor({ onOutput, onJit, onState }) {
     this.onOutput = onOutput;
+    this.onJit = onJit;
     this.onState = onState;
     this.module = this.compile();
     this.pending = null; // {id, resolve}
@@ -57,6 +58,8 @@ class Engine {
       resolve(msg);
     } else if (msg.type === "output") {
       if (this.pending && this.pending.id === msg.id) this.onOutput(msg.text);
+    } else if (msg.type === "jit") {
+      if (this.pending && this.pending.id === msg.id) this.onJit(msg.text);
     } else if (msg.type === "done") {
       this.finish(msg.id, msg.result);
     } else if (msg.type === "fatal") {
@@ -201,14 +204,43 @@ function appendOutput(text) {
   box.scrollTop = box.scrollHeight;
 }
 
+// ----- The JIT view: -jv lines as the program runs, then each trace's IR and Wasm ----------
+
+const jit = { log: $("jit-log"), pick: $("jit-trace"), ir: $("jit-ir"), wasm: $("jit-wasm"), traces: [] };
+
+function jitReset() {
+  jit.log.textContent = "";
+  jit.traces = [];
+  jit.pick.replaceChildren();
+  jit.ir.textContent = "";
+  jit.wasm.textContent = "";
+  $("jit-summary").textContent = "· running…";
+}
+
+function jitShow(traces) {
+  jit.traces = traces || [];
+  jit.pick.replaceChildren(...jit.traces.map((t, i) => new Option(`TRACE ${t.number}: ${t.title}`, String(i))));
+  const n = jit.traces.length;
+  $("jit-summary").textContent = n ? `· ${n} trace${n === 1 ? "" : "s"}` : "· no traces";
+  jitPick();
+}
+
+function jitPick() {
+  const t = jit.traces[Number(jit.pick.value)];
+  jit.ir.textContent = t ? t.ir : "";
+  jit.wasm.textContent = t ? t.wasm || "" : "";
+}
+jit.pick.addEventListener("change", jitPick);
+
 const engine = new Engine({
   onOutput: appendOutput,
+  onJit: (text) => jit.log.append(text),
   onState: (state, msg) => setStatus("error", `engine failed to load: ${msg}`),
 });
 
 function options() {
   const num = (id) => ($(id).value === "" ? null : Number($(id).value));
-  return { budget: num("budget"), memoryLimit: num("memory"), sandboxed: $("sandboxed").checked };
+  return { budget: num("budget"), memoryLimit: num("memory"), sandboxed: $("sandboxed").checked, jit: $("jit").checked };
 }
 
 async function run() {
@@ -217,6 +249,7 @@ async function run() {
   outputLen = 0;
   ui.values.hidden = true;
   ui.error.hidden = true;
+  jitReset();
   editor.markError(null);
   ui.run.disabled = true;
   ui.stop.disabled = false;
@@ -230,6 +263,7 @@ function show(r, totalMs) {
   ui.run.disabled = false;
   ui.stop.disabled = true;
   if (r.output) appendOutput(r.output);
+  jitShow(r.traces);
   if (r.truncated) appendOutput("\n[output truncated]\n");
   if (r.values && r.values.length) {
     ui.values.textContent = "→ " + r.values.join("\t");

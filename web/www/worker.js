@@ -1,9 +1,10 @@
 // The engine's Web Worker: runs one script at a time, off the page's thread.
 //
 // page -> worker: {type: "init", module}            a compiled WebAssembly.Module
-//                 {type: "run", id, code, options}  options: sandboxed, budget, memoryLimit
+//                 {type: "run", id, code, options}  options: sandboxed, budget, memoryLimit, jit
 // worker -> page: {type: "ready", version, initMs}
 //                 {type: "output", id, text}        output while the script runs
+//                 {type: "jit", id, text}           the trace JIT's -jv lines as they happen
 //                 {type: "done", id, result}        see Lua.run in src/bindings.rs
 //                 {type: "fatal", id, error}        the module trapped: replace this worker
 //
@@ -32,7 +33,9 @@ self.onmessage = async (e) => {
         budget: options.budget,
         memoryLimit: options.memoryLimit,
         flushIntervalMs: 50,
+        jit: options.jit !== false,
         onOutput: (text) => self.postMessage({ type: "output", id, text }),
+        onJit: (text) => self.postMessage({ type: "jit", id, text }),
       });
       const result = lua.run(code);
       self.postMessage({ type: "done", id, result });

@@ -7,6 +7,7 @@ use super::*;
 struct TestHost {
     now: Cell<f64>,
     flushed: RefCell<Vec<String>>,
+    jit: RefCell<String>,
 }
 
 impl Host for TestHost {
@@ -20,6 +21,9 @@ impl Host for TestHost {
     }
     fn flush(&self, text: &str) {
         self.flushed.borrow_mut().push(text.to_string());
+    }
+    fn jit_text(&self, text: &str) {
+        self.jit.borrow_mut().push_str(text);
     }
 }
 
@@ -198,4 +202,27 @@ fn examples_print_the_expected_output() {
         checked += 1;
     }
     assert_eq!(checked, 7);
+}
+
+/// The JIT view: `-jv` lines reach the host as they happen, and the run reports its
+/// traces with their IR and code (natively the x86-64 backend's; in the browser the
+/// Wasm one is installed instead).
+#[test]
+fn jit_view_reports_lines_and_traces() {
+    let mut s = session(Options { jit_verbose: true, ..Options::default() });
+    let r = s.run("local x = 0\nfor i = 1, 1000 do x = x + i end\nreturn x");
+    assert_eq!(r.values, ["500500"]);
+    if !cfg!(target_arch = "x86_64") {
+        return;
+    }
+    assert_eq!(s.host.jit.borrow().as_str(), "[TRACE   1 main.lua:2 loop]\n");
+    assert_eq!(r.traces.len(), 1);
+    let t = &r.traces[0];
+    assert_eq!((t.number, t.title.as_str()), (1, "main.lua:2 loop"));
+    assert!(t.ir.contains("SLOAD") && t.ir.contains("LOOP"), "{}", t.ir);
+    assert!(t.code.as_ref().is_some_and(|c| !c.is_empty()));
+    // Off: no traces, no lines, the same result.
+    let mut s = session(Options { jit: false, jit_verbose: true, ..Options::default() });
+    let r = s.run("local x = 0\nfor i = 1, 1000 do x = x + i end\nreturn x");
+    assert_eq!((r.values.as_slice(), r.traces.len(), s.host.jit.borrow().len()), (&["500500".to_string()][..], 0, 0));
 }
