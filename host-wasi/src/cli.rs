@@ -155,6 +155,10 @@ fn run(argv: &[String]) -> Result<u8, String> {
     if let Ok(mode) = std::env::var("MOONBOX_JIT_EXITS") {
         jit_flags.push(format!("--jit-exits={mode}"));
     }
+    // And the collector's stress mode (`MOONBOX_GC_STRESS=1`).
+    if std::env::var_os("MOONBOX_GC_STRESS").is_some() {
+        jit_flags.push("--gc-stress".into());
+    }
     tenant = tenant.jit_flags(&jit_flags).map_err(|e| e.to_string())?;
     if let Ok(cwd) = std::env::current_dir().and_then(std::fs::canonicalize) {
         tenant = tenant.cwd(cwd.to_string_lossy().into_owned());

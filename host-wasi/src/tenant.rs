@@ -167,13 +167,17 @@ impl Tenant {
     }
 
     /// The native CLI's JIT flags, in order: `-jon`, `-joff`, `-jflush`, `-jv`,
-    /// `-jdump[=FLAGS]`, `-O[OPTS]` (`jit.opt.start`'s options), and the forced-exit
-    /// test mode `--jit-exits=first|random:SEED`. Anything else is refused here; a
+    /// `-jdump[=FLAGS]`, `-O[OPTS]` (`jit.opt.start`'s options), and the test modes
+    /// `--jit-exits=first|random:SEED` (every exit forced) and `--gc-stress` (the
+    /// collector in small steps everywhere). Anything else is refused here; a
     /// flag the guest does not know ends the run with its message (exit status 1).
     pub fn jit_flags<S: AsRef<str>>(mut self, flags: &[S]) -> Result<Tenant, GrantError> {
         for f in flags {
             let f = f.as_ref();
-            let ok = (f.len() > 2 && f.starts_with("-j")) || f.starts_with("-O") || f.starts_with("--jit-exits=");
+            let ok = (f.len() > 2 && f.starts_with("-j"))
+                || f.starts_with("-O")
+                || f.starts_with("--jit-exits=")
+                || f == "--gc-stress";
             if !ok || f.chars().any(char::is_whitespace) {
                 return Err(GrantError::JitFlag(f.to_string()));
             }

@@ -1,8 +1,10 @@
 //! The Lua corpus (`tests/lua`) in the sandbox: every script that does not need a
 //! capability the sandboxed profile removes passes there too, with the same output:
 //! with the Wasm trace JIT at its defaults, off, with every loop and exit hot at once
-//! (`-Ohotloop=1,hotexit=1`), and so with every exit forced (the first time it is
-//! reached, and at random): the interpreter is the oracle.
+//! (`-Ohotloop=1,hotexit=1`), so under the collector's stress mode (the traces'
+//! write-barrier guards see the mark phase all the time), and so with every exit
+//! forced (the first time it is reached, and at random): the interpreter is the
+//! oracle.
 
 mod common;
 
@@ -53,6 +55,11 @@ fn corpus_runs_in_the_sandbox_interpreted() {
 #[test]
 fn corpus_runs_in_the_sandbox_with_every_loop_traced() {
     corpus(&["-Ohotloop=1,hotexit=1"]);
+}
+
+#[test]
+fn corpus_runs_in_the_sandbox_with_every_loop_traced_under_gc_stress() {
+    corpus(&["-Ohotloop=1,hotexit=1", "--gc-stress"]);
 }
 
 #[test]

@@ -92,6 +92,13 @@ pub fn apply(vm: &mut Vm, arg: &str) -> Result<(), String> {
         }
         return Ok(());
     }
+    if arg == "--gc-stress" {
+        // The collector in small steps everywhere, its invariant checked after every
+        // mark (MOONBOX_GC_STRESS natively): traces' write-barrier guards see the
+        // mark phase all the time.
+        vm.set_gc_stress(true);
+        return Ok(());
+    }
     if let Some(mode) = arg.strip_prefix("--jit-exits=") {
         let force = match mode {
             "first" => Some(ForceExits::First),

@@ -9,7 +9,8 @@
 //!
 //! `-j` and `-O` are the native CLI's (`-jon`, `-joff`, `-jflush`, `-jv`,
 //! `-jdump[=FLAGS]`; `-O` with `jit.opt.start`'s options), in order; `--jit-exits=
-//! first|random:SEED` is the forced-exit test mode (`MOONBOX_JIT_EXITS` natively).
+//! first|random:SEED` is the forced-exit test mode (`MOONBOX_JIT_EXITS` natively),
+//! `--gc-stress` the collector's stress mode (`MOONBOX_GC_STRESS` natively).
 //! The JIT is the Wasm one (`jit.rs`): on when the host links traces.
 //!
 //! `--host-script NAME` takes the main chunk from the host (the `moonbox.script_*`
@@ -77,7 +78,12 @@ fn run(argv: &[String]) -> u8 {
                 grants.add(dir, a == "--grant-write");
                 i += 2;
             }
-            (j, _) if (j.len() > 2 && j.starts_with("-j")) || j.starts_with("-O") || j.starts_with("--jit-exits=") => {
+            (j, _)
+                if (j.len() > 2 && j.starts_with("-j"))
+                    || j.starts_with("-O")
+                    || j.starts_with("--jit-exits=")
+                    || j == "--gc-stress" =>
+            {
                 jit_args.push(j.to_string());
                 i += 1;
             }
