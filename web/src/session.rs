@@ -195,9 +195,9 @@ impl<H: Host + 'static> Session<H> {
 
     fn install_jit_settings(&self) {
         let on = self.opts.jit;
-        let sink: Option<std::rc::Rc<dyn Fn(&str)>> = self.opts.jit_verbose.then(|| {
+        let sink: Option<moonbox::engine::jit::JitSink> = self.opts.jit_verbose.then(|| {
             let host = self.host.clone();
-            std::rc::Rc::new(move |text: &str| host.jit_text(text)) as std::rc::Rc<dyn Fn(&str)>
+            Rc::new(move |text: &str| host.jit_text(text)) as moonbox::engine::jit::JitSink
         });
         // SAFETY: the closure only changes settings; the sink it installs holds the
         // host, not the state.

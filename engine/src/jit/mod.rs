@@ -252,6 +252,9 @@ struct Penalty {
     skip: u32,
 }
 
+/// Where `-jv` and `-jdump` text goes ([`Jit::sink`]).
+pub type JitSink = std::rc::Rc<dyn Fn(&str)>;
+
 /// The JIT's state on a `Vm`.
 pub struct Jit {
     /// `jit.on()` / `jit.off()`.
@@ -266,7 +269,7 @@ pub struct Jit {
     pub dump: bool,
     /// Where `-jv` and `-jdump` text goes (whole lines); `None`: stderr. The
     /// playground shows it in its JIT view.
-    pub sink: Option<std::rc::Rc<dyn Fn(&str)>>,
+    pub sink: Option<JitSink>,
     /// What `-jdump` prints: bytecode (`b`), IR and snapshots (`i`), machine code (`m`).
     pub dump_flags: DumpFlags,
     pub force: ForceExits,

@@ -474,7 +474,8 @@ impl LuaFile {
                 drop(c.stdout.take());
                 let _ = c.wait();
             }
-            s => drop(s),
+            // Closed here: a file's descriptor is released at the end of this arm.
+            _ => {}
         }
         if let Some(p) = self.remove_on_close.take() {
             let _ = std::fs::remove_file(p);
