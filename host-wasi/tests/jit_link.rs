@@ -167,6 +167,45 @@ fn modules_that_reach_outside_their_shape_are_refused() {
     assert_eq!(p.refused(), 9);
 }
 
+/// Shapes that are valid Wasm but slow to compile (Cranelift merging many locals
+/// at deeply nested blocks takes seconds) are refused before compiling: the host's
+/// time is not fuel.
+#[test]
+fn modules_slow_to_compile_are_refused_unread() {
+    let mut p = probe();
+    let nested = |depth: u32| {
+        let mut types = TypeSection::new();
+        types.ty().function([ValType::I32, ValType::I32], [ValType::I32]);
+        let mut imports = ImportSection::new();
+        imports.import("env", "memory", EntityType::Memory(memory_type()));
+        let mut funcs = FunctionSection::new();
+        funcs.function(0);
+        let mut exports = ExportSection::new();
+        exports.export("trace", ExportKind::Func, 0);
+        let mut f = Function::new([(400, ValType::F64)]);
+        for _ in 0..depth {
+            f.instructions().block(wasm_encoder::BlockType::Empty);
+        }
+        for i in 0..depth {
+            f.instructions().local_get(2 + i % 400).f64_const(0.0.into()).f64_lt().br_if(i);
+        }
+        for _ in 0..depth {
+            f.instructions().end();
+        }
+        f.instructions().i32_const(1).end();
+        let mut code = CodeSection::new();
+        code.function(&f);
+        let mut m = Module::new();
+        m.section(&types).section(&imports).section(&funcs).section(&exports).section(&code);
+        m.finish()
+    };
+    let t0 = std::time::Instant::now();
+    assert_eq!(p.link(&nested(400)).unwrap(), 0);
+    assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+    // Within the limits (what jit-wasm emits at most) it links.
+    assert!(p.link(&nested(130)).unwrap() > 0);
+}
+
 #[test]
 fn a_trace_that_loops_forever_runs_out_of_fuel_and_the_host_goes_on() {
     let mut p = LinkProbe::new(JitCaps::default(), 5_000_000).unwrap();

@@ -61,6 +61,12 @@ const L_T32A: u32 = 4;
 const L_T32B: u32 = 5;
 const FIXED_LOCALS: u32 = 6;
 
+/// The most snapshots a Wasm trace may have: each is a block the code is nested
+/// in, and Cranelift's compile time grows faster than linearly with that depth
+/// (the host refuses deeper nesting: `host-wasi/src/jit.rs`). Longer traces run
+/// interpreted in the sandbox; the bench suite's longest but one has 34.
+pub const MAX_SNAPS: usize = 128;
+
 /// Options for one module.
 #[derive(Clone, Copy, Debug)]
 pub struct EmitOptions {
@@ -133,8 +139,11 @@ pub fn emit(ir: &TraceIr, opts: &EmitOptions) -> Result<Vec<u8>, EmitError> {
     if !slot_ok || ir.nslots > MAX_SLOTS {
         return Err(EmitError("slot out of range"));
     }
-    if ir.snaps.is_empty() || ir.loop_snap >= ir.snaps.len() || ir.snaps.len() > usize::from(u16::MAX) {
+    if ir.snaps.is_empty() || ir.loop_snap >= ir.snaps.len() {
         return Err(EmitError("snapshots"));
+    }
+    if ir.snaps.len() > MAX_SNAPS {
+        return Err(EmitError("too many snapshots for a Wasm trace"));
     }
     ir.check_types().map_err(EmitError)?;
     let live = ir.live();

@@ -125,8 +125,9 @@ fn every_trace_of_the_test_scripts_emits_a_valid_module() {
     assert!(invalid.is_empty(), "{} invalid modules:\n{}", invalid.len(), invalid.join("\n"));
     // The scripts compile hundreds of traces; a number far below says nothing ran.
     assert!(emitted > 200, "only {emitted} modules emitted");
-    // Every op the native backend lowers is emitted (POW is NYI in both).
-    assert!(refused.keys().all(|r| r.contains("POW")), "refused: {refused:?}");
+    // Every op the native backend lowers is emitted (POW is NYI in both); only
+    // traces past the Wasm backend's snapshot cap are refused besides.
+    assert!(refused.keys().all(|r| r.contains("POW") || r.contains("too many snapshots")), "refused: {refused:?}");
 }
 
 /// The Wasm text of the first trace of each `tests/jit` script, against
