@@ -13,8 +13,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use moonbox_engine::jit::record::MAX_SLOTS;
-use moonbox_engine::jit::{CompiledTrace, TraceEnv};
+use moonbox_engine::jit::{can_enter, CompiledTrace, TraceEnv};
 use moonbox_engine::value::Value;
 
 use crate::code_memory::ExecutableCode;
@@ -67,10 +66,7 @@ impl CompiledTrace for NativeTrace {
     fn run(&self, budget: &mut i64, stack: &mut [Value], base: usize, force: &[u8], env: TraceEnv) -> u32 {
         // What the code (and any trace linked from it) touches must exist; otherwise
         // nothing runs, and the interpreter goes on where the trace would have started.
-        if base.checked_add(MAX_SLOTS).is_none_or(|end| end > stack.len())
-            || (self.force_checks && force.len() < self.nsnaps)
-            || env.func.as_lua_function().is_none()
-        {
+        if !can_enter(stack, base, force, self.nsnaps, self.force_checks, &env) {
             return u32::MAX;
         }
         let Ok(entry) = self.tc.code.entry_ptr(0) else { return u32::MAX };
@@ -94,7 +90,7 @@ impl CompiledTrace for NativeTrace {
         // `TraceCode` links, and compiled by the same lowering with the same frame),
         // reads and writes only `ctx`'s fields, its own stack frame, its constant
         // pool, its exit link table (owned by its `TraceCode`), the frame's slots
-        // `stack[base..base + MAX_SLOTS]` (checked above; the lowering rejects any
+        // `stack[base..base + MAX_SLOTS]` (checked above by `can_enter`; the lowering rejects any
         // other slot), slots below `base` through open upvalues (the code checks
         // `slot < ctx.base` first), the heap objects below, and, compiled with force
         // checks, `force[0..nsnaps]` (checked above; such traces are never linked).

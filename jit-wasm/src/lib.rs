@@ -51,8 +51,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use moonbox_engine::jit::ir::TraceIr;
-use moonbox_engine::jit::record::MAX_SLOTS;
-use moonbox_engine::jit::{CompileOptions, CompiledTrace, TraceBackend, TraceEnv};
+use moonbox_engine::jit::{can_enter, CompileOptions, CompiledTrace, TraceBackend, TraceEnv};
 use moonbox_engine::value::Value;
 
 /// What a trace reads besides its frame (its offsets are `emit::CTX_*`). Addresses
@@ -239,10 +238,7 @@ impl CompiledTrace for WasmTrace {
     fn run(&self, budget: &mut i64, stack: &mut [Value], base: usize, force: &[u8], env: TraceEnv) -> u32 {
         // What the code touches must exist; otherwise nothing runs, and the
         // interpreter goes on where the trace would have started.
-        if base.checked_add(MAX_SLOTS).is_none_or(|end| end > stack.len())
-            || (self.force_checks && force.len() < self.nsnaps)
-            || env.func.as_lua_function().is_none()
-        {
+        if !can_enter(stack, base, force, self.nsnaps, self.force_checks, &env) {
             return u32::MAX;
         }
         let stack_ptr = stack.as_mut_ptr();

@@ -84,6 +84,23 @@ pub struct CompileOptions {
     pub number: u32,
 }
 
+/// Whether generated code may run on this frame: the register window covers every
+/// slot a trace (or one linked from it) may touch ([`record::MAX_SLOTS`] from
+/// `base`), a trace compiled with force checks has a force byte per snapshot, and
+/// the frame's function is a Lua closure. Every backend's `run` checks it first.
+pub fn can_enter(
+    stack: &[Value],
+    base: usize,
+    force: &[u8],
+    nsnaps: usize,
+    force_checks: bool,
+    env: &TraceEnv,
+) -> bool {
+    base.checked_add(record::MAX_SLOTS).is_some_and(|end| end <= stack.len())
+        && (!force_checks || force.len() >= nsnaps)
+        && env.func.as_lua_function().is_some()
+}
+
 /// The exit code a trace returns: its number and the snapshot it left by.
 pub fn exit_code(number: u32, snap: u32) -> u32 {
     (number << 16) | (snap & 0xFFFF)
